@@ -1,0 +1,37 @@
+// The lazy view of one checkpoint's weights that every reader (safetensors, torch zip, shard
+// indexes) implements. Listing uses headers only; `read` does positioned reads of exactly one
+// tensor's bytes, so peak memory is bounded by the largest tensor, never the checkpoint.
+import type { DType, TensorInfo, WeightFormat } from '../../common/domain';
+
+export interface TensorEntry extends Omit<TensorInfo, 'role'> {
+  /** Byte offset of the tensor's first element inside `file` (absolute within the file). */
+  byteOffset: number;
+  /** Bytes that back the tensor (numel * itemsize for contiguous tensors). */
+  byteLength: number;
+  /** Element strides for non-contiguous views (torch zip); absent = C-contiguous. */
+  strides?: number[];
+}
+
+export interface TensorSource {
+  /** Checkpoint folder or weight file that was opened. */
+  readonly path: string;
+  readonly format: WeightFormat;
+  /** All tensors, in file order, from headers alone. */
+  list(): TensorEntry[];
+  /** Read one tensor, upcast exactly to Float32 (default) or Float64, C-order. */
+  read(name: string, precision?: 'f32' | 'f64'): Promise<Float32Array | Float64Array>;
+  close(): Promise<void>;
+}
+
+/** Every reader failure is one of these: the file and the problem, never a bare stack. */
+export class FormatError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'FormatError';
+  }
+}
+
+export type { DType };
