@@ -1,0 +1,273 @@
+// AtlasApi: the ONE contract between the engine (main/) and the UI (renderer/).
+//
+// Every call is a named method taking one JSON request and returning one JSON response; progress
+// arrives as events. Electron IPC (preload + ipcMain) and the loopback HTTP server (POST
+// /api/<method>, events over WebSocket /api/events) both carry exactly this object, and both
+// validate requests with these zod schemas at the boundary. The renderer has one client and never
+// knows which carrier it talks to.
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+const Block = z.union([z.number().int().nonnegative(), z.enum(['embed', 'final', 'unembed'])]);
+
+export const AnalysisKind = z.enum([
+  'weights', // norms, moments, distances, histograms, fits, QQ
+  'spectra', // singular values + spectral scalars
+  'embedding', // embedding correlation matrix
+  'svd-directions', // top singular directions through the unembedding
+  'activations', // forward pass on the probe batch
+  'gradients', // backward pass on the probe batch
+]);
+export type AnalysisKind = z.infer<typeof AnalysisKind>;
+
+export const RunSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  layout: z.enum(['hf-cache', 'trainer', 'step-folders', 'single']),
+  root: z.string(),
+  family: z.enum(['gpt_neox', 'gpt2', 'llama', 'unknown']),
+  /** Where the app found it: the bundled demo, the user's HF cache, a folder the user opened. */
+  source: z.enum(['demo', 'hf-cache', 'opened']),
+  checkpointCount: z.number().int(),
+  missingCount: z.number().int(),
+  firstStep: z.number().nullable(),
+  lastStep: z.number().nullable(),
+  warningCount: z.number().int(),
+  /** Analyses whose results are complete in the cache for every present checkpoint. */
+  analysed: z.array(AnalysisKind),
+  summary: z.string(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/** A tensor (or activation / pseudo tensor) that results are stored under. */
+export const TensorMeta = z.object({
+  tensor: z.string(),
+  component: z.string(),
+  block: Block.nullable(),
+  kind: z.string(),
+  shape: z.array(z.number().int()).optional(),
+});
+export type TensorMeta = z.infer<typeof TensorMeta>;
+
+export const JobState = z.object({
+  jobId: z.string(),
+  runId: z.string(),
+  analyses: z.array(AnalysisKind),
+  state: z.enum(['queued', 'running', 'done', 'cancelled', 'failed']),
+  /** Units of work (checkpoint x analysis) done and in total. */
+  done: z.number(),
+  total: z.number(),
+  /** Checkpoints whose results were already cached and were not recomputed. */
+  skipped: z.number(),
+  current: z.object({ checkpoint: z.string(), tensor: z.string().optional() }).nullable(),
+  startedAt: z.number(),
+  etaSeconds: z.number().nullable(),
+  provider: z.string().nullable(),
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+});
+export type JobState = z.infer<typeof JobState>;
+
+export const ScalarGrid = z.object({
+  runId: z.string(),
+  metric: z.string(),
+  steps: z.array(z.number()),
+  checkpointIds: z.array(z.string()),
+  tensors: z.array(TensorMeta),
+  /** values[t][c]: tensor t at checkpoint c; null where not computed or undefined. */
+  values: z.array(z.array(z.number().nullable())),
+});
+export type ScalarGrid = z.infer<typeof ScalarGrid>;
+
+export const FrameKind = z.enum([
+  'histogram', // weight histogram: {edges, counts, underflow, overflow}
+  'qq', // {probabilities, empirical, gaussian, logistic, student_t}
+  'spectrum', // {singular_values}
+  'embedding_correlation', // {rows: [r0, r1], matrix, order?}
+  'svd_directions', // {directions: [...]}
+  'resid_histogram', // activation histogram
+  'grad_histogram', // gradient histogram
+]);
+export type FrameKind = z.infer<typeof FrameKind>;
+
+export const FrameSeries = z.object({
+  runId: z.string(),
+  kind: FrameKind,
+  tensor: z.string(),
+  steps: z.array(z.number()),
+  checkpointIds: z.array(z.string()),
+  /** One JSON frame per checkpoint in step order (null where not computed). */
+  frames: z.array(z.unknown().nullable()),
+});
+export type FrameSeries = z.infer<typeof FrameSeries>;
+
+export const BrowseEntry = z.object({
+  name: z.string(),
+  path: z.string(),
+  isDir: z.boolean(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Methods: name -> request schema + response schema
+
+export const methods = {
+  appInfo: {
+    request: z.object({}),
+    response: z.object({
+      version: z.string(),
+      carrier: z.enum(['electron', 'http']),
+      dbPath: z.string(),
+      providers: z.array(z.string()),
+      platform: z.string(),
+    }),
+  },
+  listRuns: {
+    request: z.object({}),
+    response: z.object({ runs: z.array(RunSummary) }),
+  },
+  openPaths: {
+    request: z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(64) }),
+    response: z.object({
+      runs: z.array(RunSummary),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })),
+    }),
+  },
+  getRun: {
+    request: z.object({ runId: z.string() }),
+    /** RunInfo of common/domain.ts (kept loose here: it is produced by the engine itself). */
+    response: z.object({ run: z.record(z.string(), z.unknown()) }),
+  },
+  browse: {
+    request: z.object({ path: z.string().max(4096).optional() }),
+    response: z.object({
+      path: z.string(),
+      parent: z.string().nullable(),
+      entries: z.array(BrowseEntry),
+      roots: z.array(z.string()),
+    }),
+  },
+  startAnalysis: {
+    request: z.object({
+      runId: z.string(),
+      analyses: z.array(AnalysisKind).min(1),
+      threads: z.number().int().min(1).max(256).optional(),
+      probe: z
+        .object({
+          file: z.string().optional(),
+          batch: z.number().int().min(1).max(1024).optional(),
+          seqLen: z.number().int().min(2).max(65536).optional(),
+        })
+        .optional(),
+      provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
+    }),
+    response: z.object({ jobId: z.string() }),
+  },
+  cancelJob: {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({ cancelled: z.boolean() }),
+  },
+  listJobs: {
+    request: z.object({}),
+    response: z.object({ jobs: z.array(JobState) }),
+  },
+  listTensors: {
+    request: z.object({ runId: z.string() }),
+    response: z.object({ tensors: z.array(TensorMeta), metrics: z.array(z.string()) }),
+  },
+  scalarGrid: {
+    request: z.object({ runId: z.string(), metric: z.string() }),
+    response: ScalarGrid,
+  },
+  frames: {
+    request: z.object({ runId: z.string(), kind: FrameKind, tensor: z.string() }),
+    response: FrameSeries,
+  },
+  exportData: {
+    request: z.object({ runId: z.string().optional(), outDir: z.string() }),
+    response: z.object({ files: z.array(z.string()) }),
+  },
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type Request<M extends MethodName> = z.input<(typeof methods)[M]['request']>;
+export type Response<M extends MethodName> = z.infer<(typeof methods)[M]['response']>;
+
+/** The API as the renderer sees it and main implements it. */
+export type AtlasApi = { [M in MethodName]: (request: Request<M>) => Promise<Response<M>> };
+
+// ---------------------------------------------------------------------------------------------
+// Events (engine -> UI)
+
+export const AtlasEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('job'), job: JobState }),
+  z.object({ type: z.literal('runs-changed') }),
+]);
+export type AtlasEvent = z.infer<typeof AtlasEvent>;
+
+// ---------------------------------------------------------------------------------------------
+// Errors: every failure crossing the boundary is one of these codes, with a human message.
+
+export const ErrorCode = z.enum([
+  'bad-request',
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'format',
+  'io',
+  'busy',
+  'cancelled',
+  'not-implemented',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({ code: ErrorCode, message: z.string(), file: z.string().optional() });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export class AtlasError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+    this.name = 'AtlasError';
+  }
+  toBody(): ErrorBody {
+    return this.file ? { code: this.code, message: this.message, file: this.file } : { code: this.code, message: this.message };
+  }
+}
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  format: 422,
+  io: 500,
+  busy: 409,
+  cancelled: 409,
+  'not-implemented': 501,
+  internal: 500,
+};
+
+/** Validate a request at the boundary; throws AtlasError('bad-request') naming the problem. */
+export function parseRequest<M extends MethodName>(method: string, body: unknown): { method: M; request: z.infer<(typeof methods)[M]['request']> } {
+  if (!Object.prototype.hasOwnProperty.call(methods, method)) {
+    throw new AtlasError('not-found', `unknown API method "${method}"`);
+  }
+  const schema = methods[method as M].request;
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'request';
+    throw new AtlasError('bad-request', `${method}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return { method: method as M, request: parsed.data as z.infer<(typeof methods)[M]['request']> };
+}
+
+/** IPC channel names used by preload and main/api/ipc.ts. */
+export const IPC_INVOKE = 'atlas:invoke';
+export const IPC_EVENT = 'atlas:event';
