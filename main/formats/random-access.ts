@@ -1,0 +1,51 @@
+// Positioned reads over a file. Every reader goes through this tiny interface so that a test can
+// wrap it and count the bytes actually read (the ">= 4 GB sparse file reads only its tensor" check)
+// and so that a tensor is always fetched with positioned reads of exactly its byte range.
+import { open } from 'node:fs/promises';
+import { FormatError } from './types';
+
+export interface RandomAccessFile {
+  readonly path: string;
+  readonly size: number;
+  /** Read exactly `length` bytes at `position` into a fresh buffer (8-byte aligned for typed views). */
+  readExact(position: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** How readers open files; tests inject a counting wrapper. */
+export type FileOpener = (path: string) => Promise<RandomAccessFile>;
+
+export const openRandomAccess: FileOpener = async (path) => {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new FormatError(path, `cannot open: ${(err as Error).message}`);
+  }
+  const size = (await handle.stat()).size;
+  const fh = handle;
+  return {
+    path,
+    size,
+    async readExact(position, length) {
+      if (!Number.isSafeInteger(position) || !Number.isSafeInteger(length) || position < 0 || length < 0) {
+        throw new FormatError(path, `invalid read range ${position}+${length}`);
+      }
+      if (position + length > size) {
+        throw new FormatError(path, `read ${position}+${length} runs past the end of the file (${size} bytes)`);
+      }
+      // A fresh ArrayBuffer (not Buffer's pool) so the bytes can be viewed as any typed array.
+      const out = new Uint8Array(new ArrayBuffer(length));
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(out, done, length - done, position + done);
+        if (bytesRead === 0) throw new FormatError(path, `file shrank while reading (got ${done} of ${length} bytes at ${position})`);
+        done += bytesRead;
+      }
+      return out;
+    },
+    async close() {
+      await fh.close();
+    },
+  };
+};
