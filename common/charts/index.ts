@@ -1,0 +1,13 @@
+// Chart functions: data -> echarts option, shared by the app (renderer) and the exporter (Node).
+export * from './types';
+export * from './format';
+export * from './palette';
+export * from './step-axis';
+export * from './frames';
+export * from './heatmap';
+export * from './curves';
+export * from './histogram';
+export * from './qq';
+export * from './spectrum';
+export * from './correlation';
+export * from './svd-directions';

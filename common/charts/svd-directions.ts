@@ -1,0 +1,125 @@
+// SVD directions through the unembedding: table rows for one (block, component, head) at one
+// checkpoint, and "closeness to final" (exact token matches with the final checkpoint's list for
+// the same direction index; a singular vector's sign is arbitrary, so both signs are compared and
+// the better kept), per block and averaged, over training.
+import type { Block } from '../domain';
+import { blockLabel, blockOrder } from './format';
+import { FrameShapeError } from './frames';
+
+export interface SvdDirection {
+  component: string;
+  block: Block | null;
+  head: number | null;
+  /** 0-based rank of the direction. */
+  index: number;
+  singularValue: number | null;
+  /** Top tokens of +v through the unembedding (decoded strings). */
+  tokens: string[];
+  /** Top tokens of -v, when the engine provides them. */
+  negTokens: string[];
+}
+
+export interface SvdDirectionsFrame {
+  directions: SvdDirection[];
+}
+
+const asBlock = (v: unknown): Block | null =>
+  typeof v === 'number' || v === 'embed' || v === 'final' || v === 'unembed' ? (v as Block) : null;
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map((t) => String(t)) : []);
+
+export function asSvdDirectionsFrame(v: unknown): SvdDirectionsFrame | null {
+  if (v === null || v === undefined) return null;
+  const o = v as { directions?: unknown };
+  if (!o || typeof o !== 'object' || !Array.isArray(o.directions)) throw new FrameShapeError('svd_directions', 'needs an array directions');
+  return {
+    directions: o.directions.map((raw, i) => {
+      const d = raw as Record<string, unknown>;
+      return {
+        component: String(d.component ?? 'mlp.out'),
+        block: asBlock(d.block),
+        head: typeof d.head === 'number' ? d.head : null,
+        index: typeof d.index === 'number' ? d.index : i,
+        singularValue: typeof d.singular_value === 'number' ? d.singular_value : typeof d.singularValue === 'number' ? d.singularValue : null,
+        tokens: strings(d.tokens),
+        negTokens: strings(d.neg_tokens ?? d.negTokens),
+      };
+    }),
+  };
+}
+
+/** Identity of a direction across checkpoints. */
+export function directionKey(d: Pick<SvdDirection, 'component' | 'block' | 'head' | 'index'>): string {
+  return `${d.component}|${String(d.block)}|${d.head ?? ''}|${d.index}`;
+}
+
+/** Number of tokens of `a` also present in `b` (exact string matches, each counted once). */
+export function tokenMatches(a: readonly string[], b: readonly string[]): number {
+  const set = new Set(b);
+  let n = 0;
+  for (const t of new Set(a)) if (set.has(t)) n++;
+  return n;
+}
+
+/** Matches with the final checkpoint's direction, under the better of the two signs. */
+export function matchesWithFinal(d: SvdDirection, final: SvdDirection): number {
+  const same = tokenMatches(d.tokens, final.tokens) + tokenMatches(d.negTokens, final.negTokens);
+  const flipped = tokenMatches(d.tokens, final.negTokens) + tokenMatches(d.negTokens, final.tokens);
+  return Math.max(same, flipped);
+}
+
+/** The table for one block/component/head at one checkpoint, by direction index. */
+export function svdTableRows(frame: SvdDirectionsFrame, filter: { block: Block | null; component: string; head?: number | null }): SvdDirection[] {
+  return frame.directions
+    .filter((d) => d.block === filter.block && d.component === filter.component && (filter.head === undefined || d.head === (filter.head ?? null)))
+    .sort((a, b) => a.index - b.index);
+}
+
+/** The (block, component, head) groups present in a frame, by depth. */
+export function svdGroups(frame: SvdDirectionsFrame): Array<{ block: Block | null; component: string; head: number | null; label: string }> {
+  const seen = new Map<string, { block: Block | null; component: string; head: number | null; label: string }>();
+  for (const d of frame.directions) {
+    const key = `${String(d.block)}|${d.component}|${d.head ?? ''}`;
+    if (!seen.has(key)) {
+      seen.set(key, { block: d.block, component: d.component, head: d.head, label: `${blockLabel(d.block)} · ${d.component}${d.head === null ? '' : ` head ${d.head}`}` });
+    }
+  }
+  return [...seen.values()].sort((a, b) => blockOrder(a.block) - blockOrder(b.block) || a.component.localeCompare(b.component) || (a.head ?? -1) - (b.head ?? -1));
+}
+
+export interface Closeness {
+  /** Mean matches per direction, per block (key = blockLabel), one value per frame (null = no data). */
+  perBlock: Map<string, { block: Block | null; values: Array<number | null> }>;
+  average: Array<number | null>;
+}
+
+/** Closeness to the final frame (the last non-null one) for every frame. */
+export function closenessToFinal(frames: ReadonlyArray<SvdDirectionsFrame | null>): Closeness {
+  const final = [...frames].reverse().find((f) => f !== null) ?? null;
+  const perBlock: Closeness['perBlock'] = new Map();
+  const average: Array<number | null> = [];
+  const finalByKey = new Map((final?.directions ?? []).map((d) => [directionKey(d), d]));
+  frames.forEach((f, i) => {
+    const sums = new Map<string, { block: Block | null; sum: number; n: number }>();
+    let total = 0;
+    let count = 0;
+    for (const d of f?.directions ?? []) {
+      const ref = finalByKey.get(directionKey(d));
+      if (!ref) continue;
+      const m = matchesWithFinal(d, ref);
+      const key = blockLabel(d.block);
+      const s = sums.get(key) ?? { block: d.block, sum: 0, n: 0 };
+      s.sum += m;
+      s.n += 1;
+      sums.set(key, s);
+      total += m;
+      count += 1;
+    }
+    for (const [key, s] of sums) {
+      const entry = perBlock.get(key) ?? { block: s.block, values: new Array<number | null>(frames.length).fill(null) };
+      entry.values[i] = s.sum / s.n;
+      perBlock.set(key, entry);
+    }
+    average.push(count ? total / count : null);
+  });
+  return { perBlock, average };
+}

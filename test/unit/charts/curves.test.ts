@@ -1,0 +1,62 @@
+// Curves: points map steps to axis positions and values unchanged; log y drops to linear when a
+// value is not positive; the loss strip is a second grid on the same step axis.
+import { describe, expect, it } from 'vitest';
+import type { ScalarGrid } from '../../../common/api';
+import { curvePoints, curvesOption, linesFromGrid } from '../../../common/charts/curves';
+
+const g: ScalarGrid = {
+  runId: 'r',
+  metric: 'frobenius_norm',
+  steps: [0, 1000, 2000],
+  checkpointIds: ['a', 'b', 'c'],
+  tensors: [
+    { tensor: 'l1', component: 'attn.out', block: 1, kind: 'weight' },
+    { tensor: 'l0', component: 'attn.out', block: 0, kind: 'weight' },
+    { tensor: 'x', component: 'mlp.in', block: 0, kind: 'weight' },
+  ],
+  values: [
+    [3, 4, 5],
+    [1, null, 2],
+    [9, 9, 9],
+  ],
+};
+
+describe('curves', () => {
+  it('one line per block of the component, by depth', () => {
+    const lines = linesFromGrid(g, 'run', 0, 'attn.out', 'weight');
+    expect(lines.map((l) => l.tensor)).toEqual(['l0', 'l1']);
+  });
+
+  it('log step positions; nulls dropped', () => {
+    expect(curvePoints([0, 1000, 2000], [1, null, 2], 'log', false)).toEqual([
+      [Math.log10(0.5), 1, 0],
+      [Math.log10(2000), 2, 2000],
+    ]);
+  });
+
+  it('builds a loss grid and falls back to linear y on non-positive values', () => {
+    const lines = linesFromGrid(g, 'run', 0, 'attn.out', 'weight');
+    lines[0]!.values = [1, -1, 2];
+    const option = curvesOption({
+      title: 'attn.out',
+      metric: { id: 'mean', label: 'Mean', unit: 'value' },
+      lines,
+      loss: [{ runName: 'run', runIndex: 0, label: 'training loss', steps: [10, 1000], values: [10.5, 3.2] }],
+      stepScale: 'linear',
+      yLog: true,
+    });
+    const y = option.yAxis as Array<{ type: string; gridIndex: number }>;
+    expect(y[0]!.type).toBe('value');
+    expect(y).toHaveLength(2);
+    const series = option.series as Array<{ xAxisIndex: number; data: number[][]; color: string }>;
+    expect(series).toHaveLength(3);
+    expect(series[2]!.xAxisIndex).toBe(1);
+    expect(series[2]!.data).toEqual([
+      [10, 10.5, 10],
+      [1000, 3.2, 1000],
+    ]);
+    expect(series[1]!.data.map((p) => p[1])).toEqual([3, 4, 5]);
+    // Blocks coloured differently (by depth).
+    expect(series[0]!.color).not.toBe(series[1]!.color);
+  });
+});

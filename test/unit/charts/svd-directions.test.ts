@@ -1,0 +1,27 @@
+// SVD directions: token matches with the final checkpoint, sign-agnostic, averaged per block.
+import { describe, expect, it } from 'vitest';
+import { asSvdDirectionsFrame, closenessToFinal, matchesWithFinal, svdTableRows, tokenMatches } from '../../../common/charts/svd-directions';
+
+const dir = (block: number, index: number, tokens: string[], neg: string[] = []) => ({ component: 'mlp.out', block, head: null, index, tokens, neg_tokens: neg });
+
+describe('svd directions', () => {
+  it('counts exact matches once', () => {
+    expect(tokenMatches(['a', 'b', 'b', 'c'], ['b', 'c', 'd'])).toBe(2);
+  });
+
+  it('keeps the better sign', () => {
+    const f = asSvdDirectionsFrame({ directions: [dir(0, 0, ['x', 'y'], ['p', 'q'])] })!.directions[0]!;
+    const flipped = asSvdDirectionsFrame({ directions: [dir(0, 0, ['p', 'q'], ['x', 'z'])] })!.directions[0]!;
+    expect(matchesWithFinal(flipped, f)).toBe(3);
+  });
+
+  it('closeness per block and averaged; the final frame matches itself fully', () => {
+    const early = asSvdDirectionsFrame({ directions: [dir(0, 0, ['a', 'b']), dir(0, 1, ['c', 'd']), dir(1, 0, ['e', 'f'])] });
+    const final = asSvdDirectionsFrame({ directions: [dir(0, 0, ['a', 'z']), dir(0, 1, ['c', 'd']), dir(1, 0, ['y', 'w'])] });
+    const c = closenessToFinal([early, null, final]);
+    expect(c.perBlock.get('block 0')!.values).toEqual([1.5, null, 2]);
+    expect(c.perBlock.get('block 1')!.values).toEqual([0, null, 2]);
+    expect(c.average).toEqual([1, null, 2]);
+    expect(svdTableRows(final!, { block: 0, component: 'mlp.out' }).map((d) => d.tokens[0])).toEqual(['a', 'c']);
+  });
+});
