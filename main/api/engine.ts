@@ -1,0 +1,274 @@
+// The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
+// is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
+import { EventEmitter } from 'node:events';
+import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, parse as parsePath, resolve } from 'node:path';
+import { homedir, platform } from 'node:os';
+import {
+  AtlasError,
+  type AtlasApi,
+  type AtlasEvent,
+  type FrameKind,
+  type Request,
+  type Response,
+  type RunSummary,
+  type ScalarGrid,
+} from '../../common/api';
+import type { CheckpointInfo, RunInfo } from '../../common/domain';
+import { METRIC_BY_ID } from '../../common/catalogue';
+import { Store, type RunSource } from '../store/store';
+import { scanPaths } from '../layouts/scan';
+import { findHubCacheRoot } from '../layouts/hf-cache';
+import { JobManager } from '../jobs/manager';
+import { ANALYSIS_UNITS } from '../jobs/plan';
+import { exportRun } from '../export/tables';
+import { availableProviders } from '../compute/providers';
+import { projectRoot } from '../paths';
+
+export interface EngineOptions {
+  store: Store;
+  carrier: 'electron' | 'http';
+  /** Folders scanned at start as the bundled demo. */
+  demoRoots?: string[];
+  /** Look for runs in the user's Hugging Face cache at start (default true). */
+  scanHubCache?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Worker threads for analysis jobs (0 = run in the calling thread). */
+  defaultThreads?: number;
+}
+
+export function defaultDemoRoot(): string {
+  return join(projectRoot(), 'resources', 'demo', 'hub');
+}
+
+/** Present checkpoints of a run in step order: the columns of every plot. */
+export function presentCheckpoints(run: RunInfo): CheckpointInfo[] {
+  return run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
+}
+
+export class Engine implements AtlasApi {
+  readonly events = new EventEmitter();
+  readonly jobs: JobManager;
+  private ready: Promise<void> | null = null;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.events.setMaxListeners(100);
+    this.jobs = new JobManager(opts.store, (job) => this.emit({ type: 'job', job }), { defaultThreads: opts.defaultThreads });
+  }
+
+  get store(): Store {
+    return this.opts.store;
+  }
+
+  subscribe = (listener: (event: AtlasEvent) => void): (() => void) => {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  };
+
+  private emit(event: AtlasEvent): void {
+    this.events.emit('event', event);
+  }
+
+  /** Scan the demo and the hub cache once; later calls wait for the same scan. */
+  init(): Promise<void> {
+    this.ready ??= this.discover();
+    return this.ready;
+  }
+
+  private async discover(): Promise<void> {
+    const demoRoots = (this.opts.demoRoots ?? [defaultDemoRoot()]).filter((p) => existsSync(p));
+    if (demoRoots.length) await this.register(demoRoots, 'demo');
+    if (this.opts.scanHubCache ?? true) {
+      const hub = findHubCacheRoot(this.opts.env ?? process.env);
+      if (hub && existsSync(hub)) await this.register([hub], 'hf-cache');
+    }
+  }
+
+  private async register(paths: string[], source: RunSource): Promise<{ runs: RunInfo[]; errors: { path: string; message: string }[] }> {
+    const result = await scanPaths(paths);
+    for (const run of result.runs) this.store.upsertRun(run, source);
+    if (result.runs.length) this.emit({ type: 'runs-changed' });
+    return result;
+  }
+
+  private requireRun(runId: string): RunInfo {
+    const stored = this.store.getRun(runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${runId}"; open its folder first`);
+    return stored.info;
+  }
+
+  summarize(info: RunInfo, source: RunSource): RunSummary {
+    const present = presentCheckpoints(info);
+    const units = this.store.unitsOfRun(info.id);
+    const doneBy = new Map<string, Set<string>>();
+    for (const u of units) {
+      const fp = present.find((c) => c.id === u.checkpointId)?.fingerprint;
+      if (fp !== u.fingerprint) continue;
+      let s = doneBy.get(u.analysis);
+      if (!s) doneBy.set(u.analysis, (s = new Set()));
+      s.add(u.checkpointId);
+    }
+    const analysed = Object.entries(ANALYSIS_UNITS)
+      .filter(([, unitNames]) => present.length > 0 && unitNames.every((n) => (doneBy.get(n)?.size ?? 0) >= present.length))
+      .map(([kind]) => kind as RunSummary['analysed'][number]);
+    const c = info.config;
+    const dims = c ? `${c.layers} layers, d=${c.hidden}, ${c.heads} heads, vocab ${c.vocabSize}` : 'no config.json';
+    const steps = present.map((p) => p.step).filter((s): s is number => s !== null);
+    return {
+      id: info.id,
+      name: info.name,
+      layout: info.layout,
+      root: info.root,
+      family: info.family,
+      source,
+      checkpointCount: present.length,
+      missingCount: info.checkpoints.length - present.length,
+      firstStep: steps.length ? Math.min(...steps) : null,
+      lastStep: steps.length ? Math.max(...steps) : null,
+      warningCount: info.warnings.length,
+      analysed,
+      summary: `${info.family === 'unknown' ? 'unknown architecture' : info.family}, ${dims}`,
+    };
+  }
+
+  // ------------------------------------------------------------------------------ AtlasApi
+
+  async appInfo(_req: Request<'appInfo'>): Promise<Response<'appInfo'>> {
+    return {
+      version: '0.1.0',
+      carrier: this.opts.carrier,
+      dbPath: this.store.path,
+      providers: availableProviders(),
+      platform: `${platform()} ${process.arch}`,
+    };
+  }
+
+  async listRuns(_req: Request<'listRuns'>): Promise<Response<'listRuns'>> {
+    await this.init();
+    return { runs: this.store.listRuns().map((r) => this.summarize(r.info, r.source)) };
+  }
+
+  async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {
+    await this.init();
+    const paths = req.paths.map((p) => resolve(p));
+    const missing = paths.filter((p) => !existsSync(p));
+    const result = await this.register(
+      paths.filter((p) => existsSync(p)),
+      'opened',
+    );
+    for (const p of paths) if (existsSync(p)) this.store.addRecentPath(p);
+    const errors = [...missing.map((p) => ({ path: p, message: 'no such file or folder' })), ...result.errors];
+    if (!result.runs.length && !errors.length) {
+      errors.push(...paths.map((p) => ({ path: p, message: 'no checkpoints found here (looked for safetensors / PyTorch weight files, Trainer checkpoint-N folders, step folders and Hugging Face cache models)' })));
+    }
+    return { runs: result.runs.map((r) => this.summarize(r, 'opened')), errors };
+  }
+
+  async getRun(req: Request<'getRun'>): Promise<Response<'getRun'>> {
+    await this.init();
+    return { run: this.requireRun(req.runId) as unknown as Record<string, unknown> };
+  }
+
+  async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
+    const path = resolve(req.path ?? homedir());
+    let names: string[];
+    try {
+      const st = await stat(path);
+      if (!st.isDirectory()) throw new AtlasError('bad-request', `${path} is not a folder`, path);
+      names = await readdir(path);
+    } catch (err) {
+      if (err instanceof AtlasError) throw err;
+      throw new AtlasError('io', `cannot list ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+    }
+    const entries: Response<'browse'>['entries'] = [];
+    for (const name of names.sort((a, b) => a.localeCompare(b))) {
+      if (name.startsWith('.') && name !== '.cache') continue;
+      const full = join(path, name);
+      try {
+        const st = await stat(full);
+        if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
+        else if (/\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
+      } catch {
+        // unreadable or dangling entries are not offered
+      }
+      if (entries.length >= 2000) break;
+    }
+    const hub = findHubCacheRoot(this.opts.env ?? process.env);
+    const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...this.store.recentPaths()];
+    const parent = parsePath(path).root === path ? null : dirname(path);
+    return { path, parent, entries, roots: [...new Set(roots)] };
+  }
+
+  async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
+    await this.init();
+    const run = this.requireRun(req.runId);
+    const jobId = this.jobs.start(run, req.analyses, {
+      threads: req.threads,
+      probe: req.probe,
+      provider: req.provider,
+    });
+    return { jobId };
+  }
+
+  async cancelJob(req: Request<'cancelJob'>): Promise<Response<'cancelJob'>> {
+    return { cancelled: await this.jobs.cancel(req.jobId) };
+  }
+
+  async listJobs(_req: Request<'listJobs'>): Promise<Response<'listJobs'>> {
+    return { jobs: this.jobs.list() };
+  }
+
+  async listTensors(req: Request<'listTensors'>): Promise<Response<'listTensors'>> {
+    this.requireRun(req.runId);
+    return { tensors: this.store.listTensors(req.runId), metrics: this.store.listMetrics(req.runId) };
+  }
+
+  async scalarGrid(req: Request<'scalarGrid'>): Promise<Response<'scalarGrid'>> {
+    const run = this.requireRun(req.runId);
+    return buildScalarGrid(this.store, run, req.metric);
+  }
+
+  async frames(req: Request<'frames'>): Promise<Response<'frames'>> {
+    const run = this.requireRun(req.runId);
+    const present = presentCheckpoints(run);
+    const byCkpt = this.store.frames(run.id, req.kind, req.tensor);
+    return {
+      runId: run.id,
+      kind: req.kind as FrameKind,
+      tensor: req.tensor,
+      steps: present.map((c) => c.step ?? 0),
+      checkpointIds: present.map((c) => c.id),
+      frames: present.map((c) => byCkpt.get(c.id) ?? null),
+    };
+  }
+
+  async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {
+    const runs = req.runId ? [this.requireRun(req.runId)] : this.store.listRuns().map((r) => r.info);
+    const files = await exportRun(this.store, runs, resolve(req.outDir));
+    return { files };
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown();
+  }
+}
+
+/** The block x checkpoint matrix of one metric, in the run's step order and tensor order. */
+export function buildScalarGrid(store: Store, run: RunInfo, metric: string): ScalarGrid {
+  if (!METRIC_BY_ID.has(metric)) throw new AtlasError('bad-request', `unknown metric "${metric}"`);
+  const present = presentCheckpoints(run);
+  const col = new Map(present.map((c, i) => [c.id, i]));
+  const rows = store.scalarsOfMetric(run.id, metric);
+  const known = store.listTensors(run.id);
+  const withData = new Set(rows.map((r) => r.tensor));
+  const tensors = known.filter((t) => withData.has(t.tensor));
+  const rowOf = new Map(tensors.map((t, i) => [t.tensor, i]));
+  const values = tensors.map(() => new Array<number | null>(present.length).fill(null));
+  for (const r of rows) {
+    const i = rowOf.get(r.tensor);
+    const j = col.get(r.checkpointId);
+    if (i !== undefined && j !== undefined) values[i]![j] = r.value;
+  }
+  return { runId: run.id, metric, steps: present.map((c) => c.step ?? 0), checkpointIds: present.map((c) => c.id), tensors, values };
+}

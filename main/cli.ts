@@ -1,0 +1,235 @@
+// The headless entry: `checkpoint-atlas scan | analyze | export | serve | gif | figure | start`.
+// Runs the same engine as the desktop app, in plain Node, so a GPU server without a display can
+// sweep a run and export results or GIFs over SSH.
+import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { AtlasError, type AnalysisKind, type JobState } from '../common/api';
+import { Store, defaultDbPath } from './store/store';
+import { Engine, defaultDemoRoot } from './api/engine';
+import { startHttpCarrier } from './api/http';
+import { scanPaths } from './layouts/scan';
+import { formatScanText } from './layouts/scan';
+import { projectRoot, rendererDir } from './paths';
+import { ProgressPrinter } from './jobs/progress-printer';
+
+const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions'];
+const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`checkpoint-atlas: ${message}\n`);
+  process.exit(code);
+}
+
+function openStore(db: string | undefined): Store {
+  return new Store(resolve(db ?? defaultDbPath()));
+}
+
+function parseAnalyses(list: string): AnalysisKind[] {
+  const out: AnalysisKind[] = [];
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!KNOWN_ANALYSES.includes(raw as AnalysisKind)) fail(`unknown analysis "${raw}" (known: ${KNOWN_ANALYSES.join(', ')})`, 2);
+    out.push(raw as AnalysisKind);
+  }
+  return out;
+}
+
+/** Which Electron binary, if any, can be launched (the npm package without its download has none). */
+function electronBinary(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const path = require('electron') as unknown;
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+function openInBrowser(url: string): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
+  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  child.on('error', () => process.stderr.write(`could not open a browser; open ${url} yourself\n`));
+  child.unref();
+}
+
+async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: boolean; hubCache?: boolean }, paths: string[]): Promise<void> {
+  const store = openStore(opts.db);
+  const engine = new Engine({
+    store,
+    carrier: 'http',
+    demoRoots: opts.demo === false ? [] : [defaultDemoRoot()],
+    scanHubCache: opts.hubCache !== false,
+  });
+  await engine.init();
+  if (paths.length) {
+    const { errors } = await engine.openPaths({ paths });
+    for (const e of errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+  }
+  const port = opts.port === undefined ? 0 : Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${opts.port}`, 2);
+  const server = await startHttpCarrier({ api: engine, subscribe: engine.subscribe, staticRoot: rendererDir(), port });
+  process.stdout.write(`Serving Checkpoint Atlas on ${server.url}\n`);
+  if (opts.open) openInBrowser(server.url);
+  const stop = async (): Promise<void> => {
+    await engine.close();
+    await server.close();
+    store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('checkpoint-atlas')
+    .description('Explore how a language model changes over training: scan checkpoint series, analyse them into a cache, export, serve the UI.')
+    .showHelpAfterError();
+
+  program
+    .command('scan')
+    .description('List the checkpoint series found under PATHs: layout, architecture, steps, files, warnings')
+    .argument('<paths...>', 'folders or files: HF cache, Trainer output, step folders, a checkpoint')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--full-hash', 'fingerprint weights by a full content hash (slow) instead of headers and samples')
+    .action(async (paths: string[], opts: { json?: boolean; fullHash?: boolean }) => {
+      const result = await scanPaths(paths.map((p) => resolve(p)), { fullHash: !!opts.fullHash });
+      if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(formatScanText(result));
+      if (!result.runs.length) process.exitCode = 1;
+    });
+
+  program
+    .command('analyze')
+    .description('Compute analyses for every checkpoint of the runs under PATHs into the cache (resumable)')
+    .argument('<paths...>', 'folders holding checkpoint series')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .option('--analyses <list>', `comma-separated: ${KNOWN_ANALYSES.join(',')}`, ALL_WEIGHT_ANALYSES.join(','))
+    .option('--threads <n>', 'worker threads', String(Math.max(1, Math.min(4, (globalThis.navigator?.hardwareConcurrency ?? 2)))))
+    .option('--json-progress', 'print progress as JSON lines on stdout')
+    .option('--probe <file>', 'probe text for activations/gradients (default: the bundled sample)')
+    .option('--probe-batch <n>', 'probe batch size B')
+    .option('--probe-len <n>', 'probe sequence length L')
+    .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' }) => {
+      const analyses = parseAnalyses(opts.analyses);
+      const threads = Number(opts.threads);
+      if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
+      const store = openStore(opts.db);
+      const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
+      const opened = await engine.openPaths({ paths });
+      for (const e of opened.errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+      if (!opened.runs.length) fail('no checkpoint series found', 1);
+      const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
+      let failed = false;
+      let interrupted = false;
+      const onSignal = (): void => {
+        interrupted = true;
+        void engine.jobs.cancelAll();
+      };
+      process.once('SIGINT', onSignal);
+      for (const run of opened.runs) {
+        const probe = {
+          ...(opts.probe ? { file: resolve(opts.probe) } : {}),
+          ...(opts.probeBatch ? { batch: Number(opts.probeBatch) } : {}),
+          ...(opts.probeLen ? { seqLen: Number(opts.probeLen) } : {}),
+        };
+        const { jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider });
+        const final = await new Promise<JobState>((resolveJob) => {
+          const unsubscribe = engine.subscribe((ev) => {
+            if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
+            printer.update(run.name, ev.job);
+            if (ev.job.state === 'done' || ev.job.state === 'failed' || ev.job.state === 'cancelled') {
+              unsubscribe();
+              resolveJob(ev.job);
+            }
+          });
+        });
+        printer.finish(run.name, final);
+        if (final.state !== 'done') failed = true;
+        if (interrupted) break;
+      }
+      await engine.close();
+      store.close();
+      process.exitCode = failed ? 1 : 0;
+    });
+
+  program
+    .command('export')
+    .description('Write scalars.csv and the JSON Lines files of the export contract from the cache')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--run <id>', 'only this run (default: every run in the cache)')
+    .action(async (opts: { db?: string; out: string; run?: string }) => {
+      const store = new Store(resolve(opts.db ?? defaultDbPath()));
+      const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
+      const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
+      for (const f of files) process.stdout.write(`${f}\n`);
+      store.close();
+    });
+
+  program
+    .command('serve')
+    .description('Serve the UI and the API to a browser on 127.0.0.1 (prints the URL with its launch token)')
+    .argument('[paths...]', 'folders to open besides the demo and the Hugging Face cache')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .option('--port <n>', 'port (default: any free port)')
+    .option('--open', 'open the URL in the default browser')
+    .option('--no-demo', 'do not list the bundled demo run')
+    .option('--no-hub-cache', 'do not look for runs in the Hugging Face cache')
+    .action(async (paths: string[], opts: { db?: string; port?: string; open?: boolean; demo?: boolean; hubCache?: boolean }) => {
+      await serve(opts, paths);
+    });
+
+  program
+    .command('start')
+    .description('What `npm start` runs: the desktop window when Electron is installed, else `serve` on the demo')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .option('--port <n>', 'port for the browser mode (default: any free port)')
+    .option('--open', 'in browser mode, open the URL in the default browser')
+    .action(async (opts: { db?: string; port?: string; open?: boolean }) => {
+      const electron = electronBinary();
+      if (electron && process.env.ATLAS_NO_ELECTRON !== '1') {
+        const child = spawn(electron, [projectRoot(), ...(opts.db ? [`--db=${resolve(opts.db)}`] : [])], { stdio: 'inherit' });
+        child.on('exit', (code) => process.exit(code ?? 0));
+        return;
+      }
+      process.stdout.write('The Electron binary is not installed (run `npm run electron:install` with internet access to get the desktop window), so the same app is served to your browser instead.\n');
+      await serve({ ...opts, demo: true, hubCache: true }, []);
+    });
+
+  const gif = program
+    .command('gif')
+    .description('Render an animation of a run as a GIF (needs a display? no: renders headless)')
+    .option('--db <file>')
+    .option('--run <id>')
+    .option('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients')
+    .option('--tensor <name>')
+    .option('--component <c>')
+    .option('--block <b>')
+    .option('--out <file>')
+    .option('--fps <n>')
+    .option('--width <w>')
+    .option('--height <h>')
+    .option('--steps <a:b>');
+  gif.action(() => fail('gif: not implemented yet (the GIF exporter lands with the export issue)', 3));
+
+  program
+    .command('figure')
+    .description('Render a view of a run as PNG or SVG')
+    .option('--format <f>', 'png|svg')
+    .action(() => fail('figure: not implemented yet (the figure exporter lands with the export issue)', 3));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof AtlasError) fail(err.file && !err.message.includes(err.file) ? `${err.file}: ${err.message}` : err.message);
+    throw err;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,284 @@
+// Runs analysis jobs: plan -> worker_threads pool -> progress events (checkpoint, tensor, ETA)
+// -> cancel -> resume. Workers compute; only this (main) thread writes to the store, one
+// transaction per finished (checkpoint, unit), so a crash or a cancel loses at most the units in
+// flight and a rerun skips everything already stored.
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
+import type { RunInfo } from '../../common/domain';
+import type { Store, UnitResults } from '../store/store';
+import { workerScript } from '../paths';
+import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
+import { runParamsFor, type RunParams } from './run-params';
+import { runUnit, type UnitTask, type WorkerMessage } from './units';
+
+export interface JobOptions {
+  threads?: number;
+  probe?: { file?: string; batch?: number; seqLen?: number };
+  provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+}
+
+export interface ManagerOptions {
+  /** Default worker count; 0 runs units in the calling thread (tests, debugging). */
+  defaultThreads?: number;
+  /** Force in-thread execution even when threads > 0 (no built worker available). */
+  inline?: boolean;
+}
+
+interface Job {
+  state: JobState;
+  run: RunInfo;
+  cancelled: boolean;
+  workers: Set<Worker>;
+  done: Promise<void>;
+}
+
+export class JobManager {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly onUpdate: (job: JobState) => void,
+    private readonly options: ManagerOptions = {},
+  ) {}
+
+  list(): JobState[] {
+    return [...this.jobs.values()].map((j) => ({ ...j.state }));
+  }
+
+  get(jobId: string): JobState | null {
+    const j = this.jobs.get(jobId);
+    return j ? { ...j.state } : null;
+  }
+
+  /** Wait for a job to end (tests and the CLI). */
+  async wait(jobId: string): Promise<JobState> {
+    const j = this.jobs.get(jobId);
+    if (!j) throw new AtlasError('not-found', `no job ${jobId}`);
+    await j.done;
+    return { ...j.state };
+  }
+
+  start(run: RunInfo, analyses: AnalysisKind[], opts: JobOptions = {}): string {
+    for (const j of this.jobs.values()) {
+      if (j.run.id === run.id && (j.state.state === 'running' || j.state.state === 'queued')) {
+        throw new AtlasError('busy', `an analysis of ${run.name} is already running (job ${j.state.jobId}); cancel it or wait`);
+      }
+    }
+    const jobId = randomUUID();
+    const state: JobState = {
+      jobId,
+      runId: run.id,
+      analyses,
+      state: 'queued',
+      done: 0,
+      total: 0,
+      skipped: 0,
+      current: null,
+      startedAt: Date.now(),
+      etaSeconds: null,
+      provider: null,
+      error: null,
+      warnings: [],
+    };
+    const job: Job = { state, run, cancelled: false, workers: new Set(), done: Promise.resolve() };
+    this.jobs.set(jobId, job);
+    job.done = this.execute(job, analyses, opts).catch((err: unknown) => {
+      job.state.state = 'failed';
+      job.state.error = err instanceof Error ? err.message : String(err);
+      this.publish(job);
+    });
+    return jobId;
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const job = this.jobs.get(jobId);
+    if (!job || job.state.state === 'done' || job.state.state === 'failed' || job.state.state === 'cancelled') return false;
+    job.cancelled = true;
+    await Promise.all([...job.workers].map((w) => w.terminate()));
+    await job.done;
+    return true;
+  }
+
+  async cancelAll(): Promise<void> {
+    await Promise.all([...this.jobs.keys()].map((id) => this.cancel(id)));
+  }
+
+  async shutdown(): Promise<void> {
+    await this.cancelAll();
+  }
+
+  private publish(job: Job): void {
+    this.onUpdate({ ...job.state, warnings: [...job.state.warnings] });
+  }
+
+  private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
+    const planned = planUnits(job.run, analyses);
+    const threads = Math.max(0, opts.threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
+    const inline = this.options.inline || threads === 0 || !existsSync(workerScript());
+    job.state.state = 'running';
+    job.state.total = planned.length;
+    this.publish(job);
+
+    // Phase by phase: units that need run-wide parameters wait for the others.
+    const firstPhase = planned.filter((p) => !NEEDS_ALL_WEIGHTS.has(p.unit));
+    const secondPhase = planned.filter((p) => NEEDS_ALL_WEIGHTS.has(p.unit));
+    const timing = { startedAt: Date.now(), computed: 0 };
+    for (const phase of [firstPhase, secondPhase]) {
+      if (!phase.length || job.cancelled) continue;
+      const params = phase === secondPhase ? runParamsFor(this.store, job.run) : null;
+      const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
+      for (const p of phase) {
+        const ctx = this.contextOf(p, params, opts);
+        const stamp = { fingerprint: p.checkpoint.fingerprint, version: UNIT_VERSION[p.unit], ctx };
+        if (this.store.isUnitDone({ runId: job.run.id, checkpointId: p.checkpoint.id, analysis: p.unit }, stamp)) {
+          job.state.skipped++;
+          job.state.done++;
+        } else todo.push({ p, ctx });
+      }
+      this.publish(job);
+      await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
+    }
+    if (job.cancelled) job.state.state = 'cancelled';
+    else if (job.state.state === 'running') job.state.state = 'done';
+    job.state.current = null;
+    job.state.etaSeconds = job.state.state === 'done' ? 0 : null;
+    this.publish(job);
+  }
+
+  private contextOf(p: PlannedUnit, params: RunParams | null, opts: JobOptions): string {
+    if (p.unit === 'weights') return unitContext(p);
+    if (p.unit === 'histogram') return shortHash(params?.histogramEdgesHash ?? '');
+    if (p.unit === 'activations' || p.unit === 'gradients') return shortHash({ probe: opts.probe ?? null });
+    return unitContext(p, {});
+  }
+
+  private taskFor(job: Job, p: PlannedUnit, params: RunParams | null, opts: JobOptions, threads: number): UnitTask {
+    return {
+      unit: p.unit,
+      run: { id: job.run.id, family: job.run.family, config: job.run.config, tokenizerPath: job.run.tokenizerPath },
+      checkpoint: p.checkpoint,
+      init: p.init,
+      prev: p.prev,
+      final: p.final,
+      params: params ?? undefined,
+      probe: opts.probe,
+      provider: opts.provider ?? 'auto',
+      // Each worker's onnxruntime session gets its share of the cores.
+      intraOpThreads: Math.max(1, Math.floor(availableParallelism() / Math.max(1, threads))),
+    };
+  }
+
+  private async runPool(
+    job: Job,
+    todo: Array<{ p: PlannedUnit; ctx: string }>,
+    params: RunParams | null,
+    opts: JobOptions,
+    threads: number,
+    timing: { startedAt: number; computed: number },
+  ): Promise<void> {
+    let next = 0;
+    const finishUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
+      if (job.cancelled) return;
+      this.store.writeUnit(
+        { runId: job.run.id, checkpointId: item.p.checkpoint.id, analysis: item.p.unit },
+        { fingerprint: item.p.checkpoint.fingerprint, version: UNIT_VERSION[item.p.unit], ctx: item.ctx },
+        results,
+      );
+      if (results.tensors) this.store.registerTensors(job.run.id, results.tensors);
+      const provider = results.info.provider;
+      if (typeof provider === 'string') job.state.provider = provider;
+      for (const w of (results.info.warnings as string[] | undefined) ?? []) {
+        if (job.state.warnings.length < 200) job.state.warnings.push(`${item.p.checkpoint.label}: ${w}`);
+      }
+      job.state.done++;
+      timing.computed++;
+      const elapsed = (Date.now() - timing.startedAt) / 1000;
+      const remaining = job.state.total - job.state.done;
+      job.state.etaSeconds = timing.computed > 0 ? Math.round((elapsed / timing.computed) * remaining) : null;
+      this.publish(job);
+    };
+    const failUnit = (item: { p: PlannedUnit }, message: string): void => {
+      // One bad checkpoint never stops the run: it is reported and the job goes on.
+      job.state.warnings.push(`${item.p.checkpoint.label} (${item.p.unit}): ${message}`);
+      job.state.done++;
+      this.publish(job);
+    };
+    const progress = (item: { p: PlannedUnit }, tensor?: string): void => {
+      job.state.current = { checkpoint: item.p.checkpoint.label, ...(tensor ? { tensor } : {}) };
+      this.publish(job);
+    };
+
+    if (threads === 0) {
+      for (const item of todo) {
+        if (job.cancelled) return;
+        progress(item);
+        try {
+          const results = await runUnit(this.taskFor(job, item.p, params, opts, 1), (tensor) => progress(item, tensor));
+          finishUnit(item, results);
+        } catch (err) {
+          failUnit(item, (err as Error).message);
+        }
+      }
+      return;
+    }
+
+    const lanes = Math.min(threads, todo.length);
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (!job.cancelled && next < todo.length) {
+          const worker = new Worker(workerScript());
+          job.workers.add(worker);
+          try {
+            while (!job.cancelled && next < todo.length) {
+              const item = todo[next++]!;
+              progress(item);
+              const outcome = await runInWorker(worker, this.taskFor(job, item.p, params, opts, threads), (tensor) => progress(item, tensor));
+              if (outcome.kind === 'done') finishUnit(item, outcome.results);
+              else if (outcome.kind === 'error') failUnit(item, outcome.message);
+              else {
+                // The worker died (cancel, out of memory, native crash): a fresh one takes the next unit.
+                if (!job.cancelled) failUnit(item, outcome.message);
+                break;
+              }
+            }
+          } finally {
+            job.workers.delete(worker);
+            await worker.terminate();
+          }
+        }
+      }),
+    );
+  }
+}
+
+type Outcome = { kind: 'done'; results: UnitResults } | { kind: 'error'; message: string } | { kind: 'exit'; message: string };
+
+function runInWorker(worker: Worker, task: UnitTask, onTensor: (tensor: string) => void): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const cleanup = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (msg: WorkerMessage): void => {
+      if (msg.type === 'progress') return onTensor(msg.tensor);
+      cleanup();
+      resolve(msg.type === 'done' ? { kind: 'done', results: msg.results } : { kind: 'error', message: msg.message });
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      resolve({ kind: 'exit', message: `worker failed: ${err.message}` });
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      resolve({ kind: 'exit', message: `worker exited with code ${code}` });
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(task);
+  });
+}

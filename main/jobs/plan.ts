@@ -1,0 +1,78 @@
+// Planning an analysis: which (checkpoint, unit) pairs of a run must be computed, in what order,
+// and the stamp (fingerprint, version, context) that decides whether a cached result can be reused.
+//
+// A user-facing analysis is one or more units. `weights` is two: statistics first, then
+// histograms, whose bins are fixed per tensor from the statistics of every checkpoint of the run
+// (so all frames of a tensor share their bins).
+import { createHash } from 'node:crypto';
+import type { AnalysisKind } from '../../common/api';
+import type { CheckpointInfo, RunInfo } from '../../common/domain';
+
+export type UnitName = 'weights' | 'histogram' | 'spectra' | 'embedding' | 'svd-directions' | 'activations' | 'gradients';
+
+export const ANALYSIS_UNITS: Record<AnalysisKind, UnitName[]> = {
+  weights: ['weights', 'histogram'],
+  spectra: ['spectra'],
+  embedding: ['embedding'],
+  'svd-directions': ['svd-directions'],
+  activations: ['activations'],
+  gradients: ['gradients'],
+};
+
+/** Bump a unit's version when its definition or output changes: cached results are then redone. */
+export const UNIT_VERSION: Record<UnitName, number> = {
+  weights: 1,
+  histogram: 1,
+  spectra: 1,
+  embedding: 1,
+  'svd-directions': 1,
+  activations: 1,
+  gradients: 1,
+};
+
+/** Units that need every checkpoint's `weights` unit done first (run-wide parameters). */
+export const NEEDS_ALL_WEIGHTS: ReadonlySet<UnitName> = new Set(['histogram']);
+
+export function shortHash(value: unknown): string {
+  return createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+export interface PlannedUnit {
+  unit: UnitName;
+  checkpoint: CheckpointInfo;
+  /** The run's reference checkpoint (earliest step) and the previous one in step order. */
+  init: CheckpointInfo;
+  prev: CheckpointInfo | null;
+  /** The final checkpoint (for closeness-to-final comparisons). */
+  final: CheckpointInfo;
+}
+
+export function orderedCheckpoints(run: RunInfo): CheckpointInfo[] {
+  return run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
+}
+
+/** Context that a unit's results depend on besides its own checkpoint. */
+export function unitContext(p: PlannedUnit, extra: Record<string, unknown> = {}): string {
+  switch (p.unit) {
+    case 'weights':
+      return shortHash({ init: p.init.fingerprint, prev: p.prev?.fingerprint ?? null });
+    default:
+      return shortHash(extra);
+  }
+}
+
+/** Every (unit, checkpoint) pair of the requested analyses, units in dependency order. */
+export function planUnits(run: RunInfo, analyses: AnalysisKind[]): PlannedUnit[] {
+  const ckpts = orderedCheckpoints(run);
+  if (!ckpts.length) return [];
+  const init = ckpts[0]!;
+  const final = ckpts[ckpts.length - 1]!;
+  const wanted = new Set<UnitName>(analyses.flatMap((a) => ANALYSIS_UNITS[a]));
+  const order: UnitName[] = ['weights', 'histogram', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+  const out: PlannedUnit[] = [];
+  for (const unit of order) {
+    if (!wanted.has(unit)) continue;
+    ckpts.forEach((checkpoint, i) => out.push({ unit, checkpoint, init, prev: i > 0 ? ckpts[i - 1]! : null, final }));
+  }
+  return out;
+}

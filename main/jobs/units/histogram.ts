@@ -1,0 +1,27 @@
+// The `histogram` unit of one checkpoint: every parameter tensor counted on the bins fixed for
+// it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
+import type { UnitResults, ArrayResult } from '../../store/store';
+import { histogram, histogramEdges } from '../../metrics/histogram';
+import { analysedTensors, precisionOf, withSources } from './common';
+import type { ProgressFn, UnitTask } from '.';
+
+export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
+  const ranges = task.params?.histogramRanges ?? {};
+  return withSources([task.checkpoint.folder], async ([src]) => {
+    const arrays: ArrayResult[] = [];
+    for (const { entry } of analysedTensors(task, src!)) {
+      const range = ranges[entry.name];
+      if (!range) continue;
+      progress(entry.name);
+      const x = await src!.read(entry.name, precisionOf(entry));
+      const h = histogram(x, histogramEdges(range, range.bins));
+      arrays.push({
+        kind: 'histogram',
+        tensor: entry.name,
+        // Edges are implied by (lo, hi, bins): uniform, numpy.linspace arithmetic.
+        data: { lo: range.lo, hi: range.hi, bins: range.bins, counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite },
+      });
+    }
+    return { scalars: [], arrays, info: {} };
+  });
+}

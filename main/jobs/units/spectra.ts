@@ -1,0 +1,49 @@
+// The `spectra` unit of one checkpoint: all singular values of every 2-D parameter (Gram matrix on
+// onnxruntime, eigenvalues by main/compute/eigen.ts), the spectral scalars and the power-law
+// alpha of the eigenvalue tail.
+import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
+import { gram } from '../../compute/gram';
+import { symmetricEigenvalues } from '../../compute/eigen';
+import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
+import { analysedTensors, withSources } from './common';
+import type { ProgressFn, UnitTask } from '.';
+
+export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
+  return withSources([task.checkpoint.folder], async ([src]) => {
+    const scalars: ScalarResult[] = [];
+    const arrays: ArrayResult[] = [];
+    const warnings: string[] = [];
+    for (const { entry } of analysedTensors(task, src!)) {
+      if (entry.shape.length !== 2 || entry.shape[0]! < 2 || entry.shape[1]! < 2) continue;
+      progress(entry.name);
+      const [rows, cols] = entry.shape as [number, number];
+      const w = await src!.read(entry.name, 'f32');
+      let finite = true;
+      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) { finite = false; break; }
+      if (!finite) {
+        warnings.push(`${entry.name}: non-finite values, spectrum skipped`);
+        continue;
+      }
+      const n = Math.min(rows, cols);
+      const g = await gram(w, rows, cols, { threads: task.intraOpThreads });
+      const eig = await symmetricEigenvalues(g, n, { threads: task.intraOpThreads });
+      const s = new Float64Array(n);
+      for (let i = 0; i < n; i++) s[i] = Math.sqrt(Math.max(eig[i]!, 0));
+      s.sort().reverse();
+      const sc = spectralScalars(s);
+      scalars.push(
+        { metric: 'spectral_norm', tensor: entry.name, value: sc.spectralNorm },
+        { metric: 'stable_rank', tensor: entry.name, value: sc.stableRank },
+        { metric: 'effective_rank', tensor: entry.name, value: sc.effectiveRank },
+      );
+      const fit = powerLawAlpha(eigenvaluesFromSingularValues(s));
+      scalars.push(
+        { metric: 'alpha', tensor: entry.name, value: fit?.alpha ?? null },
+        { metric: 'alpha_xmin', tensor: entry.name, value: fit?.xmin ?? null },
+        { metric: 'alpha_ks', tensor: entry.name, value: fit?.ks ?? null },
+      );
+      arrays.push({ kind: 'spectrum', tensor: entry.name, data: { singular_values: s } });
+    }
+    return { scalars, arrays, info: { warnings, provider: 'cpu' } };
+  });
+}

@@ -1,0 +1,78 @@
+// The `weights` unit of one checkpoint: for every parameter tensor, moments (norm, mean, std,
+// min, max, absmax, skewness, excess kurtosis), distances to the run's init and to the previous
+// checkpoint, the Gaussian / logistic / Student-t fits with their KS distances, and the QQ frame.
+// Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
+import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
+import { moments } from '../../metrics/moments';
+import { distance } from '../../metrics/distance';
+import { fitDistributions } from '../../metrics/fits';
+import { qqFrame } from '../../metrics/qq';
+import { analysedTensors, hasName, precisionOf, withSources } from './common';
+import type { ProgressFn, UnitTask } from '.';
+
+export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
+  const isInit = task.init.id === task.checkpoint.id;
+  return withSources([task.checkpoint.folder, isInit ? null : task.init.folder, task.prev?.folder ?? null], async ([src, initSrc, prevSrc]) => {
+    const scalars: ScalarResult[] = [];
+    const arrays: ArrayResult[] = [];
+    const warnings: string[] = [];
+    const tensors = analysedTensors(task, src!);
+    for (const { entry, role } of tensors) {
+      progress(entry.name);
+      const x = await src!.read(entry.name, precisionOf(entry));
+      const put = (metric: string, value: number | null): void => {
+        scalars.push({ metric, tensor: entry.name, value });
+      };
+      const m = moments(x);
+      const nf = m.nonFinite.nan + m.nonFinite.posInf + m.nonFinite.negInf;
+      if (nf > 0) warnings.push(`${entry.name}: ${m.nonFinite.nan} NaN, ${m.nonFinite.posInf} +Inf, ${m.nonFinite.negInf} -Inf (statistics use the ${m.count} finite values)`);
+      put('frobenius_norm', m.frobeniusNorm);
+      put('mean', m.mean);
+      put('std', m.std);
+      put('min', m.min);
+      put('max', m.max);
+      put('absmax', m.absmax);
+      put('skewness', m.skewness);
+      put('excess_kurtosis', m.excessKurtosis);
+      put('nonfinite_count', nf);
+
+      const compare = async (other: typeof src, metricDist: string, withInit: boolean): Promise<void> => {
+        if (!other) return;
+        const o = hasName(other, entry.name);
+        if (!o || o.shape.join('x') !== entry.shape.join('x')) return;
+        const y = await other.read(entry.name, precisionOf(entry));
+        const d = distance(x, y);
+        put(metricDist, d.dist);
+        if (withInit) {
+          put('rel_dist_to_init', d.relDist);
+          put('cos_to_init', d.cos);
+        }
+      };
+      if (isInit) {
+        put('dist_to_init', 0);
+        put('rel_dist_to_init', m.frobeniusNorm > 0 ? 0 : null);
+        put('cos_to_init', m.frobeniusNorm > 0 ? 1 : null);
+      } else await compare(initSrc, 'dist_to_init', true);
+      await compare(prevSrc, 'dist_to_prev', false);
+
+      if (m.count >= 8 && m.std !== null && m.std > 0) {
+        const fits = fitDistributions(x);
+        put('gaussian_ks', fits.gaussian.ks);
+        put('gaussian_loglik', fits.gaussian.loglik);
+        put('logistic_ks', fits.logistic.ks);
+        put('logistic_loglik', fits.logistic.loglik);
+        put('student_t_ks', fits.studentT.ks);
+        put('student_t_loglik', fits.studentT.loglik);
+        put('student_t_nu', fits.studentT.nu);
+        arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits) });
+      }
+      void role;
+    }
+    return {
+      scalars,
+      arrays,
+      info: { warnings, tensors: tensors.length },
+      tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })),
+    };
+  });
+}
