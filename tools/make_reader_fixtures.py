@@ -215,6 +215,8 @@ def main():
         ('half_t', half_base.t()), ('half_tail', half_base[2, 1:]),
     ])
     write_torch(path('views.pt'), views, views)
+    # Protocol 4 exercises STACK_GLOBAL, MEMOIZE, FRAME and SHORT_BINUNICODE.
+    write_torch(path('views-proto4.pt'), views, views, pickle_protocol=4)
 
     # ---- sharded pairs ----
     sd = gpt_neox_state(3)

@@ -1,0 +1,187 @@
+// Reader for torch.save zip archives (torch >= 1.6; `.bin`, `.pt`, `.pth`): parses the central
+// directory, interprets data.pkl with the restricted unpickler (nothing is executed), and maps
+// each tensor to a byte range of its storage entry so that a read is one positioned read of the
+// tensor's span, gathered when the tensor is a non-contiguous view.
+import { DTYPE_BYTES, type DType } from '../../common/domain';
+import { checkedNumel, decodeElements } from './dtype-convert';
+import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
+import { restrictedUnpickle, type PDict, type PTensor, type PValue } from './restricted-unpickler';
+import { FormatError, type TensorEntry, type TensorSource } from './types';
+import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
+
+const STORAGE_DTYPES: Record<string, DType> = {
+  'torch.FloatStorage': 'F32', 'torch.DoubleStorage': 'F64', 'torch.HalfStorage': 'F16',
+  'torch.BFloat16Storage': 'BF16', 'torch.LongStorage': 'I64', 'torch.IntStorage': 'I32',
+  'torch.ShortStorage': 'I16', 'torch.CharStorage': 'I8', 'torch.ByteStorage': 'U8', 'torch.BoolStorage': 'BOOL',
+};
+/** data.pkl of a state dict is small; anything larger than this is not a checkpoint's pickle. */
+const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
+export const LEGACY_MESSAGE = 'legacy (non-zip) torch.save format is not supported; re-save with torch >= 1.6';
+
+export interface TorchZipIndex {
+  entries: TensorEntry[];
+  centralDirectory: Uint8Array;
+}
+
+/** Refuse legacy and foreign files by their first bytes, before any parsing. */
+async function checkMagic(file: RandomAccessFile): Promise<void> {
+  const head = await file.readExact(0, Math.min(file.size, 512));
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return;
+  if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) throw new FormatError(file.path, LEGACY_MESSAGE);
+  if (head.length >= 262 && new TextDecoder('latin1').decode(head.subarray(257, 262)) === 'ustar') throw new FormatError(file.path, LEGACY_MESSAGE);
+  throw new FormatError(file.path, 'not a torch.save zip archive (no zip signature at byte 0)');
+}
+
+/** Flatten nested dicts of tensors into dotted names; other values are not weights and are skipped. */
+function collectTensors(root: PValue, file: string): [string, PTensor][] {
+  const out: [string, PTensor][] = [];
+  const visiting = new Set<object>();
+  const walk = (value: PValue, prefix: string, depth: number): void => {
+    if (value === null || typeof value !== 'object' || !('kind' in value)) return;
+    if (value.kind === 'tensor') {
+      out.push([prefix === '' ? 'tensor' : prefix, value]);
+      return;
+    }
+    if (value.kind !== 'dict' || depth > 16 || visiting.has(value)) return;
+    visiting.add(value);
+    for (const [key, v] of (value as PDict).items) {
+      if (typeof key !== 'string' && typeof key !== 'number') continue;
+      walk(v, prefix === '' ? String(key) : `${prefix}.${key}`, depth + 1);
+    }
+    visiting.delete(value);
+  };
+  walk(root, '', 0);
+  if (out.length === 0) throw new FormatError(file, 'data.pkl holds no tensors (not a state dict)');
+  return out;
+}
+
+function isContiguous(size: number[], stride: number[]): boolean {
+  let expected = 1;
+  for (let d = size.length - 1; d >= 0; d--) {
+    if (size[d] !== 1 && stride[d] !== expected) return false;
+    expected *= size[d];
+  }
+  return true;
+}
+
+/** Parse the archive and list its tensors with absolute byte ranges. */
+export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZipIndex> {
+  const path = file.path;
+  await checkMagic(file);
+  const dir = await readZipDirectory(file);
+  for (const e of dir.entries) {
+    if (e.method !== 0) throw new FormatError(path, `zip entry "${e.name}" is compressed (method ${e.method}); torch.save writes stored entries only`);
+    if (e.compressedSize !== e.uncompressedSize) throw new FormatError(path, `zip entry "${e.name}" is stored but its sizes differ`);
+  }
+  const pkl = dir.entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
+  if (pkl.length !== 1) throw new FormatError(path, pkl.length === 0 ? 'no {top}/data.pkl in the archive (not a torch.save file)' : 'several data.pkl entries');
+  const top = pkl[0].name.slice(0, -'/data.pkl'.length);
+  if (pkl[0].uncompressedSize > MAX_PICKLE_BYTES) throw new FormatError(path, `data.pkl of ${pkl[0].uncompressedSize} bytes is too large`);
+  const pickleStart = await entryDataOffset(file, pkl[0], dir.centralDirectoryOffset);
+  const pickle = await file.readExact(pickleStart, pkl[0].uncompressedSize);
+  const root = restrictedUnpickle(pickle, path);
+  const tensors = collectTensors(root, path);
+
+  const storageEntries = new Map<string, ZipEntry>();
+  for (const e of dir.entries) if (e.name.startsWith(`${top}/data/`)) storageEntries.set(e.name.slice(top.length + 6), e);
+  const storageStart = new Map<string, number>();
+  for (const [, t] of tensors) {
+    const key = t.storage.key;
+    if (storageStart.has(key)) continue;
+    const entry = storageEntries.get(key);
+    if (!entry) throw new FormatError(path, `storage "${key}" is missing from the archive`);
+    storageStart.set(key, await entryDataOffset(file, entry, dir.centralDirectoryOffset));
+  }
+
+  const entries: TensorEntry[] = [];
+  const seen = new Set<string>();
+  for (const [name, t] of tensors) {
+    if (seen.has(name)) throw new FormatError(path, `duplicate tensor name "${name}"`);
+    seen.add(name);
+    const dtype = STORAGE_DTYPES[t.storage.storageClass];
+    if (!dtype) throw new FormatError(path, `tensor "${name}": storage class ${t.storage.storageClass} is not supported`);
+    const itemsize = DTYPE_BYTES[dtype];
+    const numel = checkedNumel(t.size);
+    if (numel === null) throw new FormatError(path, `tensor "${name}": element count of shape [${t.size.join(', ')}] overflows`);
+    const storageBytes = storageEntries.get(t.storage.key)!.uncompressedSize;
+    const storageNumel = Math.floor(storageBytes / itemsize);
+    if (t.storage.numel * itemsize > storageBytes) {
+      throw new FormatError(path, `storage "${t.storage.key}" declares ${t.storage.numel} elements but its entry holds ${storageBytes} bytes`);
+    }
+    // Elements spanned from the first to the last element of the view (BigInt: hostile strides).
+    let span = 0n;
+    if (numel !== 0) {
+      span = 1n;
+      for (let d = 0; d < t.size.length; d++) span += BigInt(t.size[d] - 1) * BigInt(t.stride[d]);
+    }
+    if (BigInt(t.storageOffset) + span > BigInt(storageNumel)) {
+      throw new FormatError(path, `tensor "${name}": view (offset ${t.storageOffset}, size [${t.size.join(', ')}], stride [${t.stride.join(', ')}]) runs past its storage of ${storageNumel} elements`);
+    }
+    const contiguous = isContiguous(t.size, t.stride);
+    entries.push({
+      name, dtype, shape: t.size.slice(), file: path,
+      byteOffset: storageStart.get(t.storage.key)! + t.storageOffset * itemsize,
+      byteLength: Number(span) * itemsize,
+      ...(contiguous ? {} : { strides: t.stride.slice() }),
+    });
+  }
+  return { entries, centralDirectory: dir.centralDirectory };
+}
+
+/** Gather a strided view out of the decoded span (element 0 of `span` = the view's first element). */
+export function gatherStrided<T extends Float32Array | Float64Array>(span: T, shape: number[], strides: number[], out: T): T {
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = span[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      src += strides[d];
+      if (index[d] < shape[d]) break;
+      src -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+export async function readTorchEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
+  const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
+  const spanElements = entry.byteLength / DTYPE_BYTES[entry.dtype];
+  const span = decodeElements(bytes, entry.dtype, spanElements, precision);
+  if (!entry.strides) return span;
+  const numel = entry.shape.reduce((a, b) => a * b, 1);
+  const out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
+  return gatherStrided(span, entry.shape, entry.strides, out);
+}
+
+export async function openTorchZip(path: string, options: { opener?: FileOpener } = {}): Promise<TensorSource> {
+  const file = await (options.opener ?? openRandomAccess)(path);
+  let index: TorchZipIndex;
+  try {
+    index = await readTorchZipIndex(file);
+  } catch (err) {
+    await file.close();
+    throw err;
+  }
+  const byName = new Map(index.entries.map((e) => [e.name, e]));
+  let closed = false;
+  return {
+    path,
+    format: 'torch-zip',
+    list: () => index.entries.slice(),
+    async read(name, precision = 'f32') {
+      if (closed) throw new FormatError(path, `read of "${name}" after close`);
+      const entry = byName.get(name);
+      if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
+      return readTorchEntry(file, entry, precision);
+    },
+    async close() {
+      if (!closed) {
+        closed = true;
+        await file.close();
+      }
+    },
+  };
+}
