@@ -13,10 +13,8 @@ import {
   type Request,
   type Response,
   type RunSummary,
-  type ScalarGrid,
 } from '../../common/api';
-import type { CheckpointInfo, RunInfo } from '../../common/domain';
-import { METRIC_BY_ID } from '../../common/catalogue';
+import type { RunInfo } from '../../common/domain';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
@@ -25,6 +23,9 @@ import { ANALYSIS_UNITS } from '../jobs/plan';
 import { exportRun } from '../export/tables';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
+import { buildScalarGrid, presentCheckpoints } from './grids';
+
+export { buildScalarGrid, presentCheckpoints };
 
 export interface EngineOptions {
   store: Store;
@@ -40,11 +41,6 @@ export interface EngineOptions {
 
 export function defaultDemoRoot(): string {
   return join(projectRoot(), 'resources', 'demo', 'hub');
-}
-
-/** Present checkpoints of a run in step order: the columns of every plot. */
-export function presentCheckpoints(run: RunInfo): CheckpointInfo[] {
-  return run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
 }
 
 export class Engine implements AtlasApi {
@@ -252,23 +248,4 @@ export class Engine implements AtlasApi {
   async close(): Promise<void> {
     await this.jobs.shutdown();
   }
-}
-
-/** The block x checkpoint matrix of one metric, in the run's step order and tensor order. */
-export function buildScalarGrid(store: Store, run: RunInfo, metric: string): ScalarGrid {
-  if (!METRIC_BY_ID.has(metric)) throw new AtlasError('bad-request', `unknown metric "${metric}"`);
-  const present = presentCheckpoints(run);
-  const col = new Map(present.map((c, i) => [c.id, i]));
-  const rows = store.scalarsOfMetric(run.id, metric);
-  const known = store.listTensors(run.id);
-  const withData = new Set(rows.map((r) => r.tensor));
-  const tensors = known.filter((t) => withData.has(t.tensor));
-  const rowOf = new Map(tensors.map((t, i) => [t.tensor, i]));
-  const values = tensors.map(() => new Array<number | null>(present.length).fill(null));
-  for (const r of rows) {
-    const i = rowOf.get(r.tensor);
-    const j = col.get(r.checkpointId);
-    if (i !== undefined && j !== undefined) values[i]![j] = r.value;
-  }
-  return { runId: run.id, metric, steps: present.map((c) => c.step ?? 0), checkpointIds: present.map((c) => c.id), tensors, values };
 }

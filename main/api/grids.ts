@@ -1,0 +1,30 @@
+// Read-side shaping of cached results for the views: the tensor x checkpoint grid of a metric,
+// in the run's step order. Pure over the store; shared by the API and the exporters.
+import { AtlasError, type ScalarGrid } from '../../common/api';
+import type { CheckpointInfo, RunInfo } from '../../common/domain';
+import { METRIC_BY_ID } from '../../common/catalogue';
+import type { Store } from '../store/store';
+
+/** Present checkpoints of a run in step order: the columns of every plot. */
+export function presentCheckpoints(run: RunInfo): CheckpointInfo[] {
+  return run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
+}
+
+/** The block x checkpoint matrix of one metric, in the run's step order and tensor order. */
+export function buildScalarGrid(store: Store, run: RunInfo, metric: string): ScalarGrid {
+  if (!METRIC_BY_ID.has(metric)) throw new AtlasError('bad-request', `unknown metric "${metric}"`);
+  const present = presentCheckpoints(run);
+  const col = new Map(present.map((c, i) => [c.id, i]));
+  const rows = store.scalarsOfMetric(run.id, metric);
+  const known = store.listTensors(run.id);
+  const withData = new Set(rows.map((r) => r.tensor));
+  const tensors = known.filter((t) => withData.has(t.tensor));
+  const rowOf = new Map(tensors.map((t, i) => [t.tensor, i]));
+  const values = tensors.map(() => new Array<number | null>(present.length).fill(null));
+  for (const r of rows) {
+    const i = rowOf.get(r.tensor);
+    const j = col.get(r.checkpointId);
+    if (i !== undefined && j !== undefined) values[i]![j] = r.value;
+  }
+  return { runId: run.id, metric, steps: present.map((c) => c.step ?? 0), checkpointIds: present.map((c) => c.id), tensors, values };
+}
