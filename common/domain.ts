@@ -18,7 +18,10 @@ export type Component =
   | 'attn.qkv' | 'attn.q' | 'attn.k' | 'attn.v' | 'attn.out'
   | 'mlp.in' | 'mlp.gate' | 'mlp.out'
   | 'ln.attn' | 'ln.mlp' | 'ln.final'
-  | 'unembed' | 'other';
+  | 'unembed'
+  /** Results of running the model: residual stream, MLP hidden activations, probe-wide numbers. */
+  | 'resid' | 'mlp.act' | 'probe'
+  | 'other';
 
 /** A transformer layer index, or one of the pseudo-blocks. */
 export type Block = number | 'embed' | 'final' | 'unembed';

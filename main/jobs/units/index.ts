@@ -9,6 +9,7 @@ import { weightsUnit } from './weights';
 import { histogramUnit } from './histogram';
 import { spectraUnit } from './spectra';
 import { embeddingUnit } from './embedding';
+import { modelUnit } from './model';
 
 export interface UnitTask {
   unit: UnitName;
@@ -40,6 +41,10 @@ export async function runUnit(task: UnitTask, progress: ProgressFn): Promise<Uni
       return spectraUnit(task, progress);
     case 'embedding':
       return embeddingUnit(task, progress);
+    case 'activations':
+      return modelUnit(task, progress, false);
+    case 'gradients':
+      return modelUnit(task, progress, true);
     default:
       throw new Error(`the ${task.unit} analysis is not available yet`);
   }

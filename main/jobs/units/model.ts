@@ -1,0 +1,176 @@
+// The `activations` and `gradients` units of one checkpoint: run the run's ONNX forward graph
+// (one graph per run and probe shape, weights as inputs, so the session is built once per worker)
+// on the probe batch, then reduce what it returns to the export contract's numbers:
+// residual-stream statistics per block, outlier dimensions, histograms on fixed bins, loss,
+// top-1 accuracy; with gradients, the norm of d(loss)/d(weight) per tensor, the total norm and
+// gradient histograms.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import type { ModelConfig, TensorRole } from '../../../common/domain';
+import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
+import { buildForward, normaliseWeightName, runForward, type ForwardGraph } from '../../compute/forward';
+import { createSession } from '../../compute/providers';
+import { loadTokenizer } from '../../tokenizer';
+import { moments } from '../../metrics/moments';
+import { histogram } from '../../metrics/histogram';
+import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
+import { projectRoot } from '../../paths';
+import { roleOf } from '../../architectures';
+import { precisionOf, withSources } from './common';
+import type { ProgressFn, UnitTask } from '.';
+
+export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
+export const DEFAULT_PROBE_BATCH = 8;
+export const DEFAULT_PROBE_LEN = 128;
+/** Residual dimensions reported as carrying the outliers, by max |x|. */
+export const TOP_DIMS = 8;
+
+export interface ProbeShape {
+  file: string;
+  batch: number;
+  seqLen: number;
+}
+
+export function probeShape(task: UnitTask, config: ModelConfig): ProbeShape {
+  const seqLen = Math.min(task.probe?.seqLen ?? DEFAULT_PROBE_LEN, config.maxPositions || DEFAULT_PROBE_LEN);
+  return { file: task.probe?.file ?? DEFAULT_PROBE_FILE(), batch: task.probe?.batch ?? DEFAULT_PROBE_BATCH, seqLen };
+}
+
+/** The first B x L tokens of the probe text, row-major (DOMAIN.md: no BOS, positions 0..L-1). */
+export async function probeTokens(tokenizerPath: string, shape: ProbeShape): Promise<number[]> {
+  const tokenizer = await loadTokenizer(tokenizerPath);
+  let text: string;
+  try {
+    text = readFileSync(shape.file, 'utf8');
+  } catch (err) {
+    throw new Error(`${shape.file}: cannot read the probe text (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const ids = tokenizer.encode(text);
+  const need = shape.batch * shape.seqLen;
+  if (ids.length < need) {
+    throw new Error(`${shape.file}: the probe text has ${ids.length} tokens, fewer than B x L = ${shape.batch} x ${shape.seqLen}; choose a longer text or a smaller batch`);
+  }
+  return ids.slice(0, need);
+}
+
+interface SessionEntry {
+  key: string;
+  graph: ForwardGraph;
+  session: Ort.InferenceSession;
+  provider: string;
+  tokens: number[];
+}
+
+// One cached session per worker thread: consecutive checkpoints of a run reuse it.
+let cached: SessionEntry | null = null;
+
+async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolean): Promise<SessionEntry> {
+  const shape = probeShape(task, config);
+  const key = JSON.stringify({ run: task.run.id, config, shape, gradients, provider: task.provider, threads: task.intraOpThreads });
+  if (cached?.key === key) return cached;
+  if (cached) await cached.session.release();
+  cached = null;
+  if (!task.run.tokenizerPath) throw new Error('the run has no tokenizer.json: the probe text cannot be tokenised');
+  const tokens = await probeTokens(task.run.tokenizerPath, shape);
+  const graph = buildForward(config, { batch: shape.batch, seqLen: shape.seqLen, gradients, outputs: { logits: false } });
+  const { session, provider } = await createSession(graph.model, { provider: task.provider, intraOpThreads: task.intraOpThreads });
+  cached = { key, graph, session, provider, tokens };
+  return cached;
+}
+
+/** resid.0 = after the embedding; resid.i = after block i-1; final_norm; mlp.i = block i's MLP. */
+export function activationRole(name: string): TensorRole {
+  if (name === 'final_norm') return { block: 'final', component: 'resid', kind: 'other' };
+  const [kind, index] = name.split('.') as [string, string];
+  const i = Number(index);
+  if (kind === 'mlp') return { block: i, component: 'mlp.act', kind: 'other' };
+  return { block: i === 0 ? 'embed' : i - 1, component: 'resid', kind: 'other' };
+}
+
+function l2(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (Number.isFinite(v)) s += v * v;
+  }
+  return Math.sqrt(s);
+}
+
+/** Residual dimensions with the largest max |x| over all positions of the probe batch. */
+export function topDimensions(data: Float32Array, width: number, k: number): Array<{ dim: number; maxAbs: number }> {
+  const best = new Float64Array(width);
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]!);
+    const d = i % width;
+    if (a > best[d]!) best[d] = a;
+  }
+  return Array.from(best, (maxAbs, dim) => ({ dim, maxAbs }))
+    .sort((a, b) => b.maxAbs - a.maxAbs)
+    .slice(0, k);
+}
+
+export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients: boolean): Promise<UnitResults> {
+  const config = task.run.config;
+  if (!config || config.family === 'unknown') throw new Error('running the model needs a known architecture (config.json model_type gpt_neox, gpt2 or llama)');
+  const entry = await sessionFor(task, config, gradients);
+  return withSources([task.checkpoint.folder], async ([src]) => {
+    const byCanonical = new Map(src!.list().map((e) => [normaliseWeightName(config.family, e.name), e]));
+    progress(gradients ? 'forward + backward' : 'forward');
+    const result = await runForward(entry.session, entry.graph, async (name) => {
+      const e = byCanonical.get(name);
+      if (!e) throw new Error(`weight ${name} is missing from the checkpoint`);
+      const x = await src!.read(e.name, precisionOf(e));
+      return x instanceof Float32Array ? x : Float32Array.from(x);
+    }, entry.tokens);
+
+    const scalars: ScalarResult[] = [];
+    const arrays: ArrayResult[] = [];
+    const warnings: string[] = [];
+    const tensors: NonNullable<UnitResults['tensors']> = [];
+    const probeLoss = result.loss;
+    if (probeLoss !== null && !Number.isFinite(probeLoss)) warnings.push(`the forward pass gave a non-finite loss (${probeLoss})`);
+
+    if (!gradients) {
+      for (const [name, act] of result.activations) {
+        const isResid = name.startsWith('resid.') || name === 'final_norm';
+        const isMlp = name.startsWith('mlp.');
+        if (!isResid && !isMlp) continue;
+        const m = moments(act.data);
+        const nonFinite = m.nonFinite.nan + m.nonFinite.posInf + m.nonFinite.negInf;
+        if (nonFinite) warnings.push(`${name}: ${nonFinite} non-finite activations`);
+        const put = (metric: string, value: number | null): void => {
+          scalars.push({ metric, tensor: name, value });
+        };
+        put('max_abs', m.absmax);
+        put('act_mean', m.mean);
+        put('act_std', m.std);
+        put('rms', m.count ? Math.sqrt(m.sumSquares / m.count) : null);
+        put('act_excess_kurtosis', m.excessKurtosis);
+        const width = act.dims[act.dims.length - 1]!;
+        const h = histogram(act.data, ACTIVATION_EDGES);
+        arrays.push({
+          kind: 'resid_histogram',
+          tensor: name,
+          data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: topDimensions(act.data, width, TOP_DIMS) } : {}) },
+        });
+        tensors.push({ tensor: name, role: activationRole(name) });
+      }
+      scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: result.top1Accuracy });
+      tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
+    } else {
+      let total = 0;
+      for (const [name, g] of result.gradients) {
+        const norm = l2(g);
+        total += norm * norm;
+        scalars.push({ metric: 'grad_norm', tensor: name, value: norm });
+        const h = histogram(g, GRADIENT_EDGES);
+        arrays.push({ kind: 'grad_histogram', tensor: name, data: { edges: Array.from(GRADIENT_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite } });
+        tensors.push({ tensor: name, role: roleOf(config.family, name) });
+      }
+      scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: Math.sqrt(total) });
+      tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
+    }
+    return { scalars, arrays, info: { warnings, provider: entry.provider, probe: { batch: entry.graph.batch, seqLen: entry.graph.seqLen } }, tensors };
+  });
+}
