@@ -12,7 +12,8 @@ import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { buildForward, normaliseWeightName, runForward, type ForwardGraph } from '../../compute/forward';
 import { createSession } from '../../compute/providers';
 import { loadTokenizer } from '../../tokenizer';
-import { moments } from '../../metrics/moments';
+import { activationStats } from '../../metrics/activations';
+import { makeProbeBatch } from '../../compute/probe';
 import { histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
@@ -38,7 +39,7 @@ export function probeShape(task: UnitTask, config: ModelConfig): ProbeShape {
 }
 
 /** The first B x L tokens of the probe text, row-major (DOMAIN.md: no BOS, positions 0..L-1). */
-export async function probeTokens(tokenizerPath: string, shape: ProbeShape): Promise<number[]> {
+export async function probeTokens(tokenizerPath: string, shape: ProbeShape, vocabSize: number): Promise<BigInt64Array> {
   const tokenizer = await loadTokenizer(tokenizerPath);
   let text: string;
   try {
@@ -46,12 +47,11 @@ export async function probeTokens(tokenizerPath: string, shape: ProbeShape): Pro
   } catch (err) {
     throw new Error(`${shape.file}: cannot read the probe text (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const ids = tokenizer.encode(text);
-  const need = shape.batch * shape.seqLen;
-  if (ids.length < need) {
-    throw new Error(`${shape.file}: the probe text has ${ids.length} tokens, fewer than B x L = ${shape.batch} x ${shape.seqLen}; choose a longer text or a smaller batch`);
+  try {
+    return makeProbeBatch(tokenizer.encode(text), shape.batch, shape.seqLen, vocabSize).ids;
+  } catch (err) {
+    throw new Error(`${shape.file}: ${(err as Error).message}; choose a longer text or a smaller batch`);
   }
-  return ids.slice(0, need);
 }
 
 interface SessionEntry {
@@ -59,7 +59,7 @@ interface SessionEntry {
   graph: ForwardGraph;
   session: Ort.InferenceSession;
   provider: string;
-  tokens: number[];
+  tokens: BigInt64Array;
 }
 
 // One cached session per worker thread: consecutive checkpoints of a run reuse it.
@@ -72,7 +72,7 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
   if (cached) await cached.session.release();
   cached = null;
   if (!task.run.tokenizerPath) throw new Error('the run has no tokenizer.json: the probe text cannot be tokenised');
-  const tokens = await probeTokens(task.run.tokenizerPath, shape);
+  const tokens = await probeTokens(task.run.tokenizerPath, shape, config.vocabSize);
   const graph = buildForward(config, { batch: shape.batch, seqLen: shape.seqLen, gradients, outputs: { logits: false } });
   const { session, provider } = await createSession(graph.model, { provider: task.provider, intraOpThreads: task.intraOpThreads });
   cached = { key, graph, session, provider, tokens };
@@ -95,19 +95,6 @@ function l2(x: Float32Array): number {
     if (Number.isFinite(v)) s += v * v;
   }
   return Math.sqrt(s);
-}
-
-/** Residual dimensions with the largest max |x| over all positions of the probe batch. */
-export function topDimensions(data: Float32Array, width: number, k: number): Array<{ dim: number; maxAbs: number }> {
-  const best = new Float64Array(width);
-  for (let i = 0; i < data.length; i++) {
-    const a = Math.abs(data[i]!);
-    const d = i % width;
-    if (a > best[d]!) best[d] = a;
-  }
-  return Array.from(best, (maxAbs, dim) => ({ dim, maxAbs }))
-    .sort((a, b) => b.maxAbs - a.maxAbs)
-    .slice(0, k);
 }
 
 export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients: boolean): Promise<UnitResults> {
@@ -136,23 +123,23 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
         const isResid = name.startsWith('resid.') || name === 'final_norm';
         const isMlp = name.startsWith('mlp.');
         if (!isResid && !isMlp) continue;
-        const m = moments(act.data);
-        const nonFinite = m.nonFinite.nan + m.nonFinite.posInf + m.nonFinite.negInf;
+        const width = act.dims[act.dims.length - 1]!;
+        const st = activationStats(act.data, width, { topK: TOP_DIMS, edges: ACTIVATION_EDGES });
+        const nonFinite = st.nonFinite.nan + st.nonFinite.posInf + st.nonFinite.negInf;
         if (nonFinite) warnings.push(`${name}: ${nonFinite} non-finite activations`);
         const put = (metric: string, value: number | null): void => {
           scalars.push({ metric, tensor: name, value });
         };
-        put('max_abs', m.absmax);
-        put('act_mean', m.mean);
-        put('act_std', m.std);
-        put('rms', m.count ? Math.sqrt(m.sumSquares / m.count) : null);
-        put('act_excess_kurtosis', m.excessKurtosis);
-        const width = act.dims[act.dims.length - 1]!;
-        const h = histogram(act.data, ACTIVATION_EDGES);
+        put('max_abs', st.max_abs);
+        put('act_mean', st.mean);
+        put('act_std', st.std);
+        put('rms', st.rms);
+        put('act_excess_kurtosis', st.excess_kurtosis);
+        const h = st.histogram!;
         arrays.push({
           kind: 'resid_histogram',
           tensor: name,
-          data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: topDimensions(act.data, width, TOP_DIMS) } : {}) },
+          data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: st.topDims } : {}) },
         });
         tensors.push({ tensor: name, role: activationRole(name) });
       }
