@@ -39,6 +39,9 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
   const out = n.outputs[0]!;
   const dy = dOut[0] ?? null;
   const shapeOf = (v: string) => g.staticShape(v);
+  // Constants take the element type of the values they meet (float32 or float64 graphs).
+  const dt = g.meta(out).dtype;
+  const k = (value: number) => g.scalar(value, dt);
   const fail = (why: string): never => {
     throw new GraphError(g.name, `backward through ${n.opType} (${n.name}): ${why}`);
   };
@@ -66,7 +69,7 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
     case 'Neg':
       return [g.neg(dy!)];
     case 'Sqrt':
-      return [g.div(g.mul(dy!, g.scalar(0.5)), out)];
+      return [g.div(g.mul(dy!, k(0.5)), out)];
     case 'Reciprocal':
       return [g.neg(g.mul(dy!, g.mul(out, out)))];
     case 'Exp':
@@ -74,14 +77,14 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
     case 'Erf': {
       // d erf(x)/dx = 2/sqrt(pi) exp(-x^2)
       const e = g.exp(g.neg(g.mul(x, x)));
-      return [g.mul(dy!, g.mul(e, g.scalar(2 / Math.sqrt(Math.PI))))];
+      return [g.mul(dy!, g.mul(e, k(2 / Math.sqrt(Math.PI))))];
     }
     case 'Tanh':
-      return [g.mul(dy!, g.sub(g.scalar(1), g.mul(out, out)))];
+      return [g.mul(dy!, g.sub(k(1), g.mul(out, out)))];
     case 'Sigmoid':
-      return [g.mul(dy!, g.mul(out, g.sub(g.scalar(1), out)))];
+      return [g.mul(dy!, g.mul(out, g.sub(k(1), out)))];
     case 'Relu':
-      return [g.mul(dy!, g.cast(g.node('Greater', [x, g.scalar(0)]), 'float32'))];
+      return [g.mul(dy!, g.cast(g.node('Greater', [x, k(0)]), dt))];
     case 'MatMul': {
       if (shapeOf(x).length < 2 || shapeOf(y).length < 2) fail('1-D operands are not supported');
       return [
@@ -128,7 +131,7 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
       const axis = normAxis(intAttr(n, 'axis', 0), r);
       const sizes = n.inputs.map((i) => shapeOf(i)[axis]!);
       const parts = g.split(dy!, axis, sizes);
-      return parts.map((p, k) => (wanted[k] ? p : null));
+      return parts.map((p, j) => (wanted[j] ? p : null));
     }
     case 'Slice': {
       const xs = shapeOf(x);
@@ -203,7 +206,7 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
     }
     case 'Where': {
       const cond = x, a = y, b2 = n.inputs[2]!;
-      const zero = g.scalar(0, g.meta(out).dtype);
+      const zero = k(0);
       return [
         null,
         wanted[1] ? unbroadcast(g, g.node('Where', [cond, dy!, zero]), shapeOf(a)) : null,
