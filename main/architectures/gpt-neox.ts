@@ -1,0 +1,60 @@
+// GPT-NeoX (Pythia): raw names -> roles and config.json -> ModelConfig (FORMATS.md table).
+// Old Pythia files carry the causal mask, masked_bias and rotary inv_freq as buffers.
+import type { Component, ModelConfig } from '../../common/domain';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
+
+const LAYER_PARTS: Record<string, Component> = {
+  input_layernorm: 'ln.attn',
+  post_attention_layernorm: 'ln.mlp',
+  'attention.query_key_value': 'attn.qkv',
+  'attention.dense': 'attn.out',
+  'mlp.dense_h_to_4h': 'mlp.in',
+  'mlp.dense_4h_to_h': 'mlp.out',
+};
+const BUFFERS = new Set(['attention.bias', 'attention.masked_bias', 'attention.rotary_emb.inv_freq']);
+
+function roleOf(name: string): ArchitectureRole {
+  const n = stripPrefix(name, ['gpt_neox.']);
+  const kind = kindOf(n);
+  const suffix = kind === 'weight' ? 'weight' : 'bias';
+  if (n === 'embed_in.weight') return { block: 'embed', component: 'embed', kind, canonical: 'embed.weight' };
+  if (n === 'embed_out.weight') return { block: 'unembed', component: 'unembed', kind, canonical: 'unembed.weight' };
+  if (n.startsWith('final_layer_norm.') && kind !== 'other') return { block: 'final', component: 'ln.final', kind, canonical: `ln.final.${suffix}` };
+  const m = /^layers\.(\d+)\.(.+)$/.exec(n);
+  if (m) {
+    const block = Number(m[1]);
+    const rest = m[2];
+    if (BUFFERS.has(rest)) return { block, component: 'other', kind: 'buffer', canonical: null };
+    const part = rest.replace(/\.(weight|bias)$/, '');
+    const component = LAYER_PARTS[part];
+    if (component && kind !== 'other') return { block, component, kind, canonical: `layers.${block}.${component}.${suffix}` };
+  }
+  return otherRole(n);
+}
+
+function readConfig(c: Record<string, unknown>): ModelConfig {
+  const hidden = positiveInt(c, ['hidden_size']);
+  const heads = positiveInt(c, ['num_attention_heads']);
+  return {
+    family: 'gpt_neox',
+    modelType: typeof c.model_type === 'string' ? c.model_type : null,
+    vocabSize: positiveInt(c, ['vocab_size']),
+    hidden,
+    layers: positiveInt(c, ['num_hidden_layers']),
+    heads,
+    kvHeads: heads,
+    headDim: Math.floor(hidden / heads),
+    intermediate: positiveInt(c, ['intermediate_size'], 4 * hidden),
+    maxPositions: positiveInt(c, ['max_position_embeddings'], 2048),
+    normEps: numberOr(c, ['layer_norm_eps'], 1e-5),
+    rotaryPct: numberOr(c, ['rotary_pct'], 0.25),
+    rotaryBase: numberOr(c, ['rotary_emb_base', 'rope_theta'], 10000),
+    parallelResidual: boolOr(c, 'use_parallel_residual', true),
+    activation: stringOr(c, ['hidden_act'], 'gelu'),
+    tiedEmbeddings: boolOr(c, 'tie_word_embeddings', false),
+    attentionBias: boolOr(c, 'attention_bias', true),
+    mlpBias: true,
+  };
+}
+
+export const gptNeox: FamilyModule = { family: 'gpt_neox', prefixes: ['gpt_neox.'], roleOf, readConfig };

@@ -1,0 +1,66 @@
+// GPT-2: raw names -> roles and config.json -> ModelConfig. Its Conv1D layers store weights as
+// [in, out] (the transpose of torch.nn.Linear), flagged `transposed` for the forward graphs.
+import type { Component, ModelConfig } from '../../common/domain';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
+
+const LAYER_PARTS: Record<string, { component: Component; conv1d: boolean }> = {
+  ln_1: { component: 'ln.attn', conv1d: false },
+  'attn.c_attn': { component: 'attn.qkv', conv1d: true },
+  'attn.c_proj': { component: 'attn.out', conv1d: true },
+  ln_2: { component: 'ln.mlp', conv1d: false },
+  'mlp.c_fc': { component: 'mlp.in', conv1d: true },
+  'mlp.c_proj': { component: 'mlp.out', conv1d: true },
+};
+const BUFFERS = new Set(['attn.bias', 'attn.masked_bias']);
+
+function roleOf(name: string): ArchitectureRole {
+  const n = stripPrefix(name, ['transformer.']);
+  const kind = kindOf(n);
+  const suffix = kind === 'weight' ? 'weight' : 'bias';
+  if (n === 'wte.weight') return { block: 'embed', component: 'embed', kind, canonical: 'embed.weight' };
+  if (n === 'wpe.weight') return { block: 'embed', component: 'pos_embed', kind, canonical: 'pos_embed.weight' };
+  if (n === 'lm_head.weight') return { block: 'unembed', component: 'unembed', kind, canonical: 'unembed.weight' };
+  if (n.startsWith('ln_f.') && kind !== 'other') return { block: 'final', component: 'ln.final', kind, canonical: `ln.final.${suffix}` };
+  const m = /^h\.(\d+)\.(.+)$/.exec(n);
+  if (m) {
+    const block = Number(m[1]);
+    const rest = m[2];
+    if (BUFFERS.has(rest)) return { block, component: 'other', kind: 'buffer', canonical: null };
+    const part = LAYER_PARTS[rest.replace(/\.(weight|bias)$/, '')];
+    if (part && kind !== 'other') {
+      return {
+        block, component: part.component, kind, canonical: `layers.${block}.${part.component}.${suffix}`,
+        ...(part.conv1d && kind === 'weight' ? { transposed: true } : {}),
+      };
+    }
+  }
+  return otherRole(n);
+}
+
+function readConfig(c: Record<string, unknown>): ModelConfig {
+  const hidden = positiveInt(c, ['n_embd', 'hidden_size'], 768);
+  const heads = positiveInt(c, ['n_head', 'num_attention_heads'], 12);
+  const inner = c.n_inner;
+  return {
+    family: 'gpt2',
+    modelType: typeof c.model_type === 'string' ? c.model_type : null,
+    vocabSize: positiveInt(c, ['vocab_size'], 50257),
+    hidden,
+    layers: positiveInt(c, ['n_layer', 'num_hidden_layers'], 12),
+    heads,
+    kvHeads: heads,
+    headDim: Math.floor(hidden / heads),
+    intermediate: typeof inner === 'number' && inner > 0 ? inner : 4 * hidden,
+    maxPositions: positiveInt(c, ['n_positions', 'max_position_embeddings'], 1024),
+    normEps: numberOr(c, ['layer_norm_epsilon'], 1e-5),
+    rotaryPct: 0,
+    rotaryBase: 0,
+    parallelResidual: false,
+    activation: stringOr(c, ['activation_function'], 'gelu_new'),
+    tiedEmbeddings: boolOr(c, 'tie_word_embeddings', true),
+    attentionBias: true,
+    mlpBias: true,
+  };
+}
+
+export const gpt2: FamilyModule = { family: 'gpt2', prefixes: ['transformer.'], roleOf, readConfig };

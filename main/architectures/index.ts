@@ -1,0 +1,56 @@
+// Architecture families: config.json picks the family (model_type, confirmed or inferred from
+// architectures[0]); each family maps raw tensor names to roles and canonical keys, so metrics and
+// forward graphs never see raw names.
+import type { Family, ModelConfig } from '../../common/domain';
+import { gpt2 } from './gpt2';
+import { gptNeox } from './gpt-neox';
+import { llama } from './llama';
+import type { ArchitectureRole, FamilyModule } from './types';
+import { unknownFamily } from './unknown';
+
+export { ConfigError, type ArchitectureRole, type FamilyModule } from './types';
+
+const MODULES: Record<Family, FamilyModule> = { gpt_neox: gptNeox, gpt2, llama, unknown: unknownFamily };
+const MODEL_TYPES: Record<string, Family> = { gpt_neox: 'gpt_neox', gpt2: 'gpt2', llama: 'llama', mistral: 'llama', qwen2: 'llama' };
+const ARCHITECTURE_PREFIXES: [RegExp, Family][] = [
+  [/^GPTNeoX/, 'gpt_neox'], [/^GPT2/, 'gpt2'], [/^(Llama|Mistral|Qwen2)(For|Model)/, 'llama'],
+];
+
+export function familyModule(family: Family): FamilyModule {
+  return MODULES[family];
+}
+
+/** The family of a parsed config.json (null or non-object: unknown). */
+export function familyOf(config: unknown): Family {
+  if (typeof config !== 'object' || config === null) return 'unknown';
+  const c = config as Record<string, unknown>;
+  if (typeof c.model_type === 'string' && MODEL_TYPES[c.model_type]) return MODEL_TYPES[c.model_type];
+  const arch = Array.isArray(c.architectures) && typeof c.architectures[0] === 'string' ? c.architectures[0] : null;
+  if (arch) for (const [re, family] of ARCHITECTURE_PREFIXES) if (re.test(arch)) return family;
+  return 'unknown';
+}
+
+/** ModelConfig from config.json; throws ConfigError when the family's required keys are missing. */
+export function readModelConfig(config: Record<string, unknown>): ModelConfig {
+  return MODULES[familyOf(config)].readConfig(config);
+}
+
+export function roleOf(family: Family, name: string): ArchitectureRole {
+  return MODULES[family].roleOf(name);
+}
+
+/**
+ * Canonical key (`embed.weight`, `layers.{i}.attn.qkv.weight`, `unembed.weight`, ...) -> raw name.
+ * When the unembedding is absent and the family ties it (GPT-2 always saves it tied; Llama with
+ * tie_word_embeddings), `unembed.weight` maps to the embedding's raw name.
+ */
+export function canonicalWeights(family: Family, names: readonly string[], options: { tiedEmbeddings?: boolean } = {}): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of names) {
+    const role = MODULES[family].roleOf(name);
+    if (role.canonical && !out.has(role.canonical)) out.set(role.canonical, name);
+  }
+  const tied = options.tiedEmbeddings ?? (family === 'gpt2');
+  if (!out.has('unembed.weight') && tied && out.has('embed.weight')) out.set('unembed.weight', out.get('embed.weight')!);
+  return out;
+}

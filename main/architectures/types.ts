@@ -1,0 +1,75 @@
+// What one architecture family module provides: raw tensor name -> role (and canonical key for the
+// forward-graph builder), and config.json -> ModelConfig. Shared helpers for the family files.
+import type { Family, ModelConfig, TensorKind, TensorRole } from '../../common/domain';
+
+export interface ArchitectureRole extends TensorRole {
+  /** Canonical key like `layers.3.attn.qkv.weight`, `embed.weight`; null for buffers and unknowns. */
+  canonical: string | null;
+  /** Stored as [in, out] (GPT-2 Conv1D) instead of torch.nn.Linear's [out, in]. */
+  transposed?: boolean;
+}
+
+export interface FamilyModule {
+  family: Family;
+  /** Outer prefixes that a base-model save may lack (`gpt_neox.`, `transformer.`, `model.`). */
+  prefixes: string[];
+  roleOf(name: string): ArchitectureRole;
+  readConfig(config: Record<string, unknown>): ModelConfig;
+}
+
+/** config.json lacks or mistypes something the family needs. */
+export class ConfigError extends Error {
+  constructor(readonly problem: string) {
+    super(`config.json: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function kindOf(name: string): TensorKind {
+  if (name.endsWith('.weight')) return 'weight';
+  if (name.endsWith('.bias')) return 'bias';
+  return 'other';
+}
+
+/** Strip one of the family's outer prefixes, if present. */
+export function stripPrefix(name: string, prefixes: string[]): string {
+  for (const p of prefixes) if (name.startsWith(p)) return name.slice(p.length);
+  return name;
+}
+
+export function otherRole(name: string): ArchitectureRole {
+  // A layer index still helps group unknown tensors: `...layers.3...`, `...h.3...`, `...blocks.3...`.
+  const m = /(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)\./.exec(name);
+  return { block: m ? Number(m[1]) : null, component: 'other', kind: kindOf(name), canonical: null };
+}
+
+export function positiveInt(config: Record<string, unknown>, keys: string[], fallback?: number): number {
+  for (const k of keys) {
+    const v = config[k];
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+    if (v !== undefined && v !== null) throw new ConfigError(`${k} is ${JSON.stringify(v)}, not a positive integer`);
+  }
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`missing ${keys.join(' / ')}`);
+}
+
+export function numberOr(config: Record<string, unknown>, keys: string[], fallback: number): number {
+  for (const k of keys) {
+    const v = config[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return fallback;
+}
+
+export function boolOr(config: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = config[key];
+  return typeof v === 'boolean' ? v : fallback;
+}
+
+export function stringOr(config: Record<string, unknown>, keys: string[], fallback: string): string {
+  for (const k of keys) {
+    const v = config[k];
+    if (typeof v === 'string') return v;
+  }
+  return fallback;
+}
