@@ -98,13 +98,13 @@ async function checkOp(label: string, shapes: number[][], body: Body, opts: { po
   const grads = addGradients(g, 'loss', inputs);
   inputs.forEach((i) => g.output(grads.get(i)!, `grad.${i}`));
   const session = await ort.InferenceSession.create(g.toBuffer());
-  const Arr = dtype === 'float64' ? Float64Array : Float32Array;
   const values = shapes.map((s, k) => {
     const len = s.reduce((a, b) => a * b, 1);
-    return Arr.from({ length: len }, (_, i) => {
+    const plain = Array.from({ length: len }, (_, i) => {
       const v = Math.cos(0.9 * i + 2.1 * k + 0.5) * 1.5;
       return opts.positive ? Math.abs(v) + 0.5 : v;
     });
+    return dtype === 'float64' ? Float64Array.from(plain) : Float32Array.from(plain);
   });
   const run = async (vals: (Float64Array | Float32Array)[]) =>
     session.run(Object.fromEntries(inputs.map((name, k) => [name, new ort.Tensor(dtype, vals[k]!, shapes[k]!)])));
