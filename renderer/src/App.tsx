@@ -1,0 +1,63 @@
+// Top-level layout and the hash router: #/ = Home, #/run/<id>/<tab> = a run's page. Hash routes
+// keep the app a single static page that works from file-less loopback serving and Electron alike.
+import { useEffect, useState } from 'react';
+import { useAppState } from './context';
+import { Home } from './views/Home';
+import { RunPage, type RunTab } from './views/RunPage';
+
+export interface Route {
+  page: 'home' | 'run';
+  runId?: string;
+  tab?: RunTab;
+  params: URLSearchParams;
+}
+
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const params = new URLSearchParams(query);
+  if (parts[0] === 'run' && parts[1]) {
+    const tab = (['overview', 'curves', 'animations', 'svd'] as const).find((t) => t === parts[2]) ?? 'overview';
+    return { page: 'run', runId: parts[1], tab, params };
+  }
+  return { page: 'home', params };
+}
+
+export function runHref(runId: string, tab: RunTab = 'overview', params?: Record<string, string>): string {
+  const q = params ? `?${new URLSearchParams(params).toString()}` : '';
+  return `#/run/${encodeURIComponent(runId)}/${tab}${q}`;
+}
+
+export function App() {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  const { connection, client } = useAppState();
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <a className="brand" href="#/">
+          Checkpoint Atlas
+        </a>
+        <nav aria-label="Breadcrumb" className="crumbs">
+          {route.page === 'run' ? (
+            <>
+              <a href="#/">Runs</a> <span aria-hidden="true">›</span> <span>{route.runId}</span>
+            </>
+          ) : (
+            <span>Runs</span>
+          )}
+        </nav>
+        <span className={`conn conn-${connection}`} title={`Event stream: ${connection} (${client.carrier})`}>
+          {client.carrier === 'http' ? (connection === 'open' ? 'live' : connection) : 'desktop'}
+        </span>
+      </header>
+      <main className="content">
+        {route.page === 'run' && route.runId ? <RunPage key={route.runId} runId={route.runId} tab={route.tab ?? 'overview'} params={route.params} /> : <Home />}
+      </main>
+    </div>
+  );
+}

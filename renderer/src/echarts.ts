@@ -1,0 +1,24 @@
+// The slice of echarts the app uses, registered once: keeps the bundle to the charts and
+// components actually drawn (custom, heatmap, line, bar, scatter; grid, tooltip, title, legend,
+// continuous visual map) on the canvas renderer.
+import { BarChart, CustomChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
+import { GridComponent, LegendScrollComponent, TitleComponent, TooltipComponent, VisualMapContinuousComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+
+echarts.use([
+  BarChart,
+  CustomChart,
+  HeatmapChart,
+  LineChart,
+  ScatterChart,
+  GridComponent,
+  LegendScrollComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapContinuousComponent,
+  CanvasRenderer,
+]);
+
+export { echarts };
+export type EChartsInstance = ReturnType<typeof echarts.init>;

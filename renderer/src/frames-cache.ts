@@ -1,0 +1,17 @@
+// Frame series are fetched once per (run, kind, tensor, data version) and kept in memory so that
+// scrubbing and playback never touch the network.
+import type { FrameKind, FrameSeries } from '../../common/api';
+import type { AtlasClient } from './api-client';
+
+const cache = new Map<string, Promise<FrameSeries>>();
+
+export function loadFrames(client: AtlasClient, runId: string, kind: FrameKind, tensor: string, version: number): Promise<FrameSeries> {
+  const key = `${runId}\u0000${kind}\u0000${tensor}\u0000${version}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = client.api.frames({ runId, kind, tensor });
+    p.catch(() => cache.delete(key));
+    cache.set(key, p);
+  }
+  return p;
+}

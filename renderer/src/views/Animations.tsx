@@ -1,0 +1,337 @@
+// Animations: histogram, QQ and spectrum of a chosen weight tensor, its gradient histogram, the
+// residual-stream histogram of a chosen block and the embedding correlation matrix, all driven by
+// ONE timeline. Frames are fetched once and played from memory: a tick sends only the changed
+// series data to echarts (setOption merge, lazyUpdate); the 256x256 correlation matrix is painted
+// as pixels (putImageData), which keeps 30+ fps where 65,536 chart rectangles would not.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { FrameKind, FrameSeries, TensorMeta } from '../../../common/api';
+import {
+  asCorrelationFrame,
+  asHistogramFrame,
+  asQqFrame,
+  asSpectrumFrame,
+  clusterOrder,
+  correlationPixels,
+  correlationSize,
+  correlationAt,
+  formatStep,
+  formatValue,
+  frameSubtitle,
+  histogramOption,
+  histogramUpdate,
+  histogramYMax,
+  qqExtent,
+  qqOption,
+  qqUpdate,
+  spectrumExtent,
+  spectrumOption,
+  spectrumUpdate,
+  QQ_FAMILY_LABEL,
+  type ChartOption,
+  type CorrelationFrame,
+  type FrameLabel,
+  type QqFamily,
+} from '../../../common/charts';
+import { BLUE_ORANGE } from '../../../common/charts/palette';
+import { Chart, type ChartHandle } from '../components/Chart';
+import { Timeline } from '../components/Timeline';
+import { errorMessage, useAppState } from '../context';
+import { loadFrames } from '../frames-cache';
+import type { RunContext } from './RunPage';
+
+type PanelKind = 'histogram' | 'qq' | 'spectrum' | 'grad_histogram' | 'resid_histogram' | 'embedding_correlation';
+const PANEL_LABEL: Record<PanelKind, string> = {
+  histogram: 'Weight histogram',
+  qq: 'QQ plot',
+  spectrum: 'Spectrum',
+  grad_histogram: 'Gradient histogram',
+  resid_histogram: 'Residual stream histogram',
+  embedding_correlation: 'Embedding correlation',
+};
+
+const isActivation = (t: TensorMeta) => t.kind === 'activation' || /^resid\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
+const isParameter = (t: TensorMeta) => !isActivation(t) && t.tensor !== 'probe' && (t.kind === 'weight' || t.kind === 'bias' || t.kind === 'other');
+
+export function Animations({ ctx }: { ctx: RunContext }) {
+  const checkpoints = useMemo(
+    () => ctx.run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0)),
+    [ctx.run],
+  );
+  const labels = useMemo(() => checkpoints.map((c) => (c.step === null ? c.label : `step ${formatStep(c.step)} (${c.id})`)), [checkpoints]);
+  const params = ctx.tensors.filter(isParameter);
+  const activations = ctx.tensors.filter(isActivation);
+  const embeds = params.filter((t) => t.component === 'embed' && t.kind === 'weight');
+
+  const initialTensor = ctx.params.get('tensor');
+  const initialCheckpoint = ctx.params.get('checkpoint');
+  const [tensor, setTensor] = useState<string>('');
+  const [resid, setResid] = useState<string>('');
+  const [index, setIndex] = useState(() => Math.max(0, checkpoints.findIndex((c) => c.id === initialCheckpoint)));
+  const [shown, setShown] = useState<PanelKind[]>(['histogram', 'qq', 'spectrum', 'embedding_correlation']);
+  const [family, setFamily] = useState<QqFamily>('student_t');
+  const [yLog, setYLog] = useState(false);
+  const [reorder, setReorder] = useState(false);
+
+  useEffect(() => {
+    if (tensor && params.some((t) => t.tensor === tensor)) return;
+    const pick = params.find((t) => t.tensor === initialTensor) ?? params.find((t) => t.component === 'mlp.in' && t.kind === 'weight') ?? params[0];
+    if (pick) setTensor(pick.tensor);
+    if (initialTensor && activations.some((t) => t.tensor === initialTensor)) {
+      setResid(initialTensor);
+      setShown((s) => (s.includes('resid_histogram') ? s : [...s, 'resid_histogram']));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ctx.tensors]);
+  useEffect(() => {
+    if (!resid && activations[0]) setResid(activations[0].tensor);
+  }, [activations, resid]);
+
+  const meta = params.find((t) => t.tensor === tensor) ?? null;
+  const residMeta = activations.find((t) => t.tensor === resid) ?? null;
+  const onIndex = useCallback((i: number) => setIndex(i), []);
+  const is2d = (meta?.shape?.length ?? 2) === 2;
+
+  return (
+    <div className="animations">
+      <div className="controls" role="group" aria-label="Animation settings">
+        <label htmlFor="an-tensor">Tensor</label>
+        <select id="an-tensor" value={tensor} onChange={(e) => setTensor(e.target.value)} data-testid="tensor-select">
+          {params.map((t) => (
+            <option key={t.tensor} value={t.tensor}>
+              {t.tensor} ({t.component}, {t.block ?? '–'})
+            </option>
+          ))}
+        </select>
+        {activations.length > 0 && (
+          <>
+            <label htmlFor="an-resid">Residual</label>
+            <select id="an-resid" value={resid} onChange={(e) => setResid(e.target.value)}>
+              {activations.map((t) => (
+                <option key={t.tensor} value={t.tensor}>
+                  {t.tensor}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
+        <fieldset className="inline">
+          <legend>Show</legend>
+          {(Object.keys(PANEL_LABEL) as PanelKind[]).map((k) => (
+            <label key={k} className="check">
+              <input type="checkbox" checked={shown.includes(k)} onChange={(e) => setShown(e.target.checked ? [...shown, k] : shown.filter((x) => x !== k))} />
+              {PANEL_LABEL[k]}
+            </label>
+          ))}
+        </fieldset>
+        <label htmlFor="an-family">QQ vs</label>
+        <select id="an-family" value={family} onChange={(e) => setFamily(e.target.value as QqFamily)}>
+          {(Object.keys(QQ_FAMILY_LABEL) as QqFamily[]).map((f) => (
+            <option key={f} value={f}>
+              {QQ_FAMILY_LABEL[f]}
+            </option>
+          ))}
+        </select>
+        <label className="check">
+          <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log counts
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
+        </label>
+      </div>
+      <Timeline count={checkpoints.length} index={Math.min(index, Math.max(0, checkpoints.length - 1))} onIndex={onIndex} labels={labels} />
+      <div className="animgrid">
+        {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} />}
+        {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ family }} />}
+        {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
+        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} />}
+        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
+        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpoints.map((c) => c.id)} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
+      </div>
+    </div>
+  );
+}
+
+function useFrames(ctx: RunContext, kind: FrameKind, tensor: string) {
+  const { client } = useAppState();
+  const [series, setSeries] = useState<FrameSeries | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setSeries(null);
+    setError(null);
+    loadFrames(client, ctx.runId, kind, tensor, ctx.dataVersion).then(
+      (s) => live && setSeries(s),
+      (e) => live && setError(errorMessage(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, ctx.runId, kind, tensor, ctx.dataVersion]);
+  return { series, error };
+}
+
+function frameLabel(ctx: RunContext, meta: TensorMeta, series: FrameSeries, i: number, unit: string): FrameLabel {
+  return {
+    runName: ctx.run.name,
+    tensor: meta.tensor,
+    component: meta.component,
+    block: meta.block,
+    step: series.steps[i] ?? null,
+    checkpointId: series.checkpointIds[i] ?? '',
+    unit,
+  };
+}
+
+interface PanelSettings {
+  yLog?: boolean;
+  family?: QqFamily;
+}
+
+/** One echarts animation panel; the full option is built once per series/settings, ticks only update data. */
+function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: RunContext; kind: Exclude<PanelKind, 'embedding_correlation'>; meta: TensorMeta; index: number; checkpointIds: string[]; settings: PanelSettings }) {
+  const { series, error } = useFrames(ctx, kind, meta.tensor);
+  const chart = useRef<ChartHandle>(null);
+  const unit = kind === 'grad_histogram' ? '∂loss/∂w' : kind === 'qq' ? 'σ' : 'value';
+
+  // Parse once; map timeline index (run checkpoints) -> frame index (series order).
+  const parsed = useMemo(() => {
+    if (!series) return null;
+    try {
+      const parse = kind === 'qq' ? asQqFrame : kind === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
+      const frames = series.frames.map((f) => parse(f));
+      const byCheckpoint = new Map(series.checkpointIds.map((id, i) => [id, i]));
+      return { frames, byCheckpoint, error: null as string | null };
+    } catch (e) {
+      return { frames: [], byCheckpoint: new Map<string, number>(), error: errorMessage(e) };
+    }
+  }, [series, kind]);
+
+  const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
+  const firstFrame = parsed?.frames.findIndex((f) => f !== null) ?? -1;
+
+  const fullOption = useMemo<ChartOption | null>(() => {
+    if (!parsed || !series || firstFrame < 0) return null;
+    const label = frameLabel(ctx, meta, series, firstFrame, unit);
+    const f = parsed.frames[firstFrame]!;
+    if (kind === 'qq') {
+      const frames = parsed.frames as ReturnType<typeof asQqFrame>[];
+      return qqOption(f as never, label, { family: settings.family ?? 'gaussian', extent: qqExtent(frames, settings.family ?? 'gaussian') });
+    }
+    if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
+    const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
+    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [parsed, series, firstFrame, settings.family, settings.yLog, kind, meta.tensor]);
+
+  // Per tick: only the series data and the frame label.
+  useEffect(() => {
+    if (!fullOption || !parsed || !series) return;
+    const f = frameIndex >= 0 ? parsed.frames[frameIndex] : null;
+    const label = frameLabel(ctx, meta, series, Math.max(0, frameIndex), unit);
+    if (!f) {
+      const missing = { title: [{ subtext: `${frameSubtitle({ ...label, step: null, checkpointId: checkpointIds[index] ?? '' })} · not computed` }], series: [{ data: [] }, { data: [] }] };
+      chart.current?.update(kind === 'spectrum' || kind === 'qq' ? { ...missing, series: [{ data: [] }] } : missing);
+      return;
+    }
+    const update =
+      kind === 'qq' ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' }) : kind === 'spectrum' ? spectrumUpdate(f as never, label) : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
+    chart.current?.update(update);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [frameIndex, fullOption]);
+
+  const title = `${PANEL_LABEL[kind]} of ${meta.tensor}`;
+  return (
+    <div className="panel anim" data-testid={`anim-${kind}`}>
+      {error && <p className="notice warn">{PANEL_LABEL[kind]}: {error}</p>}
+      {parsed?.error && <p className="notice error">{parsed.error}</p>}
+      {series && firstFrame < 0 && <p className="notice warn">{PANEL_LABEL[kind]} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
+      {!series && !error && <p className="muted">loading {PANEL_LABEL[kind].toLowerCase()}…</p>}
+      {fullOption && <Chart ref={chart} option={fullOption} height={300} ariaLabel={title} />}
+    </div>
+  );
+}
+
+/** The correlation matrix painted as pixels, one putImageData per frame; hover reads r exactly. */
+function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: RunContext; meta: TensorMeta; index: number; checkpointIds: string[]; reorder: boolean }) {
+  const { series, error } = useFrames(ctx, 'embedding_correlation', meta.tensor);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [hover, setHover] = useState<string | null>(null);
+  const parsed = useMemo(() => {
+    if (!series) return null;
+    try {
+      const frames = series.frames.map((f) => asCorrelationFrame(f));
+      return { frames, byCheckpoint: new Map(series.checkpointIds.map((id, i) => [id, i])), error: null as string | null };
+    } catch (e) {
+      return { frames: [] as Array<CorrelationFrame | null>, byCheckpoint: new Map<string, number>(), error: errorMessage(e) };
+    }
+  }, [series]);
+  // One order for every frame (from the last computed frame) so the animation does not reshuffle.
+  const order = useMemo(() => {
+    if (!reorder || !parsed) return undefined;
+    const last = [...parsed.frames].reverse().find((f) => f !== null);
+    return last ? (last.order ?? clusterOrder(last.matrix)) : undefined;
+  }, [reorder, parsed]);
+  const pixels = useRef(new Map<string, ImageData>());
+  useEffect(() => pixels.current.clear(), [parsed, order]);
+
+  const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
+  const frame = frameIndex >= 0 ? (parsed?.frames[frameIndex] ?? null) : null;
+  const n = frame ? correlationSize(frame.matrix) : 0;
+
+  useEffect(() => {
+    const el = canvas.current;
+    if (!el || !frame) return;
+    if (el.width !== n) {
+      el.width = n;
+      el.height = n;
+    }
+    const key = `${frameIndex}`;
+    let img = pixels.current.get(key);
+    if (!img) {
+      img = new ImageData(correlationPixels(frame, order) as Uint8ClampedArray<ArrayBuffer>, n, n);
+      pixels.current.set(key, img);
+    }
+    el.getContext('2d')!.putImageData(img, 0, 0);
+  }, [frame, frameIndex, n, order]);
+
+  const label = series && frame ? frameLabel(ctx, meta, series, frameIndex, 'Pearson r') : null;
+  const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
+    if (!frame) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - rect.left) / rect.width) * n);
+    const y = Math.floor(((e.clientY - rect.top) / rect.height) * n);
+    if (x < 0 || y < 0 || x >= n || y >= n) return;
+    const rx = order ? order[x]! : x;
+    const ry = order ? order[y]! : y;
+    setHover(`rows ${frame.rows[0] + ry} × ${frame.rows[0] + rx}: r = ${formatValue(correlationAt(frame.matrix, n, ry, rx))}`);
+  };
+  const gradient = `linear-gradient(to top, ${BLUE_ORANGE.join(', ')})`;
+  return (
+    <div className="panel anim corr" data-testid="anim-embedding_correlation">
+      {error && <p className="notice warn">Embedding correlation: {error}</p>}
+      {parsed?.error && <p className="notice error">{parsed.error}</p>}
+      {!series && !error && <p className="muted">loading embedding correlation…</p>}
+      {series && !frame && <p className="notice warn">Embedding correlation: not computed at {checkpointIds[index]}: run the embedding analysis.</p>}
+      {frame && label && (
+        <>
+          <div className="paneltitle">
+            <b>
+              Embedding row correlation · rows {frame.rows[0]}–{frame.rows[1] - 1}
+              {order ? ' (clustered order)' : ''}
+            </b>
+            <div className="sub">{frameSubtitle(label)}</div>
+          </div>
+          <div className="corrbody">
+            <canvas ref={canvas} className="corrcanvas" role="img" aria-label={`Correlation matrix of embedding rows at ${label.checkpointId}`} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
+            <div className="colourbar" aria-hidden="true">
+              <span>+1</span>
+              <div style={{ background: gradient }} />
+              <span>−1</span>
+            </div>
+          </div>
+          <div className="sub">{hover ?? 'hover the matrix to read r'}</div>
+        </>
+      )}
+    </div>
+  );
+}

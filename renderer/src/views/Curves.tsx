@@ -1,0 +1,124 @@
+// Curves: one metric against step, one line per block of the chosen component, the runs shown
+// side by side overlaid (told apart by line style), with the training-log loss and the probe loss
+// in a strip underneath on the same step axis.
+import { useEffect, useMemo, useState } from 'react';
+import type { ScalarGrid } from '../../../common/api';
+import { curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
+import type { RunInfo } from '../../../common/domain';
+import { Chart } from '../components/Chart';
+import { MetricSelect, metricLike } from '../components/MetricSelect';
+import { errorMessage, useAppState } from '../context';
+import type { RunContext } from './RunPage';
+
+interface RunData {
+  runId: string;
+  runName: string;
+  grid: ScalarGrid | null;
+  probeLoss: ScalarGrid | null;
+  run: RunInfo | null;
+  error: string | null;
+}
+
+export function Curves({ ctx }: { ctx: RunContext }) {
+  const { client } = useAppState();
+  const [data, setData] = useState<RunData[]>([]);
+  const [panelKey, setPanelKey] = useState<string>('');
+  const [yLog, setYLog] = useState(true);
+  const runKey = ctx.runs.map((r) => r.id).join(',');
+
+  useEffect(() => {
+    let live = true;
+    const runs = ctx.runs.length ? ctx.runs : [{ id: ctx.runId, name: ctx.run.name }];
+    Promise.all(
+      runs.map(async (r): Promise<RunData> => {
+        try {
+          const [grid, run, probeLoss] = await Promise.all([
+            client.api.scalarGrid({ runId: r.id, metric: ctx.metric }),
+            r.id === ctx.runId ? Promise.resolve({ run: ctx.run as unknown as Record<string, unknown> }) : client.api.getRun({ runId: r.id }),
+            client.api.scalarGrid({ runId: r.id, metric: 'loss' }).catch(() => null),
+          ]);
+          return { runId: r.id, runName: r.name, grid, probeLoss, run: run.run as unknown as RunInfo, error: null };
+        } catch (e) {
+          return { runId: r.id, runName: r.name, grid: null, probeLoss: null, run: null, error: errorMessage(e) };
+        }
+      }),
+    ).then((d) => live && setData(d));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [runKey, ctx.metric, ctx.dataVersion, client]);
+
+  const metric = metricLike(ctx.metric);
+  const panelKeys = useMemo(() => {
+    const keys: Array<{ key: string; label: string }> = [];
+    for (const d of data) {
+      if (!d.grid) continue;
+      for (const p of panelsFromGrid(d.grid, d.runName, metric)) {
+        const key = `${p.component}|${p.kind}`;
+        if (!keys.some((k) => k.key === key)) keys.push({ key, label: panelTitle(p) });
+      }
+    }
+    return keys;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data]);
+  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : (panelKeys[0]?.key ?? '');
+  const initialTensor = ctx.params.get('tensor');
+  useEffect(() => {
+    if (!initialTensor) return;
+    const t = ctx.tensors.find((x) => x.tensor === initialTensor);
+    if (t) setPanelKey(`${t.component}|${t.kind}`);
+  }, [initialTensor, ctx.tensors]);
+
+  const option = useMemo(() => {
+    const [component = '', kind = ''] = chosen.split('|');
+    const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : []));
+    const loss: LossLine[] = [];
+    data.forEach((d, i) => {
+      const log = (d.run?.trainingLog ?? []).filter((e) => typeof e.loss === 'number');
+      if (log.length) loss.push({ runName: d.runName, runIndex: i, label: 'training loss', steps: log.map((e) => e.step), values: log.map((e) => e.loss!) });
+      const probeIndex = d.probeLoss?.tensors.findIndex((t) => t.tensor === 'probe') ?? -1;
+      if (d.probeLoss && probeIndex >= 0) {
+        loss.push({ runName: d.runName, runIndex: i, label: 'probe loss', steps: d.probeLoss.steps, values: d.probeLoss.values[probeIndex]! });
+      }
+    });
+    const title = `${component}${kind && kind !== 'weight' ? ` (${kind})` : ''} · ${data.map((d) => d.runName).join(' vs ')}`;
+    return curvesOption({ title, metric, lines, loss, stepScale: ctx.stepScale, yLog });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data, chosen, ctx.stepScale, yLog]);
+
+  return (
+    <div className="curves">
+      <div className="controls" role="group" aria-label="Curve settings">
+        <label htmlFor="cv-metric">Metric</label>
+        <MetricSelect id="cv-metric" value={ctx.metric} onChange={ctx.setMetric} available={ctx.metrics} />
+        <label htmlFor="cv-component">Component</label>
+        <select id="cv-component" value={chosen} onChange={(e) => setPanelKey(e.target.value)} data-testid="component-select">
+          {panelKeys.map((k) => (
+            <option key={k.key} value={k.key}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="cv-steps">Steps</label>
+        <select id="cv-steps" value={ctx.stepScale} onChange={(e) => ctx.setStepScale(e.target.value as 'log' | 'linear')}>
+          <option value="log">log</option>
+          <option value="linear">linear</option>
+        </select>
+        <label className="check">
+          <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log y
+        </label>
+      </div>
+      {data.map((d) => d.error && (
+        <p key={d.runId} className="notice error" role="alert">
+          {d.runName}: {d.error}
+        </p>
+      ))}
+      {panelKeys.length === 0 && data.length > 0 ? (
+        <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
+      ) : (
+        <Chart option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block`} testId="curves-chart" />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,98 @@
+// Folder picker built on the `browse` method (the browser cannot reveal local paths): a modal
+// listing sub-folders, the parent, and the filesystem roots; fully keyboard-operable.
+import { useEffect, useRef, useState } from 'react';
+import type { Response } from '../../../common/api';
+import { errorMessage, useAppState } from '../context';
+
+export function FolderPicker({ onChoose, onCancel }: { onChoose: (path: string) => void; onCancel: () => void }) {
+  const { client } = useAppState();
+  const [listing, setListing] = useState<Response<'browse'> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [typed, setTyped] = useState('');
+  const dialog = useRef<HTMLDivElement>(null);
+
+  const go = async (path?: string) => {
+    try {
+      const r = await client.api.browse(path === undefined ? {} : { path });
+      setListing(r);
+      setTyped(r.path);
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  useEffect(() => {
+    void go();
+    dialog.current?.focus();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const dirs = listing?.entries.filter((e) => e.isDir) ?? [];
+  return (
+    <div className="modal-backdrop" onClick={onCancel}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Open a checkpoint folder"
+        ref={dialog}
+        tabIndex={-1}
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => e.key === 'Escape' && onCancel()}
+      >
+        <h2>Open a checkpoint folder</h2>
+        <form
+          className="pathbar"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void go(typed);
+          }}
+        >
+          <label htmlFor="picker-path">Folder</label>
+          <input id="picker-path" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} />
+          <button type="submit">Go</button>
+        </form>
+        {listing && listing.roots.length > 1 && (
+          <div className="roots">
+            {listing.roots.map((r) => (
+              <button type="button" key={r} className="chip" onClick={() => void go(r)}>
+                {r}
+              </button>
+            ))}
+          </div>
+        )}
+        {error && (
+          <p className="notice error" role="alert">
+            {error}
+          </p>
+        )}
+        <ul className="entries" aria-label="Sub-folders">
+          {listing?.parent && (
+            <li>
+              <button type="button" className="entry" onClick={() => void go(listing.parent!)}>
+                ⬑ ..
+              </button>
+            </li>
+          )}
+          {dirs.map((d) => (
+            <li key={d.path}>
+              <button type="button" className="entry" onClick={() => void go(d.path)} onDoubleClick={() => onChoose(d.path)}>
+                📁 {d.name}
+              </button>
+            </li>
+          ))}
+          {listing && dirs.length === 0 && <li className="muted">No sub-folders.</li>}
+        </ul>
+        <div className="actions">
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="button" className="primary" disabled={!listing} onClick={() => listing && onChoose(listing.path)}>
+            Open this folder
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,188 @@
+// A run's page: header (checkpoints, steps, warnings), the Analyze control with live progress,
+// and the tabs Overview / Curves / Animations / SVD directions. Holds the choices shared across
+// tabs (metric, runs compared side by side, step scale) so switching tabs keeps them.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Response, RunSummary, TensorMeta } from '../../../common/api';
+import { formatStep } from '../../../common/charts/format';
+import type { RunInfo } from '../../../common/domain';
+import { runHref } from '../App';
+import { useApiCall, useAppState } from '../context';
+import { AnalyzePanel } from './AnalyzePanel';
+import { Animations } from './Animations';
+import { Curves } from './Curves';
+import { Overview } from './Overview';
+import { SvdDirections } from './SvdDirections';
+
+export type RunTab = 'overview' | 'curves' | 'animations' | 'svd';
+export type StepScaleChoice = 'log' | 'linear';
+
+const TABS: Array<{ id: RunTab; label: string }> = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'curves', label: 'Curves' },
+  { id: 'animations', label: 'Animations' },
+  { id: 'svd', label: 'SVD directions' },
+];
+
+export interface RunContext {
+  runId: string;
+  run: RunInfo;
+  summary: RunSummary | null;
+  tensors: TensorMeta[];
+  metrics: string[];
+  /** Runs shown together: this run first, then the compared ones. */
+  runs: RunSummary[];
+  /** Bumped whenever an analysis of a shown run finishes: views reload their data. */
+  dataVersion: number;
+  metric: string;
+  setMetric: (m: string) => void;
+  stepScale: StepScaleChoice;
+  setStepScale: (s: StepScaleChoice) => void;
+  params: URLSearchParams;
+}
+
+export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
+  const { client, runs, jobs } = useAppState();
+  const [compare, setCompare] = useState<string[]>([]);
+  const [metric, setMetric] = useState<string>('frobenius_norm');
+  const [stepScale, setStepScale] = useState<StepScaleChoice>('log');
+  const [dataVersion, setDataVersion] = useState(0);
+
+  const runCall = useApiCall(() => client.api.getRun({ runId }), [runId]);
+  const tensorCall = useApiCall<Response<'listTensors'>>(() => client.api.listTensors({ runId }), [runId, dataVersion]);
+
+  // Reload views when a job of a shown run ends (done, cancelled or failed: partial results count).
+  const finished = useRef(new Set<string>());
+  useEffect(() => {
+    const shown = new Set([runId, ...compare]);
+    let bump = false;
+    for (const j of jobs.values()) {
+      if (!shown.has(j.runId)) continue;
+      if ((j.state === 'done' || j.state === 'cancelled' || j.state === 'failed') && !finished.current.has(j.jobId)) {
+        finished.current.add(j.jobId);
+        bump = true;
+      }
+    }
+    if (bump) setDataVersion((v) => v + 1);
+  }, [jobs, runId, compare]);
+
+  const metrics = tensorCall.data?.metrics ?? [];
+  useEffect(() => {
+    if (metrics.length > 0 && !metrics.includes(metric)) setMetric(metrics.includes('frobenius_norm') ? 'frobenius_norm' : metrics[0]!);
+  }, [metrics, metric]);
+
+  const summary = runs?.find((r) => r.id === runId) ?? null;
+  const shownRuns = useMemo(() => {
+    const list: RunSummary[] = [];
+    if (summary) list.push(summary);
+    for (const id of compare) {
+      const r = runs?.find((x) => x.id === id);
+      if (r) list.push(r);
+    }
+    return list;
+  }, [summary, compare, runs]);
+
+  if (runCall.error) {
+    return (
+      <div className="notice error" role="alert">
+        Could not open run {runId}: {runCall.error} <a href="#/">Back to runs</a>
+      </div>
+    );
+  }
+  const run = runCall.data?.run as unknown as RunInfo | undefined;
+  if (!run) return <p className="muted">Loading run…</p>;
+
+  const present = run.checkpoints.filter((c) => !c.missing);
+  const steps = present.map((c) => c.step).filter((s): s is number => s !== null);
+  const ctx: RunContext = {
+    runId,
+    run,
+    summary,
+    tensors: tensorCall.data?.tensors ?? [],
+    metrics,
+    runs: shownRuns,
+    dataVersion,
+    metric,
+    setMetric,
+    stepScale,
+    setStepScale,
+    params,
+  };
+
+  return (
+    <div className="runpage">
+      <section className="runhead" aria-label="Run">
+        <div className="runtitle">
+          <h1>{run.name}</h1>
+          <span className="badge">{run.family}</span>
+          <span className="badge">{run.layout}</span>
+          <span className="meta">
+            {present.length} checkpoints
+            {run.checkpoints.length > present.length && <span className="warn-text"> ({run.checkpoints.length - present.length} missing)</span>}
+            {steps.length > 0 && ` · steps ${formatStep(Math.min(...steps))} – ${formatStep(Math.max(...steps))}`}
+            {run.config && ` · ${run.config.layers} layers · d=${run.config.hidden}`}
+          </span>
+        </div>
+        {run.warnings.length > 0 && (
+          <details className="warnings">
+            <summary>
+              {run.warnings.length} integrity warning{run.warnings.length > 1 ? 's' : ''}
+            </summary>
+            <ul>
+              {run.warnings.map((w, i) => (
+                <li key={i}>
+                  <b>{w.kind}</b>: {w.message}
+                </li>
+              ))}
+            </ul>
+          </details>
+        )}
+        <AnalyzePanel runId={runId} analysed={summary?.analysed ?? []} />
+        <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />
+      </section>
+      <div role="tablist" aria-label="Views" className="tabs">
+        {TABS.map((t) => (
+          <a
+            key={t.id}
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls="tabpanel"
+            className={tab === t.id ? 'tab active' : 'tab'}
+            href={runHref(runId, t.id)}
+          >
+            {t.label}
+          </a>
+        ))}
+      </div>
+      <section id="tabpanel" role="tabpanel" aria-labelledby={`tab-${tab}`} className="tabpanel">
+        {tab === 'overview' && <Overview ctx={ctx} />}
+        {tab === 'curves' && <Curves ctx={ctx} />}
+        {tab === 'animations' && <Animations ctx={ctx} />}
+        {tab === 'svd' && <SvdDirections ctx={ctx} />}
+      </section>
+    </div>
+  );
+}
+
+function CompareRuns({ runId, compare, setCompare }: { runId: string; compare: string[]; setCompare: (ids: string[]) => void }) {
+  const { runs } = useAppState();
+  const others = (runs ?? []).filter((r) => r.id !== runId);
+  if (others.length === 0) return null;
+  return (
+    <fieldset className="compare">
+      <legend>Side by side with</legend>
+      {others.map((r) => (
+        <label key={r.id} className="check">
+          <input
+            type="checkbox"
+            data-testid="compare-run"
+            value={r.id}
+            checked={compare.includes(r.id)}
+            onChange={(e) => setCompare(e.target.checked ? [...compare, r.id] : compare.filter((id) => id !== r.id))}
+          />
+          {r.name}
+        </label>
+      ))}
+    </fieldset>
+  );
+}

@@ -1,0 +1,125 @@
+// SVD directions: for a chosen block/component (and head) and checkpoint, the top singular
+// directions mapped through the unembedding as token tables; below, "closeness to final" (token
+// matches with the final checkpoint, sign-agnostic) per block and averaged, over training.
+import { useEffect, useMemo, useState } from 'react';
+import type { FrameSeries } from '../../../common/api';
+import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
+import { Chart } from '../components/Chart';
+import { Timeline } from '../components/Timeline';
+import { errorMessage, useAppState } from '../context';
+import { loadFrames } from '../frames-cache';
+import type { RunContext } from './RunPage';
+
+/** The tensor name under which the engine stores a run's SVD directions (see renderer/API-REQUESTS.md). */
+export const SVD_TENSOR = 'svd_directions';
+
+export function SvdDirections({ ctx }: { ctx: RunContext }) {
+  const { client } = useAppState();
+  const [series, setSeries] = useState<FrameSeries | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [index, setIndex] = useState(0);
+  const [group, setGroup] = useState('');
+
+  useEffect(() => {
+    let live = true;
+    loadFrames(client, ctx.runId, 'svd_directions', SVD_TENSOR, ctx.dataVersion).then(
+      (s) => {
+        if (!live) return;
+        setSeries(s);
+        setIndex(Math.max(0, s.frames.length - 1));
+      },
+      (e) => live && setError(errorMessage(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, ctx.runId, ctx.dataVersion]);
+
+  const parsed = useMemo(() => {
+    if (!series) return null;
+    try {
+      return { frames: series.frames.map((f) => asSvdDirectionsFrame(f)), error: null as string | null };
+    } catch (e) {
+      return { frames: [] as Array<SvdDirectionsFrame | null>, error: errorMessage(e) };
+    }
+  }, [series]);
+
+  const groups = useMemo(() => {
+    const last = parsed ? [...parsed.frames].reverse().find((f) => f !== null) : null;
+    return last ? svdGroups(last) : [];
+  }, [parsed]);
+  const chosen = groups.find((g) => g.label === group) ?? groups[0] ?? null;
+  const frame = parsed?.frames[index] ?? null;
+  const rows = frame && chosen ? svdTableRows(frame, chosen) : [];
+
+  const closeness = useMemo(() => {
+    if (!parsed || !series) return null;
+    const c = closenessToFinal(parsed.frames);
+    const lines: CurveLine[] = [...c.perBlock.values()].map((b) => ({ runName: ctx.run.name, runIndex: 0, block: b.block, tensor: String(b.block), steps: series.steps, values: b.values }));
+    lines.push({ runName: ctx.run.name, runIndex: 1, block: null, tensor: 'average', steps: series.steps, values: c.average });
+    return curvesOption({
+      title: `Closeness to final · ${ctx.run.name}`,
+      metric: { id: 'svd_closeness', label: 'token matches with final', unit: 'tokens per direction' },
+      lines,
+      loss: [],
+      stepScale: ctx.stepScale,
+      yLog: false,
+    });
+  }, [parsed, series, ctx.run.name, ctx.stepScale]);
+
+  if (error) return <p className="notice warn">SVD directions: {error}. Run the “SVD directions” analysis above.</p>;
+  if (!series || !parsed) return <p className="muted">loading SVD directions…</p>;
+  if (parsed.error) return <p className="notice error">{parsed.error}</p>;
+  if (groups.length === 0) return <p className="notice warn">No SVD directions in the cache yet: run the “SVD directions” analysis above.</p>;
+  const labels = series.steps.map((s, i) => `step ${formatStep(s)} (${series.checkpointIds[i]})`);
+  return (
+    <div className="svd">
+      <div className="controls" role="group" aria-label="SVD direction settings">
+        <label htmlFor="svd-group">Block / component</label>
+        <select id="svd-group" value={chosen?.label ?? ''} onChange={(e) => setGroup(e.target.value)}>
+          {groups.map((g) => (
+            <option key={g.label} value={g.label}>
+              {g.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <Timeline count={series.frames.length} index={index} onIndex={setIndex} labels={labels} />
+      <div className="svdbody">
+        <div className="tablewrap">
+          <table className="tokens" aria-label={`Top tokens per singular direction, ${chosen?.label}, ${labels[index]}`}>
+            <caption>
+              {ctx.run.name} · {chosen?.label} · {labels[index]}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">s</th>
+                <th scope="col">top tokens (+v)</th>
+                <th scope="col">top tokens (−v)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.length === 0 && (
+                <tr>
+                  <td colSpan={4} className="muted">
+                    not computed at this checkpoint
+                  </td>
+                </tr>
+              )}
+              {rows.map((d) => (
+                <tr key={d.index}>
+                  <td className="num">{d.index}</td>
+                  <td className="num">{d.singularValue === null ? '–' : d.singularValue.toPrecision(4)}</td>
+                  <td className="toklist">{d.tokens.map((t, i) => <code key={i}>{JSON.stringify(t).slice(1, -1)}</code>)}</td>
+                  <td className="toklist">{d.negTokens.map((t, i) => <code key={i}>{JSON.stringify(t).slice(1, -1)}</code>)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {closeness && <Chart option={closeness} height={380} ariaLabel="Closeness of SVD directions to the final checkpoint over training" />}
+      </div>
+    </div>
+  );
+}
