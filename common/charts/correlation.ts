@@ -4,7 +4,7 @@
 // n = 256 (O(n^3) is a few ms), and the app must apply ONE order (from the final frame) to every
 // frame so the animation does not reshuffle under the viewer's eyes.
 import { formatValue } from './format';
-import { correlationAt, correlationSize, type CorrelationFrame } from './frames';
+import { correlationAt, correlationSize, type CorrelationFrame, type CorrelationMatrix } from './frames';
 import { frameSubtitle } from './histogram';
 import { BLUE_ORANGE, sampleScale } from './palette';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
@@ -15,7 +15,7 @@ export function identityOrder(n: number): number[] {
 }
 
 /** Leaf order of an average-linkage clustering with distance 1 - r (NaN treated as r = 0). */
-export function clusterOrder(matrix: number[] | number[][]): number[] {
+export function clusterOrder(matrix: CorrelationMatrix): number[] {
   const n = correlationSize(matrix);
   if (n <= 2) return identityOrder(n);
   const d = new Float64Array(n * n);

@@ -1,6 +1,8 @@
-// Frame series are fetched once per (run, kind, tensor, data version) and kept in memory so that
-// scrubbing and playback never touch the network.
+// Frame series are fetched once per (run, kind, tensor, data version), decoded once (base64 typed
+// arrays -> Float32Array, common/frames.ts) and kept in memory so that scrubbing and playback
+// never touch the network.
 import type { FrameKind, FrameSeries } from '../../common/api';
+import { decodeFrame } from '../../common/frames';
 import type { AtlasClient } from './api-client';
 
 const cache = new Map<string, Promise<FrameSeries>>();
@@ -9,7 +11,7 @@ export function loadFrames(client: AtlasClient, runId: string, kind: FrameKind, 
   const key = `${runId}\u0000${kind}\u0000${tensor}\u0000${version}`;
   let p = cache.get(key);
   if (!p) {
-    p = client.api.frames({ runId, kind, tensor });
+    p = client.api.frames({ runId, kind, tensor }).then((s) => ({ ...s, frames: s.frames.map((f) => (f === null ? null : decodeFrame(f))) }));
     p.catch(() => cache.delete(key));
     cache.set(key, p);
   }

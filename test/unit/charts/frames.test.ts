@@ -102,3 +102,16 @@ describe('correlation', () => {
     expect([...px.slice(4, 8)]).toEqual([0x08, 0x30, 0x6b, 255]);
   });
 });
+
+describe('typed-array frames (as decoded by common/frames.ts)', () => {
+  it('accepts Float32Array fields', async () => {
+    const { encodeFrame, decodeFrame } = await import('../../../common/frames');
+    const { asSpectrumFrame, asCorrelationFrame, correlationAt } = await import('../../../common/charts');
+    const spectrum = asSpectrumFrame(decodeFrame(JSON.parse(encodeFrame({ singular_values: Float32Array.from([4, 2, 1]) }))))!;
+    expect(spectrum.singular_values).toEqual([4, 2, 1]);
+    const m = Float32Array.from([1, 0.5, 0.5, 1]);
+    const corr = asCorrelationFrame(decodeFrame(JSON.parse(encodeFrame({ rows: [0, 2], matrix: m, order: [1, 0] }))))!;
+    expect(corr.order).toEqual([1, 0]);
+    expect(correlationAt(corr.matrix, 2, 0, 1)).toBe(0.5);
+  });
+});
