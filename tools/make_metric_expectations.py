@@ -16,6 +16,7 @@ import math
 import os
 import sys
 
+import mpmath as mp
 import numpy as np
 import scipy
 import scipy.optimize
@@ -191,11 +192,140 @@ def section_histogram():
     expected["histogram"] = {"symmetricR": r, "cases": cases}
 
 
-SECTIONS = [section_moments, section_distance, section_histogram]
+def qq_probabilities():
+    lower = [10.0 ** (-6 + k / 5) for k in range(21)]
+    body = [k / 100 for k in range(2, 99)]
+    upper = [1 - p for p in reversed(lower)]
+    return lower + body + upper
+
+
+def t_ppf_mp(p, nu):
+    """Student-t quantile to ~30 digits (scipy's t.ppf is off by up to ~1e-9 relative in the tails):
+    root of the lower tail I_x(nu/2, 1/2)/2 = q in log|t|, started from scipy's value."""
+    mp.mp.dps = 40
+    if p == 0.5:
+        return 0.0
+    q = mp.mpf(p) if p < 0.5 else 1 - mp.mpf(p)
+    num = mp.mpf(nu)
+
+    def f(u):
+        t2 = mp.exp(2 * u)
+        return mp.log(mp.betainc(num / 2, mp.mpf(1) / 2, 0, num / (num + t2), regularized=True) / 2) - mp.log(q)
+
+    u0 = mp.log(abs(mp.mpf(float(st.t.ppf(float(q), nu)))))
+    t = mp.exp(mp.findroot(f, u0, tol=mp.mpf(10) ** -30))
+    return float(-t if p < 0.5 else t)
+
+
+def section_special():
+    zs = [-30.0, -12.0, -8.5, -5.0, -3.0, -2.0001, -1.9999, -1.0, -0.3, -1e-8, 0.0, 1e-5, 0.5, 1.5, 2.0,
+          2.5, 4.0, 6.0, 9.0, 26.0]
+    xs = [1e-6, 0.01, 0.3, 0.5, 1.0, 2.7, 9.99, 10.0, 37.5, 1234.5, 5e3, 1e5]
+    beta = []
+    for a, b, x in [(0.5, 0.5, 0.3), (2.5, 0.5, 0.999), (0.1, 0.5, 0.01), (30, 0.5, 0.7), (5000, 0.5, 0.9995),
+                    (1.5, 4.0, 0.2), (10.0, 10.0, 0.5), (0.25, 0.5, 1e-9)]:
+        beta.append({"a": a, "b": b, "x": x, "value": float(scipy.special.betainc(a, b, x))})
+    tcdf = []
+    for nu in [0.3, 1.0, 2.5, 5.0, 30.0, 1e3, 1e4]:
+        for t in [-1e4, -100.0, -7.0, -2.0, -0.5, 0.0, 0.25, 3.0, 50.0]:
+            # mpmath at 40 digits: scipy's t.logpdf loses ~1e-12 to lgamma cancellation at large nu.
+            mp.mp.dps = 40
+            tm, num = mp.mpf(t), mp.mpf(nu)
+            logpdf = (mp.loggamma((num + 1) / 2) - mp.loggamma(num / 2) - mp.log(num * mp.pi) / 2
+                      - (num + 1) / 2 * mp.log1p(tm * tm / num))
+            tail = mp.betainc(num / 2, mp.mpf(1) / 2, 0, num / (num + tm * tm), regularized=True) / 2
+            cdf = tail if t <= 0 else 1 - tail
+            tcdf.append({"t": t, "nu": nu, "cdf": float(cdf), "logpdf": float(logpdf),
+                         "scipyCdf": float(st.t.cdf(t, nu))})
+    probs = qq_probabilities()
+    ppf = {"probabilities": probs,
+           "normal": [float(v) for v in st.norm.ppf(probs)],
+           "logistic": [float(v) for v in st.logistic.ppf(probs)],
+           "studentT": {str(nu): [t_ppf_mp(p, nu) for p in probs] for nu in [0.5, 1.0, 2.5, 4.0, 30.0, 1e3]},
+           "scipyStudentT": {str(nu): [float(v) for v in st.t.ppf(probs, nu)] for nu in [0.5, 1.0, 2.5, 4.0, 30.0, 1e3]}}
+    extra_p = [1e-300, 1e-100, 1e-20, 1e-12, 0.3, 0.49999, 0.5, 0.7, 1 - 1e-12]
+    ppf["extra"] = {"p": extra_p, "normal": [float(v) for v in st.norm.ppf(extra_p)]}
+    expected["special"] = {
+        "erf": [{"x": z, "erf": float(scipy.special.erf(z)), "erfc": float(scipy.special.erfc(z)),
+                 "ndtr": float(scipy.special.ndtr(z))} for z in zs],
+        "gamma": [{"x": x, "lgamma": float(scipy.special.gammaln(x)), "digamma": float(scipy.special.digamma(x)),
+                   "trigamma": float(scipy.special.polygamma(1, x))} for x in xs],
+        "betainc": beta, "tcdf": tcdf, "ppf": ppf,
+    }
+
+
+def neg_t_loglik(params, x):
+    lognu, loc, logscale = params
+    return -st.t.logpdf(x, math.exp(lognu), loc, math.exp(logscale)).sum()
+
+
+def section_fits():
+    rng = np.random.default_rng(2024)
+    n = 20_000
+    data = {
+        "fit_normal": (rng.standard_normal(n) * 0.02 + 0.01).astype(np.float32),
+        "fit_logistic": rng.logistic(-0.003, 0.01, n).astype(np.float32),
+        "fit_t3": (rng.standard_t(3, n) * 0.02 + 0.001).astype(np.float32),
+        "fit_mixture": np.where(rng.random(n) < 0.9, rng.standard_normal(n) * 0.02,
+                                rng.standard_normal(n) * 0.06).astype(np.float32),
+    }
+    cases = {}
+    probs = qq_probabilities()
+    for name, x32 in data.items():
+        save(name, x32)
+        x = np.sort(x32.astype(np.float64))
+        mu, sigma = st.norm.fit(x)
+        gauss = {"mu": mu, "sigma": sigma, "loglik": float(st.norm.logpdf(x, mu, sigma).mean()),
+                 "ks": float(st.kstest(x, "norm", args=(mu, sigma)).statistic)}
+        lmu, ls = st.logistic.fit(x)
+        # Reference MLE: solve the score equations tightly (scipy's fit is checked against it).
+        def score(p):
+            z = (x - p[0]) / p[1]
+            t = np.tanh(z / 2)
+            return [t.mean(), (z * t).mean() - 1]
+        sol = scipy.optimize.root(score, [lmu, ls], tol=1e-15)
+        rmu, rs = [float(v) for v in sol.x]
+        logi = {"mu": rmu, "s": rs, "loglik": float(st.logistic.logpdf(x, rmu, rs).mean()),
+                "ks": float(st.kstest(x, "logistic", args=(rmu, rs)).statistic),
+                "scipyFit": {"mu": float(lmu), "s": float(ls),
+                             "loglik": float(st.logistic.logpdf(x, lmu, ls).mean())}}
+        df, tloc, tscale = st.t.fit(x)
+        scipy_ll = float(st.t.logpdf(x, df, tloc, tscale).mean())
+        res = scipy.optimize.minimize(neg_t_loglik, [math.log(df), tloc, math.log(tscale)], args=(x,),
+                                      method="Nelder-Mead",
+                                      options={"xatol": 1e-11, "fatol": 1e-13, "maxiter": 40000, "maxfev": 80000})
+        rdf, rloc, rscale = math.exp(res.x[0]), float(res.x[1]), math.exp(res.x[2])
+        tt = {"mu": rloc, "sigma": rscale, "nu": rdf,
+              "loglik": float(st.t.logpdf(x, rdf, rloc, rscale).mean()),
+              "ks": float(st.kstest(x, "t", args=(rdf, rloc, rscale)).statistic),
+              "scipyFit": {"mu": float(tloc), "sigma": float(tscale), "nu": float(df), "loglik": scipy_ll}}
+        # KS of fixed, known parameters (tests the KS statistic and the CDFs alone).
+        ks_fixed = {"normal": float(st.kstest(x, "norm", args=(0.0, 0.021)).statistic),
+                    "logistic": float(st.kstest(x, "logistic", args=(0.001, 0.011)).statistic),
+                    "t": float(st.kstest(x, "t", args=(3.5, 0.0005, 0.018)).statistic)}
+        mean = float(np.mean(x))
+        std = float(np.std(x))
+        qq = {"empirical": [(float(v) - mean) / std for v in np.quantile(x, probs)], "mean": mean, "std": std}
+        cases[name] = {"array": name, "gaussian": gauss, "logistic": logi, "studentT": tt, "ksFixed": ks_fixed,
+                       "qq": qq}
+    expected["fits"] = cases
+
+
+SECTIONS = [section_moments, section_distance, section_histogram, section_special, section_fits]
 
 if __name__ == "__main__":
+    # Optional section names (e.g. `fits svd`) re-make only those sections and keep the rest of
+    # an existing expected.json (the Student-t reference fits take minutes).
+    wanted = sys.argv[1:]
+    path = os.path.join(OUT, "expected.json")
+    if wanted and os.path.exists(path):
+        with open(path) as fh:
+            old = json.load(fh)
+        arrays.update(old["arrays"])
+        expected.update(old["expected"])
     for f in SECTIONS:
-        f()
+        if not wanted or f.__name__.replace("section_", "") in wanted:
+            f()
     expected["versions"] = {"numpy": np.__version__, "scipy": scipy.__version__,
                             "torch": torch.__version__, "python": sys.version.split()[0]}
     with open(os.path.join(OUT, "expected.json"), "w") as fh:

@@ -4,3 +4,5 @@ export * from './moments';
 export * from './distance';
 export * from './histogram';
 export * from './spectrum';
+export * from './fits';
+export * from './qq';

@@ -1,0 +1,655 @@
+// Maximum-likelihood distribution fits of a tensor's values (DOMAIN.md "distribution fit"):
+// Gaussian (closed form), logistic (Newton on the score equations) and Student-t (loc, scale
+// and nu jointly by Newton), each with the mean log-likelihood per element and the exact
+// Kolmogorov-Smirnov distance to the fitted CDF.
+//
+// Why hand-written: no npm package offers Student-t MLE or an incomplete beta accurate to
+// ~1e-12, and the app must not run Python. The special functions here (erf/erfc, log-gamma,
+// digamma, trigamma, regularized incomplete beta) are written from their series/continued
+// fractions and tested against scipy.special:
+//   erf:  Taylor series erf(x) = 2/sqrt(pi) e^{-x^2} sum 2^n x^{2n+1} / (2n+1)!! (all terms
+//         positive, no cancellation) for |x| < 2; erfc: Laplace continued fraction for x >= 2
+//         (relative accuracy in the far tail), 1 - erf below.
+//   lgamma: Stirling series for x >= 10, shifted up by the recurrence below 10.
+//   digamma/trigamma: asymptotic series for x >= 10 with the recurrence below.
+//   incomplete beta: Numerical Recipes' betacf continued fraction (modified Lentz), using the
+//         symmetry I_x(a,b) = 1 - I_{1-x}(b,a) with 1-x passed in exactly.
+//
+// Huge tensors: the fits, log-likelihoods and KS distances are computed on a deterministic
+// stratified subsample of at most DEFAULT_MAX_FIT_SAMPLE (1,000,000) elements: the tensor is
+// cut into that many equal strata and one element is taken from each at an offset given by a
+// fixed integer hash of the stratum index (so no stride can alias with a matrix's row length,
+// and the same tensor always gives the same sample). Tensors at or below the limit use every
+// finite element. `sampleSize` reports the count actually used.
+//
+// Student-t: nu is restricted to [NU_MIN, NU_MAX] = [0.2, 1e4]; nu = 1e4 (`nuAtBound`) means
+// the data show no tails heavier than Gaussian (the MLE of nu then diverges).
+import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
+
+// ------------------------------------------------------------------ special functions
+
+const SQRT_PI = Math.sqrt(Math.PI);
+const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+function erfSeries(x: number): number {
+  // erf(x) = 2/sqrt(pi) * exp(-x^2) * sum_{n>=0} 2^n x^{2n+1} / (1*3*...*(2n+1))
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+  }
+  return ((2 / SQRT_PI) * Math.exp(-x2) * sum);
+}
+
+/** erfc(x) for x >= 2 by the continued fraction erfc = e^{-x^2}/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))). */
+function erfcContinuedFraction(x: number): number {
+  const tiny = 1e-300;
+  let f = x;
+  let c = x;
+  let d = 0;
+  for (let n = 1; n < 5000; n++) {
+    const a = n / 2;
+    d = x + a * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = x + a / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / SQRT_PI / f;
+}
+
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.abs(x) < 2) return erfSeries(x);
+  const c = x > 0 ? erfcContinuedFraction(x) : erfcContinuedFraction(-x);
+  return x > 0 ? 1 - c : c - 1;
+}
+
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x >= 2) return x > 27 ? 0 : erfcContinuedFraction(x);
+  if (x > -2) return 1 - erfSeries(x);
+  return 2 - (x < -27 ? 0 : erfcContinuedFraction(-x));
+}
+
+/** Standard normal CDF, accurate in relative terms in both tails. */
+export function normalCdf(z: number): number {
+  return 0.5 * erfc(-z / Math.SQRT2);
+}
+
+export function normalPdf(z: number): number {
+  return Math.exp(-0.5 * z * z - LN_SQRT_2PI);
+}
+
+/** log Gamma(x) for x > 0. */
+export function lgamma(x: number): number {
+  if (!(x > 0)) throw new MetricInputError('fits.ts', `lgamma needs x > 0, got ${x}`);
+  let shift = 0;
+  let prod = 1;
+  while (x < 10) {
+    prod *= x;
+    x += 1;
+    // Keep the product in range for tiny x.
+    if (prod > 1e280 || prod < 1e-280) {
+      shift += Math.log(prod);
+      prod = 1;
+    }
+  }
+  return (x - 0.5) * Math.log(x) - x + LN_SQRT_2PI + stirlingSeries(x) - Math.log(prod) - shift;
+}
+
+/** lgamma(x) - [(x - 1/2) ln x - x + ln sqrt(2 pi)] for x >= 10. */
+function stirlingSeries(x: number): number {
+  const inv = 1 / x;
+  const inv2 = inv * inv;
+  return (
+    inv *
+    (1 / 12 -
+      inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 * (1 / 1680 - inv2 * (1 / 1188 - inv2 * (691 / 360360 - inv2 / 156))))))
+  );
+}
+
+/** log B(a, b) without the cancellation of three large lgamma values when a or b is large. */
+export function logBeta(a: number, b: number): number {
+  const big = Math.max(a, b);
+  const small = Math.min(a, b);
+  if (big < 10) return lgamma(a) + lgamma(b) - lgamma(a + b);
+  // lgamma(big + small) - lgamma(big) by Stirling, written as differences of small terms.
+  const ratio =
+    (big - 0.5) * Math.log1p(small / big) +
+    small * Math.log(big + small) -
+    small +
+    stirlingSeries(big + small) -
+    stirlingSeries(big);
+  return lgamma(small) - ratio;
+}
+
+export function digamma(x: number): number {
+  let acc = 0;
+  while (x < 10) {
+    acc -= 1 / x;
+    x += 1;
+  }
+  const inv = 1 / x;
+  const inv2 = inv * inv;
+  return (
+    acc +
+    Math.log(x) -
+    0.5 * inv -
+    inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132 - (691 / 32760) * inv2)))))
+  );
+}
+
+export function trigamma(x: number): number {
+  let acc = 0;
+  while (x < 10) {
+    acc += 1 / (x * x);
+    x += 1;
+  }
+  const inv = 1 / x;
+  const inv2 = inv * inv;
+  return (
+    acc +
+    inv +
+    0.5 * inv2 +
+    inv * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 * (1 / 30 - inv2 * (5 / 66 - (691 / 2730) * inv2)))))
+  );
+}
+
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  const qab = a + b;
+  const qap = a + 1;
+  const qam = a - 1;
+  let c = 1;
+  let d = 1 - (qab * x) / qap;
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 100000; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-16) return h;
+  }
+  throw new MetricInputError('fits.ts', `incomplete beta did not converge (a=${a}, b=${b}, x=${x})`);
+}
+
+/**
+ * Regularized incomplete beta I_x(a, b). `y` = 1 - x when the caller knows it more precisely
+ * than 1 - x can be rounded (e.g. t^2/(nu+t^2)).
+ */
+export function incompleteBeta(a: number, b: number, x: number, y: number = 1 - x): number {
+  if (!(a > 0 && b > 0)) throw new MetricInputError('fits.ts', `incomplete beta needs a, b > 0`);
+  if (x <= 0) return 0;
+  if (y <= 0) return 1;
+  const lnFront = -logBeta(a, b) + a * Math.log(x) + b * Math.log(y);
+  if (x < (a + 1) / (a + b + 2)) return (Math.exp(lnFront) * betaContinuedFraction(a, b, x)) / a;
+  return 1 - (Math.exp(lnFront) * betaContinuedFraction(b, a, y)) / b;
+}
+
+/** Lower tail P(T <= t) of Student's t with nu degrees of freedom, for t <= 0 (relative accuracy). */
+function studentTLowerTail(t: number, nu: number): number {
+  const t2 = t * t;
+  const x = nu / (nu + t2);
+  const y = t2 / (nu + t2);
+  return 0.5 * incompleteBeta(nu / 2, 0.5, x, y);
+}
+
+/** Standard Student-t CDF. */
+export function studentTCdf(t: number, nu: number): number {
+  if (Number.isNaN(t)) return NaN;
+  if (t === -Infinity) return 0;
+  if (t === Infinity) return 1;
+  return t <= 0 ? studentTLowerTail(t, nu) : 1 - studentTLowerTail(-t, nu);
+}
+
+/** Upper tail P(T > t) for t >= 0, by symmetry (relative accuracy). */
+export function studentTSurvival(t: number, nu: number): number {
+  return studentTCdf(-t, nu);
+}
+
+export function studentTLogPdf(t: number, nu: number): number {
+  return -logBeta(nu / 2, 0.5) - 0.5 * Math.log(nu) - ((nu + 1) / 2) * Math.log1p((t * t) / nu);
+}
+
+export function logisticCdf(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** log(1 + e^v) without overflow. */
+function softplus(v: number): number {
+  return v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
+}
+
+export function logisticLogPdf(z: number): number {
+  return -z - 2 * softplus(-z);
+}
+
+// ------------------------------------------------------------------ sampling
+
+export const DEFAULT_MAX_FIT_SAMPLE = 1_000_000;
+
+function hash32(i: number): number {
+  let h = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export interface FitSample {
+  /** Finite values used, sorted ascending. */
+  sorted: Float64Array;
+  /** True when a subsample was taken (tensor larger than maxSample). */
+  sampled: boolean;
+  /** Non-finite elements in the whole tensor (sampled tensors: in the sampled positions). */
+  nonFinite: NonFiniteCounts;
+}
+
+/** Sorted Float64 sample of the finite elements (stratified hash subsample above maxSample). */
+export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): FitSample {
+  const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+  const n = x.length;
+  const sampled = n > maxSample;
+  const m = sampled ? maxSample : n;
+  const out = new Float64Array(m);
+  let k = 0;
+  for (let j = 0; j < m; j++) {
+    let idx = j;
+    if (sampled) {
+      const start = Math.floor((j * n) / m);
+      const end = Math.floor(((j + 1) * n) / m);
+      idx = start + (hash32(j) % (end - start));
+    }
+    const v = x[idx]!;
+    if (v - v === 0) out[k++] = v;
+    else if (v !== v) nonFinite.nan++;
+    else if (v > 0) nonFinite.posInf++;
+    else nonFinite.negInf++;
+  }
+  const sorted = out.subarray(0, k).sort();
+  return { sorted, sampled, nonFinite };
+}
+
+/** Exact one-sample Kolmogorov-Smirnov statistic of sorted data against a CDF. */
+export function ksStatistic(sorted: Float64Array, cdf: (v: number) => number): number {
+  const n = sorted.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const f = cdf(sorted[i]!);
+    const lower = f - i / n;
+    const upper = (i + 1) / n - f;
+    if (lower > d) d = lower;
+    if (upper > d) d = upper;
+  }
+  return d;
+}
+
+// ------------------------------------------------------------------ fits
+
+export interface GaussianFit {
+  mu: number;
+  sigma: number;
+  /** Mean log-likelihood per element of the sample. */
+  loglik: number;
+  ks: number;
+}
+
+export interface LogisticFit {
+  mu: number;
+  s: number;
+  loglik: number;
+  ks: number;
+}
+
+export interface StudentTFit {
+  mu: number;
+  sigma: number;
+  nu: number;
+  loglik: number;
+  ks: number;
+  /** nu hit NU_MIN or NU_MAX (see the file header). */
+  nuAtBound: boolean;
+}
+
+export interface DistributionFits {
+  gaussian: GaussianFit;
+  logistic: LogisticFit;
+  studentT: StudentTFit;
+  /** Finite elements the fits, log-likelihoods and KS distances are computed on. */
+  sampleSize: number;
+  sampled: boolean;
+  nonFinite: NonFiniteCounts;
+}
+
+export const NU_MIN = 0.2;
+export const NU_MAX = 1e4;
+
+export function fitGaussian(sorted: Float64Array): GaussianFit {
+  const n = sorted.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  let mu = sum / n;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = sorted[i]! - mu;
+    s1 += d;
+    s2 += d * d;
+  }
+  mu += s1 / n;
+  const variance = Math.max(0, s2 - (s1 * s1) / n) / n;
+  const sigma = Math.sqrt(variance);
+  const loglik = -0.5 * Math.log(2 * Math.PI * variance) - 0.5;
+  const ks = ksStatistic(sorted, (v) => normalCdf((v - mu) / sigma));
+  return { mu, sigma, loglik, ks };
+}
+
+/** Solves the small symmetric positive definite system A x = b by Cholesky; null if not PD. */
+function solveSpd(a: number[][], b: number[]): number[] | null {
+  const n = b.length;
+  const l: number[][] = a.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i]![j]!;
+      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
+      if (i === j) {
+        if (!(s > 0)) return null;
+        l[i]![i] = Math.sqrt(s);
+      } else l[i]![j] = s / l[j]![j]!;
+    }
+  }
+  const y = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= l[i]![k]! * y[k]!;
+    y[i] = s / l[i]![i]!;
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
+    x[i] = s / l[i]![i]!;
+  }
+  return x;
+}
+
+interface Objective {
+  /** Sum of log-likelihoods, gradient and Hessian in the optimiser's coordinates. */
+  ll: number;
+  g: number[];
+  h: number[][];
+}
+
+/**
+ * Damped Newton (Levenberg-Marquardt on the Hessian diagonal) maximising `evaluate`.
+ * `free(theta, g)` says which coordinates may move (bounds); `clamp` projects onto the box.
+ */
+function maximise(
+  theta0: number[],
+  evaluate: (theta: number[]) => Objective,
+  clamp: (theta: number[]) => number[],
+  free: (theta: number[], g: number[]) => boolean[],
+  n: number,
+): number[] {
+  let theta = clamp(theta0);
+  let cur = evaluate(theta);
+  let damping = 0;
+  for (let iter = 0; iter < 300; iter++) {
+    const mask = free(theta, cur.g);
+    const idx = mask.map((f, i) => (f ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) break;
+    const g = idx.map((i) => cur.g[i]!);
+    const negH = idx.map((i) => idx.map((j) => -cur.h[i]![j]!));
+    let accepted = false;
+    let gain = 0;
+    let stepNorm = 0;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const a = negH.map((row, r) => row.map((v, c) => (r === c ? v + damping * Math.max(Math.abs(v), 1e-12) : v)));
+      const step = solveSpd(a, g);
+      if (step === null) {
+        damping = damping === 0 ? 1e-6 : damping * 10;
+        continue;
+      }
+      const next = theta.slice();
+      idx.forEach((i, k) => (next[i] = next[i]! + step[k]!));
+      const candidate = clamp(next);
+      const trial = evaluate(candidate);
+      if (Number.isFinite(trial.ll) && trial.ll >= cur.ll - 1e-15 * Math.abs(cur.ll)) {
+        gain = trial.ll - cur.ll;
+        stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i]!)));
+        theta = candidate;
+        cur = trial;
+        damping = damping / 10 < 1e-9 ? 0 : damping / 10;
+        accepted = true;
+        break;
+      }
+      damping = damping === 0 ? 1e-6 : damping * 10;
+    }
+    if (!accepted) break;
+    if (gain <= 1e-13 * n && stepNorm < 1e-10) break;
+  }
+  return theta;
+}
+
+export function fitLogistic(sorted: Float64Array): LogisticFit {
+  const n = sorted.length;
+  const median = quantileSorted(sorted, 0.5);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
+  const s0 = (Math.sqrt(ss / n) * Math.sqrt(3)) / Math.PI;
+  // theta = (mu, log s)
+  const evaluate = (theta: number[]): Objective => {
+    const mu = theta[0]!;
+    const s = Math.exp(theta[1]!);
+    let ll = 0;
+    let gMu = 0;
+    let gS = 0;
+    let hMuMu = 0;
+    let hMuS = 0;
+    let hSS = 0;
+    for (let i = 0; i < n; i++) {
+      const z = (sorted[i]! - mu) / s;
+      ll += logisticLogPdf(z);
+      const t = Math.tanh(z / 2);
+      const dt = (1 - t * t) / 2;
+      gMu += t;
+      gS += z * t - 1;
+      hMuMu -= dt;
+      hMuS -= t + z * dt;
+      hSS -= z * t - 1 + z * t + z * z * dt;
+    }
+    ll -= n * Math.log(s);
+    // d/dmu = gMu/s; d/dlog s = gS; second derivatives in (mu, log s):
+    return {
+      ll,
+      g: [gMu / s, gS],
+      h: [
+        [hMuMu / (s * s), hMuS / s],
+        [hMuS / s, hSS + gS],
+      ],
+    };
+  };
+  const theta = maximise(
+    [median, Math.log(s0)],
+    evaluate,
+    (t) => t,
+    () => [true, true],
+    n,
+  );
+  const mu = theta[0]!;
+  const s = Math.exp(theta[1]!);
+  const loglik = evaluate(theta).ll / n;
+  const ks = ksStatistic(sorted, (v) => logisticCdf((v - mu) / s));
+  return { mu, s, loglik, ks };
+}
+
+/** Sum of Student-t log-likelihoods with gradient and Hessian in (mu, log sigma, log nu). */
+function studentTObjective(sorted: Float64Array, theta: number[]): Objective {
+  const n = sorted.length;
+  const mu = theta[0]!;
+  const sigma = Math.exp(theta[1]!);
+  const nu = Math.exp(theta[2]!);
+  let sumLog = 0;
+  let gMu = 0;
+  let gSig = 0;
+  let gNu = 0;
+  let hMuMu = 0;
+  let hMuSig = 0;
+  let hMuNu = 0;
+  let hSigSig = 0;
+  let hSigNu = 0;
+  let hNuNu = 0;
+  const np1 = nu + 1;
+  for (let i = 0; i < n; i++) {
+    const z = (sorted[i]! - mu) / sigma;
+    const z2 = z * z;
+    const w = nu + z2;
+    const w2 = w * w;
+    const l1p = Math.log1p(z2 / nu);
+    sumLog += l1p;
+    gMu += z / w;
+    gSig += z2 / w;
+    gNu += -0.5 * l1p + (np1 * z2) / (2 * nu * w);
+    hMuMu -= (nu - z2) / w2;
+    hMuSig -= z / w2;
+    hMuNu += (z * (z2 - 1)) / w2;
+    hSigSig += z2 / w + (2 * nu * z2) / w2;
+    hSigNu += (z2 * (z2 - 1)) / w2;
+    hNuNu += -1 / (2 * w) + 1 / (2 * nu) - (z2 * (w + nu * np1)) / (2 * nu * nu * w2);
+  }
+  // lgamma((nu+1)/2) - lgamma(nu/2) - log sqrt(nu pi) = -log B(nu/2, 1/2) - log sqrt(nu)
+  const constant = -logBeta(nu / 2, 0.5) - 0.5 * Math.log(nu);
+  const ll = n * (constant - Math.log(sigma)) - (np1 / 2) * sumLog;
+  // Derivatives in the natural parameters (checked against finite differences in the tests).
+  const dMu = (np1 * gMu) / sigma;
+  const dSig = -n / sigma + (np1 * gSig) / sigma;
+  const dNu = n * (0.5 * digamma(np1 / 2) - 0.5 * digamma(nu / 2) - 1 / (2 * nu)) + gNu;
+  const s2 = sigma * sigma;
+  const dMuMu = (np1 * hMuMu) / s2;
+  const dMuSig = (2 * nu * np1 * hMuSig) / s2;
+  const dMuNu = hMuNu / sigma;
+  const dSigSig = n / s2 - (np1 * hSigSig) / s2;
+  const dSigNu = hSigNu / sigma;
+  const dNuNu = n * (0.25 * trigamma(np1 / 2) - 0.25 * trigamma(nu / 2) + 1 / (2 * nu * nu)) + hNuNu;
+  // Chain rule to (mu, log sigma, log nu).
+  return {
+    ll,
+    g: [dMu, sigma * dSig, nu * dNu],
+    h: [
+      [dMuMu, sigma * dMuSig, nu * dMuNu],
+      [sigma * dMuSig, s2 * dSigSig + sigma * dSig, sigma * nu * dSigNu],
+      [nu * dMuNu, sigma * nu * dSigNu, nu * nu * dNuNu + nu * dNu],
+    ],
+  };
+}
+
+/** Exposed for tests: log-likelihood sum, gradient and Hessian in (mu, log sigma, log nu). */
+export function studentTLogLikelihood(sorted: Float64Array, mu: number, sigma: number, nu: number): Objective {
+  return studentTObjective(sorted, [mu, Math.log(sigma), Math.log(nu)]);
+}
+
+export function fitStudentT(sorted: Float64Array): StudentTFit {
+  const n = sorted.length;
+  const median = quantileSorted(sorted, 0.5);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  const mean = sum / n;
+  let m2 = 0;
+  let m4 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (sorted[i]! - mean) ** 2;
+    m2 += d;
+    m4 += d * d;
+  }
+  m2 /= n;
+  m4 /= n;
+  const kurt = m4 / (m2 * m2) - 3;
+  // Method-of-moments start (excess kurtosis of t is 6/(nu-4)); a MAD-based scale is robust
+  // when the variance is dominated by a few huge values.
+  const nu0 = kurt > 0.01 ? Math.min(1000, 4 + 6 / kurt) : 1000;
+  const mad = (() => {
+    const dev = new Float64Array(n);
+    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i]! - median);
+    dev.sort();
+    return quantileSorted(dev, 0.5);
+  })();
+  const sigma0 = mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
+  const lo = Math.log(NU_MIN);
+  const hi = Math.log(NU_MAX);
+  const clamp = (t: number[]): number[] => [t[0]!, t[1]!, Math.min(hi, Math.max(lo, t[2]!))];
+  const free = (t: number[], g: number[]): boolean[] => [
+    true,
+    true,
+    !((t[2]! >= hi && g[2]! > 0) || (t[2]! <= lo && g[2]! < 0)),
+  ];
+  const evaluate = (t: number[]): Objective => studentTObjective(sorted, t);
+  let theta = maximise([median, Math.log(sigma0), Math.log(nu0)], evaluate, clamp, free, n);
+  // A second start from the Gaussian limit guards against a poor method-of-moments start.
+  const alt = maximise([mean, 0.5 * Math.log(m2), Math.log(100)], evaluate, clamp, free, n);
+  if (evaluate(alt).ll > evaluate(theta).ll) theta = alt;
+  const mu = theta[0]!;
+  const sigma = Math.exp(theta[1]!);
+  const nuAtBound = theta[2]! >= hi - 1e-12 || theta[2]! <= lo + 1e-12;
+  const nu = nuAtBound ? (theta[2]! > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]!);
+  const loglik = evaluate(theta).ll / n;
+  const ks = ksStatistic(sorted, (v) => studentTCdf((v - mu) / sigma, nu));
+  return { mu, sigma, nu, loglik, ks, nuAtBound };
+}
+
+/** numpy's default (type 7, linear) quantile of sorted data. */
+export function quantileSorted(sorted: Float64Array | Float32Array, p: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new MetricInputError('fits.ts', 'quantile of an empty array');
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hiIdx = Math.min(n - 1, lo + 1);
+  const t = h - lo;
+  const a = sorted[lo]!;
+  const b = sorted[hiIdx]!;
+  // numpy's lerp: a + (b - a) t, evaluated from the nearer end for t >= 0.5.
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+/**
+ * Gaussian, logistic and Student-t MLE fits of the finite elements of `x` (subsampled above
+ * `maxSample`, see the file header). null when fewer than 2 distinct finite values exist.
+ */
+export function fitDistributions(x: NumericArray, options: { maxSample?: number } = {}): DistributionFits | null {
+  const sample = fitSample(x, options.maxSample ?? DEFAULT_MAX_FIT_SAMPLE);
+  const sorted = sample.sorted;
+  if (sorted.length < 2 || sorted[0] === sorted[sorted.length - 1]) return null;
+  return {
+    gaussian: fitGaussian(sorted),
+    logistic: fitLogistic(sorted),
+    studentT: fitStudentT(sorted),
+    sampleSize: sorted.length,
+    sampled: sample.sampled,
+    nonFinite: sample.nonFinite,
+  };
+}

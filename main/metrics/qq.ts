@@ -1,0 +1,177 @@
+// QQ plot data (DOMAIN.md "QQ plot"): empirical quantiles of the standardised tensor against
+// the quantiles of the fitted Gaussian, logistic and Student-t, on one fixed probability grid
+// that reaches the far tails, so that the frames of an animation share their x positions.
+//
+// Probability grid (`qqProbabilities()`, 139 points, ascending):
+//   lower tail  p = 10^(-6 + k/5), k = 0..20          (1e-6 .. 1e-2, 5 points per decade)
+//   body        p = k/100,         k = 2..98
+//   upper tail  p = 1 - 10^(-6 + k/5), k = 20..0      (0.99 .. 1 - 1e-6)
+// Empirical quantiles use numpy's default (type 7, linear interpolation) on the finite values.
+// A tensor with fewer than 1e6 elements cannot resolve p = 1e-6; type 7 then returns values
+// interpolated towards the min/max, exactly as numpy.quantile does.
+// Standardisation: (q - mean) / std with the population mean/std of the finite elements; the
+// theoretical quantiles are the fitted distributions' quantiles mapped the same way, so both
+// axes are in units of the tensor's std.
+// Exactness: quantiles are exact (a sorted copy of the finite values): a Float64 copy up to
+// 50M elements; above that a Float32 copy, which is still exact for Float32 input (f32/f16/bf16
+// checkpoints) and rounds Float64 input to float32 (reported as `approximate`).
+//
+// Inverse CDFs (hand-written, no library offers them in JS at this accuracy):
+//   normal: Abramowitz-Stegun 26.2.23 start (|error| < 4.5e-4) refined by Halley steps on the
+//     tail-accurate CDF of fits.ts, converging to ~1e-15 relative;
+//   logistic: closed form mu + s log(p / (1 - p));
+//   Student-t: safeguarded Newton on log P(T <= -e^u) = log q in u = log|t| (the tail of the
+//     t CDF is close to a power law, so this is nearly linear), bracketed by bisection.
+import { MetricInputError, moments, type NumericArray } from './moments';
+import {
+  fitDistributions,
+  normalCdf,
+  normalPdf,
+  quantileSorted,
+  studentTCdf,
+  studentTLogPdf,
+  type DistributionFits,
+} from './fits';
+
+/** Probability grid of the QQ plot (see the file header). */
+export function qqProbabilities(): number[] {
+  const lower: number[] = [];
+  for (let k = 0; k <= 20; k++) lower.push(Math.pow(10, -6 + k / 5));
+  const body: number[] = [];
+  for (let k = 2; k <= 98; k++) body.push(k / 100);
+  const upper = lower.map((p) => 1 - p).reverse();
+  return [...lower, ...body, ...upper];
+}
+
+/** Standard normal quantile (inverse CDF) for 0 < p < 1. */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) {
+    if (p === 0) return -Infinity;
+    if (p === 1) return Infinity;
+    throw new MetricInputError('qq.ts', `probability must be in [0, 1], got ${p}`);
+  }
+  const q = p < 0.5 ? p : 1 - p;
+  const t = Math.sqrt(-2 * Math.log(q));
+  let z = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
+  for (let i = 0; i < 10; i++) {
+    const e = normalCdf(z) - q;
+    const u = e / normalPdf(z);
+    const dz = u / (1 + (z * u) / 2);
+    z -= dz;
+    if (Math.abs(dz) <= 1e-16 * Math.max(1, Math.abs(z))) break;
+  }
+  return p < 0.5 ? z : -z;
+}
+
+/** Standard logistic quantile. */
+export function logisticQuantile(p: number): number {
+  return Math.log(p) - Math.log1p(-p);
+}
+
+/** Standard Student-t quantile with nu degrees of freedom, for 0 < p < 1. */
+export function studentTQuantile(p: number, nu: number): number {
+  if (!(p > 0 && p < 1)) {
+    if (p === 0) return -Infinity;
+    if (p === 1) return Infinity;
+    throw new MetricInputError('qq.ts', `probability must be in [0, 1], got ${p}`);
+  }
+  if (p === 0.5) return 0;
+  const q = p < 0.5 ? p : 1 - p;
+  const logQ = Math.log(q);
+  // h(u) = log F(-e^u) - log q, decreasing in u.
+  const h = (u: number): number => Math.log(studentTCdf(-Math.exp(u), nu)) - logQ;
+  const dh = (u: number): number => {
+    const t = -Math.exp(u);
+    return -Math.exp(studentTLogPdf(t, nu) + u) / studentTCdf(t, nu);
+  };
+  // Start from the normal quantile with the first Cornish-Fisher correction.
+  const z = normalQuantile(q);
+  let u = Math.log(Math.max(1e-300, Math.abs(z + (z * z * z + z) / (4 * nu))));
+  // Bracket the root.
+  let lo = u - 1;
+  let hi = u + 1;
+  while (h(lo) < 0) lo -= 2;
+  while (h(hi) > 0) hi += 2;
+  for (let i = 0; i < 200; i++) {
+    const hv = h(u);
+    if (hv === 0) break;
+    if (hv > 0) lo = u;
+    else hi = u;
+    let next = u - hv / dh(u);
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    const du = Math.abs(next - u);
+    u = next;
+    if (du < 1e-15 * Math.max(1, Math.abs(u))) break;
+  }
+  const t = Math.exp(u);
+  return p < 0.5 ? -t : t;
+}
+
+export interface QQData {
+  probabilities: number[];
+  /** Empirical quantiles of (x - mean) / std. */
+  empirical: number[];
+  /** Fitted distributions' quantiles, standardised with the same mean and std. */
+  gaussian: number[];
+  logistic: number[];
+  studentT: number[];
+  mean: number;
+  std: number;
+  /** Finite elements the empirical quantiles are over. */
+  count: number;
+  /** True only for Float64 input above 50M elements (sorted as float32, see the header). */
+  approximate: boolean;
+}
+
+const MAX_F64_SORT = 50_000_000;
+
+/** Sorted copy of the finite values (Float64 up to 50M elements, else Float32). */
+export function sortedFinite(x: NumericArray): { sorted: Float64Array | Float32Array; approximate: boolean } {
+  let count = 0;
+  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
+  const useF64 = count <= MAX_F64_SORT;
+  const out = useF64 ? new Float64Array(count) : new Float32Array(count);
+  let k = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v - v === 0) out[k++] = v;
+  }
+  out.sort();
+  return { sorted: out, approximate: !useF64 && x instanceof Float64Array };
+}
+
+/** Type-7 quantiles of sorted data at each probability. */
+export function empiricalQuantiles(sorted: Float64Array | Float32Array, probabilities: readonly number[]): number[] {
+  return probabilities.map((p) => quantileSorted(sorted, p));
+}
+
+/**
+ * QQ data for a tensor. `fits` defaults to `fitDistributions(x)`; pass it when already computed.
+ * null when the tensor has fewer than 2 distinct finite values.
+ */
+export function qq(
+  x: NumericArray,
+  options: { fits?: DistributionFits | null; probabilities?: readonly number[] } = {},
+): QQData | null {
+  const fits = options.fits === undefined ? fitDistributions(x) : options.fits;
+  if (fits === null) return null;
+  const m = moments(x);
+  if (m.count < 2 || m.std === null || m.std === 0 || m.mean === null) return null;
+  const mean = m.mean;
+  const std = m.std;
+  const probabilities = [...(options.probabilities ?? qqProbabilities())];
+  const { sorted, approximate } = sortedFinite(x);
+  const standardise = (v: number): number => (v - mean) / std;
+  const { gaussian, logistic, studentT } = fits;
+  return {
+    probabilities,
+    empirical: empiricalQuantiles(sorted, probabilities).map(standardise),
+    gaussian: probabilities.map((p) => standardise(gaussian.mu + gaussian.sigma * normalQuantile(p))),
+    logistic: probabilities.map((p) => standardise(logistic.mu + logistic.s * logisticQuantile(p))),
+    studentT: probabilities.map((p) => standardise(studentT.mu + studentT.sigma * studentTQuantile(p, studentT.nu))),
+    mean,
+    std,
+    count: m.count,
+    approximate,
+  };
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  digamma,
+  erf,
+  erfc,
+  fitDistributions,
+  fitSample,
+  incompleteBeta,
+  ksStatistic,
+  lgamma,
+  logisticCdf,
+  normalCdf,
+  studentTCdf,
+  studentTLogLikelihood,
+  studentTLogPdf,
+  trigamma,
+} from '../../../main/metrics/fits';
+import { expected, expectClose, loadArray, type Json } from './fixtures';
+
+const special = expected.special;
+
+describe('special functions vs scipy.special', () => {
+  it('erf, erfc, ndtr (relative 1e-13, tails included)', () => {
+    for (const c of special.erf as Json[]) {
+      expectClose(erf(c.x), c.erf, 1e-14, 1e-300, `erf(${c.x})`);
+      expectClose(erfc(c.x), c.erfc, 2e-13, 1e-300, `erfc(${c.x})`);
+      expectClose(normalCdf(c.x), c.ndtr, 2e-13, 1e-300, `ndtr(${c.x})`);
+    }
+  });
+  it('lgamma, digamma, trigamma', () => {
+    for (const c of special.gamma as Json[]) {
+      expectClose(lgamma(c.x), c.lgamma, 1e-14, 1e-14, `lgamma(${c.x})`);
+      expectClose(digamma(c.x), c.digamma, 1e-13, 1e-14, `digamma(${c.x})`);
+      expectClose(trigamma(c.x), c.trigamma, 1e-13, 0, `trigamma(${c.x})`);
+    }
+  });
+  it('regularized incomplete beta (1e-12)', () => {
+    for (const c of special.betainc as Json[]) {
+      expectClose(incompleteBeta(c.a, c.b, c.x), c.value, 1e-12, 1e-300, `I(${c.a},${c.b},${c.x})`);
+    }
+  });
+  it('Student-t CDF and log-pdf (1e-11 relative, both tails)', () => {
+    for (const c of special.tcdf as Json[]) {
+      expectClose(studentTCdf(c.t, c.nu), c.cdf, 1e-11, 1e-300, `tcdf(${c.t}, ${c.nu})`);
+      expectClose(studentTLogPdf(c.t, c.nu), c.logpdf, 1e-12, 1e-12, `tlogpdf(${c.t}, ${c.nu})`);
+    }
+  });
+});
+
+describe('distribution fits vs scipy.stats', () => {
+  for (const [name, c] of Object.entries(expected.fits as Record<string, Json>)) {
+    describe(name, () => {
+      const x = loadArray(c.array);
+      const fits = fitDistributions(x)!;
+      const sorted = fitSample(x).sorted;
+
+      it('Gaussian: norm.fit, mean logpdf, kstest', () => {
+        expectClose(fits.gaussian.mu, c.gaussian.mu, 1e-12, 1e-12 * c.gaussian.sigma, 'mu');
+        expectClose(fits.gaussian.sigma, c.gaussian.sigma, 1e-12, 0, 'sigma');
+        expectClose(fits.gaussian.loglik, c.gaussian.loglik, 1e-12, 0, 'loglik');
+        expectClose(fits.gaussian.ks, c.gaussian.ks, 0, 1e-12, 'ks');
+      });
+
+      it('logistic: score-equation MLE (scipy root), logpdf, kstest', () => {
+        expectClose(fits.logistic.mu, c.logistic.mu, 1e-6, 1e-9, 'mu');
+        expectClose(fits.logistic.s, c.logistic.s, 1e-6, 0, 's');
+        expectClose(fits.logistic.loglik, c.logistic.loglik, 1e-12, 0, 'loglik');
+        expectClose(fits.logistic.ks, c.logistic.ks, 0, 1e-6, 'ks');
+        expect(fits.logistic.loglik).toBeGreaterThanOrEqual(c.logistic.scipyFit.loglik - 1e-12);
+      });
+
+      it('Student-t: at least as likely as scipy t.fit; parameters match a tight reference MLE', () => {
+        const t = fits.studentT;
+        expect(t.loglik).toBeGreaterThanOrEqual(c.studentT.scipyFit.loglik - 1e-6);
+        if (c.studentT.nu < 1e4) {
+          expect(t.loglik).toBeGreaterThanOrEqual(c.studentT.loglik - 1e-9);
+          expectClose(t.mu, c.studentT.mu, 1e-4, 1e-4 * c.studentT.sigma, 'mu');
+          expectClose(t.sigma, c.studentT.sigma, 1e-4, 0, 'sigma');
+          expectClose(t.nu, c.studentT.nu, 1e-3, 0, 'nu');
+          expectClose(t.ks, c.studentT.ks, 0, 1e-5, 'ks');
+          expect(t.nuAtBound).toBe(false);
+        } else {
+          // Gaussian data: the MLE of nu diverges; the fit stops at the documented bound.
+          expect(t.nuAtBound).toBe(true);
+          expect(t.nu).toBe(1e4);
+        }
+      });
+
+      it('KS statistic and CDFs at fixed parameters equal scipy.stats.kstest', () => {
+        expectClose(ksStatistic(sorted, (v) => normalCdf((v - 0) / 0.021)), c.ksFixed.normal, 0, 1e-12, 'normal');
+        expectClose(ksStatistic(sorted, (v) => logisticCdf((v - 0.001) / 0.011)), c.ksFixed.logistic, 0, 1e-12, 'logistic');
+        expectClose(ksStatistic(sorted, (v) => studentTCdf((v - 0.0005) / 0.018, 3.5)), c.ksFixed.t, 0, 1e-12, 't');
+      });
+    });
+  }
+});
+
+describe('Student-t likelihood derivatives', () => {
+  it('gradient and Hessian agree with central finite differences', () => {
+    const sorted = fitSample(loadArray('fit_t3')).sorted.subarray(0, 2000);
+    const at = [0.001, Math.log(0.02), Math.log(3.3)];
+    const f = (t: number[]) => studentTLogLikelihood(sorted, t[0]!, Math.exp(t[1]!), Math.exp(t[2]!));
+    const base = f(at);
+    const hs = [1e-6, 1e-5, 1e-5];
+    for (let i = 0; i < 3; i++) {
+      const up = at.slice();
+      const dn = at.slice();
+      up[i] = up[i]! + hs[i]!;
+      dn[i] = dn[i]! - hs[i]!;
+      const fu = f(up);
+      const fd = f(dn);
+      expectClose(base.g[i]!, (fu.ll - fd.ll) / (2 * hs[i]!), 1e-5, 1e-3, `g${i}`);
+      for (let j = 0; j < 3; j++) {
+        expectClose(base.h[j]![i]!, (fu.g[j]! - fd.g[j]!) / (2 * hs[i]!), 1e-5, 1e-2, `h${j}${i}`);
+      }
+    }
+  });
+});
+
+describe('fit sampling', () => {
+  it('uses every finite element up to the limit and a deterministic stratified subsample above', () => {
+    const x = new Float32Array(5000).map((_, i) => Math.sin(i) * 0.1);
+    x[3] = NaN;
+    const all = fitSample(x);
+    expect(all.sorted.length).toBe(4999);
+    expect(all.sampled).toBe(false);
+    expect(all.nonFinite.nan).toBe(1);
+    const a = fitSample(x, 1000);
+    const b = fitSample(x, 1000);
+    expect(a.sampled).toBe(true);
+    expect(a.sorted.length).toBeLessThanOrEqual(1000);
+    expect(Array.from(a.sorted)).toEqual(Array.from(b.sorted));
+    const f = fitDistributions(x, { maxSample: 1000 })!;
+    expect(f.sampleSize).toBe(a.sorted.length);
+    expect(fitDistributions(new Float32Array(10).fill(1))).toBeNull();
+  });
+});
