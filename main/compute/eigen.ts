@@ -39,6 +39,8 @@ export interface EigenOptions {
   intraOpThreads?: number;
   /** Half-bandwidth of stage 1 (default 32): larger means fewer onnxruntime calls, more JS work. */
   bandwidth?: number;
+  /** When given, receives the milliseconds spent in each stage (band, of which bandOnnx in onnxruntime; tridiagonal; ql). */
+  timings?: Record<string, number>;
 }
 
 const DEFAULT_BANDWIDTH = 32;
@@ -222,7 +224,9 @@ async function denseToBand(G: Float64Array, n: number, b: number, opts: EigenOpt
       starts: new ort.Tensor('int64', BigInt64Array.from([BigInt(b), BigInt(b)]), [2]),
       ends: new ort.Tensor('int64', BigInt64Array.from([BigInt(s), BigInt(s)]), [2]),
     };
+    const tRun = performance.now();
     S = await runForFloat64(session!, feeds, 'Y');
+    if (opts.timings) opts.timings.bandOnnx = (opts.timings.bandOnnx ?? 0) + (performance.now() - tRun);
     if (S.length !== m * m) throw new EigenError(`trailing update returned ${S.length} values, expected ${m * m}`);
     s = m;
     k += b;
@@ -438,9 +442,17 @@ export async function symmetricEigenvalues(G: Float64Array, n: number, opts: Eig
   }
   if (n === 0) return new Float64Array(0);
   const b = Math.max(1, Math.min(opts.bandwidth ?? DEFAULT_BANDWIDTH, n - 1 || 1));
+  const t0 = performance.now();
   const store = await denseToBand(G, n, b, opts);
+  const t1 = performance.now();
   const { d, e } = bandToTridiagonal(store, n, b);
+  const t2 = performance.now();
   const ascending = tridiagonalEigenvalues(d, e);
+  if (opts.timings) {
+    opts.timings.band = (opts.timings.band ?? 0) + (t1 - t0);
+    opts.timings.tridiagonal = (opts.timings.tridiagonal ?? 0) + (t2 - t1);
+    opts.timings.ql = (opts.timings.ql ?? 0) + (performance.now() - t2);
+  }
   return ascending.reverse();
 }
 
