@@ -10,7 +10,7 @@ import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
+import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit } from './plan';
 import { runParamsFor, type RunParams } from './run-params';
 import { runUnit, type UnitTask, type WorkerMessage } from './units';
 

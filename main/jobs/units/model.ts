@@ -74,7 +74,7 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
   if (!task.run.tokenizerPath) throw new Error('the run has no tokenizer.json: the probe text cannot be tokenised');
   const tokens = await probeTokens(task.run.tokenizerPath, shape, config.vocabSize);
   const graph = buildForward(config, { batch: shape.batch, seqLen: shape.seqLen, gradients, outputs: { logits: false } });
-  const { session, provider } = await createSession(graph.model, { provider: task.provider, intraOpThreads: task.intraOpThreads });
+  const { session, provider } = await createSession(graph.model, { provider: task.provider, threads: task.intraOpThreads });
   cached = { key, graph, session, provider, tokens };
   return cached;
 }

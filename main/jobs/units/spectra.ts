@@ -2,8 +2,7 @@
 // onnxruntime, eigenvalues by main/compute/eigen.ts), the spectral scalars and the power-law
 // alpha of the eigenvalue tail.
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
-import { gram } from '../../compute/gram';
-import { symmetricEigenvalues } from '../../compute/eigen';
+import { singularValues } from '../../compute/gram';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
 import { analysedTensors, withSources } from './common';
 import type { ProgressFn, UnitTask } from '.';
@@ -24,12 +23,7 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
         warnings.push(`${entry.name}: non-finite values, spectrum skipped`);
         continue;
       }
-      const n = Math.min(rows, cols);
-      const g = await gram(w, rows, cols, { threads: task.intraOpThreads });
-      const eig = await symmetricEigenvalues(g, n, { threads: task.intraOpThreads });
-      const s = new Float64Array(n);
-      for (let i = 0; i < n; i++) s[i] = Math.sqrt(Math.max(eig[i]!, 0));
-      s.sort().reverse();
+      const s = await singularValues(w, rows, cols, { intraOpThreads: task.intraOpThreads });
       const sc = spectralScalars(s);
       scalars.push(
         { metric: 'spectral_norm', tensor: entry.name, value: sc.spectralNorm },

@@ -17,7 +17,7 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     const tensors = analysedTensors(task, src!);
-    for (const { entry, role } of tensors) {
+    for (const { entry } of tensors) {
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const put = (metric: string, value: number | null): void => {
@@ -55,8 +55,8 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
       } else await compare(initSrc, 'dist_to_init', true);
       await compare(prevSrc, 'dist_to_prev', false);
 
-      if (m.count >= 8 && m.std !== null && m.std > 0) {
-        const fits = fitDistributions(x);
+      const fits = m.count >= 8 && m.std !== null && m.std > 0 ? fitDistributions(x) : null;
+      if (fits) {
         put('gaussian_ks', fits.gaussian.ks);
         put('gaussian_loglik', fits.gaussian.loglik);
         put('logistic_ks', fits.logistic.ks);
@@ -66,7 +66,6 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         put('student_t_nu', fits.studentT.nu);
         arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits) });
       }
-      void role;
     }
     return {
       scalars,
