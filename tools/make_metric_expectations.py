@@ -311,7 +311,30 @@ def section_fits():
     expected["fits"] = cases
 
 
-SECTIONS = [section_moments, section_distance, section_histogram, section_special, section_fits]
+def section_embedding():
+    import scipy.cluster.hierarchy as sch
+    import scipy.spatial.distance as ssd
+    rng = np.random.default_rng(5)
+    rows, cols = 300, 64
+    centres = rng.standard_normal((4, cols))
+    group = rng.integers(0, 4, rows)
+    emb = (centres[group] * 2.0 + rng.standard_normal((rows, cols))).astype(np.float32) * np.float32(0.02)
+    emb[20] = np.float32(0.25)  # a constant row: no defined correlation
+    save("embed_300x64", emb)
+    r0, r1 = 10, 138
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(emb[r0:r1].astype(np.float64))
+    save("embed_corr_10_138", corr)
+    dist = np.where(np.isnan(corr), 1.0, 1.0 - corr)
+    np.fill_diagonal(dist, 0.0)
+    z = sch.linkage(ssd.squareform(dist, checks=False), method="average")
+    expected["embedding"] = {"array": "embed_300x64", "rows": rows, "cols": cols, "r0": r0, "r1": r1,
+                             "corr": "embed_corr_10_138", "linkageHeights": sorted(z[:, 2].tolist()),
+                             "groups": group[r0:r1].tolist(), "constantRow": 20 - r0}
+
+
+SECTIONS = [section_moments, section_distance, section_histogram, section_special, section_fits,
+            section_embedding]
 
 if __name__ == "__main__":
     # Optional section names (e.g. `fits svd`) re-make only those sections and keep the rest of

@@ -6,3 +6,4 @@ export * from './histogram';
 export * from './spectrum';
 export * from './fits';
 export * from './qq';
+export * from './embedding';

@@ -175,3 +175,8 @@ export function qq(
     approximate,
   };
 }
+
+/** One QQ animation frame for a tensor whose fits are already computed (job-runner shorthand). */
+export function qqFrame(x: NumericArray, fits: DistributionFits | null): QQData | null {
+  return qq(x, { fits });
+}
