@@ -3,7 +3,8 @@
 // checkpoint of a run), optionally with the backward pass; runForward feeds one checkpoint's
 // weights and the probe tokens and returns activations, loss, top-1 accuracy and gradients.
 import * as ort from 'onnxruntime-node';
-import type { ModelConfig } from '../../../common/domain';
+import type { Family, ModelConfig } from '../../../common/domain';
+import type { TensorSource } from '../../formats/types';
 import { addGradients } from '../backward/autodiff';
 import { GraphError } from '../onnx/graph';
 import { ForwardContext, type ForwardOptions } from './common';
@@ -82,6 +83,21 @@ export interface ForwardResult {
 }
 
 export type WeightLookup = Map<string, Float32Array> | ((rawName: string) => Promise<Float32Array>);
+
+/**
+ * A weight loader over a checkpoint's TensorSource: graph input names (full HF names) are matched
+ * to the source's names whether or not those carry the outer prefix; each weight is read (as
+ * float32) only when the run asks for it.
+ */
+export function lookupFromSource(source: TensorSource, family: Family): (rawName: string) => Promise<Float32Array> {
+  const byFull = new Map<string, string>();
+  for (const entry of source.list()) byFull.set(normaliseWeightName(family, entry.name), entry.name);
+  return async (name) => {
+    const stored = byFull.get(name);
+    if (!stored) throw new ForwardError(`${source.path}: ${name}`, 'weight missing from the checkpoint');
+    return (await source.read(stored, 'f32')) as Float32Array;
+  };
+}
 
 /**
  * Run one checkpoint. `weights` is keyed by raw names with or without the outer prefix (or is a

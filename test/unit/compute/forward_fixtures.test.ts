@@ -3,9 +3,11 @@
 // residual-stream statistics, full tensors, logits, loss and top-1 accuracy.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { buildForward, runForward, normaliseWeightName, type ForwardResult } from '../../../main/compute/forward/index';
+import { join } from 'node:path';
+import { buildForward, lookupFromSource, runForward, normaliseWeightName, type ForwardResult } from '../../../main/compute/forward/index';
+import { openSafetensors } from '../../../main/formats/safetensors';
 import { activationStats } from '../../../main/metrics/activations';
-import { FIXTURE_MODELS, loadFixture, type Fixture } from '../../fixtures/forward/helpers';
+import { FIXTURE_DIR, FIXTURE_MODELS, loadFixture, type Fixture } from '../../fixtures/forward/helpers';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -74,6 +76,16 @@ describe('forward: names, inputs and failures', () => {
     expect(graph.outputNames.sort()).toEqual(['argmax', 'loss']);
     const session = await ort.InferenceSession.create(graph.model);
     const r = await runForward(session, graph, stripped, fx.tokens);
+    expect(Math.abs(r.loss! - fx.summary.loss)).toBeLessThan(1e-5);
+  });
+
+  it('reads weights lazily from a TensorSource', async () => {
+    const fx = await loadFixture('llama_tied_bias');
+    const source = await openSafetensors(join(FIXTURE_DIR, 'llama_tied_bias', 'model.safetensors'));
+    const graph = buildForward(fx.config, { batch: 2, seqLen: 8, outputs: { resid: false, mlp: false } });
+    const session = await ort.InferenceSession.create(graph.model);
+    const r = await runForward(session, graph, lookupFromSource(source, 'llama'), fx.tokens);
+    await source.close();
     expect(Math.abs(r.loss! - fx.summary.loss)).toBeLessThan(1e-5);
   });
 
