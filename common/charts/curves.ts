@@ -119,6 +119,9 @@ export function curvesOption(input: CurvesInput): ChartOption {
       nameLocation: 'middle',
       nameGap: 48,
       scale: true,
+      // The step axis is a value axis with negative positions (step 0 on a log axis): keep the
+      // y axis at the left edge rather than at position 0.
+      axisLine: { onZero: false, show: true },
       axisLabel: { fontSize: 10, formatter: formatTick },
       splitLine: { lineStyle: { color: '#e6e6e6' } },
     },
@@ -131,6 +134,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
       nameLocation: 'middle',
       nameGap: 48,
       scale: true,
+      axisLine: { onZero: false, show: true },
       axisLabel: { fontSize: 10, formatter: formatTick },
       splitLine: { lineStyle: { color: '#eeeeee' } },
     });

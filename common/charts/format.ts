@@ -29,7 +29,8 @@ export function formatValue(v: number | null | undefined): string {
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const abs = Math.abs(v);
-  if (abs >= 1e4 || abs < 1e-2) return v.toExponential(1);
+  if (abs >= 1e6 || abs < 1e-2) return v.toExponential(1).replace('e+', 'e');
+  if (abs >= 100) return String(Math.round(v));
   return trimZeros(v.toPrecision(3));
 }
 

@@ -43,6 +43,8 @@ export interface HeatmapSettings {
   palette?: SequentialScale;
   /** Draw the colour bar (off for small multiples that share one bar drawn elsewhere). */
   showColourBar?: boolean;
+  /** Pixel length of the colour bar (it must fit the plot: the caller knows the panel height). */
+  colourBarHeight?: number;
 }
 
 /** Column order of a panel's data tuple (documented because tests and the app read it). */
@@ -187,11 +189,12 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
       realtime: false,
       orient: 'vertical',
       right: 4,
-      top: 44,
+      top: 38,
       itemWidth: 10,
-      itemHeight: 120,
+      itemHeight: settings.colourBarHeight ?? 120,
       textStyle: { fontSize: 9 },
       inRange: { color: [...stops] },
+      text: [formatTick(colour.log ? 10 ** colour.max : colour.max), formatTick(colour.log ? 10 ** colour.min : colour.min)],
       formatter: (v: number) => formatTick(colour.log ? 10 ** v : v),
     },
     tooltip: {
@@ -238,7 +241,8 @@ function renderCell(_params: unknown, api: RenderApi): Record<string, unknown> {
   const h = api.size([0, 1])[1]!;
   return {
     type: 'rect',
-    shape: { x: a[0]!, y: a[1]! - h / 2, width: Math.max(1, b[0]! - a[0]!), height: h },
+    // Whole-pixel edges: adjacent cells share a pixel column instead of leaving an antialiased seam.
+    shape: { x: Math.floor(a[0]!), y: Math.floor(a[1]! - h / 2), width: Math.max(1, Math.ceil(b[0]!) - Math.floor(a[0]!)), height: Math.ceil(h) + 1 },
     style: { fill: api.visual('color') as string },
   };
 }

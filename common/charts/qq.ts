@@ -58,6 +58,7 @@ export function qqOption(frame: QqFrame, label: FrameLabel, settings: QqSettings
     nameGap: 30,
     min: extent[0],
     max: extent[1],
+    axisLine: { onZero: false },
     axisLabel: { fontSize: 10, formatter: formatTick, showMinLabel: false, showMaxLabel: false },
     splitLine: { lineStyle: { color: '#eeeeee' } },
   });

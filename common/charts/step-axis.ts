@@ -37,9 +37,36 @@ export function columnSpans(positions: readonly number[]): Array<[number, number
   return spans;
 }
 
+/** "Nice" linear tick step (1, 2 or 5 x 10^k) giving about `target` ticks over `span`. */
+export function niceStep(span: number, target = 6): number {
+  if (!(span > 0)) return 1;
+  const raw = span / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+/**
+ * Tick positions inside [lo, hi]: integer decades on a log axis (1, 10, 100, 1k ...), nice round
+ * steps on a linear one. Explicit because the axis extent is set to the outer cell edges, which
+ * are not round numbers, and echarts would otherwise start its ticks there.
+ */
+export function stepTicks(scale: StepScale, extent: [number, number]): number[] {
+  const [lo, hi] = extent;
+  const ticks: number[] = [];
+  if (scale === 'log') {
+    for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) ticks.push(k + 0); // + 0 turns -0 into 0
+    return ticks;
+  }
+  const step = niceStep(hi - lo);
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Math.round(v / step) * step + 0);
+  return ticks;
+}
+
 /** ECharts value-axis settings for a step axis whose data are already stepPosition()s. */
 export function stepAxis(scale: StepScale, extent: [number, number], name = 'step'): Record<string, unknown> {
-  const base = {
+  const ticks = stepTicks(scale, extent);
+  return {
     type: 'value',
     name,
     nameLocation: 'middle',
@@ -47,17 +74,13 @@ export function stepAxis(scale: StepScale, extent: [number, number], name = 'ste
     min: extent[0],
     max: extent[1],
     splitLine: { show: false },
+    axisLine: { onZero: false },
+    axisTick: { customValues: ticks },
     axisLabel: {
-      showMinLabel: false,
-      showMaxLabel: false,
+      customValues: ticks,
       hideOverlap: true,
       fontSize: 10,
-      formatter: (v: number) => {
-        if (scale === 'linear') return formatStep(v);
-        // Integer decades only: 1, 10, 100, 1k ...
-        return Math.abs(v - Math.round(v)) < 1e-9 ? formatStep(10 ** Math.round(v)) : '';
-      },
+      formatter: (v: number) => formatStep(positionToStep(v, scale)),
     },
   };
-  return scale === 'log' ? { ...base, interval: 1 } : base;
 }

@@ -168,9 +168,11 @@ function HeatmapPanelView({
 }) {
   const chart = useRef<ChartHandle>(null);
   const [cursor, setCursor] = useState<{ row: number; col: number }>({ row: 0, col: panel.steps.length - 1 });
-  const option = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette }), [panel, stepScale, scale, palette]);
+  const height = Math.max(118, panel.rows.length * 9 + 84);
+  // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
+  const colourBarHeight = Math.max(24, height - 74 - 30);
+  const option = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), [panel, stepScale, scale, palette, colourBarHeight]);
   const data = (option.series as Array<{ data: number[][] }>)[0]!.data;
-  const height = Math.max(170, panel.rows.length * 9 + 84);
 
   const readoutOf = (d: number[]): Readout => {
     const row = panel.rows[d[CELL.row]!]!;

@@ -60,3 +60,12 @@ describe('curves', () => {
     expect(series[0]!.color).not.toBe(series[1]!.color);
   });
 });
+
+describe('formatting', () => {
+  it('ticks and steps read like a person writes them', async () => {
+    const { formatTick, formatStep, formatValue } = await import('../../../common/charts/format');
+    expect([2500, 0.0156, 1.5e7, 0.001, -3].map(formatTick)).toEqual(['2500', '0.0156', '1.5e7', '1.0e-3', '-3']);
+    expect([0, 512, 1000, 143000, 1_500_000].map(formatStep)).toEqual(['0', '512', '1k', '143k', '1.5M']);
+    expect(formatValue(17.85612)).toBe('17.856');
+  });
+});

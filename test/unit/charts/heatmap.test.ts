@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScalarGrid } from '../../../common/api';
 import { CELL, colourScaleFor, heatmapOption, panelsFromGrid } from '../../../common/charts/heatmap';
-import { columnSpans, stepPosition } from '../../../common/charts/step-axis';
+import { columnSpans, stepPosition, stepTicks } from '../../../common/charts/step-axis';
 
 const metric = { id: 'frobenius_norm', label: 'Frobenius norm', unit: '‖W‖F', logScale: true };
 
@@ -65,10 +65,12 @@ describe('heatmapOption', () => {
     // y axis rows are the blocks by depth
     expect((option.yAxis as { data: string[] }).data).toEqual(['0', '1']);
     // Axis extent covers the outer cell edges.
-    const x = option.xAxis as { min: number; max: number; interval: number };
+    const x = option.xAxis as { min: number; max: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
     expect(x.min).toBeCloseTo(first[CELL.x0]!, 12);
     expect(x.max).toBeCloseTo(2.5, 12);
-    expect(x.interval).toBe(1);
+    // Ticks at the decades inside the extent, labelled with the step they stand for.
+    expect(x.axisLabel.customValues).toEqual([0, 1, 2]);
+    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['1', '10', '100']);
   });
 
   it('uses raw steps on a linear axis and skips null cells', () => {
@@ -125,5 +127,12 @@ describe('heatmapOption', () => {
     expect(text).toContain('block 1');
     expect(text).toContain('step 100');
     expect(text).toContain('<b>4</b> ‖W‖F');
+  });
+});
+
+describe('step ticks', () => {
+  it('linear ticks are round steps inside the extent', () => {
+    expect(stepTicks('linear', [-500, 143500])).toEqual([0, 20000, 40000, 60000, 80000, 100000, 120000, 140000]);
+    expect(stepTicks('log', [Math.log10(0.5) - 0.15, Math.log10(143000) + 0.1])).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });

@@ -1,0 +1,299 @@
+// End-to-end tests of the explorer UI in a real Chromium (playwright-core driving the system's
+// /usr/bin/chromium; no browser is ever downloaded) against the real engine: `checkpoint-atlas
+// serve` on a fresh cache database. Scenarios (a)-(e) of the renderer brief; a scenario whose
+// engine part does not exist yet is reported as "SKIPPED: <why>", never as passed. Prints exactly
+// one summary line `N passed, M failed` and exits non-zero on any failure. Screenshots of every
+// view go to docs/screenshots/.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = join(root, 'docs', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Weights analysis of the demo run must finish within this. */
+const ANALYSIS_TIMEOUT_MS = Number(process.env.ATLAS_E2E_ANALYSIS_TIMEOUT_MS ?? 8 * 60_000);
+
+const results = [];
+let server = null;
+let browser = null;
+const tmp = mkdtempSync(join(tmpdir(), 'atlas-e2e-'));
+
+function log(line) {
+  process.stdout.write(`${line}\n`);
+}
+
+class Skip extends Error {}
+
+async function scenario(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, status: 'passed' });
+    log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    if (e instanceof Skip) {
+      results.push({ name, status: 'skipped' });
+      log(`SKIPPED: ${name}: ${e.message}`);
+    } else {
+      results.push({ name, status: 'failed' });
+      log(`FAIL ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+/** Start `serve` on a fresh database and an empty HF cache; resolve with {url, token, origin}. */
+function startServer() {
+  const hfHome = join(tmp, 'hf-home');
+  mkdirSync(hfHome, { recursive: true });
+  const child = spawn(process.execPath, [join(root, 'bin', 'checkpoint-atlas.mjs'), 'serve', '--db', join(tmp, 'atlas.sqlite'), '--port', '0', '--no-hub-cache'], {
+    cwd: root,
+    env: { ...process.env, HF_HOME: hfHome, HF_HUB_CACHE: join(hfHome, 'hub') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-20000);
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 180 s; stderr:\n${stderr}`)), 180_000);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/Serving Checkpoint Atlas on (http:\/\/127\.0\.0\.1:\d+\/\?token=([^\s]+))/);
+      if (m) {
+        clearTimeout(timer);
+        const url = new URL(m[1]);
+        resolve({ url: m[1], token: m[2], origin: url.origin });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before printing its URL; stderr:\n${stderr}`));
+    });
+  });
+}
+
+async function api(srv, method, body = {}, token = srv.token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${srv.origin}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const json = await res.json().catch(() => null);
+  return { status: res.status, body: json };
+}
+
+async function apiOk(srv, method, body = {}) {
+  const r = await api(srv, method, body);
+  if (r.status !== 200) throw new Error(`${method} -> ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** A page that records console errors and uncaught exceptions. */
+async function newPage(ctx) {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return { page, errors };
+}
+
+async function shot(page, name) {
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function main() {
+  if (!existsSync(join(root, 'main', 'cli.ts')) || !existsSync(join(root, 'bin', 'checkpoint-atlas.mjs'))) {
+    for (const n of ['a home', 'b token', 'c analysis', 'd animation', 'e side by side']) results.push({ name: n, status: 'skipped' }), log(`SKIPPED: ${n}: the engine's serve command does not exist yet`);
+    return;
+  }
+  const srv = await startServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+
+  let demo = null;
+
+  await scenario('(a) home lists the demo runs with the API checkpoint counts, no console errors', async () => {
+    const { runs } = await apiOk(srv, 'listRuns');
+    const { page, errors } = await newPage(context);
+    await page.goto(srv.url);
+    if (runs.length === 0) {
+      await page.getByText('No runs yet').waitFor({ timeout: 15_000 });
+      await shot(page, 'home');
+      throw new Skip('the engine lists no runs (no bundled demo yet)');
+    }
+    await page.locator('[data-testid=run-row]').first().waitFor({ timeout: 15_000 });
+    const rows = await page.locator('[data-testid=run-row]').evaluateAll((els) =>
+      els.map((el) => ({ id: el.getAttribute('data-run-id'), count: el.querySelector('[data-testid=checkpoint-count]')?.textContent ?? '' })),
+    );
+    assert(rows.length === runs.length, `${rows.length} rows for ${runs.length} runs`);
+    for (const r of runs) {
+      const row = rows.find((x) => x.id === r.id);
+      assert(row, `run ${r.id} listed`);
+      assert(Number.parseInt(row.count, 10) === r.checkpointCount, `run ${r.name}: page says ${row.count}, API ${r.checkpointCount}`);
+    }
+    assert(runs.some((r) => r.source === 'demo'), 'a demo run is listed');
+    assert(!page.url().includes('token='), `the token is removed from the visible URL (${page.url()})`);
+    await page.waitForTimeout(300);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await shot(page, 'home');
+    demo = runs.find((r) => r.source === 'demo');
+    // The folder picker (browse) opens and lists folders.
+    await page.getByRole('button', { name: 'Open folder…' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.locator('.entries li').first().waitFor();
+    await shot(page, 'folder-picker');
+    await page.keyboard.press('Escape');
+    await page.close();
+  });
+
+  await scenario('(b) API refuses a missing or wrong token with 401', async () => {
+    const none = await api(srv, 'listRuns', {}, null);
+    assert(none.status === 401, `no token -> ${none.status}`);
+    const wrong = await api(srv, 'listRuns', {}, `${srv.token.slice(0, -2)}xx`);
+    assert(wrong.status === 401, `wrong token -> ${wrong.status}`);
+    assert(wrong.body && wrong.body.code === 'unauthorized', `error body ${JSON.stringify(wrong.body)}`);
+    const right = await api(srv, 'listRuns', {});
+    assert(right.status === 200, `right token -> ${right.status}`);
+  });
+
+  let analysed = false;
+  await scenario('(c) weights analysis of the demo runs to the end; a heatmap value equals scalarGrid', async () => {
+    if (!demo) throw new Skip('no demo run');
+    const { page, errors } = await newPage(context);
+    await page.goto(srv.url);
+    await page.locator(`[data-run-id="${demo.id}"] a`).first().click();
+    await page.getByRole('tab', { name: 'Overview' }).waitFor();
+    await page.locator('input[name=analysis][value=weights]').check();
+    await page.locator('[data-testid=start-analysis]').click();
+    await page.locator('[data-testid=job-progress]').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot(page, 'analysis-progress');
+    await page.locator('[data-testid=job][data-state=done]').first().waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
+    const failed = await page.locator('[data-testid=job][data-state=failed]').count();
+    assert(failed === 0, 'the job did not fail');
+    analysed = true;
+    const metric = 'frobenius_norm';
+    await page.locator('#ov-metric').selectOption(metric);
+    const panel = page.locator('[data-testid=heatmap-panel]').first();
+    await panel.waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    // Hover the middle of the first panel's plot area; the readout names the cell and its value.
+    const box = await panel.locator('.chart').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.55);
+    await page.waitForFunction(() => document.querySelector('[data-testid=heatmap-readout]')?.getAttribute('data-value'), null, { timeout: 5_000 });
+    const read = await page.locator('[data-testid=heatmap-readout]').evaluate((el) => ({ ...el.dataset }));
+    const grid = await apiOk(srv, 'scalarGrid', { runId: demo.id, metric });
+    const t = grid.tensors.findIndex((x) => x.tensor === read.tensor);
+    const c = grid.checkpointIds.indexOf(read.checkpoint);
+    assert(t >= 0 && c >= 0, `readout names a tensor/checkpoint of the grid: ${JSON.stringify(read)}`);
+    assert(Number(read.value) === grid.values[t][c], `page ${read.value} vs API ${grid.values[t][c]} for ${read.tensor} @ ${read.checkpoint}`);
+    // The tooltip shows the same value to the eye.
+    const tip = await page.locator('.chart div').filter({ hasText: 'step' }).first().textContent().catch(() => '');
+    assert(tip.includes(read.tensor), `tooltip names the tensor: ${tip}`);
+    await shot(page, 'overview');
+    await page.getByRole('tab', { name: 'Curves' }).click();
+    await page.locator('[data-testid=curves-chart]').waitFor();
+    await page.waitForTimeout(400);
+    await shot(page, 'curves');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(d) scrubbing an animation with the keyboard changes the frame label', async () => {
+    if (!demo) throw new Skip('no demo run');
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.origin}/#/run/${encodeURIComponent(demo.id)}/animations`);
+    await page.locator('[data-testid=anim-histogram] canvas').first().waitFor({ timeout: 30_000 });
+    const slider = page.locator('[data-testid=timeline-slider]');
+    const label = page.locator('[data-testid=frame-label]');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    const first = await label.textContent();
+    await page.keyboard.press('ArrowRight');
+    const second = await label.textContent();
+    assert(first !== second, `label changed on ArrowRight: "${first}" -> "${second}"`);
+    await page.keyboard.press('End');
+    const last = await label.textContent();
+    const { run } = await apiOk(srv, 'getRun', { runId: demo.id });
+    const present = run.checkpoints.filter((c) => !c.missing);
+    assert(last.includes(`(${present.length}/${present.length})`), `End goes to the last checkpoint: ${last}`);
+    // The histogram's own subtitle follows the timeline.
+    await page.waitForTimeout(200);
+    await shot(page, 'animations');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(e) two runs side by side', async () => {
+    const { runs } = await apiOk(srv, 'listRuns');
+    if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const [a, b] = [demo, runs.find((r) => r.id !== demo.id)];
+    const job = await apiOk(srv, 'startAnalysis', { runId: b.id, analyses: ['weights'] });
+    const deadline = Date.now() + ANALYSIS_TIMEOUT_MS;
+    for (;;) {
+      const { jobs } = await apiOk(srv, 'listJobs');
+      const j = jobs.find((x) => x.jobId === job.jobId);
+      if (j && j.state === 'done') break;
+      assert(j && j.state !== 'failed' && j.state !== 'cancelled', `second run's job ${j?.state}: ${j?.error}`);
+      assert(Date.now() < deadline, 'second analysis finished in time');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.origin}/#/run/${encodeURIComponent(a.id)}/overview`);
+    await page.locator(`[data-testid=compare-run][value="${b.id}"]`).check();
+    await page.locator(`[data-testid=heatmap-panel][data-run-id="${b.id}"]`).first().waitFor({ timeout: 30_000 });
+    const ids = await page.locator('[data-testid=heatmap-panel]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-run-id')))]);
+    assert(ids.includes(a.id) && ids.includes(b.id), `panels of both runs: ${ids}`);
+    await page.waitForTimeout(300);
+    await shot(page, 'side-by-side');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+}
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => undefined);
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        server.kill('SIGKILL');
+        r();
+      }, 5000);
+      server.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+let fatal = null;
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+  results.push({ name: 'setup', status: 'failed' });
+  log(`FAIL setup: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+} finally {
+  await cleanup();
+}
+const passed = results.filter((r) => r.status === 'passed').length;
+const failed = results.filter((r) => r.status === 'failed').length;
+log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || fatal ? 1 : 0);
