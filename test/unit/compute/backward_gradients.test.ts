@@ -4,6 +4,7 @@
 // differences in float64 (independent of torch).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { createSession } from '../../../main/compute/providers';
 import { buildForward, runForward, type ForwardResult } from '../../../main/compute/forward/index';
 import { addGradients } from '../../../main/compute/backward/autodiff';
 import { GraphBuilder, f } from '../../../main/compute/onnx/graph';
@@ -21,7 +22,7 @@ describe.each(FIXTURE_MODELS)('gradients %s vs torch autograd', (name) => {
   beforeAll(async () => {
     fx = await loadFixture(name);
     const graph = buildForward(fx.config, { batch: fx.summary.batch, seqLen: fx.summary.seq_len, gradients: true });
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     result = await runForward(session, graph, fx.weights, fx.tokens);
   });
 
@@ -57,9 +58,9 @@ describe('finite differences through the float32 forward graph', () => {
   ])('%s %s', async (name, weight) => {
     const fx = await loadFixture(name);
     const lossGraph = buildForward(fx.config, { batch: 2, seqLen: 8, outputs: { resid: false, mlp: false, logits: false, finalNorm: false } });
-    const session = await ort.InferenceSession.create(lossGraph.model);
+    const session = (await createSession(lossGraph.model, { provider: 'cpu' })).session;
     const gradGraph = buildForward(fx.config, { batch: 2, seqLen: 8, gradients: true, outputs: { resid: false, mlp: false, logits: false, finalNorm: false } });
-    const gradSession = await ort.InferenceSession.create(gradGraph.model);
+    const gradSession = (await createSession(gradGraph.model, { provider: 'cpu' })).session;
     const grad = (await runForward(gradSession, gradGraph, fx.weights, fx.tokens)).gradients.get(weight)!;
     // The element with the largest gradient: the most robust one to difference in float32.
     let k = 0;

@@ -2,7 +2,7 @@
 // onnxruntime float32 against reference models in PyTorch float64 (tools/make_forward_fixtures.py):
 // residual-stream statistics, full tensors, logits, loss and top-1 accuracy.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
+import { createSession } from '../../../main/compute/providers';
 import { join } from 'node:path';
 import { buildForward, lookupFromSource, runForward, normaliseWeightName, type ForwardResult } from '../../../main/compute/forward/index';
 import { openSafetensors } from '../../../main/formats/safetensors';
@@ -28,7 +28,7 @@ describe.each(FIXTURE_MODELS)('forward %s vs torch float64', (name) => {
   beforeAll(async () => {
     fx = await loadFixture(name);
     const graph = buildForward(fx.config, { batch: fx.summary.batch, seqLen: fx.summary.seq_len });
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     result = await runForward(session, graph, fx.weights, fx.tokens);
   });
 
@@ -74,7 +74,7 @@ describe('forward: names, inputs and failures', () => {
     expect(normaliseWeightName('gpt2', 'h.0.ln_1.weight')).toBe('transformer.h.0.ln_1.weight');
     const graph = buildForward(fx.config, { batch: 2, seqLen: 8, outputs: { resid: false, mlp: false, logits: false, finalNorm: false } });
     expect(graph.outputNames.sort()).toEqual(['argmax', 'loss']);
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     const r = await runForward(session, graph, stripped, fx.tokens);
     expect(Math.abs(r.loss! - fx.summary.loss)).toBeLessThan(1e-5);
   });
@@ -83,7 +83,7 @@ describe('forward: names, inputs and failures', () => {
     const fx = await loadFixture('llama_tied_bias');
     const source = await openSafetensors(join(FIXTURE_DIR, 'llama_tied_bias', 'model.safetensors'));
     const graph = buildForward(fx.config, { batch: 2, seqLen: 8, outputs: { resid: false, mlp: false } });
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     const r = await runForward(session, graph, lookupFromSource(source, 'llama'), fx.tokens);
     await source.close();
     expect(Math.abs(r.loss! - fx.summary.loss)).toBeLessThan(1e-5);
@@ -104,7 +104,7 @@ describe('forward: names, inputs and failures', () => {
     w[5] = Number.NaN;
     broken.set('model.layers.1.mlp.down_proj.weight', w);
     const graph = buildForward(fx.config, { batch: 2, seqLen: 8 });
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     const r = await runForward(session, graph, broken, fx.tokens);
     expect(Number.isNaN(r.loss!)).toBe(true);
     const ok = activationStats(r.activations.get('resid.1')!.data, 32);
@@ -117,7 +117,7 @@ describe('forward: names, inputs and failures', () => {
   it('rejects missing weights, wrong sizes and out-of-vocabulary tokens with named errors', async () => {
     const fx = await loadFixture('gpt2');
     const graph = buildForward(fx.config, { batch: 2, seqLen: 8 });
-    const session = await ort.InferenceSession.create(graph.model);
+    const session = (await createSession(graph.model, { provider: 'cpu' })).session;
     const missing = new Map(fx.weights);
     missing.delete('transformer.ln_f.bias');
     await expect(runForward(session, graph, missing, fx.tokens)).rejects.toThrow(/transformer\.ln_f\.bias: weight missing/);
