@@ -1,0 +1,213 @@
+// Integrity of a checkpoint series: a cheap fingerprint per weight file (size + safetensors header
+// or zip central directory + a few sampled data blocks) and per checkpoint, a full sha256 on
+// request, and the warnings published series need (Pythia issues #83, #195, #205, #206, #94...):
+// identical weights at two steps, one shard equal to the same shard of another step, and steps
+// missing from an otherwise regular schedule.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { DTYPE_BYTES, type CheckpointInfo, type DType, type IntegrityWarning } from '../../common/domain';
+import { openRandomAccess, type RandomAccessFile } from '../formats/random-access';
+import { readSafetensorsHeader } from '../formats/safetensors';
+import { readTorchZipIndex } from '../formats/torch-zip';
+
+const SAMPLE_BLOCKS = 4;
+const SAMPLE_BYTES = 4096;
+
+export interface FileFingerprint {
+  /** Path as listed in the checkpoint folder. */
+  file: string;
+  /** Shard name (file name), used to compare the same shard across steps. */
+  shard: string;
+  size: number;
+  fingerprint: string;
+  /** Bytes per dtype, from the header. */
+  dtypeBytes: Partial<Record<DType, number>>;
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function sampledBlocks(file: RandomAccessFile, start: number, end: number, hash: ReturnType<typeof createHash>): Promise<void> {
+  const span = end - start;
+  if (span <= 0) return;
+  if (span <= SAMPLE_BLOCKS * SAMPLE_BYTES) {
+    hash.update(await file.readExact(start, span));
+    return;
+  }
+  for (let k = 0; k < SAMPLE_BLOCKS; k++) {
+    const at = start + Math.floor(((span - SAMPLE_BYTES) * k) / (SAMPLE_BLOCKS - 1));
+    hash.update(await file.readExact(at, SAMPLE_BYTES));
+  }
+}
+
+/**
+ * Fingerprint one weight file, validating its header on the way (a broken file throws the reader's
+ * FormatError). `fullHash` replaces the sampled blocks with the sha256 of the whole file.
+ */
+export async function fingerprintWeightFile(path: string, options: { fullHash?: boolean } = {}): Promise<FileFingerprint> {
+  const file = await openRandomAccess(path);
+  try {
+    const hash = createHash('sha256');
+    hash.update(`size:${file.size};`);
+    const dtypeBytes: Partial<Record<DType, number>> = {};
+    let dataStart = 0;
+    let dataEnd = file.size;
+    let entries;
+    if (path.endsWith('.safetensors')) {
+      const header = await readSafetensorsHeader(file);
+      hash.update(header.headerBytes);
+      dataStart = header.dataStart;
+      entries = header.entries;
+    } else {
+      const index = await readTorchZipIndex(file);
+      hash.update(index.centralDirectory);
+      entries = index.entries;
+    }
+    for (const e of entries) dtypeBytes[e.dtype] = (dtypeBytes[e.dtype] ?? 0) + e.byteLength;
+    if (options.fullHash) {
+      const full = await sha256OfFile(path);
+      return { file: path, shard: basename(path), size: file.size, fingerprint: `sha256:${full}`, dtypeBytes };
+    }
+    await sampledBlocks(file, dataStart, dataEnd, hash);
+    return { file: path, shard: basename(path), size: file.size, fingerprint: `fp:${hash.digest('hex').slice(0, 32)}`, dtypeBytes };
+  } finally {
+    await file.close();
+  }
+}
+
+/** One fingerprint for a checkpoint from its files' fingerprints (order-independent by shard name). */
+export function combineFingerprints(files: FileFingerprint[]): string {
+  const full = files.length > 0 && files.every((f) => f.fingerprint.startsWith('sha256:'));
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.shard.localeCompare(b.shard))) hash.update(`${f.shard}=${f.fingerprint};`);
+  return `${full ? 'sha256' : 'fp'}:${hash.digest('hex').slice(0, 32)}`;
+}
+
+/** Dominant dtype by bytes, preferring floating dtypes (the weights) over integer buffers. */
+export function dominantDtype(files: FileFingerprint[]): DType | null {
+  const total: Partial<Record<DType, number>> = {};
+  for (const f of files) for (const [d, n] of Object.entries(f.dtypeBytes)) total[d as DType] = (total[d as DType] ?? 0) + (n ?? 0);
+  const floats: DType[] = ['F16', 'BF16', 'F32', 'F64'];
+  const pick = (candidates: DType[]): DType | null => {
+    let best: DType | null = null;
+    for (const d of candidates) if ((total[d] ?? 0) > 0 && (best === null || (total[d] ?? 0) > (total[best] ?? 0))) best = d;
+    return best;
+  };
+  return pick(floats) ?? pick(Object.keys(DTYPE_BYTES) as DType[]);
+}
+
+export interface MissingSteps {
+  missing: number[];
+  /** Human description of the schedule that was recognised. */
+  schedule: string;
+}
+
+/**
+ * Steps absent from a regular schedule: evenly spaced steps (the spacing that occurs in a run of
+ * at least 3 equal gaps), preceded optionally by log-spaced powers of two (Pythia: 0, 1, 2, 4, ...,
+ * 512, then every 1000). Returns no missing steps when no regular pattern is recognised.
+ */
+export function detectMissingSteps(stepsIn: readonly number[]): MissingSteps {
+  const steps = [...new Set(stepsIn)].filter((s) => Number.isSafeInteger(s) && s >= 0).sort((a, b) => a - b);
+  const present = new Set(steps);
+  const parts: string[] = [];
+  const missing: number[] = [];
+  // The spacing: the most frequent gap between consecutive steps, when it occurs at least 3 times.
+  const gapCounts = new Map<number, number>();
+  for (let i = 1; i < steps.length; i++) gapCounts.set(steps[i] - steps[i - 1], (gapCounts.get(steps[i] - steps[i - 1]) ?? 0) + 1);
+  let spacing = 0;
+  let spacingCount = 0;
+  for (const [gap, count] of gapCounts) if (count > spacingCount || (count === spacingCount && gap > spacing)) [spacing, spacingCount] = [gap, count];
+  let firstEven = Infinity;
+  if (spacingCount >= 3) {
+    // Every positive step with the last step's residue belongs to the even part (step 0 is the init).
+    const residue = steps[steps.length - 1] % spacing;
+    const even = steps.filter((s) => s % spacing === residue && s > 0);
+    const first = even[0];
+    const last = even[even.length - 1];
+    const expected = (last - first) / spacing + 1;
+    // More holes than steps is not a regular schedule with gaps but a different schedule.
+    if (expected <= 2 * even.length) {
+      firstEven = first;
+      for (let s = first; s <= last; s += spacing) if (!present.has(s)) missing.push(s);
+      parts.push(`every ${spacing} from ${first} to ${last}`);
+    }
+  }
+  const powers = steps.filter((s) => s > 0 && s < firstEven && (s & (s - 1)) === 0 && s <= 2 ** 30);
+  if (powers.length >= 3) {
+    const limit = Number.isFinite(firstEven) ? firstEven : powers[powers.length - 1] + 1;
+    const logMissing: number[] = [];
+    for (let p = powers[0]; p < limit; p *= 2) if (!present.has(p)) logMissing.push(p);
+    missing.unshift(...logMissing);
+    parts.unshift(`powers of two from ${powers[0]}`);
+  }
+  return { missing: missing.sort((a, b) => a - b), schedule: parts.join(', then ') };
+}
+
+export interface CheckpointFiles {
+  checkpoint: CheckpointInfo;
+  files: FileFingerprint[];
+}
+
+function listSteps(cks: CheckpointInfo[]): string {
+  return cks.map((c) => c.label).join(', ');
+}
+
+/** Run-level integrity warnings; also appends messages to the checkpoints concerned. */
+export function integrityWarnings(items: CheckpointFiles[], fullHash: boolean): IntegrityWarning[] {
+  const warnings: IntegrityWarning[] = [];
+  const present = items.filter((i) => !i.checkpoint.missing && i.files.length > 0);
+  const how = fullHash ? 'sha256' : 'cheap fingerprint: sizes, headers and sampled data blocks; a full hash confirms';
+  const byFingerprint = new Map<string, CheckpointInfo[]>();
+  for (const i of present) {
+    const list = byFingerprint.get(i.checkpoint.fingerprint) ?? [];
+    list.push(i.checkpoint);
+    byFingerprint.set(i.checkpoint.fingerprint, list);
+  }
+  for (const group of byFingerprint.values()) {
+    // Same step saved twice (Trainer's final model = its last checkpoint) is expected, not a defect.
+    if (group.length < 2 || new Set(group.map((c) => c.step)).size === 1) continue;
+    const message = `${listSteps(group)} hold identical weights (${how})`;
+    warnings.push({ kind: 'identical-weights', message, checkpoints: group.map((c) => c.id) });
+    for (const c of group) c.warnings.push(message);
+  }
+  // Same shard equal across steps whose checkpoints otherwise differ (pythia-12b #206).
+  const byShard = new Map<string, { fp: string; item: CheckpointFiles }[]>();
+  for (const i of present) {
+    if (i.files.length < 2) continue;
+    for (const f of i.files) {
+      const list = byShard.get(f.shard) ?? [];
+      list.push({ fp: f.fingerprint, item: i });
+      byShard.set(f.shard, list);
+    }
+  }
+  for (const [shard, list] of byShard) {
+    const groups = new Map<string, CheckpointInfo[]>();
+    for (const { fp, item } of list) groups.set(fp, [...(groups.get(fp) ?? []), item.checkpoint]);
+    for (const group of groups.values()) {
+      if (group.length < 2 || new Set(group.map((c) => c.fingerprint)).size === 1) continue;
+      const message = `shard ${shard} is identical in ${listSteps(group)} although the checkpoints differ (${how})`;
+      warnings.push({ kind: 'identical-shard', message, checkpoints: group.map((c) => c.id) });
+      for (const c of group) c.warnings.push(message);
+    }
+  }
+  const missingWeights = items.filter((i) => i.checkpoint.missing).map((i) => i.checkpoint);
+  if (missingWeights.length > 0) {
+    warnings.push({
+      kind: 'missing-weights',
+      message: `${missingWeights.length} listed checkpoint(s) have no weight files: ${listSteps(missingWeights)}`,
+      checkpoints: missingWeights.map((c) => c.id),
+    });
+  }
+  const steps = items.map((i) => i.checkpoint.step).filter((s): s is number => s !== null);
+  const gaps = detectMissingSteps(steps);
+  if (gaps.missing.length > 0) {
+    const shown = gaps.missing.length > 20 ? `${gaps.missing.slice(0, 20).join(', ')} ... (${gaps.missing.length} in all)` : gaps.missing.join(', ');
+    warnings.push({ kind: 'missing-steps', message: `steps missing from the schedule (${gaps.schedule}): ${shown}`, checkpoints: [] });
+  }
+  return warnings;
+}
