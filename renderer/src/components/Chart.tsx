@@ -49,7 +49,11 @@ export const Chart = forwardRef<ChartHandle, Props>(function Chart(props, ref) {
   }, []);
 
   useEffect(() => {
-    chart.current?.setOption(props.option, { notMerge: props.replace ?? true, lazyUpdate: false });
+    if (!chart.current) return;
+    chart.current.setOption(props.option, { notMerge: props.replace ?? true, lazyUpdate: false });
+    // setOption above draws synchronously: mark the element so tests and bench/ui.mjs can tell
+    // when a chart is on screen without reaching into echarts.
+    div.current!.dataset.drawn = String(Number(div.current!.dataset.drawn ?? 0) + 1);
   }, [props.option, props.replace]);
 
   useImperativeHandle(ref, () => ({
