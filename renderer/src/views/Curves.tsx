@@ -62,7 +62,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return keys;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
-  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : (panelKeys[0]?.key ?? '');
+  // Default: the first component with several blocks (a single embed row makes a dull first view).
+  const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
+  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : (multiBlock?.key ?? panelKeys[0]?.key ?? '');
   const initialTensor = ctx.params.get('tensor');
   useEffect(() => {
     if (!initialTensor) return;
