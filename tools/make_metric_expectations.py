@@ -333,8 +333,36 @@ def section_embedding():
                              "groups": group[r0:r1].tolist(), "constantRow": 20 - r0}
 
 
+def section_svd():
+    rng = np.random.default_rng(77)
+    d, dff, heads, vocab = 48, 192, 4, 500
+    hd = d // heads
+    # mlp.out [d, 4d] with a well-separated spectrum (ratio 0.9 between neighbours).
+    u, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    v, _ = np.linalg.qr(rng.standard_normal((dff, d)))
+    s = 3.0 * 0.9 ** np.arange(d)
+    w_out = save("svd_mlp_out", ((u * s) @ v.T).astype(np.float32))
+    uu, ss, _ = np.linalg.svd(w_out.astype(np.float64))
+    qkv = save("svd_qkv", (rng.standard_normal((3 * d, d)) * 0.1).astype(np.float32))
+    dense = save("svd_dense", (rng.standard_normal((d, d)) * 0.1).astype(np.float32))
+    unembed = save("svd_unembed", rng.standard_normal((vocab, d)).astype(np.float32))
+    # Head slices through torch's view of the fused QKV ([heads, 3, hd, d], GPT-NeoX).
+    qkv_t = torch.from_numpy(qkv.astype(np.float64)).view(heads, 3, hd, d)
+    dense_t = torch.from_numpy(dense.astype(np.float64))
+    ov = []
+    for h in range(heads):
+        wv = qkv_t[h, 2]                       # [hd, d]
+        wo = dense_t[:, h * hd:(h + 1) * hd]   # [d, hd]
+        m = (wo @ wv).numpy()
+        ou, os_, _ = np.linalg.svd(m)
+        ov.append({"head": h, "u": ou[:, :hd].T.tolist(), "s": os_[:hd].tolist()})
+    expected["svd"] = {"d": d, "dff": dff, "heads": heads, "vocab": vocab,
+                       "mlpOut": {"array": "svd_mlp_out", "u": uu[:, :30].T.tolist(), "s": ss[:30].tolist()},
+                       "qkv": "svd_qkv", "dense": "svd_dense", "unembed": "svd_unembed", "ov": ov}
+
+
 SECTIONS = [section_moments, section_distance, section_histogram, section_special, section_fits,
-            section_embedding]
+            section_embedding, section_svd]
 
 if __name__ == "__main__":
     # Optional section names (e.g. `fits svd`) re-make only those sections and keep the rest of

@@ -88,13 +88,13 @@ export interface LinkageMerge {
   height: number;
 }
 
-interface Linkage {
+export interface Linkage {
   merges: LinkageMerge[];
   order: number[];
 }
 
 /** Average-linkage clustering of an n x n correlation matrix (see the file header). */
-export function averageLinkage(matrix: Float64Array | readonly number[], n: number): Linkage {
+export function averageLinkage(matrix: ArrayLike<number>, n: number): Linkage {
   if (!Number.isInteger(n) || n < 0 || matrix.length !== n * n) {
     throw new MetricInputError('embedding.ts', `matrix has ${matrix.length} values, not ${n} x ${n}`);
   }
@@ -176,6 +176,6 @@ function joinOrders(a: number[], b: number[], dist: (x: number, y: number) => nu
 }
 
 /** A permutation of 0..n-1 that puts clustered rows next to each other (see the header). */
-export function clusterOrder(matrix: Float64Array | readonly number[], n: number): number[] {
+export function clusterOrder(matrix: ArrayLike<number>, n: number): number[] {
   return averageLinkage(matrix, n).order;
 }

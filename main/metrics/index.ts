@@ -7,3 +7,4 @@ export * from './spectrum';
 export * from './fits';
 export * from './qq';
 export * from './embedding';
+export * from './svd-directions';

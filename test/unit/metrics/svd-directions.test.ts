@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import {
+  closenessByBlock,
+  closenessToFinal,
+  directionMatches,
+  directionTokens,
+  gptNeoxHeadSlices,
+  mlpOutDirections,
+  ovDirectionsGptNeox,
+  ovLeftSingularVectors,
+  symmetricEigen,
+  topKIndices,
+  topLeftSingularVectors,
+  type ComponentDirections,
+  type DirectionTokens,
+} from '../../../main/metrics/svd-directions';
+import { expected, loadArray } from './fixtures';
+
+const e = expected.svd;
+
+/** max |a - b| after aligning the arbitrary sign of b to a. */
+function signAlignedDiff(a: Float64Array, b: number[]): number {
+  let dotp = 0;
+  for (let i = 0; i < a.length; i++) dotp += a[i]! * b[i]!;
+  const sign = dotp < 0 ? -1 : 1;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - sign * b[i]!));
+  return m;
+}
+
+/** Naive reference: full logits, sort every id by value (ties: lower id), take K. */
+function naiveTop(unembed: Float32Array | Float64Array, vocab: number, d: number, u: Float64Array, k: number, sign: 1 | -1): number[] {
+  const logits: [number, number][] = [];
+  for (let t = 0; t < vocab; t++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += unembed[t * d + c]! * u[c]!;
+    logits.push([sign * s, t]);
+  }
+  logits.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+  return logits.slice(0, k).map((x) => x[1]);
+}
+
+describe('singular vectors vs numpy.linalg.svd', () => {
+  it('mlp.out: subspace iteration top-30 (abs 1e-6 up to sign)', () => {
+    const w = loadArray(e.mlpOut.array);
+    const svd = topLeftSingularVectors(w, e.d, e.dff, 30);
+    expect(svd.converged).toBe(true);
+    expect(svd.vectors.length).toBe(30);
+    svd.singularValues.forEach((s, i) => expect(Math.abs(s - e.mlpOut.s[i]) / e.mlpOut.s[0]).toBeLessThan(1e-10));
+    svd.vectors.forEach((v, i) => expect(signAlignedDiff(v, e.mlpOut.u[i])).toBeLessThan(1e-6));
+  });
+
+  it('OV circuits: exact low-rank route per head (abs 1e-6 up to sign)', () => {
+    const qkv = loadArray(e.qkv);
+    const dense = loadArray(e.dense);
+    for (const head of e.ov) {
+      const { wO, wV, headDim } = gptNeoxHeadSlices(qkv, dense, e.d, e.heads, head.head);
+      const svd = ovLeftSingularVectors(wO, wV, e.d, headDim, 30);
+      expect(svd.vectors.length).toBe(headDim);
+      svd.singularValues.forEach((s, i) => expect(Math.abs(s - head.s[i]) / head.s[0]).toBeLessThan(1e-10));
+      svd.vectors.forEach((v, i) => {
+        // Only well-separated singular values define a direction.
+        const gapPrev = i > 0 ? head.s[i - 1] - head.s[i] : Infinity;
+        const gapNext = i + 1 < head.s.length ? head.s[i] - head.s[i + 1] : Infinity;
+        if (Math.min(gapPrev, gapNext) / head.s[0] > 1e-3) expect(signAlignedDiff(v, head.u[i])).toBeLessThan(1e-6);
+      });
+    }
+  });
+
+  it('symmetric Jacobi eigen: closed form 2x2 and reconstruction', () => {
+    const { values, vectors } = symmetricEigen(new Float64Array([2, 1, 1, 2]), 2);
+    expect(values[0]).toBeCloseTo(3, 14);
+    expect(values[1]).toBeCloseTo(1, 14);
+    expect(Math.abs(vectors[0]!)).toBeCloseTo(Math.SQRT1_2, 14);
+  });
+});
+
+describe('token directions', () => {
+  const unembed = loadArray(e.unembed);
+  const decode = (id: number): string => `tok${id}`;
+
+  it('top-20 for +u and -u equal a naive full sort; decoded through the callback', () => {
+    const w = loadArray(e.mlpOut.array);
+    const comp = mlpOutDirections(w, e.d, e.dff, unembed, e.vocab, decode);
+    expect(comp.directions.length).toBe(30);
+    const svd = topLeftSingularVectors(w, e.d, e.dff, 30);
+    comp.directions.forEach((dir, i) => {
+      expect(dir.top).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, 1));
+      expect(dir.bottom).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, -1));
+      expect(dir.topTokens).toEqual(dir.top.map(decode));
+    });
+  });
+
+  it('topKIndices: ties to the lower index, NaN skipped', () => {
+    expect(topKIndices([1, 3, 3, NaN, 2, 3], 3)).toEqual([1, 2, 5]);
+    expect(topKIndices([5, 4], 5)).toEqual([0, 1]);
+  });
+
+  it('closeness to final: identical lists score K, sign flips are forgiven, naive count agrees', () => {
+    const qkv = loadArray(e.qkv);
+    const dense = loadArray(e.dense);
+    const heads = ovDirectionsGptNeox(qkv, dense, e.d, e.heads, unembed, e.vocab, decode);
+    expect(heads.length).toBe(e.heads);
+    const same = closenessToFinal(heads[0]!.directions, heads[0]!.directions);
+    expect(same.perDirection.every((m) => m === 20)).toBe(true);
+    expect(same.fraction).toBe(1);
+    // A sign-flipped copy (top and bottom swapped) still matches fully.
+    const flipped: DirectionTokens[] = heads[0]!.directions.map((dd) => ({ ...dd, top: dd.bottom, bottom: dd.top }));
+    expect(closenessToFinal(flipped, heads[0]!.directions).mean).toBe(20);
+    // Different heads: compare with a naive count of both signs.
+    const a = heads[1]!.directions;
+    const b = heads[2]!.directions;
+    const cl = closenessToFinal(a, b);
+    a.forEach((dir, i) => {
+      const naive = Math.max(
+        dir.top.filter((t) => b[i]!.top.includes(t)).length,
+        dir.bottom.filter((t) => b[i]!.top.includes(t)).length,
+      );
+      expect(cl.perDirection[i]).toBe(naive);
+      expect(directionMatches(dir, b[i]!)).toBe(naive);
+    });
+    const current = new Map<number, ComponentDirections[]>([[0, heads], [1, [heads[1]!]]]);
+    const final = new Map<number, ComponentDirections[]>([[0, heads], [1, [{ ...heads[1]!, directions: b }]]]);
+    const byBlock = closenessByBlock(current, final);
+    expect(byBlock.perBlock.get(0)!.mean).toBe(20);
+    expect(byBlock.perBlock.get(1)!.mean).toBeCloseTo(cl.mean, 12);
+    expect(byBlock.mean).toBeCloseTo((20 + cl.mean) / 2, 12);
+  });
+
+  it('directionTokens rejects mismatched shapes', () => {
+    expect(() => directionTokens([new Float64Array(3)], [1], unembed, e.vocab, e.d, decode)).toThrow();
+  });
+});
