@@ -215,6 +215,16 @@ def main():
         ('half_t', half_base.t()), ('half_tail', half_base[2, 1:]),
     ])
     write_torch(path('views.pt'), views, views)
+    # A real nn.Module state_dict: an OrderedDict with a `_metadata` attribute (pickled via BUILD)
+    # and a BatchNorm's int64 num_batches_tracked buffer.
+    torch.manual_seed(7)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4), torch.nn.BatchNorm1d(4))
+    msd = module.state_dict()
+    write_torch(path('module-state-dict.pt'), msd, msd)
+    # Parameters pickled as such (torch._utils._rebuild_parameter) inside a nested dict.
+    params = OrderedDict([('weight', module[0].weight), ('bias', module[0].bias)])
+    write_torch(path('parameters.pt'), {'model': params, 'step': 12, 'note': 'nested'},
+                OrderedDict((f'model.{k}', v) for k, v in params.items()))
     # Protocol 4 exercises STACK_GLOBAL, MEMOIZE, FRAME and SHORT_BINUNICODE.
     write_torch(path('views-proto4.pt'), views, views, pickle_protocol=4)
 

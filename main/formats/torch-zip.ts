@@ -77,6 +77,11 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
   if (pkl.length !== 1) throw new FormatError(path, pkl.length === 0 ? 'no {top}/data.pkl in the archive (not a torch.save file)' : 'several data.pkl entries');
   const top = pkl[0].name.slice(0, -'/data.pkl'.length);
   if (pkl[0].uncompressedSize > MAX_PICKLE_BYTES) throw new FormatError(path, `data.pkl of ${pkl[0].uncompressedSize} bytes is too large`);
+  const byteorder = dir.entries.find((e) => e.name === `${top}/byteorder`);
+  if (byteorder && byteorder.uncompressedSize <= 16) {
+    const order = new TextDecoder().decode(await file.readExact(await entryDataOffset(file, byteorder, dir.centralDirectoryOffset), byteorder.uncompressedSize)).trim();
+    if (order !== 'little') throw new FormatError(path, `storages are ${order}-endian; only little-endian archives are supported`);
+  }
   const pickleStart = await entryDataOffset(file, pkl[0], dir.centralDirectoryOffset);
   const pickle = await file.readExact(pickleStart, pkl[0].uncompressedSize);
   const root = restrictedUnpickle(pickle, path);

@@ -160,6 +160,9 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       result.errors.push(errorOf(abs, err));
     }
   }
+  // The same run reached twice (overlapping paths) is listed once.
+  const seen = new Set<string>();
+  result.runs = result.runs.filter((r) => !seen.has(r.id) && seen.add(r.id) !== undefined);
   disambiguate(result.runs);
   return result;
 }

@@ -61,6 +61,8 @@ describe('safetensors: values equal torch exactly', () => {
 });
 
 describe('safetensors: hostile files are refused quickly with the file and the problem named', () => {
+  const elapsed: number[] = [];
+  afterAll(() => console.log(`safetensors hostile refusals: slowest ${Math.max(...elapsed).toFixed(1)} ms of ${elapsed.length}`));
   const cases: [string, RegExp][] = [
     ['truncated.safetensors', /past the end of the data/],
     ['trailing-bytes.safetensors', /data buffer is \d+ bytes but the tensors cover/],
@@ -87,6 +89,7 @@ describe('safetensors: hostile files are refused quickly with the file and the p
       const started = performance.now();
       const err = await openSafetensors(file).then(() => null, (e: unknown) => e);
       const elapsedMs = performance.now() - started;
+      elapsed.push(elapsedMs);
       expect(err).toBeInstanceOf(FormatError);
       expect((err as FormatError).file).toBe(file);
       expect((err as FormatError).problem).toMatch(problem);
