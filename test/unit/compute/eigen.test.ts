@@ -79,7 +79,7 @@ describe('tridiagonalEigenvalues', () => {
 });
 
 describe('symmetricEigenvalues', () => {
-  const cases: { n: number; bandwidth?: number }[] = [
+  const cases: { n: number; bandwidth?: number}[] = [
     { n: 1 },
     { n: 2 },
     { n: 3, bandwidth: 1 },
@@ -90,6 +90,8 @@ describe('symmetricEigenvalues', () => {
     { n: 70, bandwidth: 5 },
     { n: 97, bandwidth: 8 },
     { n: 150, bandwidth: 16 },
+    { n: 120, bandwidth: 6 },
+    { n: 121, bandwidth: 7 },
   ];
   for (const { n, bandwidth } of cases) {
     it(`recovers known eigenvalues, n = ${n}, bandwidth ${bandwidth ?? 'default'}`, async () => {
