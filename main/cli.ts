@@ -39,8 +39,8 @@ function parseAnalyses(list: string): AnalysisKind[] {
 /** Which Electron binary, if any, can be launched (the npm package without its download has none). */
 function electronBinary(): string | null {
   try {
-    const require = createRequire(import.meta.url);
-    const path = require('electron') as unknown;
+    const requireElectron = createRequire(import.meta.url);
+    const path = requireElectron('electron') as unknown;
     return typeof path === 'string' && existsSync(path) ? path : null;
   } catch {
     return null;

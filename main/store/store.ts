@@ -11,7 +11,7 @@ import { AtlasError } from '../../common/api';
 import { encodeFrame } from '../../common/frames';
 import { MIGRATIONS } from './schema';
 
-const require = createRequire(import.meta.url);
+const requireNative = createRequire(import.meta.url);
 
 export type RunSource = 'demo' | 'hf-cache' | 'opened';
 
@@ -81,7 +81,7 @@ export class Store {
     readonly path: string,
     options: OpenStoreOptions = {},
   ) {
-    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    const Database = requireNative('better-sqlite3') as typeof BetterSqlite3;
     if (!options.readonly && path !== ':memory:') {
       try {
         mkdirSync(dirname(path), { recursive: true });
