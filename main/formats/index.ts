@@ -24,8 +24,16 @@ export interface WeightFiles {
 /** Files next to the weights that are training state, never weights. */
 const TRAINING_STATE = /^(optimizer|scheduler|rng_state.*|training_args|scaler)\.(pt|pth|bin)$/;
 
-/** Which weight files a folder holds, by preference; null when it holds none. */
-export async function listWeightFiles(folder: string): Promise<WeightFiles | null> {
+export interface ListOptions {
+  /** Called on a shard index before it is read (the scan's confinement check); may throw. */
+  checkPath?: (path: string) => Promise<unknown>;
+}
+
+/**
+ * Which weight files a folder holds, by preference; null when it holds none. Throws FormatError
+ * when the choice would be a guess (several unrelated weight files, shards without their index).
+ */
+export async function listWeightFiles(folder: string, options: ListOptions = {}): Promise<WeightFiles | null> {
   let names: string[];
   try {
     names = (await readdir(folder)).sort();
@@ -35,20 +43,26 @@ export async function listWeightFiles(folder: string): Promise<WeightFiles | nul
   const has = new Set(names);
   const abs = (n: string): string => join(folder, n);
   if (has.has('model.safetensors.index.json')) {
+    await options.checkPath?.(abs('model.safetensors.index.json'));
     const index = await readShardIndex(abs('model.safetensors.index.json'));
     return { kind: 'safetensors-index', format: 'safetensors', entry: index.indexFile, files: index.shards };
   }
   if (has.has('model.safetensors')) return { kind: 'safetensors', format: 'safetensors', entry: abs('model.safetensors'), files: [abs('model.safetensors')] };
   if (has.has('pytorch_model.bin.index.json')) {
+    await options.checkPath?.(abs('pytorch_model.bin.index.json'));
     const index = await readShardIndex(abs('pytorch_model.bin.index.json'));
     return { kind: 'bin-index', format: 'torch-zip', entry: index.indexFile, files: index.shards };
   }
   if (has.has('pytorch_model.bin')) return { kind: 'bin', format: 'torch-zip', entry: abs('pytorch_model.bin'), files: [abs('pytorch_model.bin')] };
   // Other names: a lone safetensors file, else a lone .pt/.pth/.bin that is not training state.
   const pick = (candidates: string[]): string | null => {
-    if (candidates.length === 1) return candidates[0];
+    if (candidates.length <= 1) return candidates[0] ?? null;
+    if (candidates.some((n) => /-\d+-of-\d+\./.test(n))) {
+      throw new FormatError(folder, `shard files (${candidates.join(', ')}) without their .index.json`);
+    }
     const model = candidates.filter((n) => /model/i.test(n));
-    return model.length === 1 ? model[0] : candidates.length > 1 ? candidates[0] : null;
+    if (model.length === 1) return model[0];
+    throw new FormatError(folder, `several candidate weight files (${candidates.join(', ')}); open one of them directly`);
   };
   const st = pick(names.filter((n) => n.endsWith('.safetensors')));
   if (st) return { kind: 'safetensors', format: 'safetensors', entry: abs(st), files: [abs(st)] };

@@ -72,7 +72,7 @@ export async function describeCheckpoint(spec: CheckpointSpec, guard: PathGuard,
       weightFiles = [spec.file];
       checkpoint.format = spec.file.endsWith('.safetensors') ? 'safetensors' : 'torch-zip';
     } else {
-      const weights = await listWeightFiles(spec.folder);
+      const weights = await listWeightFiles(spec.folder, { checkPath: (p) => guard.resolve(p) });
       if (!weights) {
         checkpoint.missing = true;
         checkpoint.warnings.push('no weight files in this folder (partial download?)');

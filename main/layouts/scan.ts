@@ -102,12 +102,12 @@ async function scanFolder(folder: string, depth: number, state: ScanState): Prom
     await run(() => scanTrainerRun(folder, subs, state.guard, state.options));
     return;
   }
-  const steps = await stepCheckpointFolders(folder, subs);
+  const steps = await stepCheckpointFolders(folder, subs, state.guard);
   if (steps.length > 0) {
     await run(() => scanStepFolders(folder, steps, state.guard, state.options));
     return;
   }
-  const weights = await listWeightFiles(folder).catch((err: unknown) => {
+  const weights = await listWeightFiles(folder, { checkPath: (p) => state.guard.resolve(p) }).catch((err: unknown) => {
     state.errors.push(errorOf(folder, err));
     return null;
   });

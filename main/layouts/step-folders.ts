@@ -8,12 +8,13 @@ import type { PathGuard } from './guard';
 import { stepOfFolderName } from './names';
 
 /** Subfolders that are step checkpoints: a step-like name and weight files inside. */
-export async function stepCheckpointFolders(folder: string, subfolders: string[]): Promise<{ name: string; step: number }[]> {
+export async function stepCheckpointFolders(folder: string, subfolders: string[], guard: PathGuard): Promise<{ name: string; step: number }[]> {
   const found: { name: string; step: number }[] = [];
   for (const name of subfolders) {
     const step = stepOfFolderName(name);
     if (step === null) continue;
-    const weights = await listWeightFiles(join(folder, name)).catch(() => null);
+    // A folder whose weights cannot be chosen still counts: describing it will say why.
+    const weights = await listWeightFiles(join(folder, name), { checkPath: (p) => guard.resolve(p) }).catch(() => 'unreadable');
     if (weights) found.push({ name, step });
   }
   return found.sort((a, b) => a.step - b.step);

@@ -21,7 +21,7 @@ export async function scanTrainerRun(folder: string, subfolders: string[], guard
   const specs: CheckpointSpec[] = checkpoints.map((c) => ({ id: c.name, label: c.name, step: c.step, folder: join(folder, c.name) }));
   const lastFolder = checkpoints.length > 0 ? join(folder, checkpoints[checkpoints.length - 1].name) : folder;
   const parentState = (await readJsonFile(join(folder, 'trainer_state.json'), guard)) as { global_step?: unknown } | null;
-  const hasFinal = await listWeightFiles(folder).then((w) => w !== null, () => false);
+  const hasFinal = await listWeightFiles(folder, { checkPath: (p) => guard.resolve(p) }).then((w) => w !== null, () => true);
   if (hasFinal) {
     const globalStep = typeof parentState?.global_step === 'number' ? parentState.global_step : null;
     specs.push({ id: 'final', label: 'final', step: globalStep ?? (checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].step : null), folder });

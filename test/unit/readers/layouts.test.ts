@@ -135,6 +135,24 @@ describe('hostile trees: the scan continues', () => {
     expect(messages).toMatch(/dot-loop: symlink loop/);
   });
 
+  it('weight files and shard indexes linked from outside are not read', async () => {
+    const root = join(tmp, 'linked');
+    const outside = mkdtempSync(join(tmpdir(), 'atlas-outside-'));
+    cpSync(join(FIXTURES, 'sharded-safetensors'), join(outside, 'sharded'), { recursive: true });
+    cpSync(join(LAYOUTS, 'steps-b'), root, { recursive: true });
+    rmSync(join(root, 'step_500', 'model.safetensors'));
+    symlinkSync(join(outside, 'sharded', 'model-00001-of-00002.safetensors'), join(root, 'step_500', 'model.safetensors'));
+    rmSync(join(root, 'ckpt-1500', 'model.safetensors'));
+    symlinkSync(join(outside, 'sharded', 'model.safetensors.index.json'), join(root, 'ckpt-1500', 'model.safetensors.index.json'));
+    const result = await scanPaths([root]);
+    rmSync(outside, { recursive: true, force: true });
+    const run = result.runs[0];
+    expect(run.checkpoints.map((c) => c.step)).toEqual([500, 1000, 1500, 2000, 2500]);
+    expect(run.checkpoints[0].warnings.join()).toMatch(/unreadable: .*symlink points outside the opened folder/);
+    expect(run.checkpoints[2].warnings.join()).toMatch(/unreadable: .*symlink points outside the opened folder/);
+    expect(run.checkpoints[1].warnings).toEqual([]);
+  });
+
   it('broken checkpoints become warnings; unreadable folders become errors', async () => {
     const root = join(tmp, 'broken');
     cpSync(join(LAYOUTS, 'steps-a'), root, { recursive: true });

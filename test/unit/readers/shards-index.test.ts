@@ -75,5 +75,10 @@ describe('weight file preference', () => {
     const { ['pytorch_model.bin']: _d, ...e } = d;
     expect((await listWeightFiles(make('e', e)))!).toMatchObject({ kind: 'pt', files: [join(tmp, 'e', 'x.pt')] });
     expect(await listWeightFiles(make('f', { 'optimizer.pt': '', 'config.json': '{}' }))).toBeNull();
+    expect((await listWeightFiles(make('g', { 'a.pt': '', 'my_model.pt': '' })))!.files).toEqual([join(tmp, 'g', 'my_model.pt')]);
+  });
+  it('refuses to guess between unrelated files or shards without their index', async () => {
+    await expect(listWeightFiles(make('h', { 'a.pt': '', 'b.pt': '' }))).rejects.toThrow(/several candidate weight files \(a\.pt, b\.pt\)/);
+    await expect(listWeightFiles(make('i', { 'model-00001-of-00002.safetensors': '', 'model-00002-of-00002.safetensors': '' }))).rejects.toThrow(/without their \.index\.json/);
   });
 });
