@@ -8,3 +8,4 @@ export * from './fits';
 export * from './qq';
 export * from './embedding';
 export * from './svd-directions';
+export * from './phase';
