@@ -59,8 +59,10 @@ export const JobState = z.object({
   /** Units of work (checkpoint x analysis) done and in total. */
   done: z.number(),
   total: z.number(),
-  /** Checkpoints whose results were already cached and were not recomputed. */
+  /** Units whose results were already cached and were not recomputed. */
   skipped: z.number(),
+  /** Units that failed (reported in warnings; the job goes on). */
+  failed: z.number(),
   current: z.object({ checkpoint: z.string(), tensor: z.string().optional() }).nullable(),
   startedAt: z.number(),
   etaSeconds: z.number().nullable(),

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { AtlasError, type AnalysisKind, type JobState } from '../common/api';
+import { AtlasError, type AnalysisKind } from '../common/api';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
@@ -138,19 +138,15 @@ export async function main(argv: string[]): Promise<void> {
           ...(opts.probeBatch ? { batch: Number(opts.probeBatch) } : {}),
           ...(opts.probeLen ? { seqLen: Number(opts.probeLen) } : {}),
         };
-        const { jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider });
-        const final = await new Promise<JobState>((resolveJob) => {
-          const unsubscribe = engine.subscribe((ev) => {
-            if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
-            printer.update(run.name, ev.job);
-            if (ev.job.state === 'done' || ev.job.state === 'failed' || ev.job.state === 'cancelled') {
-              unsubscribe();
-              resolveJob(ev.job);
-            }
-          });
+        let jobId = '';
+        const unsubscribe = engine.subscribe((ev) => {
+          if (ev.type === 'job' && ev.job.jobId === jobId) printer.update(run.name, ev.job);
         });
+        ({ jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider }));
+        const final = await engine.jobs.wait(jobId);
+        unsubscribe();
         printer.finish(run.name, final);
-        if (final.state !== 'done') failed = true;
+        if (final.state !== 'done' || final.failed > 0) failed = true;
         if (interrupted) break;
       }
       await engine.close();

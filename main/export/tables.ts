@@ -10,6 +10,34 @@ import { decodeFrame } from '../../common/frames';
 import type { Store } from '../store/store';
 import { orderedCheckpoints } from '../jobs/plan';
 import { histogramEdges } from '../metrics/histogram';
+import type { StoredDirection } from '../jobs/units/svd-directions';
+
+/** DOMAIN.md: exact token matches with the final checkpoint's list for the same direction, best of both signs. */
+export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[]): Record<string, unknown> {
+  const key = (x: StoredDirection): string => `${x.component}|${x.block}|${x.head ?? ''}|${x.index}`;
+  const finals = new Map(finalDirs.map((f) => [key(f), new Set(f.top)]));
+  const perBlock = new Map<number, number[]>();
+  const directions = dirs.map((x) => {
+    const f = finals.get(key(x));
+    let matches: number | null = null;
+    if (f) {
+      const plus = x.top.filter((t) => f.has(t)).length;
+      const minus = x.bottom.filter((t) => f.has(t)).length;
+      matches = Math.max(plus, minus);
+      let list = perBlock.get(x.block);
+      if (!list) perBlock.set(x.block, (list = []));
+      list.push(matches);
+    }
+    return { component: x.component, block: x.block, head: x.head, index: x.index, singular_value: x.singular_value, tokens: x.tokens, neg_tokens: x.neg_tokens, matches_final: matches };
+  });
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const blocks = [...perBlock.entries()].sort(([a], [b]) => a - b);
+  return {
+    directions,
+    closeness_per_block: Object.fromEntries(blocks.map(([b, v]) => [b, mean(v)])),
+    closeness_mean: blocks.length ? mean(blocks.map(([, v]) => mean(v))) : null,
+  };
+}
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
@@ -101,7 +129,10 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
     await arrays('grad_histogram', hist, histogramShape('grad'));
     await arrays('resid_histogram', hist, histogramShape('resid'));
     await arrays('embedding_correlation', emb, (d) => ({ rows: d.rows, matrix: d.matrix }));
-    await arrays('svd_directions', svd, (d) => d);
+    const finalId = ckpts[ckpts.length - 1]?.id;
+    const finalFrame = finalId ? store.frames(run.id, 'svd_directions', 'svd_directions').get(finalId) : undefined;
+    const finalDirs = finalFrame ? (decodeFrame<{ directions: StoredDirection[] }>(finalFrame).directions ?? []) : [];
+    await arrays('svd_directions', svd, (d) => withMatches((d as { directions?: StoredDirection[] }).directions ?? [], finalDirs));
     await arrays('qq', qq, (d) => d);
   }
   await Promise.all([csv.close(), spectra.close(), hist.close(), emb.close(), svd.close(), qq.close()]);

@@ -10,7 +10,7 @@ import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit } from './plan';
+import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
 import { runParamsFor, type RunParams } from './run-params';
 import { runUnit, type UnitTask, type WorkerMessage } from './units';
 
@@ -76,6 +76,7 @@ export class JobManager {
       done: 0,
       total: 0,
       skipped: 0,
+      failed: 0,
       current: null,
       startedAt: Date.now(),
       etaSeconds: null,
@@ -85,7 +86,8 @@ export class JobManager {
     };
     const job: Job = { state, run, cancelled: false, workers: new Set(), done: Promise.resolve() };
     this.jobs.set(jobId, job);
-    job.done = this.execute(job, analyses, opts).catch((err: unknown) => {
+    // Start on a later tick so that callers can subscribe to the job's events first.
+    job.done = new Promise<void>((r) => setImmediate(r)).then(() => this.execute(job, analyses, opts)).catch((err: unknown) => {
       job.state.state = 'failed';
       job.state.error = err instanceof Error ? err.message : String(err);
       this.publish(job);
@@ -115,7 +117,11 @@ export class JobManager {
   }
 
   private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
-    const planned = planUnits(job.run, analyses);
+    const planned = planUnits(job.run, analyses).filter((p) => {
+      const why = unitPrecondition(job.run, p.unit);
+      if (why && !job.state.warnings.some((w) => w.startsWith(`${p.unit}:`))) job.state.warnings.push(`${p.unit}: skipped for this run: ${why}`);
+      return !why;
+    });
     const threads = Math.max(0, opts.threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
     const inline = this.options.inline || threads === 0 || !existsSync(workerScript());
     job.state.state = 'running';
@@ -204,6 +210,7 @@ export class JobManager {
       // One bad checkpoint never stops the run: it is reported and the job goes on.
       job.state.warnings.push(`${item.p.checkpoint.label} (${item.p.unit}): ${message}`);
       job.state.done++;
+      job.state.failed++;
       this.publish(job);
     };
     const progress = (item: { p: PlannedUnit }, tensor?: string): void => {
@@ -252,6 +259,15 @@ export class JobManager {
       }),
     );
   }
+}
+
+/** Run-level reasons a unit cannot run at all (reported once instead of failing every checkpoint). */
+export function unitPrecondition(run: RunInfo, unit: UnitName): string | null {
+  const needsModel = unit === 'activations' || unit === 'gradients';
+  if ((needsModel || unit === 'svd-directions') && !run.config) return 'no config.json with the model dimensions';
+  if (needsModel && run.family === 'unknown') return 'running the model needs a known architecture (gpt_neox, gpt2, llama)';
+  if ((needsModel || unit === 'svd-directions') && !run.tokenizerPath) return 'no tokenizer.json beside the checkpoints';
+  return null;
 }
 
 type Outcome = { kind: 'done'; results: UnitResults } | { kind: 'error'; message: string } | { kind: 'exit'; message: string };

@@ -43,7 +43,7 @@ export class ProgressPrinter {
     if (this.opts.stream.isTTY) this.opts.stream.write('\n');
     const secs = (Date.now() - job.startedAt) / 1000;
     this.opts.stream.write(
-      `${runName}: ${job.state}; ${job.done - job.skipped} units computed, ${job.skipped} already cached (skipped), ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}` : ''}\n`,
+      `${runName}: ${job.state}; ${job.done - job.skipped - job.failed} units computed, ${job.skipped} already cached (skipped), ${job.failed} failed, ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}` : ''}\n`,
     );
     for (const w of job.warnings) this.opts.stream.write(`  warning: ${w}\n`);
     if (job.error) this.opts.stream.write(`  error: ${job.error}\n`);

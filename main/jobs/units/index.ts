@@ -10,6 +10,7 @@ import { histogramUnit } from './histogram';
 import { spectraUnit } from './spectra';
 import { embeddingUnit } from './embedding';
 import { modelUnit } from './model';
+import { svdDirectionsUnit } from './svd-directions';
 
 export interface UnitTask {
   unit: UnitName;
@@ -41,6 +42,8 @@ export async function runUnit(task: UnitTask, progress: ProgressFn): Promise<Uni
       return spectraUnit(task, progress);
     case 'embedding':
       return embeddingUnit(task, progress);
+    case 'svd-directions':
+      return svdDirectionsUnit(task, progress);
     case 'activations':
       return modelUnit(task, progress, false);
     case 'gradients':
