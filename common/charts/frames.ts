@@ -52,7 +52,7 @@ const rec = (v: unknown): Record<string, unknown> | null => (v && typeof v === '
 export function asHistogramFrame(v: unknown): HistogramFrame | null {
   if (v === null || v === undefined) return null;
   const o = rec(v);
-  const edges = o ? numbers(o.edges) : null;
+  const edges = o ? (numbers(o.edges) ?? uniformEdges(o)) : null;
   const counts = o ? numbers(o.counts) : null;
   if (!o || !edges || !counts) throw new FrameShapeError('histogram', 'needs numeric arrays edges and counts');
   if (edges.length !== counts.length + 1) {
@@ -61,9 +61,28 @@ export function asHistogramFrame(v: unknown): HistogramFrame | null {
   return { edges, counts, underflow: Number(o.underflow ?? 0), overflow: Number(o.overflow ?? 0) };
 }
 
+/**
+ * Weight histograms store their uniform bins as {lo, hi, bins} (main/jobs/units/histogram.ts):
+ * edges by the same arithmetic as main/metrics/histogram.ts histogramEdges (numpy.linspace style,
+ * last edge exactly hi).
+ */
+export function uniformEdges(o: Record<string, unknown>): number[] | null {
+  const lo = o.lo;
+  const hi = o.hi;
+  const bins = o.bins;
+  if (typeof lo !== 'number' || typeof hi !== 'number' || typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || !(lo < hi)) return null;
+  const step = (hi - lo) / bins;
+  const edges = new Array<number>(bins + 1);
+  for (let i = 0; i < bins; i++) edges[i] = lo + i * step;
+  edges[bins] = hi;
+  return edges;
+}
+
 export function asQqFrame(v: unknown): QqFrame | null {
   if (v === null || v === undefined) return null;
-  const o = rec(v);
+  const raw = rec(v);
+  // The engine's QQData spells the Student-t column `studentT`; the export contract `student_t`.
+  const o = raw && raw.student_t === undefined && raw.studentT !== undefined ? { ...raw, student_t: raw.studentT } : raw;
   const keys = ['probabilities', 'empirical', 'gaussian', 'logistic', 'student_t'] as const;
   if (!o || !keys.every((k) => isNumArray(o[k]))) throw new FrameShapeError('qq', `needs numeric arrays ${keys.join(', ')}`);
   const out = Object.fromEntries(keys.map((k) => [k, numbers(o[k])!])) as unknown as QqFrame;

@@ -15,6 +15,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = join(root, 'docs', 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/**
+ * Extra folders for `serve` to open (path-delimiter separated), e.g. test fixtures while the demo
+ * is not built: scenarios (c)-(e) then use the opened runs when no demo run exists.
+ */
+const EXTRA_PATHS = (process.env.ATLAS_E2E_OPEN ?? '').split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
 /** Weights analysis of the demo run must finish within this. */
 const ANALYSIS_TIMEOUT_MS = Number(process.env.ATLAS_E2E_ANALYSIS_TIMEOUT_MS ?? 8 * 60_000);
 
@@ -42,6 +47,13 @@ async function scenario(name, fn) {
     } else {
       results.push({ name, status: 'failed' });
       log(`FAIL ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      // The page as it was at the failure, for the person reading the log.
+      for (const ctx of browser?.contexts() ?? []) {
+        for (const [i, p] of ctx.pages().entries()) {
+          const file = join(tmpdir(), `atlas-e2e-failure-${name.slice(1, 2)}-${i}.png`);
+          await p.screenshot({ path: file, fullPage: true }).then(() => log(`  screenshot of the failure: ${file}`), () => undefined);
+        }
+      }
     }
   }
 }
@@ -54,7 +66,7 @@ function assert(cond, message) {
 function startServer() {
   const hfHome = join(tmp, 'hf-home');
   mkdirSync(hfHome, { recursive: true });
-  const child = spawn(process.execPath, [join(root, 'bin', 'checkpoint-atlas.mjs'), 'serve', '--db', join(tmp, 'atlas.sqlite'), '--port', '0', '--no-hub-cache'], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'checkpoint-atlas.mjs'), 'serve', '--db', join(tmp, 'atlas.sqlite'), '--port', '0', '--no-hub-cache', ...EXTRA_PATHS], {
     cwd: root,
     env: { ...process.env, HF_HOME: hfHome, HF_HUB_CACHE: join(hfHome, 'hub') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,6 +146,7 @@ async function main() {
       await shot(page, 'home');
       throw new Skip('the engine lists no runs (no bundled demo yet)');
     }
+    demo = runs.find((r) => r.source === 'demo') ?? (EXTRA_PATHS.length ? runs[0] : null);
     await page.locator('[data-testid=run-row]').first().waitFor({ timeout: 15_000 });
     const rows = await page.locator('[data-testid=run-row]').evaluateAll((els) =>
       els.map((el) => ({ id: el.getAttribute('data-run-id'), count: el.querySelector('[data-testid=checkpoint-count]')?.textContent ?? '' })),
@@ -144,12 +157,11 @@ async function main() {
       assert(row, `run ${r.id} listed`);
       assert(Number.parseInt(row.count, 10) === r.checkpointCount, `run ${r.name}: page says ${row.count}, API ${r.checkpointCount}`);
     }
-    assert(runs.some((r) => r.source === 'demo'), 'a demo run is listed');
+    if (!runs.some((r) => r.source === 'demo') && !EXTRA_PATHS.length) throw new Skip('no bundled demo run yet (resources/demo)');
     assert(!page.url().includes('token='), `the token is removed from the visible URL (${page.url()})`);
     await page.waitForTimeout(300);
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await shot(page, 'home');
-    demo = runs.find((r) => r.source === 'demo');
     // The folder picker (browse) opens and lists folders.
     await page.getByRole('button', { name: 'Open folder…' }).click();
     await page.getByRole('dialog').waitFor();
@@ -215,7 +227,7 @@ async function main() {
     if (!demo) throw new Skip('no demo run');
     if (!analysed) throw new Skip('needs the weights analysis of (c)');
     const { page, errors } = await newPage(context);
-    await page.goto(`${srv.origin}/#/run/${encodeURIComponent(demo.id)}/animations`);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
     await page.locator('[data-testid=anim-histogram] canvas').first().waitFor({ timeout: 30_000 });
     const slider = page.locator('[data-testid=timeline-slider]');
     const label = page.locator('[data-testid=frame-label]');
@@ -253,7 +265,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 500));
     }
     const { page, errors } = await newPage(context);
-    await page.goto(`${srv.origin}/#/run/${encodeURIComponent(a.id)}/overview`);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(a.id)}/overview`);
     await page.locator(`[data-testid=compare-run][value="${b.id}"]`).check();
     await page.locator(`[data-testid=heatmap-panel][data-run-id="${b.id}"]`).first().waitFor({ timeout: 30_000 });
     const ids = await page.locator('[data-testid=heatmap-panel]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-run-id')))]);

@@ -115,3 +115,13 @@ describe('typed-array frames (as decoded by common/frames.ts)', () => {
     expect(correlationAt(corr.matrix, 2, 0, 1)).toBe(0.5);
   });
 });
+
+describe('engine frame spellings', () => {
+  it('weight histograms given as {lo, hi, bins} get linspace edges; QQ studentT is student_t', async () => {
+    const { asHistogramFrame, asQqFrame } = await import('../../../common/charts');
+    const h = asHistogramFrame({ lo: -1, hi: 1, bins: 4, counts: [1, 2, 3, 4], underflow: 0, overflow: 1 })!;
+    expect(h.edges).toEqual([-1, -0.5, 0, 0.5, 1]);
+    const q = asQqFrame({ probabilities: [0.5], empirical: [0.1], gaussian: [0], logistic: [0], studentT: [0.2] })!;
+    expect(q.student_t).toEqual([0.2]);
+  });
+});
