@@ -182,6 +182,36 @@ def write_zip(file_path, entries, method=zipfile.ZIP_STORED):
             z.writestr(name, data)
 
 
+def write_zip64(file_path, entries):
+    """A stored zip whose every size and offset goes through ZIP64 records, as torch.save writes
+    archives over 4 GB (Pythia-12B shards): 0xFFFFFFFF placeholders plus zip64 extra fields, a
+    zip64 end record and its locator. Data 64-byte aligned like torch's writer."""
+    out = bytearray()
+    central = bytearray()
+    for name, data in entries:
+        nb = name.encode()
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        offset = len(out)
+        extra = struct.pack('<HHQQ', 1, 16, len(data), len(data))
+        header_len = 30 + len(nb) + len(extra)
+        pad = (-(offset + header_len + 4)) % 64
+        extra += struct.pack('<HH', 0xCAFE, pad) + b'Z' * pad  # alignment padding field
+        out += struct.pack('<IHHHHHIIIHH', 0x04034B50, 45, 0, 0, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(extra)) + nb + extra
+        assert len(out) % 64 == 0
+        out += data
+        cextra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset)
+        central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014B50, 45, 45, 0, 0, 0, 0, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                               len(nb), len(cextra), 0, 0, 0, 0, 0xFFFFFFFF) + nb + cextra
+    cd_offset = len(out)
+    out += central
+    z64_offset = len(out)
+    out += struct.pack('<IQHHIIQQQQ', 0x06064B50, 44, 45, 45, 0, 0, len(entries), len(entries), len(central), cd_offset)
+    out += struct.pack('<IIQI', 0x07064B50, 0, z64_offset, 1)
+    out += struct.pack('<IHHHHIIH', 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(file_path, 'wb') as f:
+        f.write(out)
+
+
 class Evil:
     """Unpickling calls fn(*args): a real torch.load(weights_only=False) would run it."""
     def __init__(self, fn, args):
@@ -225,6 +255,11 @@ def main():
     params = OrderedDict([('weight', module[0].weight), ('bias', module[0].bias)])
     write_torch(path('parameters.pt'), {'model': params, 'step': 12, 'note': 'nested'},
                 OrderedDict((f'model.{k}', v) for k, v in params.items()))
+    # The same views through ZIP64 records; torch.load must accept the archive too.
+    write_zip64(path('views-zip64.pt'), torch_zip_entries(views))
+    loaded = torch.load(path('views-zip64.pt'))
+    assert all(torch.equal(loaded[k], v) for k, v in views.items())
+    write_expected(path('views-zip64.pt'), views)
     # Protocol 4 exercises STACK_GLOBAL, MEMOIZE, FRAME and SHORT_BINUNICODE.
     write_torch(path('views-proto4.pt'), views, views, pickle_protocol=4)
 

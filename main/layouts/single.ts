@@ -23,7 +23,8 @@ export async function scanSingleFile(file: string, guard: PathGuard, options: Sc
   const real = await guard.resolve(file);
   const folder = dirname(file);
   const name = basename(file, extname(file));
-  const item = await describeCheckpoint({ id: 'checkpoint', label: basename(file), step: null, folder, file }, guard, options);
+  // `folder` is the file itself so that openCheckpoint(checkpoint.folder) opens exactly this file.
+  const item = await describeCheckpoint({ id: 'checkpoint', label: basename(file), step: null, folder: file, file }, guard, options);
   const configValue = await readJsonFile(join(folder, 'config.json'), guard);
   return assembleRun({
     name, layout: 'single', root: real,

@@ -102,6 +102,7 @@ describe('trainer output, step folders, single checkpoints', () => {
     expect(r.runs.map((x) => [x.name, x.layout, x.family])).toEqual([['llama-gqa', 'single', 'llama'], ['weights', 'single', 'unknown']]);
     expect(r.runs[0].checkpoints[0].dtype).toBe('BF16');
     expect(r.runs[0].config).toMatchObject({ kvHeads: 2 });
+    expect(r.runs[1].checkpoints[0].folder).toBe(join(LAYOUTS, 'single', 'weights.safetensors'));
   });
 
   it('one opened folder holding several runs', async () => {

@@ -29,6 +29,7 @@ async function expectSameAsTorch(file: string, expectedBase = file): Promise<voi
 describe('torch zip: values equal torch exactly', () => {
   it('every dtype', () => expectSameAsTorch(join(FIXTURES, 'dtypes.pt')));
   it('views: storage offset, non-contiguous strides, shared storage (protocol 2)', () => expectSameAsTorch(join(FIXTURES, 'views.pt')));
+  it('views in a ZIP64 archive (as torch writes files over 4 GB)', () => expectSameAsTorch(join(FIXTURES, 'views-zip64.pt')));
   it('views with pickle protocol 4', () => expectSameAsTorch(join(FIXTURES, 'views-proto4.pt')));
   it('old Pythia file with causal-mask and rotary buffers', () => expectSameAsTorch(join(FIXTURES, 'pythia-old', 'pytorch_model.bin')));
   it('a real nn.Module state_dict (OrderedDict with _metadata set by BUILD)', () => expectSameAsTorch(join(FIXTURES, 'module-state-dict.pt')));
