@@ -75,6 +75,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(res: ServerResponse, err: AtlasError): void {
+  // An error may leave an unread request body on the socket: never reuse that connection.
+  res.setHeader('Connection', 'close');
   sendJson(res, HTTP_STATUS[err.code], err.toBody());
 }
 
