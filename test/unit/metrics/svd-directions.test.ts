@@ -41,9 +41,9 @@ function naiveTop(unembed: Float32Array | Float64Array, vocab: number, d: number
 }
 
 describe('singular vectors vs numpy.linalg.svd', () => {
-  it('mlp.out: subspace iteration top-30 (abs 1e-6 up to sign)', () => {
+  for (const formGram of [true, false]) it(`mlp.out: subspace iteration top-30 (abs 1e-6 up to sign), ${formGram ? 'explicit W W^T' : 'implicit W (W^T Q)'}`, () => {
     const w = loadArray(e.mlpOut.array);
-    const svd = topLeftSingularVectors(w, e.d, e.dff, 30);
+    const svd = topLeftSingularVectors(w, e.d, e.dff, 30, { formGram });
     expect(svd.converged).toBe(true);
     expect(svd.vectors.length).toBe(30);
     svd.singularValues.forEach((s, i) => expect(Math.abs(s - e.mlpOut.s[i]) / e.mlpOut.s[0]).toBeLessThan(1e-10));
