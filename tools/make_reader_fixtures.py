@@ -243,6 +243,7 @@ def main():
         ('base', base), ('transposed', base.t()), ('row2', base[2]), ('block', base[1:3, 2:5]),
         ('every_other_col', base[:, ::2]), ('column3', base[:, 3]),
         ('half_t', half_base.t()), ('half_tail', half_base[2, 1:]),
+        ('expanded', torch.tensor([1.5, -2.0, 4.0]).expand(4, 3)),  # stride 0
     ])
     write_torch(path('views.pt'), views, views)
     # A real nn.Module state_dict: an OrderedDict with a `_metadata` attribute (pickled via BUILD)

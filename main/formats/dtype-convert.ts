@@ -29,6 +29,9 @@ function getHalfTable(): Float32Array {
 
 type FloatArray = Float32Array | Float64Array;
 
+/** Largest element count read into one typed array (V8 allows 2^32 - 1; memory runs out first). */
+export const MAX_ARRAY_ELEMENTS = 2 ** 32 - 1;
+
 /**
  * Convert `count` elements of `dtype` stored little-endian in `bytes` (whose byteOffset must be a
  * multiple of the item size) to a float array of the requested precision.

@@ -53,8 +53,10 @@ export interface UnpickleLimits {
   maxMarkDepth: number;
   maxStack: number;
   maxLongBytes: number;
+  /** Values created in all (bounds memory: items moved into lists leave the stack). */
+  maxValues: number;
 }
-const DEFAULT_LIMITS: UnpickleLimits = { maxMemo: 1_000_000, maxMarkDepth: 10_000, maxStack: 10_000_000, maxLongBytes: 64 };
+const DEFAULT_LIMITS: UnpickleLimits = { maxMemo: 1_000_000, maxMarkDepth: 10_000, maxStack: 10_000_000, maxLongBytes: 64, maxValues: 20_000_000 };
 
 function isString(v: PValue): v is string {
   return typeof v === 'string';
@@ -107,8 +109,10 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
     pos = end + 1;
     return s;
   };
+  let values = 0;
   const push = (v: PValue): void => {
     if (stack.length >= limits.maxStack) fail(`stack exceeds ${limits.maxStack} items`);
+    if (++values > limits.maxValues) fail(`more than ${limits.maxValues} values`);
     stack.push(v);
   };
   const pop = (): PValue => {

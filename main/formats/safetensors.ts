@@ -3,7 +3,7 @@
 // because the format is 8 bytes + JSON + raw data, and no safetensors package runs in plain Node
 // with positioned reads and these validation rules.
 import { DTYPE_BYTES, type DType } from '../../common/domain';
-import { checkedNumel, decodeElements } from './dtype-convert';
+import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 
@@ -157,8 +157,9 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
 
 /** Read one entry's bytes (one positioned read) and upcast. Shared with shard sources. */
 export async function readEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
-  const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
   const numel = entry.byteLength / DTYPE_BYTES[entry.dtype];
+  if (numel > MAX_ARRAY_ELEMENTS) throw new FormatError(file.path, `tensor "${entry.name}" has ${numel} elements, more than one array can hold`);
+  const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
   return decodeElements(bytes, entry.dtype, numel, precision);
 }
 

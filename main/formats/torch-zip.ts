@@ -3,7 +3,7 @@
 // each tensor to a byte range of its storage entry so that a read is one positioned read of the
 // tensor's span, gathered when the tensor is a non-contiguous view.
 import { DTYPE_BYTES, type DType } from '../../common/domain';
-import { checkedNumel, decodeElements } from './dtype-convert';
+import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { restrictedUnpickle, type PDict, type PTensor, type PValue } from './restricted-unpickler';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
@@ -15,7 +15,7 @@ const STORAGE_DTYPES: Record<string, DType> = {
   'torch.ShortStorage': 'I16', 'torch.CharStorage': 'I8', 'torch.ByteStorage': 'U8', 'torch.BoolStorage': 'BOOL',
 };
 /** data.pkl of a state dict is small; anything larger than this is not a checkpoint's pickle. */
-const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
+const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 export const LEGACY_MESSAGE = 'legacy (non-zip) torch.save format is not supported; re-save with torch >= 1.6';
 
 export interface TorchZipIndex {
@@ -152,11 +152,13 @@ export function gatherStrided<T extends Float32Array | Float64Array>(span: T, sh
 }
 
 export async function readTorchEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
+  const numel = entry.shape.reduce((a, b) => a * b, 1);
+  // Zero strides (expanded views) can make a tiny storage describe a huge tensor.
+  if (numel > MAX_ARRAY_ELEMENTS) throw new FormatError(file.path, `tensor "${entry.name}" has ${numel} elements, more than one array can hold`);
   const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
   const spanElements = entry.byteLength / DTYPE_BYTES[entry.dtype];
   const span = decodeElements(bytes, entry.dtype, spanElements, precision);
   if (!entry.strides) return span;
-  const numel = entry.shape.reduce((a, b) => a * b, 1);
   const out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
   return gatherStrided(span, entry.shape, entry.strides, out);
 }

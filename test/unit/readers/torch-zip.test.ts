@@ -49,6 +49,8 @@ describe('torch zip: values equal torch exactly', () => {
     expect(byName.get('transposed')!.strides).toEqual([1, 6]);
     expect(byName.get('row2')!.byteOffset - byName.get('base')!.byteOffset).toBe(12 * 4);
     expect(byName.get('block')!.byteLength).toBe((1 + 1 * 6 + 2 * 1) * 4);
+    expect(byName.get('expanded')!.strides).toEqual([0, 1]);
+    expect(byName.get('expanded')!.byteLength).toBe(3 * 4);
     await src.close();
   });
 });
@@ -116,7 +118,13 @@ describe('restricted unpickler limits', () => {
     const ops = [0x80, 2, 0x4e];
     for (let i = 0; i < 5; i++) ops.push(0x94);
     ops.push(0x2e);
-    expect(() => restrictedUnpickle(Uint8Array.from(ops), file, { maxMemo: 3, maxMarkDepth: 10, maxStack: 100, maxLongBytes: 8 })).toThrow(/memo exceeds 3/);
+    expect(() => restrictedUnpickle(Uint8Array.from(ops), file, { maxMemo: 3, maxMarkDepth: 10, maxStack: 100, maxLongBytes: 8, maxValues: 1000 })).toThrow(/memo exceeds 3/);
+  });
+  it('caps the number of values a pickle may create', () => {
+    const ops = [0x80, 2, 0x5d, 0x28];
+    for (let i = 0; i < 50; i++) ops.push(0x4e);
+    ops.push(0x65, 0x2e);
+    expect(() => restrictedUnpickle(Uint8Array.from(ops), file, { maxMemo: 3, maxMarkDepth: 10, maxStack: 100, maxLongBytes: 8, maxValues: 40 })).toThrow(/more than 40 values/);
   });
   it('refuses unknown opcodes and missing STOP', () => {
     expect(() => restrictedUnpickle(Uint8Array.from([0x80, 2, 0x69]), file)).toThrow(/unsupported pickle opcode 0x69/);
