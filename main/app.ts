@@ -4,25 +4,13 @@
 // blocked, IPC only from our own page and validated by the same schemas as HTTP.
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Store, defaultDbPath } from './store/store';
 import { Engine } from './api/engine';
 import { attachIpcCarrier } from './api/ipc';
 import { projectRoot, rendererDir } from './paths';
 import { electronNativeBinding } from './native';
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
-export const WINDOW_WEB_PREFERENCES = {
-  contextIsolation: true,
-  sandbox: true,
-  nodeIntegration: false,
-  nodeIntegrationInWorker: false,
-  webSecurity: true,
-  allowRunningInsecureContent: false,
-  webviewTag: false,
-  spellcheck: false,
-} as const;
+import { CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, navigationAllowed } from './security';
 
 function dbArg(): string {
   const arg = process.argv.find((a) => a.startsWith('--db='));
@@ -46,7 +34,10 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_e, contents) => {
     // No navigation away from the app, no new windows; external links go to the system browser.
     contents.on('will-navigate', (event, url) => {
-      if (!url.startsWith('file://')) event.preventDefault();
+      if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
     });
     contents.setWindowOpenHandler(({ url }) => {
       if (url.startsWith('https://')) void shell.openExternal(url);
@@ -78,7 +69,7 @@ if (!app.requestSingleInstanceLock()) {
       ipcMain,
       engine,
       engine.subscribe,
-      (event) => event.senderFrame?.url.startsWith('file://') === true && event.sender === win?.webContents,
+      (event) => !!event.senderFrame && navigationAllowed(event.senderFrame.url, pathToFileURL(indexHtml).href) && event.sender === win?.webContents,
       () => (win ? [win.webContents] : []),
     );
 
