@@ -25,7 +25,7 @@
  * every singular value is still within ~1e-8 * s_max of the true one, well inside the
  * 1e-5 * s_max tolerance the project uses.
  */
-import { cachedSession, float64Tensor, ort, runForFloat64, OnnxType, type TinyGraph } from './ort';
+import { cachedSession, float64Tensor, OnnxType, type TinyGraph } from './ort';
 
 export class EigenError extends Error {
   constructor(message: string) {
@@ -39,6 +39,8 @@ export interface EigenOptions {
   intraOpThreads?: number;
   /** Half-bandwidth of stage 1 (default 32): larger means fewer onnxruntime calls, more JS work. */
   bandwidth?: number;
+  /** Use G itself as the working buffer (destroying it) instead of a copy: saves n^2 doubles. */
+  overwrite?: boolean;
   /** When given, receives the milliseconds spent in each stage (band, of which bandOnnx in onnxruntime; tridiagonal; ql). */
   timings?: Record<string, number>;
 }
@@ -84,22 +86,21 @@ function householder(a: Float64Array, off: number, len: number, v: Float64Array)
 // Stage 1: dense -> band, trailing updates on onnxruntime.
 
 /**
- * Graph of the two-sided block-reflector update. Inputs: S (s x s, the current trailing matrix),
- * Vt (b x m, reflectors as rows, m = s - b), T (b x b), starts/ends (int64 [2]) selecting
- * A22 = S[b:, b:]. Output: Y = Q^T A22 Q (m x m).
+ * Graph of the two-sided block-reflector update. Inputs: A22 (m x m, the trailing matrix below and
+ * right of the panel), Vt (b x m, reflectors as rows), T (b x b). Output: Y = Q^T A22 Q (m x m).
+ * The caller passes A22's own buffer as the preallocated output (the update runs in place: Y
+ * only depends on A22 through the last Gemm's C, which onnxruntime copies into Y first, and all
+ * reads of A22 happen before that node), so the reduction needs one n x n buffer in all.
  */
 const TRAILING_UPDATE_GRAPH: TinyGraph = {
-  name: 'eigen.sy2sb.trailing-update.f64',
+  name: 'eigen.sy2sb.trailing-update-inplace.f64',
   inputs: [
-    { name: 'S', elemType: OnnxType.float64, dims: ['s', 's'] },
+    { name: 'A22', elemType: OnnxType.float64, dims: ['m', 'm'] },
     { name: 'Vt', elemType: OnnxType.float64, dims: ['b', 'm'] },
     { name: 'T', elemType: OnnxType.float64, dims: ['b', 'b'] },
-    { name: 'starts', elemType: OnnxType.int64, dims: [2] },
-    { name: 'ends', elemType: OnnxType.int64, dims: [2] },
   ],
   outputs: [{ name: 'Y', elemType: OnnxType.float64, dims: ['m', 'm'] }],
   nodes: [
-    { opType: 'Slice', inputs: ['S', 'starts', 'ends'], outputs: ['A22'] },
     // AV = A22 V (m x b)
     { opType: 'Gemm', inputs: ['A22', 'Vt'], outputs: ['AV'], attributes: [{ name: 'transB', int: 1 }] },
     // W0 = A22 V T
@@ -142,13 +143,13 @@ interface BandStore {
 }
 
 /**
- * Reduces symmetric G (n x n, row-major, both triangles) to a symmetric band of half-bandwidth b
- * with the same eigenvalues. The band store has room for 2b sub-diagonals (stage 2's bulges).
+ * Reduces symmetric S (n x n, row-major, both triangles) to a symmetric band of half-bandwidth b
+ * with the same eigenvalues; S is used as the working buffer and destroyed. The band store has
+ * room for 2b sub-diagonals (stage 2's bulges).
  */
-async function denseToBand(G: Float64Array, n: number, b: number, opts: EigenOptions): Promise<BandStore> {
+async function denseToBand(S: Float64Array, n: number, b: number, opts: EigenOptions): Promise<BandStore> {
   const ld = 2 * b + 1;
   const band = new Float64Array(n * ld);
-  let S = G;
   let s = n;
   let k = 0; // global index of S[0][0]
   const session = s > b + 1 ? await cachedSession(TRAILING_UPDATE_GRAPH, { intraOpThreads: opts.intraOpThreads }) : null;
@@ -217,17 +218,17 @@ async function denseToBand(G: Float64Array, n: number, b: number, opts: EigenOpt
         T[j * b + i] = -tau * acc;
       }
     }
-    const feeds: Record<string, ort.Tensor> = {
-      S: float64Tensor(S, [s, s]),
-      Vt: float64Tensor(vt.subarray(0, b * m), [b, m]),
-      T: float64Tensor(T, [b, b]),
-      starts: new ort.Tensor('int64', BigInt64Array.from([BigInt(b), BigInt(b)]), [2]),
-      ends: new ort.Tensor('int64', BigInt64Array.from([BigInt(s), BigInt(s)]), [2]),
-    };
+    // Compact A22 = S[b:, b:] to the front of the buffer (rows move forward: memmove-safe).
+    for (let i = 0; i < m; i++) S.copyWithin(i * m, (b + i) * s + b, (b + i) * s + b + m);
+    const a22 = S.subarray(0, m * m);
     const tRun = performance.now();
-    S = await runForFloat64(session!, feeds, 'Y');
+    const result = await session!.run(
+      { A22: float64Tensor(a22, [m, m]), Vt: float64Tensor(vt.subarray(0, b * m), [b, m]), T: float64Tensor(T, [b, b]) },
+      { Y: float64Tensor(a22, [m, m]) },
+    );
     if (opts.timings) opts.timings.bandOnnx = (opts.timings.bandOnnx ?? 0) + (performance.now() - tRun);
-    if (S.length !== m * m) throw new EigenError(`trailing update returned ${S.length} values, expected ${m * m}`);
+    // onnxruntime-node also returns a copy of a preallocated output; the result is already in a22.
+    if (!result.Y || result.Y.dims[0] !== m) throw new EigenError(`trailing update returned no ${m} x ${m} output`);
     s = m;
     k += b;
   }
@@ -432,7 +433,7 @@ export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float6
 
 /**
  * All eigenvalues of the symmetric matrix G (n x n, row-major; both triangles must hold the
- * matrix), in descending order. G is not modified.
+ * matrix), in descending order. G is not modified unless opts.overwrite is set.
  */
 export async function symmetricEigenvalues(G: Float64Array, n: number, opts: EigenOptions = {}): Promise<Float64Array> {
   if (!Number.isInteger(n) || n < 0) throw new EigenError(`matrix order ${n} is not a non-negative integer`);
@@ -443,7 +444,7 @@ export async function symmetricEigenvalues(G: Float64Array, n: number, opts: Eig
   if (n === 0) return new Float64Array(0);
   const b = Math.max(1, Math.min(opts.bandwidth ?? DEFAULT_BANDWIDTH, n - 1 || 1));
   const t0 = performance.now();
-  const store = await denseToBand(G, n, b, opts);
+  const store = await denseToBand(opts.overwrite ? G : G.slice(), n, b, opts);
   const t1 = performance.now();
   const { d, e } = bandToTridiagonal(store, n, b);
   const t2 = performance.now();

@@ -22,11 +22,11 @@ export class GramError extends Error {
 export interface GramOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   intraOpThreads?: number;
-  /** Largest chunk of W sent to onnxruntime at once, in elements (default 16M: 128 MB as float64). */
+  /** Largest chunk of W sent to onnxruntime at once, in elements (default 8M: 64 MB as float64). */
   chunkElements?: number;
 }
 
-const DEFAULT_CHUNK_ELEMENTS = 16 * 1024 * 1024;
+const DEFAULT_CHUNK_ELEMENTS = 8 * 1024 * 1024;
 /** Below this order one Gemm does the whole product (splitting buys nothing). */
 const MIN_ORDER_FOR_BLOCKS = 256;
 const BLOCKS = 4;
@@ -177,6 +177,6 @@ export async function singularValues(
 ): Promise<Float64Array> {
   const n = Math.min(rows, cols);
   const G = await gram(W, rows, cols, opts);
-  const eigs = await symmetricEigenvalues(G, n, opts);
+  const eigs = await symmetricEigenvalues(G, n, { ...opts, overwrite: true });
   return singularValuesFromGramEigenvalues(eigs);
 }

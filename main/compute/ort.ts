@@ -141,6 +141,7 @@ export function cachedSession(graph: TinyGraph, opts: SessionOptions = {}): Prom
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      enableCpuMemArena: false,
       executionProviders: ['cpu'],
     });
     session.catch(() => sessionCache.delete(key));
