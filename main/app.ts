@@ -2,7 +2,7 @@
 // and the security settings of Electron's checklist (docs/SECURITY.md walks through them):
 // contextIsolation and sandbox on, nodeIntegration off, a strict CSP, navigation and new windows
 // blocked, IPC only from our own page and validated by the same schemas as HTTP.
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Store, defaultDbPath } from './store/store';
@@ -32,17 +32,15 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.on('web-contents-created', (_e, contents) => {
-    // No navigation away from the app, no new windows; external links go to the system browser.
+    // No navigation away from the bundled page.
     contents.on('will-navigate', (event, url) => {
       if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
     });
     contents.on('will-redirect', (event, url) => {
       if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
     });
-    contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+    // No new windows, and nothing handed to the OS either (no shell.openExternal of page content).
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
 
