@@ -34,6 +34,7 @@ export const METRICS: readonly MetricDef[] = [
   m('absmax', 'Max |w|', 'value', 'weights', 'tensor', 'largest absolute element', true),
   m('skewness', 'Skewness', '1', 'weights', 'tensor', 'population skewness m3/m2^1.5'),
   m('excess_kurtosis', 'Excess kurtosis', '1', 'weights', 'tensor', 'm4/m2^2 - 3 (0 for a Gaussian)'),
+  m('nonfinite_count', 'NaN/Inf count', 'elements', 'weights', 'tensor', 'elements that are NaN or infinite (left out of every statistic)'),
   m('dist_to_init', 'Distance to init', '‖W−W₀‖F', 'weights', 'tensor', 'Frobenius distance to the earliest checkpoint', true),
   m('rel_dist_to_init', 'Relative distance to init', '‖W−W₀‖/‖W₀‖', 'weights', 'tensor', 'distance to init over the init norm'),
   m('cos_to_init', 'Cosine to init', 'cos', 'weights', 'tensor', 'cosine similarity with the earliest checkpoint'),
