@@ -515,6 +515,14 @@ def make_hostile():
     assert raw  # the deflated archive exists and differs from the stored one
     # Legacy (non-zip) torch.save.
     torch.save(OrderedDict([('w', w)]), path('hostile', 'legacy.pt'), _use_new_zipfile_serialization=False)
+    # The oldest torch.save format: a tar archive (sys_info, pickle, storages, tensors).
+    import tarfile
+    with tarfile.open(path('hostile', 'legacy-tar.pt'), 'w', format=tarfile.USTAR_FORMAT) as tar:
+        for name in ('sys_info', 'pickle', 'storages', 'tensors'):
+            info = tarfile.TarInfo(name)
+            payload = pickle.dumps({'name': name}, protocol=2)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
     with open(path('hostile', 'garbage.bin'), 'wb') as f:
         f.write(b'this is not a checkpoint at all' * 4)
 

@@ -1,7 +1,7 @@
 // Integrity checks: missing steps in Pythia-like and evenly spaced schedules, identical weights,
 // one shard identical across steps (pythia-12b #206), full-hash mode, and the scan of a
 // 154-revision hub cache (its duration is printed, not asserted).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,21 @@ describe('identical shards and full hashes', () => {
     const full = (await scanPaths([root], { fullHash: true })).runs[0];
     expect(full.checkpoints.every((c) => c.fingerprint.startsWith('sha256:'))).toBe(true);
     expect(full.warnings.find((w) => w.kind === 'identical-shard')!.message).toMatch(/\(sha256\)/);
+  });
+});
+
+describe('hub revisions sharing one commit', () => {
+  it('are aliases of one checkpoint, and different steps on one commit are flagged', async () => {
+    const root = join(tmp, 'alias-hub');
+    const model = makeHubModel(root, 'EleutherAI/pythia-alias', [
+      { revision: 'step1000', files: { 'model.safetensors': safetensorsBytes({ w: tinyF32(1) }) } },
+      { revision: 'step2000', files: { 'model.safetensors': safetensorsBytes({ w: tinyF32(2) }) } },
+    ], 'step2000');
+    // step3000 serves the same commit as step2000 (pythia-2.8b #205: branches serving final weights).
+    writeFileSync(join(model, 'refs', 'step3000'), readFileSync(join(model, 'refs', 'step2000')));
+    const run = (await scanPaths([root])).runs[0];
+    expect(run.checkpoints.map((c) => c.label)).toEqual(['step1000', 'step2000 (= main, step3000)']);
+    expect(run.warnings.find((w) => w.kind === 'identical-weights')!.message).toMatch(/revisions step2000, step3000 point at the same commit/);
   });
 });
 

@@ -84,6 +84,7 @@ describe('torch zip: hostile files', () => {
     ['too-many-entries.pt', /declares 65535 entries/],
     ['truncated.pt', /no zip end-of-central-directory record/],
     ['legacy.pt', /legacy \(non-zip\) torch\.save format is not supported; re-save with torch >= 1\.6/],
+    ['legacy-tar.pt', /legacy \(non-zip\) torch\.save format is not supported/],
     ['garbage.bin', /not a torch\.save zip archive/],
   ];
   for (const [name, problem] of cases) {
