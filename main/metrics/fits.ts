@@ -23,7 +23,8 @@
 // finite element. `sampleSize` reports the count actually used.
 //
 // Student-t: nu is restricted to [NU_MIN, NU_MAX] = [0.2, 1e4]; nu = 1e4 (`nuAtBound`) means
-// the data show no tails heavier than Gaussian (the MLE of nu then diverges).
+// the data show no tails heavier than Gaussian (the MLE of nu then diverges). Logistic and
+// Student-t scales are kept >= SCALE_FLOOR (1e-6) x the sample std (degenerate point masses).
 import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
 
 // ------------------------------------------------------------------ special functions
@@ -345,6 +346,12 @@ export interface DistributionFits {
 }
 
 export const NU_MIN = 0.2;
+/**
+ * Scale parameters are kept >= SCALE_FLOOR x the sample std: data that are mostly one repeated
+ * value (e.g. zero-padded rows) make the likelihood unbounded as the scale goes to 0, and the
+ * fit must stay a finite, comparable number rather than run to 1e-300.
+ */
+export const SCALE_FLOOR = 1e-6;
 export const NU_MAX = 1e4;
 
 export function fitGaussian(sorted: Float64Array): GaussianFit {
@@ -495,11 +502,12 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
       ],
     };
   };
+  const sLo = Math.log(SCALE_FLOOR * Math.sqrt(ss / n));
   const theta = maximise(
     [median, Math.log(s0)],
     evaluate,
-    (t) => t,
-    () => [true, true],
+    (t) => [t[0]!, Math.max(sLo, t[1]!)],
+    (t, g) => [true, !(t[1]! <= sLo && g[1]! < 0)],
     n,
   );
   const mu = theta[0]!;
@@ -602,10 +610,11 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
   const sigma0 = mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
   const lo = Math.log(NU_MIN);
   const hi = Math.log(NU_MAX);
-  const clamp = (t: number[]): number[] => [t[0]!, t[1]!, Math.min(hi, Math.max(lo, t[2]!))];
+  const sigmaLo = Math.log(SCALE_FLOOR * Math.sqrt(m2));
+  const clamp = (t: number[]): number[] => [t[0]!, Math.max(sigmaLo, t[1]!), Math.min(hi, Math.max(lo, t[2]!))];
   const free = (t: number[], g: number[]): boolean[] => [
     true,
-    true,
+    !(t[1]! <= sigmaLo && g[1]! < 0),
     !((t[2]! >= hi && g[2]! > 0) || (t[2]! <= lo && g[2]! < 0)),
   ];
   const evaluate = (t: number[]): Objective => studentTObjective(sorted, t);

@@ -22,7 +22,7 @@
 //   logistic: closed form mu + s log(p / (1 - p));
 //   Student-t: safeguarded Newton on log P(T <= -e^u) = log q in u = log|t| (the tail of the
 //     t CDF is close to a power law, so this is nearly linear), bracketed by bisection.
-import { MetricInputError, moments, type NumericArray } from './moments';
+import { MetricInputError, moments, type Moments, type NumericArray } from './moments';
 import {
   fitDistributions,
   normalCdf,
@@ -146,16 +146,17 @@ export function empiricalQuantiles(sorted: Float64Array | Float32Array, probabil
 }
 
 /**
- * QQ data for a tensor. `fits` defaults to `fitDistributions(x)`; pass it when already computed.
+ * QQ data for a tensor. `fits` defaults to `fitDistributions(x)` and `moments` to `moments(x)`;
+ * pass them when already computed.
  * null when the tensor has fewer than 2 distinct finite values.
  */
 export function qq(
   x: NumericArray,
-  options: { fits?: DistributionFits | null; probabilities?: readonly number[] } = {},
+  options: { fits?: DistributionFits | null; probabilities?: readonly number[]; moments?: Moments } = {},
 ): QQData | null {
   const fits = options.fits === undefined ? fitDistributions(x) : options.fits;
   if (fits === null) return null;
-  const m = moments(x);
+  const m = options.moments ?? moments(x);
   if (m.count < 2 || m.std === null || m.std === 0 || m.mean === null) return null;
   const mean = m.mean;
   const std = m.std;
@@ -177,6 +178,6 @@ export function qq(
 }
 
 /** One QQ animation frame for a tensor whose fits are already computed (job-runner shorthand). */
-export function qqFrame(x: NumericArray, fits: DistributionFits | null): QQData | null {
-  return qq(x, { fits });
+export function qqFrame(x: NumericArray, fits: DistributionFits | null, m?: Moments): QQData | null {
+  return qq(x, m ? { fits, moments: m } : { fits });
 }

@@ -134,4 +134,15 @@ describe('fit sampling', () => {
     expect(f.sampleSize).toBe(a.sorted.length);
     expect(fitDistributions(new Float32Array(10).fill(1))).toBeNull();
   });
+
+  it('stays finite on degenerate data (mostly one repeated value): scales floored at 1e-6 std', () => {
+    const x = new Float64Array(1000).map((_, i) => (i % 100 === 0 ? 1 : 0));
+    const f = fitDistributions(x)!;
+    const std = f.gaussian.sigma;
+    expect(f.studentT.sigma).toBeGreaterThanOrEqual(1e-6 * std * (1 - 1e-12));
+    expect(f.logistic.s).toBeGreaterThanOrEqual(1e-6 * std * (1 - 1e-12));
+    for (const v of [f.studentT.loglik, f.studentT.ks, f.logistic.loglik, f.logistic.ks, f.studentT.nu]) {
+      expect(Number.isFinite(v)).toBe(true);
+    }
+  });
 });
