@@ -3,11 +3,12 @@
 // A broken checkpoint becomes a warning on that checkpoint, never an exception for the scan.
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { CheckpointInfo, Family, IntegrityWarning, LayoutKind, ModelConfig, RunInfo, TrainingLogEntry } from '../../common/domain';
 import { familyOf, readModelConfig } from '../architectures/index';
 import { listWeightFiles } from '../formats/index';
 import { combineFingerprints, dominantDtype, fingerprintWeightFile, integrityWarnings, type CheckpointFiles, type FileFingerprint } from './integrity';
-import type { PathGuard } from './guard';
+import { ScanRefusal, type PathGuard } from './guard';
 
 export interface ScanOptions {
   fullHash?: boolean;
@@ -84,7 +85,17 @@ export async function describeCheckpoint(spec: CheckpointSpec, guard: PathGuard,
     checkpoint.weightFiles = weightFiles;
     const files: FileFingerprint[] = [];
     for (const f of weightFiles) {
-      await guard.resolve(f);
+      try {
+        await guard.resolve(f);
+      } catch (err) {
+        // A snapshot link whose blob never arrived is a partial download: missing, not broken.
+        if (err instanceof ScanRefusal && err.problem.startsWith('dangling')) {
+          checkpoint.missing = true;
+          checkpoint.warnings.push(`weight file ${basename(f)} is absent (dangling link: partial download?)`);
+          return { checkpoint, files: [] };
+        }
+        throw err;
+      }
       files.push(await fingerprintWeightFile(f, options));
     }
     checkpoint.fingerprint = combineFingerprints(files);

@@ -61,6 +61,20 @@ describe('hub cache', () => {
     expect(again.runs[0].checkpoints.map((c) => c.fingerprint)).toEqual(run.checkpoints.map((c) => c.fingerprint));
   });
 
+  it('a snapshot whose blob never arrived is missing, not broken', async () => {
+    const copy = join(tmp, 'hub-partial');
+    cpSync(join(LAYOUTS, 'hub'), copy, { recursive: true, verbatimSymlinks: true });
+    const model = join(copy, 'models--EleutherAI--pythia-tiny');
+    const snapshot = join(model, 'snapshots', '3333333333333333333333333333333333333333');
+    rmSync(join(snapshot, 'model.safetensors'));
+    symlinkSync(join('..', '..', 'blobs', 'f'.repeat(64) + '.incomplete'), join(snapshot, 'model.safetensors'));
+    const run = (await scanPaths([copy])).runs[0];
+    const step2 = run.checkpoints.find((c) => c.step === 2)!;
+    expect(step2.missing).toBe(true);
+    expect(step2.warnings.join()).toMatch(/absent \(dangling link: partial download\?\)/);
+    expect(run.warnings.some((w) => w.kind === 'unreadable')).toBe(false);
+  });
+
   it('a snapshot folder opened directly may follow its links into the model blobs', async () => {
     const snapshot = join(LAYOUTS, 'hub', 'models--EleutherAI--pythia-tiny', 'snapshots', '5555555555555555555555555555555555555555');
     const result = await scanPaths([snapshot]);
