@@ -6,7 +6,9 @@
  *      for each panel of b columns, a Householder QR of the part below the band (JS, O(m b^2)),
  *      then the two-sided trailing update Q^T A22 Q = A22 - X V^T - V X^T with
  *      X = A22 V T - 1/2 V (T^T V^T A22 V T), run as one onnxruntime graph of matrix products
- *      (all O(n^3) work lives there, none in JS matrix-vector products);
+ *      (all O(n^3) work lives there, none in JS matrix-vector products). The update runs in place
+ *      in one n x n buffer: onnxruntime-node hands every output back in a fresh buffer, and a
+ *      fresh (n-k)^2 buffer per panel cost more time and memory than the arithmetic;
  *   2. band -> tridiagonal by Householder bulge chasing (Lang's algorithm, the three kernels of
  *      LAPACK dsb2st: eliminate a column, chase the bulge block by block), O(n^2 b) in JS on a
  *      column-major band store whose inner loops run over contiguous memory;
@@ -16,7 +18,9 @@
  * slower than torch on 2048 x 2048, an Eigen-to-WASM package crashed, and a plain one-stage
  * Householder tridiagonalisation in JS spends O(n^3) memory-bound matrix-vector products in JS
  * (4.8 s for n = 2048 vs LAPACK's 0.24 s). The two-stage scheme puts the O(n^3) part in
- * onnxruntime matrix products and leaves JS O(n^2 b) work.
+ * onnxruntime matrix products and leaves JS O(n^2 b) work. (A variant that rewrites the trailing
+ * matrix only every 8 panels, dlatrd-style, was measured slower: its extra thin products and JS
+ * bookkeeping cost more than the rewrites it saved.)
  *
  * Accuracy: backward stable (orthogonal transformations only), so each eigenvalue is within a
  * small multiple of eps * ||G||_2 of the exact one. For singular values from a Gram matrix this
@@ -304,36 +308,45 @@ function bandToTridiagonal(store: BandStore, n: number, b: number): { d: Float64
         if (nst > n - 1) break;
         const ned = Math.min(ed + b, n - 1);
         const len2 = ned - nst + 1;
-        // Type 2: block B = A[nst..ned, st..ed] <- B H (creates the bulge) ...
+        // Type 2: block B = A[nst..ned, st..ed] <- B H (creates the bulge), then annihilate the
+        // bulge's first column with H2 and apply H2 from the left to the rest of B. B's columns
+        // are contiguous in the band store; the right update and H2 share one pass per column.
+        const base0 = st * ld + (nst - st);
         if (tau !== 0) {
           for (let r = 0; r < len2; r++) w[r] = 0;
           for (let c = 0; c < len; c++) {
-            const base = (st + c) * ld + (nst - st - c);
+            const base = base0 + c * (ld - 1);
             const vc = v[c]!;
             for (let r = 0; r < len2; r++) w[r] += band[base + r]! * vc;
           }
-          for (let c = 0; c < len; c++) {
-            const base = (st + c) * ld + (nst - st - c);
+          const f0 = tau * v[0]!;
+          for (let r = 0; r < len2; r++) band[base0 + r] -= w[r]! * f0;
+        }
+        const tau2 = len2 >= 2 ? householder(band, base0, len2, v2) : 0;
+        if (tau !== 0 || tau2 !== 0) {
+          for (let c = 1; c < len; c++) {
+            const base = base0 + c * (ld - 1);
             const f = tau * v[c]!;
-            for (let r = 0; r < len2; r++) band[base + r] -= w[r]! * f;
-          }
-        }
-        // ... then annihilate the bulge's first column and apply that reflector from the left.
-        let tau2 = 0;
-        if (len2 >= 2) {
-          tau2 = householder(band, st * ld + (nst - st), len2, v2);
-          if (tau2 !== 0) {
-            for (let c = 1; c < len; c++) {
-              const base = (st + c) * ld + (nst - st - c);
-              let dot = 0;
-              for (let r = 0; r < len2; r++) dot += v2[r]! * band[base + r]!;
-              dot *= tau2;
-              for (let r = 0; r < len2; r++) band[base + r] -= dot * v2[r]!;
+            if (tau2 === 0) {
+              for (let r = 0; r < len2; r++) band[base + r] -= w[r]! * f;
+              continue;
             }
-            // Type 3: the reflector's two-sided action on its diagonal block.
-            twoSidedOnDiagonalBlock(band, ld, nst, len2, v2, tau2, w);
+            let dot = 0;
+            if (tau !== 0) {
+              for (let r = 0; r < len2; r++) {
+                const x = band[base + r]! - w[r]! * f;
+                band[base + r] = x;
+                dot += v2[r]! * x;
+              }
+            } else {
+              for (let r = 0; r < len2; r++) dot += v2[r]! * band[base + r]!;
+            }
+            dot *= tau2;
+            for (let r = 0; r < len2; r++) band[base + r] -= dot * v2[r]!;
           }
         }
+        // Type 3: H2's two-sided action on its diagonal block.
+        if (tau2 !== 0) twoSidedOnDiagonalBlock(band, ld, nst, len2, v2, tau2, w);
         st = nst;
         ed = ned;
         len = len2;

@@ -120,6 +120,17 @@ describe('symmetricEigenvalues', () => {
     expectEigenvalues(got, lambda, 1e-13);
   });
 
+  it('gives the same eigenvalues when allowed to overwrite its input', async () => {
+    const n = 90;
+    const rand = rng(99);
+    const lambda = Array.from({ length: n }, () => rand() * 5);
+    const A = withKnownEigenvalues(lambda, 11);
+    const kept = await symmetricEigenvalues(A, n, { bandwidth: 8, intraOpThreads: 1 });
+    const overwritten = await symmetricEigenvalues(A, n, { bandwidth: 8, intraOpThreads: 1, overwrite: true });
+    expect(overwritten).toEqual(kept);
+    expectEigenvalues(overwritten, lambda, 1e-13);
+  });
+
   it('rejects bad shapes and non-finite entries', async () => {
     await expect(symmetricEigenvalues(new Float64Array(3), 2)).rejects.toThrow(EigenError);
     await expect(symmetricEigenvalues(new Float64Array([1, Number.NaN, Number.NaN, 1]), 2)).rejects.toThrow(EigenError);
