@@ -40,15 +40,15 @@ describe.each(FIXTURE_MODELS)('forward %s vs torch float64', (name) => {
     expect(result.activations.get('logits')!.dims).toEqual([fx.summary.batch, fx.summary.seq_len, fx.config.vocabSize]);
   });
 
-  it('matches residual-stream statistics within 1e-4 relative (max|x|, std, rms, mean, kurtosis)', () => {
+  it('matches residual-stream statistics within 1e-5 relative (max|x|, std, rms, mean, kurtosis)', () => {
     for (const [tensor, want] of Object.entries(fx.summary.stats)) {
       const act = result.activations.get(tensor)!;
       const s = activationStats(act.data, act.dims.at(-1)!);
       expect(s.count).toBe(want.count);
-      expect(rel(s.max_abs!, want.max_abs), `${tensor} max_abs`).toBeLessThan(1e-4);
-      expect(rel(s.std!, want.std), `${tensor} std`).toBeLessThan(1e-4);
-      expect(rel(s.rms!, want.rms), `${tensor} rms`).toBeLessThan(1e-4);
-      expect(Math.abs(s.mean! - want.mean), `${tensor} mean`).toBeLessThan(1e-4 * want.rms);
+      expect(rel(s.max_abs!, want.max_abs), `${tensor} max_abs`).toBeLessThan(1e-5);
+      expect(rel(s.std!, want.std), `${tensor} std`).toBeLessThan(1e-5);
+      expect(rel(s.rms!, want.rms), `${tensor} rms`).toBeLessThan(1e-5);
+      expect(Math.abs(s.mean! - want.mean), `${tensor} mean`).toBeLessThan(1e-5 * want.rms);
       expect(Math.abs(s.excess_kurtosis! - want.excess_kurtosis), `${tensor} kurtosis`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want.excess_kurtosis)));
     }
   });
