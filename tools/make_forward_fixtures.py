@@ -4,7 +4,8 @@
 Tiny random models of each supported family (GPT-NeoX parallel and sequential residual, GPT-2,
 Llama with grouped-query attention, Llama with tied embeddings and q/k/v biases) are written as
 Hugging Face checkpoints (config.json + model.safetensors with F32 weights), together with a token
-batch and the expected values computed by reference models implemented here in PyTorch float64,
+batch (2 x 8, or 1 x 40 for the *_long models that exercise rotary at more positions) and the
+expected values computed by reference models implemented here in PyTorch float64,
 following Hugging Face's modeling code (GPTNeoXForCausalLM, GPT2LMHeadModel, LlamaForCausalLM):
   expected.json         tokens, loss, top-1 accuracy, per-tensor stats of resid.i / final_norm / mlp.i
   expected.safetensors  F64: resid.{i}, final_norm, logits, mlp.{i}, grad.{raw parameter name}
@@ -22,7 +23,9 @@ import struct
 import torch
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'forward')
+# Batch and sequence length of the model being made (set per model in main(); read at call time).
 B, L = 2, 8
+SHAPES = {'neox_long': (1, 40), 'llama_long': (1, 40)}
 
 
 def write_safetensors(path, tensors):
@@ -309,11 +312,15 @@ MODELS = {
         'rope_theta': 1000.0, 'rms_norm_eps': 1e-5, 'hidden_act': 'silu', 'max_position_embeddings': 64,
         'tie_word_embeddings': True, 'attention_bias': True}),
 }
+MODELS['neox_long'] = ('gpt_neox', dict(MODELS['neox_parallel'][1], rotary_emb_base=10000))
+MODELS['llama_long'] = ('llama', dict(MODELS['llama'][1]))
 FORWARD = {'gpt_neox': (neox_params, neox_forward), 'gpt2': (gpt2_params, gpt2_forward), 'llama': (llama_params, llama_forward)}
 
 
 def main():
+    global B, L
     for seed, (name, (family, cfg)) in enumerate(MODELS.items()):
+        B, L = SHAPES.get(name, (2, 8))
         g = torch.Generator().manual_seed(1234 + seed)
         make_params, forward = FORWARD[family]
         params = make_params(cfg, g)
