@@ -3,6 +3,7 @@
 // or log y with one y range for all frames so frames compare by eye.
 import { blockLabel, formatStep, formatTick, formatValue } from './format';
 import type { HistogramFrame } from './frames';
+import { niceStep } from './step-axis';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
 
 export interface HistogramSettings {
@@ -24,6 +25,14 @@ export function histogramYMax(frames: ReadonlyArray<HistogramFrame | null>): num
     m = Math.max(m, f.underflow, f.overflow);
   }
   return m;
+}
+
+/** A round y-axis top above the largest count: the next decade (log) or nice step (linear). */
+export function histogramAxisMax(yMax: number, yLog: boolean): number | undefined {
+  if (!(yMax > 0)) return undefined;
+  if (yLog) return 10 ** Math.ceil(Math.log10(yMax) + 1e-12);
+  const step = niceStep(yMax, 5);
+  return Math.ceil(yMax / step) * step;
 }
 
 /** Category labels: "<lo", bin centres, ">hi". */
@@ -73,7 +82,7 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
       nameLocation: 'middle',
       nameGap: 48,
       min: settings.yLog ? 1 : 0,
-      max: yMax > 0 ? (settings.yLog ? yMax * 2 : yMax * 1.05) : undefined,
+      max: histogramAxisMax(yMax, settings.yLog),
       axisLabel: { fontSize: 10, formatter: formatTick },
       splitLine: { lineStyle: { color: '#e6e6e6' } },
     },
@@ -87,8 +96,9 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
       },
     },
     series: [
-      { type: 'bar', name: 'in range', barCategoryGap: '4%', itemStyle: { color: IN_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[0]!.data },
-      { type: 'bar', name: 'under/overflow', barGap: '-100%', itemStyle: { color: OUT_OF_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[1]!.data },
+      // large: drawn as one path per series (animation frames stay cheap with hundreds of bins).
+      { type: 'bar', name: 'in range', large: true, largeThreshold: 64, barCategoryGap: '4%', itemStyle: { color: IN_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[0]!.data },
+      { type: 'bar', name: 'under/overflow', large: true, largeThreshold: 64, barGap: '-100%', itemStyle: { color: OUT_OF_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[1]!.data },
     ],
   };
 }

@@ -75,7 +75,7 @@ export function qqOption(frame: QqFrame, label: FrameLabel, settings: QqSettings
         `p = ${formatValue(p.value[2])}<br>${escapeHtml(fam)}: ${formatValue(p.value[0])}<br>empirical: <b>${formatValue(p.value[1])}</b>`,
     },
     series: [
-      { type: 'scatter', name: 'quantiles', symbolSize: 4, itemStyle: { color: '#0072B2' }, data: (update.series as { data: unknown }[])[0]!.data },
+      { type: 'scatter', name: 'quantiles', large: true, largeThreshold: 100, symbolSize: 4, itemStyle: { color: '#0072B2' }, data: (update.series as { data: unknown }[])[0]!.data },
       {
         type: 'line',
         name: 'y = x',

@@ -58,9 +58,10 @@ export function Animations({ ctx }: { ctx: RunContext }) {
     [ctx.run],
   );
   const labels = useMemo(() => checkpoints.map((c) => (c.step === null ? c.label : `step ${formatStep(c.step)} (${c.id})`)), [checkpoints]);
-  const params = ctx.tensors.filter(isParameter);
-  const activations = ctx.tensors.filter(isActivation);
-  const embeds = params.filter((t) => t.component === 'embed' && t.kind === 'weight');
+  const params = useMemo(() => ctx.tensors.filter(isParameter), [ctx.tensors]);
+  const activations = useMemo(() => ctx.tensors.filter(isActivation), [ctx.tensors]);
+  const embeds = useMemo(() => params.filter((t) => t.component === 'embed' && t.kind === 'weight'), [params]);
+  const checkpointIds = useMemo(() => checkpoints.map((c) => c.id), [checkpoints]);
 
   const initialTensor = ctx.params.get('tensor');
   const initialCheckpoint = ctx.params.get('checkpoint');
@@ -91,8 +92,9 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const onIndex = useCallback((i: number) => setIndex(i), []);
   const is2d = (meta?.shape?.length ?? 2) === 2;
 
-  return (
-    <div className="animations">
+  // The settings bar does not depend on the frame index: kept out of the per-tick re-render.
+  const controls = useMemo(
+    () => (
       <div className="controls" role="group" aria-label="Animation settings">
         <label htmlFor="an-tensor">Tensor</label>
         <select id="an-tensor" value={tensor} onChange={(e) => setTensor(e.target.value)} data-testid="tensor-select">
@@ -138,14 +140,21 @@ export function Animations({ ctx }: { ctx: RunContext }) {
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
       </div>
+    ),
+    [tensor, resid, shown, family, yLog, reorder, params, activations],
+  );
+
+  return (
+    <div className="animations">
+      {controls}
       <Timeline count={checkpoints.length} index={Math.min(index, Math.max(0, checkpoints.length - 1))} onIndex={onIndex} labels={labels} />
       <div className="animgrid">
-        {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} />}
-        {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ family }} />}
-        {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
-        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} />}
-        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpoints.map((c) => c.id)} settings={{ yLog }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
-        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpoints.map((c) => c.id)} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
+        {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
+        {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ family }} />}
+        {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpointIds} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
+        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
+        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
+        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
     </div>
   );
@@ -272,7 +281,30 @@ function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: R
     return last ? (last.order ?? clusterOrder(last.matrix)) : undefined;
   }, [reorder, parsed]);
   const pixels = useRef(new Map<string, ImageData>());
-  useEffect(() => pixels.current.clear(), [parsed, order]);
+  useEffect(() => {
+    pixels.current.clear();
+    if (!parsed) return;
+    // Paint every frame's pixels in the background (8 ms slices) so playback only blits.
+    let cancelled = false;
+    let i = 0;
+    const slice = () => {
+      const t0 = performance.now();
+      while (i < parsed.frames.length && performance.now() - t0 < 8) {
+        const f = parsed.frames[i];
+        if (f && !pixels.current.has(String(i))) {
+          const size = correlationSize(f.matrix);
+          pixels.current.set(String(i), new ImageData(correlationPixels(f, order) as Uint8ClampedArray<ArrayBuffer>, size, size));
+        }
+        i++;
+      }
+      if (!cancelled && i < parsed.frames.length) setTimeout(slice, 0);
+    };
+    const timer = setTimeout(slice, 0);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [parsed, order]);
 
   const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
   const frame = frameIndex >= 0 ? (parsed?.frames[frameIndex] ?? null) : null;

@@ -2,7 +2,7 @@
 // column per run when runs are compared side by side; colour scale shared (all panels), per
 // component (across runs) or per panel. Hover shows the exact value (tooltip + a readout line),
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { ScalarGrid } from '../../../common/api';
 import { CELL, colourScaleFor, formatStep, formatValue, heatmapOption, panelTitle, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
@@ -10,6 +10,7 @@ import { runHref } from '../App';
 import { Chart, type ChartHandle } from '../components/Chart';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
+import { loadGrid } from '../grid-cache';
 import type { RunContext } from './RunPage';
 
 type Normalise = 'shared' | 'component' | 'panel';
@@ -40,7 +41,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     const runs = ctx.runs.length ? ctx.runs : [{ id: ctx.runId, name: ctx.run.name }];
     Promise.all(
       runs.map((r) =>
-        client.api.scalarGrid({ runId: r.id, metric: ctx.metric }).then(
+        loadGrid(client, r.id, ctx.metric, ctx.dataVersion).then(
           (grid) => ({ runId: r.id, runName: r.name, grid, error: null }),
           (e) => ({ runId: r.id, runName: r.name, grid: null, error: errorMessage(e) }),
         ),
@@ -73,6 +74,31 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return rows;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [grids, normalise, ctx.metric]);
+
+  // Panels mount one per animation frame, and only once they come near the viewport: the first
+  // is on screen as soon as it is drawn instead of after all of them (a 24-block run has ~15
+  // panels of ~7,000 cells each).
+  const [revealed, setRevealed] = useState(1);
+  const [nearView, setNearView] = useState<Set<number>>(new Set());
+  const panelCount = layout.reduce((n, row) => n + row.cells.length, 0);
+  useEffect(() => setRevealed(1), [layout]);
+  useEffect(() => {
+    if (revealed >= panelCount) return;
+    const raf = requestAnimationFrame(() => setRevealed((r) => r + 1));
+    return () => cancelAnimationFrame(raf);
+  }, [revealed, panelCount]);
+  const observer = useMemo(
+    () =>
+      new IntersectionObserver(
+        (entries) => {
+          const seen = entries.filter((e) => e.isIntersecting).map((e) => Number((e.target as HTMLElement).dataset.slot));
+          if (seen.length) setNearView((prev) => new Set([...prev, ...seen]));
+        },
+        { rootMargin: '300px 0px' },
+      ),
+    [],
+  );
+  useEffect(() => () => observer.disconnect(), [observer]);
 
   const nRuns = Math.max(1, grids.length);
   const empty = !loading && grids.every((g) => g.grid && g.grid.tensors.length === 0);
@@ -137,9 +163,11 @@ export function Overview({ ctx }: { ctx: RunContext }) {
         </div>
       )}
       <div className={nRuns > 1 ? 'panelgrid' : 'panelgrid auto'} style={nRuns > 1 ? { gridTemplateColumns: `repeat(${nRuns}, minmax(0, 1fr))` } : undefined}>
-        {layout.flatMap((row) =>
+        {layout.flatMap((row, r) =>
           row.cells.map((cell, i) =>
-            cell ? (
+            cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
+              <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
+            ) : cell ? (
               <HeatmapPanelView key={`${row.key}|${i}`} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
@@ -153,7 +181,22 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   );
 }
 
-function HeatmapPanelView({
+/** Placeholder of a panel not drawn yet: same size, watched for coming into view. */
+function PanelSlot({ slot, height, observer }: { slot: number; height: number; observer: IntersectionObserver }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current!;
+    observer.observe(el);
+    return () => observer.unobserve(el);
+  }, [observer]);
+  return <div ref={ref} className="panel" data-slot={slot} style={{ height }} aria-busy="true" />;
+}
+
+function panelHeight(panel: HeatmapPanel): number {
+  return Math.max(150, panel.rows.length * 9 + 84);
+}
+
+const HeatmapPanelView = memo(function HeatmapPanelView({
   panel,
   scale,
   stepScale,
@@ -168,7 +211,7 @@ function HeatmapPanelView({
 }) {
   const chart = useRef<ChartHandle>(null);
   const [cursor, setCursor] = useState<{ row: number; col: number }>({ row: 0, col: panel.steps.length - 1 });
-  const height = Math.max(118, panel.rows.length * 9 + 84);
+  const height = panelHeight(panel);
   // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
   const colourBarHeight = Math.max(24, height - 74 - 30);
   const option = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), [panel, stepScale, scale, palette, colourBarHeight]);
@@ -232,4 +275,4 @@ function HeatmapPanelView({
       />
     </div>
   );
-}
+});

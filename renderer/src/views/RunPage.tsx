@@ -7,6 +7,7 @@ import { formatStep } from '../../../common/charts/format';
 import type { RunInfo } from '../../../common/domain';
 import { runHref } from '../App';
 import { useApiCall, useAppState } from '../context';
+import { loadGrid } from '../grid-cache';
 import { AnalyzePanel } from './AnalyzePanel';
 import { Animations } from './Animations';
 import { Curves } from './Curves';
@@ -48,6 +49,11 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
   const [dataVersion, setDataVersion] = useState(0);
 
   const runCall = useApiCall(() => client.api.getRun({ runId }), [runId]);
+  // Start the overview's first grid now, in parallel with getRun and listTensors (after getRun,
+  // which is quick, so the page frame is not queued behind the grid on the server).
+  useEffect(() => {
+    void loadGrid(client, runId, metric, dataVersion).catch(() => undefined);
+  }, [client, runId, metric, dataVersion]);
   const tensorCall = useApiCall<Response<'listTensors'>>(() => client.api.listTensors({ runId }), [runId, dataVersion]);
 
   // Reload views when a job of a shown run ends (done, cancelled or failed: partial results count).
