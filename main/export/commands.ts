@@ -1,0 +1,214 @@
+// The CLI handlers of `checkpoint-atlas gif` and `checkpoint-atlas figure` (main/cli.ts wires them
+// into commander): parse and check the string options, resolve --component/--block to a tensor,
+// open the cache read-only, render headless, report progress on stderr and the file on stdout.
+// Errors are AtlasErrors with the fix in the message (unknown run: the runs in the cache; nothing
+// cached: the `analyze --analyses` that computes it).
+import { extname, resolve } from 'node:path';
+import { AtlasError, type TensorMeta } from '../../common/api';
+import type { QqFamily, SequentialScale, StepScale } from '../../common/charts';
+import { Store, defaultDbPath } from '../store/store';
+import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
+import { renderGif, type GifResult } from './gif';
+import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, isAnimationView, parseStepRange, requireRun, resolveTensor, type AnimationView } from './render';
+
+export interface GifCommandOptions {
+  db?: string;
+  run?: string;
+  view?: string;
+  tensor?: string;
+  component?: string;
+  block?: string;
+  out?: string;
+  fps?: string;
+  width?: string;
+  height?: string;
+  steps?: string;
+  /** commander's --no-loop gives loop: false. */
+  loop?: boolean;
+  reorder?: boolean;
+  yLog?: boolean;
+  family?: string;
+}
+
+export interface FigureCommandOptions {
+  db?: string;
+  run?: string;
+  view?: string;
+  metric?: string;
+  component?: string;
+  kind?: string;
+  block?: string;
+  tensor?: string;
+  step?: string;
+  format?: string;
+  width?: string;
+  height?: string;
+  out?: string;
+  stepScale?: string;
+  yLog?: boolean;
+  family?: string;
+  palette?: string;
+  reorder?: boolean;
+}
+
+/** Where messages go (tests pass their own). */
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTty: boolean;
+}
+
+const processIo: CommandIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  stderrIsTty: process.stderr.isTTY === true,
+};
+
+function required(name: string, v: string | undefined): string {
+  if (v === undefined || v === '') throw new AtlasError('bad-request', `--${name} is required`);
+  return v;
+}
+
+export function parseIntOption(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\s*\d+\s*$/.test(v)) throw new AtlasError('bad-request', `--${name} must be a positive integer, got "${v}"`);
+  return Number(v);
+}
+
+function parseNumberOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new AtlasError('bad-request', `--${name} must be a number, got "${v}"`);
+  return x;
+}
+
+const QQ_FAMILIES: readonly QqFamily[] = ['gaussian', 'logistic', 'student_t'];
+function parseFamily(v: string | undefined): QqFamily | undefined {
+  if (v === undefined) return undefined;
+  const f = v === 'student-t' || v === 'studentT' ? 'student_t' : v;
+  if (!(QQ_FAMILIES as readonly string[]).includes(f)) throw new AtlasError('bad-request', `--family must be one of ${QQ_FAMILIES.join(', ')}, got "${v}"`);
+  return f as QqFamily;
+}
+
+function openCache(db: string | undefined): Store {
+  // Read-only: exporting never changes the cache, and may run beside an analysis writing it.
+  return new Store(resolve(db ?? defaultDbPath()), { readonly: true });
+}
+
+/** The tensor a view draws: --tensor, --component/--block, or the view's natural default. */
+export function tensorForView(store: Store, runId: string, view: AnimationView, opts: { tensor?: string; component?: string; block?: string }): TensorMeta {
+  const kind = FRAME_KIND_OF_VIEW[view];
+  const withFrames = new Set(store.arrayKinds(runId).filter((a) => a.kind === kind).map((a) => a.tensor));
+  if (opts.tensor || opts.component) {
+    // Activations are the residual stream: --block alone (or --component resid) names resid.B.
+    return resolveTensor(store, runId, opts, (t) => withFrames.size === 0 || withFrames.has(t.tensor));
+  }
+  if (view === 'activations' && opts.block !== undefined) return resolveTensor(store, runId, { component: 'resid', block: opts.block });
+  if (view === 'correlation') {
+    const tensors = store.listTensors(runId);
+    // The app's correlation panel shows the input embedding.
+    const embed = tensors.find((t) => t.component === 'embed' && t.kind === 'weight' && withFrames.has(t.tensor)) ?? tensors.find((t) => withFrames.has(t.tensor));
+    if (embed) return embed;
+  }
+  if (withFrames.size === 1) return store.listTensors(runId).find((t) => withFrames.has(t.tensor)) ?? resolveTensor(store, runId, { tensor: [...withFrames][0]! });
+  throw new AtlasError('bad-request', `--view ${view} needs a tensor: --tensor NAME or --component C --block B${withFrames.size ? ` (tensors with ${kind} frames: ${[...withFrames].slice(0, 12).join(', ')}${withFrames.size > 12 ? ', ...' : ''})` : ''}`);
+}
+
+function progressReporter(io: CommandIo, what: string): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    if (io.stderrIsTty) {
+      io.stderr(`\r${what}: frame ${done}/${total}${done === total ? '\n' : ''}`);
+      return;
+    }
+    const tenth = Math.floor((done / total) * 10);
+    if (tenth !== lastTenth || done === total) {
+      lastTenth = tenth;
+      io.stderr(`${what}: frame ${done}/${total}\n`);
+    }
+  };
+}
+
+/** `checkpoint-atlas gif`: an animation of one view of a run. */
+export async function gifCommand(opts: GifCommandOptions, io: CommandIo = processIo): Promise<GifResult> {
+  const runId = required('run', opts.run);
+  const view = required('view', opts.view);
+  if (!isAnimationView(view)) throw new AtlasError('bad-request', `--view must be one of ${ANIMATION_VIEWS.join(', ')}, got "${view}"`);
+  const out = required('out', opts.out);
+  const fps = parseNumberOption('fps', opts.fps) ?? 10;
+  const width = parseIntOption('width', opts.width, 640);
+  const height = parseIntOption('height', opts.height, 480);
+  const steps = opts.steps === undefined ? undefined : parseStepRange(opts.steps);
+  const family = parseFamily(opts.family);
+  const store = openCache(opts.db);
+  try {
+    requireRun(store, runId);
+    const meta = tensorForView(store, runId, view, opts);
+    const result = await renderGif(store, {
+      runId,
+      view,
+      tensor: meta.tensor,
+      out,
+      fps,
+      width,
+      height,
+      ...(steps ? { steps } : {}),
+      loop: opts.loop !== false,
+      reorder: opts.reorder === true,
+      ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
+      ...(family ? { family } : {}),
+      onProgress: progressReporter(io, `${view} of ${meta.tensor}`),
+    });
+    io.stdout(`wrote ${result.path}: ${result.frames} frames, ${result.width} x ${result.height}, ${(result.bytes / 1024).toFixed(1)} KiB\n`);
+    return result;
+  } finally {
+    store.close();
+  }
+}
+
+/** `checkpoint-atlas figure`: one view of a run as PNG or SVG. */
+export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = processIo): Promise<{ path: string; bytes: number }> {
+  const runId = required('run', opts.run);
+  const view = required('view', opts.view);
+  if (!(FIGURE_VIEWS as readonly string[]).includes(view)) throw new AtlasError('bad-request', `--view must be one of ${FIGURE_VIEWS.join(', ')}, got "${view}"`);
+  const out = required('out', opts.out);
+  const format = opts.format ?? extname(out).slice(1).toLowerCase();
+  if (format !== 'png' && format !== 'svg') throw new AtlasError('bad-request', `--format must be png or svg (or give --out a .png/.svg name), got "${format}"`);
+  const width = parseIntOption('width', opts.width, 800);
+  const height = parseIntOption('height', opts.height, 480);
+  const step = parseNumberOption('step', opts.step);
+  const stepScale = opts.stepScale;
+  if (stepScale !== undefined && stepScale !== 'log' && stepScale !== 'linear') throw new AtlasError('bad-request', `--step-scale must be log or linear, got "${stepScale}"`);
+  const palette = opts.palette;
+  if (palette !== undefined && palette !== 'viridis' && palette !== 'cividis') throw new AtlasError('bad-request', `--palette must be viridis or cividis, got "${palette}"`);
+  const family = parseFamily(opts.family);
+  const store = openCache(opts.db);
+  try {
+    requireRun(store, runId);
+    let tensor: string | undefined;
+    if (view !== 'heatmap' && view !== 'curves') tensor = tensorForView(store, runId, view as AnimationView, opts).tensor;
+    const result = await renderFigure(store, {
+      runId,
+      view: view as FigureView,
+      format,
+      width,
+      height,
+      out,
+      ...(opts.metric ? { metric: opts.metric } : {}),
+      ...(opts.component && (view === 'heatmap' || view === 'curves') ? { component: opts.component } : {}),
+      ...(opts.kind ? { kind: opts.kind } : {}),
+      ...(tensor ? { tensor } : {}),
+      ...(step !== undefined ? { step } : {}),
+      ...(stepScale ? { stepScale: stepScale as StepScale } : {}),
+      ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
+      ...(family ? { family } : {}),
+      ...(palette ? { palette: palette as SequentialScale } : {}),
+      reorder: opts.reorder === true,
+    });
+    io.stderr(`${result.description}\n`);
+    io.stdout(`wrote ${result.path} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);
+    return result;
+  } finally {
+    store.close();
+  }
+}
