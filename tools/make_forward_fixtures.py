@@ -4,7 +4,8 @@
 Tiny random models of each supported family (GPT-NeoX parallel and sequential residual, GPT-2,
 Llama with grouped-query attention, Llama with tied embeddings and q/k/v biases) are written as
 Hugging Face checkpoints (config.json + model.safetensors with F32 weights), together with a token
-batch (2 x 8, or 1 x 40 for the *_long models that exercise rotary at more positions) and the
+batch (2 x 8, or 1 x 40 for the *_long models that exercise rotary at more positions;
+llama_long also has head_dim 16 != hidden / heads) and the
 expected values computed by reference models implemented here in PyTorch float64,
 following Hugging Face's modeling code (GPTNeoXForCausalLM, GPT2LMHeadModel, LlamaForCausalLM):
   expected.json         tokens, loss, top-1 accuracy, per-tensor stats of resid.i / final_norm / mlp.i
@@ -178,7 +179,7 @@ def gpt2_forward(p, cfg, tokens, rec):
 
 def llama_forward(p, cfg, tokens, rec):
     d, H, KV = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads']
-    hd = d // H
+    hd = cfg.get('head_dim', d // H)  # may differ from d / H (Mistral-Nemo, Qwen3)
     eps = cfg['rms_norm_eps']
     bias = cfg.get('attention_bias', False)
     x = p['model.embed_tokens.weight'][tokens]
@@ -201,7 +202,7 @@ def llama_forward(p, cfg, tokens, rec):
         # repeat_kv: [B, KV, L, hd] -> [B, KV*rep, L, hd], head h uses kv head h // rep.
         k = k[:, :, None].expand(B, KV, rep, L, hd).reshape(B, H, L, hd)
         v = v[:, :, None].expand(B, KV, rep, L, hd).reshape(B, H, L, hd)
-        o = causal_attention(q, k, v).transpose(1, 2).reshape(B, L, d)
+        o = causal_attention(q, k, v).transpose(1, 2).reshape(B, L, H * hd)
         x = x + o @ p[pre + 'self_attn.o_proj.weight'].T
         h = rms_norm(x, p[pre + 'post_attention_layernorm.weight'], eps)
         gate = h @ p[pre + 'mlp.gate_proj.weight'].T
@@ -255,7 +256,7 @@ def gpt2_params(cfg, g):
 def llama_params(cfg, g):
     d, V, F = cfg['hidden_size'], cfg['vocab_size'], cfg['intermediate_size']
     H, KV = cfg['num_attention_heads'], cfg['num_key_value_heads']
-    hd = d // H
+    hd = cfg.get('head_dim', d // H)
     bias = cfg.get('attention_bias', False)
     # A tied embedding also serves as the unembedding: keep it smaller so the logits stay moderate.
     p = {'model.embed_tokens.weight': randn(g, V, d, std=0.3 if cfg.get('tie_word_embeddings', False) else 1.0)}
@@ -313,7 +314,7 @@ MODELS = {
         'tie_word_embeddings': True, 'attention_bias': True}),
 }
 MODELS['neox_long'] = ('gpt_neox', dict(MODELS['neox_parallel'][1], rotary_emb_base=10000))
-MODELS['llama_long'] = ('llama', dict(MODELS['llama'][1]))
+MODELS['llama_long'] = ('llama', dict(MODELS['llama'][1], head_dim=16))
 FORWARD = {'gpt_neox': (neox_params, neox_forward), 'gpt2': (gpt2_params, gpt2_forward), 'llama': (llama_params, llama_forward)}
 
 
