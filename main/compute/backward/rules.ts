@@ -74,6 +74,16 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
       return [g.neg(g.mul(dy!, g.mul(out, out)))];
     case 'Exp':
       return [g.mul(dy!, out)];
+    case 'Log':
+      return [g.div(dy!, x)];
+    case 'Pow': {
+      // y = x^p: dy/dx = p x^(p-1) = p y / x is unsafe at x = 0, so use x^(p-1) directly.
+      const pMinus1 = g.sub(y, g.scalar(1, g.meta(y).dtype));
+      return [
+        wanted[0] ? unbroadcast(g, g.mul(dy!, g.mul(y, g.node('Pow', [x, pMinus1]))), shapeOf(x)) : null,
+        wanted[1] ? unbroadcast(g, g.mul(dy!, g.mul(out, g.node('Log', [x]))), shapeOf(y)) : null,
+      ];
+    }
     case 'Erf': {
       // d erf(x)/dx = 2/sqrt(pi) exp(-x^2)
       const e = g.exp(g.neg(g.mul(x, x)));

@@ -131,6 +131,10 @@ describe('per-op gradients vs central differences', () => {
   it('Sqrt, Reciprocal, Exp, Neg, Tanh, Sigmoid', async () => {
     await checkOp('unary', [[5]], (g, [a]) => g.add(g.node('Reciprocal', [g.sqrt(a!)]), g.mul(g.neg(g.exp(g.tanh(a!))), g.sigmoid(a!))), { positive: true });
   });
+  it('Pow (both operands) and Log', async () => {
+    await checkOp('pow', [[4], [4]], (g, [a, b]) => g.add(g.node('Pow', [a!, b!]), g.node('Log', [g.mul(a!, b!)])), { positive: true });
+    await checkOp('powconst', [[5]], (g, [a]) => g.node('Pow', [a!, g.scalar(3, 'float64')]));
+  });
   it('Relu and Where', async () => {
     await checkOp('relu', [[6], [6]], (g, [a, b]) => g.add(g.relu(a!), g.node('Where', [g.node('Greater', [a!, b!]), a!, b!])));
   });
