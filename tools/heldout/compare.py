@@ -1,0 +1,439 @@
+"""Held-out validation of Checkpoint Atlas against PyTorch float64 (docs/VALIDATION.md).
+
+1. make_series.py writes held-out checkpoint series (GPT-NeoX hub cache, GPT-2 Trainer folders,
+   Llama step folders, a NaN/Inf step-folder series) into WORK/series;
+2. the product's CLI scans them, analyses them (weights, spectra, embedding, activations,
+   gradients) into a fresh cache and exports the export contract's files;
+3. reference.py computes every number in float64 with torch from the stored values;
+4. every exported number is compared with the acceptance tolerances, and one table per
+   run (family / layout) and metric group is printed; every failure is listed. Exit 1 on failure.
+
+Tolerances (issues "Weight analyses" and "Run the model"):
+  norms, moments, distances           rel 1e-5
+  singular values                     |s - s_ref| <= 1e-4 * s_max
+  embedding correlation               abs 1e-5
+  residual max|x|, std, rms           rel 1e-3
+  loss                                abs 1e-3
+  gradient norms (and total)          rel 1e-2
+Groups without a stated criterion are checked with tolerances chosen here and marked (*):
+  spectral scalars (spectral_norm, stable_rank, effective_rank) rel 1e-4, activation mean
+  |d| <= 1e-3 * std, activation excess kurtosis rel 1e-2, top-1 accuracy exact unless the
+  reference's top-2 logit margin is below 1e-3 (then one prediction may differ).
+Relative errors use |exported - ref| / |ref|; where ref is 0 (dist_to_init at the earliest
+checkpoint) the exported value must be 0 to 1e-12 absolute. A moment whose reference is tiny next
+to the tensor's spread (a mean or skewness near 0) is compared relative to the scale that bounds
+its conditioning: mean against std, skewness and kurtosis against 1 -- stated in the table.
+
+NaN/Inf series: every exported number must be finite or empty; the tool must report the injected
+counts for that tensor; quantities whose float64 reference is undefined (NaN loss, NaN gradients,
+argmax over NaN logits) must be exported empty, not as a number.
+
+Usage: /usr/bin/python3 tools/heldout/compare.py [--work DIR] [--batch B] [--len L] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import reference  # noqa: E402
+
+CLI = [os.environ.get("NODE", "node"), os.path.join(ROOT, "bin", "checkpoint-atlas.mjs")]
+
+
+def sh(args: List[str], log: str) -> str:
+    p = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(args) + "\n" + p.stdout + p.stderr + f"[exit {p.returncode}]\n")
+    if p.returncode != 0:
+        print(p.stdout[-3000:], p.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"command failed ({p.returncode}): {' '.join(args)}")
+    return p.stdout + p.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+class Group:
+    """One line of the results table: a run and a metric group."""
+
+    def __init__(self, run: str, name: str, tol: str):
+        self.run, self.name, self.tol = run, name, tol
+        self.count = 0
+        self.max_rel = 0.0
+        self.max_abs = 0.0
+        self.failures: List[str] = []
+
+    def add(self, ok: bool, rel: float, abs_err: float, what: str) -> None:
+        self.count += 1
+        if math.isfinite(rel):
+            self.max_rel = max(self.max_rel, rel)
+        if math.isfinite(abs_err):
+            self.max_abs = max(self.max_abs, abs_err)
+        if not ok:
+            self.failures.append(what)
+
+
+class Checker:
+    def __init__(self):
+        self.groups: Dict[Tuple[str, str], Group] = {}
+        self.order: List[Tuple[str, str]] = []
+
+    def group(self, run: str, name: str, tol: str) -> Group:
+        key = (run, name)
+        if key not in self.groups:
+            self.groups[key] = Group(run, name, tol)
+            self.order.append(key)
+        return self.groups[key]
+
+    def rel(self, run: str, name: str, tol: float, got: Optional[float], ref: Optional[float], what: str, scale: float = 0.0) -> None:
+        """|got - ref| <= tol * max(|ref|, scale); both None (empty) also passes."""
+        g = self.group(run, name, f"rel {tol:g}" + (" (vs scale)" if scale else ""))
+        if ref is None or got is None:
+            ok = ref is None and got is None
+            g.add(ok, math.nan, math.nan, f"{what}: exported {got!r}, reference {ref!r}")
+            return
+        denom = max(abs(ref), scale)
+        err = abs(got - ref)
+        if denom == 0:
+            ok, r = err <= 1e-12, (0.0 if err == 0 else math.inf)
+        else:
+            r = err / denom
+            ok = r <= tol
+        g.add(ok and math.isfinite(got), r, err, f"{what}: exported {got!r}, reference {ref!r}, rel err {r:.3g}")
+
+    def absolute(self, run: str, name: str, tol: float, got: Optional[float], ref: Optional[float], what: str, label: str = "") -> None:
+        g = self.group(run, name, label or f"abs {tol:g}")
+        if ref is None or got is None:
+            ok = ref is None and got is None
+            g.add(ok, math.nan, math.nan, f"{what}: exported {got!r}, reference {ref!r}")
+            return
+        err = abs(got - ref)
+        g.add(err <= tol and math.isfinite(got), math.nan, err, f"{what}: exported {got!r}, reference {ref!r}, abs err {err:.3g}")
+
+    def flag(self, run: str, name: str, ok: bool, what: str, tol: str = "must hold") -> None:
+        self.group(run, name, tol).add(ok, math.nan, math.nan, what)
+
+    def table(self) -> Tuple[str, bool]:
+        lines = ["| run (family, layout) | metric group | compared | max rel err | max abs err | tolerance | result |",
+                 "|---|---|---:|---:|---:|---|---|"]
+        all_ok = True
+        for key in self.order:
+            g = self.groups[key]
+            ok = not g.failures
+            all_ok &= ok
+            lines.append(f"| {g.run} | {g.name} | {g.count} | {g.max_rel:.2e} | {g.max_abs:.2e} | {g.tol} | {'pass' if ok else f'FAIL ({len(g.failures)})'} |")
+        return "\n".join(lines), all_ok
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def parse_float(s: str) -> Optional[float]:
+    return None if s == "" else float(s)
+
+
+def load_export(out_dir: str):
+    scalars: Dict[Tuple[str, int, str, str], Optional[float]] = {}
+    raw_values: List[str] = []
+    with open(os.path.join(out_dir, "scalars.csv"), newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        if header != ["run", "step", "checkpoint", "tensor", "role", "block", "metric", "value"]:
+            raise SystemExit(f"scalars.csv header is {header}")
+        for run, step, _ckpt, tensor, _role, _block, metric, value in reader:
+            scalars[(run, int(step), tensor, metric)] = parse_float(value)
+            raw_values.append(value)
+
+    def jsonl(name: str, key: str):
+        out = {}
+        path = os.path.join(out_dir, name)
+        if os.path.exists(path):
+            for line in open(path):
+                o = json.loads(line)
+                out[(o["run"], int(o["step"]), o["tensor"]) if key == "tensor" else (o["run"], int(o["step"]), o["tensor"], o.get("kind"))] = o
+        return out
+
+    return scalars, raw_values, jsonl("spectra.jsonl", "tensor"), jsonl("embedding_correlation.jsonl", "tensor")
+
+
+NONFINITE_TOKEN = re.compile(r"\b(NaN|nan|Infinity|inf|Inf)\b")
+
+
+def export_files_nonfinite(out_dir: str) -> List[str]:
+    """Every export file scanned for non-finite number spellings (JSON NaN/Infinity, CSV nan/inf)."""
+    bad = []
+    for name in sorted(os.listdir(out_dir)):
+        path = os.path.join(out_dir, name)
+        with open(path) as f:
+            for lineno, line in enumerate(f, 1):
+                if name.endswith(".jsonl"):
+                    # only values: json.loads rejects nothing here, so parse with a strict constant hook
+                    try:
+                        json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+                    except ValueError as e:
+                        bad.append(f"{name}:{lineno}: {e}")
+                elif name.endswith(".csv") and lineno > 1:
+                    value = line.rstrip("\n").rsplit(",", 1)[-1]
+                    if value and not math.isfinite(float(value)):
+                        bad.append(f"{name}:{lineno}: {value}")
+    return bad
+
+
+def node_token_ids(tokenizer_json: str, n: int) -> List[int]:
+    """The probe's first n ids from @huggingface/tokenizers (the library the tool uses), called
+    directly, importing nothing from the app."""
+    script = (
+        "import('@huggingface/tokenizers').then(({Tokenizer})=>{const fs=require('fs');"
+        f"const t=new Tokenizer(JSON.parse(fs.readFileSync({json.dumps(tokenizer_json)},'utf8')),{{}});"
+        f"const ids=t.encode(fs.readFileSync({json.dumps(reference.PROBE_TEXT)},'utf8'),{{add_special_tokens:false}}).ids;"
+        f"console.log(JSON.stringify(ids.slice(0,{n})));}})"
+    )
+    p = subprocess.run([CLI[0], "-e", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+WEIGHT_GROUPS = {
+    "norms": ["frobenius_norm"],
+    "moments": ["mean", "std", "min", "max", "absmax", "skewness", "excess_kurtosis"],
+    "distances": ["dist_to_init", "rel_dist_to_init", "cos_to_init", "dist_to_prev"],
+}
+
+
+def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectra, embeds, manifest_run: dict, analyze_log: str) -> None:
+    cfg = ref["config"]
+    nonfinite_info = manifest_run.get("nonfinite")
+    for step_s, entry in ref["steps"].items():
+        step = int(step_s)
+        bad_ckpt = bool(entry["nonfinite"])
+        # weights ---------------------------------------------------------------------------
+        for tensor, metrics in entry["weights"].items():
+            std = metrics["std"] or 0.0
+            for group, names in WEIGHT_GROUPS.items():
+                for m in names:
+                    key = (run_id, step, tensor, m)
+                    what = f"step {step} {tensor} {m}"
+                    if key not in scalars:
+                        # a number that does not exist (dist_to_prev of the first checkpoint) may be
+                        # an empty value or no row at all
+                        ck.flag(label, f"weights: {group}", metrics[m] is None, f"{what}: missing from scalars.csv")
+                        continue
+                    if m == "mean":
+                        ck.rel(label, "weights: moments (mean vs std)", 1e-5, scalars[key], metrics[m], what, scale=std)
+                    elif m in ("skewness", "excess_kurtosis"):
+                        ck.rel(label, "weights: moments (skew/kurt vs 1)", 1e-5, scalars[key], metrics[m], what, scale=1.0)
+                    else:
+                        ck.rel(label, f"weights: {group}", 1e-5, scalars[key], metrics[m], what)
+            if tensor in entry["spectra"]:
+                s_ref = entry["spectra"][tensor]
+                o = spectra.get((run_id, step, tensor))
+                if o is None:
+                    ck.flag(label, "singular values", False, f"step {step} {tensor}: missing from spectra.jsonl")
+                else:
+                    s = o["singular_values"]
+                    if len(s) != len(s_ref):
+                        ck.flag(label, "singular values", False, f"step {step} {tensor}: {len(s)} values, reference {len(s_ref)}")
+                    else:
+                        smax = s_ref[0]
+                        for i, (a, b) in enumerate(zip(s, s_ref)):
+                            ck.absolute(label, "singular values", 1e-4 * smax, a, b, f"step {step} {tensor} s[{i}]", label="|d| <= 1e-4 s_max")
+                for m in ("spectral_norm", "stable_rank", "effective_rank"):
+                    key = (run_id, step, tensor, m)
+                    if key not in scalars:
+                        ck.flag(label, "spectral scalars (*)", False, f"step {step} {tensor} {m}: missing")
+                    else:
+                        ck.rel(label, "spectral scalars (*)", 1e-4, scalars[key], metrics[m], f"step {step} {tensor} {m}")
+            elif tensor in entry["nonfinite"]:
+                # a tensor with NaN/Inf has no defined spectrum: nothing (or empty) may be exported
+                o = spectra.get((run_id, step, tensor))
+                ck.flag(label, "NaN/Inf handling", o is None or not o.get("singular_values"),
+                        f"step {step} {tensor}: spectrum of a non-finite tensor exported: {str(o)[:120]}")
+        # non-finite counts reported per tensor ---------------------------------------------------
+        for tensor, nf in entry["nonfinite"].items():
+            pattern = f"{tensor}: {nf['nan']} NaN, {nf['posinf']} +Inf, {nf['neginf']} -Inf"
+            ck.flag(label, "NaN/Inf handling", pattern in analyze_log, f"step {step} {tensor}: the analyze report does not say '{pattern}'")
+            if nonfinite_info:
+                expect = (nonfinite_info["nan"], nonfinite_info["posinf"], nonfinite_info["neginf"])
+                ck.flag(label, "NaN/Inf handling", expect == (nf["nan"], nf["posinf"], nf["neginf"]), f"reference counts {nf} != injected {expect}")
+            has_count = any(k[0] == run_id and k[1] == step and k[2] == tensor and "nonfinite" in k[3] for k in scalars)
+            ck.flag(label, "NaN/Inf count in scalars.csv", has_count,
+                    f"step {step} {tensor}: no per-tensor NaN/Inf count in scalars.csv (the analyze log reports it)", tol="reported")
+        # embedding correlation -------------------------------------------------------------
+        emb = entry["embedding"]
+        o = embeds.get((run_id, step, emb["tensor"]))
+        ck.group(label, "embedding correlation", "abs 1e-05")
+        if o is None:
+            ck.flag(label, "embedding correlation", False, f"step {step} {emb['tensor']}: missing from embedding_correlation.jsonl")
+        else:
+            ck.flag(label, "embedding correlation", list(o["rows"]) == emb["rows"], f"step {step}: rows {o['rows']} != {emb['rows']}")
+            if len(o["matrix"]) != len(emb["matrix"]):
+                ck.flag(label, "embedding correlation", False, f"step {step}: {len(o['matrix'])} entries, reference {len(emb['matrix'])}")
+            else:
+                worst_i, worst = 0, -1.0
+                g = ck.group(label, "embedding correlation", "abs 1e-05")
+                for i, (a, b) in enumerate(zip(o["matrix"], emb["matrix"])):
+                    err = abs(a - b) if a is not None else math.inf
+                    g.count += 1
+                    if err > worst:
+                        worst, worst_i = err, i
+                g.max_abs = max(g.max_abs, worst)
+                if not worst <= 1e-5:
+                    n = emb["rows"][1] - emb["rows"][0]
+                    g.failures.append(f"step {step}: corr[{worst_i // n},{worst_i % n}] exported {o['matrix'][worst_i]}, reference {emb['matrix'][worst_i]}")
+        # model: activations, probe, gradients -------------------------------------------------
+        model = entry["model"]
+        for tensor, stats in model["activations"].items():
+            for m in ("max_abs", "std", "rms", "mean", "excess_kurtosis"):
+                key = (run_id, step, tensor, m)
+                what = f"step {step} {tensor} {m}"
+                ref_v = stats[m] if stats["count"] > 0 else None
+                if key not in scalars:
+                    ck.flag(label, "activations: presence", False, f"{what}: missing from scalars.csv")
+                    continue
+                if m in ("max_abs", "std", "rms"):
+                    ck.rel(label, "residual max|x|, std, rms", 1e-3, scalars[key], ref_v, what)
+                elif m == "mean":
+                    ck.rel(label, "residual mean (*, vs std)", 1e-3, scalars[key], ref_v, what, scale=stats["std"] or 0.0)
+                else:
+                    ck.rel(label, "residual excess kurtosis (*)", 1e-2, scalars[key], ref_v, what, scale=1.0)
+        probe = model["probe"]
+        key = (run_id, step, "probe", "loss")
+        if key not in scalars:
+            ck.flag(label, "loss", False, f"step {step}: loss missing")
+        else:
+            ck.absolute(label, "loss", 1e-3, scalars[key], probe["loss"], f"step {step} loss")
+        key = (run_id, step, "probe", "top1_accuracy")
+        if key not in scalars:
+            ck.flag(label, "top-1 accuracy (*)", False, f"step {step}: top1_accuracy missing")
+        else:
+            near_tie = model["min_top1_margin"] is not None and model["min_top1_margin"] < 1e-3
+            tol = (1.0 / model["n_predictions"] if near_tie else 0.0) + 1e-12
+            ck.absolute(label, "top-1 accuracy (*)", tol, scalars[key], probe["top1_accuracy"], f"step {step} top1_accuracy",
+                        label="exact (1 flip if margin < 1e-3)")
+        key = (run_id, step, "probe", "grad_total_norm")
+        if key not in scalars:
+            ck.flag(label, "gradient norms", False, f"step {step}: grad_total_norm missing")
+        else:
+            ck.rel(label, "gradient norms", 1e-2, scalars[key], probe["grad_total_norm"], f"step {step} grad_total_norm")
+        for tensor, gn in model["grads"].items():
+            key = (run_id, step, tensor, "grad_norm")
+            if key not in scalars:
+                ck.flag(label, "gradient norms", False, f"step {step} {tensor}: grad_norm missing")
+            else:
+                ck.rel(label, "gradient norms", 1e-2, scalars[key], gn, f"step {step} {tensor} grad_norm")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default="/tmp/atlas-heldout")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--len", type=int, default=48, dest="seq_len")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true", help="keep WORK/series and WORK/export from a previous run")
+    ap.add_argument("--table", help="also write the results table (markdown) to this file")
+    args = ap.parse_args()
+
+    work = os.path.abspath(args.work)
+    series = os.path.join(work, "series")
+    out_dir = os.path.join(work, "export")
+    db = os.path.join(work, "atlas.db")
+    log = os.path.join(work, "cli.log")
+    os.makedirs(work, exist_ok=True)
+    if not args.reuse:
+        for p in (log, db, db + "-wal", db + "-shm"):
+            if os.path.exists(p):
+                os.remove(p)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_series.py"), series], check=True)
+    manifest = json.load(open(os.path.join(series, "manifest.json")))
+    paths = {name: os.path.join(series, run["path"]) for name, run in manifest["runs"].items()}
+
+    # run ids from `scan` (root path -> id)
+    scan = sh(CLI + ["scan"] + list(paths.values()), log)
+    ids: Dict[str, str] = {}
+    current = None
+    for line in scan.splitlines():
+        m = re.match(r"Run .* id ([0-9a-f]+)\s*$", line)
+        if m:
+            current = m.group(1)
+        m = re.match(r"\s+root: (.*)$", line)
+        if m and current:
+            ids[os.path.realpath(m.group(1))] = current
+    run_ids = {name: ids.get(os.path.realpath(p)) for name, p in paths.items()}
+    missing = [n for n, i in run_ids.items() if i is None]
+    if missing:
+        raise SystemExit(f"scan did not list runs {missing}:\n{scan}")
+
+    if not args.reuse:
+        sh(CLI + ["analyze"] + list(paths.values()) + ["--db", db, "--analyses", "weights,spectra,embedding,activations,gradients",
+                                                       "--threads", str(args.threads), "--probe-batch", str(args.batch),
+                                                       "--probe-len", str(args.seq_len)], log)
+        sh(CLI + ["export", "--db", db, "--out", out_dir], log)
+    analyze_log = open(log).read()
+    scalars, raw_values, spectra, embeds = load_export(out_dir)
+
+    ck = Checker()
+    # the probe batch: our encoder vs the tokenizer library the tool uses
+    tok_path = os.path.join(series, "tokenizer.json")
+    n = args.batch * args.seq_len
+    ours = reference.probe_ids(tok_path, args.batch, args.seq_len).reshape(-1).tolist()
+    theirs = node_token_ids(tok_path, n)
+    ck.flag("all", "probe token ids (ours == @huggingface/tokenizers)", ours == theirs,
+            f"first difference at {next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)}")
+    ck.groups[("all", "probe token ids (ours == @huggingface/tokenizers)")].count = n
+
+    bad = export_files_nonfinite(out_dir)
+    g = ck.group("all", "export files: every number finite or empty", "must hold")
+    g.count = len(raw_values)
+    g.failures.extend(bad[:20])
+
+    details = []
+    for name, run in manifest["runs"].items():
+        label = f"{name} ({run['family']}, {run['layout']}, {run['dtype']})"
+        print(f"reference: {label} ...", file=sys.stderr)
+        ref = reference_for(series, run, args.batch, args.seq_len)
+        compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log)
+        details.append((label, run_ids[name]))
+
+    table, ok = ck.table()
+    print()
+    print(f"probe batch B={args.batch} L={args.seq_len}; runs: " + "; ".join(f"{l} = {i}" for l, i in details))
+    print(table)
+    if args.table:
+        with open(args.table, "w") as f:
+            f.write(table + "\n")
+    fails = [(g.run, g.name, f) for g in ck.groups.values() for f in g.failures]
+    if fails:
+        print(f"\n{len(fails)} failures:")
+        by_group = defaultdict(list)
+        for r, gname, f in fails:
+            by_group[(r, gname)].append(f)
+        for (r, gname), fs in by_group.items():
+            print(f"- {r} / {gname}:")
+            for f in fs[:12]:
+                print(f"    {f}")
+            if len(fs) > 12:
+                print(f"    ... {len(fs) - 12} more")
+    print("\nRESULT:", "PASS" if ok else "FAIL")
+    sys.exit(0 if ok else 1)
+
+
+def reference_for(series: str, run: dict, batch: int, seq_len: int) -> dict:
+    return reference.reference_run(series, run, batch, seq_len)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""Float64 PyTorch reference values of Checkpoint Atlas's export contract (/work/shared/DOMAIN.md)
+for the held-out series written by make_series.py.
+
+Independent of the app: the checkpoints are read back from disk here (safetensors parsed by hand,
+.bin through torch.load), upcast exactly to float64, and every number is computed with torch in
+float64:
+  - weight metrics: frobenius_norm mean std(population) min max absmax skewness excess_kurtosis,
+    dist_to_init / rel_dist_to_init / cos_to_init (against the run's earliest checkpoint),
+    dist_to_prev (previous checkpoint in step order), and for 2-D tensors the singular values
+    (torch.linalg.svdvals) with spectral_norm, stable_rank and effective_rank derived from them;
+  - embedding correlation: Pearson correlation of the input embedding's rows 0..min(256, V)-1;
+  - the three models' forward passes, written here from Hugging Face's modelling code
+    (GPT-NeoX parallel residual + partial rotary rotate-half, GPT-2 learned positions + Conv1D
+    [in, out] + gelu_new, Llama RMSNorm + SwiGLU + grouped-query attention + rope), eval mode, on
+    the probe batch (first B*L tokens of the probe text, row-major, no BOS): resid.i / final_norm
+    statistics, loss over B*(L-1) predictions, top-1 accuracy, and autograd gradient norms per
+    parameter plus their total norm.
+
+Non-finite weights: moments and distances are computed over the finite elements and the counts of
+NaN / +Inf / -Inf are reported, so a comparison can tell "finite-only" values from propagated NaN.
+
+Usage (standalone): /usr/bin/python3 tools/heldout/reference.py SERIES_DIR B L OUT.json
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import sys
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from bpe_tokenizer import ByteLevelBPE  # noqa: E402
+
+PROBE_TEXT = os.path.join(ROOT, "resources", "probe", "default.txt")
+EMBED_ROWS = 256
+
+Weights = Dict[str, torch.Tensor]
+
+# ----------------------------------------------------------------------------------------------
+# reading checkpoints back (independent of the app's readers)
+
+_NP_DTYPE = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
+
+
+def read_safetensors(path: str) -> Weights:
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n].decode("utf-8"))
+    buf = data[8 + n :]
+    out: Weights = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = meta["data_offsets"]
+        raw = buf[a:b]
+        if meta["dtype"] == "BF16":
+            u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            arr = u16.view(np.float32).astype(np.float64)
+        else:
+            arr = np.frombuffer(raw, dtype=np.dtype(_NP_DTYPE[meta["dtype"]]).newbyteorder("<")).astype(np.float64)
+        out[name] = torch.from_numpy(arr.reshape(meta["shape"]).copy())
+    return out
+
+
+def read_checkpoint_folder(folder: str) -> Weights:
+    index = os.path.join(folder, "model.safetensors.index.json")
+    if os.path.exists(index):
+        weight_map = json.load(open(index))["weight_map"]
+        out: Weights = {}
+        for fname in sorted(set(weight_map.values())):
+            out.update(read_safetensors(os.path.join(folder, fname)))
+        return out
+    if os.path.exists(os.path.join(folder, "model.safetensors")):
+        return read_safetensors(os.path.join(folder, "model.safetensors"))
+    sd = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu")
+    return {k: v.to(torch.float64) for k, v in sd.items() if v.is_floating_point()}
+
+
+def checkpoint_folders(series_dir: str, run: dict) -> List[Tuple[int, str]]:
+    """(step, folder) in step order, following the layout the run was written in."""
+    base = os.path.join(series_dir, run["path"])
+    out = []
+    for step in run["steps"]:
+        if run["layout"].startswith("hub"):
+            commit = open(os.path.join(base, "refs", f"step{step}")).read().strip()
+            out.append((step, os.path.join(base, "snapshots", commit)))
+        elif run["layout"].startswith("Trainer"):
+            out.append((step, os.path.join(base, f"checkpoint-{step}")))
+        else:
+            out.append((step, os.path.join(base, f"step_{step}")))
+    return out
+
+
+# which stored tensors are parameters (buffers are not analysed as weights of the model)
+def is_parameter(name: str) -> bool:
+    return not name.endswith((".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq", ".attention.bias", ".attention.masked_bias"))
+
+
+# ----------------------------------------------------------------------------------------------
+# weight metrics
+
+
+def nonfinite_counts(w: torch.Tensor) -> Dict[str, int]:
+    return {"nan": int(torch.isnan(w).sum()), "posinf": int((w == math.inf).sum()), "neginf": int((w == -math.inf).sum())}
+
+
+def weight_metrics(w: torch.Tensor, w_init: torch.Tensor, w_prev: Optional[torch.Tensor]) -> Dict[str, Optional[float]]:
+    x = w.reshape(-1)
+    finite = torch.isfinite(x)
+    xf = x[finite]
+    n = xf.numel()
+    m: Dict[str, Optional[float]] = {}
+    m["frobenius_norm"] = float(torch.sqrt((xf * xf).sum()))
+    mean = xf.mean()
+    c = xf - mean
+    m2, m3, m4 = (c**2).mean(), (c**3).mean(), (c**4).mean()
+    m["mean"] = float(mean)
+    m["std"] = float(torch.sqrt(m2))
+    m["min"] = float(xf.min())
+    m["max"] = float(xf.max())
+    m["absmax"] = float(xf.abs().max())
+    m["skewness"] = float(m3 / m2**1.5) if m2 > 0 else None
+    m["excess_kurtosis"] = float(m4 / m2**2 - 3) if m2 > 0 else None
+    both = finite & torch.isfinite(w_init.reshape(-1))
+    d0 = x[both] - w_init.reshape(-1)[both]
+    init_norm = torch.sqrt((w_init.reshape(-1)[both] ** 2).sum())
+    m["dist_to_init"] = float(torch.sqrt((d0 * d0).sum()))
+    m["rel_dist_to_init"] = float(m["dist_to_init"] / init_norm) if init_norm > 0 else None
+    dot = (x[both] * w_init.reshape(-1)[both]).sum()
+    nx = torch.sqrt((x[both] ** 2).sum())
+    m["cos_to_init"] = float(dot / (nx * init_norm)) if nx > 0 and init_norm > 0 else None
+    if w_prev is None:
+        m["dist_to_prev"] = None
+    else:
+        bp = finite & torch.isfinite(w_prev.reshape(-1))
+        dp = x[bp] - w_prev.reshape(-1)[bp]
+        m["dist_to_prev"] = float(torch.sqrt((dp * dp).sum()))
+    return m
+
+
+def spectral(w: torch.Tensor) -> Tuple[List[float], Dict[str, float]]:
+    s = torch.linalg.svdvals(w)
+    smax = s[0]
+    p = s / s.sum()
+    p = p[p > 0]
+    entropy = -(p * torch.log(p)).sum()
+    return [float(v) for v in s], {
+        "spectral_norm": float(smax),
+        "stable_rank": float((s**2).sum() / smax**2),
+        "effective_rank": float(torch.exp(entropy)),
+    }
+
+
+def embedding_correlation(e: torch.Tensor) -> Tuple[List[int], List[float]]:
+    r1 = min(EMBED_ROWS, e.shape[0])
+    rows = e[:r1]
+    c = rows - rows.mean(dim=1, keepdim=True)
+    cov = c @ c.T
+    norm = torch.sqrt(torch.diag(cov))
+    corr = cov / (norm[:, None] * norm[None, :])
+    return [0, r1], [float(v) for v in corr.reshape(-1)]
+
+
+EMBED_NAME = {"gpt_neox": "gpt_neox.embed_in.weight", "gpt2": "transformer.wte.weight", "llama": "model.embed_tokens.weight"}
+
+# ----------------------------------------------------------------------------------------------
+# forward passes in float64, following transformers' modelling_gpt_neox / modelling_gpt2 /
+# modelling_llama (eval mode: no dropout)
+
+
+def layer_norm(x, w, b, eps):
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
+
+
+def rms_norm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope_cos_sin(dim: int, base: float, seq_len: int):
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+    t = torch.arange(seq_len, dtype=torch.float64)
+    freqs = torch.outer(t, inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()  # [L, dim]
+
+
+def causal_attention(q, k, v, head_dim):
+    # q, k, v: [B, H, L, hd]
+    L = q.shape[2]
+    scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim)
+    mask = torch.tril(torch.ones(L, L, dtype=torch.bool))
+    scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+def forward_neox(p: Weights, cfg: dict, ids: torch.Tensor):
+    B, L = ids.shape
+    d, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    hd = d // H
+    rot = int(hd * cfg["rotary_pct"])
+    eps = cfg["layer_norm_eps"]
+    cos, sin = rope_cos_sin(rot, cfg.get("rotary_emb_base", 10000), L)
+    x = p["gpt_neox.embed_in.weight"][ids]
+    resid = [x]
+    for i in range(cfg["num_hidden_layers"]):
+        g = f"gpt_neox.layers.{i}."
+        h1 = layer_norm(x, p[g + "input_layernorm.weight"], p[g + "input_layernorm.bias"], eps)
+        qkv = h1 @ p[g + "attention.query_key_value.weight"].T + p[g + "attention.query_key_value.bias"]
+        qkv = qkv.view(B, L, H, 3 * hd).permute(0, 2, 1, 3)
+        q, k, v = qkv[..., :hd], qkv[..., hd : 2 * hd], qkv[..., 2 * hd :]
+        q_rot, q_pass = q[..., :rot], q[..., rot:]
+        k_rot, k_pass = k[..., :rot], k[..., rot:]
+        q = torch.cat((q_rot * cos + rotate_half(q_rot) * sin, q_pass), dim=-1)
+        k = torch.cat((k_rot * cos + rotate_half(k_rot) * sin, k_pass), dim=-1)
+        a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, d)
+        attn_out = a @ p[g + "attention.dense.weight"].T + p[g + "attention.dense.bias"]
+        if cfg.get("use_parallel_residual", True):
+            h2 = layer_norm(x, p[g + "post_attention_layernorm.weight"], p[g + "post_attention_layernorm.bias"], eps)
+        else:
+            x = x + attn_out
+            h2 = layer_norm(x, p[g + "post_attention_layernorm.weight"], p[g + "post_attention_layernorm.bias"], eps)
+        m = h2 @ p[g + "mlp.dense_h_to_4h.weight"].T + p[g + "mlp.dense_h_to_4h.bias"]
+        m = torch.nn.functional.gelu(m)  # hidden_act "gelu": exact erf GELU
+        mlp_out = m @ p[g + "mlp.dense_4h_to_h.weight"].T + p[g + "mlp.dense_4h_to_h.bias"]
+        x = x + attn_out + mlp_out if cfg.get("use_parallel_residual", True) else x + mlp_out
+        resid.append(x)
+    fn = layer_norm(x, p["gpt_neox.final_layer_norm.weight"], p["gpt_neox.final_layer_norm.bias"], eps)
+    logits = fn @ p["embed_out.weight"].T
+    return resid, fn, logits
+
+
+def forward_gpt2(p: Weights, cfg: dict, ids: torch.Tensor):
+    B, L = ids.shape
+    d, H = cfg["n_embd"], cfg["n_head"]
+    hd = d // H
+    eps = cfg["layer_norm_epsilon"]
+    x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][torch.arange(L)][None]
+    resid = [x]
+    for i in range(cfg["n_layer"]):
+        g = f"transformer.h.{i}."
+        h = layer_norm(x, p[g + "ln_1.weight"], p[g + "ln_1.bias"], eps)
+        qkv = h @ p[g + "attn.c_attn.weight"] + p[g + "attn.c_attn.bias"]  # Conv1D: x @ W[in, out] + b
+        q, k, v = qkv.split(d, dim=2)
+        q, k, v = (t.view(B, L, H, hd).permute(0, 2, 1, 3) for t in (q, k, v))
+        a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, d)
+        x = x + a @ p[g + "attn.c_proj.weight"] + p[g + "attn.c_proj.bias"]
+        h = layer_norm(x, p[g + "ln_2.weight"], p[g + "ln_2.bias"], eps)
+        m = gelu_new(h @ p[g + "mlp.c_fc.weight"] + p[g + "mlp.c_fc.bias"])
+        x = x + m @ p[g + "mlp.c_proj.weight"] + p[g + "mlp.c_proj.bias"]
+        resid.append(x)
+    fn = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps)
+    logits = fn @ p["transformer.wte.weight"].T  # tied lm_head
+    return resid, fn, logits
+
+
+def forward_llama(p: Weights, cfg: dict, ids: torch.Tensor):
+    B, L = ids.shape
+    d, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim", d // H)
+    eps = cfg["rms_norm_eps"]
+    cos, sin = rope_cos_sin(hd, cfg.get("rope_theta", 10000.0), L)
+    x = p["model.embed_tokens.weight"][ids]
+    resid = [x]
+    for i in range(cfg["num_hidden_layers"]):
+        g = f"model.layers.{i}."
+        h = rms_norm(x, p[g + "input_layernorm.weight"], eps)
+        q = (h @ p[g + "self_attn.q_proj.weight"].T).view(B, L, H, hd).permute(0, 2, 1, 3)
+        k = (h @ p[g + "self_attn.k_proj.weight"].T).view(B, L, KV, hd).permute(0, 2, 1, 3)
+        v = (h @ p[g + "self_attn.v_proj.weight"].T).view(B, L, KV, hd).permute(0, 2, 1, 3)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=1)  # repeat_kv: head h reads kv head h // (H / KV)
+        v = v.repeat_interleave(H // KV, dim=1)
+        a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, H * hd)
+        x = x + a @ p[g + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, p[g + "post_attention_layernorm.weight"], eps)
+        gate = h @ p[g + "mlp.gate_proj.weight"].T
+        up = h @ p[g + "mlp.up_proj.weight"].T
+        x = x + (torch.nn.functional.silu(gate) * up) @ p[g + "mlp.down_proj.weight"].T
+        resid.append(x)
+    fn = rms_norm(x, p["model.norm.weight"], eps)
+    logits = fn @ (p["lm_head.weight"] if "lm_head.weight" in p else p["model.embed_tokens.weight"]).T
+    return resid, fn, logits
+
+
+FORWARD = {"gpt_neox": forward_neox, "gpt2": forward_gpt2, "llama": forward_llama}
+
+
+def activation_stats(x: torch.Tensor) -> Dict[str, object]:
+    """Stats over the finite elements (a diverged checkpoint's NaN/Inf are counted, left out)."""
+    v = x.detach().reshape(-1)
+    finite = torch.isfinite(v)
+    v = v[finite]
+    out: Dict[str, object] = {"count": int(v.numel()), "nonfinite": int((~finite).sum())}
+    if v.numel() == 0:
+        out.update({"max_abs": None, "mean": None, "std": None, "rms": None, "excess_kurtosis": None})
+        return out
+    mean = v.mean()
+    c = v - mean
+    m2, m4 = (c**2).mean(), (c**4).mean()
+    out.update({
+        "max_abs": float(v.abs().max()),
+        "mean": float(mean),
+        "std": float(torch.sqrt(m2)),
+        "rms": float(torch.sqrt((v * v).mean())),
+        "excess_kurtosis": float(m4 / m2**2 - 3) if m2 > 0 else None,
+    })
+    return out
+
+
+def finite_or_none(v: float) -> Optional[float]:
+    return v if math.isfinite(v) else None
+
+
+def run_model(weights: Weights, cfg: dict, ids: torch.Tensor) -> dict:
+    """Forward + backward in float64. Quantities that are undefined (a NaN loss, NaN gradients,
+    argmax over NaN logits) are None: the export must leave them empty."""
+    params = {k: v.clone().requires_grad_(True) for k, v in weights.items() if is_parameter(k)}
+    resid, fn, logits = FORWARD[cfg["model_type"]](params, cfg, ids)
+    V = logits.shape[-1]
+    pred = logits[:, :-1].reshape(-1, V)
+    target = ids[:, 1:].reshape(-1)
+    loss = torch.nn.functional.cross_entropy(pred, target)
+    logits_finite = bool(torch.isfinite(pred).all())
+    top1 = float((pred.argmax(-1) == target).double().mean()) if logits_finite else None
+    loss.backward()
+    acts = {f"resid.{i}": activation_stats(r) for i, r in enumerate(resid)}
+    acts["final_norm"] = activation_stats(fn)
+    grads = {k: finite_or_none(float(v.grad.norm())) for k, v in params.items() if v.grad is not None}
+    total = None if any(g is None for g in grads.values()) else math.sqrt(sum(g * g for g in grads.values()))
+    # logit margin of the top-1 choice: a near-tie makes a float32 argmax legitimately differ
+    margin = float((lambda t: (t[:, 0] - t[:, 1]).min())(torch.topk(pred.detach(), 2, dim=-1).values)) if logits_finite else None
+    return {
+        "activations": acts,
+        "probe": {"loss": finite_or_none(float(loss)), "top1_accuracy": top1, "grad_total_norm": total},
+        "grads": grads,
+        "min_top1_margin": margin,
+        "n_predictions": int(target.numel()),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# tokenizer: the repository's byte-level BPE encoder, rebuilt from tokenizer.json's merges
+
+
+def load_encoder(tokenizer_json: str) -> ByteLevelBPE:
+    tj = json.load(open(tokenizer_json, encoding="utf-8"))
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in tj["model"]["merges"]]
+    enc = ByteLevelBPE(merges)
+    if enc.vocab != tj["model"]["vocab"]:
+        raise SystemExit(f"{tokenizer_json}: vocabulary is not in the specials/bytes/merges order this encoder rebuilds")
+    return enc
+
+
+def probe_ids(tokenizer_json: str, batch: int, seq_len: int) -> torch.Tensor:
+    ids = load_encoder(tokenizer_json).encode(open(PROBE_TEXT, encoding="utf-8").read())
+    return torch.tensor(ids[: batch * seq_len], dtype=torch.long).view(batch, seq_len)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def reference_run(series_dir: str, run: dict, batch: int, seq_len: int) -> dict:
+    """Every reference number of one run: {step: {...}} in step order."""
+    folders = checkpoint_folders(series_dir, run)
+    cfg = json.load(open(os.path.join(folders[0][1], "config.json")))
+    ids = probe_ids(os.path.join(series_dir, "tokenizer.json"), batch, seq_len)
+    out: dict = {"config": cfg, "steps": {}, "probe_ids_head": ids.reshape(-1)[:16].tolist()}
+    init: Optional[Weights] = None
+    prev: Optional[Weights] = None
+    for step, folder in folders:
+        w = read_checkpoint_folder(folder)
+        if init is None:
+            init = w
+        entry: dict = {"weights": {}, "spectra": {}, "nonfinite": {}}
+        for name, t in w.items():
+            if not is_parameter(name):
+                continue
+            entry["weights"][name] = weight_metrics(t, init[name], prev[name] if prev is not None else None)
+            nf = nonfinite_counts(t)
+            if any(nf.values()):
+                entry["nonfinite"][name] = nf
+            if t.dim() == 2 and not any(nf.values()):
+                s, scal = spectral(t)
+                entry["spectra"][name] = s
+                entry["weights"][name].update(scal)
+        emb = EMBED_NAME[cfg["model_type"]]
+        entry["embedding"] = {"tensor": emb}
+        entry["embedding"]["rows"], entry["embedding"]["matrix"] = embedding_correlation(w[emb])
+        entry["model"] = run_model(w, cfg, ids)
+        out["steps"][step] = entry
+        prev = w
+    return out
+
+
+def main() -> None:
+    if len(sys.argv) != 5:
+        print(__doc__)
+        sys.exit(2)
+    series_dir, batch, seq_len, out_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    manifest = json.load(open(os.path.join(series_dir, "manifest.json")))
+    result = {name: reference_run(series_dir, run, batch, seq_len) for name, run in manifest["runs"].items()}
+    with open(out_path, "w") as f:
+        json.dump(result, f)
+    print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    main()
