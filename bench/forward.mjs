@@ -2,7 +2,7 @@
 // Forward and forward+backward of a GPT-NeoX (default d=512, 6 layers, 8 heads, V=8192, B=4, L=256)
 // on the same probe-sized batch: our ONNX graphs on onnxruntime-node vs PyTorch (bench/forward_torch.py)
 // with the same thread count, median of repeats after a warm-up; prints a Markdown table.
-// The TypeScript sources are bundled on the fly with rolldown (a devDependency, via vite) into
+// The TypeScript sources are bundled on the fly with vite (a devDependency) into
 // bench/.tmp/, since plain Node 20 cannot import .ts files.
 // Usage: node bench/forward.mjs [--threads 2] [--d 512] [--layers 6] [--heads 8] [--vocab 8192] [--batch 4] [--seq 256] [--repeats 3]
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'rolldown';
+import { build } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = Object.fromEntries(
@@ -23,12 +23,16 @@ const vocab = num('vocab', 8192), batch = num('batch', 4), seqLen = num('seq', 2
 const tmp = join(root, 'bench', '.tmp');
 mkdirSync(tmp, { recursive: true });
 const bundle = join(tmp, 'forward.bundle.mjs');
+// An SSR build keeps node_modules packages (onnxruntime-node, protobufjs) external.
 await build({
-  input: { forward: join(root, 'main', 'compute', 'forward', 'index.ts') },
-  platform: 'node',
-  external: [/^onnxruntime-node/, /^protobufjs/, /^node:/],
-  output: { file: bundle, format: 'esm' },
+  configFile: false,
   logLevel: 'warn',
+  build: {
+    ssr: join(root, 'main', 'compute', 'forward', 'index.ts'),
+    outDir: tmp,
+    emptyOutDir: false,
+    rollupOptions: { output: { format: 'es', entryFileNames: 'forward.bundle.mjs' } },
+  },
 });
 const { buildForward, runForward } = await import(pathToFileURL(bundle).href);
 const ort = await import('onnxruntime-node');
