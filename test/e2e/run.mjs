@@ -121,6 +121,15 @@ async function newPage(ctx) {
   return { page, errors };
 }
 
+/** Heatmap panels mount progressively; wait until every panel in the viewport is drawn. */
+async function panelsInViewDrawn(page) {
+  await page.waitForFunction(
+    () => ![...document.querySelectorAll('.panelgrid [aria-busy=true]')].some((el) => el.getBoundingClientRect().top < innerHeight),
+    null,
+    { timeout: 30_000 },
+  );
+}
+
 async function shot(page, name) {
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -214,6 +223,7 @@ async function main() {
     // The tooltip shows the same value to the eye.
     const tip = await page.locator('.chart div').filter({ hasText: 'step' }).first().textContent().catch(() => '');
     assert(tip.includes(read.tensor), `tooltip names the tensor: ${tip}`);
+    await panelsInViewDrawn(page);
     await shot(page, 'overview');
     await page.getByRole('tab', { name: 'Curves' }).click();
     await page.locator('[data-testid=curves-chart]').waitFor();
@@ -270,7 +280,7 @@ async function main() {
     await page.locator(`[data-testid=heatmap-panel][data-run-id="${b.id}"]`).first().waitFor({ timeout: 30_000 });
     const ids = await page.locator('[data-testid=heatmap-panel]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-run-id')))]);
     assert(ids.includes(a.id) && ids.includes(b.id), `panels of both runs: ${ids}`);
-    await page.waitForTimeout(300);
+    await panelsInViewDrawn(page);
     await shot(page, 'side-by-side');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();

@@ -81,12 +81,20 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const [revealed, setRevealed] = useState(1);
   const [nearView, setNearView] = useState<Set<number>>(new Set());
   const panelCount = layout.reduce((n, row) => n + row.cells.length, 0);
-  useEffect(() => setRevealed(1), [layout]);
   useEffect(() => {
-    if (revealed >= panelCount) return;
-    const raf = requestAnimationFrame(() => setRevealed((r) => r + 1));
+    // One loop per layout, counting on its own: a reset followed by an increment in the same
+    // batch would otherwise leave the state unchanged and stall a render-driven loop.
+    let shown = 1;
+    let raf = 0;
+    setRevealed(1);
+    const step = () => {
+      shown += 1;
+      setRevealed(shown);
+      if (shown < panelCount) raf = requestAnimationFrame(step);
+    };
+    if (panelCount > 1) raf = requestAnimationFrame(step);
     return () => cancelAnimationFrame(raf);
-  }, [revealed, panelCount]);
+  }, [layout, panelCount]);
   const observer = useMemo(
     () =>
       new IntersectionObserver(
