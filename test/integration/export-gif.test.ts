@@ -1,0 +1,250 @@
+// `checkpoint-atlas gif` end to end on a real SQLite cache: the file decodes (test decoder), has
+// one frame per cached checkpoint (or per checkpoint in --steps), the asked size, delay and loop;
+// correlation frames carry the app's pixels of the stored matrices; chart frames equal a fresh
+// render of the app's option for that checkpoint up to GIF quantisation; errors name the fix.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../main/store/store';
+import { decodeFrame } from '../../common/frames';
+import {
+  asCorrelationFrame,
+  asHistogramFrame,
+  asQqFrame,
+  asSpectrumFrame,
+  clusterOrder,
+  correlationPixels,
+  histogramOption,
+  histogramYMax,
+  qqExtent,
+  qqOption,
+  spectrumExtent,
+  spectrumOption,
+  type ChartOption,
+  type FrameLabel,
+} from '../../common/charts';
+import { gifCommand, type CommandIo } from '../../main/export/commands';
+import { CanvasChart } from '../../main/export/render';
+import { cellMap, correlationLayout, correlationPalette } from '../../main/export/raster';
+import { decodeGif, type DecodedGif } from '../unit/export/gif-decode';
+import { EMBED, MLP_IN, RESID, writeSyntheticRun } from '../unit/export/synthetic';
+
+const STEPS = [0, 100, 200, 400, 800, 1600];
+const N = 32;
+let dir: string;
+let db: string;
+const RUN = 'synth';
+const messages: string[] = [];
+const io: CommandIo = { stdout: (t) => void messages.push(t), stderr: (t) => void messages.push(t), stderrIsTty: false };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'atlas-export-gif-'));
+  db = join(dir, 'cache.sqlite');
+  const store = new Store(db);
+  writeSyntheticRun(store, { id: RUN, steps: STEPS, n: N, nan: true });
+  writeSyntheticRun(store, { id: 'other', steps: [0], n: 8, sparse: false });
+  store.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Stored frames of a tensor, decoded independently of the exporter, in step order. */
+function storedFrames(kind: string, tensor: string, steps = STEPS): unknown[] {
+  const store = new Store(db, { readonly: true });
+  try {
+    const m = store.frames(RUN, kind, tensor);
+    return steps.map((s) => decodeFrame(m.get(`step${s}`)));
+  } finally {
+    store.close();
+  }
+}
+
+const label = (tensor: string, component: string, block: FrameLabel['block'], step: number, unit: string): FrameLabel => ({
+  runName: `synthetic-${RUN}`,
+  tensor,
+  component,
+  block,
+  step,
+  checkpointId: `step${step}`,
+  unit,
+});
+
+function readGif(path: string): DecodedGif {
+  return decodeGif(readFileSync(path));
+}
+
+function expectCorrelationFrames(gif: DecodedGif, width: number, height: number, steps: number[], order?: number[]) {
+  const L = correlationLayout(width, height);
+  const { maxCellError } = correlationPalette();
+  const map = cellMap(L.side, N);
+  const frames = storedFrames('embedding_correlation', EMBED, steps);
+  gif.frames.forEach((f, k) => {
+    const app = correlationPixels(asCorrelationFrame(frames[k])!, order);
+    let worst = 0;
+    for (let y = 0; y < L.side; y++) {
+      for (let x = 0; x < L.side; x++) {
+        const o = ((L.matrixY + y) * width + L.matrixX + x) * 4;
+        const a = (map[y]! * N + map[x]!) * 4;
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(f.rgba[o + c]! - app[a + c]!));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(maxCellError);
+  });
+}
+
+describe('gif --view correlation', () => {
+  it('writes one frame per checkpoint, the asked size, delay and loop, with the app pixels of each stored matrix', async () => {
+    const out = join(dir, 'corr.gif');
+    const result = await gifCommand({ db, run: RUN, view: 'correlation', out, width: '400', height: '300', fps: '12.5' }, io);
+    expect(result.frames).toBe(STEPS.length);
+    const gif = readGif(out);
+    expect([gif.width, gif.height, gif.frames.length, gif.loopCount]).toEqual([400, 300, STEPS.length, 0]);
+    expect(result.bytes).toBe(readFileSync(out).length);
+    for (const f of gif.frames) {
+      expect(f.delayMs).toBe(80);
+      // One fixed palette: the global table only.
+      expect(f.local).toBe(false);
+    }
+    expectCorrelationFrames(gif, 400, 300, STEPS);
+    // Successive frames differ (the matrices drift), and no partial file is left.
+    expect(Buffer.from(gif.frames[0]!.index).equals(Buffer.from(gif.frames[5]!.index))).toBe(false);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    expect(messages.join('')).toMatch(/frame 6\/6/);
+  });
+
+  it('--steps keeps the checkpoints in the range; --no-loop plays once', async () => {
+    const out = join(dir, 'corr-range.gif');
+    const result = await gifCommand({ db, run: RUN, view: 'correlation', out, steps: '100:800', loop: false }, io);
+    expect(result.frames).toBe(4);
+    const gif = readGif(out);
+    expect([gif.width, gif.height, gif.frames.length, gif.loopCount]).toEqual([640, 480, 4, null]);
+    expectCorrelationFrames(gif, 640, 480, [100, 200, 400, 800]);
+  });
+
+  it('--reorder applies the clustered order of the last frame to every frame', async () => {
+    const out = join(dir, 'corr-order.gif');
+    await gifCommand({ db, run: RUN, view: 'correlation', out, width: '300', height: '260', reorder: true }, io);
+    const last = asCorrelationFrame(storedFrames('embedding_correlation', EMBED).at(-1))!;
+    expectCorrelationFrames(readGif(out), 300, 260, STEPS, clusterOrder(last.matrix));
+  });
+});
+
+/** Mean absolute channel difference and the share of pixels off by more than `tol` in any channel. */
+function compare(a: Uint8ClampedArray, b: Uint8ClampedArray, tol: number): { mean: number; off: number } {
+  let sum = 0;
+  let off = 0;
+  for (let p = 0; p < a.length; p += 4) {
+    let worst = 0;
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(a[p + c]! - b[p + c]!);
+      sum += d;
+      worst = Math.max(worst, d);
+    }
+    if (worst > tol) off++;
+  }
+  return { mean: sum / ((a.length / 4) * 3), off: off / (a.length / 4) };
+}
+
+describe('gif of chart views', () => {
+  const W = 480;
+  const H = 320;
+  const cases: Array<{ view: string; kind: string; tensor: string; args: Record<string, string>; option: (frames: unknown[], k: number) => ChartOption }> = [
+    {
+      view: 'histogram',
+      kind: 'histogram',
+      tensor: MLP_IN[1]!,
+      args: { component: 'mlp.in', block: '1' },
+      option: (frames, k) => {
+        const hs = frames.map((f) => asHistogramFrame(f));
+        return histogramOption(hs[k]!, label(MLP_IN[1]!, 'mlp.in', 1, STEPS[k]!, 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'weight' });
+      },
+    },
+    {
+      view: 'qq',
+      kind: 'qq',
+      tensor: MLP_IN[0]!,
+      args: { tensor: MLP_IN[0]! },
+      option: (frames, k) => {
+        const qs = frames.map((f) => asQqFrame(f));
+        return qqOption(qs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'σ'), { family: 'student_t', extent: qqExtent(qs, 'student_t') });
+      },
+    },
+    {
+      view: 'spectrum',
+      kind: 'spectrum',
+      tensor: MLP_IN[0]!,
+      args: { component: 'mlp.in', block: '0' },
+      option: (frames, k) => {
+        const ss = frames.map((f) => asSpectrumFrame(f));
+        return spectrumOption(ss[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'value'), spectrumExtent(ss));
+      },
+    },
+    {
+      view: 'gradients',
+      kind: 'grad_histogram',
+      tensor: MLP_IN[0]!,
+      args: { tensor: MLP_IN[0]! },
+      option: (frames, k) => {
+        const hs = frames.map((f) => asHistogramFrame(f));
+        return histogramOption(hs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, '∂loss/∂w'), { yLog: false, yMax: histogramYMax(hs), xName: 'gradient' });
+      },
+    },
+    {
+      view: 'activations',
+      kind: 'resid_histogram',
+      tensor: RESID,
+      args: { block: '0' },
+      option: (frames, k) => {
+        const hs = frames.map((f) => asHistogramFrame(f));
+        return histogramOption(hs[k]!, label(RESID, 'resid', 0, STEPS[k]!, 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'activation' });
+      },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.view}: every frame is the app's option for its checkpoint, up to GIF quantisation`, async () => {
+      const out = join(dir, `${c.view}.gif`);
+      const result = await gifCommand({ db, run: RUN, view: c.view, out, width: String(W), height: String(H), ...c.args }, io);
+      expect(result.frames).toBe(STEPS.length);
+      const gif = readGif(out);
+      expect([gif.width, gif.height, gif.frames.length]).toEqual([W, H, STEPS.length]);
+      const frames = storedFrames(c.kind, c.tensor);
+      // The reference: the same option functions with ranges computed over all frames at once
+      // (as the app does), drawn by a separate echarts instance.
+      const chart = new CanvasChart(W, H);
+      try {
+        for (const k of [0, 3, STEPS.length - 1]) {
+          const reference = chart.render(c.option(frames, k));
+          const d = compare(gif.frames[k]!.rgba, reference, 24);
+          // Measured: mean 0.05-0.2, no pixel off by more than 24; the neighbouring checkpoint's
+          // frame is at mean 0.9-16 and 1-11 % of pixels off, so these bounds tell frames apart.
+          expect(d.mean).toBeLessThan(0.4);
+          expect(d.off).toBeLessThan(0.001);
+        }
+        // And frames are not all alike: a different checkpoint's reference is further away.
+        const other = chart.render(c.option(frames, 0));
+        expect(compare(gif.frames[STEPS.length - 1]!.rgba, other, 24).off).toBeGreaterThan(compare(gif.frames[0]!.rgba, other, 24).off);
+      } finally {
+        chart.dispose();
+      }
+    });
+  }
+});
+
+describe('gif errors', () => {
+  it('an unknown run lists the runs in the cache', async () => {
+    await expect(gifCommand({ db, run: 'nope', view: 'correlation', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/no run "nope".*\n\s+other .*\n\s+synth/s);
+  });
+  it('a view with nothing cached names the analysis that computes it', async () => {
+    await expect(gifCommand({ db, run: 'other', view: 'spectrum', tensor: EMBED, out: join(dir, 'x.gif') }, io)).rejects.toThrow(/--analyses spectra/);
+    await expect(gifCommand({ db, run: RUN, view: 'correlation', steps: '5000:6000', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/frames exist at other steps/);
+  });
+  it('ambiguous or unknown tensors, bad options', async () => {
+    await expect(gifCommand({ db, run: RUN, view: 'histogram', component: 'mlp.in', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/matches 2 tensors/);
+    await expect(gifCommand({ db, run: RUN, view: 'histogram', component: 'attn', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/no tensor of component "attn"/);
+    await expect(gifCommand({ db, run: RUN, view: 'movie', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/--view must be one of/);
+    await expect(gifCommand({ db, run: RUN, view: 'correlation', width: '12', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/width must be an integer 160/);
+    await expect(gifCommand({ db: join(dir, 'missing.sqlite'), run: RUN, view: 'correlation', out: join(dir, 'x.gif') }, io)).rejects.toThrow(/no cache database/);
+    expect(existsSync(join(dir, 'x.gif'))).toBe(false);
+  });
+});
