@@ -50,6 +50,7 @@ export function normalQuantile(p: number): number {
     if (p === 1) return Infinity;
     throw new MetricInputError('qq.ts', `probability must be in [0, 1], got ${p}`);
   }
+  if (p === 0.5) return 0;
   const q = p < 0.5 ? p : 1 - p;
   const t = Math.sqrt(-2 * Math.log(q));
   let z = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t));
