@@ -3,7 +3,8 @@
 
   spectra_torch.py make OUT ROWS COLS SEED       write a random float32 weight (N(0, 0.02^2), raw LE)
   spectra_torch.py svd IN ROWS COLS THREADS OUT  time svdvals(float64), write the values (raw LE
-                                                 float64) to OUT, print JSON {seconds, peak_mb}
+                                                 float64) to OUT, print JSON {seconds, cpu_seconds,
+                                                 peak_mb} (cpu: user + system of all threads)
 Run with Debian's Python only (/usr/bin/python3).
 """
 import json
@@ -39,10 +40,12 @@ def main():
         w32 = torch.from_numpy(np.fromfile(path, dtype='<f4').reshape(rows, cols))
         w64 = w32.double()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         s = torch.linalg.svdvals(w64)
         seconds = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         s.numpy().astype('<f8').tofile(out)
-        print(json.dumps({'seconds': seconds, 'peak_mb': peak_mb()}))
+        print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu, 'peak_mb': peak_mb()}))
         return
     raise SystemExit(f'unknown mode {mode}')
 

@@ -10,7 +10,7 @@
  * lower blocks are mirrored in JS.
  */
 import { singularValuesFromGramEigenvalues, symmetricEigenvalues, type EigenOptions } from './eigen';
-import { cachedSession, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode } from './ort';
+import { cachedSession, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode, type TinyValue } from './ort';
 
 export class GramError extends Error {
   constructor(message: string) {
@@ -33,8 +33,9 @@ const BLOCKS = 4;
 
 /**
  * Graph for one chunk C. `wide`: C is n x k and the Gram is C C^T; otherwise C is k x n and the
- * Gram is C^T C. Outputs G_i_j (i <= j), the blocks of rows/columns split q ways
- * (ceil(n/q) each, the last one smaller).
+ * Gram is C^T C. Outputs G_i_j = Acc_i_j + (block i,j of the chunk's Gram) for i <= j, the
+ * blocks of rows/columns split q ways (ceil(n/q) each, the last one smaller). The caller passes
+ * each accumulator's buffer as the preallocated output too, so blocks accumulate in place.
  */
 function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
   const nodes: TinyNode[] = [];
@@ -58,22 +59,27 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
       ],
     });
   }
-  const outputs = [];
+  const outputs: TinyValue[] = [];
+  const accumulators: TinyValue[] = [];
   for (let i = 0; i < q; i++) {
     for (let j = i; j < q; j++) {
       const name = `G_${i}_${j}`;
       nodes.push({
         opType: 'Gemm',
-        inputs: [blocks[i]!, blocks[j]!],
+        inputs: [blocks[i]!, blocks[j]!, `Acc_${i}_${j}`],
         outputs: [name],
-        attributes: [{ name: wide ? 'transB' : 'transA', int: 1 }],
+        attributes: [
+          { name: wide ? 'transB' : 'transA', int: 1 },
+          { name: 'beta', float: 1 },
+        ],
       });
+      accumulators.push({ name: `Acc_${i}_${j}`, elemType: OnnxType.float64, dims: [`r${i}`, `r${j}`] });
       outputs.push({ name, elemType: OnnxType.float64, dims: [`r${i}`, `r${j}`] });
     }
   }
   return {
-    name: `gram.chunk.${elemType === OnnxType.float32 ? 'f32' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
-    inputs: [{ name: 'C', elemType, dims: wide ? ['n', 'k'] : ['k', 'n'] }],
+    name: `gram.chunk-accumulate.${elemType === OnnxType.float32 ? 'f32' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
+    inputs: [{ name: 'C', elemType, dims: wide ? ['n', 'k'] : ['k', 'n'] }, ...accumulators],
     outputs,
     nodes,
     opset: 18,
@@ -107,7 +113,9 @@ export async function gram(
   const blockLen = (i: number): number => Math.min(n, (i + 1) * blockSize) - i * blockSize;
 
   const chunkLen = Math.max(1, Math.min(long, Math.floor((opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS) / n)));
-  const G = new Float64Array(n * n);
+  // Upper blocks, accumulated in place by onnxruntime (Gemm with C = the block, output = the block).
+  const accumulators = new Map<string, Float64Array>();
+  for (let i = 0; i < q; i++) for (let j = i; j < q; j++) accumulators.set(`${i}_${j}`, new Float64Array(blockLen(i) * blockLen(j)));
   // Wide weights need their column chunks gathered into a contiguous buffer (reused).
   const scratch = wide && chunkLen < long ? (isF32 ? new Float32Array(n * chunkLen) : new Float64Array(n * chunkLen)) : null;
   for (let k0 = 0; k0 < long; k0 += chunkLen) {
@@ -124,24 +132,30 @@ export async function gram(
       }
     }
     const dims = wide ? [n, k] : [k, n];
-    const input = isF32 ? float32Tensor(chunk as Float32Array, dims) : float64Tensor(chunk as Float64Array, dims);
-    const result = await session.run({ C: input });
+    const feeds: Record<string, ReturnType<typeof float64Tensor>> = {
+      C: isF32 ? float32Tensor(chunk as Float32Array, dims) : float64Tensor(chunk as Float64Array, dims),
+    };
+    const fetches: Record<string, ReturnType<typeof float64Tensor>> = {};
     for (let i = 0; i < q; i++) {
       for (let j = i; j < q; j++) {
-        const out = result[`G_${i}_${j}`];
-        if (!out || out.type !== 'float64') throw new GramError(`graph output G_${i}_${j} missing or not float64`);
-        const block = out.data as Float64Array;
-        const r0 = blockStart(i);
-        const c0 = blockStart(j);
-        const nr = blockLen(i);
-        const nc = blockLen(j);
-        if (block.length !== nr * nc) throw new GramError(`block ${i},${j} has ${block.length} values, expected ${nr * nc}`);
-        for (let r = 0; r < nr; r++) {
-          const gOff = (r0 + r) * n + c0;
-          const bOff = r * nc;
-          for (let c = 0; c < nc; c++) G[gOff + c] += block[bOff + c]!;
-        }
+        const acc = accumulators.get(`${i}_${j}`)!;
+        feeds[`Acc_${i}_${j}`] = float64Tensor(acc, [blockLen(i), blockLen(j)]);
+        fetches[`G_${i}_${j}`] = float64Tensor(acc, [blockLen(i), blockLen(j)]);
       }
+    }
+    // onnxruntime-node also hands back copies of preallocated outputs; the sums are in place.
+    const result = await session.run(feeds, fetches);
+    if (!result['G_0_0']) throw new GramError('graph output G_0_0 missing');
+  }
+  const G = new Float64Array(n * n);
+  for (let i = 0; i < q; i++) {
+    for (let j = i; j < q; j++) {
+      const block = accumulators.get(`${i}_${j}`)!;
+      const r0 = blockStart(i);
+      const c0 = blockStart(j);
+      const nc = blockLen(j);
+      for (let r = 0; r < blockLen(i); r++) G.set(block.subarray(r * nc, (r + 1) * nc), (r0 + r) * n + c0);
+      accumulators.delete(`${i}_${j}`);
     }
   }
   // Mirror the computed upper blocks into the lower ones, tile by tile (cache-friendly).
