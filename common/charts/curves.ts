@@ -114,6 +114,8 @@ export function curvesOption(input: CurvesInput): ChartOption {
   const yAxes: Record<string, unknown>[] = [
     {
       type: yLog ? 'log' : 'value',
+      // A log axis otherwise snaps to whole decades and flattens a 7-to-8 change into a line.
+      ...(yLog ? { min: (e: { min: number }) => e.min / 1.05, max: (e: { max: number }) => e.max * 1.05 } : {}),
       gridIndex: 0,
       name: `${metric.label}${unit}`,
       nameLocation: 'middle',

@@ -132,7 +132,8 @@ export function rowLabel(block: Block | null, tensor: string): string {
 }
 
 export function panelTitle(panel: HeatmapPanel): string {
-  return panel.kind === 'weight' ? panel.component : `${panel.component} (${panel.kind})`;
+  // 'other' (activations, pseudo tensors) adds nothing to the component's name.
+  return panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
 }
 
 export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): ChartOption {

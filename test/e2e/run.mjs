@@ -259,6 +259,60 @@ async function main() {
     await page.close();
   });
 
+  /** Run analyses through the API and wait for the job; Skip when the engine lacks them. */
+  async function analyse(runId, analyses) {
+    const started = await api(srv, 'startAnalysis', { runId, analyses });
+    if (started.status === 501) throw new Skip(`${analyses.join('+')}: ${started.body?.message}`);
+    assert(started.status === 200, `startAnalysis ${analyses} -> ${started.status} ${JSON.stringify(started.body)}`);
+    const deadline = Date.now() + ANALYSIS_TIMEOUT_MS;
+    for (;;) {
+      const { jobs } = await apiOk(srv, 'listJobs');
+      const j = jobs.find((x) => x.jobId === started.body.jobId);
+      if (j && j.state === 'done') return j;
+      if (j && (j.state === 'failed' || j.state === 'cancelled')) {
+        if (/not implemented|not-implemented/i.test(j.error ?? '')) throw new Skip(`${analyses.join('+')}: ${j.error}`);
+        throw new Error(`${analyses.join('+')} job ${j.state}: ${j.error}`);
+      }
+      assert(Date.now() < deadline, `${analyses.join('+')} finished in time`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  await scenario('(f) spectra and embedding: spectrum and correlation animations draw; rows reorder', async () => {
+    if (!demo) throw new Skip('no demo run');
+    await analyse(demo.id, ['spectra', 'embedding']);
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
+    await page.locator('[data-testid=anim-spectrum] [data-drawn]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=anim-embedding_correlation] canvas').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=reorder]').check();
+    await page.getByText('(clustered order)').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid=timeline-slider]').focus();
+    await page.keyboard.press('End');
+    await page.waitForTimeout(300);
+    await shot(page, 'animations-spectra-embedding');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(g) activations: residual-stream histogram animates, probe loss under the curves', async () => {
+    if (!demo) throw new Skip('no demo run');
+    await analyse(demo.id, ['activations']);
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations?tensor=resid.1`);
+    await page.locator('[data-testid=anim-resid_histogram] [data-drawn]').waitFor({ timeout: 30_000 });
+    await shot(page, 'animations-activations');
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/curves`);
+    await page.locator('#cv-metric').selectOption('max_abs');
+    await page.locator('[data-testid=curves-chart][data-drawn]').waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, 'curves-activations');
+    const grid = await apiOk(srv, 'scalarGrid', { runId: demo.id, metric: 'loss' });
+    assert(grid.tensors.some((t) => t.tensor === 'probe'), 'the probe loss is in the cache');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
   await scenario('(e) two runs side by side', async () => {
     const { runs } = await apiOk(srv, 'listRuns');
     if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);

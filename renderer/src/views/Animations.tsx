@@ -84,8 +84,9 @@ export function Animations({ ctx }: { ctx: RunContext }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ctx.tensors]);
   useEffect(() => {
-    if (!resid && activations[0]) setResid(activations[0].tensor);
-  }, [activations, resid]);
+    if (resid || !activations[0]) return;
+    setResid(activations.some((t) => t.tensor === initialTensor) ? initialTensor! : activations[0].tensor);
+  }, [activations, resid, initialTensor]);
 
   const meta = params.find((t) => t.tensor === tensor) ?? null;
   const residMeta = activations.find((t) => t.tensor === resid) ?? null;
@@ -200,7 +201,8 @@ interface PanelSettings {
 function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: RunContext; kind: Exclude<PanelKind, 'embedding_correlation'>; meta: TensorMeta; index: number; checkpointIds: string[]; settings: PanelSettings }) {
   const { series, error } = useFrames(ctx, kind, meta.tensor);
   const chart = useRef<ChartHandle>(null);
-  const unit = kind === 'grad_histogram' ? '∂loss/∂w' : kind === 'qq' ? 'σ' : 'value';
+  // Singular values carry the weight's own (unnamed) unit: no unit label rather than a vague one.
+  const unit = kind === 'grad_histogram' ? '∂loss/∂w' : kind === 'qq' ? 'σ' : kind === 'spectrum' ? '' : 'value';
 
   // Parse once; map timeline index (run checkpoints) -> frame index (series order).
   const parsed = useMemo(() => {

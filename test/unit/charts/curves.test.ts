@@ -69,3 +69,21 @@ describe('formatting', () => {
     expect(formatValue(17.85612)).toBe('17.856');
   });
 });
+
+describe('log y range', () => {
+  it('follows the data, not whole decades', async () => {
+    const { curvesOption } = await import('../../../common/charts/curves');
+    const o = curvesOption({
+      title: 't',
+      metric: { id: 'frobenius_norm', label: 'Frobenius norm', unit: '' },
+      lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps: [1, 2], values: [7, 8] }],
+      loss: [],
+      stepScale: 'log',
+      yLog: true,
+    });
+    const y = (o.yAxis as Array<{ type: string; min: (e: { min: number }) => number; max: (e: { max: number }) => number }>)[0]!;
+    expect(y.type).toBe('log');
+    expect(y.min({ min: 7 })).toBeCloseTo(7 / 1.05, 12);
+    expect(y.max({ max: 8 })).toBeCloseTo(8 * 1.05, 12);
+  });
+});
