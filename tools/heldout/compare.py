@@ -44,6 +44,8 @@ import sys
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
@@ -165,7 +167,7 @@ def load_export(out_dir: str):
                 out[(o["run"], int(o["step"]), o["tensor"]) if key == "tensor" else (o["run"], int(o["step"]), o["tensor"], o.get("kind"))] = o
         return out
 
-    return scalars, raw_values, jsonl("spectra.jsonl", "tensor"), jsonl("embedding_correlation.jsonl", "tensor")
+    return scalars, raw_values, jsonl("spectra.jsonl", "tensor"), jsonl("embedding_correlation.jsonl", "tensor"), jsonl("histograms.jsonl", "kind")
 
 
 NONFINITE_TOKEN = re.compile(r"\b(NaN|nan|Infinity|inf|Inf)\b")
@@ -304,12 +306,13 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                 if key not in scalars:
                     ck.flag(label, "activations: presence", False, f"{what}: missing from scalars.csv")
                     continue
+                kind = "MLP hidden act. (*)" if tensor.startswith("mlp.") else "residual"
                 if m in ("max_abs", "std", "rms"):
-                    ck.rel(label, "residual max|x|, std, rms", 1e-3, scalars[key], ref_v, what)
+                    ck.rel(label, f"{kind} max|x|, std, rms", 1e-3, scalars[key], ref_v, what)
                 elif m == "mean":
-                    ck.rel(label, "residual mean (*, vs std)", 1e-3, scalars[key], ref_v, what, scale=stats["std"] or 0.0)
+                    ck.rel(label, f"{kind} mean (*, vs std)", 1e-3, scalars[key], ref_v, what, scale=stats["std"] or 0.0)
                 else:
-                    ck.rel(label, "residual excess kurtosis (*)", 1e-2, scalars[key], ref_v, what, scale=1.0)
+                    ck.rel(label, f"{kind} excess kurtosis (*)", 1e-2, scalars[key], ref_v, what, scale=1.0)
         probe = model["probe"]
         key = (run_id, step, "probe", "loss")
         if key not in scalars:
@@ -335,6 +338,63 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                 ck.flag(label, "gradient norms", False, f"step {step} {tensor}: grad_norm missing")
             else:
                 ck.rel(label, "gradient norms", 1e-2, scalars[key], gn, f"step {step} {tensor} grad_norm")
+
+
+def torch_isfinite(t):
+    return reference.torch.isfinite(t.reshape(-1))
+
+
+def reference_counts(values, edges) -> Tuple[List[int], int, int]:
+    """np.histogram on the exported edges (bins [e_i, e_i+1), the last closed), finite values only."""
+    v = values.reshape(-1).numpy()
+    v = v[np.isfinite(v)]
+    e = np.asarray(edges, dtype=np.float64)
+    inside = v[(v >= e[0]) & (v <= e[-1])]
+    return np.histogram(inside, bins=e)[0].tolist(), int((v < e[0]).sum()), int((v > e[-1]).sum())
+
+
+def compare_histograms(ck: Checker, label: str, run_id: str, ref: dict, hists) -> None:
+    """Weight histograms: the bins are the same at every checkpoint of a tensor, and the counts
+    equal numpy's on the float64 values exactly. Activation / gradient histograms: the tool's
+    float32 values are binned, so a value within rounding of an edge may change bin; the fraction
+    of elements counted differently must stay below 1e-3 (*)."""
+    edges_seen: Dict[str, list] = {}
+    for step_s, entry in ref["steps"].items():
+        step = int(step_s)
+        for tensor, w in entry["weight_values"].items():
+            o = hists.get((run_id, step, tensor, "weight"))
+            if o is None:
+                ck.flag(label, "weight histograms (fixed bins, exact counts)", False, f"step {step} {tensor}: no weight histogram")
+                continue
+            if tensor in edges_seen and edges_seen[tensor] != o["edges"]:
+                ck.flag(label, "weight histograms (fixed bins, exact counts)", False, f"step {step} {tensor}: bins differ from the first checkpoint's")
+            edges_seen.setdefault(tensor, o["edges"])
+            counts, under, over = reference_counts(w, o["edges"])
+            diff = sum(abs(a - b) for a, b in zip(counts, o["counts"])) + abs(under - o["underflow"]) + abs(over - o["overflow"])
+            ck.absolute(label, "weight histograms (fixed bins, exact counts)", 0, diff, 0,
+                        f"step {step} {tensor}: counts differ by {diff} elements", label="identical counts")
+        model = entry["model"]
+        for kind, values in (("resid", model["act_values"]), ("grad", model["grad_values"])):
+            for tensor, v in values.items():
+                o = hists.get((run_id, step, tensor, kind))
+                name = "activation histograms (*)" if kind == "resid" else "gradient histograms (*)"
+                if o is None:
+                    ck.flag(label, name, False, f"step {step} {tensor}: no {kind} histogram")
+                    continue
+                counts, under, over = reference_counts(v, o["edges"])
+                diff = sum(abs(a - b) for a, b in zip(counts, o["counts"])) + abs(under - o["underflow"]) + abs(over - o["overflow"])
+                n = max(1, v.numel())
+                # Elements that are zero in exact arithmetic (the key part of a QKV bias: softmax is
+                # invariant to it) come out as float32 rounding noise (1e-12..1e-10) in the tool and
+                # float64 noise (~1e-18) here; their log-scale bin is noise on both sides, so each
+                # may move two counts.
+                finite = v.reshape(-1)[torch_isfinite(v)]
+                scale = float(finite.abs().max()) if finite.numel() else 0.0
+                n_zero = int((finite.abs() <= 1e-7 * scale).sum()) if scale > 0 else 0
+                rebinned = max(0, diff - 2 * n_zero)
+                ck.absolute(label, name, 1e-3, rebinned / n, 0,
+                            f"step {step} {tensor}: {diff} of {n} elements binned differently ({n_zero} numerically zero)",
+                            label="<= 1e-3 of elements rebinned (excl. numerically-zero)")
 
 
 def main() -> None:
@@ -383,7 +443,7 @@ def main() -> None:
                                                        "--probe-len", str(args.seq_len)], log)
         sh(CLI + ["export", "--db", db, "--out", out_dir], log)
     analyze_log = open(log).read()
-    scalars, raw_values, spectra, embeds = load_export(out_dir)
+    scalars, raw_values, spectra, embeds, hists = load_export(out_dir)
 
     ck = Checker()
     # the probe batch: our encoder vs the tokenizer library the tool uses
@@ -401,20 +461,36 @@ def main() -> None:
     g.failures.extend(bad[:20])
 
     details = []
+    sens: List[Tuple[str, dict]] = []
     for name, run in manifest["runs"].items():
         label = f"{name} ({run['family']}, {run['layout']}, {run['dtype']})"
         print(f"reference: {label} ...", file=sys.stderr)
-        ref = reference_for(series, run, args.batch, args.seq_len)
+        ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True)
         compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log)
+        compare_histograms(ck, label, run_ids[name], ref, hists)
         details.append((label, run_ids[name]))
+        for v in ref.get("sensitivity", []):
+            sens.append((label, v))
 
     table, ok = ck.table()
     print()
     print(f"probe batch B={args.batch} L={args.seq_len}; runs: " + "; ".join(f"{l} = {i}" for l, i in details))
     print(table)
+    sens_lines = ["| run | deliberately wrong forward variant | loss change | last resid std change (rel) | caught by the tolerances (loss abs 1e-3, std rel 1e-3) | distinguishable from the measured tool error (> 10x) |",
+                  "|---|---|---:|---:|---|---|"]
+    for label, v in sens:
+        caught = v["dloss"] > 1e-3 or v["rel_dstd"] > 1e-3
+        measured_loss = ck.groups[(label, "loss")].max_abs if (label, "loss") in ck.groups else math.inf
+        measured_std = ck.groups[(label, "residual max|x|, std, rms")].max_rel if (label, "residual max|x|, std, rms") in ck.groups else math.inf
+        seen = v["dloss"] > 10 * measured_loss or v["rel_dstd"] > 10 * measured_std
+        sens_lines.append(f"| {label.split(' (')[0]} | {v['variant']} | {v['dloss']:.3g} | {v['rel_dstd']:.3g} | {'yes' if caught else 'no'} | "
+                          f"{'yes' if seen else 'NO'} (tool: loss {measured_loss:.2g}, std {measured_std:.2g}) |")
+    sens_table = "\n".join(sens_lines)
+    print("\nDiscriminating power (last checkpoint of each run, reference forward with one convention changed):")
+    print(sens_table)
     if args.table:
         with open(args.table, "w") as f:
-            f.write(table + "\n")
+            f.write(table + "\n\n" + sens_table + "\n")
     fails = [(g.run, g.name, f) for g in ck.groups.values() for f in g.failures]
     if fails:
         print(f"\n{len(fails)} failures:")
@@ -429,10 +505,6 @@ def main() -> None:
                 print(f"    ... {len(fs) - 12} more")
     print("\nRESULT:", "PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
-
-
-def reference_for(series: str, run: dict, batch: int, seq_len: int) -> dict:
-    return reference.reference_run(series, run, batch, seq_len)
 
 
 if __name__ == "__main__":

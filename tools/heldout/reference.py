@@ -185,6 +185,12 @@ def rms_norm(x, w, eps):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
+def rotate_interleaved(x):
+    """GPT-J style pairs (x0, x1), (x2, x3) ... -- NOT what GPT-NeoX/Llama use (a wrong variant)."""
+    x1, x2 = x[..., ::2], x[..., 1::2]
+    return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+
 def rotate_half(x):
     h = x.shape[-1] // 2
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
@@ -215,11 +221,15 @@ def forward_neox(p: Weights, cfg: dict, ids: torch.Tensor):
     B, L = ids.shape
     d, H = cfg["hidden_size"], cfg["num_attention_heads"]
     hd = d // H
-    rot = int(hd * cfg["rotary_pct"])
+    var = cfg.get("_variant")
+    rot = hd if var == "rotary over the whole head" else int(hd * cfg["rotary_pct"])
     eps = cfg["layer_norm_eps"]
     cos, sin = rope_cos_sin(rot, cfg.get("rotary_emb_base", 10000), L)
+    rot_fn = rotate_interleaved if var == "GPT-J interleaved rotary" else rotate_half
+    if var == "GPT-J interleaved rotary":
+        cos, sin = cos[:, : rot // 2].repeat_interleave(2, -1), sin[:, : rot // 2].repeat_interleave(2, -1)
     x = p["gpt_neox.embed_in.weight"][ids]
-    resid = [x]
+    resid, mlps = [x], []
     for i in range(cfg["num_hidden_layers"]):
         g = f"gpt_neox.layers.{i}."
         h1 = layer_norm(x, p[g + "input_layernorm.weight"], p[g + "input_layernorm.bias"], eps)
@@ -228,23 +238,25 @@ def forward_neox(p: Weights, cfg: dict, ids: torch.Tensor):
         q, k, v = qkv[..., :hd], qkv[..., hd : 2 * hd], qkv[..., 2 * hd :]
         q_rot, q_pass = q[..., :rot], q[..., rot:]
         k_rot, k_pass = k[..., :rot], k[..., rot:]
-        q = torch.cat((q_rot * cos + rotate_half(q_rot) * sin, q_pass), dim=-1)
-        k = torch.cat((k_rot * cos + rotate_half(k_rot) * sin, k_pass), dim=-1)
+        q = torch.cat((q_rot * cos + rot_fn(q_rot) * sin, q_pass), dim=-1)
+        k = torch.cat((k_rot * cos + rot_fn(k_rot) * sin, k_pass), dim=-1)
         a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, d)
         attn_out = a @ p[g + "attention.dense.weight"].T + p[g + "attention.dense.bias"]
-        if cfg.get("use_parallel_residual", True):
+        parallel = cfg.get("use_parallel_residual", True) and var != "sequential residual"
+        if parallel:
             h2 = layer_norm(x, p[g + "post_attention_layernorm.weight"], p[g + "post_attention_layernorm.bias"], eps)
         else:
             x = x + attn_out
             h2 = layer_norm(x, p[g + "post_attention_layernorm.weight"], p[g + "post_attention_layernorm.bias"], eps)
         m = h2 @ p[g + "mlp.dense_h_to_4h.weight"].T + p[g + "mlp.dense_h_to_4h.bias"]
-        m = torch.nn.functional.gelu(m)  # hidden_act "gelu": exact erf GELU
+        m = gelu_new(m) if var == "tanh GELU" else torch.nn.functional.gelu(m)  # hidden_act "gelu": exact erf GELU
+        mlps.append(m)
         mlp_out = m @ p[g + "mlp.dense_4h_to_h.weight"].T + p[g + "mlp.dense_4h_to_h.bias"]
-        x = x + attn_out + mlp_out if cfg.get("use_parallel_residual", True) else x + mlp_out
+        x = x + attn_out + mlp_out if parallel else x + mlp_out
         resid.append(x)
     fn = layer_norm(x, p["gpt_neox.final_layer_norm.weight"], p["gpt_neox.final_layer_norm.bias"], eps)
     logits = fn @ p["embed_out.weight"].T
-    return resid, fn, logits
+    return resid, fn, logits, mlps
 
 
 def forward_gpt2(p: Weights, cfg: dict, ids: torch.Tensor):
@@ -252,8 +264,11 @@ def forward_gpt2(p: Weights, cfg: dict, ids: torch.Tensor):
     d, H = cfg["n_embd"], cfg["n_head"]
     hd = d // H
     eps = cfg["layer_norm_epsilon"]
-    x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][torch.arange(L)][None]
-    resid = [x]
+    var = cfg.get("_variant")
+    x = p["transformer.wte.weight"][ids]
+    if var != "no position embedding":
+        x = x + p["transformer.wpe.weight"][torch.arange(L)][None]
+    resid, mlps = [x], []
     for i in range(cfg["n_layer"]):
         g = f"transformer.h.{i}."
         h = layer_norm(x, p[g + "ln_1.weight"], p[g + "ln_1.bias"], eps)
@@ -261,14 +276,17 @@ def forward_gpt2(p: Weights, cfg: dict, ids: torch.Tensor):
         q, k, v = qkv.split(d, dim=2)
         q, k, v = (t.view(B, L, H, hd).permute(0, 2, 1, 3) for t in (q, k, v))
         a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, d)
-        x = x + a @ p[g + "attn.c_proj.weight"] + p[g + "attn.c_proj.bias"]
+        c_proj = p[g + "attn.c_proj.weight"].T if var == "Conv1D read as [out, in]" else p[g + "attn.c_proj.weight"]
+        x = x + a @ c_proj + p[g + "attn.c_proj.bias"]
         h = layer_norm(x, p[g + "ln_2.weight"], p[g + "ln_2.bias"], eps)
-        m = gelu_new(h @ p[g + "mlp.c_fc.weight"] + p[g + "mlp.c_fc.bias"])
+        m = h @ p[g + "mlp.c_fc.weight"] + p[g + "mlp.c_fc.bias"]
+        m = torch.nn.functional.gelu(m) if var == "erf GELU" else gelu_new(m)
+        mlps.append(m)
         x = x + m @ p[g + "mlp.c_proj.weight"] + p[g + "mlp.c_proj.bias"]
         resid.append(x)
     fn = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps)
     logits = fn @ p["transformer.wte.weight"].T  # tied lm_head
-    return resid, fn, logits
+    return resid, fn, logits, mlps
 
 
 def forward_llama(p: Weights, cfg: dict, ids: torch.Tensor):
@@ -276,9 +294,10 @@ def forward_llama(p: Weights, cfg: dict, ids: torch.Tensor):
     d, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     hd = cfg.get("head_dim", d // H)
     eps = cfg["rms_norm_eps"]
-    cos, sin = rope_cos_sin(hd, cfg.get("rope_theta", 10000.0), L)
+    var = cfg.get("_variant")
+    cos, sin = rope_cos_sin(hd, 10000.0 if var == "rope base 10000" else cfg.get("rope_theta", 10000.0), L)
     x = p["model.embed_tokens.weight"][ids]
-    resid = [x]
+    resid, mlps = [x], []
     for i in range(cfg["num_hidden_layers"]):
         g = f"model.layers.{i}."
         h = rms_norm(x, p[g + "input_layernorm.weight"], eps)
@@ -287,18 +306,23 @@ def forward_llama(p: Weights, cfg: dict, ids: torch.Tensor):
         v = (h @ p[g + "self_attn.v_proj.weight"].T).view(B, L, KV, hd).permute(0, 2, 1, 3)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        k = k.repeat_interleave(H // KV, dim=1)  # repeat_kv: head h reads kv head h // (H / KV)
-        v = v.repeat_interleave(H // KV, dim=1)
+        if var == "kv heads tiled":
+            k, v = k.repeat(1, H // KV, 1, 1), v.repeat(1, H // KV, 1, 1)
+        else:
+            k = k.repeat_interleave(H // KV, dim=1)  # repeat_kv: head h reads kv head h // (H / KV)
+            v = v.repeat_interleave(H // KV, dim=1)
         a = causal_attention(q, k, v, hd).permute(0, 2, 1, 3).reshape(B, L, H * hd)
         x = x + a @ p[g + "self_attn.o_proj.weight"].T
         h = rms_norm(x, p[g + "post_attention_layernorm.weight"], eps)
         gate = h @ p[g + "mlp.gate_proj.weight"].T
         up = h @ p[g + "mlp.up_proj.weight"].T
-        x = x + (torch.nn.functional.silu(gate) * up) @ p[g + "mlp.down_proj.weight"].T
+        act = torch.nn.functional.gelu(gate) if var == "GELU instead of SiLU" else torch.nn.functional.silu(gate)
+        mlps.append(act * up)
+        x = x + (act * up) @ p[g + "mlp.down_proj.weight"].T
         resid.append(x)
     fn = rms_norm(x, p["model.norm.weight"], eps)
     logits = fn @ (p["lm_head.weight"] if "lm_head.weight" in p else p["model.embed_tokens.weight"]).T
-    return resid, fn, logits
+    return resid, fn, logits, mlps
 
 
 FORWARD = {"gpt_neox": forward_neox, "gpt2": forward_gpt2, "llama": forward_llama}
@@ -330,11 +354,11 @@ def finite_or_none(v: float) -> Optional[float]:
     return v if math.isfinite(v) else None
 
 
-def run_model(weights: Weights, cfg: dict, ids: torch.Tensor) -> dict:
+def run_model(weights: Weights, cfg: dict, ids: torch.Tensor, keep_values: bool = False) -> dict:
     """Forward + backward in float64. Quantities that are undefined (a NaN loss, NaN gradients,
     argmax over NaN logits) are None: the export must leave them empty."""
     params = {k: v.clone().requires_grad_(True) for k, v in weights.items() if is_parameter(k)}
-    resid, fn, logits = FORWARD[cfg["model_type"]](params, cfg, ids)
+    resid, fn, logits, mlps = FORWARD[cfg["model_type"]](params, cfg, ids)
     V = logits.shape[-1]
     pred = logits[:, :-1].reshape(-1, V)
     target = ids[:, 1:].reshape(-1)
@@ -344,17 +368,55 @@ def run_model(weights: Weights, cfg: dict, ids: torch.Tensor) -> dict:
     loss.backward()
     acts = {f"resid.{i}": activation_stats(r) for i, r in enumerate(resid)}
     acts["final_norm"] = activation_stats(fn)
+    for i, m in enumerate(mlps):  # MLP hidden activation: the input of the MLP's output projection
+        acts[f"mlp.{i}"] = activation_stats(m)
     grads = {k: finite_or_none(float(v.grad.norm())) for k, v in params.items() if v.grad is not None}
     total = None if any(g is None for g in grads.values()) else math.sqrt(sum(g * g for g in grads.values()))
     # logit margin of the top-1 choice: a near-tie makes a float32 argmax legitimately differ
     margin = float((lambda t: (t[:, 0] - t[:, 1]).min())(torch.topk(pred.detach(), 2, dim=-1).values)) if logits_finite else None
+    if keep_values:
+        values = {f"resid.{i}": r.detach() for i, r in enumerate(resid)}
+        values["final_norm"] = fn.detach()
+        values.update({f"mlp.{i}": m.detach() for i, m in enumerate(mlps)})
+        extra = {"act_values": values, "grad_values": {k: v.grad.detach() for k, v in params.items() if v.grad is not None}}
+    else:
+        extra = {}
     return {
+        **extra,
         "activations": acts,
         "probe": {"loss": finite_or_none(float(loss)), "top1_accuracy": top1, "grad_total_norm": total},
         "grads": grads,
         "min_top1_margin": margin,
         "n_predictions": int(target.numel()),
     }
+
+
+WRONG_VARIANTS = {
+    "gpt_neox": ["sequential residual", "rotary over the whole head", "GPT-J interleaved rotary", "tanh GELU"],
+    "gpt2": ["Conv1D read as [out, in]", "erf GELU", "no position embedding"],
+    "llama": ["kv heads tiled", "rope base 10000", "GELU instead of SiLU"],
+}
+
+
+def sensitivity(weights: Weights, cfg: dict, ids: torch.Tensor) -> List[dict]:
+    """How far plausible implementation mistakes move the checked numbers: proof that the
+    tolerances would catch them. Each wrong variant's loss and last-residual std against the
+    correct forward pass."""
+    params = {k: v for k, v in weights.items() if is_parameter(k)}
+
+    def loss_and_std(c: dict) -> Tuple[float, float]:
+        with torch.no_grad():
+            resid, _fn, logits, _mlps = FORWARD[c["model_type"]](params, c, ids)
+            V = logits.shape[-1]
+            loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, V), ids[:, 1:].reshape(-1))
+        return float(loss), float(resid[-1].std(unbiased=False))
+
+    base_loss, base_std = loss_and_std(cfg)
+    out = []
+    for var in WRONG_VARIANTS[cfg["model_type"]]:
+        loss, std = loss_and_std({**cfg, "_variant": var})
+        out.append({"variant": var, "dloss": abs(loss - base_loss), "rel_dstd": abs(std - base_std) / base_std})
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,8 +440,9 @@ def probe_ids(tokenizer_json: str, batch: int, seq_len: int) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-def reference_run(series_dir: str, run: dict, batch: int, seq_len: int) -> dict:
-    """Every reference number of one run: {step: {...}} in step order."""
+def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_values: bool = False) -> dict:
+    """Every reference number of one run: {step: {...}} in step order. keep_values also keeps the
+    float64 tensors (weights, activations, gradients) for histogram checks (not JSON-serialisable)."""
     folders = checkpoint_folders(series_dir, run)
     cfg = json.load(open(os.path.join(folders[0][1], "config.json")))
     ids = probe_ids(os.path.join(series_dir, "tokenizer.json"), batch, seq_len)
@@ -405,7 +468,11 @@ def reference_run(series_dir: str, run: dict, batch: int, seq_len: int) -> dict:
         emb = EMBED_NAME[cfg["model_type"]]
         entry["embedding"] = {"tensor": emb}
         entry["embedding"]["rows"], entry["embedding"]["matrix"] = embedding_correlation(w[emb])
-        entry["model"] = run_model(w, cfg, ids)
+        entry["model"] = run_model(w, cfg, ids, keep_values)
+        if keep_values:
+            entry["weight_values"] = {k: v for k, v in w.items() if is_parameter(k)}
+        if step == folders[-1][0] and not entry["nonfinite"]:
+            out["sensitivity"] = sensitivity(w, cfg, ids)
         out["steps"][step] = entry
         prev = w
     return out
