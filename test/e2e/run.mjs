@@ -259,6 +259,33 @@ async function main() {
     await page.close();
   });
 
+  await scenario('(e) two runs side by side', async () => {
+    const { runs } = await apiOk(srv, 'listRuns');
+    if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const [a, b] = [demo, runs.find((r) => r.id !== demo.id)];
+    const job = await apiOk(srv, 'startAnalysis', { runId: b.id, analyses: ['weights'] });
+    const deadline = Date.now() + ANALYSIS_TIMEOUT_MS;
+    for (;;) {
+      const { jobs } = await apiOk(srv, 'listJobs');
+      const j = jobs.find((x) => x.jobId === job.jobId);
+      if (j && j.state === 'done') break;
+      assert(j && j.state !== 'failed' && j.state !== 'cancelled', `second run's job ${j?.state}: ${j?.error}`);
+      assert(Date.now() < deadline, 'second analysis finished in time');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(a.id)}/overview`);
+    await page.locator(`[data-testid=compare-run][value="${b.id}"]`).check();
+    await page.locator(`[data-testid=heatmap-panel][data-run-id="${b.id}"]`).first().waitFor({ timeout: 30_000 });
+    const ids = await page.locator('[data-testid=heatmap-panel]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-run-id')))]);
+    assert(ids.includes(a.id) && ids.includes(b.id), `panels of both runs: ${ids}`);
+    await panelsInViewDrawn(page);
+    await shot(page, 'side-by-side');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
   /** Run analyses through the API and wait for the job; Skip when the engine lacks them. */
   async function analyse(runId, analyses) {
     const started = await api(srv, 'startAnalysis', { runId, analyses });
@@ -313,32 +340,7 @@ async function main() {
     await page.close();
   });
 
-  await scenario('(e) two runs side by side', async () => {
-    const { runs } = await apiOk(srv, 'listRuns');
-    if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);
-    if (!analysed) throw new Skip('needs the weights analysis of (c)');
-    const [a, b] = [demo, runs.find((r) => r.id !== demo.id)];
-    const job = await apiOk(srv, 'startAnalysis', { runId: b.id, analyses: ['weights'] });
-    const deadline = Date.now() + ANALYSIS_TIMEOUT_MS;
-    for (;;) {
-      const { jobs } = await apiOk(srv, 'listJobs');
-      const j = jobs.find((x) => x.jobId === job.jobId);
-      if (j && j.state === 'done') break;
-      assert(j && j.state !== 'failed' && j.state !== 'cancelled', `second run's job ${j?.state}: ${j?.error}`);
-      assert(Date.now() < deadline, 'second analysis finished in time');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const { page, errors } = await newPage(context);
-    await page.goto(`${srv.url}#/run/${encodeURIComponent(a.id)}/overview`);
-    await page.locator(`[data-testid=compare-run][value="${b.id}"]`).check();
-    await page.locator(`[data-testid=heatmap-panel][data-run-id="${b.id}"]`).first().waitFor({ timeout: 30_000 });
-    const ids = await page.locator('[data-testid=heatmap-panel]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-run-id')))]);
-    assert(ids.includes(a.id) && ids.includes(b.id), `panels of both runs: ${ids}`);
-    await panelsInViewDrawn(page);
-    await shot(page, 'side-by-side');
-    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
-    await page.close();
-  });
+
 }
 
 async function cleanup() {
