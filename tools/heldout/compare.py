@@ -253,12 +253,13 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                         smax = s_ref[0]
                         for i, (a, b) in enumerate(zip(s, s_ref)):
                             ck.absolute(label, "singular values", 1e-4 * smax, a, b, f"step {step} {tensor} s[{i}]", label="|d| <= 1e-4 s_max")
-                for m in ("spectral_norm", "stable_rank", "effective_rank"):
+                for m in ("spectral_norm", "stable_rank", "effective_rank", "alpha", "alpha_xmin", "alpha_ks"):
+                    group = "spectral scalars (*)" if not m.startswith("alpha") else "power-law alpha, xmin, KS (*)"
                     key = (run_id, step, tensor, m)
                     if key not in scalars:
-                        ck.flag(label, "spectral scalars (*)", False, f"step {step} {tensor} {m}: missing")
+                        ck.flag(label, group, False, f"step {step} {tensor} {m}: missing")
                     else:
-                        ck.rel(label, "spectral scalars (*)", 1e-4, scalars[key], metrics[m], f"step {step} {tensor} {m}")
+                        ck.rel(label, group, 1e-4, scalars[key], metrics[m], f"step {step} {tensor} {m}")
             elif tensor in entry["nonfinite"]:
                 # a tensor with NaN/Inf has no defined spectrum: nothing (or empty) may be exported
                 o = spectra.get((run_id, step, tensor))

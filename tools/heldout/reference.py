@@ -153,11 +153,39 @@ def spectral(w: torch.Tensor) -> Tuple[List[float], Dict[str, float]]:
     p = s / s.sum()
     p = p[p > 0]
     entropy = -(p * torch.log(p)).sum()
-    return [float(v) for v in s], {
+    scalars = {
         "spectral_norm": float(smax),
         "stable_rank": float((s**2).sum() / smax**2),
         "effective_rank": float(torch.exp(entropy)),
     }
+    scalars.update(powerlaw_fit((s * s).numpy()))
+    return [float(v) for v in s], scalars
+
+
+EVALS_THRESH = 1e-5  # WeightWatcher's absolute threshold on eigenvalues before the fit
+
+
+def powerlaw_fit(evals: np.ndarray) -> Dict[str, Optional[float]]:
+    """WeightWatcher's default power-law fit (weightwatcher WW_powerlaw.WWFit, xmax=None) of the
+    eigenvalues s^2: every sorted value but the largest is a candidate xmin; continuous MLE alpha
+    for the tail above it; KS distance between the fitted CDF 1 - (x/xmin)^(1-alpha) and the
+    empirical k/n; the first candidate with the smallest distance wins."""
+    x = np.sort(evals[evals > EVALS_THRESH]).astype(np.float64)
+    N = len(x)
+    if N < 2:
+        return {"alpha": None, "alpha_xmin": None, "alpha_ks": None}
+    logx = np.log(x)
+    best = (math.inf, -1, math.nan)
+    for i in range(N - 1):
+        n = N - i
+        alpha = 1 + n / (logx[i:].sum() - n * logx[i])
+        D = 1.0
+        if alpha > 1:
+            D = float(np.max(np.abs(1 - (x[i:] / x[i]) ** (1 - alpha) - np.arange(n) / n)))
+        if D < best[0]:
+            best = (D, i, alpha)
+    D, i, alpha = best
+    return {"alpha": float(alpha), "alpha_xmin": float(x[i]), "alpha_ks": float(D)}
 
 
 def embedding_correlation(e: torch.Tensor) -> Tuple[List[int], List[float]]:
