@@ -117,6 +117,64 @@ describe('Student-t likelihood derivatives', () => {
   });
 });
 
+/** Deterministic heavy-tailed sample: t with 5 degrees of freedom (Box-Muller over an LCG). */
+function tSample(n: number, scale: number): Float32Array {
+  let s = 2024;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  const normal = (): number => Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd());
+  return new Float32Array(n).map(() => {
+    let chi = 0;
+    for (let k = 0; k < 5; k++) chi += normal() ** 2;
+    return (scale * normal()) / Math.sqrt(chi / 5);
+  });
+}
+
+describe('large samples (warm start + blocked KS)', () => {
+  const x = tSample(400_000, 0.02);
+  const fits = fitDistributions(x)!;
+  const sorted = fitSample(x).sorted;
+
+  it('KS with block bounds equals the plain loop over every element', () => {
+    const cdfs: [string, (v: number) => number, number][] = [
+      ['gaussian', (v) => normalCdf((v - fits.gaussian.mu) / fits.gaussian.sigma), fits.gaussian.ks],
+      ['logistic', (v) => logisticCdf((v - fits.logistic.mu) / fits.logistic.s), fits.logistic.ks],
+      ['t', (v) => studentTCdf((v - fits.studentT.mu) / fits.studentT.sigma, fits.studentT.nu), fits.studentT.ks],
+    ];
+    for (const [name, cdf, ks] of cdfs) {
+      let naive = 0;
+      for (let i = 0; i < sorted.length; i++) {
+        const f = cdf(sorted[i]!);
+        naive = Math.max(naive, f - i / sorted.length, (i + 1) / sorted.length - f);
+      }
+      expectClose(ks, naive, 0, 1e-15, name);
+    }
+  });
+
+  it('the logistic fit solves its score equations on the whole sample', () => {
+    let s1 = 0;
+    let s2 = 0;
+    for (const v of sorted) {
+      const z = (v - fits.logistic.mu) / fits.logistic.s;
+      const t = Math.tanh(z / 2);
+      s1 += t;
+      s2 += z * t - 1;
+    }
+    expect(Math.abs(s1) / sorted.length).toBeLessThan(1e-10);
+    expect(Math.abs(s2) / sorted.length).toBeLessThan(1e-10);
+  });
+
+  it('the Student-t fit is a stationary point of the whole-sample likelihood, near nu = 5', () => {
+    const t = fits.studentT;
+    const obj = studentTLogLikelihood(sorted, t.mu, t.sigma, t.nu);
+    for (const g of obj.g) expect(Math.abs(g) / sorted.length).toBeLessThan(1e-9);
+    expectClose(obj.ll / sorted.length, t.loglik, 1e-14, 0, 'loglik');
+    expect(Math.abs(t.nu - 5)).toBeLessThan(0.2);
+  });
+});
+
 describe('fit sampling', () => {
   it('uses every finite element up to the limit and a deterministic stratified subsample above', () => {
     const x = new Float32Array(5000).map((_, i) => Math.sin(i) * 0.1);
