@@ -152,6 +152,7 @@ export class CorrelationRasterizer {
   private readonly textCache = new Map<number, number>();
   private readonly canvas;
   private readonly lineIndex: number;
+  private readonly whiteIndex: number;
   private readonly barColumn: Uint8Array;
 
   constructor(
@@ -165,6 +166,7 @@ export class CorrelationRasterizer {
     this.textColours = p.textColours;
     this.cellIndex = p.cellIndex;
     this.lineIndex = p.lineIndex;
+    this.whiteIndex = p.textColours[0]!;
     this.maxCellError = p.maxCellError;
     // The app's bar: CSS linear-gradient(to top, BLUE_ORANGE...): -1 at the bottom, +1 at the top.
     const lut = correlationLut();
@@ -175,6 +177,18 @@ export class CorrelationRasterizer {
       this.barColumn[y] = this.cellIndex.get(key(...lut[Math.round(t * 255)]!))!;
     }
     this.canvas = createCanvas(width, height);
+  }
+
+  private snapText(out: Uint8Array, rgba: Uint8ClampedArray, x0: number, y0: number, w: number, h: number): void {
+    for (let y = 0; y < h; y++) {
+      const row = (y0 + y) * this.width + x0;
+      for (let x = 0, o = y * w * 4; x < w; x++, o += 4) {
+        const r = rgba[o]!;
+        const g = rgba[o + 1]!;
+        const b = rgba[o + 2]!;
+        out[row + x] = r === 255 && g === 255 && b === 255 ? this.whiteIndex : this.nearestText(r, g, b);
+      }
+    }
   }
 
   private nearestText(r: number, g: number, b: number): number {
@@ -223,8 +237,13 @@ export class CorrelationRasterizer {
     const barCentre = L.barX + L.barWidth / 2;
     ctx.fillText('+1', barCentre, L.barY - 13);
     ctx.fillText('−1', barCentre, L.barY + L.barHeight + 3);
-    const text = ctx.getImageData(0, 0, width, height).data;
-    for (let p = 0, o = 0; p < out.length; p++, o += 4) out[p] = this.nearestText(text[o]!, text[o + 1]!, text[o + 2]!);
+    // Only the two places text goes are read back (the label band, the bar's column); the rest
+    // is background or is painted over below.
+    out.fill(this.whiteIndex);
+    const stripX = L.matrixX + L.side + 1;
+    const stripWidth = Math.min(width, L.barX + L.barWidth + 16) - stripX;
+    this.snapText(out, ctx.getImageData(0, 0, width, BODY_TOP).data, 0, 0, width, BODY_TOP);
+    if (stripWidth > 0) this.snapText(out, ctx.getImageData(stripX, BODY_TOP, stripWidth, height - BODY_TOP).data, stripX, BODY_TOP, stripWidth, height - BODY_TOP);
 
     // Matrix cells: the app's pixels, each cell's colour looked up in the fixed palette.
     const n = correlationSize(frame.matrix);
