@@ -471,12 +471,38 @@ export function directionTokens(
     if (v.length !== d) throw new MetricInputError('svd-directions.ts', `direction of length ${v.length}, expected ${d}`);
   }
   const logits = Array.from({ length: k }, () => new Float64Array(vocab));
+  // One pass over the unembedding; each row is upcast once and dotted with four directions at
+  // a time (this loop dominates the analysis: vocab x d x directions multiply-adds).
+  const row = new Float64Array(d);
   for (let t = 0; t < vocab; t++) {
     const base = t * d;
-    for (let j = 0; j < k; j++) {
+    for (let c = 0; c < d; c++) row[c] = unembed[base + c]!;
+    let j = 0;
+    for (; j + 3 < k; j += 4) {
+      const u0 = vectors[j]!;
+      const u1 = vectors[j + 1]!;
+      const u2 = vectors[j + 2]!;
+      const u3 = vectors[j + 3]!;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let c = 0; c < d; c++) {
+        const v = row[c]!;
+        s0 += v * u0[c]!;
+        s1 += v * u1[c]!;
+        s2 += v * u2[c]!;
+        s3 += v * u3[c]!;
+      }
+      logits[j]![t] = s0;
+      logits[j + 1]![t] = s1;
+      logits[j + 2]![t] = s2;
+      logits[j + 3]![t] = s3;
+    }
+    for (; j < k; j++) {
       const u = vectors[j]!;
       let s = 0;
-      for (let c = 0; c < d; c++) s += unembed[base + c]! * u[c]!;
+      for (let c = 0; c < d; c++) s += row[c]! * u[c]!;
       logits[j]![t] = s;
     }
   }
