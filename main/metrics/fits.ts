@@ -447,7 +447,7 @@ function solveSpd(a: number[][], b: number[]): number[] | null {
   return x;
 }
 
-interface Objective {
+export interface LikelihoodDerivatives {
   /** Sum of log-likelihoods, gradient and Hessian in the optimiser's coordinates. */
   ll: number;
   g: number[];
@@ -460,7 +460,7 @@ interface Objective {
  */
 function maximise(
   theta0: number[],
-  evaluate: (theta: number[]) => Objective,
+  evaluate: (theta: number[]) => LikelihoodDerivatives,
   clamp: (theta: number[]) => number[],
   free: (theta: number[], g: number[]) => boolean[],
   n: number,
@@ -517,7 +517,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
   for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
   const s0 = (Math.sqrt(ss / n) * Math.sqrt(3)) / Math.PI;
   // theta = (mu, log s)
-  const evaluate = (theta: number[]): Objective => {
+  const evaluate = (theta: number[]): LikelihoodDerivatives => {
     const mu = theta[0]!;
     const s = Math.exp(theta[1]!);
     let ll = 0;
@@ -564,7 +564,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
 }
 
 /** Sum of Student-t log-likelihoods with gradient and Hessian in (mu, log sigma, log nu). */
-function studentTObjective(sorted: Float64Array, theta: number[]): Objective {
+function studentTObjective(sorted: Float64Array, theta: number[]): LikelihoodDerivatives {
   const n = sorted.length;
   const mu = theta[0]!;
   const sigma = Math.exp(theta[1]!);
@@ -624,7 +624,7 @@ function studentTObjective(sorted: Float64Array, theta: number[]): Objective {
 }
 
 /** Exposed for tests: log-likelihood sum, gradient and Hessian in (mu, log sigma, log nu). */
-export function studentTLogLikelihood(sorted: Float64Array, mu: number, sigma: number, nu: number): Objective {
+export function studentTLogLikelihood(sorted: Float64Array, mu: number, sigma: number, nu: number): LikelihoodDerivatives {
   return studentTObjective(sorted, [mu, Math.log(sigma), Math.log(nu)]);
 }
 
@@ -663,7 +663,7 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
     !(t[1]! <= sigmaLo && g[1]! < 0),
     !((t[2]! >= hi && g[2]! > 0) || (t[2]! <= lo && g[2]! < 0)),
   ];
-  const evaluate = (t: number[]): Objective => studentTObjective(sorted, t);
+  const evaluate = (t: number[]): LikelihoodDerivatives => studentTObjective(sorted, t);
   let best: { theta: number[]; ll: number };
   if (n > 2 * WARM_START_SIZE) {
     // Large samples: both starts on every k-th order statistic, then Newton on all from there.
