@@ -26,7 +26,7 @@ export interface FuzzRunReport {
   casesPerTarget: number;
   timeoutMs: number;
   rssLimitMb: number;
-  replayed: { fixture: string; target: TargetName; expected: string; findings: number }[];
+  replayed: { fixture: string; target: TargetName; status: 'open' | 'fixed'; signature: string; findings: string[] }[];
   targets: TargetReport[];
   /** Distinct findings (one per signature), with how many cases hit each. */
   findings: (Finding & { signature: string; hits: number; savedAs: string | null })[];
@@ -57,10 +57,10 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
     if (env.FUZZ_REPLAY) {
       for (const reg of await loadRegressions(resolve(env.FUZZ_REPLAY))) {
         const { findings } = await supervisor.run({ kind: 'inputs', target: reg.target, inputs: [reg.input], from: 0 });
-        report.replayed.push({ fixture: reg.folder, target: reg.target, expected: reg.status, findings: findings.length });
+        report.replayed.push({ fixture: reg.folder, target: reg.target, status: reg.status, signature: reg.signature, findings: findings.map(signatureOf) });
         for (const f of findings) console.log(`replay ${reg.folder}: ${describeFinding(f)}`);
       }
-      console.log(`replayed ${report.replayed.length} regression fixtures: ${report.replayed.filter((r) => r.findings > 0).length} still fail`);
+      console.log(`replayed ${report.replayed.length} regression fixtures: ${report.replayed.filter((r) => r.findings.length > 0).length} still fail`);
     }
     for (const target of targets) {
       const t0 = Date.now();
@@ -105,17 +105,17 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
     mkdirSync(resolve(env.FUZZ_JSON, '..'), { recursive: true });
     writeFileSync(env.FUZZ_JSON, JSON.stringify(report, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v), 2));
   }
-  const replayFailures = report.replayed.filter((r) => r.findings > 0 && r.expected !== 'open').length;
+  const replayFailures = report.replayed.filter((r) => r.findings.length > 0 && r.status !== 'open').length;
   return report.findings.length === 0 && !report.canaryFile && report.canaryCalls === 0 && replayFailures === 0 ? 0 : 1;
 }
 
 function printReport(r: FuzzRunReport): void {
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const rows = [['target', 'cases', 'typed errors', 'successes', 'crashes', 'invariant', 'hangs', 'memory', 'canary', 'worker died', 'max ms/case', 'max CPU ms', 'peak RSS', 'reasons', 'seconds']];
+  const rows = [['target', 'cases', 'typed errors', 'successes', 'crashes', 'invariant', 'hangs', 'memory', 'canary', 'worker died', 'unconfirmed', 'max ms/case', 'max CPU ms', 'peak RSS', 'reasons', 'seconds']];
   for (const t of r.targets) {
     rows.push([
       t.target, String(t.stats.cases), String(t.stats.typedErrors), String(t.stats.successes), String(t.byKind.crash), String(t.byKind.invariant),
-      String(t.byKind.hang), String(t.byKind.memory), String(t.byKind.canary), String(t.byKind['worker-exit']), t.stats.maxCaseMs.toFixed(1), t.stats.maxCaseCpuMs.toFixed(1),
+      String(t.byKind.hang), String(t.byKind.memory), String(t.byKind.canary), String(t.byKind['worker-exit']), String(t.stats.unconfirmed), t.stats.maxCaseMs.toFixed(1), t.stats.maxCaseCpuMs.toFixed(1),
       mib(t.stats.peakRss), String(Object.keys(t.stats.reasons).length), t.seconds.toFixed(1),
     ]);
   }
@@ -128,6 +128,7 @@ function printReport(r: FuzzRunReport): void {
     const top = Object.entries(t.stats.reasons).sort((a, b) => b[1] - a[1]).slice(0, 8);
     console.log(`\n${t.target}: slowest case ${t.stats.maxCaseMs.toFixed(1)} ms (${t.stats.maxCaseOrigin}); most frequent refusals:`);
     for (const [reason, n] of top) console.log(`  ${String(n).padStart(7)}  ${reason}`);
+    for (const note of t.stats.unconfirmedNotes) console.log(`  unconfirmed abort: ${note}`);
   }
   if (r.findings.length) {
     console.log(`\n${r.findings.length} distinct findings:`);

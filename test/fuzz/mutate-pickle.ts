@@ -105,7 +105,7 @@ const EVIL_GLOBALS: readonly [string, string, string[]][] = [
 ];
 
 /** A complete call of an evil global in one of several opcode spellings (net effect: one value pushed). */
-function evilCall(rng: Rng): Uint8Array {
+export function evilCall(rng: Rng): Uint8Array {
   const [module, name, args] = rng.pick(EVIL_GLOBALS);
   const argTuple = concat(new Uint8Array([0x28]), ...args.map(binunicode), new Uint8Array([0x74])); // MARK args TUPLE
   switch (rng.int(6)) {

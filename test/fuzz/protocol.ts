@@ -47,6 +47,9 @@ export interface BatchStats {
   /** Most process CPU time one case used (wall-clock time also counts waiting on a loaded machine). */
   maxCaseCpuMs: number;
   peakRss: number;
+  /** Hang or memory aborts that did not repeat when the case ran again alone (not findings). */
+  unconfirmed: number;
+  unconfirmedNotes: string[];
   /** Typed refusal reasons (numbers and quoted names stripped) -> count: how deep the cases got. */
   reasons: Record<string, number>;
 }
@@ -67,7 +70,7 @@ export interface WorkerData {
 }
 
 export function emptyStats(): BatchStats {
-  return { cases: 0, successes: 0, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, reasons: {} };
+  return { cases: 0, successes: 0, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, unconfirmed: 0, unconfirmedNotes: [], reasons: {} };
 }
 
 export function mergeStats(into: BatchStats, from: BatchStats): void {
@@ -79,6 +82,8 @@ export function mergeStats(into: BatchStats, from: BatchStats): void {
     into.maxCaseMs = from.maxCaseMs;
     into.maxCaseOrigin = from.maxCaseOrigin;
   }
+  into.unconfirmed += from.unconfirmed;
+  into.unconfirmedNotes.push(...from.unconfirmedNotes);
   into.maxCaseCpuMs = Math.max(into.maxCaseCpuMs, from.maxCaseCpuMs);
   into.peakRss = Math.max(into.peakRss, from.peakRss);
   for (const [k, v] of Object.entries(from.reasons)) into.reasons[k] = (into.reasons[k] ?? 0) + v;

@@ -17,6 +17,8 @@ export interface RegressionCase {
   kind: Finding['kind'];
   /** "open" while the reader still fails on it, "fixed" once it must pass. */
   status: 'open' | 'fixed';
+  /** Finding signature (target, kind, error name, code location): fresh findings are matched on it. */
+  signature: string;
   error: string;
   where: string;
   stack: string[];
@@ -31,6 +33,7 @@ export interface LoadedRegression {
   folder: string;
   target: TargetName;
   status: RegressionCase['status'];
+  signature: string;
   input: FuzzInput;
 }
 
@@ -62,7 +65,7 @@ export function saveFinding(dir: string, f: Finding, signature: string): string 
     files.push({ name: file.name, stored, bytes: file.bytes.length, sha256: createHash('sha256').update(file.bytes).digest('hex') });
   }
   const c: RegressionCase = {
-    target: f.target, kind: f.kind, status: 'open', error: f.error.slice(0, 2000), where: f.where,
+    target: f.target, kind: f.kind, status: 'open', signature, error: f.error.slice(0, 2000), where: f.where,
     stack: f.stack.split('\n').slice(0, 16), origin: f.input.origin, runSeed: f.runSeed, caseIndex: f.caseIndex,
     entry: f.input.entry, files,
   };
@@ -84,7 +87,7 @@ export async function loadRegressions(dir: string): Promise<LoadedRegression[]> 
       if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) throw new Error(`${caseFile}: ${f.stored} does not match its sha256`);
       return { name: f.name, bytes };
     });
-    out.push({ folder: join(dir, name), target: c.target, status: c.status, input: { files, entry: c.entry, origin: `regression ${name}` } });
+    out.push({ folder: join(dir, name), target: c.target, status: c.status, signature: c.signature, input: { files, entry: c.entry, origin: `regression ${name}` } });
   }
   return out;
 }

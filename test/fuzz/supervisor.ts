@@ -159,13 +159,19 @@ export class FuzzSupervisor {
       findings.push(...result.findings);
       if (result.aborted) {
         const { kind, caseIndex, error } = result.aborted;
+        const input = await this.inputOf(req, caseIndex);
         stats.cases++;
-        stats.findings++;
-        if (kind === 'hang') stats.maxCaseMs = Math.max(stats.maxCaseMs, this.options.timeoutMs);
-        findings.push({
-          kind, target: req.target, caseIndex, runSeed: req.kind === 'generate' ? req.runSeed : -1, error, stack: '', where: '',
-          input: await this.inputOf(req, caseIndex),
-        });
+        // A hang or memory abort counts only if the case does it again alone in a fresh worker
+        // (the RSS limit covers the whole process, which other cases' garbage can inflate).
+        const confirmed = kind === 'worker-exit' || (await this.runBatch({ kind: 'inputs', target: req.target, inputs: [input], from: caseIndex })).aborted?.kind === kind;
+        if (confirmed) {
+          stats.findings++;
+          if (kind === 'hang') stats.maxCaseMs = Math.max(stats.maxCaseMs, this.options.timeoutMs);
+          findings.push({ kind, target: req.target, caseIndex, runSeed: req.kind === 'generate' ? req.runSeed : -1, error, stack: '', where: '', input });
+        } else {
+          stats.unconfirmed++;
+          stats.unconfirmedNotes.push(`case ${caseIndex} (${input.origin}): ${error}; not repeated alone`);
+        }
         next = caseIndex + 1;
       } else {
         next = to;

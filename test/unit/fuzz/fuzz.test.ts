@@ -1,0 +1,61 @@
+// CI budget of the fuzzer: replays every regression fixture in test/fixtures/fuzz-regressions and
+// runs ~2,000 freshly generated cases (fixed seed, ~334 per target) through the same bundled
+// harness that `npm run fuzz` runs, in a watched worker. Passes when no fixture marked "fixed"
+// fails again, every fixture still marked "open" still fails (else: mark it fixed), fresh cases
+// find nothing beyond the open fixtures' signatures, and no pickle payload ran. The per-case limit
+// is 10 s here (CPU time; a loaded CI machine must not turn slowness into "hangs"); the full run
+// uses 2 s.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { FuzzRunReport } from '../../fuzz/cli';
+
+const repoRoot = join(__dirname, '..', '..', '..');
+const CASES = 2000;
+
+it('replays the regression fixtures and fuzzes 2,000 fresh cases across all readers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atlas-fuzz-ci-'));
+  try {
+    const jsonPath = join(dir, 'report.json');
+    const run = spawnSync(process.execPath, [join(repoRoot, 'test/fuzz/run.mjs')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        FUZZ_CASES: String(CASES),
+        FUZZ_SEED: process.env.FUZZ_SEED ?? '20251125',
+        FUZZ_TIMEOUT_MS: '10000',
+        FUZZ_RSS_MB: '1536',
+        FUZZ_REPLAY: join(repoRoot, 'test/fixtures/fuzz-regressions'),
+        FUZZ_SAVE: '',
+        FUZZ_JSON: jsonPath,
+      },
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    });
+    if (run.error) throw run.error;
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8')) as FuzzRunReport;
+    const log = `${run.stdout}\n${run.stderr}`;
+
+    expect(report.targets.map((t) => t.target)).toEqual(['safetensors', 'torch-zip', 'pickle', 'config', 'tokenizer', 'shard-index']);
+    for (const t of report.targets) {
+      expect(t.stats.cases, t.target).toBe(Math.ceil(CASES / 6));
+      // The mutations reach both outcomes: refusals and inputs that still read.
+      expect(t.stats.typedErrors, `${t.target} typed errors`).toBeGreaterThan(0);
+      expect(t.stats.successes, `${t.target} successes`).toBeGreaterThan(0);
+    }
+    expect(report.canaryFile, 'a pickle payload created the canary marker file').toBe(false);
+    expect(report.canaryCalls, 'a trapped call (child_process, eval, process.binding, ...) happened').toBe(0);
+
+    const openSignatures = new Set(report.replayed.filter((r) => r.status === 'open').map((r) => r.signature));
+    for (const r of report.replayed) {
+      if (r.status === 'fixed') expect(r.findings, `${r.fixture} (fixed) fails again`).toEqual([]);
+      else expect(r.findings.length, `${r.fixture} no longer fails: set its status to "fixed" in case.json`).toBeGreaterThan(0);
+    }
+    const unexpected = report.findings.filter((f) => !openSignatures.has(f.signature));
+    expect(unexpected.map((f) => `${f.signature}: ${f.error}`), log).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 240_000);
