@@ -31,6 +31,7 @@ interface GifencStream {
   writeFrame(index: Uint8Array, width: number, height: number, opts: { palette?: number[][]; first?: boolean; delay?: number; repeat?: number }): void;
   finish(): void;
   bytesView(): Uint8Array;
+  bytes(): Uint8Array;
   reset(): void;
 }
 interface Gifenc {

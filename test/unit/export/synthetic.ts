@@ -2,7 +2,7 @@
 // frames of every kind the exporter draws, written through Store.writeUnit as the engine writes
 // them. The correlation matrices are real Pearson correlations of random token vectors that drift
 // into clusters over "training", so frames differ and the clustered order means something.
-import type { RunInfo } from '../../../common/domain';
+import type { RunInfo, TensorRole } from '../../../common/domain';
 import type { Store } from '../../../main/store/store';
 
 export function syntheticRunInfo(id: string, steps: number[], name = `synthetic-${id}`): RunInfo {
@@ -116,12 +116,12 @@ export function writeSyntheticRun(store: Store, options: SyntheticRunOptions): R
   const info = syntheticRunInfo(options.id, options.steps);
   store.upsertRun(info, 'opened');
   const sparse = options.sparse !== false;
-  const tensors = [
-    { tensor: EMBED, role: { block: 'embed' as const, component: 'embed', kind: 'weight' }, shape: [options.n, 24] },
+  const tensors: Array<{ tensor: string; role: TensorRole; shape?: number[] }> = [
+    { tensor: EMBED, role: { block: 'embed', component: 'embed', kind: 'weight' }, shape: [options.n, 24] },
     ...(sparse
       ? [
-          ...MLP_IN.map((t, b) => ({ tensor: t, role: { block: b, component: 'mlp.in', kind: 'weight' }, shape: [64, 16] })),
-          { tensor: RESID, role: { block: 0, component: 'resid', kind: 'other' } },
+          ...MLP_IN.map((t, b) => ({ tensor: t, role: { block: b, component: 'mlp.in' as const, kind: 'weight' as const }, shape: [64, 16] })),
+          { tensor: RESID, role: { block: 0, component: 'resid' as const, kind: 'other' as const } },
         ]
       : []),
   ];
