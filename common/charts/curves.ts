@@ -16,6 +16,8 @@ export interface CurveLine {
   tensor: string;
   steps: number[];
   values: Array<number | null>;
+  /** Legend name instead of the block's (e.g. "average"). */
+  label?: string;
 }
 
 export interface LossLine {
@@ -80,7 +82,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
 
   const series: Record<string, unknown>[] = lines.map((l) => ({
     type: 'line',
-    name: `${l.runName} · ${blockLabel(l.block)}`,
+    name: `${l.runName} · ${l.label ?? blockLabel(l.block)}`,
     xAxisIndex: 0,
     yAxisIndex: 0,
     showSymbol: false,
@@ -141,7 +143,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
       splitLine: { lineStyle: { color: '#eeeeee' } },
     });
   }
-  const legendData = runs.length > 1 ? series.map((s) => s.name as string) : lines.map((l) => `${l.runName} · ${blockLabel(l.block)}`);
+  const legendData = runs.length > 1 ? series.map((s) => s.name as string) : lines.map((l) => `${l.runName} · ${l.label ?? blockLabel(l.block)}`);
   return {
     animation: false,
     title: {

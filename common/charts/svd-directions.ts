@@ -17,6 +17,9 @@ export interface SvdDirection {
   tokens: string[];
   /** Top tokens of -v, when the engine provides them. */
   negTokens: string[];
+  /** Token ids behind `tokens` / `negTokens` (the engine stores them as `top` / `bottom`). */
+  topIds: number[] | null;
+  bottomIds: number[] | null;
 }
 
 export interface SvdDirectionsFrame {
@@ -26,6 +29,7 @@ export interface SvdDirectionsFrame {
 const asBlock = (v: unknown): Block | null =>
   typeof v === 'number' || v === 'embed' || v === 'final' || v === 'unembed' ? (v as Block) : null;
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map((t) => String(t)) : []);
+const ids = (v: unknown): number[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null);
 
 export function asSvdDirectionsFrame(v: unknown): SvdDirectionsFrame | null {
   if (v === null || v === undefined) return null;
@@ -42,6 +46,8 @@ export function asSvdDirectionsFrame(v: unknown): SvdDirectionsFrame | null {
         singularValue: typeof d.singular_value === 'number' ? d.singular_value : typeof d.singularValue === 'number' ? d.singularValue : null,
         tokens: strings(d.tokens),
         negTokens: strings(d.neg_tokens ?? d.negTokens),
+        topIds: ids(d.top),
+        bottomIds: ids(d.bottom),
       };
     }),
   };
@@ -52,8 +58,8 @@ export function directionKey(d: Pick<SvdDirection, 'component' | 'block' | 'head
   return `${d.component}|${String(d.block)}|${d.head ?? ''}|${d.index}`;
 }
 
-/** Number of tokens of `a` also present in `b` (exact string matches, each counted once). */
-export function tokenMatches(a: readonly string[], b: readonly string[]): number {
+/** Number of tokens of `a` also present in `b` (exact matches, each counted once). */
+export function tokenMatches<T extends string | number>(a: readonly T[], b: readonly T[]): number {
   const set = new Set(b);
   let n = 0;
   for (const t of new Set(a)) if (set.has(t)) n++;
@@ -62,6 +68,11 @@ export function tokenMatches(a: readonly string[], b: readonly string[]): number
 
 /** Matches with the final checkpoint's direction, under the better of the two signs. */
 export function matchesWithFinal(d: SvdDirection, final: SvdDirection): number {
+  // Token ids when both sides have them (two ids can decode to the same string), else strings.
+  if (d.topIds && final.topIds) {
+    const [dt, db, ft, fb] = [d.topIds, d.bottomIds ?? [], final.topIds, final.bottomIds ?? []];
+    return Math.max(tokenMatches(dt, ft) + tokenMatches(db, fb), tokenMatches(dt, fb) + tokenMatches(db, ft));
+  }
   const same = tokenMatches(d.tokens, final.tokens) + tokenMatches(d.negTokens, final.negTokens);
   const flipped = tokenMatches(d.tokens, final.negTokens) + tokenMatches(d.negTokens, final.tokens);
   return Math.max(same, flipped);

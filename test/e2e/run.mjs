@@ -322,7 +322,33 @@ async function main() {
     await page.close();
   });
 
-  await scenario('(g) activations: residual-stream histogram animates, probe loss under the curves', async () => {
+  await scenario('(g) SVD directions: token table per block and closeness-to-final curves', async () => {
+    if (!demo) throw new Skip('no demo run');
+    await analyse(demo.id, ['svd-directions']);
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/svd`);
+    const rows = page.locator('table.tokens tbody tr');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const n = await rows.count();
+    // The table (final checkpoint, first group in depth order) lists exactly that group's
+    // directions of the stored frame.
+    const series = await apiOk(srv, 'frames', { runId: demo.id, kind: 'svd_directions', tensor: 'svd_directions' });
+    const last = series.frames.at(-1);
+    assert(last && Array.isArray(last.directions), 'the final checkpoint has directions');
+    const caption = await page.locator('table.tokens caption').textContent();
+    const first = last.directions.filter((d) => d.block === 0 && caption.includes(`${d.component}${d.head === null ? '' : ` head ${d.head}`} ·`));
+    const group = first.filter((d) => d.component === first[0].component && d.head === first[0].head);
+    assert(group.length > 0 && n === group.length, `table rows ${n} = stored directions ${group.length} (${caption})`);
+    const firstRowTokens = await rows.first().locator('td.toklist').first().locator('code').count();
+    assert(firstRowTokens === group.find((d) => d.index === 0).tokens.length, 'first direction lists its stored tokens');
+    await page.locator('.svd [data-drawn]').waitFor();
+    await page.waitForTimeout(300);
+    await shot(page, 'svd-directions');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(h) activations: residual-stream histogram animates, probe loss under the curves', async () => {
     if (!demo) throw new Skip('no demo run');
     await analyse(demo.id, ['activations']);
     const { page, errors } = await newPage(context);

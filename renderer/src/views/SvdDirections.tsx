@@ -56,7 +56,7 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
     if (!parsed || !series) return null;
     const c = closenessToFinal(parsed.frames);
     const lines: CurveLine[] = [...c.perBlock.values()].map((b) => ({ runName: ctx.run.name, runIndex: 0, block: b.block, tensor: String(b.block), steps: series.steps, values: b.values }));
-    lines.push({ runName: ctx.run.name, runIndex: 1, block: null, tensor: 'average', steps: series.steps, values: c.average });
+    lines.push({ runName: ctx.run.name, runIndex: 1, block: null, tensor: 'average', label: 'average', steps: series.steps, values: c.average });
     return curvesOption({
       title: `Closeness to final · ${ctx.run.name}`,
       metric: { id: 'svd_closeness', label: 'token matches with final', unit: 'tokens per direction' },

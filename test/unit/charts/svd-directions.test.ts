@@ -25,3 +25,15 @@ describe('svd directions', () => {
     expect(svdTableRows(final!, { block: 0, component: 'mlp.out' }).map((d) => d.tokens[0])).toEqual(['a', 'c']);
   });
 });
+
+describe('svd directions with token ids (engine frames)', () => {
+  it('matches by id, so two ids decoding to the same string are not confused', () => {
+    const a = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [5, 6], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0]!;
+    const f = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [9, 10], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0]!;
+    // ids: top {5,6} vs {9,10} share nothing; bottom {7} vs {7} match -> 1.
+    expect(matchesWithFinal(a, f)).toBe(1);
+    // By strings the two different byte tokens would also have matched -> 2.
+    expect(matchesWithFinal({ ...a, topIds: null }, f)).toBe(2);
+    expect(tokenMatches(a.tokens, f.tokens)).toBe(1);
+  });
+});
