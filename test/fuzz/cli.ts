@@ -8,7 +8,7 @@
 //   FUZZ_SEED        run seed (default 1); the same seed generates the same cases
 //   FUZZ_TARGETS     comma-separated subset of: safetensors,torch-zip,pickle,config,tokenizer,shard-index
 //   FUZZ_TIMEOUT_MS  per-case limit (default 2000)
-//   FUZZ_RSS_MB      process RSS limit (default 1024)
+//   FUZZ_RSS_MB      limit on the process RSS growth during one case, MiB (default 1024)
 //   FUZZ_SAVE        directory for new regression fixtures ('' = do not save;
 //                    default test/fixtures/fuzz-regressions)
 //   FUZZ_REPLAY      directory of regression fixtures to replay before fuzzing
@@ -111,16 +111,16 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
 
 function printReport(r: FuzzRunReport): void {
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const rows = [['target', 'cases', 'typed errors', 'successes', 'crashes', 'invariant', 'hangs', 'memory', 'canary', 'worker died', 'unconfirmed', 'max ms/case', 'max CPU ms', 'peak RSS', 'reasons', 'seconds']];
+  const rows = [['target', 'cases', 'typed errors', 'successes', 'crashes', 'invariant', 'hangs', 'memory', 'canary', 'worker died', 'unconfirmed', 'max ms/case', 'max CPU ms', 'peak RSS', 'max RSS growth', 'reasons', 'seconds']];
   for (const t of r.targets) {
     rows.push([
       t.target, String(t.stats.cases), String(t.stats.typedErrors), String(t.stats.successes), String(t.byKind.crash), String(t.byKind.invariant),
       String(t.byKind.hang), String(t.byKind.memory), String(t.byKind.canary), String(t.byKind['worker-exit']), String(t.stats.unconfirmed), t.stats.maxCaseMs.toFixed(1), t.stats.maxCaseCpuMs.toFixed(1),
-      mib(t.stats.peakRss), String(Object.keys(t.stats.reasons).length), t.seconds.toFixed(1),
+      mib(t.stats.peakRss), mib(t.stats.maxRssGrowth), String(Object.keys(t.stats.reasons).length), t.seconds.toFixed(1),
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  console.log(`\nfuzz run: seed ${r.runSeed}, ${r.casesPerTarget} cases per target, limit ${r.timeoutMs} ms/case, RSS limit ${r.rssLimitMb} MiB`);
+  console.log(`\nfuzz run: seed ${r.runSeed}, ${r.casesPerTarget} cases per target, limit ${r.timeoutMs} ms/case, RSS growth limit ${r.rssLimitMb} MiB per case`);
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   const total = r.targets.reduce((a, t) => a + t.stats.cases, 0);
   console.log(`total ${total} cases in ${r.seconds.toFixed(1)} s; executed-pickle canary: marker file ${r.canaryFile ? 'PRESENT' : 'absent'}, trapped calls ${r.canaryCalls}`);

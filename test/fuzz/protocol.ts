@@ -16,7 +16,9 @@ export const SHARED = {
   finished: 4,
   /** Process CPU time (user + system, microseconds) when the case started. */
   cpuAtStart: 5,
-  length: 6,
+  /** Process RSS (bytes) when the case started: the limit applies to growth during one case. */
+  rssAtStart: 6,
+  length: 7,
 } as const;
 
 export type FindingKind = 'crash' | 'invariant' | 'canary' | 'hang' | 'memory' | 'worker-exit';
@@ -47,6 +49,8 @@ export interface BatchStats {
   /** Most process CPU time one case used (wall-clock time also counts waiting on a loaded machine). */
   maxCaseCpuMs: number;
   peakRss: number;
+  /** Largest growth of the process RSS from the start to the end of one case. */
+  maxRssGrowth: number;
   /** Hang or memory aborts that did not repeat when the case ran again alone (not findings). */
   unconfirmed: number;
   unconfirmedNotes: string[];
@@ -70,7 +74,7 @@ export interface WorkerData {
 }
 
 export function emptyStats(): BatchStats {
-  return { cases: 0, successes: 0, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, unconfirmed: 0, unconfirmedNotes: [], reasons: {} };
+  return { cases: 0, successes: 0, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, maxRssGrowth: 0, unconfirmed: 0, unconfirmedNotes: [], reasons: {} };
 }
 
 export function mergeStats(into: BatchStats, from: BatchStats): void {
@@ -86,5 +90,6 @@ export function mergeStats(into: BatchStats, from: BatchStats): void {
   into.unconfirmedNotes.push(...from.unconfirmedNotes);
   into.maxCaseCpuMs = Math.max(into.maxCaseCpuMs, from.maxCaseCpuMs);
   into.peakRss = Math.max(into.peakRss, from.peakRss);
+  into.maxRssGrowth = Math.max(into.maxRssGrowth, from.maxRssGrowth);
   for (const [k, v] of Object.entries(from.reasons)) into.reasons[k] = (into.reasons[k] ?? 0) + v;
 }

@@ -17,7 +17,11 @@ export interface SupervisorOptions {
   scratchDir: string;
   /** Wall-clock limit of one case. */
   timeoutMs: number;
-  /** Limit on the whole process's resident set while a case runs. */
+  /**
+   * Limit on how much the process's resident set may grow while one case runs (growth, not the
+   * absolute size: freed memory of earlier cases and terminated workers is not always returned
+   * to the system, so the absolute RSS drifts upwards over a long run).
+   */
   rssLimitBytes: number;
 }
 
@@ -126,7 +130,9 @@ export class FuzzSupervisor {
         if ((elapsed > this.options.timeoutMs && cpuMs > this.options.timeoutMs) || elapsed > STALL_FACTOR * this.options.timeoutMs) {
           abort('hang', `still running after ${elapsed} ms wall, ${cpuMs.toFixed(0)} ms CPU (limit ${this.options.timeoutMs} ms)`);
         }
-        else if (rss > this.options.rssLimitBytes) abort('memory', `process RSS ${(rss / 2 ** 20).toFixed(0)} MiB above the ${(this.options.rssLimitBytes / 2 ** 20).toFixed(0)} MiB limit`);
+        else if (rss - this.state[SHARED.rssAtStart] > this.options.rssLimitBytes) {
+          abort('memory', `process RSS grew by ${((rss - this.state[SHARED.rssAtStart]) / 2 ** 20).toFixed(0)} MiB during the case (limit ${(this.options.rssLimitBytes / 2 ** 20).toFixed(0)} MiB)`);
+        }
       }, WATCH_INTERVAL_MS);
       worker.on('message', onMessage);
       worker.on('error', onError);

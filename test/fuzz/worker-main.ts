@@ -44,6 +44,7 @@ async function runOne(target: TargetName, input: FuzzInput, index: number, runSe
   shared[SHARED.startedAt] = Date.now();
   const cpu0 = process.cpuUsage();
   shared[SHARED.cpuAtStart] = cpu0.user + cpu0.system;
+  shared[SHARED.rssAtStart] = process.memoryUsage.rss();
   shared[SHARED.running] = 1;
   const t0 = performance.now();
   let kind: FindingKind | null = null;
@@ -83,7 +84,9 @@ async function runOne(target: TargetName, input: FuzzInput, index: number, runSe
     stats.maxCaseMs = ms;
     stats.maxCaseOrigin = input.origin;
   }
-  stats.peakRss = Math.max(stats.peakRss, process.memoryUsage.rss());
+  const rss = process.memoryUsage.rss();
+  stats.peakRss = Math.max(stats.peakRss, rss);
+  stats.maxRssGrowth = Math.max(stats.maxRssGrowth, rss - shared[SHARED.rssAtStart]);
   if (kind) {
     stats.findings++;
     const finding: Finding = { kind, target, caseIndex: index, runSeed, error, stack, where: whereOf(stack, data.repoRoot), input };

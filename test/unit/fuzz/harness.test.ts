@@ -126,11 +126,11 @@ describe('supervisor watchdog', () => {
       const to = req.to ?? req.from + req.inputs.length;
       for (let i = req.from; i < to; i++) {
         const cpu = process.cpuUsage();
-        shared[0] = i; shared[1] = Date.now(); shared[5] = cpu.user + cpu.system; shared[2] = 1;
+        shared[0] = i; shared[1] = Date.now(); shared[5] = cpu.user + cpu.system; shared[6] = process.memoryUsage.rss(); shared[2] = 1;
         ${onCase}
         shared[2] = 0; shared[4]++;
       }
-      parentPort.postMessage({ kind: 'done', stats: { cases: to - req.from, successes: to - req.from, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, unconfirmed: 0, unconfirmedNotes: [], reasons: {} } });
+      parentPort.postMessage({ kind: 'done', stats: { cases: to - req.from, successes: to - req.from, typedErrors: 0, findings: 0, maxCaseMs: 0, maxCaseOrigin: '', maxCaseCpuMs: 0, peakRss: 0, maxRssGrowth: 0, unconfirmed: 0, unconfirmedNotes: [], reasons: {} } });
     });
     parentPort.postMessage({ kind: 'ready' });
   `;
@@ -167,8 +167,8 @@ describe('supervisor watchdog', () => {
     expect(findings[0].error).toMatch(/TypeError: boom/);
   });
 
-  it('a case whose process RSS passes the limit is a memory finding', async () => {
-    const limit = process.memoryUsage.rss() + 300 * 2 ** 20;
+  it('a case that grows the process RSS past the limit is a memory finding', async () => {
+    const limit = 300 * 2 ** 20;
     const { findings } = await run('hog', "if (i === 2) { const keep = []; for (let k = 0; k < 40; k++) { keep.push(Buffer.alloc(64 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 5)); } }", limit);
     expect(findings.map((f) => [f.kind, f.caseIndex])).toEqual([['memory', 2]]);
   });
