@@ -14,6 +14,7 @@ import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
+import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
@@ -198,27 +199,52 @@ export async function main(argv: string[]): Promise<void> {
       await serve({ ...opts, demo: true, hubCache: true }, []);
     });
 
-  const gif = program
+  program
     .command('gif')
-    .description('Render an animation of a run as a GIF (needs a display? no: renders headless)')
-    .option('--db <file>')
-    .option('--run <id>')
-    .option('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients')
-    .option('--tensor <name>')
-    .option('--component <c>')
-    .option('--block <b>')
-    .option('--out <file>')
-    .option('--fps <n>')
-    .option('--width <w>')
-    .option('--height <h>')
-    .option('--steps <a:b>');
-  gif.action(() => fail('gif: not implemented yet (the GIF exporter lands with the export issue)', 3));
+    .description('Render an animation of a run over its checkpoints as a GIF, headless (works over SSH)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--run <id>', 'run id (see `export` or the app)')
+    .requiredOption('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients')
+    .option('--tensor <name>', 'raw tensor name (or use --component and --block)')
+    .option('--component <c>', 'component, e.g. mlp.in, attn.qkv, resid')
+    .option('--block <b>', 'block index, or embed|final|unembed')
+    .requiredOption('--out <file>', 'output .gif')
+    .option('--fps <n>', 'frames per second', '10')
+    .option('--width <w>', 'width in pixels', '640')
+    .option('--height <h>', 'height in pixels', '480')
+    .option('--steps <a:b>', 'only checkpoints with a <= step <= b')
+    .option('--no-loop', 'play once instead of looping')
+    .option('--reorder', 'correlation: reorder tokens to reveal clusters')
+    .option('--y-log', 'histograms: logarithmic counts')
+    .option('--family <f>', 'qq: gaussian|logistic|studentT')
+    .action(async (opts: GifCommandOptions) => {
+      await gifCommand(opts);
+    });
 
   program
     .command('figure')
-    .description('Render a view of a run as PNG or SVG')
-    .option('--format <f>', 'png|svg')
-    .action(() => fail('figure: not implemented yet (the figure exporter lands with the export issue)', 3));
+    .description('Render one view of a run as PNG or SVG, headless')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--run <id>', 'run id')
+    .requiredOption('--view <name>', 'heatmap|curves|histogram|qq|spectrum|correlation')
+    .option('--metric <id>', 'heatmap/curves: metric id (e.g. frobenius_norm)')
+    .option('--component <c>', 'component')
+    .option('--kind <k>', 'weight|bias')
+    .option('--block <b>', 'block index, or embed|final|unembed')
+    .option('--tensor <name>', 'raw tensor name')
+    .option('--step <n>', 'checkpoint step (default: the last)')
+    .option('--format <f>', 'png|svg (default: from --out)')
+    .option('--width <w>', 'width in pixels', '1000')
+    .option('--height <h>', 'height in pixels', '600')
+    .requiredOption('--out <file>', 'output file')
+    .option('--step-scale <s>', 'log|linear')
+    .option('--y-log', 'logarithmic y')
+    .option('--family <f>', 'qq: gaussian|logistic|studentT')
+    .option('--palette <p>', 'colour scale')
+    .option('--reorder', 'correlation: reorder tokens')
+    .action(async (opts: FigureCommandOptions) => {
+      await figureCommand(opts);
+    });
 
   try {
     await program.parseAsync(argv);
