@@ -12,6 +12,8 @@ export interface HistogramSettings {
   yMax?: number;
   /** What the x axis measures, e.g. "weight value" or "gradient". */
   xName?: string;
+  /** Title before the tensor name (default "Histogram"), e.g. "Gradient histogram". */
+  titlePrefix?: string;
 }
 
 export const IN_RANGE_COLOUR = '#0072B2';
@@ -65,7 +67,7 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
   const edges = frame.edges;
   return {
     animation: false,
-    title: [{ text: `Histogram · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...((update.title as object[])[0]) }],
+    title: [{ text: `${settings.titlePrefix ?? 'Histogram'} · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...((update.title as object[])[0]) }],
     grid: { left: 64, right: 16, top: 48, bottom: 44 },
     xAxis: {
       type: 'category',

@@ -367,6 +367,27 @@ async function main() {
   });
 
 
+
+  await scenario('(i) gradients: the gradient histogram of a weight plays to the last checkpoint', async () => {
+    if (!demo) throw new Skip('no demo run');
+    await analyse(demo.id, ['gradients']);
+    const { tensors } = await apiOk(srv, 'listTensors', { runId: demo.id });
+    const target = tensors.find((t) => t.component === 'mlp.in' && t.kind === 'weight') ?? tensors.find((t) => t.kind === 'weight');
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations?tensor=${encodeURIComponent(target.tensor)}`);
+    await page.getByLabel('Gradient histogram', { exact: true }).check();
+    await page.locator('[data-testid=anim-grad_histogram] [data-drawn]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=timeline-slider]').focus();
+    await page.keyboard.press('End');
+    await page.waitForTimeout(300);
+    const subtitle = await page.locator('[data-testid=frame-label]').textContent();
+    const series = await apiOk(srv, 'frames', { runId: demo.id, kind: 'grad_histogram', tensor: target.tensor });
+    assert(series.frames.at(-1) !== null, 'the last checkpoint has a gradient histogram');
+    assert(subtitle.includes(series.checkpointIds.at(-1)), `timeline at the last checkpoint: ${subtitle}`);
+    await shot(page, 'animations-gradients');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
 }
 
 async function cleanup() {

@@ -230,7 +230,7 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     }
     if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
     const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
-    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName });
+    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: PANEL_LABEL[kind] });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [parsed, series, firstFrame, settings.family, settings.yLog, kind, meta.tensor]);
 
