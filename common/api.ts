@@ -186,6 +186,31 @@ export const methods = {
     request: z.object({ runId: z.string(), kind: FrameKind, tensor: z.string() }),
     response: FrameSeries,
   },
+  /**
+   * Render what a view shows as a file (GIF for animations, PNG/SVG for figures, CSV for the data
+   * behind a heatmap/curve) and return its bytes; the UI saves them where the user chooses.
+   */
+  renderExport: {
+    request: z.object({
+      runId: z.string(),
+      format: z.enum(['gif', 'png', 'svg', 'csv']),
+      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients']),
+      metric: z.string().optional(),
+      component: z.string().optional(),
+      kind: z.string().optional(),
+      tensor: z.string().optional(),
+      block: z.string().optional(),
+      step: z.number().optional(),
+      steps: z.tuple([z.number(), z.number()]).optional(),
+      width: z.number().int().min(64).max(4096).optional(),
+      height: z.number().int().min(64).max(4096).optional(),
+      fps: z.number().min(1).max(60).optional(),
+      reorder: z.boolean().optional(),
+      yLog: z.boolean().optional(),
+      family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
+    }),
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
+  },
   exportData: {
     request: z.object({ runId: z.string().optional(), outDir: z.string() }),
     response: z.object({ files: z.array(z.string()) }),

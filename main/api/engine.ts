@@ -1,10 +1,10 @@
 // The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
 // is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, parse as parsePath, resolve } from 'node:path';
-import { homedir, platform } from 'node:os';
+import { homedir, platform, tmpdir } from 'node:os';
 import {
   AtlasError,
   type AtlasApi,
@@ -20,7 +20,10 @@ import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager } from '../jobs/manager';
 import { ANALYSIS_UNITS } from '../jobs/plan';
-import { exportRun } from '../export/tables';
+import { exportRun, gridToCsv } from '../export/tables';
+import { renderGif } from '../export/gif';
+import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
+import { isAnimationView, resolveTensor } from '../export/render';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from './grids';
@@ -237,6 +240,40 @@ export class Engine implements AtlasApi {
       checkpointIds: present.map((c) => c.id),
       frames: present.map((c) => byCkpt.get(c.id) ?? null),
     };
+  }
+
+  async renderExport(req: Request<'renderExport'>): Promise<Response<'renderExport'>> {
+    const run = this.requireRun(req.runId);
+    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+    const base = slug([run.name, req.view, req.metric ?? req.tensor ?? req.component ?? ''].filter(Boolean).join('-'));
+    if (req.format === 'csv') {
+      if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
+      const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
+      const csv = gridToCsv(run.id, grid, (t) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind));
+      const bytes = Buffer.from(csv, 'utf8');
+      return { filename: `${base}.csv`, mime: 'text/csv', base64: bytes.toString('base64'), bytes: bytes.length };
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'atlas-export-'));
+    try {
+      const out = join(dir, `${base}.${req.format}`);
+      if (req.format === 'gif') {
+        if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
+        const view = req.view;
+        const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
+        await renderGif(this.store, { runId: run.id, view, tensor: meta.tensor, out, fps: req.fps, width: req.width, height: req.height, steps: req.steps, reorder: req.reorder, yLog: req.yLog, family: req.family });
+      } else {
+        if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
+        await renderFigure(this.store, {
+          runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
+          format: req.format, width: req.width ?? 1000, height: req.height ?? 600, out, yLog: req.yLog, family: req.family, reorder: req.reorder,
+        });
+      }
+      const bytes = await readFile(out);
+      const mime = req.format === 'gif' ? 'image/gif' : req.format === 'png' ? 'image/png' : 'image/svg+xml';
+      return { filename: `${base}.${req.format}`, mime, base64: bytes.toString('base64'), bytes: bytes.length };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {

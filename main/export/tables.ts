@@ -5,6 +5,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
+import type { ScalarGrid } from '../../common/api';
 import { EXPORT_NAME } from '../../common/catalogue';
 import { decodeFrame } from '../../common/frames';
 import type { Store } from '../store/store';
@@ -74,6 +75,19 @@ function plain(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** The export contract's scalars.csv rows for one metric grid (what a heatmap or curve shows). */
+export function gridToCsv(runId: string, grid: ScalarGrid, filter: (t: ScalarGrid['tensors'][number]) => boolean = () => true): string {
+  const lines = [CSV_HEADER.trimEnd()];
+  grid.tensors.forEach((t, i) => {
+    if (!filter(t)) return;
+    grid.values[i]!.forEach((v, j) => {
+      if (v === null) return;
+      lines.push([runId, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), EXPORT_NAME[grid.metric] ?? grid.metric, v].map(csvField).join(','));
+    });
+  });
+  return lines.join('\n') + '\n';
 }
 
 export async function exportRun(store: Store, runs: RunInfo[], outDir: string): Promise<string[]> {
