@@ -6,7 +6,7 @@ import type { ScalarGrid, TensorMeta } from '../api';
 import { COMPONENT_ORDER } from '../catalogue';
 import type { Block } from '../domain';
 import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './format';
-import { BLUE_ORANGE, CIVIDIS, VIRIDIS, type SequentialScale } from './palette';
+import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
 import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
 
@@ -136,10 +136,9 @@ export function panelTitle(panel: HeatmapPanel): string {
   return panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
 }
 
-export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): ChartOption {
-  const { stepScale, colour } = settings;
-  const positions = panel.steps.map((s) => stepPosition(s, stepScale));
-  const spans = columnSpans(positions);
+/** The cells of a panel as [x0, x1, row, colour, value, column, step] tuples (see CELL), nulls skipped. */
+export function heatmapCells(panel: HeatmapPanel, stepScale: StepScale, colour: ColourScale): number[][] {
+  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
   const data: number[][] = [];
   panel.rows.forEach((row, r) => {
     row.values.forEach((v, c) => {
@@ -150,8 +149,30 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
       data.push([x0, x1, r, cv, v, c, panel.steps[c]!]);
     });
   });
+  return data;
+}
+
+/** The colour stops a panel uses (the visual map's inRange colours). */
+export function heatmapStops(colour: ColourScale, palette?: SequentialScale): readonly string[] {
+  return colour.mode === 'diverging' ? BLUE_ORANGE : palette === 'cividis' ? CIVIDIS : VIRIDIS;
+}
+
+/**
+ * RGB of a colour-space value under the scale, as echarts' continuous visual map computes it:
+ * clamp to [min, max], then linear interpolation between evenly spaced stops. Lets a renderer
+ * paint cells itself (the app's canvas fast path) with exactly the colour bar's colours.
+ */
+export function heatmapColour(value: number, colour: ColourScale, palette?: SequentialScale): [number, number, number] {
+  const t = colour.max > colour.min ? (value - colour.min) / (colour.max - colour.min) : 0.5;
+  return sampleScale(heatmapStops(colour, palette), t);
+}
+
+export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): ChartOption {
+  const { stepScale, colour } = settings;
+  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const data = heatmapCells(panel, stepScale, colour);
   const extent: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
-  const stops = colour.mode === 'diverging' ? BLUE_ORANGE : settings.palette === 'cividis' ? CIVIDIS : VIRIDIS;
+  const stops = heatmapStops(colour, settings.palette);
   const unit = panel.metric.unit ? ` [${panel.metric.unit}]` : '';
   const showBar = settings.showColourBar !== false;
   const rows = panel.rows;

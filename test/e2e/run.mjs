@@ -132,6 +132,17 @@ async function panelsInViewDrawn(page) {
 
 async function shot(page, name) {
   mkdirSync(shots, { recursive: true });
+  // Panels below the fold are drawn when scrolled near: scroll through once so the full-page
+  // picture shows them all.
+  const height = await page.evaluate(() => document.body.scrollHeight);
+  for (let y = 0; y < height; y += 600) {
+    await page.evaluate((top) => window.scrollTo(0, top), y);
+    await page.waitForTimeout(60);
+  }
+  await page
+    .waitForFunction(() => !document.querySelector('.panelgrid [aria-busy=true]'), null, { timeout: 20_000 })
+    .catch(() => undefined);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
@@ -221,8 +232,11 @@ async function main() {
     assert(t >= 0 && c >= 0, `readout names a tensor/checkpoint of the grid: ${JSON.stringify(read)}`);
     assert(Number(read.value) === grid.values[t][c], `page ${read.value} vs API ${grid.values[t][c]} for ${read.tensor} @ ${read.checkpoint}`);
     // The tooltip shows the same value to the eye.
-    const tip = await page.locator('.chart div').filter({ hasText: 'step' }).first().textContent().catch(() => '');
-    assert(tip.includes(read.tensor), `tooltip names the tensor: ${tip}`);
+    const tip = (await panel.locator('[data-testid=heatmap-tooltip]').textContent()) ?? '';
+    assert(tip.includes(read.tensor) && tip.includes(read.checkpoint), `tooltip names the tensor and checkpoint: ${tip}`);
+    // The cells are painted on the canvas laid over the chart.
+    const cells = await panel.locator('[data-testid=heatmap-cells]').getAttribute('data-cells');
+    assert(Number(cells) > 0, `cells painted: ${cells}`);
     await panelsInViewDrawn(page);
     await shot(page, 'overview');
     await page.getByRole('tab', { name: 'Curves' }).click();

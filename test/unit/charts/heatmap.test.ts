@@ -136,3 +136,20 @@ describe('step ticks', () => {
     expect(stepTicks('log', [Math.log10(0.5) - 0.15, Math.log10(143000) + 0.1])).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('heatmap colours (canvas fast path)', () => {
+  it('maps the range ends to the first and last stop and clamps beyond', async () => {
+    const { heatmapColour, heatmapStops } = await import('../../../common/charts/heatmap');
+    const { VIRIDIS, BLUE_ORANGE } = await import('../../../common/charts/palette');
+    const scale = { mode: 'sequential' as const, log: false, min: 2, max: 4 };
+    const hex = (c: number[]) => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+    expect(hex(heatmapColour(2, scale))).toBe(VIRIDIS[0]);
+    expect(hex(heatmapColour(4, scale))).toBe(VIRIDIS[9]);
+    expect(hex(heatmapColour(99, scale))).toBe(VIRIDIS[9]);
+    // t = 1/9 is exactly the second stop.
+    expect(hex(heatmapColour(2 + 2 / 9, scale))).toBe(VIRIDIS[1]);
+    const div = { mode: 'diverging' as const, log: false, min: -1, max: 1 };
+    expect(heatmapStops(div)).toBe(BLUE_ORANGE);
+    expect(hex(heatmapColour(0, div))).toBe(BLUE_ORANGE[4]);
+  });
+});
