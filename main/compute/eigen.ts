@@ -97,7 +97,7 @@ function householder(a: Float64Array, off: number, len: number, v: Float64Array)
  * reads of A22 happen before that node), so the reduction needs one n x n buffer in all.
  */
 const TRAILING_UPDATE_GRAPH: TinyGraph = {
-  name: 'eigen.sy2sb.trailing-update-inplace.f64',
+  name: 'eigen.sy2sb.trailing-update-inplace-v2.f64',
   inputs: [
     { name: 'A22', elemType: OnnxType.float64, dims: ['m', 'm'] },
     { name: 'Vt', elemType: OnnxType.float64, dims: ['b', 'm'] },
@@ -123,16 +123,17 @@ const TRAILING_UPDATE_GRAPH: TinyGraph = {
         { name: 'beta', float: 1 },
       ],
     },
-    { opType: 'Transpose', inputs: ['X'], outputs: ['Xt'], attributes: [{ name: 'perm', ints: [1, 0] }] },
-    // Y = A22 - [X V] [V X]^T
-    { opType: 'Concat', inputs: ['Xt', 'Vt'], outputs: ['XVt'], attributes: [{ name: 'axis', int: 0 }] },
-    { opType: 'Concat', inputs: ['Vt', 'Xt'], outputs: ['VXt'], attributes: [{ name: 'axis', int: 0 }] },
+    // Y = A22 - [X V] [V X]^T (row-major m x 2b operands: Gemm with transB ran ~25% faster
+    // than the transA form on onnxruntime's float64 Gemm)
+    { opType: 'Transpose', inputs: ['Vt'], outputs: ['V'], attributes: [{ name: 'perm', ints: [1, 0] }] },
+    { opType: 'Concat', inputs: ['X', 'V'], outputs: ['XV'], attributes: [{ name: 'axis', int: 1 }] },
+    { opType: 'Concat', inputs: ['V', 'X'], outputs: ['VX'], attributes: [{ name: 'axis', int: 1 }] },
     {
       opType: 'Gemm',
-      inputs: ['XVt', 'VXt', 'A22'],
+      inputs: ['XV', 'VX', 'A22'],
       outputs: ['Y'],
       attributes: [
-        { name: 'transA', int: 1 },
+        { name: 'transB', int: 1 },
         { name: 'alpha', float: -1 },
         { name: 'beta', float: 1 },
       ],
