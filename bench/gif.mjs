@@ -43,6 +43,7 @@ async function child(view, runCheckpoints, frames, out) {
   const store = new Store(db, { readonly: true });
   const steps = pythiaSteps().slice(0, runCheckpoints);
   const baseMb = rssMb();
+  const trace = [];
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const result = await renderGif(store, {
@@ -53,11 +54,15 @@ async function child(view, runCheckpoints, frames, out) {
     width: 640,
     height: 480,
     steps: [steps[0], steps[frames - 1]],
+    // Resident memory along the way: flat in the frame count means no growth after warm-up.
+    onProgress: (done) => {
+      if (done % 10 === 0 || done === frames) trace.push(`${done}:${rssMb().toFixed(0)}`);
+    },
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   store.close();
-  process.stdout.write(JSON.stringify({ frames: result.frames, bytes: result.bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, baseMb, peakMb: peakMb() }) + '\n');
+  process.stdout.write(JSON.stringify({ frames: result.frames, bytes: result.bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, baseMb, peakMb: peakMb(), trace: trace.join(' ') }) + '\n');
 }
 
 async function main() {
@@ -99,6 +104,7 @@ async function main() {
   process.stderr.write(`cache: runs of ${CHECKPOINTS} and 50 checkpoints, ${(statSync(db).size / 2 ** 20).toFixed(0)} MB, made in ${makeSeconds.toFixed(1)} s\n`);
 
   const rows = [];
+  const traces = [];
   // [view, checkpoints of the run, frames drawn (--steps over the first ones)]
   const runs = [
     ['correlation', 50, 50],
@@ -115,6 +121,7 @@ async function main() {
     rows.push(
       `| ${view} | ${runCheckpoints} | ${m.frames} | ${m.seconds.toFixed(2)} | ${((m.seconds * 1000) / m.frames).toFixed(1)} | ${m.cpuSeconds.toFixed(1)} | ${m.baseMb.toFixed(0)} | ${m.peakMb.toFixed(0)} | ${(m.peakMb - m.baseMb).toFixed(0)} | ${(m.bytes / 2 ** 20).toFixed(2)} |`,
     );
+    traces.push(`- ${view}, run of ${runCheckpoints}, ${m.frames} frames (frame:MB): ${m.trace}`);
     if (!process.argv.includes('--keep')) rmSync(out, { force: true });
   }
   if (!process.argv.includes('--keep')) {
@@ -133,6 +140,10 @@ time (they include waiting for the CPU when the machine is shared); CPU s is use
 | view | run checkpoints | frames | seconds | ms/frame | CPU s | RSS before (MB) | peak RSS (MB) | peak - before (MB) | GIF (MB) |
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+Resident memory (VmRSS) every 10 frames:
+
+${traces.join('\n')}
 `);
 }
 

@@ -1,24 +1,29 @@
 // Animated GIF of one view of a run (histogram, QQ, spectrum, embedding correlation, residual
 // stream or gradient histogram), one frame per cached checkpoint in step order, headless.
 // Frames are rendered, encoded and written one at a time: the encoder's buffer is emptied into
-// the file after every frame, so memory does not grow with the number of frames.
-// Dense correlation frames come from the direct rasteriser over one fixed palette (exact colours);
-// sparse views are echarts canvas renders of the app's option, quantised per frame.
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+// the file after every frame, and the large correlation frames are streamed from the cache row by
+// row, so memory does not grow with the number of frames.
+// Dense correlation frames come from the direct rasteriser over one fixed palette (the app's
+// colours, see raster.ts); chart views are echarts canvas renders of the app's option, quantised
+// per frame.
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { AtlasError } from '../../common/api';
+import { AtlasError, type TensorMeta } from '../../common/api';
+import type { CheckpointInfo } from '../../common/domain';
 import { clusterOrder, type QqFamily } from '../../common/charts';
-import type { Store } from '../store/store';
-import { CorrelationRasterizer, type Rgb } from './raster';
+import type { Store, StoredRun } from '../store/store';
+import { CorrelationRasterizer, correlationLayout } from './raster';
 import {
   ANALYSIS_OF_VIEW,
   CanvasChart,
   FRAME_KIND_OF_VIEW,
   FrameSequence,
+  checkpointsInRange,
   correlationFrameOf,
+  frameLabelOf,
   requireRun,
+  streamFrames,
   sparseOption,
   sparseSettings,
   unitOfView,
@@ -87,97 +92,177 @@ export function validSize(name: string, v: number, min: number, max = 4096): num
   return v;
 }
 
-/** A frame source: the same size for every frame, indexed pixels plus the palette they index. */
-interface FramePainter {
-  paint(i: number): { index: Uint8Array; palette: Rgb[] | number[][]; fixedPalette: boolean };
-  dispose(): void;
+/** Write all of `bytes` at the file's current position. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
-function correlationPainter(seq: FrameSequence, width: number, height: number, reorder: boolean): FramePainter {
-  let order: number[] | undefined;
-  if (reorder && seq.length > 0) {
-    // One order for every frame, from the last frame (as the app does), so rows do not reshuffle.
-    const last = correlationFrameOf(seq.raw(seq.length - 1));
-    order = last.order ?? clusterOrder(last.matrix);
+/**
+ * The GIF89a header, logical screen descriptor, global colour table and (when looping) the
+ * Netscape loop extension: what gifenc writes before its first frame, written here separately
+ * because the correlation frames are encoded before the first one (in step order) is known.
+ */
+export function gifHeader(width: number, height: number, palette: readonly (readonly number[])[], loop: boolean): Uint8Array {
+  const bits = Math.max(1, Math.ceil(Math.log2(palette.length)));
+  const out: number[] = [...'GIF89a'].map((ch) => ch.charCodeAt(0));
+  out.push(width & 255, width >> 8, height & 255, height >> 8, 0x80 | (7 << 4) | (bits - 1), 0, 0);
+  for (let i = 0; i < 1 << bits; i++) {
+    const c = palette[i] ?? [0, 0, 0];
+    out.push(c[0]!, c[1]!, c[2]!);
   }
-  const raster = new CorrelationRasterizer(width, height, order ? { order } : {});
+  if (loop) out.push(0x21, 0xff, 11, ...[...'NETSCAPE2.0'].map((ch) => ch.charCodeAt(0)), 3, 1, 0, 0, 0);
+  return Uint8Array.from(out);
+}
+
+interface Target {
+  width: number;
+  height: number;
+  delay: number;
+  loop: boolean;
+  partial: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Correlation frames: streamed from the cache one row at a time (storage order), each rasterised,
+ * LZW-encoded and appended to a side file, then the blocks are copied into the GIF in step order.
+ * Memory holds one decoded frame and one encoded block, whatever the number of frames.
+ */
+async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMeta, checkpoints: CheckpointInfo[], reorder: boolean, t: Target): Promise<number> {
+  const positions = new Map(checkpoints.map((c, i) => [c.id, i]));
+  const kind = FRAME_KIND_OF_VIEW.correlation;
+  let order: number[] | undefined;
+  if (reorder) {
+    // One order for every frame, from the last frame (as the app does), so rows do not reshuffle.
+    let last: { position: number; frame: unknown } | null = null;
+    for (const f of streamFrames(store, run.id, kind, meta.tensor, positions)) if (!last || f.position > last.position) last = f;
+    if (last) {
+      const frame = correlationFrameOf(last.frame);
+      order = frame.order ?? clusterOrder(frame.matrix);
+    }
+  }
+  const raster = new CorrelationRasterizer(t.width, t.height, order ? { order } : {});
   const unit = unitOfView('correlation');
-  return {
-    paint: (i) => ({ index: raster.render(correlationFrameOf(seq.raw(i)), seq.label(i, unit)), palette: raster.palette, fixedPalette: true }),
-    dispose: () => undefined,
-  };
+  const blocksPath = `${t.partial}.frames`;
+  const blocks: Array<{ offset: number; length: number } | undefined> = new Array(checkpoints.length);
+  let count = 0;
+  const blocksFd = openSync(blocksPath, 'w+');
+  try {
+    const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
+    let offset = 0;
+    let longest = 0;
+    for (const { position, frame } of streamFrames(store, run.id, kind, meta.tensor, positions)) {
+      const index = raster.render(correlationFrameOf(frame), frameLabelOf(run, meta, checkpoints[position]!, unit));
+      // Not the first frame: gifenc writes control extension, descriptor (global table) and pixels.
+      encoder.writeFrame(index, t.width, t.height, { first: false, delay: t.delay });
+      const bytes = encoder.bytesView();
+      writeAll(blocksFd, bytes);
+      blocks[position] = { offset, length: bytes.length };
+      offset += bytes.length;
+      longest = Math.max(longest, bytes.length);
+      encoder.reset();
+      count++;
+      t.onProgress?.(count, checkpoints.length);
+      // @napi-rs/canvas frees the pixel buffers it hands out (getImageData) in finalizers that run
+      // only when the event loop turns: without this, native memory grows by a frame's text band
+      // per frame (measured). The row stream stays open across the wait (see renderGif).
+      if (count % 4 === 0) await new Promise((r) => setImmediate(r));
+    }
+    if (count === 0) return 0;
+    if (count < checkpoints.length) t.onProgress?.(count, count);
+    const fd = openSync(t.partial, 'w');
+    try {
+      writeAll(fd, gifHeader(t.width, t.height, raster.palette, t.loop));
+      const buffer = Buffer.alloc(longest);
+      for (const b of blocks) {
+        if (!b) continue;
+        readSync(blocksFd, buffer, 0, b.length, b.offset);
+        writeAll(fd, buffer.subarray(0, b.length));
+      }
+      writeAll(fd, Uint8Array.of(0x3b));
+    } finally {
+      closeSync(fd);
+    }
+    return count;
+  } finally {
+    closeSync(blocksFd);
+    rmSync(blocksPath, { force: true });
+  }
 }
 
-function chartPainter(seq: FrameSequence, view: Exclude<AnimationView, 'correlation'>, width: number, height: number, options: GifOptions): FramePainter {
+/**
+ * Chart views: frames in step order, each drawn by echarts on a canvas, quantised to its own
+ * palette (local colour table) and written to the file at once. Their stored frames are small.
+ */
+async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, view: Exclude<AnimationView, 'correlation'>, steps: [number, number] | undefined, options: GifOptions, t: Target): Promise<number> {
+  const seq = FrameSequence.load(store, run, FRAME_KIND_OF_VIEW[view], meta, steps);
+  if (seq.length === 0) return 0;
   const settings = sparseSettings(view, seq, { ...(options.yLog !== undefined ? { yLog: options.yLog } : {}), ...(options.family ? { family: options.family } : {}) });
-  const chart = new CanvasChart(width, height);
+  const chart = new CanvasChart(t.width, t.height);
   const unit = unitOfView(view);
-  return {
-    paint: (i) => {
+  const fd = openSync(t.partial, 'w');
+  try {
+    const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
+    encoder.writeHeader();
+    for (let i = 0; i < seq.length; i++) {
       const rgba = chart.render(sparseOption(settings, seq.raw(i), seq.label(i, unit)));
+      seq.release(i);
       const palette = gifenc.quantize(rgba, 256);
-      return { index: gifenc.applyPalette(rgba, palette), palette, fixedPalette: false };
-    },
-    dispose: () => chart.dispose(),
-  };
+      // The first frame's palette is the global table; later frames carry local tables.
+      encoder.writeFrame(gifenc.applyPalette(rgba, palette), t.width, t.height, { first: i === 0, palette, delay: t.delay, repeat: t.loop ? 0 : -1 });
+      writeAll(fd, encoder.bytesView());
+      encoder.reset();
+      t.onProgress?.(i + 1, seq.length);
+      // Let the event loop turn: progress output, and @napi-rs/canvas frees its pixel buffers
+      // (getImageData) only then (see writeCorrelationGif).
+      if (i % 4 === 3) await new Promise((r) => setImmediate(r));
+    }
+    encoder.finish();
+    writeAll(fd, encoder.bytesView());
+    return seq.length;
+  } finally {
+    closeSync(fd);
+    chart.dispose();
+  }
 }
 
+/**
+ * Render the GIF. The store is used exclusively while this runs (correlation frames are streamed
+ * from an open row iterator across event-loop turns): a process that shares its Store with other
+ * work should give the exporter its own read-only Store.
+ */
 export async function renderGif(store: Store, options: GifOptions): Promise<GifResult> {
   const width = validSize('width', options.width ?? 640, 160);
   const height = validSize('height', options.height ?? 480, 120);
   const fps = options.fps ?? 10;
   if (!(fps > 0 && fps <= 100)) throw new AtlasError('bad-request', `fps must be in (0, 100], got ${fps}`);
+  if (options.view === 'correlation') correlationLayout(width, height);
   const run = requireRun(store, options.runId);
   const meta = store.listTensors(run.id).find((t) => t.tensor === options.tensor);
   if (!meta) throw new AtlasError('not-found', `run ${run.id} has no tensor "${options.tensor}"`);
   const kind = FRAME_KIND_OF_VIEW[options.view];
-  const seq = FrameSequence.load(store, run, kind, meta, options.steps);
-  if (seq.length === 0) {
-    const anyAtAll = options.steps ? FrameSequence.load(store, run, kind, meta).length > 0 : false;
-    throw noFramesError(run.id, options.view, meta.tensor, options.steps, anyAtAll);
-  }
 
   const path = resolve(options.out);
   mkdirSync(dirname(path), { recursive: true });
   // Written beside the target and renamed at the end: an interrupted export leaves no truncated GIF.
   const partial = `${path}.partial`;
-  const painter = options.view === 'correlation' ? correlationPainter(seq, width, height, options.reorder ?? false) : chartPainter(seq, options.view, width, height, options);
-  const fd = openSync(partial, 'w');
-  let ok = false;
+  const target: Target = { width, height, delay: Math.round(1000 / fps), loop: options.loop !== false, partial, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+  let frames = 0;
   try {
-    const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
-    const flush = () => {
-      const bytes = encoder.bytesView();
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      encoder.reset();
-    };
-    encoder.writeHeader();
-    const delay = Math.round(1000 / fps);
-    for (let i = 0; i < seq.length; i++) {
-      const frame = painter.paint(i);
-      seq.release(i);
-      const first = i === 0;
-      encoder.writeFrame(frame.index, width, height, {
-        first,
-        delay,
-        repeat: options.loop === false ? -1 : 0,
-        // A fixed palette is the global colour table only; per-frame palettes become local tables.
-        ...(first || !frame.fixedPalette ? { palette: frame.palette as number[][] } : {}),
-      });
-      flush();
-      options.onProgress?.(i + 1, seq.length);
-      // Let the event loop breathe (progress output, signals) between frames.
-      if (i % 8 === 7) await new Promise((r) => setImmediate(r));
-    }
-    encoder.finish();
-    flush();
-    ok = true;
-  } finally {
-    closeSync(fd);
-    painter.dispose();
-    if (!ok) rmSync(partial, { force: true });
+    frames =
+      options.view === 'correlation'
+        ? await writeCorrelationGif(store, run, meta, checkpointsInRange(run, options.steps), options.reorder ?? false, target)
+        : await writeChartGif(store, run, meta, options.view, options.steps, options, target);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+  if (frames === 0) {
+    rmSync(partial, { force: true });
+    const anyAtAll = store.arrayKinds(run.id).some((a) => a.kind === kind && a.tensor === meta.tensor);
+    throw noFramesError(run.id, options.view, meta.tensor, options.steps, anyAtAll);
   }
   renameSync(partial, path);
-  return { path, frames: seq.length, bytes: statSync(path).size, width, height };
+  return { path, frames, bytes: statSync(path).size, width, height };
 }

@@ -102,8 +102,7 @@ export class FrameSequence {
 
   static load(store: Store, run: StoredRun, kind: FrameKind, meta: TensorMeta, steps?: [number, number]): FrameSequence {
     const encoded = store.frames(run.id, kind, meta.tensor);
-    const inRange = (c: CheckpointInfo) => !steps || (c.step !== null && c.step >= steps[0] && c.step <= steps[1]);
-    const checkpoints = presentCheckpoints(run.info).filter((c) => encoded.has(c.id) && inRange(c));
+    const checkpoints = checkpointsInRange(run, steps).filter((c) => encoded.has(c.id));
     // Frames outside the range are never decoded: drop them now rather than hold them.
     for (const id of [...encoded.keys()]) if (!checkpoints.some((c) => c.id === id)) encoded.delete(id);
     return new FrameSequence(run, kind, meta, checkpoints, encoded);
@@ -127,8 +126,36 @@ export class FrameSequence {
   }
 
   label(i: number, unit: string): FrameLabel {
-    const c = this.checkpoints[i]!;
-    return { runName: this.run.name, tensor: this.meta.tensor, component: this.meta.component, block: this.meta.block, step: c.step, checkpointId: c.id, unit };
+    return frameLabelOf(this.run, this.meta, this.checkpoints[i]!, unit);
+  }
+}
+
+/** What a frame says about itself: run, tensor, component, block, step, unit (as the app's panels). */
+export function frameLabelOf(run: StoredRun, meta: TensorMeta, c: CheckpointInfo, unit: string): FrameLabel {
+  return { runName: run.name, tensor: meta.tensor, component: meta.component, block: meta.block, step: c.step, checkpointId: c.id, unit };
+}
+
+/** The run's checkpoints in step order, within an inclusive step range when one is given. */
+export function checkpointsInRange(run: StoredRun, steps?: [number, number]): CheckpointInfo[] {
+  return presentCheckpoints(run.info).filter((c) => !steps || (c.step !== null && c.step >= steps[0] && c.step <= steps[1]));
+}
+
+/**
+ * One tensor's frames of a kind, streamed from the cache one row at a time in storage order (not
+ * step order), each yielded with its position among `positions` (checkpoints not listed are
+ * skipped). Nothing else may use the store while the stream is open.
+ */
+export function* streamFrames(store: Store, runId: string, kind: FrameKind, tensor: string, positions: ReadonlyMap<string, number>): Generator<{ position: number; frame: unknown }> {
+  let seen = false;
+  for (const row of store.iterateArrays(runId, kind)) {
+    if (row.tensor !== tensor) {
+      // Rows come ordered by tensor: past ours, there is nothing more to read.
+      if (seen) return;
+      continue;
+    }
+    seen = true;
+    const position = positions.get(row.checkpointId);
+    if (position !== undefined) yield { position, frame: decodeFrame(row.data) };
   }
 }
 

@@ -109,6 +109,7 @@ describe('gif --view correlation', () => {
     // Successive frames differ (the matrices drift), and no partial file is left.
     expect(Buffer.from(gif.frames[0]!.index).equals(Buffer.from(gif.frames[5]!.index))).toBe(false);
     expect(existsSync(`${out}.partial`)).toBe(false);
+    expect(existsSync(`${out}.partial.frames`)).toBe(false);
     expect(messages.join('')).toMatch(/frame 6\/6/);
   });
 
