@@ -25,6 +25,8 @@ import {
   panelsFromGrid,
   escapeHtml,
   type ChartOption,
+  type CorrelationFrame,
+  type FrameLabel,
   type LossLine,
   type MetricLike,
   type QqFamily,
@@ -42,6 +44,9 @@ import {
   FRAME_KIND_OF_VIEW,
   FrameSequence,
   INK,
+  checkpointsInRange,
+  frameLabelOf,
+  streamFrames,
   LINE,
   MUTED,
   PANEL_BACKGROUND,
@@ -154,7 +159,7 @@ function frameIndexAt(seq: FrameSequence, step: number | undefined): number {
   return i;
 }
 
-function loadSequence(store: Store, run: StoredRun, view: Exclude<FigureView, 'heatmap' | 'curves'>, tensor: string | undefined): FrameSequence {
+function loadSequence(store: Store, run: StoredRun, view: Exclude<FigureView, 'heatmap' | 'curves' | 'correlation'>, tensor: string | undefined): FrameSequence {
   if (!tensor) throw new AtlasError('bad-request', `the ${view} figure needs a tensor (--tensor NAME, or --component C --block B)`);
   const meta = store.listTensors(run.id).find((t) => t.tensor === tensor);
   if (!meta) throw new AtlasError('not-found', `run ${run.id} has no tensor "${tensor}"`);
@@ -165,10 +170,41 @@ function loadSequence(store: Store, run: StoredRun, view: Exclude<FigureView, 'h
   return seq;
 }
 
+/**
+ * The correlation frame at a step (default: the last), and with `reorder` the clustered order of
+ * the last frame, streamed from the cache: at most two frames are held, however long the run.
+ */
+function correlationAt(store: Store, run: StoredRun, tensor: string | undefined, step: number | undefined, reorder: boolean): { frame: CorrelationFrame; label: FrameLabel; order?: number[] } {
+  if (!tensor) throw new AtlasError('bad-request', 'the correlation figure needs the embedding tensor (--tensor NAME)');
+  const meta = store.listTensors(run.id).find((t) => t.tensor === tensor);
+  if (!meta) throw new AtlasError('not-found', `run ${run.id} has no tensor "${tensor}"`);
+  const checkpoints = checkpointsInRange(run);
+  const positions = new Map(checkpoints.map((c, i) => [c.id, i]));
+  const want = step === undefined ? -1 : checkpoints.findIndex((c) => c.step === step);
+  let last: { position: number; frame: unknown } | null = null;
+  let found: unknown = null;
+  const present: number[] = [];
+  for (const f of streamFrames(store, run.id, FRAME_KIND_OF_VIEW.correlation, meta.tensor, positions)) {
+    present.push(f.position);
+    if (f.position === want) found = f.frame;
+    if (!last || f.position > last.position) last = f;
+  }
+  if (!last) {
+    throw new AtlasError('not-found', `run ${run.id}: no correlation frames of ${tensor} in the cache; compute them with \`checkpoint-atlas analyze <run folder> --analyses ${ANALYSIS_OF_VIEW.correlation}\``);
+  }
+  if (step !== undefined && found === null) {
+    const steps = present.sort((a, b) => a - b).map((p) => checkpoints[p]!.step).join(', ');
+    throw new AtlasError('not-found', `no frame at step ${step}; steps with a frame: ${steps}`);
+  }
+  const lastFrame = correlationFrameOf(last.frame);
+  const frame = step === undefined ? lastFrame : correlationFrameOf(found);
+  const position = step === undefined ? last.position : want;
+  const order = reorder ? (lastFrame.order ?? clusterOrder(lastFrame.matrix)) : undefined;
+  return { frame, label: frameLabelOf(run, meta, checkpoints[position]!, unitOfView('correlation')), ...(order ? { order } : {}) };
+}
+
 /** SVG of the correlation panel: vector text and colour bar around the matrix as an exact n x n bitmap. */
-async function correlationSvg(seq: FrameSequence, i: number, width: number, height: number, order: number[] | undefined): Promise<string> {
-  const frame = correlationFrameOf(seq.raw(i));
-  const label = seq.label(i, unitOfView('correlation'));
+async function correlationSvg(frame: CorrelationFrame, label: FrameLabel, width: number, height: number, order: number[] | undefined): Promise<string> {
   const L = correlationLayout(width, height);
   const n = correlationSize(frame.matrix);
   const canvas = createCanvas(n, n);
@@ -217,21 +253,14 @@ export async function renderFigure(store: Store, options: FigureOptions): Promis
     description = built.description;
     content = await drawOption(built.option, options.format, width, height);
   } else if (options.view === 'correlation') {
-    const seq = loadSequence(store, run, 'correlation', options.tensor);
-    const i = frameIndexAt(seq, options.step);
-    let order: number[] | undefined;
-    if (options.reorder) {
-      const last = correlationFrameOf(seq.raw(seq.length - 1));
-      order = last.order ?? clusterOrder(last.matrix);
-    }
+    const { frame, label, order } = correlationAt(store, run, options.tensor, options.step, options.reorder === true);
     if (options.format === 'svg') {
-      content = await correlationSvg(seq, i, width, height, order);
+      content = await correlationSvg(frame, label, width, height, order);
     } else {
       const raster = new CorrelationRasterizer(width, height, order ? { order } : {});
-      const index = raster.render(correlationFrameOf(seq.raw(i)), seq.label(i, unitOfView('correlation')));
-      content = await encodeRgbaPng(indexedToRgba(index, raster.palette), width, height);
+      content = await encodeRgbaPng(indexedToRgba(raster.render(frame, label), raster.palette), width, height);
     }
-    description = `embedding correlation of ${seq.meta.tensor} at step ${seq.checkpoints[i]!.step ?? seq.checkpoints[i]!.id}`;
+    description = `embedding correlation of ${label.tensor} at step ${label.step ?? label.checkpointId}`;
   } else {
     const view = options.view;
     if (!FIGURE_VIEWS.includes(view)) throw new AtlasError('bad-request', `unknown view "${String(view)}" (views: ${FIGURE_VIEWS.join(', ')})`);

@@ -236,7 +236,8 @@ export async function renderGif(store: Store, options: GifOptions): Promise<GifR
   const width = validSize('width', options.width ?? 640, 160);
   const height = validSize('height', options.height ?? 480, 120);
   const fps = options.fps ?? 10;
-  if (!(fps > 0 && fps <= 100)) throw new AtlasError('bad-request', `fps must be in (0, 100], got ${fps}`);
+  // GIF delays are whole centiseconds, and browsers play delays under 20 ms as 100 ms.
+  if (!(fps > 0 && fps <= 50)) throw new AtlasError('bad-request', `fps must be in (0, 50] (GIF players slow shorter frame delays down), got ${fps}`);
   if (options.view === 'correlation') correlationLayout(width, height);
   const run = requireRun(store, options.runId);
   const meta = store.listTensors(run.id).find((t) => t.tensor === options.tensor);
@@ -247,7 +248,7 @@ export async function renderGif(store: Store, options: GifOptions): Promise<GifR
   mkdirSync(dirname(path), { recursive: true });
   // Written beside the target and renamed at the end: an interrupted export leaves no truncated GIF.
   const partial = `${path}.partial`;
-  const target: Target = { width, height, delay: Math.round(1000 / fps), loop: options.loop !== false, partial, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+  const target: Target = { width, height, delay: Math.round(100 / fps) * 10, loop: options.loop !== false, partial, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
   let frames = 0;
   try {
     frames =

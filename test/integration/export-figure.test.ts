@@ -109,5 +109,12 @@ describe('figure', () => {
     await expect(figureCommand({ db, run: RUN, view: 'heatmap', metric: 'stable_rank', out: join(dir, 'x.png') }, io)).rejects.toThrow(/--analyses/);
     await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0]!, step: '300', out: join(dir, 'x.png') }, io)).rejects.toThrow(/no frame at step 300; steps with a frame: 0, 100, 200, 400/);
     await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0]!, out: join(dir, 'x.gif') }, io)).rejects.toThrow(/--format must be png or svg/);
+    await expect(figureCommand({ db, run: RUN, view: 'correlation', step: '300', out: join(dir, 'x.png') }, io)).rejects.toThrow(/no frame at step 300; steps with a frame: 0, 100, 200, 400/);
+  });
+
+  it('the correlation figure defaults to the last checkpoint', async () => {
+    const out = join(dir, 'corr-last.svg');
+    await figureCommand({ db, run: RUN, view: 'correlation', out }, io);
+    expect(readFileSync(out, 'utf8')).toMatch(/embed · embed · step 400 · Pearson r/);
   });
 });
