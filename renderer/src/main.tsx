@@ -4,6 +4,7 @@ import { createClient } from './api-client';
 import { App } from './App';
 import { AppStateProvider } from './context';
 import './styles.css';
+import { warmUpCharts } from './warmup';
 
 const client = createClient();
 createRoot(document.getElementById('root')!).render(
@@ -11,3 +12,4 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </AppStateProvider>,
 );
+warmUpCharts();
