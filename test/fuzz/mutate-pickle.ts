@@ -167,6 +167,53 @@ function intOp(rng: Rng): Uint8Array {
   }
 }
 
+/** An integer opcode for any value: BININT when it fits in an i32, else LONG1 with 8 bytes. */
+function intValueOp(v: bigint): Uint8Array {
+  if (v >= -(2n ** 31n) && v < 2n ** 31n) return op(0x4a, u32le(Number(BigInt.asUintN(32, v))));
+  return op(0x8a, new Uint8Array([8]), u64le(v));
+}
+
+const INT_OPS = new Set([0x4a, 0x4b, 0x4d, 0x8a, 0x49]);
+const TUPLE_OPS = new Set([0x85, 0x86, 0x87, 0x74, 0x29]);
+const SKIP_OPS = new Set([0x71, 0x72, 0x94, 0x28]);
+
+/**
+ * Tensor-view mutation: after a BINPERSID (the storage) come the storage offset, the size tuple
+ * and the stride tuple of `_rebuild_tensor_v2`; set them to what a hostile file would claim:
+ * zero strides with a huge size (an expanded view: a tiny storage describing a huge tensor), huge
+ * sizes, offsets or strides.
+ */
+function mutateView(rng: Rng, ops: PickleOp[]): void {
+  const persids = ops.map((o, k) => (o.op === 0x51 ? k : -1)).filter((k) => k >= 0);
+  if (!persids.length) return;
+  let k = rng.pick(persids) + 1;
+  const groups: number[][] = [];
+  let current: number[] = [];
+  for (; k < ops.length && groups.length < 3; k++) {
+    if (SKIP_OPS.has(ops[k].op)) continue;
+    if (INT_OPS.has(ops[k].op)) {
+      current.push(k);
+      if (groups.length === 0) { groups.push(current); current = []; } // the storage offset
+    } else if (TUPLE_OPS.has(ops[k].op)) {
+      groups.push(current);
+      current = [];
+    } else break;
+  }
+  if (groups.length < 3) return;
+  const [offset, size, stride] = groups;
+  const set = (index: number, v: bigint): void => { const b = intValueOp(v); ops[index] = { op: b[0], bytes: b }; };
+  const huge = (): bigint => rng.pick([2n ** 28n, 2n ** 30n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 63n - 1n]);
+  switch (rng.int(4)) {
+    case 0: // expanded view
+      for (const s of stride) set(s, 0n);
+      if (size.length) set(rng.pick(size), huge());
+      break;
+    case 1: if (size.length) set(rng.pick(size), huge()); break;
+    case 2: set(offset[0], huge()); break;
+    default: if (stride.length) set(rng.pick(stride), rng.chance(0.5) ? huge() : -1n);
+  }
+}
+
 /** One to a few opcode-aware mutations of a pickle. */
 export function mutatePickle(rng: Rng, data: Uint8Array): Uint8Array {
   const ops = splitPickle(data);
@@ -174,7 +221,8 @@ export function mutatePickle(rng: Rng, data: Uint8Array): Uint8Array {
   const at = (): number => rng.int(ops.length + 1);
   const insert = (bytes: Uint8Array, where = at()): void => { ops.splice(where, 0, { op: bytes[0] ?? -1, bytes }); };
   for (let i = 0; i < n; i++) {
-    switch (rng.int(13)) {
+    switch (rng.int(14)) {
+      case 13: mutateView(rng, ops); break;
       case 0: { // swap two ops
         if (ops.length < 2) break;
         const a = rng.int(ops.length);

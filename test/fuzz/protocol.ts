@@ -18,7 +18,10 @@ export const SHARED = {
   cpuAtStart: 5,
   /** Process RSS (bytes) when the case started: the limit applies to growth during one case. */
   rssAtStart: 6,
-  length: 7,
+  /** Successes and typed refusals so far (a batch cut short by the watchdog keeps its counts). */
+  successes: 7,
+  typedErrors: 8,
+  length: 9,
 } as const;
 
 export type FindingKind = 'crash' | 'invariant' | 'canary' | 'hang' | 'memory' | 'worker-exit';

@@ -93,6 +93,8 @@ export class FuzzSupervisor {
     const worker = this.worker ?? (await this.startWorker());
     const findings: Finding[] = [];
     const finishedBefore = this.state[SHARED.finished];
+    const successesBefore = this.state[SHARED.successes];
+    const typedBefore = this.state[SHARED.typedErrors];
     return new Promise<BatchResult>((resolve) => {
       let settled = false;
       const settle = (result: BatchResult): void => {
@@ -107,7 +109,11 @@ export class FuzzSupervisor {
       const abort = (kind: FindingKind, error: string): void => {
         const caseIndex = this.state[SHARED.caseIndex];
         const stats = emptyStats();
-        stats.cases = this.state[SHARED.finished] - finishedBefore; // finished before the abort (breakdown unknown)
+        // Cases finished before the abort (their refusal reasons are lost with the worker).
+        stats.cases = this.state[SHARED.finished] - finishedBefore;
+        stats.successes = this.state[SHARED.successes] - successesBefore;
+        stats.typedErrors = this.state[SHARED.typedErrors] - typedBefore;
+        stats.findings = findings.length;
         stats.peakRss = this.peakRss;
         settle({ stats, findings, aborted: { kind, caseIndex, error } });
         void this.stopWorker();

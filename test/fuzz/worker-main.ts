@@ -53,9 +53,11 @@ async function runOne(target: TargetName, input: FuzzInput, index: number, runSe
   try {
     await exercise(target, input, scratch);
     stats.successes++;
+    shared[SHARED.successes]++;
   } catch (err) {
     if (isTypedError(err)) {
       stats.typedErrors++;
+      shared[SHARED.typedErrors]++;
       const r = reasonOf((err as Error).message);
       stats.reasons[r] = (stats.reasons[r] ?? 0) + 1;
     } else {

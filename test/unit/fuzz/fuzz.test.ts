@@ -26,7 +26,7 @@ it('replays the regression fixtures and fuzzes 2,000 fresh cases across all read
         FUZZ_CASES: String(CASES),
         FUZZ_SEED: process.env.FUZZ_SEED ?? '20251125',
         FUZZ_TIMEOUT_MS: '10000',
-        FUZZ_RSS_MB: '1536',
+        FUZZ_RSS_MB: '1024',
         FUZZ_REPLAY: join(repoRoot, 'test/fixtures/fuzz-regressions'),
         FUZZ_SAVE: '',
         FUZZ_JSON: jsonPath,
