@@ -265,6 +265,33 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                 o = spectra.get((run_id, step, tensor))
                 ck.flag(label, "NaN/Inf handling", o is None or not o.get("singular_values"),
                         f"step {step} {tensor}: spectrum of a non-finite tensor exported: {str(o)[:120]}")
+        # distribution fits (*) ------------------------------------------------------------
+        for tensor, metrics in entry["weights"].items():
+            if "gaussian_ks" not in metrics:
+                continue
+            group = "distribution fits (*)"
+            ck.group(label, group, "loglik rel 1e-6, KS abs 1e-5, nu rel 1e-3")
+            for m in ("gaussian_loglik", "logistic_loglik", "student_t_loglik"):
+                key = (run_id, step, tensor, m)
+                if key not in scalars:
+                    ck.flag(label, group, metrics[m] is None, f"step {step} {tensor} {m}: missing")
+                else:
+                    ck.rel(label, group, 1e-6, scalars[key], metrics[m], f"step {step} {tensor} {m}", scale=1.0)
+            for m in ("gaussian_ks", "logistic_ks", "student_t_ks"):
+                key = (run_id, step, tensor, m)
+                if key not in scalars:
+                    ck.flag(label, group, metrics[m] is None, f"step {step} {tensor} {m}: missing")
+                else:
+                    ck.absolute(label, group, 1e-5, scalars[key], metrics[m], f"step {step} {tensor} {m}", label="loglik rel 1e-6, KS abs 1e-5, nu rel 1e-3")
+            key = (run_id, step, tensor, "student_t_nu")
+            ref_nu = metrics["student_t_nu"]
+            if key not in scalars:
+                ck.flag(label, group, ref_nu is None, f"step {step} {tensor} student_t_nu: missing")
+            elif ref_nu is not None and ref_nu > 200 and scalars[key] is not None and scalars[key] > 200:
+                # Gaussian-like tails: the likelihood is flat in nu, which is not identifiable
+                ck.flag(label, group, True, "")
+            else:
+                ck.rel(label, group, 1e-3, scalars[key], ref_nu, f"step {step} {tensor} student_t_nu")
         # non-finite counts reported per tensor ---------------------------------------------------
         for tensor, nf in entry["nonfinite"].items():
             pattern = f"{tensor}: {nf['nan']} NaN, {nf['posinf']} +Inf, {nf['neginf']} -Inf"
@@ -405,6 +432,7 @@ def main() -> None:
     ap.add_argument("--len", type=int, default=48, dest="seq_len")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reuse", action="store_true", help="keep WORK/series and WORK/export from a previous run")
+    ap.add_argument("--no-fits", action="store_true", help="skip the distribution-fit reference (the slowest part, ~4 min)")
     ap.add_argument("--table", help="also write the results table (markdown) to this file")
     args = ap.parse_args()
 
@@ -466,7 +494,7 @@ def main() -> None:
     for name, run in manifest["runs"].items():
         label = f"{name} ({run['family']}, {run['layout']}, {run['dtype']})"
         print(f"reference: {label} ...", file=sys.stderr)
-        ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True)
+        ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True, with_fits=not args.no_fits)
         compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log)
         compare_histograms(ck, label, run_ids[name], ref, hists)
         details.append((label, run_ids[name]))

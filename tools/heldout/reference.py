@@ -162,6 +162,71 @@ def spectral(w: torch.Tensor) -> Tuple[List[float], Dict[str, float]]:
     return [float(v) for v in s], scalars
 
 
+NU_BOUNDS = (0.2, 1e4)  # the range the export's student_t_nu is reported in
+
+
+def ks_distance(sorted_x: np.ndarray, cdf: np.ndarray) -> float:
+    n = len(sorted_x)
+    i = np.arange(1, n + 1)
+    return float(max(np.max(i / n - cdf), np.max(cdf - (i - 1) / n)))
+
+
+def distribution_fits(values: torch.Tensor) -> Dict[str, Optional[float]]:
+    """Maximum-likelihood Gaussian (closed form), logistic and Student-t (scipy.optimize from a
+    moment start, nu in [0.2, 1e4]) of the finite values; mean log-likelihood per element and
+    the exact two-sided KS distance to each fitted CDF."""
+    from scipy import optimize, special, stats
+
+    x = np.sort(values.reshape(-1).numpy())
+    x = x[np.isfinite(x)]
+    out: Dict[str, Optional[float]] = {}
+    mu, sd = x.mean(), x.std()
+    if not sd > 0:
+        return {k: None for k in ("gaussian_ks", "gaussian_loglik", "logistic_ks", "logistic_loglik", "student_t_ks", "student_t_loglik", "student_t_nu")}
+    out["gaussian_loglik"] = float(stats.norm.logpdf(x, mu, sd).mean())
+    out["gaussian_ks"] = ks_distance(x, stats.norm.cdf(x, mu, sd))
+
+    # L-BFGS-B with analytic gradients of the mean negative log-likelihood; scales as logs
+    opts = {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000}
+
+    def nll_logistic(p):
+        s_ = math.exp(p[1])
+        z = (x - p[0]) / s_
+        th = np.tanh(z / 2)
+        f = -(-z - 2 * np.logaddexp(0, -z) - p[1]).mean()
+        return f, np.array([-(th / s_).mean(), -(-1 + z * th).mean()])
+
+    r = optimize.minimize(nll_logistic, [np.median(x), math.log(sd * math.sqrt(3) / math.pi)], jac=True, method="L-BFGS-B", options=opts)
+    loc, scale = r.x[0], math.exp(r.x[1])
+    out["logistic_loglik"] = float(-r.fun)
+    out["logistic_ks"] = ks_distance(x, stats.logistic.cdf(x, loc, scale))
+
+    def nll_t(p):
+        nu, m, b = math.exp(p[0]), p[1], p[2]
+        sc = math.exp(b)
+        t = (x - m) / sc
+        t2 = t * t
+        q = nu + t2
+        lp = special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * math.log(nu * math.pi) - (nu + 1) / 2 * np.log1p(t2 / nu) - b
+        d_nu = 0.5 * special.digamma((nu + 1) / 2) - 0.5 * special.digamma(nu / 2) - 0.5 / nu - 0.5 * np.log1p(t2 / nu) + (nu + 1) * t2 / (2 * nu * q)
+        d_m = (nu + 1) * t / (sc * q)
+        d_b = -1 + (nu + 1) * t2 / q
+        return -lp.mean(), -np.array([nu * d_nu.mean(), d_m.mean(), d_b.mean()])
+
+    bounds = [(math.log(NU_BOUNDS[0]), math.log(NU_BOUNDS[1])), (None, None), (None, None)]
+    best = None
+    for nu0 in (4.0, 1e3):
+        start = [math.log(nu0), float(np.median(x)), math.log(sd * math.sqrt((nu0 - 2) / nu0))]
+        r = optimize.minimize(nll_t, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
+        if best is None or r.fun < best.fun:
+            best = r
+    nu = math.exp(best.x[0])
+    out["student_t_loglik"] = float(-best.fun)
+    out["student_t_nu"] = float(nu)
+    out["student_t_ks"] = ks_distance(x, stats.t.cdf(x, nu, best.x[1], math.exp(best.x[2])))
+    return out
+
+
 EVALS_THRESH = 1e-5  # WeightWatcher's absolute threshold on eigenvalues before the fit
 
 
@@ -468,7 +533,7 @@ def probe_ids(tokenizer_json: str, batch: int, seq_len: int) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_values: bool = False) -> dict:
+def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_values: bool = False, with_fits: bool = False) -> dict:
     """Every reference number of one run: {step: {...}} in step order. keep_values also keeps the
     float64 tensors (weights, activations, gradients) for histogram checks (not JSON-serialisable)."""
     folders = checkpoint_folders(series_dir, run)
@@ -486,6 +551,8 @@ def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_val
             if not is_parameter(name):
                 continue
             entry["weights"][name] = weight_metrics(t, init[name], prev[name] if prev is not None else None)
+            if with_fits:
+                entry["weights"][name].update(distribution_fits(t))
             nf = nonfinite_counts(t)
             if any(nf.values()):
                 entry["nonfinite"][name] = nf
