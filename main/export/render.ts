@@ -1,5 +1,6 @@
-// Shared by the GIF and figure exporters: find a run's frames in the cache, decode them one at a
-// time in step order, and turn each into exactly the echarts option the app draws (the option
+// Shared by the GIF and figure exporters: find a run's frames in the cache (chart views' small
+// frames read at once and decoded one at a time in step order; the large correlation frames
+// streamed row by row), and turn each into exactly the echarts option the app draws (the option
 // functions of common/charts, with the same settings and frame labels as
 // renderer/src/views/Animations.tsx), so an exported frame is the picture the user saw.
 // Also the echarts canvas renderer on @napi-rs/canvas (no display, no browser) for sparse views.
@@ -104,7 +105,8 @@ export class FrameSequence {
     const encoded = store.frames(run.id, kind, meta.tensor);
     const checkpoints = checkpointsInRange(run, steps).filter((c) => encoded.has(c.id));
     // Frames outside the range are never decoded: drop them now rather than hold them.
-    for (const id of [...encoded.keys()]) if (!checkpoints.some((c) => c.id === id)) encoded.delete(id);
+    const kept = new Set(checkpoints.map((c) => c.id));
+    for (const id of [...encoded.keys()]) if (!kept.has(id)) encoded.delete(id);
     return new FrameSequence(run, kind, meta, checkpoints, encoded);
   }
 
