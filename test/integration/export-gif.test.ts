@@ -149,7 +149,17 @@ function compare(a: Uint8ClampedArray, b: Uint8ClampedArray, tol: number): { mea
 describe('gif of chart views', () => {
   const W = 480;
   const H = 320;
-  const cases: Array<{ view: string; kind: string; tensor: string; args: Record<string, string>; option: (frames: unknown[], k: number) => ChartOption }> = [
+  const cases: Array<{ view: string; kind: string; tensor: string; args: Record<string, string | boolean>; option: (frames: unknown[], k: number) => ChartOption }> = [
+    {
+      view: 'histogram',
+      kind: 'histogram',
+      tensor: MLP_IN[0]!,
+      args: { tensor: MLP_IN[0]!, yLog: true, loop: false },
+      option: (frames, k) => {
+        const hs = frames.map((f) => asHistogramFrame(f));
+        return histogramOption(hs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'value'), { yLog: true, yMax: histogramYMax(hs), xName: 'weight' });
+      },
+    },
     {
       view: 'histogram',
       kind: 'histogram',
@@ -203,12 +213,14 @@ describe('gif of chart views', () => {
   ];
 
   for (const c of cases) {
-    it(`${c.view}: every frame is the app's option for its checkpoint, up to GIF quantisation`, async () => {
+    it(`${c.view}${c.args.yLog ? ' (log counts, play once)' : ''}: every frame is the app's option for its checkpoint, up to GIF quantisation`, async () => {
       const out = join(dir, `${c.view}.gif`);
       const result = await gifCommand({ db, run: RUN, view: c.view, out, width: String(W), height: String(H), ...c.args }, io);
       expect(result.frames).toBe(STEPS.length);
       const gif = readGif(out);
-      expect([gif.width, gif.height, gif.frames.length]).toEqual([W, H, STEPS.length]);
+      expect([gif.width, gif.height, gif.frames.length, gif.loopCount]).toEqual([W, H, STEPS.length, c.args.loop === false ? null : 0]);
+      // Per-frame palettes: the first is the global table, the others local tables.
+      expect(gif.frames.map((f) => f.local)).toEqual(STEPS.map((_, k) => k > 0));
       const frames = storedFrames(c.kind, c.tensor);
       // The reference: the same option functions with ranges computed over all frames at once
       // (as the app does), drawn by a separate echarts instance.

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { correlationPixels, sampleScale, BLUE_ORANGE, type CorrelationFrame, type FrameLabel } from '../../../common/charts';
 import { CorrelationRasterizer, NON_FINITE_RGB, cellMap, correlationLayout, correlationLut, correlationPalette, indexedToRgba } from '../../../main/export/raster';
-import { gifenc } from '../../../main/export/gif';
+import { gifHeader, gifenc } from '../../../main/export/gif';
 import { parseStepRange } from '../../../main/export/render';
 import { decodeGif, lzwDecode } from './gif-decode';
 import { correlationMatrix, rng } from './synthetic';
@@ -155,6 +155,21 @@ describe('test GIF decoder', () => {
     enc.finish();
     const g = decodeGif(enc.bytes());
     expect(Buffer.from(g.frames[0]!.index).equals(Buffer.from(index))).toBe(true);
+  });
+
+  it('reads the exporter\'s hand-written header: screen size, padded global table, loop extension', () => {
+    const palette = Array.from({ length: 5 }, (_, i) => [i * 50, 255 - i * 50, 7]);
+    for (const loop of [true, false]) {
+      const enc = gifenc.GIFEncoder({ auto: false });
+      enc.writeFrame(Uint8Array.from({ length: 12 }, (_, i) => i % 5), 4, 3, { first: false, delay: 50 });
+      enc.finish();
+      const bytes = Buffer.concat([gifHeader(4, 3, palette, loop), enc.bytesView()]);
+      const g = decodeGif(bytes);
+      expect([g.width, g.height, g.loopCount]).toEqual([4, 3, loop ? 0 : null]);
+      expect(g.globalPalette).toEqual([...palette, [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+      expect([...g.frames[0]!.index]).toEqual(Array.from({ length: 12 }, (_, i) => i % 5));
+      expect(g.frames[0]!.local).toBe(false);
+    }
   });
 
   it('rejects truncated LZW data', () => {
