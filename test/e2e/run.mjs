@@ -402,6 +402,57 @@ async function main() {
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
+
+  await scenario('(j) the folder picker opens a folder without checkpoints and says so', async () => {
+    const empty = join(tmp, 'no-checkpoints-here');
+    mkdirSync(join(empty, 'notes'), { recursive: true });
+    const { page, errors } = await newPage(context);
+    await page.goto(srv.url);
+    await page.getByRole('button', { name: 'Open folder…' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.locator('#picker-path').fill(empty);
+    await page.getByRole('button', { name: 'Go', exact: true }).click();
+    await page.getByRole('button', { name: /notes/ }).waitFor();
+    await page.getByRole('button', { name: 'Open this folder' }).click();
+    const notice = page.locator('[data-testid=open-result]');
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert(text.includes(empty), `the message names the folder: ${text}`);
+    assert(/no checkpoints|No checkpoint/i.test(text), `the message says nothing was found: ${text}`);
+    await shot(page, 'open-folder-error');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(k) a running analysis can be cancelled from its progress bar', async () => {
+    const { runs } = await apiOk(srv, 'listRuns');
+    const target = runs.find((r) => r.source === 'demo' && !r.analysed.includes('gradients')) ?? null;
+    if (!target) throw new Skip('every demo run already has gradients cached (nothing left to cancel)');
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(target.id)}/overview`);
+    await page.locator('input[name=analysis][value=weights]').uncheck();
+    await page.locator('input[name=analysis][value=activations]').check();
+    await page.locator('input[name=analysis][value=gradients]').check();
+    const before = new Set((await apiOk(srv, 'listJobs')).jobs.map((j) => j.jobId));
+    await page.locator('[data-testid=start-analysis]').click();
+    let jobId = null;
+    for (let i = 0; i < 100 && !jobId; i++) {
+      jobId = (await apiOk(srv, 'listJobs')).jobs.find((j) => j.runId === target.id && !before.has(j.jobId))?.jobId ?? null;
+      if (!jobId) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert(jobId, 'the Start button started a job');
+    const job = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+    await job.waitFor();
+    await job.getByRole('button', { name: 'Cancel' }).click({ timeout: 10_000 }).catch(() => undefined);
+    await page.locator(`[data-job-id="${jobId}"]:is([data-state=cancelled], [data-state=done])`).waitFor({ timeout: 60_000 });
+    const state = await job.getAttribute('data-state');
+    const mine = (await apiOk(srv, 'listJobs')).jobs.find((j) => j.jobId === jobId);
+    assert(mine && mine.state === state, `page state ${state} = API state ${mine?.state}`);
+    if (state === 'done') throw new Skip('the job finished before Cancel could be pressed');
+    await shot(page, 'analysis-cancelled');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
 }
 
 async function cleanup() {

@@ -86,7 +86,7 @@ function JobProgress({ job }: { job: JobState }) {
   const pct = Math.round(fraction * 1000) / 10;
   const running = job.state === 'queued' || job.state === 'running';
   return (
-    <div className={`job job-${job.state}`} data-testid="job" data-state={job.state}>
+    <div className={`job job-${job.state}`} data-testid="job" data-job-id={job.jobId} data-state={job.state}>
       <div className="jobline">
         <span className="jobname">{job.analyses.join(' + ')}</span>
         <div
