@@ -65,9 +65,33 @@ function allPositive(lines: ReadonlyArray<{ values: ReadonlyArray<number | null>
   return lines.every((l) => l.values.every((v) => v === null || !Number.isFinite(v) || v > 0));
 }
 
+/** max / min of the finite values (1 when there are none). */
+function dynamicRange(lines: ReadonlyArray<{ values: ReadonlyArray<number | null> }>): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lines) for (const v of l.values) if (v !== null && Number.isFinite(v)) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return lo > 0 && hi >= lo ? hi / lo : 1;
+}
+
+/**
+ * Whether a log y axis is drawn: asked for, every value positive, and the values spanning at
+ * least a decade (below that a log axis shows only its two end labels and reads worse than a
+ * linear one).
+ */
+export function chooseLogY(asked: boolean, lines: ReadonlyArray<{ values: ReadonlyArray<number | null> }>): { log: boolean; why: string } {
+  if (!asked) return { log: false, why: '' };
+  if (!allPositive(lines)) return { log: false, why: 'linear y: values ≤ 0 present' };
+  if (dynamicRange(lines) < 10) return { log: false, why: 'linear y: values span under a decade' };
+  return { log: true, why: 'log y' };
+}
+
 export function curvesOption(input: CurvesInput): ChartOption {
   const { metric, lines, loss, stepScale } = input;
-  const yLog = input.yLog && allPositive(lines);
+  const yChoice = chooseLogY(input.yLog, lines);
+  const yLog = yChoice.log;
 
   const blocks = [...new Set(lines.map((l) => blockOrder(l.block)))].sort((a, b) => a - b);
   const allSteps = [...lines, ...loss].flatMap((l) => l.steps);
@@ -148,7 +172,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
     animation: false,
     title: {
       text: input.title,
-      subtext: `${metric.label}${unit} vs step (${stepScale} steps${input.yLog && !yLog ? '; linear y: values ≤ 0 present' : yLog ? ', log y' : ''})`,
+      subtext: `${metric.label}${unit} vs step (${stepScale} steps${yChoice.why ? `; ${yChoice.why}` : ''})`,
       left: 4,
       top: 0,
       itemGap: 2,

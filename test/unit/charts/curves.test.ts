@@ -76,7 +76,7 @@ describe('log y range', () => {
     const o = curvesOption({
       title: 't',
       metric: { id: 'frobenius_norm', label: 'Frobenius norm', unit: '' },
-      lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps: [1, 2], values: [7, 8] }],
+      lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps: [1, 2], values: [7, 80] }],
       loss: [],
       stepScale: 'log',
       yLog: true,
@@ -85,5 +85,17 @@ describe('log y range', () => {
     expect(y.type).toBe('log');
     expect(y.min({ min: 7 })).toBeCloseTo(7 / 1.05, 12);
     expect(y.max({ max: 8 })).toBeCloseTo(8 * 1.05, 12);
+  });
+});
+
+describe('log y only over a decade or more', () => {
+  it('falls back to linear (and says why) when values span less than a decade', async () => {
+    const { curvesOption, chooseLogY } = await import('../../../common/charts/curves');
+    const lines = [{ values: [7, 8] }];
+    expect(chooseLogY(true, lines)).toEqual({ log: false, why: 'linear y: values span under a decade' });
+    expect(chooseLogY(true, [{ values: [1, 10] }]).log).toBe(true);
+    const o = curvesOption({ title: 't', metric: { id: 'm', label: 'M', unit: '' }, lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps: [1, 2], values: [7, 8] }], loss: [], stepScale: 'log', yLog: true });
+    expect((o.yAxis as Array<{ type: string }>)[0]!.type).toBe('value');
+    expect((o.title as { subtext: string }).subtext).toContain('under a decade');
   });
 });
