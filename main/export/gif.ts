@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { AtlasError, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
 import { clusterOrder, type QqFamily } from '../../common/charts';
-import type { Store, StoredRun } from '../store/store';
+import { Store, type StoredRun } from '../store/store';
 import { CorrelationRasterizer, correlationLayout } from './raster';
 import {
   ANALYSIS_OF_VIEW,
@@ -144,6 +144,10 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
   }
   const raster = new CorrelationRasterizer(t.width, t.height, order ? { order } : {});
   const unit = unitOfView('correlation');
+  // The row stream runs on a private read-only connection when one can be opened, so that the
+  // caller's Store stays free across the event-loop turns below (the app's engine keeps serving
+  // queries while a GIF renders; a connection with an open iterator refuses other statements).
+  const reader = privateReader(store);
   const blocksPath = `${t.partial}.frames`;
   const blocks: Array<{ offset: number; length: number } | undefined> = new Array(checkpoints.length);
   let count = 0;
@@ -152,7 +156,7 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
     let offset = 0;
     let longest = 0;
-    for (const { position, frame } of streamFrames(store, run.id, kind, meta.tensor, positions)) {
+    for (const { position, frame } of streamFrames(reader ?? store, run.id, kind, meta.tensor, positions)) {
       const index = raster.render(correlationFrameOf(frame), frameLabelOf(run, meta, checkpoints[position]!, unit));
       // Not the first frame: gifenc writes control extension, descriptor (global table) and pixels.
       encoder.writeFrame(index, t.width, t.height, { first: false, delay: t.delay });
@@ -166,8 +170,8 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
       t.onProgress?.(count, checkpoints.length);
       // @napi-rs/canvas frees the pixel buffers it hands out (getImageData) in finalizers that run
       // only when the event loop turns: without this, native memory grows by a frame's text band
-      // per frame (measured). The row stream stays open across the wait (see renderGif).
-      if (count % 4 === 0) await new Promise((r) => setImmediate(r));
+      // per frame (measured). Only on a private connection: the stream stays open across the wait.
+      if (reader && count % 4 === 0) await new Promise((r) => setImmediate(r));
     }
     if (count === 0) return 0;
     if (count < checkpoints.length) t.onProgress?.(count, count);
@@ -188,6 +192,21 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
   } finally {
     closeSync(blocksFd);
     rmSync(blocksPath, { force: true });
+    reader?.close();
+  }
+}
+
+/**
+ * A second, read-only connection to the caller's cache file, or null where there is none to open
+ * (an in-memory database, or a better-sqlite3 build this plain Node cannot load, as in Electron):
+ * then the stream runs on the caller's Store without yielding.
+ */
+function privateReader(store: Store): Store | null {
+  if (store.path === ':memory:' || store.path === '') return null;
+  try {
+    return new Store(store.path, { readonly: true });
+  } catch {
+    return null;
   }
 }
 
@@ -228,9 +247,8 @@ async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, vie
 }
 
 /**
- * Render the GIF. The store is used exclusively while this runs (correlation frames are streamed
- * from an open row iterator across event-loop turns): a process that shares its Store with other
- * work should give the exporter its own read-only Store.
+ * Render the GIF. Safe beside other users of the same Store (the app's engine): the correlation
+ * stream reads through its own connection, and the chart views read their frames in one query.
  */
 export async function renderGif(store: Store, options: GifOptions): Promise<GifResult> {
   const width = validSize('width', options.width ?? 640, 160);

@@ -25,6 +25,7 @@ import {
   type FrameLabel,
 } from '../../common/charts';
 import { gifCommand, type CommandIo } from '../../main/export/commands';
+import { renderGif } from '../../main/export/gif';
 import { CanvasChart } from '../../main/export/render';
 import { cellMap, correlationLayout, correlationPalette } from '../../main/export/raster';
 import { decodeGif, type DecodedGif } from '../unit/export/gif-decode';
@@ -242,6 +243,32 @@ describe('gif of chart views', () => {
       }
     });
   }
+});
+
+describe('gif beside other users of the same Store', () => {
+  it('the caller\'s connection keeps answering queries while a correlation GIF renders', async () => {
+    const store = new Store(db);
+    const errors: unknown[] = [];
+    let queries = 0;
+    const timer = setInterval(() => {
+      try {
+        store.listRuns();
+        store.frames(RUN, 'histogram', MLP_IN[0]!);
+        queries++;
+      } catch (err) {
+        errors.push(err);
+      }
+    }, 0);
+    try {
+      const result = await renderGif(store, { runId: RUN, view: 'correlation', tensor: EMBED, out: join(dir, 'shared.gif'), width: 320, height: 240 });
+      expect(result.frames).toBe(STEPS.length);
+    } finally {
+      clearInterval(timer);
+      store.close();
+    }
+    expect(errors).toEqual([]);
+    expect(queries).toBeGreaterThan(0);
+  });
 });
 
 describe('gif errors', () => {
