@@ -16,7 +16,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describeFinding, loadRegressions, saveFinding, signatureOf } from './regressions';
+import { describeFinding, loadRegressions, saveFinding, signatureOfFinding } from './regressions';
 import { FuzzSupervisor, type TargetReport } from './supervisor';
 import { TARGET_NAMES, type TargetName } from './targets';
 import type { Finding, FindingKind } from './protocol';
@@ -57,7 +57,7 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
     if (env.FUZZ_REPLAY) {
       for (const reg of await loadRegressions(resolve(env.FUZZ_REPLAY))) {
         const { findings } = await supervisor.run({ kind: 'inputs', target: reg.target, inputs: [reg.input], from: 0 });
-        report.replayed.push({ fixture: reg.folder, target: reg.target, status: reg.status, signature: reg.signature, findings: findings.map(signatureOf) });
+        report.replayed.push({ fixture: reg.folder, target: reg.target, status: reg.status, signature: reg.signature, findings: findings.map(signatureOfFinding) });
         for (const f of findings) console.log(`replay ${reg.folder}: ${describeFinding(f)}`);
       }
       console.log(`replayed ${report.replayed.length} regression fixtures: ${report.replayed.filter((r) => r.findings.length > 0).length} still fail`);
@@ -85,7 +85,7 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
   // One finding per signature: the smallest input, with the number of cases that hit it.
   const bySignature = new Map<string, { finding: Finding; hits: number; size: number }>();
   for (const f of all) {
-    const sig = signatureOf(f);
+    const sig = signatureOfFinding(f);
     const size = f.input.files.reduce((a, b) => a + b.bytes.length, 0);
     const prev = bySignature.get(sig);
     if (!prev) bySignature.set(sig, { finding: f, hits: 1, size });

@@ -17,7 +17,7 @@ export interface RegressionCase {
   kind: Finding['kind'];
   /** "open" while the reader still fails on it, "fixed" once it must pass. */
   status: 'open' | 'fixed';
-  /** Finding signature (target, kind, error name, code location): fresh findings are matched on it. */
+  /** Finding signature when saved (target, kind, error name, code location); recomputed on load. */
   signature: string;
   error: string;
   where: string;
@@ -37,15 +37,28 @@ export interface LoadedRegression {
   input: FuzzInput;
 }
 
-/** Stack location without columns and absolute prefixes, so one bug has one signature. */
+/**
+ * Stack location as function and file, without line, column or absolute prefix: one bug keeps
+ * one signature while its file is edited elsewhere.
+ */
 function normaliseWhere(where: string): string {
-  return where.replace(/^at /, '').replace(/(file:\/\/)?\/[^()]*?\/(main|node_modules|test)\//, '$2/').replace(/:\d+\)?$/, '').replace(/\)$/, '');
+  return where.replace(/^at /, '').replace(/(file:\/\/)?\/[^()]*?\/(main|node_modules|test)\//, '$2/').replace(/(:\d+)+\)?$/, '').replace(/\)$/, '');
 }
 
-export function signatureOf(f: Finding): string {
+/**
+ * What makes two findings the same bug: target, kind, error name and where it was thrown. Hangs
+ * and memory blow-ups share one kind ("resource": the same runaway case is stopped by whichever
+ * limit it reaches first) and are told apart by the mutation family only (they have no stack).
+ */
+export function signatureOf(f: Pick<Finding, 'target' | 'kind' | 'error' | 'where'> & { origin: string }): string {
   const name = f.error.split(':')[0];
-  if (f.kind === 'hang' || f.kind === 'memory' || f.kind === 'worker-exit') return `${f.target}|${f.kind}|${f.input.origin.split(':').pop()}`;
+  if (f.kind === 'hang' || f.kind === 'memory') return `${f.target}|resource|${f.origin.split(':').pop()}`;
+  if (f.kind === 'worker-exit') return `${f.target}|worker-exit|${f.origin.split(':').pop()}`;
   return `${f.target}|${f.kind}|${name}|${normaliseWhere(f.where)}`;
+}
+
+export function signatureOfFinding(f: Finding): string {
+  return signatureOf({ ...f, origin: f.input.origin });
 }
 
 export function describeFinding(f: Finding): string {
@@ -87,7 +100,7 @@ export async function loadRegressions(dir: string): Promise<LoadedRegression[]> 
       if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) throw new Error(`${caseFile}: ${f.stored} does not match its sha256`);
       return { name: f.name, bytes };
     });
-    out.push({ folder: join(dir, name), target: c.target, status: c.status, signature: c.signature, input: { files, entry: c.entry, origin: `regression ${name}` } });
+    out.push({ folder: join(dir, name), target: c.target, status: c.status, signature: signatureOf(c), input: { files, entry: c.entry, origin: `regression ${name}` } });
   }
   return out;
 }
