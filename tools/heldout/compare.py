@@ -372,6 +372,18 @@ def torch_isfinite(t):
     return reference.torch.isfinite(t.reshape(-1))
 
 
+def ambiguous_count(values, edges) -> int:
+    v = values.reshape(-1).numpy()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0
+    e = np.asarray(edges, dtype=np.float64)
+    idx = np.clip(np.searchsorted(e, v), 1, len(e) - 1)
+    dist = np.minimum(np.abs(v - e[idx - 1]), np.abs(v - e[idx]))
+    delta = 1e-5 * np.abs(v) + 1e-6 * np.abs(v).max()
+    return int((dist <= delta).sum())
+
+
 def reference_counts(values, edges) -> Tuple[List[int], int, int]:
     """np.histogram on the exported edges (bins [e_i, e_i+1), the last closed), finite values only."""
     v = values.reshape(-1).numpy()
@@ -412,17 +424,17 @@ def compare_histograms(ck: Checker, label: str, run_id: str, ref: dict, hists) -
                 counts, under, over = reference_counts(v, o["edges"])
                 diff = sum(abs(a - b) for a, b in zip(counts, o["counts"])) + abs(under - o["underflow"]) + abs(over - o["overflow"])
                 n = max(1, v.numel())
-                # Elements that are zero in exact arithmetic (the key part of a QKV bias: softmax is
-                # invariant to it) come out as float32 rounding noise (1e-12..1e-10) in the tool and
-                # float64 noise (~1e-18) here; their log-scale bin is noise on both sides, so each
-                # may move two counts.
-                finite = v.reshape(-1)[torch_isfinite(v)]
-                scale = float(finite.abs().max()) if finite.numel() else 0.0
-                n_zero = int((finite.abs() <= 1e-7 * scale).sum()) if scale > 0 else 0
-                rebinned = max(0, diff - 2 * n_zero)
-                ck.absolute(label, name, 1e-3, rebinned / n, 0,
-                            f"step {step} {tensor}: {diff} of {n} elements binned differently ({n_zero} numerically zero)",
-                            label="<= 1e-3 of elements rebinned (excl. numerically-zero)")
+                # The tool bins float32 values: an element whose float64 value lies within float32
+                # rounding of a bin edge may land on either side (each such element can move two
+                # counts). Rounding allowed: 1e-5 relative plus 1e-6 of the tensor's max |x|
+                # (accumulation noise; it also covers elements that are zero in exact arithmetic,
+                # such as the key part of a QKV bias gradient, which come out as 1e-12..1e-10
+                # noise in float32 and ~1e-18 in float64).
+                n_amb = ambiguous_count(v, o["edges"])
+                rebinned = max(0, diff - 2 * n_amb)
+                ck.absolute(label, name, 0, rebinned, 0,
+                            f"step {step} {tensor}: {diff} of {n} counts differ, only {n_amb} elements lie within float32 rounding of an edge",
+                            label="no element rebinned beyond float32 rounding of an edge")
 
 
 def main() -> None:

@@ -215,6 +215,8 @@ def distribution_fits(values: torch.Tensor) -> Dict[str, Optional[float]]:
 
     bounds = [(math.log(NU_BOUNDS[0]), math.log(NU_BOUNDS[1])), (None, None), (None, None)]
     best = None
+    # line searches may probe absurd scales; overflow there only means "worse", silence it
+    np.seterr(divide="ignore", over="ignore", invalid="ignore")
     for nu0 in (4.0, 1e3):
         start = [math.log(nu0), float(np.median(x)), math.log(sd * math.sqrt((nu0 - 2) / nu0))]
         r = optimize.minimize(nll_t, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
