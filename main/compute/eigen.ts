@@ -190,10 +190,23 @@ async function denseToBand(S: Float64Array, n: number, b: number, opts: EigenOpt
       if (tau === 0) continue;
       for (let cc = c + 1; cc < b; cc++) {
         const off = cc * m + c;
-        let dot = 0;
-        for (let i = 0; i < len; i++) dot += v[i]! * panel[off + i]!;
-        dot *= tau;
-        for (let i = 0; i < len; i++) panel[off + i] -= dot * v[i]!;
+        let dot0 = 0;
+        let dot1 = 0;
+        let i = 0;
+        for (; i + 1 < len; i += 2) {
+          dot0 += v[i]! * panel[off + i]!;
+          dot1 += v[i + 1]! * panel[off + i + 1]!;
+        }
+        if (i < len) dot0 += v[i]! * panel[off + i]!;
+        const f = (dot0 + dot1) * tau;
+        i = 0;
+        for (; i + 3 < len; i += 4) {
+          panel[off + i] -= f * v[i]!;
+          panel[off + i + 1] -= f * v[i + 1]!;
+          panel[off + i + 2] -= f * v[i + 2]!;
+          panel[off + i + 3] -= f * v[i + 3]!;
+        }
+        for (; i < len; i++) panel[off + i] -= f * v[i]!;
       }
     }
     for (let c = reflectors; c < b; c++) tauAll[c] = 0;
