@@ -110,6 +110,7 @@ const want = (k) => !only.length || only.includes(k);
 if (want('weights')) await weightSweep();
 if (want('spectra')) await external('Singular value spectra', 'spectra.mjs');
 if (want('forward')) await external('Forward and backward passes', 'forward.mjs');
+if (want('gif')) await external('GIF export', 'gif.mjs');
 if (want('ui')) await external('UI in Chromium', 'ui.mjs');
 
 const doc = `# Benchmarks
