@@ -237,6 +237,14 @@ async function main() {
     // The cells are painted on the canvas laid over the chart.
     const cells = await panel.locator('[data-testid=heatmap-cells]').getAttribute('data-cells');
     assert(Number(cells) > 0, `cells painted: ${cells}`);
+    // Keyboard: focus the panel, End = last checkpoint, Left = the one before; the readout follows.
+    await panel.locator('.chart').focus();
+    await page.keyboard.press('End');
+    const atEnd = await page.locator('[data-testid=heatmap-readout]').getAttribute('data-checkpoint');
+    await page.keyboard.press('ArrowLeft');
+    const before = await page.locator('[data-testid=heatmap-readout]').getAttribute('data-checkpoint');
+    assert(atEnd === grid.checkpointIds.at(-1), `End reads the last checkpoint: ${atEnd}`);
+    assert(before === grid.checkpointIds.at(-2), `ArrowLeft reads the previous one: ${before}`);
     await panelsInViewDrawn(page);
     await shot(page, 'overview');
     await page.getByRole('tab', { name: 'Curves' }).click();
