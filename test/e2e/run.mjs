@@ -461,6 +461,40 @@ async function main() {
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
+
+  await scenario('(l) export data of the demo run into a folder picked in the UI', async () => {
+    if (!demo) throw new Skip('no demo run');
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const outDir = join(tmp, 'export-here');
+    mkdirSync(outDir, { recursive: true });
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/overview`);
+    await page.getByRole('button', { name: 'Export data…' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.locator('#picker-path').fill(outDir);
+    await page.getByRole('button', { name: 'Go', exact: true }).click();
+    await page.locator('.entries').getByText('No sub-folders.').waitFor();
+    await page.getByRole('button', { name: 'Export here' }).click();
+    const status = page.locator('[data-testid=export-status]');
+    await page.waitForFunction(() => /wrote \d+ file/.test(document.querySelector('[data-testid=export-status]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const text = await status.textContent();
+    assert(existsSync(join(outDir, 'scalars.csv')), `scalars.csv written (${text})`);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(m) Home shows where the cache lives and the compute providers', async () => {
+    const info = await apiOk(srv, 'appInfo');
+    const { page, errors } = await newPage(context);
+    await page.goto(srv.url);
+    const footer = page.locator('[data-testid=app-info]');
+    await footer.waitFor();
+    const text = await footer.textContent();
+    assert(text.includes(info.dbPath), `footer names the cache ${info.dbPath}: ${text}`);
+    for (const p of info.providers) assert(text.includes(p), `footer names provider ${p}`);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
 }
 
 async function cleanup() {

@@ -4,7 +4,17 @@ import { useEffect, useRef, useState } from 'react';
 import type { Response } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
 
-export function FolderPicker({ onChoose, onCancel }: { onChoose: (path: string) => void; onCancel: () => void }) {
+export function FolderPicker({
+  onChoose,
+  onCancel,
+  title = 'Open a checkpoint folder',
+  action = 'Open this folder',
+}: {
+  onChoose: (path: string) => void;
+  onCancel: () => void;
+  title?: string;
+  action?: string;
+}) {
   const { client } = useAppState();
   const [listing, setListing] = useState<Response<'browse'> | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -35,13 +45,13 @@ export function FolderPicker({ onChoose, onCancel }: { onChoose: (path: string) 
         className="modal"
         role="dialog"
         aria-modal="true"
-        aria-label="Open a checkpoint folder"
+        aria-label={title}
         ref={dialog}
         tabIndex={-1}
         onClick={(e) => e.stopPropagation()}
         onKeyDown={(e) => e.key === 'Escape' && onCancel()}
       >
-        <h2>Open a checkpoint folder</h2>
+        <h2>{title}</h2>
         <form
           className="pathbar"
           onSubmit={(e) => {
@@ -89,7 +99,7 @@ export function FolderPicker({ onChoose, onCancel }: { onChoose: (path: string) 
             Cancel
           </button>
           <button type="button" className="primary" disabled={!listing} onClick={() => listing && onChoose(listing.path)}>
-            Open this folder
+            {action}
           </button>
         </div>
       </div>

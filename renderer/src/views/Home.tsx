@@ -5,7 +5,7 @@ import { useState } from 'react';
 import type { RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
 import { runHref } from '../App';
-import { errorMessage, useAppState } from '../context';
+import { errorMessage, useApiCall, useAppState } from '../context';
 import { FolderPicker } from './FolderPicker';
 
 interface OpenResult {
@@ -91,6 +91,7 @@ export function Home() {
       {runs === null && !runsError && <p className="muted">Loading runs…</p>}
       {runs !== null && runs.length === 0 && <p className="muted">No runs yet. Open a folder of checkpoints.</p>}
       {runs !== null && runs.length > 0 && <RunTable runs={runs} />}
+      <AppFooter />
       {picking && (
         <FolderPicker
           onCancel={() => setPicking(false)}
@@ -152,5 +153,18 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Where the cache lives and which compute providers the engine found: what a user asks first. */
+function AppFooter() {
+  const { client } = useAppState();
+  const info = useApiCall(() => client.api.appInfo({}), [client]);
+  if (!info.data) return null;
+  return (
+    <footer className="appfooter" data-testid="app-info">
+      Checkpoint Atlas {info.data.version} · cache <code>{info.data.dbPath}</code> · compute providers: {info.data.providers.join(', ') || 'none'} · {info.data.platform} ·{' '}
+      {info.data.carrier === 'http' ? 'served on 127.0.0.1' : 'desktop'}
+    </footer>
   );
 }

@@ -6,9 +6,10 @@ import type { Response, RunSummary, TensorMeta } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
 import type { RunInfo } from '../../../common/domain';
 import { runHref } from '../App';
-import { useApiCall, useAppState } from '../context';
+import { errorMessage, useApiCall, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
 import { AnalyzePanel } from './AnalyzePanel';
+import { FolderPicker } from './FolderPicker';
 import { Animations } from './Animations';
 import { Curves } from './Curves';
 import { Overview } from './Overview';
@@ -143,6 +144,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
           </details>
         )}
         <AnalyzePanel runId={runId} analysed={summary?.analysed ?? []} />
+        <ExportData runId={runId} />
         <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />
       </section>
       <div role="tablist" aria-label="Views" className="tabs">
@@ -190,5 +192,45 @@ function CompareRuns({ runId, compare, setCompare }: { runId: string; compare: s
         </label>
       ))}
     </fieldset>
+  );
+}
+
+/** Export the run's cached results (scalars.csv + JSON Lines arrays) into a folder the user picks. */
+function ExportData({ runId }: { runId: string }) {
+  const { client } = useAppState();
+  const [picking, setPicking] = useState(false);
+  const [status, setStatus] = useState<{ text: string; error: boolean } | null>(null);
+  const run = async (outDir: string) => {
+    setStatus({ text: `exporting to ${outDir}…`, error: false });
+    try {
+      const { files } = await client.api.exportData({ runId, outDir });
+      setStatus({ text: `wrote ${files.length} file${files.length === 1 ? '' : 's'} to ${outDir}`, error: false });
+    } catch (e) {
+      setStatus({ text: errorMessage(e), error: true });
+    }
+  };
+  return (
+    <div className="exportrow">
+      <button type="button" onClick={() => setPicking(true)}>
+        Export data…
+      </button>
+      <span className="muted">scalars.csv and JSON Lines arrays of everything cached for this run</span>
+      {status && (
+        <span className={status.error ? 'error-text' : ''} role="status" data-testid="export-status">
+          {status.text}
+        </span>
+      )}
+      {picking && (
+        <FolderPicker
+          title="Export into a folder"
+          action="Export here"
+          onCancel={() => setPicking(false)}
+          onChoose={(path) => {
+            setPicking(false);
+            void run(path);
+          }}
+        />
+      )}
+    </div>
   );
 }
