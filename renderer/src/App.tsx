@@ -30,7 +30,8 @@ export function runHref(runId: string, tab: RunTab = 'overview', params?: Record
 
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
-  const { connection, client } = useAppState();
+  const { connection, client, runs } = useAppState();
+  const runName = route.runId ? (runs?.find((r) => r.id === route.runId)?.name ?? route.runId) : null;
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
     window.addEventListener('hashchange', onHash);
@@ -45,7 +46,7 @@ export function App() {
         <nav aria-label="Breadcrumb" className="crumbs">
           {route.page === 'run' ? (
             <>
-              <a href="#/">Runs</a> <span aria-hidden="true">›</span> <span>{route.runId}</span>
+              <a href="#/">Runs</a> <span aria-hidden="true">›</span> <span>{runName}</span>
             </>
           ) : (
             <span>Runs</span>
