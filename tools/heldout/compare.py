@@ -473,6 +473,7 @@ def main() -> None:
     ap.add_argument("--len", type=int, default=48, dest="seq_len")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reuse", action="store_true", help="keep WORK/series and WORK/export from a previous run")
+    ap.add_argument("--tokenizer", help="tokenizer.json to build the series with (default: one trained by make_series.py)")
     ap.add_argument("--no-fits", action="store_true", help="skip the distribution-fit reference (the slowest part, ~4 min)")
     ap.add_argument("--table", help="also write the results table (markdown) to this file")
     args = ap.parse_args()
@@ -487,7 +488,7 @@ def main() -> None:
         for p in (log, db, db + "-wal", db + "-shm"):
             if os.path.exists(p):
                 os.remove(p)
-        subprocess.run([sys.executable, os.path.join(HERE, "make_series.py"), series], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_series.py"), series] + (["--tokenizer", args.tokenizer] if args.tokenizer else []), check=True)
     manifest = json.load(open(os.path.join(series, "manifest.json")))
     paths = {name: os.path.join(series, run["path"]) for name, run in manifest["runs"].items()}
 
@@ -544,6 +545,7 @@ def main() -> None:
 
     table, ok = ck.table()
     print()
+    print(f"tokenizer: {manifest.get('tokenizer_source')} (vocab {manifest['tokenizer_vocab']})")
     print(f"probe batch B={args.batch} L={args.seq_len}; runs: " + "; ".join(f"{l} = {i}" for l, i in details))
     print(table)
     sens_lines = ["| run | deliberately wrong forward variant | loss change | last resid std change (rel) | caught by the tolerances (loss abs 1e-3, std rel 1e-3) | distinguishable from the measured tool error (> 10x) |",

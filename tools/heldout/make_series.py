@@ -28,7 +28,8 @@ tokenizer's size, except GPT-NeoX's which is padded above it as Pythia's is.
 
 Hand-written safetensors writer: the machine has no Python safetensors package.
 
-Usage: /usr/bin/python3 tools/heldout/make_series.py OUTDIR
+Usage: /usr/bin/python3 tools/heldout/make_series.py OUTDIR [--tokenizer TOKENIZER_JSON]
+(--tokenizer: use that byte-level BPE tokenizer.json instead of training one, e.g. the demo run's)
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from bpe_tokenizer import ByteLevelBPE, dumps_stable, train_bpe  # noqa: E402
 
 TOKENIZER_VOCAB = 384
-NEOX_PADDED_VOCAB = 400
+NEOX_VOCAB_PADDING = 16  # GPT-NeoX's embedding rows above the tokenizer's size, as Pythia pads
 
 # ----------------------------------------------------------------------------------------------
 # safetensors writer (format: 8-byte LE header length, JSON header padded with spaces to a
@@ -88,11 +89,17 @@ def write_json(path: str, obj: object) -> None:
 # tokenizer
 
 
-def make_tokenizer() -> Tuple[dict, int]:
+def make_tokenizer(path: str = "") -> Tuple[bytes, int]:
+    """A given tokenizer.json (e.g. the demo run's), or one trained here; (bytes, vocab size)."""
+    if path:
+        data = open(path, "rb").read()
+        tj = json.loads(data)
+        ids = list(tj["model"]["vocab"].values()) + [t["id"] for t in tj.get("added_tokens", [])]
+        return data, max(ids) + 1
     text = open(os.path.join(ROOT, "resources", "probe", "default.txt"), encoding="utf-8").read()
     merges = train_bpe(text[len(text) // 2 :], TOKENIZER_VOCAB)
     tok = ByteLevelBPE(merges)
-    return tok.tokenizer_json(), len(tok.vocab)
+    return dumps_stable(tok.tokenizer_json()), len(tok.vocab)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,23 +304,27 @@ def trainer_state(step: int, steps_per_log: int, max_steps: int, seed: int) -> d
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    tokenizer_path = ""
+    if len(args) == 3 and args[1] == "--tokenizer":
+        tokenizer_path = os.path.abspath(args[2])
+        args = args[:1]
+    if len(args) != 1:
         print(__doc__)
         sys.exit(2)
-    out = os.path.abspath(sys.argv[1])
+    out = os.path.abspath(args[0])
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
 
-    tok_json, vocab = make_tokenizer()
-    tok_bytes = dumps_stable(tok_json)
+    tok_bytes, vocab = make_tokenizer(tokenizer_path)
     with open(os.path.join(out, "tokenizer.json"), "wb") as f:
         f.write(tok_bytes)
 
-    manifest: dict = {"tokenizer_vocab": vocab, "runs": {}}
+    manifest: dict = {"tokenizer_vocab": vocab, "tokenizer_source": tokenizer_path or "trained by make_series.py", "runs": {}}
 
     # GPT-NeoX, hub cache, float16 ----------------------------------------------------------
-    cfg = neox_config(NEOX_PADDED_VOCAB)
+    cfg = neox_config(vocab + NEOX_VOCAB_PADDING)
     series = trajectory(init_neox(Drift(20261), cfg), Drift(20262), 5, outlier_dims=[7, 31])
     steps = [0, 64, 512, 1000, 3000]
     revisions = []
