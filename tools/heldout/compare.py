@@ -152,14 +152,18 @@ def parse_float(s: str) -> Optional[float]:
 def load_export(out_dir: str):
     scalars: Dict[Tuple[str, int, str, str], Optional[float]] = {}
     raw_values: List[str] = []
+    roles: Dict[Tuple[str, str], set] = defaultdict(set)
+    steps_of: Dict[str, set] = defaultdict(set)
     with open(os.path.join(out_dir, "scalars.csv"), newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         if header != ["run", "step", "checkpoint", "tensor", "role", "block", "metric", "value"]:
             raise SystemExit(f"scalars.csv header is {header}")
-        for run, step, _ckpt, tensor, _role, _block, metric, value in reader:
+        for run, step, _ckpt, tensor, role, block, metric, value in reader:
             scalars[(run, int(step), tensor, metric)] = parse_float(value)
             raw_values.append(value)
+            roles[(run, tensor)].add((role, block))
+            steps_of[run].add(int(step))
 
     def jsonl(name: str, key: str):
         out = {}
@@ -170,7 +174,8 @@ def load_export(out_dir: str):
                 out[(o["run"], int(o["step"]), o["tensor"]) if key == "tensor" else (o["run"], int(o["step"]), o["tensor"], o.get("kind"))] = o
         return out
 
-    return scalars, raw_values, jsonl("spectra.jsonl", "tensor"), jsonl("embedding_correlation.jsonl", "tensor"), jsonl("histograms.jsonl", "kind")
+    return (scalars, raw_values, jsonl("spectra.jsonl", "tensor"), jsonl("embedding_correlation.jsonl", "tensor"),
+            jsonl("histograms.jsonl", "kind"), roles, steps_of)
 
 
 NONFINITE_TOKEN = re.compile(r"\b(NaN|nan|Infinity|inf|Inf)\b")
@@ -401,6 +406,62 @@ def torch_isfinite(t):
     return reference.torch.isfinite(t.reshape(-1))
 
 
+# FORMATS.md's name -> (role, block) tables, written out independently of main/architectures
+ROLE_PATTERNS = {
+    "gpt_neox": [(r"gpt_neox\.embed_in\.weight", "embed", "embed"), (r"embed_out\.weight", "unembed", "unembed"),
+                 (r"gpt_neox\.final_layer_norm\.(weight|bias)", "ln.final", "final"),
+                 (r"gpt_neox\.layers\.(\d+)\.input_layernorm\.", "ln.attn", None),
+                 (r"gpt_neox\.layers\.(\d+)\.post_attention_layernorm\.", "ln.mlp", None),
+                 (r"gpt_neox\.layers\.(\d+)\.attention\.query_key_value\.", "attn.qkv", None),
+                 (r"gpt_neox\.layers\.(\d+)\.attention\.dense\.", "attn.out", None),
+                 (r"gpt_neox\.layers\.(\d+)\.mlp\.dense_h_to_4h\.", "mlp.in", None),
+                 (r"gpt_neox\.layers\.(\d+)\.mlp\.dense_4h_to_h\.", "mlp.out", None)],
+    "gpt2": [(r"transformer\.wte\.weight", "embed", "embed"), (r"transformer\.wpe\.weight", None, "embed"),
+             (r"transformer\.ln_f\.", "ln.final", "final"), (r"transformer\.h\.(\d+)\.ln_1\.", "ln.attn", None),
+             (r"transformer\.h\.(\d+)\.ln_2\.", "ln.mlp", None), (r"transformer\.h\.(\d+)\.attn\.c_attn\.", "attn.qkv", None),
+             (r"transformer\.h\.(\d+)\.attn\.c_proj\.", "attn.out", None), (r"transformer\.h\.(\d+)\.mlp\.c_fc\.", "mlp.in", None),
+             (r"transformer\.h\.(\d+)\.mlp\.c_proj\.", "mlp.out", None)],
+    "llama": [(r"model\.embed_tokens\.weight", "embed", "embed"), (r"lm_head\.weight", "unembed", "unembed"),
+              (r"model\.norm\.weight", "ln.final", "final"), (r"model\.layers\.(\d+)\.input_layernorm\.", "ln.attn", None),
+              (r"model\.layers\.(\d+)\.post_attention_layernorm\.", "ln.mlp", None),
+              (r"model\.layers\.(\d+)\.self_attn\.q_proj\.", "attn.q", None), (r"model\.layers\.(\d+)\.self_attn\.k_proj\.", "attn.k", None),
+              (r"model\.layers\.(\d+)\.self_attn\.v_proj\.", "attn.v", None), (r"model\.layers\.(\d+)\.self_attn\.o_proj\.", "attn.out", None),
+              (r"model\.layers\.(\d+)\.mlp\.gate_proj\.", "mlp.gate", None), (r"model\.layers\.(\d+)\.mlp\.up_proj\.", "mlp.in", None),
+              (r"model\.layers\.(\d+)\.mlp\.down_proj\.", "mlp.out", None)],
+}
+
+
+def expected_role(family: str, tensor: str) -> Optional[Tuple[Optional[str], str]]:
+    m = re.match(r"resid\.(\d+)$", tensor)
+    if m:
+        return ("resid", "embed" if m.group(1) == "0" else str(int(m.group(1)) - 1))
+    if tensor == "final_norm":
+        return ("resid", "final")
+    m = re.match(r"mlp\.(\d+)$", tensor)
+    if m:
+        return (None, m.group(1))
+    for pattern, role, block in ROLE_PATTERNS[family]:
+        m = re.match(pattern, tensor)
+        if m:
+            return (role, block if block is not None else m.group(1))
+    return None
+
+
+def compare_roles(ck: Checker, label: str, run_id: str, ref: dict, roles, steps_of) -> None:
+    """Each exported tensor's role/block columns against FORMATS.md (None role: not named there,
+    only the block is checked), and the exported checkpoints against the series' steps (a hub
+    `main` ref aliasing the last revision must not add a checkpoint)."""
+    family = ref["config"]["model_type"]
+    ck.flag(label, "checkpoints exported = series steps", steps_of.get(run_id, set()) == {int(s) for s in ref["steps"]},
+            f"exported steps {sorted(steps_of.get(run_id, set()))}, series {sorted(int(s) for s in ref['steps'])}", tol="equal")
+    for (r, tensor), seen in sorted(roles.items()):
+        if r != run_id or tensor == "probe":
+            continue
+        exp = expected_role(family, tensor)
+        ok = exp is not None and len(seen) == 1 and all((exp[0] is None or role == exp[0]) and block == exp[1] for role, block in seen)
+        ck.flag(label, "role / block columns (FORMATS.md)", ok, f"{tensor}: exported {sorted(seen)}, expected {exp}", tol="equal")
+
+
 def ambiguous_count(values, edges) -> int:
     v = values.reshape(-1).numpy()
     v = v[np.isfinite(v)]
@@ -514,7 +575,7 @@ def main() -> None:
                                                        "--probe-len", str(args.seq_len)], log)
         sh(CLI + ["export", "--db", db, "--out", out_dir], log)
     analyze_log = open(log).read()
-    scalars, raw_values, spectra, embeds, hists = load_export(out_dir)
+    scalars, raw_values, spectra, embeds, hists, roles, steps_of = load_export(out_dir)
 
     ck = Checker()
     # the probe batch: our encoder vs the tokenizer library the tool uses
@@ -539,6 +600,7 @@ def main() -> None:
         ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True, with_fits=not args.no_fits)
         compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log, cache_nonfinite(db, run_ids[name]))
         compare_histograms(ck, label, run_ids[name], ref, hists)
+        compare_roles(ck, label, run_ids[name], ref, roles, steps_of)
         details.append((label, run_ids[name]))
         for v in ref.get("sensitivity", []):
             sens.append((label, v))
