@@ -247,8 +247,11 @@ async function main() {
     assert(before === grid.checkpointIds.at(-2), `ArrowLeft reads the previous one: ${before}`);
     await panelsInViewDrawn(page);
     await shot(page, 'overview');
-    await page.getByRole('tab', { name: 'Curves' }).click();
+    // Tabs by keyboard: focus the selected tab, Right arrow opens the next one (Curves).
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
     await page.locator('[data-testid=curves-chart]').waitFor();
+    assert((await page.getByRole('tab', { name: 'Curves' }).getAttribute('aria-selected')) === 'true', 'Curves tab selected');
     await page.waitForTimeout(400);
     await shot(page, 'curves');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);

@@ -21,14 +21,21 @@ export function FolderPicker({
   const [typed, setTyped] = useState('');
   const dialog = useRef<HTMLDivElement>(null);
 
+  // A listing that arrives after the user started typing must not overwrite what they typed,
+  // and only the latest request's answer counts.
+  const seq = useRef(0);
+  const edited = useRef(false);
   const go = async (path?: string) => {
+    const mine = ++seq.current;
+    edited.current = false;
     try {
       const r = await client.api.browse(path === undefined ? {} : { path });
+      if (mine !== seq.current) return;
       setListing(r);
-      setTyped(r.path);
+      if (!edited.current) setTyped(r.path);
       setError(null);
     } catch (e) {
-      setError(errorMessage(e));
+      if (mine === seq.current) setError(errorMessage(e));
     }
   };
 
@@ -60,7 +67,15 @@ export function FolderPicker({
           }}
         >
           <label htmlFor="picker-path">Folder</label>
-          <input id="picker-path" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} />
+          <input
+            id="picker-path"
+            value={typed}
+            onChange={(e) => {
+              edited.current = true;
+              setTyped(e.target.value);
+            }}
+            spellCheck={false}
+          />
           <button type="submit">Go</button>
         </form>
         {listing && listing.roots.length > 1 && (
@@ -81,14 +96,14 @@ export function FolderPicker({
           {listing?.parent && (
             <li>
               <button type="button" className="entry" onClick={() => void go(listing.parent!)}>
-                ⬑ ..
+                ../ (parent folder)
               </button>
             </li>
           )}
           {dirs.map((d) => (
             <li key={d.path}>
               <button type="button" className="entry" onClick={() => void go(d.path)} onDoubleClick={() => onChoose(d.path)}>
-                📁 {d.name}
+                {d.name}/
               </button>
             </li>
           ))}

@@ -147,13 +147,27 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         <ExportData runId={runId} />
         <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />
       </section>
-      <div role="tablist" aria-label="Views" className="tabs">
+      <div
+        role="tablist"
+        aria-label="Views"
+        className="tabs"
+        onKeyDown={(e) => {
+          // WAI-ARIA tabs: Left/Right (and Home/End) move between tabs.
+          const i = TABS.findIndex((t) => t.id === tab);
+          const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
+          if (next < 0) return;
+          e.preventDefault();
+          location.hash = runHref(runId, TABS[next]!.id);
+          requestAnimationFrame(() => document.getElementById(`tab-${TABS[next]!.id}`)?.focus());
+        }}
+      >
         {TABS.map((t) => (
           <a
             key={t.id}
             role="tab"
             id={`tab-${t.id}`}
             aria-selected={tab === t.id}
+            tabIndex={tab === t.id ? 0 : -1}
             aria-controls="tabpanel"
             className={tab === t.id ? 'tab active' : 'tab'}
             href={runHref(runId, t.id)}
