@@ -26,7 +26,7 @@ function roleOf(name: string): ArchitectureRole {
     const rest = m[2];
     if (BUFFERS.has(rest)) return { block, component: 'other', kind: 'buffer', canonical: null };
     const part = rest.replace(/\.(weight|bias)$/, '');
-    const component = LAYER_PARTS[part];
+    const component = (Object.hasOwn(LAYER_PARTS, part) ? LAYER_PARTS[part] : undefined);
     if (component && kind !== 'other') return { block, component, kind, canonical: `layers.${block}.${component}.${suffix}` };
   }
   return otherRole(n);

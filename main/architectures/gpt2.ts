@@ -3,6 +3,8 @@
 import type { Component, ModelConfig } from '../../common/domain';
 import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
 
+/** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
+const lookupPart = (key: string): { component: Component; conv1d: boolean } | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
 const LAYER_PARTS: Record<string, { component: Component; conv1d: boolean }> = {
   ln_1: { component: 'ln.attn', conv1d: false },
   'attn.c_attn': { component: 'attn.qkv', conv1d: true },
@@ -26,7 +28,7 @@ function roleOf(name: string): ArchitectureRole {
     const block = Number(m[1]);
     const rest = m[2];
     if (BUFFERS.has(rest)) return { block, component: 'other', kind: 'buffer', canonical: null };
-    const part = LAYER_PARTS[rest.replace(/\.(weight|bias)$/, '')];
+    const part = lookupPart(rest.replace(/\.(weight|bias)$/, ''));
     if (part && kind !== 'other') {
       return {
         block, component: part.component, kind, canonical: `layers.${block}.${part.component}.${suffix}`,

@@ -11,7 +11,9 @@ import { unknownFamily } from './unknown';
 export { ConfigError, type ArchitectureRole, type FamilyModule } from './types';
 
 const MODULES: Record<Family, FamilyModule> = { gpt_neox: gptNeox, gpt2, llama, unknown: unknownFamily };
-const MODEL_TYPES: Record<string, Family> = { gpt_neox: 'gpt_neox', gpt2: 'gpt2', llama: 'llama', mistral: 'llama', qwen2: 'llama' };
+// A Map, not an object literal: model_type comes from the file, and "constructor" or "__proto__"
+// must not find Object.prototype's members (found by fuzzing).
+const MODEL_TYPES: ReadonlyMap<string, Family> = new Map([['gpt_neox', 'gpt_neox'], ['gpt2', 'gpt2'], ['llama', 'llama'], ['mistral', 'llama'], ['qwen2', 'llama']]);
 const ARCHITECTURE_PREFIXES: [RegExp, Family][] = [
   [/^GPTNeoX/, 'gpt_neox'], [/^GPT2/, 'gpt2'], [/^(Llama|Mistral|Qwen2)(For|Model)/, 'llama'],
 ];
@@ -24,7 +26,8 @@ export function familyModule(family: Family): FamilyModule {
 export function familyOf(config: unknown): Family {
   if (typeof config !== 'object' || config === null) return 'unknown';
   const c = config as Record<string, unknown>;
-  if (typeof c.model_type === 'string' && MODEL_TYPES[c.model_type]) return MODEL_TYPES[c.model_type];
+  const byType = typeof c.model_type === 'string' ? MODEL_TYPES.get(c.model_type) : undefined;
+  if (byType) return byType;
   const arch = Array.isArray(c.architectures) && typeof c.architectures[0] === 'string' ? c.architectures[0] : null;
   if (arch) for (const [re, family] of ARCHITECTURE_PREFIXES) if (re.test(arch)) return family;
   return 'unknown';

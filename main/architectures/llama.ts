@@ -4,6 +4,8 @@
 import type { Component, ModelConfig } from '../../common/domain';
 import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
 
+/** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
+const lookupPart = (key: string): Component | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
 const LAYER_PARTS: Record<string, Component> = {
   input_layernorm: 'ln.attn',
   'self_attn.q_proj': 'attn.q',
@@ -28,7 +30,7 @@ function roleOf(name: string): ArchitectureRole {
     const block = Number(m[1]);
     const rest = m[2];
     if (rest === 'self_attn.rotary_emb.inv_freq') return { block, component: 'other', kind: 'buffer', canonical: null };
-    const component = LAYER_PARTS[rest.replace(/\.(weight|bias)$/, '')];
+    const component = lookupPart(rest.replace(/\.(weight|bias)$/, ''));
     if (component && kind !== 'other') return { block, component, kind, canonical: `layers.${block}.${component}.${suffix}` };
   }
   return otherRole(n);

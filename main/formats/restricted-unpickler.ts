@@ -146,7 +146,7 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
   const resolveGlobal = (module: string, name: string): PGlobal => {
-    const mod = PY2_MODULES[module] ?? module;
+    const mod = (Object.hasOwn(PY2_MODULES, module) ? PY2_MODULES[module] : undefined) ?? module;
     const full = `${mod}.${name}`;
     if (!ALLOWED_CALLABLES.has(full) && !STORAGE_CLASSES.has(full)) {
       fail(`refused global ${full}${mod !== module ? ` (written as ${module}.${name})` : ''}: not on the allow-list of a weights-only load`);

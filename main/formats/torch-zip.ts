@@ -103,7 +103,7 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
   for (const [name, t] of tensors) {
     if (seen.has(name)) throw new FormatError(path, `duplicate tensor name "${name}"`);
     seen.add(name);
-    const dtype = STORAGE_DTYPES[t.storage.storageClass];
+    const dtype = (Object.hasOwn(STORAGE_DTYPES, t.storage.storageClass) ? STORAGE_DTYPES[t.storage.storageClass] : undefined);
     if (!dtype) throw new FormatError(path, `tensor "${name}": storage class ${t.storage.storageClass} is not supported`);
     const itemsize = DTYPE_BYTES[dtype];
     const numel = checkedNumel(t.size);

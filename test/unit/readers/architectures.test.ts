@@ -97,3 +97,24 @@ describe('roles of real state-dict names', () => {
     expect(roleOf('unknown', 'lm_head.weight')).toEqual({ block: null, component: 'other', kind: 'weight', canonical: null });
   });
 });
+
+describe('familyOf on hostile model_type values', () => {
+  it('does not resolve Object.prototype members as families', async () => {
+    const { familyOf, readModelConfig } = await import('../../../main/architectures');
+    for (const t of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(familyOf({ model_type: t })).toBe('unknown');
+      expect(() => readModelConfig({ model_type: t })).not.toThrow(TypeError);
+    }
+  });
+});
+
+describe('roleOf on hostile tensor names', () => {
+  it('maps Object.prototype member names to plain roles, never to functions', () => {
+    for (const family of ['gpt_neox', 'gpt2', 'llama'] as const) {
+      for (const name of ['gpt_neox.layers.0.constructor', 'transformer.h.0.constructor.weight', 'model.layers.0.__proto__.weight', 'model.layers.1.toString']) {
+        const role = roleOf(family, name);
+        expect(typeof role.component).toBe('string');
+      }
+    }
+  });
+});
