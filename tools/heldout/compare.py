@@ -12,7 +12,7 @@ Tolerances (issues "Weight analyses" and "Run the model"):
   norms, moments, distances           rel 1e-5
   singular values                     |s - s_ref| <= 1e-4 * s_max
   embedding correlation               abs 1e-5
-  residual max|x|, std, rms           rel 1e-3
+  residual max abs(x), std, rms           rel 1e-3
   loss                                abs 1e-3
   gradient norms (and total)          rel 1e-2
 Groups without a stated criterion are checked with tolerances chosen here and marked (*):
@@ -279,7 +279,7 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                     else:
                         smax = s_ref[0]
                         for i, (a, b) in enumerate(zip(s, s_ref)):
-                            ck.absolute(label, "singular values", 1e-4 * smax, a, b, f"step {step} {tensor} s[{i}]", label="|d| <= 1e-4 s_max")
+                            ck.absolute(label, "singular values", 1e-4 * smax, a, b, f"step {step} {tensor} s[{i}]", label="abs(d) <= 1e-4 s_max")
                 for m in ("spectral_norm", "stable_rank", "effective_rank", "alpha", "alpha_xmin", "alpha_ks"):
                     group = "spectral scalars (*)" if not m.startswith("alpha") else "power-law alpha, xmin, KS (*)"
                     key = (run_id, step, tensor, m)
@@ -370,7 +370,7 @@ def compare_run(ck: Checker, label: str, run_id: str, ref: dict, scalars, spectr
                     continue
                 kind = "MLP hidden act. (*)" if tensor.startswith("mlp.") else "residual"
                 if m in ("max_abs", "std", "rms"):
-                    ck.rel(label, f"{kind} max|x|, std, rms", 1e-3, scalars[key], ref_v, what)
+                    ck.rel(label, f"{kind} max abs(x), std, rms", 1e-3, scalars[key], ref_v, what)
                 elif m == "mean":
                     ck.rel(label, f"{kind} mean (*, vs std)", 1e-3, scalars[key], ref_v, what, scale=stats["std"] or 0.0)
                 else:
@@ -615,7 +615,7 @@ def main() -> None:
     for label, v in sens:
         caught = v["dloss"] > 1e-3 or v["rel_dstd"] > 1e-3
         measured_loss = ck.groups[(label, "loss")].max_abs if (label, "loss") in ck.groups else math.inf
-        measured_std = ck.groups[(label, "residual max|x|, std, rms")].max_rel if (label, "residual max|x|, std, rms") in ck.groups else math.inf
+        measured_std = ck.groups[(label, "residual max abs(x), std, rms")].max_rel if (label, "residual max abs(x), std, rms") in ck.groups else math.inf
         seen = v["dloss"] > 10 * measured_loss or v["rel_dstd"] > 10 * measured_std
         sens_lines.append(f"| {label.split(' (')[0]} | {v['variant']} | {v['dloss']:.3g} | {v['rel_dstd']:.3g} | {'yes' if caught else 'no'} | "
                           f"{'yes' if seen else 'NO'} (tool: loss {measured_loss:.2g}, std {measured_std:.2g}) |")
