@@ -219,6 +219,75 @@ def cache_nonfinite(db: str, run_id: str) -> Dict[Tuple[int, str], float]:
     return {(step_of[r["checkpoint_id"]], r["tensor"]): r["value"] for r in json.loads(p.stdout) if r["checkpoint_id"] in step_of}
 
 
+def node_token_strings(tokenizer_json: str) -> List[str]:
+    """Every id decoded alone by @huggingface/tokenizers (specials kept, no clean-up), as the
+    SVD-direction tables show tokens."""
+    script = (
+        "import('@huggingface/tokenizers').then(({Tokenizer})=>{const fs=require('fs');"
+        f"const j=JSON.parse(fs.readFileSync({json.dumps(tokenizer_json)},'utf8'));const t=new Tokenizer(j,{{}});"
+        "let n=0;for(const id of t.get_vocab(true).values()) n=Math.max(n,id+1);const out=[];"
+        "for(let i=0;i<n;i++) out.push(t.decode([i],{skip_special_tokens:false,clean_up_tokenization_spaces:false}));"
+        "console.log(JSON.stringify(out));})"
+    )
+    p = subprocess.run([CLI[0], "-e", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+def compare_svd_directions(ck: Checker, label: str, run_id: str, ref: dict, svd_export, strings: List[str]) -> None:
+    """SVD directions (*): per block / component / head, the number of directions, each singular
+    value (rel 1e-6), the two token lists (top of U u and of U (-u); a singular vector's sign is
+    arbitrary, so the pair may come swapped) and matches_final recomputed from the reference ids
+    with the tool's sign choice for the final checkpoint's direction. Ids at or above the
+    tokenizer's size (padded embedding rows) are shown as "<id>"."""
+    name = lambda i: strings[i] if i < len(strings) else f"<{i}>"
+    steps = sorted(int(s) for s in ref["steps"])
+    final_step = steps[-1]
+    final_ref = {(d["component"], d["block"], d["head"], d["index"]): d for d in ref["steps"][final_step]["svd_directions"]} \
+        if "svd_directions" in ref["steps"][final_step] else {}
+    final_exp = {(d["component"], d["block"], d["head"], d["index"]): d for d in svd_export.get((run_id, final_step), [])}
+
+    def orientation(exp: dict, r: dict) -> Optional[bool]:
+        top, bottom = [name(i) for i in r["top"]], [name(i) for i in r["bottom"]]
+        if exp["tokens"] == top and exp["neg_tokens"] == bottom:
+            return True
+        if exp["tokens"] == bottom and exp["neg_tokens"] == top:
+            return False
+        return None
+
+    for step in steps:
+        entry = ref["steps"][step]
+        if "svd_directions" not in entry:
+            continue
+        exported = {(d["component"], d["block"], d["head"], d["index"]): d for d in svd_export.get((run_id, step), [])}
+        ref_dirs = {(d["component"], d["block"], d["head"], d["index"]): d for d in entry["svd_directions"]}
+        for component in ("mlp.out", "attn.ov"):
+            want = {k for k in ref_dirs if k[0] == component}
+            have = {k for k in exported if k[0] == component}
+            group = "SVD directions: OV circuits present (advisory)" if component == "attn.ov" else "SVD directions (*)"
+            ck.flag(label, group, want == have, f"step {step} {component}: {len(have)} directions exported, reference {len(want)}", tol="all directions")
+            if component == "attn.ov":
+                ck.groups[(label, group)].advisory = True
+        for key, r in ref_dirs.items():
+            e = exported.get(key)
+            if e is None:
+                continue
+            what = f"step {step} {key[0]} block {key[1]} head {key[2]} #{key[3]}"
+            ck.rel(label, "SVD directions (*)", 1e-6, e["singular_value"], r["singular_value"], f"{what} singular value")
+            ck.groups[(label, "SVD directions (*)")].tol = "s rel 1e-6; token lists equal; matches exact"
+            o = orientation(e, r)
+            ck.flag(label, "SVD directions (*)", o is not None,
+                    f"{what}: tokens {e['tokens'][:6]}... / {e['neg_tokens'][:6]}..., reference {[name(i) for i in r['top'][:6]]}... / {[name(i) for i in r['bottom'][:6]]}...")
+            fr, fe = final_ref.get(key), final_exp.get(key)
+            if o is None or fr is None or fe is None or "matches_final" not in e:
+                continue
+            fo = orientation(fe, fr)
+            if fo is None:
+                continue
+            final_top = set(fr["top"] if fo else fr["bottom"])
+            expect = max(len(set(r["top"]) & final_top), len(set(r["bottom"]) & final_top))
+            ck.absolute(label, "SVD directions (*)", 0, e["matches_final"], expect, f"{what} matches_final")
+
+
 def node_token_ids(tokenizer_json: str, n: int) -> List[int]:
     """The probe's first n ids from @huggingface/tokenizers (the library the tool uses), called
     directly, importing nothing from the app."""
@@ -570,12 +639,16 @@ def main() -> None:
         raise SystemExit(f"scan did not list runs {missing}:\n{scan}")
 
     if not args.reuse:
-        sh(CLI + ["analyze"] + list(paths.values()) + ["--db", db, "--analyses", "weights,spectra,embedding,activations,gradients",
+        sh(CLI + ["analyze"] + list(paths.values()) + ["--db", db, "--analyses", "weights,spectra,embedding,svd-directions,activations,gradients",
                                                        "--threads", str(args.threads), "--probe-batch", str(args.batch),
                                                        "--probe-len", str(args.seq_len)], log)
         sh(CLI + ["export", "--db", db, "--out", out_dir], log)
     analyze_log = open(log).read()
     scalars, raw_values, spectra, embeds, hists, roles, steps_of = load_export(out_dir)
+    svd_export = {}
+    for line in open(os.path.join(out_dir, "svd_directions.jsonl")):
+        o = json.loads(line)
+        svd_export[(o["run"], int(o["step"]))] = o["directions"]
 
     ck = Checker()
     # the probe batch: our encoder vs the tokenizer library the tool uses
@@ -586,6 +659,7 @@ def main() -> None:
     ck.flag("all", "probe token ids (ours == @huggingface/tokenizers)", ours == theirs,
             f"first difference at {next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)}")
     ck.groups[("all", "probe token ids (ours == @huggingface/tokenizers)")].count = n
+    token_strings = node_token_strings(tok_path)
 
     bad = export_files_nonfinite(out_dir)
     g = ck.group("all", "export files: every number finite or empty", "must hold")
@@ -597,10 +671,11 @@ def main() -> None:
     for name, run in manifest["runs"].items():
         label = f"{name} ({run['family']}, {run['layout']}, {run['dtype']})"
         print(f"reference: {label} ...", file=sys.stderr)
-        ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True, with_fits=not args.no_fits)
+        ref = reference.reference_run(series, run, args.batch, args.seq_len, keep_values=True, with_fits=not args.no_fits, with_svd=True)
         compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log, cache_nonfinite(db, run_ids[name]))
         compare_histograms(ck, label, run_ids[name], ref, hists)
         compare_roles(ck, label, run_ids[name], ref, roles, steps_of)
+        compare_svd_directions(ck, label, run_ids[name], ref, svd_export, token_strings)
         details.append((label, run_ids[name]))
         for v in ref.get("sensitivity", []):
             sens.append((label, v))

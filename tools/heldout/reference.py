@@ -514,6 +514,70 @@ def sensitivity(weights: Weights, cfg: dict, ids: torch.Tensor) -> List[dict]:
     return out
 
 
+SVD_K, SVD_TOP = 30, 20
+
+
+def _top_ids(logits: np.ndarray, k: int) -> List[int]:
+    """Ids of the k largest values, ties to the lower id."""
+    order = np.lexsort((np.arange(len(logits)), -logits))
+    return [int(i) for i in order[:k]]
+
+
+def svd_directions(w: Weights, cfg: dict) -> List[dict]:
+    """DOMAIN.md "SVD directions": per block, the top singular directions (residual-stream side)
+    of mlp.out and of each head's OV circuit W_O^h W_V^h, mapped through the unembedding U:
+    top-20 token ids of U u and of U (-u). Float64 SVD of the full matrices."""
+    fam = cfg["model_type"]
+    if fam == "gpt_neox":
+        d, H, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+        hd, KV = d // H, H
+        U = w["embed_out.weight"]
+    elif fam == "gpt2":
+        d, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
+        hd, KV = d // H, H
+        U = w["transformer.wte.weight"]
+    else:
+        d, H, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+        hd, KV = cfg.get("head_dim", d // H), cfg["num_key_value_heads"]
+        U = w["lm_head.weight"] if "lm_head.weight" in w else w["model.embed_tokens.weight"]
+    out = []
+
+    def add(component, block, head, M):
+        u, sv, _vh = torch.linalg.svd(M, full_matrices=False)
+        k = min(SVD_K, int((sv > sv[0] * 1e-10).sum()))
+        for i in range(k):
+            logits = (U @ u[:, i]).numpy()
+            out.append({"component": component, "block": block, "head": head, "index": i, "singular_value": float(sv[i]),
+                        "top": _top_ids(logits, SVD_TOP), "bottom": _top_ids(-logits, SVD_TOP)})
+
+    for b in range(L):
+        if fam == "gpt_neox":
+            g = f"gpt_neox.layers.{b}."
+            mlp_out = w[g + "mlp.dense_4h_to_h.weight"]  # [d, F]: rows = residual side
+            Wo = w[g + "attention.dense.weight"]  # [d, d] (out, in)
+            qkv = w[g + "attention.query_key_value.weight"].view(H, 3, hd, d)
+            A = lambda h: Wo[:, h * hd:(h + 1) * hd]
+            B = lambda h: qkv[h, 2]
+        elif fam == "gpt2":
+            g = f"transformer.h.{b}."
+            mlp_out = w[g + "mlp.c_proj.weight"].T  # Conv1D [F, d] (in, out) -> [d, F]
+            Wo = w[g + "attn.c_proj.weight"].T  # -> (out, in)
+            Wv = w[g + "attn.c_attn.weight"][:, 2 * d:].T  # value columns of [d, 3d] -> [d (out), d (in)]
+            A = lambda h: Wo[:, h * hd:(h + 1) * hd]
+            B = lambda h: Wv[h * hd:(h + 1) * hd, :]
+        else:
+            g = f"model.layers.{b}."
+            mlp_out = w[g + "mlp.down_proj.weight"]
+            Wo = w[g + "self_attn.o_proj.weight"]
+            Wv = w[g + "self_attn.v_proj.weight"]
+            A = lambda h: Wo[:, h * hd:(h + 1) * hd]
+            B = lambda h: Wv[(h // (H // KV)) * hd:(h // (H // KV) + 1) * hd, :]
+        add("mlp.out", b, None, mlp_out)
+        for h in range(H):
+            add("attn.ov", b, h, A(h) @ B(h))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # tokenizer: the repository's byte-level BPE encoder, rebuilt from tokenizer.json's merges
 
@@ -535,7 +599,8 @@ def probe_ids(tokenizer_json: str, batch: int, seq_len: int) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_values: bool = False, with_fits: bool = False) -> dict:
+def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_values: bool = False, with_fits: bool = False,
+                  with_svd: bool = False) -> dict:
     """Every reference number of one run: {step: {...}} in step order. keep_values also keeps the
     float64 tensors (weights, activations, gradients) for histogram checks (not JSON-serialisable)."""
     folders = checkpoint_folders(series_dir, run)
@@ -568,6 +633,8 @@ def reference_run(series_dir: str, run: dict, batch: int, seq_len: int, keep_val
         entry["model"] = run_model(w, cfg, ids, keep_values)
         if keep_values:
             entry["weight_values"] = {k: v for k, v in w.items() if is_parameter(k)}
+        if with_svd and not entry["nonfinite"]:
+            entry["svd_directions"] = svd_directions(w, cfg)
         if step == folders[-1][0] and not entry["nonfinite"]:
             out["sensitivity"] = sensitivity(w, cfg, ids)
         out["steps"][step] = entry
