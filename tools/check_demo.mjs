@@ -59,7 +59,7 @@ let checkedTokenizer = false;
 for (const repoDir of fs.readdirSync(hubDir).filter((d) => d.startsWith("models--")).sort()) {
   const root = path.join(hubDir, repoDir);
   const name = repoDir.split("--").slice(2).join("--");
-  const log = JSON.parse(fs.readFileSync(path.join(demoDir, "training_logs", `${name}.json`), "utf8"));
+  const log = JSON.parse(fs.readFileSync(path.join(demoDir, "hub", `models--atlas--${name}`, "training_log.json"), "utf8"));
   const refs = fs.readdirSync(path.join(root, "refs"));
   let paramCount = -1;
   for (const ref of refs) {

@@ -539,14 +539,14 @@ def main() -> None:
         "probe_tokens": len(probe_ids), "probe_ids_sha256": ids_sha256(probe_ids),
     }
 
-    logs_dir = os.path.join(args.out, "training_logs")
-    os.makedirs(logs_dir, exist_ok=True)
     wanted = set(args.models.split(","))
     for spec in MODELS:
         if spec["name"] not in wanted:
             continue
         result = train_model(spec, args, train_ids, probe_rows, hub_root, tokenizer_files, source_info)
-        with open(os.path.join(logs_dir, spec["name"] + ".json"), "w") as f:
+        # Beside the model's hub folder, where the scanner reads it as the run's training log.
+        model_dir = os.path.join(hub_root, "models--atlas--" + spec["name"])
+        with open(os.path.join(model_dir, "training_log.json"), "w") as f:
             f.write(json.dumps(result, indent=1) + "\n")
         first, last = result["log_history"][0], result["log_history"][-1]
         print(f"{spec['name']}: {result['parameters']} parameters, eval loss {first['eval_loss']:.4f} -> "

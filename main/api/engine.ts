@@ -50,6 +50,7 @@ export class Engine implements AtlasApi {
   readonly events = new EventEmitter();
   readonly jobs: JobManager;
   private ready: Promise<void> | null = null;
+  private readonly gridCache = new Map<string, { gen: string; updatedAt: number; grid: Response<'scalarGrid'> }>();
 
   constructor(private readonly opts: EngineOptions) {
     this.events.setMaxListeners(100);
@@ -224,8 +225,18 @@ export class Engine implements AtlasApi {
   }
 
   async scalarGrid(req: Request<'scalarGrid'>): Promise<Response<'scalarGrid'>> {
-    const run = this.requireRun(req.runId);
-    return buildScalarGrid(this.store, run, req.metric);
+    const stored = this.store.getRun(req.runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${req.runId}"; open its folder first`);
+    const run = stored.info;
+    // Grids are rebuilt only when the run's results changed (views ask for the same metric often).
+    const key = `${req.runId}\u0000${req.metric}`;
+    const gen = this.store.generation(req.runId);
+    const hit = this.gridCache.get(key);
+    if (hit && hit.gen === gen && hit.updatedAt === stored.updatedAt) return hit.grid;
+    const grid = buildScalarGrid(this.store, run, req.metric);
+    if (this.gridCache.size > 64) this.gridCache.clear();
+    this.gridCache.set(key, { gen, updatedAt: stored.updatedAt, grid });
+    return grid;
   }
 
   async frames(req: Request<'frames'>): Promise<Response<'frames'>> {

@@ -75,6 +75,7 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env, platform = p
 
 export class Store {
   readonly db: BetterSqlite3.Database;
+  private readonly generations = new Map<string, number>();
   private readonly stmts: ReturnType<Store['prepare']>;
 
   constructor(
@@ -164,7 +165,8 @@ export class Store {
       ),
       maxTensorOrd: db.prepare(`SELECT COALESCE(MAX(ord), -1) AS m FROM tensors WHERE run_id = ?`),
       tensorsOfRun: db.prepare(`SELECT tensor, component, block, kind, shape_json FROM tensors WHERE run_id = ? ORDER BY ord`),
-      metricsOfRun: db.prepare(`SELECT DISTINCT metric FROM scalars WHERE run_id = ?`),
+      // One index seek per distinct metric (a skip scan), instead of reading every scalar row.
+      nextMetric: db.prepare(`SELECT metric FROM scalars WHERE run_id = ? AND metric > ? ORDER BY metric LIMIT 1`),
       scalarsOfMetric: db.prepare(`SELECT tensor, checkpoint_id, value FROM scalars WHERE run_id = ? AND metric = ?`),
       scalarsOfRun: db.prepare(`SELECT metric, tensor, checkpoint_id, value FROM scalars WHERE run_id = ? ORDER BY checkpoint_id, tensor, metric`),
       framesOf: db.prepare(`SELECT checkpoint_id, data FROM arrays WHERE run_id = ? AND kind = ? AND tensor = ?`),
@@ -234,6 +236,7 @@ export class Store {
       s.upsertUnit.run(key.runId, key.checkpointId, key.analysis, stamp.fingerprint, stamp.version, stamp.ctx, JSON.stringify(results.info), Date.now());
     });
     write.immediate();
+    this.generations.set(key.runId, (this.generations.get(key.runId) ?? 0) + 1);
   }
 
   // -------------------------------------------------------------------------------- tensors
@@ -260,7 +263,23 @@ export class Store {
   }
 
   listMetrics(runId: string): string[] {
-    return (this.stmts.metricsOfRun.all(runId) as { metric: string }[]).map((r) => r.metric);
+    const out: string[] = [];
+    let last = '';
+    for (;;) {
+      const row = this.stmts.nextMetric.get(runId, last) as { metric: string } | undefined;
+      if (!row) return out;
+      out.push(row.metric);
+      last = row.metric;
+    }
+  }
+
+  /**
+   * Changes whenever results of the run may have changed (cache key for derived views): our own
+   * writes bump a counter; commits by other processes (a CLI `analyze` beside the app) change
+   * SQLite's data_version.
+   */
+  generation(runId: string): string {
+    return `${this.generations.get(runId) ?? 0}:${String(this.db.pragma('data_version', { simple: true }))}`;
   }
 
   // -------------------------------------------------------------------------------- reads
