@@ -95,7 +95,9 @@ if (!app.requestSingleInstanceLock()) {
       ]),
     );
 
-    await win.loadFile(indexHtml);
+    // Open on the bundled demo run, as `npm start` does in browser mode.
+    const demo = (await engine.listRuns({})).runs.find((r) => r.source === 'demo');
+    await win.loadFile(indexHtml, demo ? { hash: `/run/${demo.id}/overview` } : {});
   });
 
   app.on('window-all-closed', () => {

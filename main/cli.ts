@@ -56,7 +56,7 @@ function openInBrowser(url: string): void {
   child.unref();
 }
 
-async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: boolean; hubCache?: boolean }, paths: string[]): Promise<void> {
+async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: boolean; hubCache?: boolean; landOnDemo?: boolean }, paths: string[]): Promise<void> {
   const store = openStore(opts.db);
   const engine = new Engine({
     store,
@@ -72,8 +72,13 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   const port = opts.port === undefined ? 0 : Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${opts.port}`, 2);
   const server = await startHttpCarrier({ api: engine, subscribe: engine.subscribe, staticRoot: rendererDir(), port });
-  process.stdout.write(`Serving Checkpoint Atlas on ${server.url}\n`);
-  if (opts.open) openInBrowser(server.url);
+  // `npm start` lands on the bundled demo run rather than the run list.
+  const demo = opts.landOnDemo ? (await engine.listRuns({})).runs.find((r) => r.source === 'demo') : undefined;
+  const url = demo ? `${server.url}#/run/${demo.id}/overview` : server.url;
+  // First launch: start the demo's weight analyses so the researcher sees the heatmaps fill in.
+  if (demo && !demo.analysed.includes('weights')) await engine.startAnalysis({ runId: demo.id, analyses: ['weights', 'spectra', 'embedding'] });
+  process.stdout.write(`Serving Checkpoint Atlas on ${url}\n`);
+  if (opts.open) openInBrowser(url);
   const stop = async (): Promise<void> => {
     await engine.close();
     await server.close();
@@ -196,7 +201,7 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       process.stdout.write('The Electron binary is not installed (run `npm run electron:install` with internet access to get the desktop window), so the same app is served to your browser instead.\n');
-      await serve({ ...opts, demo: true, hubCache: true }, []);
+      await serve({ ...opts, demo: true, hubCache: true, landOnDemo: true }, []);
     });
 
   program
