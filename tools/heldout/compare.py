@@ -244,7 +244,7 @@ def compare_svd_directions(ck: Checker, label: str, run_id: str, ref: dict, svd_
     final_step = steps[-1]
     final_ref = {(d["component"], d["block"], d["head"], d["index"]): d for d in ref["steps"][final_step]["svd_directions"]} \
         if "svd_directions" in ref["steps"][final_step] else {}
-    final_exp = {(d["component"], d["block"], d["head"], d["index"]): d for d in svd_export.get((run_id, final_step), [])}
+    final_exp = {(d["component"], d["block"], d["head"], d["index"]): d for d in svd_export.get((run_id, final_step), {}).get("directions", [])}
 
     def orientation(exp: dict, r: dict) -> Optional[bool]:
         top, bottom = [name(i) for i in r["top"]], [name(i) for i in r["bottom"]]
@@ -256,9 +256,22 @@ def compare_svd_directions(ck: Checker, label: str, run_id: str, ref: dict, svd_
 
     for step in steps:
         entry = ref["steps"][step]
+        record = svd_export.get((run_id, step), {})
         if "svd_directions" not in entry:
+            # a checkpoint whose weights hold NaN/Inf: its directions (of the non-finite tensor) are
+            # undefined, so are their matches and the block's closeness -- empty, not a number
+            for d in record.get("directions", []):
+                if d["component"] == "mlp.out" and any(t.endswith("mlp.down_proj.weight") or "dense_4h_to_h" in t or "c_proj" in t
+                                                       for t in entry["nonfinite"]):
+                    undefined = d["singular_value"] is None
+                    ck.flag(label, "NaN/Inf handling", not undefined or d.get("matches_final") is None,
+                            f"step {step} {d['component']} block {d['block']} #{d['index']}: undefined direction (no singular value, no tokens) "
+                            f"exported with matches_final = {d.get('matches_final')!r}")
+            for b, v in (record.get("closeness_per_block") or {}).items():
+                ck.flag(label, "NaN/Inf handling", v is None, f"step {step}: closeness_per_block[{b}] = {v!r} from undefined directions")
             continue
-        exported = {(d["component"], d["block"], d["head"], d["index"]): d for d in svd_export.get((run_id, step), [])}
+        exported = {(d["component"], d["block"], d["head"], d["index"]): d for d in record.get("directions", [])}
+        per_block: Dict[int, List[int]] = defaultdict(list)
         ref_dirs = {(d["component"], d["block"], d["head"], d["index"]): d for d in entry["svd_directions"]}
         for component in ("mlp.out", "attn.ov"):
             want = {k for k in ref_dirs if k[0] == component}
@@ -286,6 +299,13 @@ def compare_svd_directions(ck: Checker, label: str, run_id: str, ref: dict, svd_
             final_top = set(fr["top"] if fo else fr["bottom"])
             expect = max(len(set(r["top"]) & final_top), len(set(r["bottom"]) & final_top))
             ck.absolute(label, "SVD directions (*)", 0, e["matches_final"], expect, f"{what} matches_final")
+            per_block[key[1]].append(expect)
+        # closeness to final: mean matches per block (over every exported direction of the block), and their mean
+        if per_block and len(per_block) == len(record.get("closeness_per_block") or {}):
+            means = {b: sum(v) / len(v) for b, v in per_block.items()}
+            for b, m in means.items():
+                ck.rel(label, "SVD directions (*)", 1e-12, (record["closeness_per_block"] or {}).get(str(b)), m, f"step {step} closeness_per_block[{b}]")
+            ck.rel(label, "SVD directions (*)", 1e-12, record.get("closeness_mean"), sum(means.values()) / len(means), f"step {step} closeness_mean")
 
 
 def node_token_ids(tokenizer_json: str, n: int) -> List[int]:
@@ -648,7 +668,7 @@ def main() -> None:
     svd_export = {}
     for line in open(os.path.join(out_dir, "svd_directions.jsonl")):
         o = json.loads(line)
-        svd_export[(o["run"], int(o["step"]))] = o["directions"]
+        svd_export[(o["run"], int(o["step"]))] = o
 
     ck = Checker()
     # the probe batch: our encoder vs the tokenizer library the tool uses
