@@ -34,6 +34,7 @@ import {
 } from '../../../common/charts';
 import { BLUE_ORANGE } from '../../../common/charts/palette';
 import { Chart, type ChartHandle } from '../components/Chart';
+import { ExportMenu, type ExportFormat, type ExportRequest } from '../components/ExportMenu';
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
@@ -48,6 +49,18 @@ const PANEL_LABEL: Record<PanelKind, string> = {
   resid_histogram: 'Residual stream histogram',
   embedding_correlation: 'Embedding correlation',
 };
+
+/** The engine's export view (renderExport) of each animation panel. */
+const EXPORT_VIEW: Record<PanelKind, ExportRequest['view']> = {
+  histogram: 'histogram',
+  qq: 'qq',
+  spectrum: 'spectrum',
+  grad_histogram: 'gradients',
+  resid_histogram: 'activations',
+  embedding_correlation: 'correlation',
+};
+/** Animated GIF size: the app's panel proportions. */
+const GIF_SIZE = { width: 720, height: 450 } as const;
 
 const isActivation = (t: TensorMeta) => t.kind === 'activation' || /^resid\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
 const isParameter = (t: TensorMeta) => !isActivation(t) && t.tensor !== 'probe' && (t.kind === 'weight' || t.kind === 'bias' || t.kind === 'other');
@@ -251,8 +264,19 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
   }, [frameIndex, fullOption]);
 
   const title = `${PANEL_LABEL[kind]} of ${meta.tensor}`;
+  // PNG/SVG: the frame on screen; the engine renders single frames of these three views only.
+  const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
+  const shownStep = frameIndex >= 0 && parsed?.frames[frameIndex] ? series?.steps[frameIndex] : undefined;
+  const formats: ExportFormat[] = figure && shownStep !== undefined ? ['gif', 'png', 'svg'] : ['gif'];
+  const exportRequest: ExportRequest | null =
+    series && firstFrame >= 0
+      ? { runId: ctx.runId, view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) }
+      : null;
   return (
     <div className="panel anim" data-testid={`anim-${kind}`}>
+      <div className="panelbar">
+        <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} />
+      </div>
       {error && <p className="notice warn">{PANEL_LABEL[kind]}: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
       {series && firstFrame < 0 && <p className="notice warn">{PANEL_LABEL[kind]} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
@@ -267,6 +291,7 @@ function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: R
   const { series, error } = useFrames(ctx, 'embedding_correlation', meta.tensor);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
+  const [cursor, setCursor] = useState<{ x: number; y: number } | null>(null);
   const parsed = useMemo(() => {
     if (!series) return null;
     try {
@@ -329,19 +354,51 @@ function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: R
   }, [frame, frameIndex, n, order]);
 
   const label = series && frame ? frameLabel(ctx, meta, series, frameIndex, 'Pearson r') : null;
+  /** Token ids and r of the cell at display position (x column, y row), through the row order. */
+  const cellAt = (x: number, y: number) => {
+    const rx = order ? order[x]! : x;
+    const ry = order ? order[y]! : y;
+    return { i: frame!.rows[0] + ry, j: frame!.rows[0] + rx, r: correlationAt(frame!.matrix, n, ry, rx) };
+  };
+  const describe = (c: { i: number; j: number; r: number }) => `token ${c.i} × token ${c.j}: r = ${formatValue(c.r)}`;
   const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
     if (!frame) return;
     const rect = e.currentTarget.getBoundingClientRect();
     const x = Math.floor(((e.clientX - rect.left) / rect.width) * n);
     const y = Math.floor(((e.clientY - rect.top) / rect.height) * n);
     if (x < 0 || y < 0 || x >= n || y >= n) return;
-    const rx = order ? order[x]! : x;
-    const ry = order ? order[y]! : y;
-    setHover(`rows ${frame.rows[0] + ry} × ${frame.rows[0] + rx}: r = ${formatValue(correlationAt(frame.matrix, n, ry, rx))}`);
+    setHover(describe(cellAt(x, y)));
   };
+  // Keyboard reading (the Overview heatmaps' pattern): arrows move a cell cursor (Shift: 10
+  // cells), Home/End jump to the row's ends; the readout names both tokens and r.
+  const onKey = (e: React.KeyboardEvent<HTMLCanvasElement>) => {
+    if (!frame || n === 0) return;
+    const stride = e.shiftKey ? 10 : 1;
+    const moves: Record<string, [number, number]> = { ArrowUp: [0, -stride], ArrowDown: [0, stride], ArrowLeft: [-stride, 0], ArrowRight: [stride, 0] };
+    const at = cursor ?? { x: 0, y: 0 };
+    let next: { x: number; y: number } | null = null;
+    if (moves[e.key]) next = { x: at.x + moves[e.key]![0], y: at.y + moves[e.key]![1] };
+    else if (e.key === 'Home') next = { x: 0, y: at.y };
+    else if (e.key === 'End') next = { x: n - 1, y: at.y };
+    else if (e.key === 'Escape') setCursor(null);
+    if (!next) return;
+    e.preventDefault();
+    e.stopPropagation();
+    setCursor({ x: Math.max(0, Math.min(n - 1, next.x)), y: Math.max(0, Math.min(n - 1, next.y)) });
+  };
+  const cursorCell = frame && cursor && cursor.x < n && cursor.y < n ? cellAt(cursor.x, cursor.y) : null;
   const gradient = `linear-gradient(to top, ${BLUE_ORANGE.join(', ')})`;
   return (
     <div className="panel anim corr" data-testid="anim-embedding_correlation">
+      <div className="panelbar">
+        <ExportMenu
+          formats={frame && series ? ['gif', 'png', 'svg'] : ['gif']}
+          request={series && parsed?.frames.some((f) => f !== null) ? { runId: ctx.runId, view: 'correlation', tensor: meta.tensor, reorder, ...GIF_SIZE } : null}
+          extra={{ png: { step: series?.steps[frameIndex] }, svg: { step: series?.steps[frameIndex] } }}
+          what={`embedding correlation of ${meta.tensor}`}
+          testId="export-embedding_correlation"
+        />
+      </div>
       {error && <p className="notice warn">Embedding correlation: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
       {!series && !error && <p className="muted">loading embedding correlation…</p>}
@@ -356,14 +413,39 @@ function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: R
             <div className="sub">{frameSubtitle(label)}</div>
           </div>
           <div className="corrbody">
-            <canvas ref={canvas} className="corrcanvas" role="img" aria-label={`Correlation matrix of embedding rows at ${label.checkpointId}`} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
+            <div className="corrwrap">
+              <canvas
+                ref={canvas}
+                className="corrcanvas"
+                role="img"
+                tabIndex={0}
+                data-testid="corr-canvas"
+                aria-label={`Correlation matrix of embedding rows ${frame.rows[0]}–${frame.rows[1] - 1} at ${label.checkpointId}: ${n} by ${n}. Arrow keys move a cell cursor and read r.`}
+                onMouseMove={onMove}
+                onMouseLeave={() => setHover(null)}
+                onKeyDown={onKey}
+                onFocus={() => setCursor((c) => c ?? { x: 0, y: 0 })}
+              />
+              {cursor && cursorCell && (
+                <div className="corrcursor" aria-hidden="true" style={{ left: `${(cursor.x / n) * 100}%`, top: `${(cursor.y / n) * 100}%`, width: `${100 / n}%`, height: `${100 / n}%` }} />
+              )}
+            </div>
             <div className="colourbar" aria-hidden="true">
               <span>+1</span>
               <div style={{ background: gradient }} />
               <span>−1</span>
             </div>
           </div>
-          <div className="sub">{hover ?? 'hover the matrix to read r'}</div>
+          <output
+            className="sub corrreadout"
+            data-testid="corr-readout"
+            data-token-i={cursorCell ? String(cursorCell.i) : ''}
+            data-token-j={cursorCell ? String(cursorCell.j) : ''}
+            data-r={cursorCell ? String(cursorCell.r) : ''}
+            aria-live="polite"
+          >
+            {hover ?? (cursorCell ? describe(cursorCell) : 'hover the matrix, or focus it and use the arrow keys, to read r')}
+          </output>
         </>
       )}
     </div>

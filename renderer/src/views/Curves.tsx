@@ -6,6 +6,7 @@ import type { ScalarGrid } from '../../../common/api';
 import { curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
 import type { RunInfo } from '../../../common/domain';
 import { Chart } from '../components/Chart';
+import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
 import type { RunContext } from './RunPage';
@@ -110,6 +111,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
         <label className="check">
           <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log y
         </label>
+        <ExportMenu
+          formats={['png', 'svg', 'csv']}
+          request={chosen ? { runId: ctx.runId, view: 'curves', metric: ctx.metric, component: chosen.split('|')[0], kind: chosen.split('|')[1] || undefined, yLog } : null}
+          what={`${metric.label} curves of ${panelKeys.find((k) => k.key === chosen)?.label ?? 'the component'} in ${ctx.run.name}`}
+          testId="export-curves"
+        />
+        {ctx.runs.length > 1 && <span className="muted">(export renders {ctx.run.name} only)</span>}
       </div>
       {data.map((d) => d.error && (
         <p key={d.runId} className="notice error" role="alert">

@@ -8,6 +8,7 @@ import { CELL, colourScaleFor, formatStep, formatValue, heatmapColour, heatmapOp
 import type { SequentialScale } from '../../../common/charts/palette';
 import { runHref } from '../App';
 import { Chart, type ChartHandle } from '../components/Chart';
+import { ExportMenu } from '../components/ExportMenu';
 import type { EChartsInstance } from '../echarts';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
@@ -132,6 +133,12 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="viridis">viridis</option>
           <option value="cividis">cividis</option>
         </select>
+        <ExportMenu
+          formats={['csv']}
+          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric } : null}
+          what={`${metric.label} of every component in ${ctx.run.name}`}
+          testId="export-overview"
+        />
         {loading && <span className="muted">loading…</span>}
       </div>
       <output
@@ -390,7 +397,15 @@ const HeatmapPanelView = memo(function HeatmapPanelView({
     return [e.clientX - r.left, e.clientY - r.top];
   };
   return (
-    <div className="panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-component={panel.component} data-kind={panel.kind}>
+    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-component={panel.component} data-kind={panel.kind}>
+      <div className="panel-export">
+        <ExportMenu
+          formats={['png', 'svg', 'csv']}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind }}
+          what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
+          testId="export-panel"
+        />
+      </div>
       <div
         className="heatmap-box"
         ref={box}

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries } from '../../../common/api';
 import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
 import { Chart } from '../components/Chart';
+import { ExportMenu } from '../components/ExportMenu';
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
@@ -83,6 +84,13 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
             </option>
           ))}
         </select>
+        <ExportMenu
+          formats={[]}
+          request={null}
+          local={[{ format: 'csv', make: () => ({ filename: `${ctx.run.name}-svd-${(chosen?.label ?? '').replace(/[^A-Za-z0-9._-]+/g, '_')}-${series.checkpointIds[index] ?? index}.csv`, mime: 'text/csv', text: tableCsv(rows) }) }]}
+          what={`the SVD token table of ${chosen?.label ?? ''} at ${labels[index]}`}
+          testId="export-svd"
+        />
       </div>
       <Timeline count={series.frames.length} index={index} onIndex={setIndex} labels={labels} />
       <div className="svdbody">
@@ -122,4 +130,17 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
       </div>
     </div>
   );
+}
+
+/** One CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+function csvField(v: string | number | null): string {
+  const t = v === null ? '' : String(v);
+  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+/** The token table as shown: one row per direction, tokens joined by a space inside their cell. */
+function tableCsv(rows: ReturnType<typeof svdTableRows>): string {
+  const lines = ['direction,singular_value,top_tokens_pos,top_tokens_neg'];
+  for (const d of rows) lines.push([d.index, d.singularValue, d.tokens.map((t) => JSON.stringify(t)).join(' '), d.negTokens.map((t) => JSON.stringify(t)).join(' ')].map(csvField).join(','));
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,182 @@
+// The "Export" menu every view carries: a button that opens a small menu of the formats that view
+// has (GIF for animations, PNG/SVG for figures, CSV for the data behind heatmaps and curves). A
+// choice asks the engine (renderExport: the same chart functions as the app, rendered headless)
+// for the file, shows "Rendering GIF… n s" on the disabled button meanwhile, and saves the bytes
+// as a download (a Blob and an <a download> click: a download in Chromium, the save dialog in
+// Electron). A view may also offer a format it builds itself (e.g. a table as CSV) via `local`.
+// Keyboard: Enter/Space/ArrowDown open the menu on its first item, arrows move, Escape closes and
+// returns focus to the button; a click outside closes it.
+import { useEffect, useId, useRef, useState } from 'react';
+import type { Request } from '../../../common/api';
+import { errorMessage, useAppState } from '../context';
+
+export type ExportFormat = 'gif' | 'png' | 'svg' | 'csv';
+
+/** What renderExport needs besides the format: the view's current settings. */
+export type ExportRequest = Omit<Request<'renderExport'>, 'format'>;
+
+/** A file a view produces by itself instead of asking the engine. */
+export interface LocalExport {
+  format: ExportFormat;
+  make: () => { filename: string; mime: string; text: string };
+}
+
+const FORMAT_LABEL: Record<ExportFormat, string> = {
+  gif: 'GIF (animation)',
+  png: 'PNG image',
+  svg: 'SVG image',
+  csv: 'CSV data',
+};
+
+/** Save bytes as a download under `filename`. */
+export function saveDownload(bytes: BlobPart, mime: string, filename: string): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // Revoked later: the browser reads the blob after the click returns.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Base64 (the API's transport for file bytes) to bytes. */
+export function base64Bytes(base64: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(base64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+interface Props {
+  /** Formats rendered by the engine from `request`. */
+  formats: ExportFormat[];
+  /** The view's current settings; null while the view has nothing to export yet. */
+  request: ExportRequest | null;
+  /** Formats the view builds itself. */
+  local?: LocalExport[];
+  /** What is exported, for the button's accessible name ("Export weight histogram of …"). */
+  what: string;
+  testId?: string;
+  /** Per-format request additions (e.g. a step for a single-frame PNG but not for the GIF). */
+  extra?: Partial<Record<ExportFormat, Partial<ExportRequest>>>;
+}
+
+export function ExportMenu({ formats, request, local = [], what, testId, extra }: Props) {
+  const { client } = useAppState();
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState<{ format: ExportFormat; started: number } | null>(null);
+  const [elapsed, setElapsed] = useState(0);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const menuId = useId();
+  const items: ExportFormat[] = [...formats, ...local.map((l) => l.format).filter((f) => !formats.includes(f))];
+
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => setElapsed(Math.floor((performance.now() - busy.started) / 1000)), 250);
+    return () => clearInterval(timer);
+  }, [busy]);
+
+  useEffect(() => {
+    if (!open) return;
+    menu.current?.querySelector<HTMLButtonElement>('[role=menuitem]')?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (!menu.current?.contains(e.target as Node) && !button.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [open]);
+
+  const run = async (format: ExportFormat) => {
+    setOpen(false);
+    setMessage(null);
+    button.current?.focus();
+    const own = local.find((l) => l.format === format);
+    if (own && !formats.includes(format)) {
+      try {
+        const file = own.make();
+        saveDownload(file.text, file.mime, file.filename);
+        setMessage({ kind: 'ok', text: `saved ${file.filename}` });
+      } catch (e) {
+        setMessage({ kind: 'error', text: `Export failed: ${errorMessage(e)}` });
+      }
+      return;
+    }
+    if (!request) return;
+    setElapsed(0);
+    setBusy({ format, started: performance.now() });
+    try {
+      const file = await client.api.renderExport({ ...request, ...(extra?.[format] ?? {}), format });
+      saveDownload(base64Bytes(file.base64), file.mime, file.filename);
+      setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
+    } catch (e) {
+      setMessage({ kind: 'error', text: `Export ${format.toUpperCase()} failed: ${errorMessage(e)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const onMenuKey = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    const entries = [...(menu.current?.querySelectorAll<HTMLButtonElement>('[role=menuitem]') ?? [])];
+    const at = entries.indexOf(document.activeElement as HTMLButtonElement);
+    let next = -1;
+    if (e.key === 'ArrowDown') next = (at + 1) % entries.length;
+    else if (e.key === 'ArrowUp') next = (at - 1 + entries.length) % entries.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = entries.length - 1;
+    else if (e.key === 'Escape' || e.key === 'Tab') {
+      if (e.key === 'Escape') e.preventDefault();
+      setOpen(false);
+      button.current?.focus();
+      return;
+    } else return;
+    e.preventDefault();
+    entries[next]?.focus();
+  };
+
+  const disabled = busy !== null || (!request && local.length === 0);
+  return (
+    <span className="export" data-testid={testId} onKeyDown={(e) => e.stopPropagation()}>
+      <button
+        ref={button}
+        type="button"
+        className="export-button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={open ? menuId : undefined}
+        aria-label={busy ? `Rendering ${busy.format.toUpperCase()}, ${elapsed} seconds` : `Export ${what}`}
+        disabled={disabled}
+        data-testid="export-button"
+        onClick={() => setOpen((o) => !o)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown' && !open) {
+            e.preventDefault();
+            setOpen(true);
+          }
+        }}
+      >
+        {busy ? `Rendering ${busy.format.toUpperCase()}… ${elapsed} s` : 'Export ▾'}
+      </button>
+      {open && (
+        <div ref={menu} id={menuId} className="export-menu" role="menu" aria-label={`Export ${what} as`} onKeyDown={onMenuKey}>
+          {items.map((f) => (
+            <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request}>
+              {FORMAT_LABEL[f]}
+            </button>
+          ))}
+        </div>
+      )}
+      <span className="export-status" role="status" aria-live="polite" data-testid="export-message">
+        {message && <span className={message.kind === 'error' ? 'error-text' : 'muted'}>{message.text}</span>}
+      </span>
+    </span>
+  );
+}
