@@ -2,9 +2,9 @@
 
 1. make_series.py writes held-out checkpoint series (GPT-NeoX hub cache, GPT-2 Trainer folders,
    Llama step folders, a NaN/Inf step-folder series) into WORK/series;
-2. the product's CLI scans them, analyses them (weights, spectra, embedding, activations,
-   gradients) into a fresh cache and exports the export contract's files;
-3. reference.py computes every number in float64 with torch from the stored values;
+2. the product's CLI scans them, analyses them (weights, spectra, embedding, svd-directions,
+   activations, gradients) into a fresh cache and exports the export contract's files;
+3. reference.py computes every number in float64 with torch / numpy / scipy from the stored values;
 4. every exported number is compared with the acceptance tolerances, and one table per
    run (family / layout) and metric group is printed; every failure is listed. Exit 1 on failure.
 
@@ -12,21 +12,32 @@ Tolerances (issues "Weight analyses" and "Run the model"):
   norms, moments, distances           rel 1e-5
   singular values                     |s - s_ref| <= 1e-4 * s_max
   embedding correlation               abs 1e-5
-  residual max abs(x), std, rms           rel 1e-3
+  residual max|x|, std, rms           rel 1e-3
   loss                                abs 1e-3
   gradient norms (and total)          rel 1e-2
 Groups without a stated criterion are checked with tolerances chosen here and marked (*):
-  spectral scalars (spectral_norm, stable_rank, effective_rank) rel 1e-4, activation mean
-  |d| <= 1e-3 * std, activation excess kurtosis rel 1e-2, top-1 accuracy exact unless the
-  reference's top-2 logit margin is below 1e-3 (then one prediction may differ).
+  spectral scalars (spectral_norm, stable_rank, effective_rank) and power-law alpha / xmin / KS
+  rel 1e-4; distribution fits: log-likelihoods rel 1e-6, KS abs 1e-5, Student-t nu rel 1e-3
+  (not compared when both exceed 200: Gaussian tails, nu not identifiable); activation mean
+  |d| <= 1e-3 * std, activation excess kurtosis rel 1e-2; MLP hidden activations like the
+  residual; top-1 accuracy exact unless the reference's top-2 logit margin is below 1e-3 (then
+  one prediction may differ); weight histograms identical counts on the exported edges;
+  activation / gradient histograms: no element changes bin unless its float64 value lies within
+  float32 rounding of an edge; SVD directions: singular values rel 1e-6, both token lists equal
+  (possibly swapped: the sign is arbitrary), matches_final and closeness exact; role / block
+  columns as FORMATS.md maps the names; exported checkpoints = the series' steps.
 Relative errors use |exported - ref| / |ref|; where ref is 0 (dist_to_init at the earliest
 checkpoint) the exported value must be 0 to 1e-12 absolute. A moment whose reference is tiny next
 to the tensor's spread (a mean or skewness near 0) is compared relative to the scale that bounds
 its conditioning: mean against std, skewness and kurtosis against 1 -- stated in the table.
 
 NaN/Inf series: every exported number must be finite or empty; the tool must report the injected
-counts for that tensor; quantities whose float64 reference is undefined (NaN loss, NaN gradients,
-argmax over NaN logits) must be exported empty, not as a number.
+counts for that tensor (analyze report and cache); quantities whose float64 reference is undefined
+(NaN loss, NaN gradients, argmax over NaN logits, directions of a non-finite matrix and their
+matches) must be exported empty, not as a number.
+
+Advisory groups ("gap", not failing the run): things outside the export contract's numbers --
+the per-tensor NaN/Inf count in scalars.csv, OV-circuit SVD directions for every family.
 
 Usage: /usr/bin/python3 tools/heldout/compare.py [--work DIR] [--batch B] [--len L] [--reuse]
 """

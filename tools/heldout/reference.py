@@ -8,7 +8,12 @@ float64:
     dist_to_init / rel_dist_to_init / cos_to_init (against the run's earliest checkpoint),
     dist_to_prev (previous checkpoint in step order), and for 2-D tensors the singular values
     (torch.linalg.svdvals) with spectral_norm, stable_rank and effective_rank derived from them;
+  - power-law alpha / xmin / KS of the eigenvalues s^2 (WeightWatcher's default WWFit);
+  - maximum-likelihood Gaussian / logistic / Student-t fits with log-likelihood per element and
+    exact KS distance (scipy.optimize L-BFGS-B, analytic gradients);
   - embedding correlation: Pearson correlation of the input embedding's rows 0..min(256, V)-1;
+  - SVD directions of mlp.out and of each head's OV circuit mapped through the unembedding
+    (top-20 token ids of U u and U (-u));
   - the three models' forward passes, written here from Hugging Face's modelling code
     (GPT-NeoX parallel residual + partial rotary rotate-half, GPT-2 learned positions + Conv1D
     [in, out] + gelu_new, Llama RMSNorm + SwiGLU + grouped-query attention + rope), eval mode, on
