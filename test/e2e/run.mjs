@@ -5,11 +5,12 @@
 // one summary line `N passed, M failed` and exits non-zero on any failure. Screenshots of every
 // view go to docs/screenshots/.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { gifBlocks } from './gif-blocks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = join(root, 'docs', 'screenshots');
@@ -284,6 +285,91 @@ async function main() {
     await page.close();
   });
 
+  await scenario('(d2) Export: the weight-histogram GIF downloads with the engine size and many frames; the Overview CSV equals scalarGrid', async () => {
+    if (!demo) throw new Skip('no demo run');
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
+    await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor({ timeout: 30_000 });
+    const tensor = await page.locator('#an-tensor').inputValue();
+    const exportBox = page.locator('[data-testid=export-histogram]');
+    const button = exportBox.locator('[data-testid=export-button]');
+    await button.click();
+    const menu = exportBox.getByRole('menu');
+    await menu.waitFor();
+    const offered = await menu.getByRole('menuitem').allTextContents();
+    assert(offered.some((t) => t.startsWith('GIF')) && offered.some((t) => t.startsWith('PNG')) && offered.some((t) => t.startsWith('SVG')), `histogram offers GIF, PNG, SVG: ${offered}`);
+    assert((await page.evaluate(() => document.activeElement?.getAttribute('role'))) === 'menuitem', 'the open menu has focus on its first item');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'export.png') });
+    // Record the button's texts while it renders (React sets "Rendering GIF… n s" before the call).
+    await button.evaluate((el) => {
+      window.__exportTexts = [];
+      new MutationObserver(() => window.__exportTexts.push(`${el.textContent}|${el.disabled}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
+    });
+    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    await menu.getByRole('menuitem', { name: /^GIF/ }).click();
+    const download = await downloading;
+    const gif = new Uint8Array(readFileSync(await download.path()));
+    const texts = await page.evaluate(() => window.__exportTexts);
+    assert(texts.some((t) => /^Rendering GIF… \d+ s\|true$/.test(t)), `the button showed progress and was disabled: ${texts}`);
+    const blocks = gifBlocks(gif);
+    assert(blocks.signature === 'GIF89a', `the file starts with GIF89a: ${blocks.signature}`);
+    // The same request straight to the engine: its file has the size and frames the download has.
+    const request = { runId: demo.id, format: 'gif', view: 'histogram', tensor, width: 720, height: 450, yLog: false };
+    const engine = await apiOk(srv, 'renderExport', request);
+    const engineBlocks = gifBlocks(new Uint8Array(Buffer.from(engine.base64, 'base64')));
+    assert(download.suggestedFilename() === engine.filename, `download named ${download.suggestedFilename()}, engine ${engine.filename}`);
+    assert(gif.length === engine.bytes, `download ${gif.length} bytes, engine reports ${engine.bytes}`);
+    assert(blocks.width === engineBlocks.width && blocks.height === engineBlocks.height && blocks.width === 720 && blocks.height === 450, `size ${blocks.width}x${blocks.height}, engine ${engineBlocks.width}x${engineBlocks.height}`);
+    const series = await apiOk(srv, 'frames', { runId: demo.id, kind: 'histogram', tensor });
+    const computed = series.frames.filter((f) => f !== null).length;
+    assert(blocks.frames.length > 1 && blocks.frames.length === computed, `${blocks.frames.length} frames in the GIF, ${computed} computed histograms`);
+    assert(blocks.trailer, 'the GIF ends with its trailer');
+    await page.locator('[data-testid=export-histogram] [data-testid=export-message]').getByText(engine.filename).waitFor();
+
+    // Overview: Export > CSV of the current metric; every row equals scalarGrid, and the value a
+    // focused panel shows is the exported one.
+    const metric = 'frobenius_norm';
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/overview`);
+    await page.locator('#ov-metric').selectOption(metric);
+    const panel = page.locator('[data-testid=heatmap-panel]').first();
+    await panel.waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=export-overview] [data-testid=export-button]').click();
+    const csvDownloading = page.waitForEvent('download', { timeout: 60_000 });
+    await page.locator('[data-testid=export-overview]').getByRole('menuitem', { name: /^CSV/ }).click();
+    const csvDownload = await csvDownloading;
+    const lines = readFileSync(await csvDownload.path(), 'utf8').trimEnd().split('\n');
+    assert(lines[0] === 'run,step,checkpoint,tensor,role,block,metric,value', `CSV header: ${lines[0]}`);
+    const grid = await apiOk(srv, 'scalarGrid', { runId: demo.id, metric });
+    const exported = new Map();
+    for (const line of lines.slice(1)) {
+      const f = line.split(',');
+      assert(f.length === 8 && f[0] === demo.id, `CSV row of the run: ${line}`);
+      const t = grid.tensors.findIndex((x) => x.tensor === f[3]);
+      const c = grid.checkpointIds.indexOf(f[2]);
+      assert(t >= 0 && c >= 0 && grid.steps[c] === Number(f[1]), `CSV row names a tensor/checkpoint of the grid: ${line}`);
+      assert(Number(f[7]) === grid.values[t][c], `CSV ${f[7]} = scalarGrid ${grid.values[t][c]} (${f[3]} @ ${f[2]})`);
+      exported.set(`${f[3]}|${f[2]}`, Number(f[7]));
+    }
+    const nonNull = grid.values.flat().filter((v) => v !== null).length;
+    assert(exported.size === nonNull && nonNull > 0, `${exported.size} CSV rows for ${nonNull} grid values`);
+    await panel.locator('.chart').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowDown');
+    const read = await page.locator('[data-testid=heatmap-readout]').evaluate((el) => ({ ...el.dataset }));
+    assert(exported.get(`${read.tensor}|${read.checkpoint}`) === Number(read.value), `shown ${read.value} = exported ${exported.get(`${read.tensor}|${read.checkpoint}`)}`);
+    // Per-panel PNG of one component: a PNG file.
+    const pngBox = panel.locator('[data-testid=export-panel]');
+    await pngBox.locator('[data-testid=export-button]').click();
+    const pngDownloading = page.waitForEvent('download', { timeout: 60_000 });
+    await pngBox.getByRole('menuitem', { name: /^PNG/ }).click();
+    const png = readFileSync(await (await pngDownloading).path());
+    assert(png.subarray(1, 4).toString('latin1') === 'PNG', 'the panel export is a PNG');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
   await scenario('(e) two runs side by side', async () => {
     const { runs } = await apiOk(srv, 'listRuns');
     if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);
@@ -337,6 +423,16 @@ async function main() {
     await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
     await page.locator('[data-testid=anim-spectrum] [data-drawn]').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=anim-embedding_correlation] canvas').waitFor({ timeout: 30_000 });
+    // Keyboard reading of the matrix: focus puts the cursor on the first cell (a token with
+    // itself, r = 1); ArrowRight moves to the next token of the same row.
+    await page.locator('[data-testid=corr-canvas]').focus();
+    const corr = page.locator('[data-testid=corr-readout]');
+    const diag = await corr.evaluate((el) => ({ ...el.dataset }));
+    assert(diag.tokenI !== '' && diag.tokenI === diag.tokenJ && Math.abs(Number(diag.r) - 1) < 1e-6, `first cell is a token with itself, r = 1: ${JSON.stringify(diag)}`);
+    await page.keyboard.press('ArrowRight');
+    const next = await corr.evaluate((el) => ({ ...el.dataset }));
+    assert(Number(next.tokenJ) === Number(diag.tokenJ) + 1 && next.tokenI === diag.tokenI && Math.abs(Number(next.r)) <= 1, `ArrowRight reads the next token: ${JSON.stringify(next)}`);
+    assert((await corr.textContent()).includes(`token ${next.tokenI} × token ${next.tokenJ}`), 'the readout names both tokens');
     await page.locator('[data-testid=reorder]').check();
     await page.getByText('(clustered order)').waitFor({ timeout: 10_000 });
     await page.locator('[data-testid=timeline-slider]').focus();

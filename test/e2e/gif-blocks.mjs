@@ -1,0 +1,63 @@
+// Walks the block structure of a GIF89a file (header, logical screen descriptor, colour tables,
+// extensions, image descriptors, trailer) for the e2e export checks: the screen size and how many
+// frames (image descriptors) it holds. Hand-written because no GIF decoder is installed and the
+// e2e suite is plain .mjs (test/unit/export/gif-decode.ts is TypeScript and also decodes pixels,
+// which these checks do not need).
+
+/** Thrown when the bytes are not a well-formed GIF; says at which byte. */
+export class GifStructureError extends Error {}
+
+/**
+ * @param {Uint8Array} bytes
+ * @returns {{ signature: string, width: number, height: number, frames: Array<{ left: number, top: number, width: number, height: number }>, trailer: boolean }}
+ */
+export function gifBlocks(bytes) {
+  let p = 0;
+  const need = (n) => {
+    if (p + n > bytes.length) throw new GifStructureError(`GIF ends at byte ${bytes.length}, needed ${n} more at ${p}`);
+  };
+  const u8 = () => (need(1), bytes[p++]);
+  const u16 = () => u8() | (u8() << 8);
+  const skipSubBlocks = () => {
+    for (;;) {
+      const size = u8();
+      if (size === 0) return;
+      need(size);
+      p += size;
+    }
+  };
+  need(13);
+  const signature = String.fromCharCode(...bytes.subarray(0, 6));
+  p = 6;
+  const width = u16();
+  const height = u16();
+  const flags = u8();
+  p += 2; // background colour index, pixel aspect ratio
+  if (flags & 0x80) {
+    const size = 3 * (1 << ((flags & 7) + 1));
+    need(size);
+    p += size;
+  }
+  const frames = [];
+  for (;;) {
+    const introducer = u8();
+    if (introducer === 0x3b) return { signature, width, height, frames, trailer: true };
+    if (introducer === 0x21) {
+      u8(); // extension label
+      skipSubBlocks();
+    } else if (introducer === 0x2c) {
+      const frame = { left: u16(), top: u16(), width: u16(), height: u16() };
+      const local = u8();
+      if (local & 0x80) {
+        const size = 3 * (1 << ((local & 7) + 1));
+        need(size);
+        p += size;
+      }
+      u8(); // LZW minimum code size
+      skipSubBlocks();
+      frames.push(frame);
+    } else {
+      throw new GifStructureError(`unknown block 0x${introducer.toString(16)} at byte ${p - 1}`);
+    }
+  }
+}
