@@ -21,7 +21,8 @@ export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[
   const directions = dirs.map((x) => {
     const f = finals.get(key(x));
     let matches: number | null = null;
-    if (f) {
+    // A direction without tokens (undefined singular vectors, e.g. NaN weights) has no matches.
+    if (f && f.size > 0 && x.top.length > 0) {
       const plus = x.top.filter((t) => f.has(t)).length;
       const minus = x.bottom.filter((t) => f.has(t)).length;
       matches = Math.max(plus, minus);

@@ -358,6 +358,60 @@ export function gptNeoxHeadSlices(
   return { wO, wV, headDim: hd };
 }
 
+/**
+ * GPT-2 head slices. Conv1D stores [in, out]: c_attn is [d, 3d] with V in output columns 2d..3d
+ * (head h at 2d + h*hd), c_proj is [d (concatenated heads), d]. W_V^h [hd, d] is the transpose of
+ * c_attn's V columns of head h; W_O^h [d, hd] the transpose of c_proj's rows h*hd..(h+1)*hd.
+ */
+export function gpt2HeadSlices(cAttn: NumericArray, cProj: NumericArray, d: number, heads: number, h: number): { wO: Float64Array; wV: Float64Array; headDim: number } {
+  if (d % heads !== 0) throw new MetricInputError('svd-directions.ts', `hidden size ${d} is not divisible by ${heads} heads`);
+  if (cAttn.length !== 3 * d * d) throw new MetricInputError('svd-directions.ts', `c_attn has ${cAttn.length} values, not ${d} x ${3 * d}`);
+  if (cProj.length !== d * d) throw new MetricInputError('svd-directions.ts', `c_proj has ${cProj.length} values, not ${d} x ${d}`);
+  const hd = d / heads;
+  const wV = new Float64Array(hd * d);
+  for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) wV[r * d + c] = cAttn[c * 3 * d + 2 * d + h * hd + r]!;
+  const wO = new Float64Array(d * hd);
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = cProj[(h * hd + c) * d + r]!;
+  return { wO, wV, headDim: hd };
+}
+
+/**
+ * Llama head slices with grouped-query attention: v_proj is [kvHeads*hd, d] and head h reads kv
+ * head floor(h / (heads / kvHeads)); o_proj is [d, heads*hd] (head h = columns h*hd..(h+1)*hd).
+ */
+export function llamaHeadSlices(vProj: NumericArray, oProj: NumericArray, d: number, heads: number, kvHeads: number, hd: number, h: number): { wO: Float64Array; wV: Float64Array; headDim: number } {
+  if (heads % kvHeads !== 0) throw new MetricInputError('svd-directions.ts', `${heads} heads are not a multiple of ${kvHeads} kv heads`);
+  if (vProj.length !== kvHeads * hd * d) throw new MetricInputError('svd-directions.ts', `v_proj has ${vProj.length} values, not ${kvHeads * hd} x ${d}`);
+  if (oProj.length !== d * heads * hd) throw new MetricInputError('svd-directions.ts', `o_proj has ${oProj.length} values, not ${d} x ${heads * hd}`);
+  const kv = Math.floor(h / (heads / kvHeads));
+  const wV = new Float64Array(hd * d);
+  for (let i = 0; i < hd * d; i++) wV[i] = vProj[kv * hd * d + i]!;
+  const wO = new Float64Array(d * hd);
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c]!;
+  return { wO, wV, headDim: hd };
+}
+
+/** Directions of one head's OV circuit from its slices (any family). */
+export function ovDirectionsOfHead(
+  slices: { wO: Float64Array; wV: Float64Array; headDim: number },
+  head: number,
+  d: number,
+  unembed: NumericArray,
+  vocab: number,
+  decode: (id: number) => string,
+  options: DirectionOptions = {},
+): ComponentDirections {
+  const svd = ovLeftSingularVectors(slices.wO, slices.wV, d, slices.headDim, options.directions ?? 30);
+  return {
+    component: 'attn.ov',
+    head,
+    directions: directionTokens(svd.vectors, svd.singularValues, unembed, vocab, d, decode, options.topK ?? 20),
+    converged: true,
+    iterations: 0,
+    residual: 0,
+  };
+}
+
 /** Top-min(k, hd) left singular vectors of OV = wO [d, hd] * wV [hd, d] (exact, see header). */
 export function ovLeftSingularVectors(wO: NumericArray, wV: NumericArray, d: number, hd: number, k: number): LeftSingularVectors {
   if (wO.length !== d * hd || wV.length !== hd * d) {

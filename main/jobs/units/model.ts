@@ -88,11 +88,13 @@ export function activationRole(name: string): TensorRole {
   return { block: i === 0 ? 'embed' : i - 1, component: 'resid', kind: 'other' };
 }
 
-function l2(x: Float32Array): number {
+/** L2 norm; null when any element is NaN/Inf (an undefined gradient is not a zero one). */
+function l2(x: Float32Array): number | null {
   let s = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    if (Number.isFinite(v)) s += v * v;
+    if (!Number.isFinite(v)) return null;
+    s += v * v;
   }
   return Math.sqrt(s);
 }
@@ -143,19 +145,24 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
         });
         tensors.push({ tensor: name, role: activationRole(name) });
       }
-      scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: result.top1Accuracy });
+      // A non-finite forward pass has no meaningful predictions: accuracy is undefined, not 0.
+      const finiteForward = probeLoss !== null && Number.isFinite(probeLoss);
+      scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: finiteForward ? result.top1Accuracy : null });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
     } else {
-      let total = 0;
+      let total: number | null = 0;
+      let undefinedGrads = 0;
       for (const [name, g] of result.gradients) {
         const norm = l2(g);
-        total += norm * norm;
+        if (norm === null) undefinedGrads++;
+        total = norm === null || total === null ? null : total + norm * norm;
         scalars.push({ metric: 'grad_norm', tensor: name, value: norm });
         const h = histogram(g, GRADIENT_EDGES);
         arrays.push({ kind: 'grad_histogram', tensor: name, data: { edges: Array.from(GRADIENT_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite } });
         tensors.push({ tensor: name, role: roleOf(config.family, name) });
       }
-      scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: Math.sqrt(total) });
+      if (undefinedGrads) warnings.push(`${undefinedGrads} gradients contain NaN/Inf (norms left empty)`);
+      scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: total === null ? null : Math.sqrt(total) });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
     }
     return { scalars, arrays, info: { warnings, provider: entry.provider, probe: { batch: entry.graph.batch, seqLen: entry.graph.seqLen } }, tensors };

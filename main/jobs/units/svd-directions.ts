@@ -5,7 +5,7 @@
 // checkpoint is computed from the token ids when read (export, UI), so checkpoints stay independent.
 import type { UnitResults } from '../../store/store';
 import type { TensorEntry, TensorSource } from '../../formats/types';
-import { mlpOutDirections, ovDirectionsGptNeox, type ComponentDirections } from '../../metrics/svd-directions';
+import { gpt2HeadSlices, llamaHeadSlices, mlpOutDirections, ovDirectionsGptNeox, ovDirectionsOfHead, type ComponentDirections } from '../../metrics/svd-directions';
 import { loadTokenizer } from '../../tokenizer';
 import { analysedTensors, withSources, type AnalysedTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
@@ -81,11 +81,22 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
         const dff = r === d ? c : r;
         keep(block, [mlpOutDirections(w, d, dff, unembed, unembedVocab, decode, opts)]);
       }
+      const part = (component: string): AnalysedTensor | undefined => weight((t) => t.role.block === block && t.role.component === component);
+      const out2 = part('attn.out');
       if (config.family === 'gpt_neox') {
-        const qkv = weight((t) => t.role.block === block && t.role.component === 'attn.qkv');
-        const dense = weight((t) => t.role.block === block && t.role.component === 'attn.out');
-        if (qkv && dense) {
-          keep(block, ovDirectionsGptNeox(await readF32(src!, qkv.entry), await readF32(src!, dense.entry), d, config.heads, unembed, unembedVocab, decode, opts));
+        const qkv = part('attn.qkv');
+        if (qkv && out2) keep(block, ovDirectionsGptNeox(await readF32(src!, qkv.entry), await readF32(src!, out2.entry), d, config.heads, unembed, unembedVocab, decode, opts));
+      } else if (config.family === 'gpt2') {
+        const qkv = part('attn.qkv');
+        if (qkv && out2) {
+          const [a, o] = [await readF32(src!, qkv.entry), await readF32(src!, out2.entry)];
+          keep(block, Array.from({ length: config.heads }, (_, h) => ovDirectionsOfHead(gpt2HeadSlices(a, o, d, config.heads, h), h, d, unembed, unembedVocab, decode, opts)));
+        }
+      } else if (config.family === 'llama') {
+        const v = part('attn.v');
+        if (v && out2) {
+          const [vp, op] = [await readF32(src!, v.entry), await readF32(src!, out2.entry)];
+          keep(block, Array.from({ length: config.heads }, (_, h) => ovDirectionsOfHead(llamaHeadSlices(vp, op, d, config.heads, config.kvHeads, config.headDim, h), h, d, unembed, unembedVocab, decode, opts)));
         }
       }
     }
