@@ -56,7 +56,7 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
   try {
     if (env.FUZZ_REPLAY) {
       for (const reg of await loadRegressions(resolve(env.FUZZ_REPLAY))) {
-        const { findings } = await supervisor.run({ kind: 'inputs', target: reg.target, inputs: [reg.input], from: 0 });
+        const { findings } = await supervisor.run({ kind: 'inputs', target: reg.target, inputs: [reg.input], from: 0 }, undefined, 1, false);
         report.replayed.push({ fixture: reg.folder, target: reg.target, status: reg.status, signature: reg.signature, findings: findings.map(signatureOfFinding) });
         for (const f of findings) console.log(`replay ${reg.folder}: ${describeFinding(f)}`);
       }

@@ -155,9 +155,10 @@ export class FuzzSupervisor {
 
   /**
    * Run a whole request, restarting the worker after every abort and continuing with the next
-   * case. Calls `onBatch` after each batch (progress).
+   * case. Calls `onBatch` after each batch (progress). `confirm: false` skips the lone re-run of
+   * hang and memory aborts (for replays of fixtures that are known to abort).
    */
-  async run(req: WorkerRequest, onBatch?: (done: number) => void, batchSize = 250): Promise<{ stats: BatchStats; findings: Finding[] }> {
+  async run(req: WorkerRequest, onBatch?: (done: number) => void, batchSize = 250, confirm = true): Promise<{ stats: BatchStats; findings: Finding[] }> {
     const stats = emptyStats();
     const findings: Finding[] = [];
     this.peakRss = process.memoryUsage.rss();
@@ -175,7 +176,7 @@ export class FuzzSupervisor {
         stats.cases++;
         // A hang or memory abort counts only if the case does it again alone in a fresh worker
         // (the RSS limit covers the whole process, which other cases' garbage can inflate).
-        const confirmed = kind === 'worker-exit' || (await this.runBatch({ kind: 'inputs', target: req.target, inputs: [input], from: caseIndex })).aborted?.kind === kind;
+        const confirmed = kind === 'worker-exit' || !confirm || (await this.runBatch({ kind: 'inputs', target: req.target, inputs: [input], from: caseIndex })).aborted?.kind === kind;
         if (confirmed) {
           stats.findings++;
           if (kind === 'hang') stats.maxCaseMs = Math.max(stats.maxCaseMs, this.options.timeoutMs);
