@@ -366,6 +366,54 @@ async function main() {
     await pngBox.getByRole('menuitem', { name: /^PNG/ }).click();
     const png = readFileSync(await (await pngDownloading).path());
     assert(png.subarray(1, 4).toString('latin1') === 'PNG', 'the panel export is a PNG');
+
+    // Curves, by keyboard only: ArrowDown on the button opens the menu on its first item, arrows
+    // move, Escape closes it and gives focus back; Enter on CSV downloads the chosen component's rows.
+    await page.getByRole('tab', { name: 'Curves' }).click();
+    await page.locator('[data-testid=curves-chart][data-drawn]').waitFor({ timeout: 30_000 });
+    const curvesButton = page.locator('[data-testid=export-curves] [data-testid=export-button]');
+    await curvesButton.focus();
+    await page.keyboard.press('ArrowDown');
+    const focusedItem = () => page.evaluate(() => (document.activeElement?.getAttribute('role') === 'menuitem' ? document.activeElement.textContent : null));
+    assert((await focusedItem())?.startsWith('PNG'), `ArrowDown opens the menu on PNG: ${await focusedItem()}`);
+    await page.keyboard.press('ArrowDown');
+    assert((await focusedItem())?.startsWith('SVG'), `ArrowDown moves to SVG: ${await focusedItem()}`);
+    await page.keyboard.press('Escape');
+    assert((await page.locator('[data-testid=export-curves] [role=menu]').count()) === 0, 'Escape closes the menu');
+    assert(await curvesButton.evaluate((el) => el === document.activeElement), 'focus is back on the Export button');
+    const [component, kind] = (await page.locator('#cv-component').inputValue()).split('|');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('End');
+    assert((await focusedItem())?.startsWith('CSV'), `End moves to CSV: ${await focusedItem()}`);
+    const curvesDownloading = page.waitForEvent('download', { timeout: 60_000 });
+    await page.keyboard.press('Enter');
+    const curveRows = readFileSync(await (await curvesDownloading).path(), 'utf8').trimEnd().split('\n').slice(1);
+    const curveGrid = await apiOk(srv, 'scalarGrid', { runId: demo.id, metric });
+    const wanted = curveGrid.tensors.flatMap((t, i) => (t.component === component && t.kind === kind ? curveGrid.values[i].filter((v) => v !== null) : []));
+    assert(curveRows.length === wanted.length && wanted.length > 0, `curves CSV has the ${component} (${kind}) rows: ${curveRows.length} vs ${wanted.length}`);
+    for (const line of curveRows) {
+      const f = line.split(',');
+      const t = curveGrid.tensors.findIndex((x) => x.tensor === f[3]);
+      assert(curveGrid.tensors[t]?.component === component && Number(f[7]) === curveGrid.values[t][curveGrid.checkpointIds.indexOf(f[2])], `curves CSV row equals scalarGrid: ${line}`);
+    }
+
+    // An engine error is shown inline, in the engine's words: the request is sent for a run that
+    // does not exist (rewritten on its way), and the engine's real answer comes back.
+    const badRequest = { runId: 'no-such-run', format: 'png', view: 'curves', metric, component, kind, yLog: true };
+    const refused = await api(srv, 'renderExport', badRequest);
+    assert(refused.status !== 200 && refused.body?.message, `the engine refuses an unknown run: ${JSON.stringify(refused.body)}`);
+    await page.route('**/api/renderExport', (route) => route.continue({ postData: JSON.stringify({ ...JSON.parse(route.request().postData() ?? '{}'), runId: 'no-such-run' }) }));
+    await curvesButton.click();
+    await page.locator('[data-testid=export-curves]').getByRole('menuitem', { name: /^PNG/ }).click();
+    const message = page.locator('[data-testid=export-curves] [data-testid=export-message] .error-text');
+    await message.waitFor({ timeout: 30_000 });
+    const shown = await message.textContent();
+    assert(shown === `Export PNG failed: ${refused.body.message}`, `inline error in the engine's words: ${shown}`);
+    assert(!(await curvesButton.isDisabled()), 'the button is usable again after an error');
+    await page.unroute('**/api/renderExport');
+    await shot(page, 'export-error');
+    // The failed call is logged by the browser as a failed resource (HTTP 4xx): not an app error.
+    errors.splice(0, errors.length, ...errors.filter((e) => !/Failed to load resource/.test(e)));
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
