@@ -487,6 +487,17 @@ async function main() {
     await page.keyboard.press('End');
     await page.waitForTimeout(300);
     await shot(page, 'animations-spectra-embedding');
+    // Export > GIF of the (clustered) correlation matrix: one frame per computed checkpoint.
+    const corrExport = page.locator('[data-testid=export-embedding_correlation]');
+    await corrExport.locator('[data-testid=export-button]').click();
+    const corrDownloading = page.waitForEvent('download', { timeout: 120_000 });
+    await corrExport.getByRole('menuitem', { name: /^GIF/ }).click();
+    const corrGif = gifBlocks(new Uint8Array(readFileSync(await (await corrDownloading).path())));
+    const { tensors } = await apiOk(srv, 'listTensors', { runId: demo.id });
+    const corrSeries = await apiOk(srv, 'frames', { runId: demo.id, kind: 'embedding_correlation', tensor: tensors.find((t) => t.component === 'embed').tensor });
+    const corrFrames = corrSeries.frames.filter((f) => f !== null).length;
+    assert(corrGif.signature === 'GIF89a' && corrGif.width === 720 && corrGif.height === 450, `correlation GIF ${corrGif.signature} ${corrGif.width}x${corrGif.height}`);
+    assert(corrGif.frames.length === corrFrames && corrFrames > 1, `${corrGif.frames.length} GIF frames for ${corrFrames} computed correlation frames`);
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
@@ -511,6 +522,15 @@ async function main() {
     const firstRowTokens = await rows.first().locator('td.toklist').first().locator('code').count();
     assert(firstRowTokens === group.find((d) => d.index === 0).tokens.length, 'first direction lists its stored tokens');
     await page.locator('.svd [data-drawn]').waitFor();
+    // Export > CSV of the token table (built in the page): one line per shown direction.
+    await page.locator('[data-testid=export-svd] [data-testid=export-button]').click();
+    const svdDownloading = page.waitForEvent('download', { timeout: 30_000 });
+    await page.locator('[data-testid=export-svd]').getByRole('menuitem', { name: /^CSV/ }).click();
+    const svdLines = readFileSync(await (await svdDownloading).path(), 'utf8').trimEnd().split('\n');
+    assert(svdLines[0] === 'direction,singular_value,top_tokens_pos,top_tokens_neg' && svdLines.length - 1 === n, `SVD CSV has ${svdLines.length - 1} directions for ${n} table rows`);
+    const d0 = group.find((d) => d.index === 0);
+    const s0 = d0.singular_value ?? d0.singularValue;
+    assert(svdLines[1].startsWith(`0,${s0},`), `first direction's singular value ${s0}: ${svdLines[1].slice(0, 60)}`);
     await page.waitForTimeout(300);
     await shot(page, 'svd-directions');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
