@@ -18,10 +18,14 @@ export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[
   const key = (x: StoredDirection): string => `${x.component}|${x.block}|${x.head ?? ''}|${x.index}`;
   const finals = new Map(finalDirs.map((f) => [key(f), new Set(f.top)]));
   const perBlock = new Map<number, number[]>();
+  // A block with an undefined direction (NaN/Inf weights) pools fewer matrices than the final
+  // checkpoint's: its closeness is not comparable, so it is left empty rather than averaged.
+  const undefinedBlocks = new Set<number>();
   const directions = dirs.map((x) => {
     const f = finals.get(key(x));
     let matches: number | null = null;
     // A direction without tokens (undefined singular vectors, e.g. NaN weights) has no matches.
+    if (f && x.top.length === 0) undefinedBlocks.add(x.block);
     if (f && f.size > 0 && x.top.length > 0) {
       const plus = x.top.filter((t) => f.has(t)).length;
       const minus = x.bottom.filter((t) => f.has(t)).length;
@@ -34,10 +38,13 @@ export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[
   });
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   const blocks = [...perBlock.entries()].sort(([a], [b]) => a - b);
+  for (const b of undefinedBlocks) if (!perBlock.has(b)) blocks.push([b, []]);
+  blocks.sort(([a], [b]) => a - b);
+  const blockMean = (b: number, v: number[]): number | null => (undefinedBlocks.has(b) || !v.length ? null : mean(v));
   return {
     directions,
-    closeness_per_block: Object.fromEntries(blocks.map(([b, v]) => [b, mean(v)])),
-    closeness_mean: blocks.length ? mean(blocks.map(([, v]) => mean(v))) : null,
+    closeness_per_block: Object.fromEntries(blocks.map(([b, v]) => [b, blockMean(b, v)])),
+    closeness_mean: blocks.length && !undefinedBlocks.size ? mean(blocks.map(([, v]) => mean(v))) : null,
   };
 }
 
@@ -113,7 +120,8 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
     const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
     const order = new Map(ckpts.map((c, i) => [c.id, i]));
     const meta = new Map(store.listTensors(run.id).map((t) => [t.tensor, t]));
-    const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && r.metric !== 'nonfinite_count');
+    // nonfinite_count (beyond the contract's list) is written only where a tensor has NaN/Inf.
+    const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && (r.metric !== 'nonfinite_count' || (r.value ?? 0) > 0));
     rows.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0) || (a.metric < b.metric ? -1 : 1));
     for (const r of rows) {
       const t = meta.get(r.tensor);
