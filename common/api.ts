@@ -13,7 +13,8 @@ import { z } from 'zod';
 const Block = z.union([z.number().int().nonnegative(), z.enum(['embed', 'final', 'unembed'])]);
 
 export const AnalysisKind = z.enum([
-  'weights', // norms, moments, distances, histograms, fits, QQ
+  'weights', // norms, moments, distances, fixed-bin histograms
+  'fits', // Gaussian / logistic / Student-t fits, KS, log-likelihoods, QQ
   'spectra', // singular values + spectral scalars
   'embedding', // embedding correlation matrix
   'svd-directions', // top singular directions through the unembedding

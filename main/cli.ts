@@ -16,8 +16,8 @@ import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
-const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions'];
-const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
+const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`checkpoint-atlas: ${message}\n`);
@@ -76,7 +76,7 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   const demo = opts.landOnDemo ? (await engine.listRuns({})).runs.find((r) => r.source === 'demo') : undefined;
   const url = demo ? `${server.url}#/run/${demo.id}/overview` : server.url;
   // First launch: start the demo's weight analyses so the researcher sees the heatmaps fill in.
-  if (demo && !demo.analysed.includes('weights')) await engine.startAnalysis({ runId: demo.id, analyses: ['weights', 'spectra', 'embedding'] });
+  if (demo && !demo.analysed.includes('weights')) await engine.startAnalysis({ runId: demo.id, analyses: ['weights', 'fits', 'spectra', 'embedding'] });
   process.stdout.write(`Serving Checkpoint Atlas on ${url}\n`);
   if (opts.open) openInBrowser(url);
   const stop = async (): Promise<void> => {

@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import type { AnalysisKind } from '../../common/api';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 
-export type UnitName = 'weights' | 'histogram' | 'spectra' | 'embedding' | 'svd-directions' | 'activations' | 'gradients';
+export type UnitName = 'weights' | 'fits' | 'histogram' | 'spectra' | 'embedding' | 'svd-directions' | 'activations' | 'gradients';
 
 export const ANALYSIS_UNITS: Record<AnalysisKind, UnitName[]> = {
   weights: ['weights', 'histogram'],
+  fits: ['fits'],
   spectra: ['spectra'],
   embedding: ['embedding'],
   'svd-directions': ['svd-directions'],
@@ -21,7 +22,9 @@ export const ANALYSIS_UNITS: Record<AnalysisKind, UnitName[]> = {
 
 /** Bump a unit's version when its definition or output changes: cached results are then redone. */
 export const UNIT_VERSION: Record<UnitName, number> = {
-  weights: 1,
+  // 2: fits and QQ moved to their own unit.
+  weights: 2,
+  fits: 1,
   histogram: 1,
   spectra: 1,
   embedding: 1,
@@ -68,7 +71,7 @@ export function planUnits(run: RunInfo, analyses: AnalysisKind[]): PlannedUnit[]
   const init = ckpts[0]!;
   const final = ckpts[ckpts.length - 1]!;
   const wanted = new Set<UnitName>(analyses.flatMap((a) => ANALYSIS_UNITS[a]));
-  const order: UnitName[] = ['weights', 'histogram', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+  const order: UnitName[] = ['weights', 'histogram', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
   const out: PlannedUnit[] = [];
   for (const unit of order) {
     if (!wanted.has(unit)) continue;

@@ -39,7 +39,7 @@ function readCsv(path: string): Row[] {
   });
 }
 
-async function analyze(db: string, threads: number, analyses: Array<'weights' | 'spectra' | 'embedding'>): Promise<{ out: string; skipped: number; done: number; failed: number }> {
+async function analyze(db: string, threads: number, analyses: Array<'weights' | 'fits' | 'spectra' | 'embedding'>): Promise<{ out: string; skipped: number; done: number; failed: number }> {
   const store = new Store(db);
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: threads });
   const opened = await engine.openPaths({ paths: [made.root] });
@@ -75,7 +75,7 @@ describe('weight analyses through the job pipeline', () => {
   let exportDir: string;
 
   beforeAll(async () => {
-    const r = await analyze(join(dir, 'inline.sqlite'), 0, ['weights', 'spectra', 'embedding']);
+    const r = await analyze(join(dir, 'inline.sqlite'), 0, ['weights', 'fits', 'spectra', 'embedding']);
     expect(r.failed).toBe(0);
     exportDir = r.out;
     rows = readCsv(join(exportDir, 'scalars.csv'));
@@ -180,13 +180,13 @@ describe('weight analyses through the job pipeline', () => {
   });
 
   it('a rerun computes nothing: every unit is read from the cache', async () => {
-    const again = await analyze(join(dir, 'inline.sqlite'), 0, ['weights', 'spectra', 'embedding']);
+    const again = await analyze(join(dir, 'inline.sqlite'), 0, ['weights', 'fits', 'spectra', 'embedding']);
     expect(again.skipped).toBe(again.done);
     expect(readFileSync(join(again.out, 'scalars.csv'), 'utf8')).toBe(readFileSync(join(exportDir, 'scalars.csv'), 'utf8'));
   });
 
   it.skipIf(!existsSync(workerScript()))('worker threads export exactly what the in-thread run exports', async () => {
-    const threaded = await analyze(join(dir, 'threads.sqlite'), 2, ['weights', 'spectra', 'embedding']);
+    const threaded = await analyze(join(dir, 'threads.sqlite'), 2, ['weights', 'fits', 'spectra', 'embedding']);
     for (const f of ['scalars.csv', 'spectra.jsonl', 'histograms.jsonl', 'embedding_correlation.jsonl', 'qq.jsonl']) {
       const a = readFileSync(join(threaded.out, f), 'utf8').replaceAll(/^[0-9a-f]{16},/gm, '');
       const b = readFileSync(join(exportDir, f), 'utf8').replaceAll(/^[0-9a-f]{16},/gm, '');

@@ -670,7 +670,7 @@ def main() -> None:
         raise SystemExit(f"scan did not list runs {missing}:\n{scan}")
 
     if not args.reuse:
-        sh(CLI + ["analyze"] + list(paths.values()) + ["--db", db, "--analyses", "weights,spectra,embedding,svd-directions,activations,gradients",
+        sh(CLI + ["analyze"] + list(paths.values()) + ["--db", db, "--analyses", "weights,fits,spectra,embedding,svd-directions,activations,gradients",
                                                        "--threads", str(args.threads), "--probe-batch", str(args.batch),
                                                        "--probe-len", str(args.seq_len)], log)
         sh(CLI + ["export", "--db", db, "--out", out_dir], log)

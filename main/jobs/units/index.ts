@@ -10,6 +10,7 @@ import { histogramUnit } from './histogram';
 import { spectraUnit } from './spectra';
 import { embeddingUnit } from './embedding';
 import { modelUnit } from './model';
+import { fitsUnit } from './fits';
 import { svdDirectionsUnit } from './svd-directions';
 
 export interface UnitTask {
@@ -36,6 +37,8 @@ export async function runUnit(task: UnitTask, progress: ProgressFn): Promise<Uni
   switch (task.unit) {
     case 'weights':
       return weightsUnit(task, progress);
+    case 'fits':
+      return fitsUnit(task, progress);
     case 'histogram':
       return histogramUnit(task, progress);
     case 'spectra':

@@ -1,12 +1,10 @@
 // The `weights` unit of one checkpoint: for every parameter tensor, moments (norm, mean, std,
 // min, max, absmax, skewness, excess kurtosis), distances to the run's init and to the previous
-// checkpoint, the Gaussian / logistic / Student-t fits with their KS distances, and the QQ frame.
+// checkpoint (the fits and QQ frames are the `fits` unit).
 // Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { distance } from '../../metrics/distance';
-import { fitDistributions } from '../../metrics/fits';
-import { qqFrame } from '../../metrics/qq';
 import { analysedTensors, hasName, precisionOf, withSources } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
@@ -55,17 +53,6 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
       } else await compare(initSrc, 'dist_to_init', true);
       await compare(prevSrc, 'dist_to_prev', false);
 
-      const fits = m.count >= 8 && m.std !== null && m.std > 0 ? fitDistributions(x) : null;
-      if (fits) {
-        put('gaussian_ks', fits.gaussian.ks);
-        put('gaussian_loglik', fits.gaussian.loglik);
-        put('logistic_ks', fits.logistic.ks);
-        put('logistic_loglik', fits.logistic.loglik);
-        put('student_t_ks', fits.studentT.ks);
-        put('student_t_loglik', fits.studentT.loglik);
-        put('student_t_nu', fits.studentT.nu);
-        arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits) });
-      }
     }
     return {
       scalars,

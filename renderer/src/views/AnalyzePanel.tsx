@@ -6,7 +6,8 @@ import type { AnalysisKind, JobState } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
 
 const ANALYSES: Array<{ id: AnalysisKind; label: string; title: string }> = [
-  { id: 'weights', label: 'Weights', title: 'norms, moments, distances, histograms, fits, QQ' },
+  { id: 'weights', label: 'Weights', title: 'norms, moments, distances, fixed-bin histograms' },
+  { id: 'fits', label: 'Fits', title: 'Gaussian, logistic and Student-t fits (KS, nu) and QQ plots' },
   { id: 'spectra', label: 'Spectra', title: 'singular values and spectral scalars of every matrix' },
   { id: 'embedding', label: 'Embedding', title: 'correlation between embedding rows 0..255' },
   { id: 'svd-directions', label: 'SVD directions', title: 'top singular directions through the unembedding' },
@@ -23,7 +24,7 @@ export function formatEta(seconds: number | null): string {
 
 export function AnalyzePanel({ runId, analysed }: { runId: string; analysed: AnalysisKind[] }) {
   const { client, jobs } = useAppState();
-  const [chosen, setChosen] = useState<AnalysisKind[]>(['weights']);
+  const [chosen, setChosen] = useState<AnalysisKind[]>(['weights', 'fits']);
   const [threads, setThreads] = useState(Math.max(1, (navigator.hardwareConcurrency || 2) - 1));
   const [error, setError] = useState<string | null>(null);
   const runJobs = [...jobs.values()].filter((j) => j.runId === runId).sort((a, b) => b.startedAt - a.startedAt);

@@ -4,6 +4,7 @@
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ScalarGrid } from '../../../common/api';
+import { METRIC_BY_ID } from '../../../common/catalogue';
 import { CELL, colourScaleFor, formatStep, formatValue, heatmapColour, heatmapOption, panelTitle, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
 import { runHref } from '../App';
@@ -166,7 +167,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       ))}
       {empty && (
         <p className="notice warn">
-          No values of {metric.label} in the cache yet. Run the <b>{metric.id === 'loss' ? 'activations' : 'weights'}</b> analysis above (or pick another metric).
+          No values of {metric.label} in the cache yet. Run the <b>{METRIC_BY_ID.get(metric.id)?.analysis ?? 'weights'}</b> analysis above (or pick another metric).
         </p>
       )}
       {nRuns > 1 && (
