@@ -43,11 +43,20 @@ export function otherRole(name: string): ArchitectureRole {
   return { block: m ? Number(m[1]) : null, component: 'other', kind: kindOf(name), canonical: null };
 }
 
+/** A short description of a config value for messages (never a full serialisation: values can nest 100,000 deep). */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  return `a ${typeof v}`;
+}
+
 export function positiveInt(config: Record<string, unknown>, keys: string[], fallback?: number): number {
   for (const k of keys) {
     const v = config[k];
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-    if (v !== undefined && v !== null) throw new ConfigError(`${k} is ${JSON.stringify(v)}, not a positive integer`);
+    if (v !== undefined && v !== null) throw new ConfigError(`${k} is ${describeValue(v)}, not a positive integer`);
   }
   if (fallback !== undefined) return fallback;
   throw new ConfigError(`missing ${keys.join(' / ')}`);

@@ -151,15 +151,29 @@ export function gatherStrided<T extends Float32Array | Float64Array>(span: T, sh
   return out;
 }
 
+/** Largest expanded (zero-stride) view that is materialised: 2^26 elements (256 MB as f32). */
+export const MAX_EXPANDED_ELEMENTS = 2 ** 26;
+
 export async function readTorchEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
   const numel = entry.shape.reduce((a, b) => a * b, 1);
   // Zero strides (expanded views) can make a tiny storage describe a huge tensor.
   if (numel > MAX_ARRAY_ELEMENTS) throw new FormatError(file.path, `tensor "${entry.name}" has ${numel} elements, more than one array can hold`);
+  // An expanded view (more elements than its storage holds) is bounded: a 1 KB pickle must not
+  // make us allocate gigabytes (found by fuzzing). Real checkpoints store no such views.
+  const storageElements = entry.byteLength / DTYPE_BYTES[entry.dtype];
+  if (numel > storageElements && numel > MAX_EXPANDED_ELEMENTS) {
+    throw new FormatError(file.path, `tensor "${entry.name}" is an expanded view of ${numel} elements over a storage of ${storageElements}; views beyond ${MAX_EXPANDED_ELEMENTS} elements are refused`);
+  }
   const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
   const spanElements = entry.byteLength / DTYPE_BYTES[entry.dtype];
   const span = decodeElements(bytes, entry.dtype, spanElements, precision);
   if (!entry.strides) return span;
-  const out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
+  let out: Float32Array | Float64Array;
+  try {
+    out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
+  } catch {
+    throw new FormatError(file.path, `tensor "${entry.name}" (${numel} elements) does not fit in memory`);
+  }
   return gatherStrided(span, entry.shape, entry.strides, out);
 }
 
