@@ -163,6 +163,25 @@ export async function readEntry(file: RandomAccessFile, entry: TensorEntry, prec
   return decodeElements(bytes, entry.dtype, numel, precision);
 }
 
+/** Elements [start, start + count) of an entry: one positioned read when contiguous. */
+export async function readEntryRange(
+  file: RandomAccessFile,
+  entry: TensorEntry,
+  start: number,
+  count: number,
+  precision: 'f32' | 'f64',
+  readWhole: () => Promise<Float32Array | Float64Array>,
+): Promise<Float32Array | Float64Array> {
+  const itemsize = DTYPE_BYTES[entry.dtype];
+  const numel = entry.shape.reduce((a, b) => a * b, 1);
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > numel) {
+    throw new FormatError(file.path, `range [${start}, ${start + count}) outside tensor "${entry.name}" of ${numel} elements`);
+  }
+  if (entry.strides || entry.byteLength !== numel * itemsize) return (await readWhole()).subarray(start, start + count);
+  const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize);
+  return decodeElements(bytes, entry.dtype, count, precision);
+}
+
 export interface OpenOptions {
   /** Injected file opener (tests count bytes through it). */
   opener?: FileOpener;
@@ -189,6 +208,12 @@ export async function openSafetensors(path: string, options: OpenOptions = {}): 
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return readEntry(file, entry, precision);
+    },
+    async readRange(name, start, count, precision = 'f32') {
+      if (closed) throw new FormatError(path, `read of "${name}" after close`);
+      const entry = byName.get(name);
+      if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
+      return readEntryRange(file, entry, start, count, precision, () => readEntry(file, entry, precision));
     },
     async close() {
       if (!closed) {

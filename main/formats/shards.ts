@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
-import { readEntry, readSafetensorsHeader } from './safetensors';
+import { readEntry, readEntryRange, readSafetensorsHeader } from './safetensors';
 import { readTorchEntry, readTorchZipIndex } from './torch-zip';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 
@@ -93,22 +93,30 @@ export async function openShardedCheckpoint(indexFile: string, options: { opener
   }
   const open = new Map<string, Promise<RandomAccessFile>>();
   let closed = false;
+  const fileOf = async (name: string): Promise<{ file: RandomAccessFile; entry: TensorEntry }> => {
+    if (closed) throw new FormatError(indexFile, `read of "${name}" after close`);
+    const entry = byName.get(name);
+    if (!entry) throw new FormatError(indexFile, `no tensor named "${name}"`);
+    let handle = open.get(entry.file);
+    if (!handle) {
+      handle = opener(entry.file);
+      open.set(entry.file, handle);
+      handle.catch(() => open.delete(entry.file));
+    }
+    return { file: await handle, entry };
+  };
   return {
     path: indexFile,
     format,
     list: () => entries.slice(),
     async read(name, precision = 'f32') {
-      if (closed) throw new FormatError(indexFile, `read of "${name}" after close`);
-      const entry = byName.get(name);
-      if (!entry) throw new FormatError(indexFile, `no tensor named "${name}"`);
-      let handle = open.get(entry.file);
-      if (!handle) {
-        handle = opener(entry.file);
-        open.set(entry.file, handle);
-        handle.catch(() => open.delete(entry.file));
-      }
-      const file = await handle;
+      const { file, entry } = await fileOf(name);
       return format === 'safetensors' ? readEntry(file, entry, precision) : readTorchEntry(file, entry, precision);
+    },
+    async readRange(name, start, count, precision = 'f32') {
+      const { file, entry } = await fileOf(name);
+      const whole = (): Promise<Float32Array | Float64Array> => (format === 'safetensors' ? readEntry(file, entry, precision) : readTorchEntry(file, entry, precision));
+      return readEntryRange(file, entry, start, count, precision, whole);
     },
     async close() {
       if (closed) return;

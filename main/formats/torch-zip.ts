@@ -6,6 +6,7 @@ import { DTYPE_BYTES, type DType } from '../../common/domain';
 import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { restrictedUnpickle, type PDict, type PTensor, type PValue } from './restricted-unpickler';
+import { readEntryRange } from './safetensors';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
 
@@ -197,6 +198,12 @@ export async function openTorchZip(path: string, options: { opener?: FileOpener 
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return readTorchEntry(file, entry, precision);
+    },
+    async readRange(name, start, count, precision = 'f32') {
+      if (closed) throw new FormatError(path, `read of "${name}" after close`);
+      const entry = byName.get(name);
+      if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
+      return readEntryRange(file, entry, start, count, precision, () => readTorchEntry(file, entry, precision));
     },
     async close() {
       if (!closed) {

@@ -20,6 +20,11 @@ export interface TensorSource {
   list(): TensorEntry[];
   /** Read one tensor, upcast exactly to Float32 (default) or Float64, C-order. */
   read(name: string, precision?: 'f32' | 'f64'): Promise<Float32Array | Float64Array>;
+  /**
+   * Elements [start, start + count) of a tensor in C order, reading only their bytes when the
+   * tensor is stored contiguously (streaming comparisons keep one tensor in memory, not three).
+   */
+  readRange(name: string, start: number, count: number, precision?: 'f32' | 'f64'): Promise<Float32Array | Float64Array>;
   close(): Promise<void>;
 }
 

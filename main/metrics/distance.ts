@@ -45,59 +45,74 @@ function census(v: number, counts: NonFiniteCounts): void {
   else counts.negInf++;
 }
 
+/**
+ * Streaming form of `distance`: feed aligned pieces of the two tensors in order. Pieces whose
+ * lengths are multiples of 16384 give bit-identical results to one call on the whole tensors
+ * (the same partial sums are formed), so a checkpoint can be compared chunk by chunk from disk.
+ */
+export class DistanceAccumulator {
+  private readonly dd = new CompensatedSum();
+  private readonly aa = new CompensatedSum();
+  private readonly bb = new CompensatedSum();
+  private readonly ab = new CompensatedSum();
+  private count = 0;
+  private readonly nonFiniteA: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+  private readonly nonFiniteB: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+
+  add(a: NumericArray, b: NumericArray): this {
+    if (a.length !== b.length) {
+      throw new MetricInputError('distance.ts', `tensors differ in size: ${a.length} vs ${b.length}`);
+    }
+    for (let start = 0; start < a.length; start += CHUNK) {
+      const end = Math.min(a.length, start + CHUNK);
+      let sdd = 0;
+      let saa = 0;
+      let sbb = 0;
+      let sab = 0;
+      for (let i = start; i < end; i++) {
+        const x = a[i]!;
+        const y = b[i]!;
+        const xFinite = x - x === 0;
+        const yFinite = y - y === 0;
+        if (xFinite && yFinite) {
+          const d = x - y;
+          sdd += d * d;
+          saa += x * x;
+          sbb += y * y;
+          sab += x * y;
+          this.count++;
+        } else {
+          if (!xFinite) census(x, this.nonFiniteA);
+          if (!yFinite) census(y, this.nonFiniteB);
+        }
+      }
+      this.dd.add(sdd);
+      this.aa.add(saa);
+      this.bb.add(sbb);
+      this.ab.add(sab);
+    }
+    return this;
+  }
+
+  result(): Distance {
+    const dist = Math.sqrt(this.dd.value());
+    const normA = Math.sqrt(this.aa.value());
+    const normB = Math.sqrt(this.bb.value());
+    const cos = normA > 0 && normB > 0 ? Math.max(-1, Math.min(1, this.ab.value() / normA / normB)) : null;
+    return {
+      dist,
+      cos,
+      normA,
+      normB,
+      relDist: normB > 0 ? dist / normB : null,
+      count: this.count,
+      nonFiniteA: { ...this.nonFiniteA },
+      nonFiniteB: { ...this.nonFiniteB },
+    };
+  }
+}
+
 /** Frobenius distance, cosine and norms of `a` (current) against `b` (reference). */
 export function distance(a: NumericArray, b: NumericArray): Distance {
-  if (a.length !== b.length) {
-    throw new MetricInputError('distance.ts', `tensors differ in size: ${a.length} vs ${b.length}`);
-  }
-  const nonFiniteA: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
-  const nonFiniteB: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
-  const dd = new CompensatedSum();
-  const aa = new CompensatedSum();
-  const bb = new CompensatedSum();
-  const ab = new CompensatedSum();
-  let count = 0;
-  for (let start = 0; start < a.length; start += CHUNK) {
-    const end = Math.min(a.length, start + CHUNK);
-    let sdd = 0;
-    let saa = 0;
-    let sbb = 0;
-    let sab = 0;
-    for (let i = start; i < end; i++) {
-      const x = a[i]!;
-      const y = b[i]!;
-      const xFinite = x - x === 0;
-      const yFinite = y - y === 0;
-      if (xFinite && yFinite) {
-        const d = x - y;
-        sdd += d * d;
-        saa += x * x;
-        sbb += y * y;
-        sab += x * y;
-        count++;
-      } else {
-        if (!xFinite) census(x, nonFiniteA);
-        if (!yFinite) census(y, nonFiniteB);
-      }
-    }
-    dd.add(sdd);
-    aa.add(saa);
-    bb.add(sbb);
-    ab.add(sab);
-  }
-  const dist = Math.sqrt(dd.value());
-  const normA = Math.sqrt(aa.value());
-  const normB = Math.sqrt(bb.value());
-  const cos =
-    normA > 0 && normB > 0 ? Math.max(-1, Math.min(1, ab.value() / normA / normB)) : null;
-  return {
-    dist,
-    cos,
-    normA,
-    normB,
-    relDist: normB > 0 ? dist / normB : null,
-    count,
-    nonFiniteA,
-    nonFiniteB,
-  };
+  return new DistanceAccumulator().add(a, b).result();
 }

@@ -4,9 +4,12 @@
 // Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
-import { distance } from '../../metrics/distance';
+import { DistanceAccumulator } from '../../metrics/distance';
 import { analysedTensors, hasName, precisionOf, withSources } from './common';
 import type { ProgressFn, UnitTask } from '.';
+
+/** Elements per streamed piece of a reference tensor (a multiple of the kernels' 16384 chunk). */
+const COMPARE_CHUNK = 1 << 20;
 
 export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   const isInit = task.init.id === task.checkpoint.id;
@@ -38,8 +41,13 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         if (!other) return;
         const o = hasName(other, entry.name);
         if (!o || o.shape.join('x') !== entry.shape.join('x')) return;
-        const y = await other.read(entry.name, precisionOf(entry));
-        const d = distance(x, y);
+        // Streamed from disk in aligned pieces: only this checkpoint's tensor is held whole.
+        const acc = new DistanceAccumulator();
+        for (let start = 0; start < x.length; start += COMPARE_CHUNK) {
+          const count = Math.min(COMPARE_CHUNK, x.length - start);
+          acc.add(x.subarray(start, start + count), await other.readRange(entry.name, start, count, precisionOf(entry)));
+        }
+        const d = acc.result();
         put(metricDist, d.dist);
         if (withInit) {
           put('rel_dist_to_init', d.relDist);

@@ -35,3 +35,17 @@ describe('distance', () => {
     expect(() => distance(new Float64Array(2), new Float64Array(3))).toThrow(MetricInputError);
   });
 });
+
+describe('DistanceAccumulator', () => {
+  it('streamed in aligned pieces equals one call on the whole tensors, bit for bit', async () => {
+    const { DistanceAccumulator, distance } = await import('../../../main/metrics/distance');
+    const n = 3 * 16384 * 4 + 777;
+    const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * (i % 97 === 0 ? 30 : 1));
+    const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11));
+    b[5] = Number.NaN;
+    const whole = distance(a, b);
+    const acc = new DistanceAccumulator();
+    for (let s = 0; s < n; s += 16384 * 4) acc.add(a.subarray(s, Math.min(n, s + 16384 * 4)), b.subarray(s, Math.min(n, s + 16384 * 4)));
+    expect(acc.result()).toEqual(whole);
+  });
+});
