@@ -113,11 +113,19 @@ if (want('forward')) await external('Forward and backward passes', 'forward.mjs'
 if (want('gif')) await external('GIF export', 'gif.mjs');
 if (want('ui')) await external('UI in Chromium', 'ui.mjs');
 
+// A partial run (`node bench/run.mjs ui`) replaces only its own sections of BENCHMARKS.md.
+const previous = existsSync(join(root, 'BENCHMARKS.md')) ? readFileSync(join(root, 'BENCHMARKS.md'), 'utf8') : '';
+const titleOf = (section) => section.split('\n', 1)[0];
+const kept = previous
+  .split(/^(?=## )/m)
+  .slice(1)
+  .filter((old) => !sections.some((fresh) => titleOf(fresh) === titleOf(old)))
+  .map((old) => old.trimEnd() + `\n\n(from an earlier run of \`npm run bench\`)\n`);
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}.
-Every figure below was measured in that one invocation, ours and the baseline side by side.
+Every comparison below was measured in one invocation, ours and the baseline side by side.
 
-${sections.join('\n')}`;
+${[...sections, ...kept].join('\n')}`;
 writeFileSync(join(root, 'BENCHMARKS.md'), doc);
 process.stdout.write(doc);
