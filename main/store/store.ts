@@ -179,6 +179,17 @@ export class Store {
     };
   }
 
+  /** A failed write, named for the user: what was being stored, where, and why (full, locked, read-only). */
+  private writeError(err: unknown, what: string): AtlasError {
+    const code = (err as { code?: string }).code ?? '';
+    const reason =
+      code.startsWith('SQLITE_FULL') ? 'the disk (or the database size limit) is full'
+      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') ? 'the database is locked by another process (another Checkpoint Atlas writing the same cache?)'
+      : code.startsWith('SQLITE_READONLY') ? 'the database is read-only'
+      : (err as Error).message;
+    return new AtlasError('io', `cannot store ${what} in ${this.path}: ${reason}; everything stored before is kept`, this.path);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -235,7 +246,11 @@ export class Store {
       }
       s.upsertUnit.run(key.runId, key.checkpointId, key.analysis, stamp.fingerprint, stamp.version, stamp.ctx, JSON.stringify(results.info), Date.now());
     });
-    write.immediate();
+    try {
+      write.immediate();
+    } catch (err) {
+      throw this.writeError(err, `results of ${key.checkpointId} (${key.analysis})`);
+    }
     this.generations.set(key.runId, (this.generations.get(key.runId) ?? 0) + 1);
   }
 
