@@ -31,6 +31,8 @@ interface Job {
   state: JobState;
   run: RunInfo;
   cancelled: boolean;
+  /** Set when the job cannot go on (the cache refuses writes). */
+  fatal?: string;
   workers: Set<Worker>;
   done: Promise<void>;
 }
@@ -147,7 +149,10 @@ export class JobManager {
       this.publish(job);
       await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
     }
-    if (job.cancelled) job.state.state = 'cancelled';
+    if (job.fatal) {
+      job.state.state = 'failed';
+      job.state.error = job.fatal;
+    } else if (job.cancelled) job.state.state = 'cancelled';
     else if (job.state.state === 'running') job.state.state = 'done';
     job.state.current = null;
     job.state.etaSeconds = job.state.state === 'done' ? 0 : null;
@@ -188,6 +193,16 @@ export class JobManager {
     let next = 0;
     const finishUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
       if (job.cancelled) return;
+      try {
+        storeUnit(item, results);
+      } catch (err) {
+        // The cache cannot take more (full, locked, read-only): stop the job, keep what is stored.
+        job.fatal = err instanceof Error ? err.message : String(err);
+        job.cancelled = true;
+        for (const w of job.workers) void w.terminate();
+      }
+    };
+    const storeUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
       this.store.writeUnit(
         { runId: job.run.id, checkpointId: item.p.checkpoint.id, analysis: item.p.unit },
         { fingerprint: item.p.checkpoint.fingerprint, version: UNIT_VERSION[item.p.unit], ctx: item.ctx },

@@ -71,3 +71,27 @@ describe('cache write failures', () => {
     store.close();
   });
 });
+
+describe('a job whose cache fills up', () => {
+  it('fails with the cache message, keeps the stored units, and a rerun resumes', async () => {
+    const { Engine } = await import('../../main/api/engine');
+    const { makeRun } = await import('./make-run');
+    const made = makeRun(join(dir, 'run'), { checkpoints: 6, d: 16, layers: 1, vocab: 300 });
+    const path = join(dir, 'job.sqlite');
+    const store = new Store(path);
+    const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
+    const runId = (await engine.openPaths({ paths: [made.root] })).runs[0]!.id;
+    store.db.pragma(`max_page_count = ${(store.db.pragma('page_count', { simple: true }) as number) + 30}`);
+    const job = await engine.jobs.wait((await engine.startAnalysis({ runId, analyses: ['weights', 'fits'] })).jobId);
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(/job\.sqlite: the disk .* is full; everything stored before is kept/);
+    const stored = store.unitsOfRun(runId).length;
+    expect(store.integrityCheck()).toBe('ok');
+    store.db.pragma('max_page_count = 1073741823');
+    const again = await engine.jobs.wait((await engine.startAnalysis({ runId, analyses: ['weights', 'fits'] })).jobId);
+    expect(again.state).toBe('done');
+    expect(again.skipped).toBe(stored);
+    await engine.close();
+    store.close();
+  });
+});
