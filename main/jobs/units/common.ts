@@ -1,5 +1,7 @@
 // Helpers shared by the units: which tensors an analysis covers, and opening checkpoints so that
 // every unit closes what it opened.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { TensorRole } from '../../../common/domain';
 import type { TensorEntry, TensorSource } from '../../formats/types';
 import { openCheckpoint } from '../../formats';
@@ -36,6 +38,27 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
 /** float64 for F64 tensors (no precision lost), float32 otherwise (exact upcast of F16/BF16/F32). */
 export function precisionOf(entry: TensorEntry): 'f32' | 'f64' {
   return entry.dtype === 'F64' ? 'f64' : 'f32';
+}
+
+let collect: (() => void) | null | undefined;
+
+/**
+ * Collect garbage before reading a large tensor: typed arrays are freed only when V8 collects,
+ * and the previous dead tensors of a worker would otherwise sit in memory next to the new one
+ * (peak memory is meant to be bounded by the largest tensor). V8's gc() is reached through the
+ * documented --expose-gc flag, set at run time for this isolate only.
+ */
+export function releaseLarge(elements: number): void {
+  if (elements < 1 << 22) return;
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
 }
 
 export function hasName(source: TensorSource, name: string): TensorEntry | undefined {

@@ -5,7 +5,7 @@ import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
-import { analysedTensors, precisionOf, withSources } from './common';
+import { analysedTensors, precisionOf, withSources, releaseLarge } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
@@ -14,6 +14,7 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
     const arrays: ArrayResult[] = [];
     const tensors = analysedTensors(task, src!);
     for (const { entry } of tensors) {
+      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const m = moments(x);

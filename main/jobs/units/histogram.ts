@@ -2,7 +2,7 @@
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
 import type { UnitResults, ArrayResult } from '../../store/store';
 import { histogram, histogramEdges } from '../../metrics/histogram';
-import { analysedTensors, precisionOf, withSources } from './common';
+import { analysedTensors, precisionOf, withSources, releaseLarge } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
@@ -10,6 +10,7 @@ export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promi
   return withSources([task.checkpoint.folder], async ([src]) => {
     const arrays: ArrayResult[] = [];
     for (const { entry } of analysedTensors(task, src!)) {
+      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
       const range = ranges[entry.name];
       if (!range) continue;
       progress(entry.name);

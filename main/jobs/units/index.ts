@@ -5,13 +5,8 @@ import type { CheckpointInfo, Family, ModelConfig } from '../../../common/domain
 import type { UnitResults } from '../../store/store';
 import type { UnitName } from '../plan';
 import type { RunParams } from '../run-params';
-import { weightsUnit } from './weights';
-import { histogramUnit } from './histogram';
-import { spectraUnit } from './spectra';
-import { embeddingUnit } from './embedding';
-import { modelUnit } from './model';
-import { fitsUnit } from './fits';
-import { svdDirectionsUnit } from './svd-directions';
+// Units are imported when first used: a worker that only computes statistics never loads
+// onnxruntime's native library (tens of MB per worker).
 
 export interface UnitTask {
   unit: UnitName;
@@ -36,21 +31,21 @@ export type ProgressFn = (tensor: string) => void;
 export async function runUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   switch (task.unit) {
     case 'weights':
-      return weightsUnit(task, progress);
+      return (await import('./weights')).weightsUnit(task, progress);
     case 'fits':
-      return fitsUnit(task, progress);
+      return (await import('./fits')).fitsUnit(task, progress);
     case 'histogram':
-      return histogramUnit(task, progress);
+      return (await import('./histogram')).histogramUnit(task, progress);
     case 'spectra':
-      return spectraUnit(task, progress);
+      return (await import('./spectra')).spectraUnit(task, progress);
     case 'embedding':
-      return embeddingUnit(task, progress);
+      return (await import('./embedding')).embeddingUnit(task, progress);
     case 'svd-directions':
-      return svdDirectionsUnit(task, progress);
+      return (await import('./svd-directions')).svdDirectionsUnit(task, progress);
     case 'activations':
-      return modelUnit(task, progress, false);
+      return (await import('./model')).modelUnit(task, progress, false);
     case 'gradients':
-      return modelUnit(task, progress, true);
+      return (await import('./model')).modelUnit(task, progress, true);
     default:
       throw new Error(`the ${task.unit} analysis is not available yet`);
   }

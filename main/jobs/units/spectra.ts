@@ -4,7 +4,7 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { singularValues } from '../../compute/gram';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
-import { analysedTensors, withSources } from './common';
+import { analysedTensors, withSources, releaseLarge } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
@@ -13,6 +13,7 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     for (const { entry } of analysedTensors(task, src!)) {
+      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
       if (entry.shape.length !== 2 || entry.shape[0]! < 2 || entry.shape[1]! < 2) continue;
       progress(entry.name);
       const [rows, cols] = entry.shape as [number, number];

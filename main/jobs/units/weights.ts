@@ -5,7 +5,7 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
-import { analysedTensors, hasName, precisionOf, withSources } from './common';
+import { analysedTensors, hasName, precisionOf, withSources, releaseLarge } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 /** Elements per streamed piece of a reference tensor (a multiple of the kernels' 16384 chunk). */
@@ -19,6 +19,7 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
     const warnings: string[] = [];
     const tensors = analysedTensors(task, src!);
     for (const { entry } of tensors) {
+      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const put = (metric: string, value: number | null): void => {
