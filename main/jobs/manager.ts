@@ -248,10 +248,12 @@ export class JobManager {
     }
 
     const lanes = Math.min(threads, todo.length);
+    // Shared by this pool's workers: one large tensor in memory at a time (units/common.ts).
+    const largeTensorSlot = new SharedArrayBuffer(4);
     await Promise.all(
       Array.from({ length: lanes }, async () => {
         while (!job.cancelled && next < todo.length) {
-          const worker = new Worker(workerScript());
+          const worker = new Worker(workerScript(), { workerData: { largeTensorSlot } });
           job.workers.add(worker);
           try {
             while (!job.cancelled && next < todo.length) {
@@ -261,6 +263,9 @@ export class JobManager {
               if (outcome.kind === 'done') finishUnit(item, outcome.results);
               else if (outcome.kind === 'error') failUnit(item, outcome.message);
               else {
+                // A dead worker cannot give the large-tensor slot back: free it for the others.
+                const slot = new Int32Array(largeTensorSlot);
+                if (Atomics.compareExchange(slot, 0, worker.threadId, 0) === worker.threadId) Atomics.notify(slot, 0);
                 // The worker died (cancel, out of memory, native crash): a fresh one takes the next unit.
                 if (!job.cancelled) failUnit(item, outcome.message);
                 break;

@@ -2,6 +2,7 @@
 // every unit closes what it opened.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { threadId } from 'node:worker_threads';
 import type { TensorRole } from '../../../common/domain';
 import type { TensorEntry, TensorSource } from '../../formats/types';
 import { openCheckpoint } from '../../formats';
@@ -31,6 +32,7 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
     for (const f of folders) sources.push(f ? await openCheckpoint(f) : null);
     return await fn(sources);
   } finally {
+    leaveLargeTensor();
     await Promise.all(sources.map((s) => s?.close()));
   }
 }
@@ -49,7 +51,14 @@ let collect: (() => void) | null | undefined;
  * documented --expose-gc flag, set at run time for this isolate only.
  */
 export function releaseLarge(elements: number): void {
+  leaveLargeTensor();
   if (elements < 1 << 22) return;
+  collectGarbage();
+  enterLargeTensor(elements);
+}
+
+/** A full garbage collection, when V8 allows it. */
+export function collectGarbage(): void {
   if (collect === undefined) {
     try {
       setFlagsFromString('--expose-gc');
@@ -59,6 +68,42 @@ export function releaseLarge(elements: number): void {
     }
   }
   collect?.();
+}
+
+// ------------------------------------------------------------------ one large tensor at a time
+// Workers share one slot (a SharedArrayBuffer from the manager): a worker about to read a large
+// tensor waits until no other worker holds one. Small tensors never wait. So with N workers the
+// peak is about one large tensor's working set plus N small ones, not N large ones.
+
+/** Tensors of at least this many elements (32 MB as float32) take the shared slot. */
+export const LARGE_TENSOR_ELEMENTS = 1 << 23;
+let largeSlot: Int32Array | null = null;
+let holdingSlot = false;
+
+/** Called by the worker entry with the manager's shared slot. */
+export function useLargeTensorSlot(shared: SharedArrayBuffer): void {
+  largeSlot = new Int32Array(shared);
+}
+
+function enterLargeTensor(elements: number): void {
+  if (!largeSlot || holdingSlot || elements < LARGE_TENSOR_ELEMENTS) return;
+  // Blocking wait: allowed in worker threads, and this worker has nothing else to do meanwhile.
+  // The slot holds the holder's thread id, so the manager can free it if that worker dies.
+  const me = threadId || 1;
+  for (;;) {
+    const holder = Atomics.compareExchange(largeSlot, 0, 0, me);
+    if (holder === 0) break;
+    Atomics.wait(largeSlot, 0, holder, 200);
+  }
+  holdingSlot = true;
+}
+
+/** Give the slot back (before the next tensor, and when a unit ends however it ends). */
+export function leaveLargeTensor(): void {
+  if (!largeSlot || !holdingSlot) return;
+  holdingSlot = false;
+  Atomics.store(largeSlot, 0, 0);
+  Atomics.notify(largeSlot, 0, 1);
 }
 
 export function hasName(source: TensorSource, name: string): TensorEntry | undefined {

@@ -5,7 +5,7 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
-import { analysedTensors, hasName, precisionOf, withSources, releaseLarge } from './common';
+import { analysedTensors, hasName, precisionOf, withSources, releaseLarge, collectGarbage } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 /** Elements per streamed piece of a reference tensor (a multiple of the kernels' 16384 chunk). */
@@ -47,6 +47,8 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         for (let start = 0; start < x.length; start += COMPARE_CHUNK) {
           const count = Math.min(COMPARE_CHUNK, x.length - start);
           acc.add(x.subarray(start, start + count), await other.readRange(entry.name, start, count, precisionOf(entry)));
+          // Each piece becomes garbage at once; collect every few pieces so they never pile up.
+          if ((start / COMPARE_CHUNK) % 8 === 7) collectGarbage();
         }
         const d = acc.result();
         put(metricDist, d.dist);
