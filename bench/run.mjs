@@ -79,7 +79,7 @@ async function weightSweep() {
   sections.push(`## Weight sweep (statistics + fixed-bin histograms)
 
 Run: ${torchJson.checkpoints} checkpoints of a synthetic GPT-NeoX (d=512, 6 layers, V=50304; ${(params.params / 1e6).toFixed(1)}M parameters, float16 safetensors), \`bench/make_bench_run.py\`.
-Ours: \`checkpoint-atlas analyze --analyses weights --threads ${THREADS}\` (moments, distances, fits, QQ, histograms; cold cache). Torch: \`bench/weights_torch.py\` (moments, distances, histograms only). Both wall-clock including process start and file reads.
+Ours: \`checkpoint-atlas analyze --analyses weights --threads ${THREADS}\` (moments, distances to init and previous, run-wide fixed-bin histograms; cold cache). Torch: \`bench/weights_torch.py\` (the same statistics and histograms). Both wall-clock including process start and file reads.
 
 | | seconds | checkpoints/s | peak RSS (MB) |
 |---|---:|---:|---:|
