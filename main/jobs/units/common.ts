@@ -32,7 +32,10 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
     for (const f of folders) sources.push(f ? await openCheckpoint(f) : null);
     return await fn(sources);
   } finally {
-    leaveLargeTensor();
+    if (holdingSlot) {
+      collectGarbage();
+      leaveLargeTensor();
+    }
     await Promise.all(sources.map((s) => s?.close()));
   }
 }
@@ -51,7 +54,11 @@ let collect: (() => void) | null | undefined;
  * documented --expose-gc flag, set at run time for this isolate only.
  */
 export function releaseLarge(elements: number): void {
-  leaveLargeTensor();
+  // Our previous tensor was large: free it before another worker may load its own.
+  if (holdingSlot) {
+    collectGarbage();
+    leaveLargeTensor();
+  }
   if (elements < 1 << 22) return;
   collectGarbage();
   enterLargeTensor(elements);
