@@ -159,9 +159,30 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
 export async function readEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
   const numel = entry.byteLength / DTYPE_BYTES[entry.dtype];
   if (numel > MAX_ARRAY_ELEMENTS) throw new FormatError(file.path, `tensor "${entry.name}" has ${numel} elements, more than one array can hold`);
-  const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
-  return decodeElements(bytes, entry.dtype, numel, precision);
+  if (entry.byteLength <= READ_PIECE_BYTES) {
+    const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
+    return decodeElements(bytes, entry.dtype, numel, precision);
+  }
+  // Large tensors are read and converted piece by piece into the output, so the raw bytes of the
+  // whole tensor are never held next to it (peak memory: the output plus one piece).
+  let out: Float32Array | Float64Array;
+  try {
+    out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
+  } catch {
+    throw new FormatError(file.path, `tensor "${entry.name}" (${numel} elements) does not fit in memory`);
+  }
+  const itemsize = DTYPE_BYTES[entry.dtype];
+  const perPiece = Math.max(1, Math.floor(READ_PIECE_BYTES / itemsize));
+  for (let start = 0; start < numel; start += perPiece) {
+    const count = Math.min(perPiece, numel - start);
+    const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize);
+    out.set(decodeElements(bytes, entry.dtype, count, precision), start);
+  }
+  return out;
 }
+
+/** Tensors above this size are read in pieces of this size (8 MiB). */
+export const READ_PIECE_BYTES = 8 << 20;
 
 /** Elements [start, start + count) of an entry: one positioned read when contiguous. */
 export async function readEntryRange(
