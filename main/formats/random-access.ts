@@ -7,8 +7,12 @@ import { FormatError } from './types';
 export interface RandomAccessFile {
   readonly path: string;
   readonly size: number;
-  /** Read exactly `length` bytes at `position` into a fresh buffer (8-byte aligned for typed views). */
-  readExact(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Read exactly `length` bytes at `position` into a fresh buffer (8-byte aligned for typed views),
+   * or into the start of `into` when it is given and large enough (streaming reads reuse one
+   * buffer instead of making garbage per piece). Callers use the returned view either way.
+   */
+  readExact(position: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -27,7 +31,7 @@ export const openRandomAccess: FileOpener = async (path) => {
   return {
     path,
     size,
-    async readExact(position, length) {
+    async readExact(position, length, into) {
       if (!Number.isSafeInteger(position) || !Number.isSafeInteger(length) || position < 0 || length < 0) {
         throw new FormatError(path, `invalid read range ${position}+${length}`);
       }
@@ -35,7 +39,7 @@ export const openRandomAccess: FileOpener = async (path) => {
         throw new FormatError(path, `read ${position}+${length} runs past the end of the file (${size} bytes)`);
       }
       // A fresh ArrayBuffer (not Buffer's pool) so the bytes can be viewed as any typed array.
-      const out = new Uint8Array(new ArrayBuffer(length));
+      const out = into && into.length >= length && into.byteOffset % 8 === 0 ? into.subarray(0, length) : new Uint8Array(new ArrayBuffer(length));
       let done = 0;
       while (done < length) {
         const { bytesRead } = await fh.read(out, done, length - done, position + done);

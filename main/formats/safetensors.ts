@@ -3,7 +3,7 @@
 // because the format is 8 bytes + JSON + raw data, and no safetensors package runs in plain Node
 // with positioned reads and these validation rules.
 import { DTYPE_BYTES, type DType } from '../../common/domain';
-import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
+import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements, decodeInto } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 
@@ -163,8 +163,9 @@ export async function readEntry(file: RandomAccessFile, entry: TensorEntry, prec
     const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
     return decodeElements(bytes, entry.dtype, numel, precision);
   }
-  // Large tensors are read and converted piece by piece into the output, so the raw bytes of the
-  // whole tensor are never held next to it (peak memory: the output plus one piece).
+  // Large tensors are read and converted piece by piece into the output through one reused
+  // piece buffer: the raw bytes of the whole tensor are never held next to it, and reading makes
+  // no garbage (peak memory: the output plus one piece).
   let out: Float32Array | Float64Array;
   try {
     out = precision === 'f64' ? new Float64Array(numel) : new Float32Array(numel);
@@ -173,10 +174,11 @@ export async function readEntry(file: RandomAccessFile, entry: TensorEntry, prec
   }
   const itemsize = DTYPE_BYTES[entry.dtype];
   const perPiece = Math.max(1, Math.floor(READ_PIECE_BYTES / itemsize));
+  const piece = new Uint8Array(perPiece * itemsize);
   for (let start = 0; start < numel; start += perPiece) {
     const count = Math.min(perPiece, numel - start);
-    const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize);
-    out.set(decodeElements(bytes, entry.dtype, count, precision), start);
+    const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize, piece);
+    decodeInto(bytes, entry.dtype, count, out, start);
   }
   return out;
 }
@@ -184,7 +186,12 @@ export async function readEntry(file: RandomAccessFile, entry: TensorEntry, prec
 /** Tensors above this size are read in pieces of this size (8 MiB). */
 export const READ_PIECE_BYTES = 8 << 20;
 
-/** Elements [start, start + count) of an entry: one positioned read when contiguous. */
+/**
+ * Elements [start, start + count) of an entry: one positioned read when contiguous. With `into`
+ * (an array of the requested precision holding at least `count` elements) the elements are
+ * written to its start and a view of them is returned: a streaming caller reuses one array.
+ * `scratch` is a reusable byte buffer for the raw bytes (grown by the caller as needed).
+ */
 export async function readEntryRange(
   file: RandomAccessFile,
   entry: TensorEntry,
@@ -192,16 +199,49 @@ export async function readEntryRange(
   count: number,
   precision: 'f32' | 'f64',
   readWhole: () => Promise<Float32Array | Float64Array>,
+  into?: Float32Array | Float64Array,
+  scratch?: Uint8Array,
 ): Promise<Float32Array | Float64Array> {
   const itemsize = DTYPE_BYTES[entry.dtype];
   const numel = entry.shape.reduce((a, b) => a * b, 1);
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > numel) {
     throw new FormatError(file.path, `range [${start}, ${start + count}) outside tensor "${entry.name}" of ${numel} elements`);
   }
-  if (entry.strides || entry.byteLength !== numel * itemsize) return (await readWhole()).subarray(start, start + count);
-  const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize);
-  return decodeElements(bytes, entry.dtype, count, precision);
+  const target = into && into.length >= count && (precision === 'f64') === into instanceof Float64Array ? into.subarray(0, count) : null;
+  if (entry.strides || entry.byteLength !== numel * itemsize) {
+    const part = (await readWhole()).subarray(start, start + count);
+    if (!target) return part;
+    target.set(part);
+    return target;
+  }
+  const bytes = await file.readExact(entry.byteOffset + start * itemsize, count * itemsize, scratch);
+  if (!target) return decodeElements(bytes, entry.dtype, count, precision);
+  decodeInto(bytes, entry.dtype, count, target, 0);
+  return target;
 }
+
+/**
+ * A byte buffer reused by one source's range reads, so a streaming comparison makes no garbage.
+ * Handed out to one read at a time; a concurrent read gets none (and allocates its own).
+ */
+export class RangeScratch {
+  private bytes: Uint8Array | null = null;
+  private busy = false;
+
+  async with<T>(minBytes: number, fn: (scratch: Uint8Array | undefined) => Promise<T>): Promise<T> {
+    if (this.busy || minBytes > MAX_RANGE_SCRATCH_BYTES) return fn(undefined);
+    if (!this.bytes || this.bytes.length < minBytes) this.bytes = new Uint8Array(minBytes);
+    this.busy = true;
+    try {
+      return await fn(this.bytes);
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** Range reads larger than this do not keep their byte buffer (a whole-tensor range, say). */
+const MAX_RANGE_SCRATCH_BYTES = 16 << 20;
 
 export interface OpenOptions {
   /** Injected file opener (tests count bytes through it). */
@@ -218,6 +258,7 @@ export async function openSafetensors(path: string, options: OpenOptions = {}): 
     throw err;
   }
   const byName = new Map(header.entries.map((e) => [e.name, e]));
+  const scratch = new RangeScratch();
   let closed = false;
   return {
     path,
@@ -230,11 +271,11 @@ export async function openSafetensors(path: string, options: OpenOptions = {}): 
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return readEntry(file, entry, precision);
     },
-    async readRange(name, start, count, precision = 'f32') {
+    async readRange(name, start, count, precision = 'f32', into) {
       if (closed) throw new FormatError(path, `read of "${name}" after close`);
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
-      return readEntryRange(file, entry, start, count, precision, () => readEntry(file, entry, precision));
+      return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, () => readEntry(file, entry, precision), into, bytes));
     },
     async close() {
       if (!closed) {

@@ -5,7 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
-import { readEntry, readEntryRange, readSafetensorsHeader } from './safetensors';
+import { RangeScratch, readEntry, readEntryRange, readSafetensorsHeader } from './safetensors';
+import { DTYPE_BYTES } from '../../common/domain';
 import { readTorchEntry, readTorchZipIndex } from './torch-zip';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 
@@ -92,6 +93,7 @@ export async function openShardedCheckpoint(indexFile: string, options: { opener
     if (found.file !== shard) throw new FormatError(indexFile, `weight_map puts "${tensor}" in ${shard} but it is in ${found.file}`);
   }
   const open = new Map<string, Promise<RandomAccessFile>>();
+  const scratch = new RangeScratch();
   let closed = false;
   const fileOf = async (name: string): Promise<{ file: RandomAccessFile; entry: TensorEntry }> => {
     if (closed) throw new FormatError(indexFile, `read of "${name}" after close`);
@@ -113,10 +115,10 @@ export async function openShardedCheckpoint(indexFile: string, options: { opener
       const { file, entry } = await fileOf(name);
       return format === 'safetensors' ? readEntry(file, entry, precision) : readTorchEntry(file, entry, precision);
     },
-    async readRange(name, start, count, precision = 'f32') {
+    async readRange(name, start, count, precision = 'f32', into) {
       const { file, entry } = await fileOf(name);
       const whole = (): Promise<Float32Array | Float64Array> => (format === 'safetensors' ? readEntry(file, entry, precision) : readTorchEntry(file, entry, precision));
-      return readEntryRange(file, entry, start, count, precision, whole);
+      return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, whole, into, bytes));
     },
     async close() {
       if (closed) return;

@@ -6,7 +6,7 @@ import { DTYPE_BYTES, type DType } from '../../common/domain';
 import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { restrictedUnpickle, type PDict, type PTensor, type PValue } from './restricted-unpickler';
-import { readEntryRange } from './safetensors';
+import { RangeScratch, readEntry, readEntryRange } from './safetensors';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
 
@@ -165,6 +165,8 @@ export async function readTorchEntry(file: RandomAccessFile, entry: TensorEntry,
   if (numel > storageElements && numel > MAX_EXPANDED_ELEMENTS) {
     throw new FormatError(file.path, `tensor "${entry.name}" is an expanded view of ${numel} elements over a storage of ${storageElements}; views beyond ${MAX_EXPANDED_ELEMENTS} elements are refused`);
   }
+  // Contiguous: the safetensors path (large tensors in pieces straight into the output).
+  if (!entry.strides) return readEntry(file, entry, precision);
   const bytes = await file.readExact(entry.byteOffset, entry.byteLength);
   const spanElements = entry.byteLength / DTYPE_BYTES[entry.dtype];
   const span = decodeElements(bytes, entry.dtype, spanElements, precision);
@@ -188,6 +190,7 @@ export async function openTorchZip(path: string, options: { opener?: FileOpener 
     throw err;
   }
   const byName = new Map(index.entries.map((e) => [e.name, e]));
+  const scratch = new RangeScratch();
   let closed = false;
   return {
     path,
@@ -199,11 +202,11 @@ export async function openTorchZip(path: string, options: { opener?: FileOpener 
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return readTorchEntry(file, entry, precision);
     },
-    async readRange(name, start, count, precision = 'f32') {
+    async readRange(name, start, count, precision = 'f32', into) {
       if (closed) throw new FormatError(path, `read of "${name}" after close`);
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
-      return readEntryRange(file, entry, start, count, precision, () => readTorchEntry(file, entry, precision));
+      return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, () => readTorchEntry(file, entry, precision), into, bytes));
     },
     async close() {
       if (!closed) {

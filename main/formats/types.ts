@@ -23,8 +23,10 @@ export interface TensorSource {
   /**
    * Elements [start, start + count) of a tensor in C order, reading only their bytes when the
    * tensor is stored contiguously (streaming comparisons keep one tensor in memory, not three).
+   * With `into` (of the requested precision, at least `count` long) the elements are written to
+   * its start and a view of them is returned, so a streaming caller reuses one array.
    */
-  readRange(name: string, start: number, count: number, precision?: 'f32' | 'f64'): Promise<Float32Array | Float64Array>;
+  readRange(name: string, start: number, count: number, precision?: 'f32' | 'f64', into?: Float32Array | Float64Array): Promise<Float32Array | Float64Array>;
   close(): Promise<void>;
 }
 

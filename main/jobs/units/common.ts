@@ -40,6 +40,21 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
   }
 }
 
+/**
+ * Run `measure` on each tensor in turn, taking the large-tensor slot around large ones (see
+ * releaseLarge). Each tensor is measured in its own async call on purpose: V8 keeps the whole
+ * register file of a suspended async function, so a loop that read tensor k into a local keeps
+ * it reachable while it waits to read tensor k+1; garbage collection then cannot free it, and
+ * two large tensors sit in memory (with the slot already handed on). A finished call leaves
+ * nothing behind.
+ */
+export async function eachTensor<T extends { entry: TensorEntry }>(items: readonly T[], measure: (item: T) => Promise<void>): Promise<void> {
+  for (const item of items) {
+    releaseLarge(item.entry.shape.reduce((a, b) => a * b, 1));
+    await measure(item);
+  }
+}
+
 /** float64 for F64 tensors (no precision lost), float32 otherwise (exact upcast of F16/BF16/F32). */
 export function precisionOf(entry: TensorEntry): 'f32' | 'f64' {
   return entry.dtype === 'F64' ? 'f64' : 'f32';

@@ -5,7 +5,7 @@ import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
-import { analysedTensors, precisionOf, withSources, releaseLarge } from './common';
+import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
@@ -13,13 +13,12 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const tensors = analysedTensors(task, src!);
-    for (const { entry } of tensors) {
-      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
+    await eachTensor(tensors, async ({ entry }) => {
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const m = moments(x);
       const fits = m.count >= 8 && m.std !== null && m.std > 0 ? fitDistributions(x) : null;
-      if (!fits) continue;
+      if (!fits) return;
       const put = (metric: string, value: number | null): void => {
         scalars.push({ metric, tensor: entry.name, value });
       };
@@ -31,7 +30,7 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
       put('student_t_loglik', fits.studentT.loglik);
       put('student_t_nu', fits.studentT.nu);
       arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits, m) });
-    }
+    });
     return { scalars, arrays, info: {}, tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }

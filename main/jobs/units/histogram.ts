@@ -2,17 +2,16 @@
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
 import type { UnitResults, ArrayResult } from '../../store/store';
 import { histogram, histogramEdges } from '../../metrics/histogram';
-import { analysedTensors, precisionOf, withSources, releaseLarge } from './common';
+import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   const ranges = task.params?.histogramRanges ?? {};
   return withSources([task.checkpoint.folder], async ([src]) => {
     const arrays: ArrayResult[] = [];
-    for (const { entry } of analysedTensors(task, src!)) {
-      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
+    await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
       const range = ranges[entry.name];
-      if (!range) continue;
+      if (!range) return;
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const h = histogram(x, histogramEdges(range, range.bins));
@@ -22,7 +21,7 @@ export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promi
         // Edges are implied by (lo, hi, bins): uniform, numpy.linspace arithmetic.
         data: { lo: range.lo, hi: range.hi, bins: range.bins, counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite },
       });
-    }
+    });
     return { scalars: [], arrays, info: {} };
   });
 }

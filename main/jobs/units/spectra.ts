@@ -4,7 +4,7 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { singularValues } from '../../compute/gram';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
-import { analysedTensors, withSources, releaseLarge } from './common';
+import { analysedTensors, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
@@ -12,9 +12,8 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
-    for (const { entry } of analysedTensors(task, src!)) {
-      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
-      if (entry.shape.length !== 2 || entry.shape[0]! < 2 || entry.shape[1]! < 2) continue;
+    await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
+      if (entry.shape.length !== 2 || entry.shape[0]! < 2 || entry.shape[1]! < 2) return;
       progress(entry.name);
       const [rows, cols] = entry.shape as [number, number];
       const w = await src!.read(entry.name, 'f32');
@@ -22,7 +21,7 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
       for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) { finite = false; break; }
       if (!finite) {
         warnings.push(`${entry.name}: non-finite values, spectrum skipped`);
-        continue;
+        return;
       }
       const s = await singularValues(w, rows, cols, { intraOpThreads: task.intraOpThreads });
       const sc = spectralScalars(s);
@@ -38,7 +37,7 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
         { metric: 'alpha_ks', tensor: entry.name, value: fit?.ks ?? null },
       );
       arrays.push({ kind: 'spectrum', tensor: entry.name, data: { singular_values: s } });
-    }
+    });
     return { scalars, arrays, info: { warnings, provider: 'cpu' } };
   });
 }

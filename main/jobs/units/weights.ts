@@ -5,7 +5,7 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
-import { analysedTensors, hasName, precisionOf, withSources, releaseLarge, collectGarbage } from './common';
+import { analysedTensors, hasName, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
 
 /** Elements per streamed piece of a reference tensor (a multiple of the kernels' 16384 chunk). */
@@ -18,8 +18,7 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     const tensors = analysedTensors(task, src!);
-    for (const { entry } of tensors) {
-      releaseLarge(entry.shape.reduce((a, b) => a * b, 1));
+    await eachTensor(tensors, async ({ entry }) => {
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
       const put = (metric: string, value: number | null): void => {
@@ -43,12 +42,12 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         const o = hasName(other, entry.name);
         if (!o || o.shape.join('x') !== entry.shape.join('x')) return;
         // Streamed from disk in aligned pieces: only this checkpoint's tensor is held whole.
+        // One reused piece array (and the source's reused byte buffer): streaming makes no garbage.
         const acc = new DistanceAccumulator();
+        const piece = x instanceof Float64Array ? new Float64Array(Math.min(COMPARE_CHUNK, x.length)) : new Float32Array(Math.min(COMPARE_CHUNK, x.length));
         for (let start = 0; start < x.length; start += COMPARE_CHUNK) {
           const count = Math.min(COMPARE_CHUNK, x.length - start);
-          acc.add(x.subarray(start, start + count), await other.readRange(entry.name, start, count, precisionOf(entry)));
-          // Each piece becomes garbage at once; collect every few pieces so they never pile up.
-          if ((start / COMPARE_CHUNK) % 8 === 7) collectGarbage();
+          acc.add(x.subarray(start, start + count), await other.readRange(entry.name, start, count, precisionOf(entry), piece));
         }
         const d = acc.result();
         put(metricDist, d.dist);
@@ -63,8 +62,7 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         put('cos_to_init', m.frobeniusNorm > 0 ? 1 : null);
       } else await compare(initSrc, 'dist_to_init', true);
       await compare(prevSrc, 'dist_to_prev', false);
-
-    }
+    });
     return {
       scalars,
       arrays,

@@ -19,6 +19,18 @@ describe('TensorSource.readRange', () => {
             const part = await src.readRange(e.name, start, count, 'f64');
             expect(Array.from(part)).toEqual(Array.from(whole.subarray(start, start + count)));
           }
+          // Into a reused array (the streaming path): same values, written to its start.
+          const into = new Float64Array(n + 3).fill(-7);
+          for (const [start, count] of [[Math.floor(n / 3), Math.ceil(n / 3)], [0, n]] as const) {
+            const part = await src.readRange(e.name, start, count, 'f64', into);
+            expect(part.buffer).toBe(into.buffer);
+            expect(Array.from(part)).toEqual(Array.from(whole.subarray(start, start + count)));
+          }
+          // An array of the wrong precision is not used: the values are still right.
+          const wrong = new Float32Array(n);
+          const part = await src.readRange(e.name, 0, n, 'f64', wrong);
+          expect(part).toBeInstanceOf(Float64Array);
+          expect(Array.from(part)).toEqual(Array.from(whole));
           await expect(src.readRange(e.name, n, 1)).rejects.toThrow(/outside tensor/);
         }
       } finally {
