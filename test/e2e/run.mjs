@@ -3,17 +3,19 @@
 // serve` on a fresh cache database. Scenarios (a)-(e) of the renderer brief; a scenario whose
 // engine part does not exist yet is reported as "SKIPPED: <why>", never as passed. Prints exactly
 // one summary line `N passed, M failed` and exits non-zero on any failure. Screenshots of every
-// view go to docs/screenshots/.
+// view go to a temporary folder (named in the log), or to ATLAS_E2E_SCREENSHOTS when it is set:
+// `npm run screenshots` refreshes docs/screenshots/ on purpose, so a plain `npm test` never
+// rewrites tracked files.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { gifBlocks } from './gif-blocks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shots = join(root, 'docs', 'screenshots');
+const shots = process.env.ATLAS_E2E_SCREENSHOTS ? resolve(root, process.env.ATLAS_E2E_SCREENSHOTS) : join(tmpdir(), 'atlas-e2e-screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /**
@@ -694,5 +696,6 @@ try {
 }
 const passed = results.filter((r) => r.status === 'passed').length;
 const failed = results.filter((r) => r.status === 'failed').length;
+log(`screenshots: ${shots}`);
 log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || fatal ? 1 : 0);
