@@ -86,7 +86,7 @@ Ours: \`checkpoint-atlas analyze --analyses weights --threads ${THREADS}\` (mome
 | PyTorch ${THREADS} threads | ${torch.seconds.toFixed(2)} | ${torchRate.toFixed(2)} | ${torch.peakMb.toFixed(0)} |
 | Checkpoint Atlas | ${ours.seconds.toFixed(2)} | ${oursRate.toFixed(2)} | ${ours.peakMb.toFixed(0)} |
 
-Ratio (ours / torch checkpoints per second): **${(oursRate / torchRate).toFixed(2)}x** (target >= 1). Largest tensor ${(params.largest * 4 / 2 ** 20).toFixed(0)} MB as float32; memory bound 3x that + 300 MB = ${(3 * params.largest * 4 / 2 ** 20 + 300).toFixed(0)} MB.
+Ratio (ours / torch checkpoints per second): **${(oursRate / torchRate).toFixed(2)}x** (target >= 1). Largest tensor ${(params.largest * 4 / 2 ** 20).toFixed(0)} MB as float32; memory bound 3x that + 300 MB = ${(3 * params.largest * 4 / 2 ** 20 + 300).toFixed(0)} MB: ${ours.peakMb <= 3 * params.largest * 4 / 2 ** 20 + 300 ? '**met**' : '**not met**'} (${ours.peakMb.toFixed(0)} MB, ${THREADS} worker threads).
 `);
 }
 
@@ -99,7 +99,9 @@ async function external(name, script) {
   process.stderr.write(`${name} ...\n`);
   try {
     const r = await timed(process.execPath, [path]);
-    sections.push(`## ${name}\n\n${r.out.trim()}\n`);
+    // A script's own headings sit under this section's: demote them, so that a later partial run
+    // still finds each section whole.
+    sections.push(`## ${name}\n\n${r.out.trim().replace(/^(#{2,}) /gm, '#$1 ')}\n`);
   } catch (err) {
     sections.push(`## ${name}\n\nfailed: ${String(err.message).split('\n').slice(0, 5).join(' ')}\n`);
   }
@@ -116,11 +118,12 @@ if (want('ui')) await external('UI in Chromium', 'ui.mjs');
 // A partial run (`node bench/run.mjs ui`) replaces only its own sections of BENCHMARKS.md.
 const previous = existsSync(join(root, 'BENCHMARKS.md')) ? readFileSync(join(root, 'BENCHMARKS.md'), 'utf8') : '';
 const titleOf = (section) => section.split('\n', 1)[0];
+const EARLIER = '(from an earlier run of `npm run bench`)';
 const kept = previous
   .split(/^(?=## )/m)
   .slice(1)
   .filter((old) => !sections.some((fresh) => titleOf(fresh) === titleOf(old)))
-  .map((old) => old.trimEnd() + `\n\n(from an earlier run of \`npm run bench\`)\n`);
+  .map((old) => `${old.replaceAll(EARLIER, '').trimEnd()}\n\n${EARLIER}\n`);
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}.

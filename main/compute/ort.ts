@@ -1,15 +1,12 @@
 /**
  * Small shared helpers for running tiny ONNX graphs with onnxruntime-node on the CPU:
- * session creation (intra-op thread count) with a cache, float64/float32 tensors, and a minimal
- * ModelProto encoder for graphs made of a handful of standard ops (MatMul, Gemm, Cast, Concat...).
- *
- * The encoder writes only the ModelProto fields such graphs need (opset import, nodes with int /
- * float attributes, typed inputs and outputs with fixed or symbolic dims) with protobufjs's Writer.
- * It exists so that the spectrum kernels (gram.ts, eigen.ts) do not wait for the general graph
- * builder in main/compute/onnx/; it is not a general ONNX writer.
+ * session creation (intra-op thread count) with a cache, float64/float32 tensors, and a compact
+ * description (TinyGraph) for graphs made of a handful of standard ops with no initializers
+ * (MatMul, Gemm, Cast, Concat...), as the linear-algebra kernels (gram.ts, eigen.ts) use them.
+ * TinyGraphs are serialised by the same ONNX encoder as the model graphs (onnx/proto.ts).
  */
 import * as ort from 'onnxruntime-node';
-import protobuf from 'protobufjs/minimal.js';
+import { AttributeType, encodeModel, type AttributeObject, type ValueInfoObject } from './onnx/proto';
 
 export class OrtHelperError extends Error {
   constructor(message: string) {
@@ -47,76 +44,34 @@ export interface TinyGraph {
   opset?: number;
 }
 
-type Writer = protobuf.Writer;
-
-// Wire types: 0 varint, 2 length-delimited, 5 fixed32.
-function tag(field: number, wireType: number): number {
-  return ((field << 3) | wireType) >>> 0;
+function valueInfo(v: TinyValue): ValueInfoObject {
+  return {
+    name: v.name,
+    type: { tensorType: { elemType: v.elemType, shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
 }
 
-function writeString(w: Writer, field: number, value: string): void {
-  w.uint32(tag(field, 2)).string(value);
+function attribute(a: TinyAttribute): AttributeObject {
+  if ('int' in a) return { name: a.name, type: AttributeType.INT, i: a.int };
+  if ('float' in a) return { name: a.name, type: AttributeType.FLOAT, f: a.float };
+  return { name: a.name, type: AttributeType.INTS, ints: a.ints };
 }
 
-function writeValueInfo(w: Writer, field: number, v: TinyValue): void {
-  w.uint32(tag(field, 2)).fork();
-  writeString(w, 1, v.name); // ValueInfoProto.name
-  w.uint32(tag(2, 2)).fork(); // ValueInfoProto.type: TypeProto
-  w.uint32(tag(1, 2)).fork(); // TypeProto.tensor_type
-  w.uint32(tag(1, 0)).int32(v.elemType); // Tensor.elem_type
-  w.uint32(tag(2, 2)).fork(); // Tensor.shape: TensorShapeProto
-  for (const d of v.dims) {
-    w.uint32(tag(1, 2)).fork(); // TensorShapeProto.dim
-    if (typeof d === 'number') w.uint32(tag(1, 0)).int64(d); // dim_value
-    else writeString(w, 2, d); // dim_param
-    w.ldelim();
-  }
-  w.ldelim();
-  w.ldelim();
-  w.ldelim();
-  w.ldelim();
-}
-
-function writeNode(w: Writer, node: TinyNode, index: number): void {
-  w.uint32(tag(1, 2)).fork(); // GraphProto.node
-  for (const i of node.inputs) writeString(w, 1, i);
-  for (const o of node.outputs) writeString(w, 2, o);
-  writeString(w, 3, `${node.opType}_${index}`);
-  writeString(w, 4, node.opType);
-  for (const a of node.attributes ?? []) {
-    w.uint32(tag(5, 2)).fork(); // NodeProto.attribute
-    writeString(w, 1, a.name);
-    if ('int' in a) {
-      w.uint32(tag(3, 0)).int64(a.int);
-      w.uint32(tag(20, 0)).int32(2); // AttributeType.INT
-    } else if ('float' in a) {
-      w.uint32(tag(2, 5)).float(a.float);
-      w.uint32(tag(20, 0)).int32(1); // AttributeType.FLOAT
-    } else {
-      for (const v of a.ints) w.uint32(tag(8, 0)).int64(v);
-      w.uint32(tag(20, 0)).int32(7); // AttributeType.INTS
-    }
-    w.ldelim();
-  }
-  w.ldelim();
-}
-
-/** Serialise a tiny graph as an ONNX ModelProto (IR version 8). */
+/** Serialise a tiny graph as an ONNX ModelProto (IR version 8), with the model builder's encoder. */
 export function encodeTinyModel(graph: TinyGraph): Uint8Array {
-  const w = protobuf.Writer.create();
-  w.uint32(tag(1, 0)).int64(8); // ModelProto.ir_version
-  writeString(w, 2, 'checkpoint-atlas'); // producer_name
-  w.uint32(tag(7, 2)).fork(); // ModelProto.graph
-  graph.nodes.forEach((n, i) => writeNode(w, n, i));
-  writeString(w, 2, graph.name);
-  for (const v of graph.inputs) writeValueInfo(w, 11, v);
-  for (const v of graph.outputs) writeValueInfo(w, 12, v);
-  w.ldelim();
-  w.uint32(tag(8, 2)).fork(); // ModelProto.opset_import
-  writeString(w, 1, '');
-  w.uint32(tag(2, 0)).int64(graph.opset ?? 17);
-  w.ldelim();
-  return w.finish();
+  return encodeModel({
+    irVersion: 8,
+    producerName: 'checkpoint-atlas',
+    producerVersion: '',
+    opsetImport: [{ domain: '', version: graph.opset ?? 17 }],
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((n, i) => ({ input: n.inputs, output: n.outputs, name: `${n.opType}_${i}`, opType: n.opType, attribute: (n.attributes ?? []).map(attribute) })),
+      initializer: [],
+      input: graph.inputs.map(valueInfo),
+      output: graph.outputs.map(valueInfo),
+    },
+  });
 }
 
 export interface SessionOptions {

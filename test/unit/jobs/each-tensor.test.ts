@@ -9,7 +9,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 function entries(count: number, elements: number): Array<{ entry: TensorEntry }> {
   return Array.from({ length: count }, (_, i) => ({
-    entry: { name: `t${i}`, dtype: 'F32', shape: [elements], byteOffset: 0, byteLength: elements * 4 },
+    entry: { name: `t${i}`, file: 'memory', dtype: 'F32', shape: [elements], byteOffset: 0, byteLength: elements * 4 },
   }));
 }
 

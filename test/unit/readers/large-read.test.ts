@@ -66,7 +66,7 @@ describe('piecewise reads of large tensors', () => {
     writeFileSync(file, data);
     const raw = await openRandomAccess(file);
     try {
-      const entry = { name: 'w', dtype: 'F16' as const, shape: [numel], byteOffset: lead, byteLength: numel * 2 };
+      const entry = { name: 'w', file, dtype: 'F16' as const, shape: [numel], byteOffset: lead, byteLength: numel * 2 };
       const got = await readTorchEntry(raw, entry, 'f32');
       const want = decodeElements(data.subarray(lead), 'F16', numel, 'f32');
       expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
