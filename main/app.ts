@@ -1,28 +1,32 @@
 // The Electron entry: one window on the bundled demo, native menus (File > Open), single instance,
 // and the security settings of Electron's checklist (docs/SECURITY.md walks through them):
 // contextIsolation and sandbox on, nodeIntegration off, a strict CSP, navigation and new windows
-// blocked, IPC only from our own page and validated by the same schemas as HTTP.
-import { app, BrowserWindow, dialog, ipcMain, Menu, session } from 'electron';
+// blocked, IPC only from our own page and validated by the same schemas as HTTP. The page is
+// served from the app://atlas origin by our own protocol handler, not from file://.
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Store, defaultDbPath } from './store/store';
 import { Engine } from './api/engine';
 import { attachIpcCarrier } from './api/ipc';
 import { projectRoot, rendererDir } from './paths';
 import { electronNativeBinding } from './native';
-import { CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, navigationAllowed } from './security';
+import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, contentTypeOf, navigationAllowed, resolveAppRequest } from './security';
 
 function dbArg(): string {
   const arg = process.argv.find((a) => a.startsWith('--db='));
   return arg ? resolve(arg.slice('--db='.length)) : defaultDbPath();
 }
 
+// Before `ready`: app:// is a standard, secure scheme (its own origin, fetch allowed, no CORS
+// bypass, no service workers).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   let win: BrowserWindow | null = null;
   let engine: Engine | null = null;
-  const indexHtml = join(rendererDir(), 'index.html');
 
   app.on('second-instance', () => {
     if (win) {
@@ -34,10 +38,10 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_e, contents) => {
     // No navigation away from the bundled page.
     contents.on('will-navigate', (event, url) => {
-      if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
+      if (!navigationAllowed(url, APP_INDEX_URL)) event.preventDefault();
     });
     contents.on('will-redirect', (event, url) => {
-      if (!navigationAllowed(url, pathToFileURL(indexHtml).href)) event.preventDefault();
+      if (!navigationAllowed(url, APP_INDEX_URL)) event.preventDefault();
     });
     // No new windows, and nothing handed to the OS either (no shell.openExternal of page content).
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -49,6 +53,19 @@ if (!app.requestSingleInstanceLock()) {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+    // The renderer's files, and nothing else, under app://atlas/ (the CSP travels with each page:
+    // webRequest does not see custom-protocol responses).
+    const root = resolve(rendererDir());
+    protocol.handle(APP_SCHEME, async (request) => {
+      const file = resolveAppRequest(request.url, root);
+      if (!file) return new Response('forbidden', { status: 403 });
+      try {
+        const body = await readFile(file);
+        return new Response(body, { headers: { 'Content-Type': contentTypeOf(file), 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' } });
+      } catch {
+        return new Response('not found', { status: 404 });
+      }
+    });
 
     const binding = electronNativeBinding();
     const store = new Store(dbArg(), binding ? { nativeBinding: binding } : {});
@@ -67,7 +84,7 @@ if (!app.requestSingleInstanceLock()) {
       ipcMain,
       engine,
       engine.subscribe,
-      (event) => !!event.senderFrame && navigationAllowed(event.senderFrame.url, pathToFileURL(indexHtml).href) && event.sender === win?.webContents,
+      (event) => !!event.senderFrame && navigationAllowed(event.senderFrame.url, APP_INDEX_URL) && event.sender === win?.webContents,
       () => (win ? [win.webContents] : []),
     );
 
@@ -97,7 +114,7 @@ if (!app.requestSingleInstanceLock()) {
 
     // Open on the bundled demo run, as `npm start` does in browser mode.
     const demo = (await engine.listRuns({})).runs.find((r) => r.source === 'demo');
-    await win.loadFile(indexHtml, demo ? { hash: `/run/${demo.id}/overview` } : {});
+    await win.loadURL(demo ? `${APP_INDEX_URL}#/run/${demo.id}/overview` : APP_INDEX_URL);
   });
 
   app.on('window-all-closed', () => {

@@ -22,3 +22,62 @@ export const WINDOW_WEB_PREFERENCES = {
 export function navigationAllowed(url: string, appIndexUrl: string): boolean {
   return url === appIndexUrl || url.startsWith(appIndexUrl + '#') || url.startsWith(appIndexUrl + '?');
 }
+
+// ------------------------------------------------------------------ the app:// protocol
+// The window loads the bundled renderer from app://atlas/ instead of file:// (Electron's checklist,
+// item 18): a file:// page shares its origin with every local file, while app://atlas is an origin
+// of its own, 'self' in the CSP means only it, and requests are answered by our handler alone,
+// which serves files from the renderer folder and nothing else.
+
+/** The scheme, origin and start page of the bundled renderer. */
+export const APP_SCHEME = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://atlas`;
+export const APP_INDEX_URL = `${APP_ORIGIN}/index.html`;
+
+/** Content types of the files a built renderer holds; anything else is served as bytes. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+};
+
+export function contentTypeOf(file: string): string {
+  const dot = file.lastIndexOf('.');
+  return (dot >= 0 && CONTENT_TYPES[file.slice(dot).toLowerCase()]) || 'application/octet-stream';
+}
+
+/**
+ * The file under `root` that an app:// request names, or null when the request must be refused:
+ * another scheme or host, a path that is not valid percent-encoding, or one that (decoded) leaves
+ * `root` by `..`, an absolute path, a backslash or a NUL. `/` is the index page; query and
+ * fragment are ignored. `root` must be absolute; existence is the caller's check.
+ */
+export function resolveAppRequest(requestUrl: string, root: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(requestUrl);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== `${APP_SCHEME}:` || url.host !== 'atlas' || url.username || url.password || url.port) return null;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return null;
+  }
+  if (path.includes('\0') || path.includes('\\')) return null;
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts.some((p) => p === '..' || p === '.' || /^[a-zA-Z]:$/.test(p))) return null;
+  const rel = parts.length ? parts.join('/') : 'index.html';
+  const base = root.endsWith('/') ? root.slice(0, -1) : root;
+  return `${base}/${rel}`;
+}

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, navigationAllowed } from '../../../main/security';
+import { APP_INDEX_URL, CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, contentTypeOf, navigationAllowed, resolveAppRequest } from '../../../main/security';
 import { projectRoot } from '../../../main/paths';
 
 function directives(csp: string): Map<string, string[]> {
@@ -38,8 +38,51 @@ describe('Electron window security', () => {
     expect(navigationAllowed('file:///opt/atlas/out/renderer/index.html.evil', index)).toBe(false);
   });
 
+  it('maps app://atlas/ requests to files inside the renderer folder and refuses everything else', () => {
+    const root = '/opt/atlas/out/renderer';
+    expect(resolveAppRequest(APP_INDEX_URL, root)).toBe(`${root}/index.html`);
+    expect(resolveAppRequest('app://atlas/', root)).toBe(`${root}/index.html`);
+    expect(resolveAppRequest('app://atlas', root)).toBe(`${root}/index.html`);
+    expect(resolveAppRequest('app://atlas/assets/index-abc.js?v=1#x', root)).toBe(`${root}/assets/index-abc.js`);
+    expect(resolveAppRequest('app://atlas/assets/a%20b.css', root)).toBe(`${root}/assets/a b.css`);
+    // Dot segments the URL parser folds itself (plain or %2e-encoded) stay inside the origin.
+    expect(resolveAppRequest('app://atlas/../../etc/passwd', root)).toBe(`${root}/etc/passwd`);
+    expect(resolveAppRequest('app://atlas/%2e%2e/%2e%2e/etc/passwd', root)).toBe(`${root}/etc/passwd`);
+    expect(resolveAppRequest('app://atlas/assets/%2E%2E/%2E%2E/secret', root)).toBe(`${root}/secret`);
+    // Escapes that reach us after decoding, and anything not ours, are refused.
+    for (const evil of [
+      'app://atlas/..%2f..%2fetc%2fpasswd',
+      'app://atlas/assets/..%5c..%5csecret',
+      'app://atlas/index.html%00.js',
+      'app://atlas/C:/Windows/win.ini',
+      'app://atlas/%E0%A4%A', // not valid percent-encoding
+      'app://evil/index.html',
+      'app://atlas:8080/index.html',
+      'app://user@atlas/index.html',
+      'file:///etc/passwd',
+      'https://atlas/index.html',
+      'not a url',
+    ]) {
+      expect(resolveAppRequest(evil, root), evil).toBeNull();
+    }
+    expect(contentTypeOf('/x/index.html')).toMatch(/^text\/html/);
+    expect(contentTypeOf('/x/a.JS')).toMatch(/^text\/javascript/);
+    expect(contentTypeOf('/x/blob')).toBe('application/octet-stream');
+  });
+
+  it('allows navigation only to the app:// index page', () => {
+    expect(navigationAllowed(`${APP_INDEX_URL}#/run/abc/overview`, APP_INDEX_URL)).toBe(true);
+    expect(navigationAllowed('app://atlas/other.html', APP_INDEX_URL)).toBe(false);
+    expect(navigationAllowed('app://evil/index.html', APP_INDEX_URL)).toBe(false);
+  });
+
   it('is what main/app.ts applies to the window, the session and navigation', () => {
     const app = readFileSync(join(projectRoot(), 'main', 'app.ts'), 'utf8');
+    expect(app).toMatch(/registerSchemesAsPrivileged\(\[\{ scheme: APP_SCHEME, privileges: \{ standard: true, secure: true/);
+    expect(app).toMatch(/protocol\.handle\(APP_SCHEME/);
+    expect(app).toMatch(/resolveAppRequest\(request\.url, root\)/);
+    expect(app).toMatch(/loadURL\(demo \? `\$\{APP_INDEX_URL\}#/);
+    expect(app).not.toMatch(/loadFile\(|pathToFileURL/);
     expect(app).toMatch(/webPreferences: \{ \.\.\.WINDOW_WEB_PREFERENCES, preload:/);
     expect(app).toMatch(/'Content-Security-Policy': \[CONTENT_SECURITY_POLICY\]/);
     expect(app).toMatch(/setWindowOpenHandler\([^)]*\)?[\s\S]*action: 'deny'/);
