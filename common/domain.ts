@@ -68,6 +68,24 @@ export interface ModelConfig {
   /** Whether attention projections carry biases (GPT-NeoX, GPT-2, Qwen2 yes; Llama no). */
   attentionBias: boolean;
   mlpBias: boolean;
+  /** Bias on the attention output projection where it differs from attentionBias (Llama attention_bias: q/k/v and o; Qwen2: q/k/v only). Absent: false. */
+  attentionOutBias?: boolean;
+  /**
+   * Llama family: config.json rope_scaling (or transformers 5's rope_parameters). `type` as written
+   * (`type` or `rope_type`); the forward models default, linear, dynamic and llama3 and refuses the
+   * rest. Absent or null: plain RoPE.
+   */
+  ropeScaling?: {
+    type: string;
+    factor: number | null;
+    lowFreqFactor: number | null;
+    highFreqFactor: number | null;
+    originalMaxPositions: number | null;
+  } | null;
+  /** Attention limited to the last W positions, the query's own included (Mistral sliding_window). Absent or null: full causal. */
+  slidingWindow?: number | null;
+  /** Layers that use slidingWindow (Qwen2: from max_window_layers or layer_types). Absent: every layer. */
+  slidingWindowLayers?: number[];
 }
 
 export type LayoutKind = 'hf-cache' | 'trainer' | 'step-folders' | 'single';

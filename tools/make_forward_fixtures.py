@@ -2,12 +2,15 @@
 """Make the forward/backward fixtures for main/compute/forward and main/compute/backward.
 
 Tiny random models of each supported family (GPT-NeoX parallel and sequential residual, GPT-2,
-Llama with grouped-query attention, Llama with tied embeddings and q/k/v biases) are written as
+Llama with grouped-query attention, Llama with tied embeddings and q/k/v biases, and the Llama-family
+variants: rope_scaling llama3 / linear / dynamic, Llama attention_bias + mlp_bias, Mistral sliding
+window, Qwen2 q/k/v biases with a sliding window on its upper layers) are written as
 Hugging Face checkpoints (config.json + model.safetensors with F32 weights), together with a token
 batch (2 x 8, or 1 x 40 for the *_long models that exercise rotary at more positions;
 llama_long also has head_dim 16 != hidden / heads) and the
 expected values computed by reference models implemented here in PyTorch float64,
-following Hugging Face's modeling code (GPTNeoXForCausalLM, GPT2LMHeadModel, LlamaForCausalLM):
+following Hugging Face's modeling code (GPTNeoXForCausalLM, GPT2LMHeadModel, LlamaForCausalLM,
+MistralForCausalLM, Qwen2ForCausalLM; RoPE frequencies as transformers' modeling_rope_utils):
   expected.json         tokens, loss, top-1 accuracy, per-tensor stats of resid.i / final_norm / mlp.i
   expected.safetensors  F64: resid.{i}, final_norm, logits, mlp.{i}, grad.{raw parameter name}
 Gradients are torch autograd's, of the mean next-token cross-entropy over B x (L-1).
@@ -26,7 +29,8 @@ import torch
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'forward')
 # Batch and sequence length of the model being made (set per model in main(); read at call time).
 B, L = 2, 8
-SHAPES = {'neox_long': (1, 40), 'llama_long': (1, 40)}
+SHAPES = {'neox_long': (1, 40), 'llama_long': (1, 40), 'llama_rope_llama3': (2, 24), 'llama_rope_linear': (2, 16),
+          'llama_rope_dynamic': (1, 40), 'mistral_sliding': (2, 12), 'qwen2_bias': (2, 12)}
 
 
 def write_safetensors(path, tensors):
@@ -92,20 +96,59 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
-def rotary_cos_sin(dim, base, seq_len):
-    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+def rotary_cos_sin(dim, base, seq_len, inv_freq=None):
+    if inv_freq is None:
+        inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
     t = torch.arange(seq_len, dtype=torch.float64)
     freqs = torch.outer(t, inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos(), emb.sin()
 
 
-def causal_attention(q, k, v):
-    # q, k, v: [B, H, L, hd]
+def rope_inv_freq(cfg, dim, seq_len):
+    """LlamaRotaryEmbedding's inverse frequencies in float64, after transformers' modeling_rope_utils:
+    _compute_default_rope_parameters, _compute_linear_scaling_rope_parameters,
+    _compute_dynamic_ntk_parameters (which dynamic_rope_update calls again with seq_len = max
+    position id + 1 when that exceeds max_position_embeddings) and _compute_llama3_parameters."""
+    base = cfg.get('rope_theta', 10000.0)
+    scaling = cfg.get('rope_scaling') or {}
+    # LlamaConfig copies a legacy 'type' over 'rope_type'.
+    rope_type = scaling.get('type', scaling.get('rope_type', 'default'))
+    if rope_type == 'dynamic':
+        factor, max_pos = scaling['factor'], cfg['max_position_embeddings']
+        if seq_len > max_pos:
+            base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+    if rope_type == 'linear':
+        inv_freq = inv_freq / scaling['factor']
+    elif rope_type == 'llama3':
+        factor = scaling['factor']
+        low_freq_factor, high_freq_factor = scaling['low_freq_factor'], scaling['high_freq_factor']
+        old_context_len = scaling['original_max_position_embeddings']
+        low_freq_wavelen = old_context_len / low_freq_factor
+        high_freq_wavelen = old_context_len / high_freq_factor
+        wavelen = 2 * math.pi / inv_freq
+        scaled = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+        smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        is_medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+        inv_freq = torch.where(is_medium, smoothed, scaled)
+    elif rope_type not in ('default', 'dynamic'):
+        raise ValueError(f'rope type {rope_type} has no reference here')
+    return inv_freq
+
+
+def causal_attention(q, k, v, window=None):
+    # q, k, v: [B, H, L, hd]; window W: query i sees keys i - W < j <= i (transformers'
+    # sliding_window_overlay and causal_mask_function).
     hd = q.shape[-1]
     scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
     n = q.shape[-2]
     mask = torch.ones(n, n, dtype=torch.bool).tril()
+    if window is not None:
+        i = torch.arange(n)[:, None]
+        j = torch.arange(n)[None, :]
+        mask = mask & (j > i - window)
     scores = scores.masked_fill(~mask, float('-inf'))
     return torch.softmax(scores, dim=-1) @ v
 
@@ -177,14 +220,39 @@ def gpt2_forward(p, cfg, tokens, rec):
     return fn @ p['transformer.wte.weight'].T
 
 
+def llama_biases(cfg):
+    """(q/k/v bias, o_proj bias, mlp bias) as the three modeling files build their Linear layers:
+    LlamaAttention bias=config.attention_bias on q, k, v and o, LlamaMLP bias=config.mlp_bias;
+    Qwen2Attention bias=True on q, k, v and False on o; Mistral no biases."""
+    if cfg['model_type'] == 'qwen2':
+        return True, False, False
+    if cfg['model_type'] == 'mistral':
+        return False, False, False
+    b = cfg.get('attention_bias', False)
+    return b, b, cfg.get('mlp_bias', False)
+
+
+def sliding_windows(cfg):
+    """Per-layer window (None: full causal). Mistral: sliding_window on every layer. Qwen2: only with
+    use_sliding_window, on layers i >= max_window_layers (Qwen2Config layer_types)."""
+    n, w = cfg['num_hidden_layers'], cfg.get('sliding_window')
+    if cfg['model_type'] == 'mistral' and w is not None:
+        return [w] * n
+    if cfg['model_type'] == 'qwen2' and cfg.get('use_sliding_window', False) and w is not None:
+        return [w if i >= cfg.get('max_window_layers', 28) else None for i in range(n)]
+    return [None] * n
+
+
 def llama_forward(p, cfg, tokens, rec):
     d, H, KV = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads']
-    hd = cfg.get('head_dim', d // H)  # may differ from d / H (Mistral-Nemo, Qwen3)
+    hd = cfg.get('head_dim') or d // H  # may differ from d / H (Mistral-Nemo, Qwen3)
     eps = cfg['rms_norm_eps']
-    bias = cfg.get('attention_bias', False)
+    bias, out_bias, mlp_bias = llama_biases(cfg)
+    windows = sliding_windows(cfg)
     x = p['model.embed_tokens.weight'][tokens]
     rec['resid.0'] = x
-    cos, sin = rotary_cos_sin(hd, cfg['rope_theta'], L)
+    inv_freq = rope_inv_freq(cfg, hd, L) if cfg.get('rope_scaling') else None
+    cos, sin = rotary_cos_sin(hd, cfg['rope_theta'], L, inv_freq)
     for i in range(cfg['num_hidden_layers']):
         pre = f'model.layers.{i}.'
         h = rms_norm(x, p[pre + 'input_layernorm.weight'], eps)
@@ -202,13 +270,19 @@ def llama_forward(p, cfg, tokens, rec):
         # repeat_kv: [B, KV, L, hd] -> [B, KV*rep, L, hd], head h uses kv head h // rep.
         k = k[:, :, None].expand(B, KV, rep, L, hd).reshape(B, H, L, hd)
         v = v[:, :, None].expand(B, KV, rep, L, hd).reshape(B, H, L, hd)
-        o = causal_attention(q, k, v).transpose(1, 2).reshape(B, L, H * hd)
+        o = causal_attention(q, k, v, windows[i]).transpose(1, 2).reshape(B, L, H * hd)
         x = x + o @ p[pre + 'self_attn.o_proj.weight'].T
+        if out_bias:
+            x = x + p[pre + 'self_attn.o_proj.bias']
         h = rms_norm(x, p[pre + 'post_attention_layernorm.weight'], eps)
-        gate = h @ p[pre + 'mlp.gate_proj.weight'].T
-        a = torch.nn.functional.silu(gate) * (h @ p[pre + 'mlp.up_proj.weight'].T)
+
+        def mlp_linear(name, t):
+            y = t @ p[pre + f'mlp.{name}.weight'].T
+            return y + p[pre + f'mlp.{name}.bias'] if mlp_bias else y
+
+        a = torch.nn.functional.silu(mlp_linear('gate_proj', h)) * mlp_linear('up_proj', h)
         rec[f'mlp.{i}'] = a
-        x = x + a @ p[pre + 'mlp.down_proj.weight'].T
+        x = x + mlp_linear('down_proj', a)
         rec[f'resid.{i + 1}'] = x
     fn = rms_norm(x, p['model.norm.weight'], eps)
     rec['final_norm'] = fn
@@ -256,8 +330,8 @@ def gpt2_params(cfg, g):
 def llama_params(cfg, g):
     d, V, F = cfg['hidden_size'], cfg['vocab_size'], cfg['intermediate_size']
     H, KV = cfg['num_attention_heads'], cfg['num_key_value_heads']
-    hd = cfg.get('head_dim', d // H)
-    bias = cfg.get('attention_bias', False)
+    hd = cfg.get('head_dim') or d // H
+    bias, out_bias, mlp_bias = llama_biases(cfg)
     # A tied embedding also serves as the unembedding: keep it smaller so the logits stay moderate.
     p = {'model.embed_tokens.weight': randn(g, V, d, std=0.3 if cfg.get('tie_word_embeddings', False) else 1.0)}
     for i in range(cfg['num_hidden_layers']):
@@ -276,6 +350,11 @@ def llama_params(cfg, g):
         if bias:
             for name, rows in (('q_proj', H * hd), ('k_proj', KV * hd), ('v_proj', KV * hd)):
                 p[pre + f'self_attn.{name}.bias'] = randn(g, rows, std=0.1)
+        if out_bias:
+            p[pre + 'self_attn.o_proj.bias'] = randn(g, d, std=0.1)
+        if mlp_bias:
+            for name, rows in (('gate_proj', F), ('up_proj', F), ('down_proj', d)):
+                p[pre + f'mlp.{name}.bias'] = randn(g, rows, std=0.1)
     p['model.norm.weight'] = 1 + randn(g, d, std=0.1)
     if not cfg.get('tie_word_embeddings', False):
         p['lm_head.weight'] = randn(g, V, d, std=0.3)
@@ -315,6 +394,29 @@ MODELS = {
 }
 MODELS['neox_long'] = ('gpt_neox', dict(MODELS['neox_parallel'][1], rotary_emb_base=10000))
 MODELS['llama_long'] = ('llama', dict(MODELS['llama'][1], head_dim=16))
+# Llama-family variants (appended: the seeds of the models above stay as they were). Sizes are
+# picked so each feature acts on the probe: llama3 with head_dim 16 and original context 64 puts
+# frequencies in all three bands (kept, interpolated, divided); dynamic runs 40 positions past
+# max_position_embeddings 16; the Mistral window 4 < 12 positions; Qwen2 windows layer 1 only.
+LLAMA_SMALL = dict(MODELS['llama'][1], vocab_size=61, intermediate_size=48)
+MODELS['llama_rope_llama3'] = ('llama', dict(LLAMA_SMALL, head_dim=16, rope_theta=10000.0, max_position_embeddings=256,
+    rope_scaling={'factor': 8.0, 'low_freq_factor': 1.0, 'high_freq_factor': 4.0,
+                  'original_max_position_embeddings': 64, 'rope_type': 'llama3'}))
+MODELS['llama_rope_linear'] = ('llama', dict(LLAMA_SMALL, rope_theta=500.0, rope_scaling={'type': 'linear', 'factor': 4.0}))
+MODELS['llama_rope_dynamic'] = ('llama', dict(LLAMA_SMALL, rope_theta=100.0, max_position_embeddings=16,
+    rope_scaling={'type': 'dynamic', 'factor': 2.0}))
+MODELS['llama_bias'] = ('llama', dict(LLAMA_SMALL, attention_bias=True, mlp_bias=True))
+MODELS['mistral_sliding'] = ('llama', {
+    'model_type': 'mistral', 'architectures': ['MistralForCausalLM'], 'vocab_size': 61, 'hidden_size': 32,
+    'num_hidden_layers': 2, 'num_attention_heads': 4, 'num_key_value_heads': 2, 'intermediate_size': 48,
+    'rope_theta': 10000.0, 'rms_norm_eps': 1e-5, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+    'sliding_window': 4, 'tie_word_embeddings': False, 'head_dim': None})
+MODELS['qwen2_bias'] = ('llama', {
+    'model_type': 'qwen2', 'architectures': ['Qwen2ForCausalLM'], 'vocab_size': 61, 'hidden_size': 32,
+    'num_hidden_layers': 2, 'num_attention_heads': 4, 'num_key_value_heads': 2, 'intermediate_size': 48,
+    'rope_theta': 1000000.0, 'rms_norm_eps': 1e-6, 'hidden_act': 'silu', 'max_position_embeddings': 128,
+    'rope_scaling': None, 'use_sliding_window': True, 'sliding_window': 3, 'max_window_layers': 1,
+    'tie_word_embeddings': False})
 FORWARD = {'gpt_neox': (neox_params, neox_forward), 'gpt2': (gpt2_params, gpt2_forward), 'llama': (llama_params, llama_forward)}
 
 

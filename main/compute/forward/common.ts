@@ -112,25 +112,28 @@ export function activation(ctx: ForwardContext, x: string, name: string): string
  * Rotate-half rotary embedding on the first `rotaryDims` of the last axis of x [B, H, L, hd],
  * positions 0..L-1. cos/sin tables are computed in float64 (as the reference) and stored float32.
  * rotate_half(x) * sin is written as concat(x2, x1) * [-sin, sin], which saves a Neg.
+ * `invFreq` (rotaryDims / 2 values) replaces the plain 1 / base^(2j / rotaryDims) frequencies, for
+ * scaled RoPE (Llama rope_scaling); without it the tables are the plain ones.
  */
-export function rotary(ctx: ForwardContext, x: string, headDim: number, rotaryDims: number, base: number): string {
+export function rotary(ctx: ForwardContext, x: string, headDim: number, rotaryDims: number, base: number, invFreq?: ArrayLike<number>): string {
   if (rotaryDims <= 0) return x;
   if (rotaryDims % 2 !== 0) throw new GraphError(`forward ${ctx.config.family}`, `rotary dims ${rotaryDims} must be even`);
   const g = ctx.g;
   const L = ctx.opts.seqLen;
   const half = rotaryDims / 2;
+  if (invFreq && invFreq.length !== half) throw new GraphError(`forward ${ctx.config.family}`, `${invFreq.length} rotary frequencies for ${rotaryDims} rotary dims`);
   const cos = new Float32Array(L * rotaryDims), sin = new Float32Array(L * rotaryDims);
   for (let p = 0; p < L; p++) {
     for (let j = 0; j < half; j++) {
-      const invFreq = 1 / Math.pow(base, (2 * j) / rotaryDims);
-      const angle = p * invFreq;
+      const angle = p * (invFreq ? invFreq[j]! : 1 / Math.pow(base, (2 * j) / rotaryDims));
       cos[p * rotaryDims + j] = cos[p * rotaryDims + j + half] = Math.cos(angle);
       sin[p * rotaryDims + j] = -Math.sin(angle);
       sin[p * rotaryDims + j + half] = Math.sin(angle);
     }
   }
-  const cosT = ctxConst(ctx, 'rotary_cos', cos, [L, rotaryDims]);
-  const sinT = ctxConst(ctx, 'rotary_sin_signed', sin, [L, rotaryDims]);
+  const tag = invFreq ? '_scaled' : '';
+  const cosT = ctxConst(ctx, 'rotary_cos' + tag, cos, [L, rotaryDims]);
+  const sinT = ctxConst(ctx, 'rotary_sin_signed' + tag, sin, [L, rotaryDims]);
   let rot = x, pass: string | null = null;
   if (rotaryDims < headDim) [rot, pass] = g.split(x, -1, [rotaryDims, headDim - rotaryDims]) as [string, string];
   const [x1, x2] = g.split(rot, -1, [half, half]) as [string, string];
@@ -151,8 +154,10 @@ function ctxConst(ctx: ForwardContext, key: string, data: Float32Array, dims: nu
 /**
  * Causal softmax attention on q, k, v [B, H, L, hd] (k, v may have fewer heads: grouped-query,
  * repeated as HF's repeat_kv does, head h using kv head h // (H / kvH)); returns [N, H * hd].
+ * `window` W limits query i to keys i - W < j <= i (transformers' sliding_window_overlay); with
+ * W >= L that band is the whole causal triangle, so the plain mask is used.
  */
-export function causalAttention(ctx: ForwardContext, q: string, k: string, v: string, heads: number, kvHeads: number, headDim: number): string {
+export function causalAttention(ctx: ForwardContext, q: string, k: string, v: string, heads: number, kvHeads: number, headDim: number, window: number | null = null): string {
   const g = ctx.g;
   const { batch: B, seqLen: L } = ctx.opts;
   if (kvHeads !== heads) {
@@ -164,12 +169,25 @@ export function causalAttention(ctx: ForwardContext, q: string, k: string, v: st
   }
   const qScaled = g.mul(q, g.scalar(1 / Math.sqrt(headDim)));
   const scores = g.matmul(qScaled, g.transpose(k, [0, 1, 3, 2]));
-  // Causal mask: -inf strictly above the diagonal, 0 elsewhere (Trilu keeps j >= i + 1).
-  const full = g.node('ConstantOfShape', [g.int64([L, L])], { value: { tensor: Float32Array.of(-Infinity), dims: [1], dtype: 'float32' } });
-  const mask = g.node('Trilu', [full, g.int64([1], [])], { upper: 1 });
+  if (window !== null && (!Number.isInteger(window) || window < 1)) throw new GraphError(`forward ${ctx.config.family}`, `sliding window ${window} must be a positive integer`);
+  let mask: string;
+  if (window !== null && window < L) {
+    mask = ctxConst(ctx, `sliding_mask_${window}`, slidingWindowMask(L, window), [L, L]);
+  } else {
+    // Causal mask: -inf strictly above the diagonal, 0 elsewhere (Trilu keeps j >= i + 1).
+    const full = g.node('ConstantOfShape', [g.int64([L, L])], { value: { tensor: Float32Array.of(-Infinity), dims: [1], dtype: 'float32' } });
+    mask = g.node('Trilu', [full, g.int64([1], [])], { upper: 1 });
+  }
   const probs = g.softmax(g.add(scores, mask), -1);
   const context = g.matmul(probs, v);
   return g.reshape(g.transpose(context, [0, 2, 1, 3]), [ctx.n, heads * headDim]);
+}
+
+/** Additive [L, L] mask: 0 where query i may see key j (i - window < j <= i), -inf elsewhere. */
+export function slidingWindowMask(L: number, window: number): Float32Array {
+  const mask = new Float32Array(L * L);
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) if (j > i || j <= i - window) mask[i * L + j] = -Infinity;
+  return mask;
 }
 
 /** y = x W^T (+ b) for an HF Linear weight [out, in]; x is [N, in]. */
