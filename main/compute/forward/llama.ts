@@ -68,6 +68,21 @@ export function ropeInverseFrequencies(config: ModelConfig, dim: number, seqLen:
   return inv;
 }
 
+/**
+ * Why the forward cannot run this Llama-family config (the ConfigError message), or null: lets a
+ * caller report an unmodelled rope_scaling once per run instead of once per checkpoint.
+ */
+export function llamaForwardProblem(config: ModelConfig): string | null {
+  if (config.family !== 'llama' || !config.ropeScaling) return null;
+  try {
+    ropeInverseFrequencies(config, Math.floor(config.headDim * (config.rotaryPct > 0 ? config.rotaryPct : 1)), 1);
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
 export function buildLlama(ctx: ForwardContext): void {
   const { g, config: c } = ctx;
   const { batch: B, seqLen: L } = ctx.opts;

@@ -10,7 +10,7 @@ import { canonicalWeights, ConfigError, readModelConfig, roleOf } from '../../..
 import { createSession } from '../../../main/compute/providers';
 import { buildForward, runForward, type ForwardResult } from '../../../main/compute/forward/index';
 import { slidingWindowMask } from '../../../main/compute/forward/common';
-import { ropeInverseFrequencies } from '../../../main/compute/forward/llama';
+import { llamaForwardProblem, ropeInverseFrequencies } from '../../../main/compute/forward/llama';
 import { activationStats } from '../../../main/metrics/activations';
 import { loadFixture, type Fixture } from '../../fixtures/forward/helpers';
 
@@ -247,6 +247,13 @@ describe('rope types the forward does not model', () => {
     }
     expect(() => buildForward(readModelConfig(cfg({ factor: 2 })), { batch: 1, seqLen: 4 })).toThrow(/config\.json: rope_scaling type "\(no type or rope_type\)"/);
     expect(() => buildForward(readModelConfig(cfg('linear')), { batch: 1, seqLen: 4 })).toThrow(/config\.json: rope_scaling type "\(rope_scaling is not an object\)"/);
+  });
+
+  it('llamaForwardProblem reports the same message once per config (null when the forward can run)', () => {
+    const yarn = readModelConfig(cfg({ type: 'yarn', factor: 4.0 }));
+    expect(llamaForwardProblem(yarn)).toMatch(/^config\.json: rope_scaling type "yarn" is not supported/);
+    expect(llamaForwardProblem(readModelConfig(cfg({ type: 'linear', factor: 4.0 })))).toBeNull();
+    expect(llamaForwardProblem(readModelConfig(cfg(null)))).toBeNull();
   });
 
   it('names a missing parameter of a modelled type', () => {
