@@ -1,6 +1,7 @@
 // Walks the block structure of a GIF89a file (header, logical screen descriptor, colour tables,
-// extensions, image descriptors, trailer) for the e2e export checks: the screen size and how many
-// frames (image descriptors) it holds. Hand-written because no GIF decoder is installed and the
+// extensions, image descriptors, trailer) for the e2e export checks: the screen size, how many
+// frames (image descriptors) it holds and each frame's delay (from the Graphic Control Extension
+// before it, GIF89a section 23). Hand-written because no GIF decoder is installed and the
 // e2e suite is plain .mjs (test/unit/export/gif-decode.ts is TypeScript and also decodes pixels,
 // which these checks do not need).
 
@@ -9,7 +10,8 @@ export class GifStructureError extends Error {}
 
 /**
  * @param {Uint8Array} bytes
- * @returns {{ signature: string, width: number, height: number, frames: Array<{ left: number, top: number, width: number, height: number }>, trailer: boolean }}
+ * @returns {{ signature: string, width: number, height: number, frames: Array<{ left: number, top: number, width: number, height: number, delay: number | null }>, trailer: boolean }}
+ *   `delay` is in centiseconds, null when no Graphic Control Extension precedes the frame.
  */
 export function gifBlocks(bytes) {
   let p = 0;
@@ -39,14 +41,25 @@ export function gifBlocks(bytes) {
     p += size;
   }
   const frames = [];
+  /** Delay of the Graphic Control Extension waiting for the next image, in centiseconds. */
+  let pendingDelay = null;
   for (;;) {
     const introducer = u8();
     if (introducer === 0x3b) return { signature, width, height, frames, trailer: true };
     if (introducer === 0x21) {
-      u8(); // extension label
+      const label = u8();
+      if (label === 0xf9) {
+        // Graphic Control Extension: block size 4, packed fields, delay (u16 LE), transparent index.
+        const size = u8();
+        if (size !== 4) throw new GifStructureError(`graphic control extension of size ${size} at byte ${p - 1}, expected 4`);
+        u8();
+        pendingDelay = u16();
+        u8();
+      }
       skipSubBlocks();
     } else if (introducer === 0x2c) {
-      const frame = { left: u16(), top: u16(), width: u16(), height: u16() };
+      const frame = { left: u16(), top: u16(), width: u16(), height: u16(), delay: pendingDelay };
+      pendingDelay = null;
       const local = u8();
       if (local & 0x80) {
         const size = 3 * (1 << ((local & 7) + 1));

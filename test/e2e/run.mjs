@@ -309,8 +309,12 @@ async function main() {
       window.__exportTexts = [];
       new MutationObserver(() => window.__exportTexts.push(`${el.textContent}|${el.disabled}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
     });
-    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    // GIF opens its options dialog; Enter exports with the defaults (the view's size, every checkpoint).
     await menu.getByRole('menuitem', { name: /^GIF/ }).click();
+    await page.locator('[data-testid=gif-options]').waitFor();
+    await page.locator('[data-testid=gif-summary][data-frames]:not([data-frames=""])').waitFor({ timeout: 30_000 });
+    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    await page.keyboard.press('Enter');
     const download = await downloading;
     const gif = new Uint8Array(readFileSync(await download.path()));
     const texts = await page.evaluate(() => window.__exportTexts);
@@ -420,6 +424,128 @@ async function main() {
     await page.close();
   });
 
+  await scenario('(d3) GIF options: fps 5 over a step range exports exactly those frames at 20 cs each; keyboard, memory, Escape, inline error', async () => {
+    if (!demo) throw new Skip('no demo run');
+    if (!analysed) throw new Skip('needs the weights analysis of (c)');
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
+    await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor({ timeout: 30_000 });
+    const tensor = await page.locator('#an-tensor').inputValue();
+    const exportBox = page.locator('[data-testid=export-histogram]');
+    const button = exportBox.locator('[data-testid=export-button]');
+    const dialog = page.locator('[data-testid=gif-options]');
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName ?? null);
+
+    // The range: the 3rd to the 10th numbered checkpoint of the run; the frames the engine will
+    // draw are those checkpoints that have a computed histogram (from the API, not the page).
+    const { run } = await apiOk(srv, 'getRun', { runId: demo.id });
+    const steps = [...new Set(run.checkpoints.filter((c) => !c.missing && c.step !== null).map((c) => c.step))].sort((a, b) => a - b);
+    assert(steps.length >= 10, `the demo has at least 10 numbered checkpoints: ${steps.length}`);
+    const [fromIndex, toIndex] = [2, 9];
+    const [a, b] = [steps[fromIndex], steps[toIndex]];
+    const series = await apiOk(srv, 'frames', { runId: demo.id, kind: 'histogram', tensor });
+    const stepOf = new Map(run.checkpoints.map((c) => [c.id, c.step]));
+    const expected = series.checkpointIds.filter((id, i) => series.frames[i] !== null && stepOf.get(id) !== null && stepOf.get(id) >= a && stepOf.get(id) <= b).length;
+    assert(expected === toIndex - fromIndex + 1, `every checkpoint in ${a}..${b} has a histogram: ${expected}`);
+
+    // Keyboard: ArrowDown opens the menu on GIF, Enter opens the dialog with focus on the frame rate.
+    await button.focus();
+    await page.keyboard.press('ArrowDown');
+    assert((await page.evaluate(() => document.activeElement?.textContent ?? '')).startsWith('GIF'), 'the menu opens on GIF');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    assert((await dialog.getAttribute('role')) === 'dialog' && (await dialog.getAttribute('aria-modal')) === 'true', 'a modal dialog');
+    assert((await focused()) === 'gif-fps', `focus moves to the frame rate: ${await focused()}`);
+    const summary = page.locator('[data-testid=gif-summary]');
+    await page.locator('[data-testid=gif-summary][data-frames]:not([data-frames=""])').waitFor({ timeout: 30_000 });
+    const computed = series.frames.filter((f) => f !== null).length;
+    assert((await summary.textContent()).startsWith(`${computed} frames, ${((computed * 10) / 100).toFixed(1)} s at 10 fps`), `defaults: every frame at 10 fps: ${await summary.textContent()}`);
+    // Tab order: fps, from, to, size, Cancel, Export, then back to fps (focus stays in the dialog).
+    const order = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    assert(order.join(',') === 'gif-from,gif-to,gif-size,gif-cancel,gif-export,gif-fps', `Tab order: ${order}`);
+    await page.keyboard.press('Shift+Tab');
+    assert((await focused()) === 'gif-export', `Shift+Tab from the first field wraps to Export: ${await focused()}`);
+
+    // An inverted range is refused before any request.
+    await page.locator('[data-testid=gif-from]').selectOption(String(toIndex));
+    await page.locator('[data-testid=gif-to]').selectOption(String(fromIndex));
+    assert(await page.locator('[data-testid=gif-export]').isDisabled(), 'Export is disabled while from > to');
+    assert(/first step is after the last/.test(await summary.textContent()), `says why: ${await summary.textContent()}`);
+
+    // fps 5, steps a..b, 640 x 480: the summary says the frame count and play time live.
+    await page.locator('[data-testid=gif-fps]').fill('5');
+    await page.locator('[data-testid=gif-from]').selectOption(String(fromIndex));
+    await page.locator('[data-testid=gif-to]').selectOption(String(toIndex));
+    await page.locator('[data-testid=gif-size]').selectOption('640x480');
+    const wanted = `${expected} frames, ${((expected * 20) / 100).toFixed(1)} s at 5 fps, 640 × 480`;
+    await page.waitForFunction((t) => document.querySelector('[data-testid=gif-summary]')?.textContent === t, wanted, { timeout: 5_000 });
+    assert(Number(await summary.getAttribute('data-frames')) === expected, `data-frames ${await summary.getAttribute('data-frames')}`);
+    mkdirSync(shots, { recursive: true });
+    const box = await dialog.boundingBox();
+    await page.screenshot({ path: join(shots, 'export-gif-options.png'), clip: { x: box.x - 24, y: box.y - 24, width: box.width + 48, height: box.height + 48 } });
+
+    // Enter on a select exports; the Export button shows the render's progress meanwhile.
+    const exportButton = page.locator('[data-testid=gif-export]');
+    await exportButton.evaluate((el) => {
+      window.__gifTexts = [];
+      new MutationObserver(() => window.__gifTexts.push(`${el.textContent}|${el.disabled}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
+    });
+    await page.locator('[data-testid=gif-to]').focus();
+    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    await page.keyboard.press('Enter');
+    const download = await downloading;
+    const gif = new Uint8Array(readFileSync(await download.path()));
+    const texts = await page.evaluate(() => window.__gifTexts);
+    assert(texts.some((t) => /^Rendering GIF… \d+ s\|true$/.test(t)), `the dialog showed progress: ${texts}`);
+    const blocks = gifBlocks(gif);
+    assert(blocks.signature === 'GIF89a' && blocks.trailer, 'a complete GIF89a');
+    assert(blocks.frames.length === expected, `${blocks.frames.length} frames in the GIF, ${expected} checkpoints in steps ${a}..${b}`);
+    const delays = [...new Set(blocks.frames.map((f) => f.delay))];
+    assert(delays.length === 1 && delays[0] === 20, `every frame lasts 1/5 s (20 cs): ${delays}`);
+    assert(blocks.width === 640 && blocks.height === 480, `size ${blocks.width}x${blocks.height}`);
+    // The same request straight to the engine gives the same file.
+    const engine = await apiOk(srv, 'renderExport', { runId: demo.id, format: 'gif', view: 'histogram', tensor, width: 640, height: 480, yLog: false, fps: 5, steps: [a, b] });
+    assert(engine.bytes === gif.length && download.suggestedFilename() === engine.filename, `download ${gif.length} B ${download.suggestedFilename()}, engine ${engine.bytes} B ${engine.filename}`);
+    await dialog.waitFor({ state: 'detached', timeout: 5_000 });
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'export-button', null, { timeout: 5_000 });
+    assert(await button.evaluate((el) => el === document.activeElement), 'focus is back on the Export button after the export');
+    await exportBox.locator('[data-testid=export-message]').getByText(engine.filename).waitFor();
+
+    // The choices are remembered; Escape cancels and gives focus back to the Export button.
+    await button.click();
+    await exportBox.getByRole('menuitem', { name: /^GIF/ }).click();
+    await dialog.waitFor();
+    await page.waitForFunction((t) => document.querySelector('[data-testid=gif-summary]')?.textContent === t, wanted, { timeout: 30_000 });
+    assert((await page.locator('[data-testid=gif-fps]').inputValue()) === '5', 'fps remembered');
+    assert((await page.locator('[data-testid=gif-size]').inputValue()) === '640x480', 'size remembered');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', timeout: 5_000 });
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'export-button', null, { timeout: 5_000 });
+
+    // A failed render is shown inside the dialog in the engine's words; the dialog stays usable.
+    const refused = await api(srv, 'renderExport', { runId: 'no-such-run', format: 'gif', view: 'histogram', tensor, fps: 5 });
+    assert(refused.status !== 200 && refused.body?.message, `the engine refuses an unknown run: ${JSON.stringify(refused.body)}`);
+    await page.route('**/api/renderExport', (route) => route.continue({ postData: JSON.stringify({ ...JSON.parse(route.request().postData() ?? '{}'), runId: 'no-such-run' }) }));
+    await button.click();
+    await exportBox.getByRole('menuitem', { name: /^GIF/ }).click();
+    await page.waitForFunction((t) => document.querySelector('[data-testid=gif-summary]')?.textContent === t, wanted, { timeout: 30_000 });
+    await page.locator('[data-testid=gif-export]').click();
+    const inline = page.locator('[data-testid=gif-error]');
+    await inline.waitFor({ timeout: 30_000 });
+    assert((await inline.textContent()) === `Export GIF failed: ${refused.body.message}`, `inline error: ${await inline.textContent()}`);
+    assert(!(await page.locator('[data-testid=gif-export]').isDisabled()), 'Export is usable again after the error');
+    await page.unroute('**/api/renderExport');
+    await page.locator('[data-testid=gif-cancel]').click();
+    await dialog.waitFor({ state: 'detached', timeout: 5_000 });
+    errors.splice(0, errors.length, ...errors.filter((e) => !/Failed to load resource/.test(e)));
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
   await scenario('(e) two runs side by side', async () => {
     const { runs } = await apiOk(srv, 'listRuns');
     if (runs.length < 2) throw new Skip(`needs two runs, the engine lists ${runs.length}`);
@@ -492,8 +618,11 @@ async function main() {
     // Export > GIF of the (clustered) correlation matrix: one frame per computed checkpoint.
     const corrExport = page.locator('[data-testid=export-embedding_correlation]');
     await corrExport.locator('[data-testid=export-button]').click();
-    const corrDownloading = page.waitForEvent('download', { timeout: 120_000 });
     await corrExport.getByRole('menuitem', { name: /^GIF/ }).click();
+    // The GIF options dialog: its defaults (the view's size, every checkpoint, 10 fps) by Enter.
+    await page.locator('[data-testid=gif-summary][data-frames]:not([data-frames=""])').waitFor({ timeout: 30_000 });
+    const corrDownloading = page.waitForEvent('download', { timeout: 120_000 });
+    await page.keyboard.press('Enter');
     const corrGif = gifBlocks(new Uint8Array(readFileSync(await (await corrDownloading).path())));
     const { tensors } = await apiOk(srv, 'listTensors', { runId: demo.id });
     const corrSeries = await apiOk(srv, 'frames', { runId: demo.id, kind: 'embedding_correlation', tensor: tensors.find((t) => t.component === 'embed').tensor });

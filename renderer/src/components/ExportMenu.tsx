@@ -6,9 +6,12 @@
 // Electron). A view may also offer a format it builds itself (e.g. a table as CSV) via `local`.
 // Keyboard: Enter/Space/ArrowDown open the menu on its first item, arrows move, Escape closes and
 // returns focus to the button; a click outside closes it.
+// GIF first opens the options dialog (GifOptions.tsx: frame rate, step range, size); the dialog
+// stays open, locked, while the GIF renders, shows a failure inline, and closes on success.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { Request } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
+import { GifOptions, type GifChoice } from './GifOptions';
 
 export type ExportFormat = 'gif' | 'png' | 'svg' | 'csv';
 
@@ -22,7 +25,7 @@ export interface LocalExport {
 }
 
 const FORMAT_LABEL: Record<ExportFormat, string> = {
-  gif: 'GIF (animation)',
+  gif: 'GIF (animation)…',
   png: 'PNG image',
   svg: 'SVG image',
   csv: 'CSV data',
@@ -74,7 +77,10 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
   const [busy, setBusy] = useState<{ format: ExportFormat; started: number } | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  /** The GIF options dialog: open, and the failure of its last export. */
+  const [gifDialog, setGifDialog] = useState<{ error: string | null; viewElement: HTMLElement | null } | null>(null);
   const button = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
   const menu = useRef<HTMLDivElement>(null);
   const menuId = useId();
   const items: ExportFormat[] = [...formats, ...local.map((l) => l.format).filter((f) => !formats.includes(f))];
@@ -95,10 +101,28 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
     return () => document.removeEventListener('mousedown', onDown);
   }, [open]);
 
-  const run = async (format: ExportFormat) => {
+  const closeGifDialog = () => {
+    refocus.current = true;
+    setGifDialog(null);
+  };
+  // Focus goes back to the button once the dialog is gone and the render state cleared (a
+  // disabled button cannot take focus).
+  useEffect(() => {
+    if (!refocus.current || gifDialog || busy) return;
+    refocus.current = false;
+    button.current?.focus();
+  }, [gifDialog, busy]);
+
+  const run = async (format: ExportFormat, gif?: GifChoice) => {
     setOpen(false);
     setMessage(null);
-    button.current?.focus();
+    if (format === 'gif' && formats.includes('gif') && !gif) {
+      // The element the view draws: its size is one of the dialog's choices.
+      const panel = button.current?.closest<HTMLElement>('.panel') ?? null;
+      setGifDialog({ error: null, viewElement: panel?.querySelector<HTMLElement>('.chart') ?? panel });
+      return;
+    }
+    if (!gif) button.current?.focus();
     const own = local.find((l) => l.format === format);
     if (own && !formats.includes(format)) {
       try {
@@ -114,11 +138,14 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
     setElapsed(0);
     setBusy({ format, started: performance.now() });
     try {
-      const file = await client.api.renderExport({ ...request, ...(extra?.[format] ?? {}), format });
+      const file = await client.api.renderExport({ ...request, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
       saveDownload(base64Bytes(file.base64), file.mime, file.filename);
       setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
+      if (gif) closeGifDialog();
     } catch (e) {
-      setMessage({ kind: 'error', text: `Export ${format.toUpperCase()} failed: ${errorMessage(e)}` });
+      const text = `Export ${format.toUpperCase()} failed: ${errorMessage(e)}`;
+      setMessage({ kind: 'error', text });
+      if (gif) setGifDialog((d) => d && { ...d, error: text });
     } finally {
       setBusy(null);
     }
@@ -177,6 +204,21 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
       <span className="export-status" role="status" aria-live="polite" data-testid="export-message">
         {message && <span className={message.kind === 'error' ? 'error-text' : 'muted'}>{message.text}</span>}
       </span>
+      {gifDialog && request && (
+        <GifOptions
+          request={{ ...request, ...(extra?.gif ?? {}) }}
+          what={what}
+          busy={busy?.format === 'gif'}
+          elapsed={elapsed}
+          error={gifDialog.error}
+          viewElement={gifDialog.viewElement}
+          onExport={(choice) => {
+            setGifDialog((d) => d && { ...d, error: null });
+            void run('gif', choice);
+          }}
+          onCancel={closeGifDialog}
+        />
+      )}
     </span>
   );
 }
