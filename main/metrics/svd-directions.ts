@@ -3,37 +3,50 @@
 // mapped through the unembedding to their top-20 tokens, and "closeness to final" (exact token
 // matches with the final checkpoint's lists for the same direction index).
 //
-// Methods (hand-written: no JS linear-algebra package gives a partial SVD on Float32Array):
-// - mlp.out W [d, d_ff] (GPT-NeoX stores [out, in], so rows = residual side): block subspace
-//   iteration on C = W W^T with Rayleigh-Ritz each step. C is formed once in float64 when
-//   d <= d_ff and d <= 4096 (then an iteration costs d^2 m instead of 2 d d_ff m), else applied
-//   as W (W^T Q). With Q (d x m, m = k + oversample) an iteration computes P = C Q, the m x m
-//   projection Q^T P, its eigenpairs by cyclic Jacobi, Ritz vectors U = Q V, then Y = P V =
-//   C U (which also gives the residual C u - lambda u for free) and Q <- orth(Y) (modified
-//   Gram-Schmidt, twice). Start: a deterministic hash-based matrix. Stops when every wanted Ritz pair has relative residual
-//   ||W W^T u - lambda u|| / lambda_1 <= tolerance (default 1e-10) or after maxIterations
-//   (default 200), reporting `converged` and the residual.
+// This file holds the pure typed-array kernels; main/compute/directions.ts runs the method with
+// its large products on onnxruntime (subspace iteration on C = W W^T for mlp.out, the exact
+// low-rank route for each head's OV circuit, one float32 pass over the unembedding per block with
+// a rigorous error bound and exact float64 re-ranking of the candidates). Hand-written because no
+// JS linear-algebra package gives a symmetric eigensolver with vectors on Float64Array.
+// - symmetricEigen: cyclic Jacobi (small m x m and hd x hd problems).
+// - orthonormalise: modified Gram-Schmidt, twice; vanishing columns are replaced by deterministic
+//   hash vectors (rank-deficient matrices), hashVector: the deterministic start of the iteration.
 // - OV circuit of head h: A = W_O^h [d, hd] (columns h*hd..(h+1)*hd of attention.dense) and
 //   B = W_V^h [hd, d] (for GPT-NeoX the fused query_key_value [3d, d] is laid out as
 //   [heads, 3, hd, d]; V of head h = rows (3h+2)*hd..(3h+3)*hd). OV = A B has rank <= hd, so
 //   exactly: A = Q_A R_A (Gram-Schmidt), then OV OV^T = Q_A (R_A (B B^T) R_A^T) Q_A^T and the
 //   small hd x hd symmetric problem is solved by Jacobi; left vectors = Q_A V. At most hd
-//   directions exist, so min(k, hd) are returned.
-// - Tokens: logits = U u for the unembedding U [vocab, d]; top-K ids by value for +u (`top`)
-//   and for -u (`bottom`, the most negative logits), ties broken by the lower id. A singular
-//   vector's sign is arbitrary, so both lists are kept.
+//   directions exist, so min(k, hd) are returned (ovLeftSingularVectors: the JS route, used by
+//   the fast path for rank-deficient, ill-conditioned or non-finite heads).
+// - Tokens: logits = U u for the unembedding U [vocab, d], each the float64 sum over c ascending
+//   (exactLogit); top-K ids by value for +u (`top`) and for -u (`bottom`, the most negative
+//   logits), ties broken by the lower id, NaN skipped (topKIndices, rankExactly). A singular
+//   vector's sign is arbitrary, so both lists are kept. LogitCandidates and
+//   float32LogitErrorBound make a float32 pass over the vocabulary exact (see their comments).
 // - Matches with the final checkpoint for one direction index: the best over the two signs of
 //   the current direction, max(|top ∩ final.top|, |bottom ∩ final.top|), an integer 0..K.
 import { MetricInputError, type NumericArray } from './moments';
 
 // ------------------------------------------------------------------ small dense helpers
 
-/** Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi; descending. */
+/**
+ * Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi; descending.
+ * Rotation rule, sweep order and stopping test are the classic cyclic ones; the matrix is kept
+ * exactly symmetric, so each rotation reads rows p and q (contiguous) once and writes rows and
+ * columns p, q, and the eigenvector matrix is stored transposed so its update is contiguous too
+ * (about 3x faster in V8 than updating columns, rows and vectors in three strided passes).
+ */
 export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
   const m = Float64Array.from(a);
-  // v: columns are eigenvectors, row-major n x n.
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const avg = 0.5 * (m[i * n + j]! + m[j * n + i]!);
+      m[i * n + j] = avg;
+      m[j * n + i] = avg;
+    }
+  // vt: row j = eigenvector j (the transpose of the usual column layout).
+  const vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let diag = 0;
@@ -43,32 +56,44 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
     }
     if (off <= 1e-32 * diag || off === 0) break;
     for (let p = 0; p < n; p++) {
+      const rp = p * n;
       for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q]!;
+        const rq = q * n;
+        const apq = m[rp + q]!;
         if (apq === 0) continue;
-        const app = m[p * n + p]!;
-        const aqq = m[q * n + q]!;
+        const app = m[rp + p]!;
+        const aqq = m[rq + q]!;
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
+        // Off-block entries: J^T M J changes rows/columns p and q only.
         for (let k = 0; k < n; k++) {
-          const mkp = m[k * n + p]!;
-          const mkq = m[k * n + q]!;
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
+          if (k === p || k === q) continue;
+          const mpk = m[rp + k]!;
+          const mqk = m[rq + k]!;
+          const np = c * mpk - s * mqk;
+          const nq = s * mpk + c * mqk;
+          m[rp + k] = np;
+          m[rq + k] = nq;
+          m[k * n + p] = np;
+          m[k * n + q] = nq;
         }
+        // The 2 x 2 block (column rotation, then row rotation, as J^T (M J)).
+        const pp1 = c * app - s * apq;
+        const pq1 = s * app + c * apq;
+        const qp1 = c * apq - s * aqq;
+        const qq1 = s * apq + c * aqq;
+        m[rp + p] = c * pp1 - s * qp1;
+        m[rq + q] = s * pq1 + c * qq1;
+        const offPq = 0.5 * (c * pq1 - s * qq1 + (s * pp1 + c * qp1));
+        m[rp + q] = offPq;
+        m[rq + p] = offPq;
         for (let k = 0; k < n; k++) {
-          const mpk = m[p * n + k]!;
-          const mqk = m[q * n + k]!;
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!;
-          const vkq = v[k * n + q]!;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
+          const vkp = vt[rp + k]!;
+          const vkq = vt[rq + k]!;
+          vt[rp + k] = c * vkp - s * vkq;
+          vt[rq + k] = s * vkp + c * vkq;
         }
       }
     }
@@ -78,18 +103,18 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = m[src * n + src]!;
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src]!;
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k]!;
   });
   return { values, vectors };
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
 
-function hashVector(len: number, seed: number): Float64Array {
+export function hashVector(len: number, seed: number): Float64Array {
   const out = new Float64Array(len);
   for (let i = 0; i < len; i++) {
     let h = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed + 1, 0x85ebca6b)) >>> 0;
@@ -108,7 +133,7 @@ function hashVector(len: number, seed: number): Float64Array {
  * and full upper triangle (row-major m x m). Columns that vanish are replaced by deterministic
  * vectors orthogonal to the others (their R entries are 0).
  */
-function orthonormalise(cols: Float64Array[]): Float64Array {
+export function orthonormalise(cols: Float64Array[]): Float64Array {
   const m = cols.length;
   const r = new Float64Array(m * m);
   for (let j = 0; j < m; j++) {
@@ -146,6 +171,7 @@ function orthonormalise(cols: Float64Array[]): Float64Array {
 }
 
 // ------------------------------------------------------------------ singular vectors
+// (the subspace iteration itself: main/compute/directions.ts topLeftSingularVectors)
 
 export interface LeftSingularVectors {
   /** Unit left singular vectors, descending singular value; each of length `rows`. */
@@ -163,178 +189,6 @@ export interface SubspaceOptions {
   tolerance?: number;
   /** Form W W^T explicitly (default: when rows <= cols and rows <= 4096). */
   formGram?: boolean;
-}
-
-/** Top-k left singular vectors of a row-major [rows, cols] matrix by subspace iteration. */
-export function topLeftSingularVectors(
-  w: NumericArray,
-  rows: number,
-  cols: number,
-  k: number,
-  options: SubspaceOptions = {},
-): LeftSingularVectors {
-  if (w.length !== rows * cols) {
-    throw new MetricInputError('svd-directions.ts', `matrix has ${w.length} values, not ${rows} x ${cols}`);
-  }
-  const rank = Math.min(rows, cols);
-  const want = Math.min(k, rank);
-  const m = Math.min(rank, want + (options.oversample ?? 10));
-  const maxIterations = options.maxIterations ?? 200;
-  const tolerance = options.tolerance ?? 1e-10;
-  const formGram = options.formGram ?? (rows <= cols && rows <= GRAM_MAX_ROWS);
-  const applyGram = formGram ? gramOperator(w, rows, cols) : implicitOperator(w, rows, cols);
-  let q: Float64Array[] = Array.from({ length: m }, (_, j) => hashVector(rows, j));
-  orthonormalise(q);
-  let values: Float64Array = new Float64Array(m);
-  let ritz: Float64Array[] = q;
-  let residual = Infinity;
-  let iterations = 0;
-  for (; iterations < maxIterations; iterations++) {
-    // Rayleigh-Ritz on span(Q): P = W W^T Q, G = Q^T P, G = V diag(lambda) V^T.
-    const p = applyGram(q);
-    const gram = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) {
-      for (let j = i; j < m; j++) {
-        const g = 0.5 * (dot(q[i]!, p[j]!) + dot(q[j]!, p[i]!));
-        gram[i * m + j] = g;
-        gram[j * m + i] = g;
-      }
-    }
-    const eig = symmetricEigen(gram, m);
-    values = eig.values;
-    // Ritz vectors U = Q V and Y = P V = W W^T U (the next power iterate).
-    ritz = Array.from({ length: m }, () => new Float64Array(rows));
-    const y = Array.from({ length: m }, () => new Float64Array(rows));
-    for (let j = 0; j < m; j++) {
-      const uj = ritz[j]!;
-      const yj = y[j]!;
-      for (let i = 0; i < m; i++) {
-        const coef = eig.vectors[i * m + j]!;
-        if (coef === 0) continue;
-        const qi = q[i]!;
-        const pi = p[i]!;
-        for (let r = 0; r < rows; r++) {
-          uj[r]! += coef * qi[r]!;
-          yj[r]! += coef * pi[r]!;
-        }
-      }
-    }
-    const top = Math.max(values[0]!, Number.MIN_VALUE);
-    residual = 0;
-    for (let j = 0; j < want; j++) {
-      const yj = y[j]!;
-      const uj = ritz[j]!;
-      let s = 0;
-      for (let r = 0; r < rows; r++) {
-        const d = yj[r]! - values[j]! * uj[r]!;
-        s += d * d;
-      }
-      residual = Math.max(residual, Math.sqrt(s) / top);
-    }
-    if (residual <= tolerance) {
-      iterations++;
-      break;
-    }
-    orthonormalise(y);
-    q = y;
-  }
-  return {
-    vectors: ritz.slice(0, want),
-    singularValues: Array.from(values.subarray(0, want), (v) => Math.sqrt(Math.max(0, v))),
-    converged: residual <= tolerance,
-    iterations,
-    residual,
-  };
-}
-
-/** Above this many rows the d x d Gram matrix is not formed (memory); W W^T Q is applied as W (W^T Q). */
-const GRAM_MAX_ROWS = 4096;
-
-type Operator = (q: Float64Array[]) => Float64Array[];
-
-/**
- * Forms C = W W^T once (rows x rows, float64; rows^2 cols / 2 multiply-adds) so that each
- * iteration costs rows^2 m instead of 2 rows cols m: a large saving for mlp.out, where
- * cols = 4 rows and the iteration count is tens.
- */
-function gramOperator(w: NumericArray, rows: number, cols: number): Operator {
-  const c = new Float64Array(rows * rows);
-  // Rows are read four at a time against one float64 copy of row i (fewer passes over memory).
-  const row = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) {
-    for (let t = 0; t < cols; t++) row[t] = w[i * cols + t]!;
-    let j = i;
-    for (; j + 3 < rows; j += 4) {
-      const b0 = j * cols;
-      const b1 = b0 + cols;
-      const b2 = b1 + cols;
-      const b3 = b2 + cols;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let t = 0; t < cols; t++) {
-        const v = row[t]!;
-        s0 += v * w[b0 + t]!;
-        s1 += v * w[b1 + t]!;
-        s2 += v * w[b2 + t]!;
-        s3 += v * w[b3 + t]!;
-      }
-      c[i * rows + j] = c[j * rows + i] = s0;
-      c[i * rows + j + 1] = c[(j + 1) * rows + i] = s1;
-      c[i * rows + j + 2] = c[(j + 2) * rows + i] = s2;
-      c[i * rows + j + 3] = c[(j + 3) * rows + i] = s3;
-    }
-    for (; j < rows; j++) {
-      const base = j * cols;
-      let s = 0;
-      for (let t = 0; t < cols; t++) s += row[t]! * w[base + t]!;
-      c[i * rows + j] = s;
-      c[j * rows + i] = s;
-    }
-  }
-  return (q) => {
-    const m = q.length;
-    const p = Array.from({ length: m }, () => new Float64Array(rows));
-    for (let r = 0; r < rows; r++) {
-      const base = r * rows;
-      for (let j = 0; j < m; j++) {
-        const qj = q[j]!;
-        let s = 0;
-        for (let t = 0; t < rows; t++) s += c[base + t]! * qj[t]!;
-        p[j]![r] = s;
-      }
-    }
-    return p;
-  };
-}
-
-/** W W^T Q as W (W^T Q), never forming W W^T. */
-function implicitOperator(w: NumericArray, rows: number, cols: number): Operator {
-  return (q) => {
-    const m = q.length;
-    const z = Array.from({ length: m }, () => new Float64Array(cols));
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      for (let j = 0; j < m; j++) {
-        const qrj = q[j]![r]!;
-        if (qrj === 0) continue;
-        const zj = z[j]!;
-        for (let c = 0; c < cols; c++) zj[c]! += qrj * w[base + c]!;
-      }
-    }
-    const p = Array.from({ length: m }, () => new Float64Array(rows));
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      for (let j = 0; j < m; j++) {
-        const zj = z[j]!;
-        let s = 0;
-        for (let c = 0; c < cols; c++) s += w[base + c]! * zj[c]!;
-        p[j]![r] = s;
-      }
-    }
-    return p;
-  };
 }
 
 /** W_O^h [d, hd] and W_V^h [hd, d] of head h from GPT-NeoX's fused QKV [3d, d] and dense [d, d]. */
@@ -389,27 +243,6 @@ export function llamaHeadSlices(vProj: NumericArray, oProj: NumericArray, d: num
   const wO = new Float64Array(d * hd);
   for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c]!;
   return { wO, wV, headDim: hd };
-}
-
-/** Directions of one head's OV circuit from its slices (any family). */
-export function ovDirectionsOfHead(
-  slices: { wO: Float64Array; wV: Float64Array; headDim: number },
-  head: number,
-  d: number,
-  unembed: NumericArray,
-  vocab: number,
-  decode: (id: number) => string,
-  options: DirectionOptions = {},
-): ComponentDirections {
-  const svd = ovLeftSingularVectors(slices.wO, slices.wV, d, slices.headDim, options.directions ?? 30);
-  return {
-    component: 'attn.ov',
-    head,
-    directions: directionTokens(svd.vectors, svd.singularValues, unembed, vocab, d, decode, options.topK ?? 20),
-    converged: true,
-    iterations: 0,
-    residual: 0,
-  };
 }
 
 /** Top-min(k, hd) left singular vectors of OV = wO [d, hd] * wV [hd, d] (exact, see header). */
@@ -495,6 +328,174 @@ export function topKIndices(values: ArrayLike<number>, k: number): number[] {
   return idx;
 }
 
+/**
+ * Upper-triangular R with R^T R = A for a symmetric positive definite n x n A (row-major), or null
+ * when a pivot is not positive and finite (A singular, indefinite or not finite).
+ */
+export function choleskyUpper(a: ArrayLike<number>, n: number): Float64Array | null {
+  const r = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let s = a[j * n + j]!;
+    for (let k = 0; k < j; k++) s -= r[k * n + j]! * r[k * n + j]!;
+    if (!(s > 0) || !Number.isFinite(s)) return null;
+    const rjj = Math.sqrt(s);
+    r[j * n + j] = rjj;
+    for (let i = j + 1; i < n; i++) {
+      let t = a[j * n + i]!;
+      for (let k = 0; k < j; k++) t -= r[k * n + j]! * r[k * n + i]!;
+      r[j * n + i] = t / rjj;
+    }
+  }
+  return r;
+}
+
+/** Inverse of an upper-triangular n x n matrix with nonzero diagonal (row-major; upper result). */
+export function invertUpper(r: ArrayLike<number>, n: number): Float64Array {
+  const x = new Float64Array(n * n);
+  // Column j of X solves R x = e_j by back substitution (x is zero below row j).
+  for (let j = 0; j < n; j++) {
+    x[j * n + j] = 1 / r[j * n + j]!;
+    for (let i = j - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i + 1; k <= j; k++) s += r[i * n + k]! * x[k * n + j]!;
+      x[i * n + j] = -s / r[i * n + i]!;
+    }
+  }
+  return x;
+}
+
+/**
+ * One logit exactly as the float64 reference defines it: sum over c ascending of
+ * float64(unembed[id, c]) * u[c], accumulated left to right in float64.
+ */
+export function exactLogit(unembed: NumericArray, d: number, id: number, u: Float64Array): number {
+  const base = id * d;
+  let s = 0;
+  for (let c = 0; c < d; c++) s += unembed[base + c]! * u[c]!;
+  return s;
+}
+
+/**
+ * Top-k ids among `ids` by sign * exactLogit (sign -1: the most negative logits), ties to the
+ * lower id, NaN skipped: the same order as topKIndices over every logit, provided `ids` holds every
+ * id that can be in that top-k.
+ */
+export function rankExactly(unembed: NumericArray, d: number, u: Float64Array, ids: ArrayLike<number>, k: number, sign: 1 | -1): number[] {
+  const scored: { id: number; v: number }[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const v = sign * exactLogit(unembed, d, id, u);
+    if (v === v) scored.push({ id, v });
+  }
+  scored.sort((x, y) => y.v - x.v || x.id - y.id);
+  return scored.slice(0, k).map((x) => x.id);
+}
+
+/**
+ * Bound on |fl32(U32 . D32) - fl64(U . D)| for one logit, as relative * ||U_i||_2 * ||D_k||_2 +
+ * absolute, where U32, D32 are U and D rounded to float32, fl32 is any float32 dot product of
+ * length d (any summation order, with or without fused multiply-add: |error| <= gamma_d
+ * sum |x_j y_j|, Higham, Accuracy and Stability, 3.1) and fl64 the float64 reference (same bound
+ * with float64's unit roundoff). sum |U_ij D_jk| <= ||U_i|| ||D_k|| (Cauchy-Schwarz); rounding
+ * the inputs adds (2u + u^2) sum |U_ij D_jk|. `absolute` covers underflow (subnormals flushed to
+ * zero: at most 2^-126 per operation and per rounded input). A 1e-6 relative margin covers the
+ * float64 computation of the norms themselves.
+ */
+export function float32LogitErrorBound(d: number, maxRowNorm: number): { relative: number; absolute: number } {
+  const u32 = 2 ** -24;
+  const u64 = 2 ** -53;
+  const gamma = (n: number, u: number): number => (n * u) / (1 - n * u);
+  const relative = (gamma(d, u32) * (1 + u32) ** 2 + 2 * u32 + u32 * u32 + gamma(d, u64)) * (1 + 1e-6);
+  const absolute = d * 2 ** -126 * (4 + maxRowNorm * Math.sqrt(d)) * (1 + 1e-6);
+  return { relative, absolute };
+}
+
+/**
+ * Collects, for each of m columns of a [vocab, m] matrix of approximate logits L32 (seen in pieces
+ * of rows), every row that can be in the column's exact top-K or bottom-K, given that each
+ * approximate value is within +-bound[k] of the exact one. With t = the K-th largest L32 of the
+ * column, at least K rows have exact value >= t - bound, so the exact K-th largest is >= t - bound,
+ * and every row of the exact top-K has L32 >= t - 2 bound: those rows are kept. The pass keeps a
+ * per-column list of rows above a running threshold (the K-th largest seen so far, minus the
+ * window), pruned whenever it grows past a cap.
+ */
+export class LogitCandidates {
+  private readonly topIds: number[][];
+  private readonly topVals: number[][];
+  private readonly botIds: number[][];
+  private readonly botVals: number[][];
+  private readonly topThreshold: Float64Array;
+  private readonly botThreshold: Float64Array;
+  private readonly cap: number;
+
+  constructor(
+    private readonly m: number,
+    private readonly k: number,
+    /** 2 * bound per column. */
+    private readonly window: Float64Array,
+  ) {
+    this.topIds = Array.from({ length: m }, () => []);
+    this.topVals = Array.from({ length: m }, () => []);
+    this.botIds = Array.from({ length: m }, () => []);
+    this.botVals = Array.from({ length: m }, () => []);
+    this.topThreshold = new Float64Array(m).fill(-Infinity);
+    this.botThreshold = new Float64Array(m).fill(-Infinity);
+    this.cap = Math.max(4 * k, 256);
+  }
+
+  /** Rows rowStart .. rowStart + rows - 1 of L32 (row-major [rows, m]); rows with skip[id] = 1 are ignored. */
+  add(piece: Float32Array, rowStart: number, rows: number, skip?: Uint8Array): void {
+    const m = this.m;
+    const topT = this.topThreshold;
+    const botT = this.botThreshold;
+    for (let r = 0; r < rows; r++) {
+      const id = rowStart + r;
+      if (skip && skip[id] === 1) continue;
+      const base = r * m;
+      for (let c = 0; c < m; c++) {
+        const v = piece[base + c]!;
+        if (v >= topT[c]!) this.push(this.topIds, this.topVals, topT, c, id, v);
+        if (-v >= botT[c]!) this.push(this.botIds, this.botVals, botT, c, id, -v);
+      }
+    }
+  }
+
+  private push(ids: number[][], vals: number[][], thr: Float64Array, c: number, id: number, v: number): void {
+    const li = ids[c]!;
+    const lv = vals[c]!;
+    li.push(id);
+    lv.push(v);
+    if (li.length > this.cap) this.prune(li, lv, thr, c);
+  }
+
+  private prune(li: number[], lv: number[], thr: Float64Array, c: number): void {
+    if (li.length < this.k) return;
+    const kth = [...lv].sort((a, b) => b - a)[this.k - 1]!;
+    const t = kth - this.window[c]!;
+    if (t > thr[c]!) thr[c] = t;
+    let w = 0;
+    for (let i = 0; i < li.length; i++) {
+      if (lv[i]! >= thr[c]!) {
+        li[w] = li[i]!;
+        lv[w] = lv[i]!;
+        w++;
+      }
+    }
+    li.length = w;
+    lv.length = w;
+  }
+
+  /** Candidate ids of column c for the top-K (sign +1) or bottom-K (sign -1). */
+  candidates(c: number, sign: 1 | -1): number[] {
+    const [ids, vals, thr] = sign === 1 ? [this.topIds, this.topVals, this.topThreshold] : [this.botIds, this.botVals, this.botThreshold];
+    this.prune(ids[c]!, vals[c]!, thr, c);
+    return ids[c]!.slice();
+  }
+}
+
 export interface DirectionTokens {
   /** Direction index (0 = largest singular value). */
   index: number;
@@ -505,73 +506,6 @@ export interface DirectionTokens {
   bottom: number[];
   topTokens: string[];
   bottomTokens: string[];
-}
-
-/** Maps unit directions (each of length d) through the unembedding [vocab, d] to top-K tokens. */
-export function directionTokens(
-  vectors: readonly Float64Array[],
-  singularValues: readonly number[],
-  unembed: NumericArray,
-  vocab: number,
-  d: number,
-  decode: (id: number) => string,
-  topK = 20,
-): DirectionTokens[] {
-  if (unembed.length !== vocab * d) {
-    throw new MetricInputError('svd-directions.ts', `unembedding has ${unembed.length} values, not ${vocab} x ${d}`);
-  }
-  const k = vectors.length;
-  for (const v of vectors) {
-    if (v.length !== d) throw new MetricInputError('svd-directions.ts', `direction of length ${v.length}, expected ${d}`);
-  }
-  const logits = Array.from({ length: k }, () => new Float64Array(vocab));
-  // One pass over the unembedding; each row is upcast once and dotted with four directions at
-  // a time (this loop dominates the analysis: vocab x d x directions multiply-adds).
-  const row = new Float64Array(d);
-  for (let t = 0; t < vocab; t++) {
-    const base = t * d;
-    for (let c = 0; c < d; c++) row[c] = unembed[base + c]!;
-    let j = 0;
-    for (; j + 3 < k; j += 4) {
-      const u0 = vectors[j]!;
-      const u1 = vectors[j + 1]!;
-      const u2 = vectors[j + 2]!;
-      const u3 = vectors[j + 3]!;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let c = 0; c < d; c++) {
-        const v = row[c]!;
-        s0 += v * u0[c]!;
-        s1 += v * u1[c]!;
-        s2 += v * u2[c]!;
-        s3 += v * u3[c]!;
-      }
-      logits[j]![t] = s0;
-      logits[j + 1]![t] = s1;
-      logits[j + 2]![t] = s2;
-      logits[j + 3]![t] = s3;
-    }
-    for (; j < k; j++) {
-      const u = vectors[j]!;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += row[c]! * u[c]!;
-      logits[j]![t] = s;
-    }
-  }
-  return logits.map((l, j) => {
-    const top = topKIndices(l, topK);
-    const bottom = topKIndices(l.map((v) => -v), topK);
-    return {
-      index: j,
-      singularValue: singularValues[j] ?? NaN,
-      top,
-      bottom,
-      topTokens: top.map(decode),
-      bottomTokens: bottom.map(decode),
-    };
-  });
 }
 
 export interface DirectionOptions extends SubspaceOptions {
@@ -589,54 +523,6 @@ export interface ComponentDirections {
   converged: boolean;
   iterations: number;
   residual: number;
-}
-
-/** Directions of a block's mlp.out weight W_out stored [d, d_ff] (rows = residual side). */
-export function mlpOutDirections(
-  wOut: NumericArray,
-  d: number,
-  dff: number,
-  unembed: NumericArray,
-  vocab: number,
-  decode: (id: number) => string,
-  options: DirectionOptions = {},
-): ComponentDirections {
-  const svd = topLeftSingularVectors(wOut, d, dff, options.directions ?? 30, options);
-  return {
-    component: 'mlp.out',
-    head: null,
-    directions: directionTokens(svd.vectors, svd.singularValues, unembed, vocab, d, decode, options.topK ?? 20),
-    converged: svd.converged,
-    iterations: svd.iterations,
-    residual: svd.residual,
-  };
-}
-
-/** Directions of every head's OV circuit from GPT-NeoX's query_key_value and attention.dense. */
-export function ovDirectionsGptNeox(
-  qkv: NumericArray,
-  dense: NumericArray,
-  d: number,
-  heads: number,
-  unembed: NumericArray,
-  vocab: number,
-  decode: (id: number) => string,
-  options: DirectionOptions = {},
-): ComponentDirections[] {
-  const out: ComponentDirections[] = [];
-  for (let h = 0; h < heads; h++) {
-    const { wO, wV, headDim } = gptNeoxHeadSlices(qkv, dense, d, heads, h);
-    const svd = ovLeftSingularVectors(wO, wV, d, headDim, options.directions ?? 30);
-    out.push({
-      component: 'attn.ov',
-      head: h,
-      directions: directionTokens(svd.vectors, svd.singularValues, unembed, vocab, d, decode, options.topK ?? 20),
-      converged: true,
-      iterations: 0,
-      residual: 0,
-    });
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------ closeness to final

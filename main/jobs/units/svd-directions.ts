@@ -3,9 +3,12 @@
 // the unembedding to their top-20 tokens (both signs, since a singular vector's sign is arbitrary),
 // decoded with the run's tokenizer. Stored as one frame per checkpoint; closeness to the final
 // checkpoint is computed from the token ids when read (export, UI), so checkpoints stay independent.
+// The numerics run in main/compute/directions.ts (products on onnxruntime, one pass over the
+// unembedding per block for every direction of the block).
 import type { UnitResults } from '../../store/store';
 import type { TensorEntry, TensorSource } from '../../formats/types';
-import { gpt2HeadSlices, llamaHeadSlices, mlpOutDirections, ovDirectionsGptNeox, ovDirectionsOfHead, type ComponentDirections } from '../../metrics/svd-directions';
+import { gpt2HeadSlices, gptNeoxHeadSlices, llamaHeadSlices, type ComponentDirections } from '../../metrics/svd-directions';
+import { blockDirections, prepareUnembedding, type BlockMatrices, type HeadSlices } from '../../compute/directions';
 import { loadTokenizer } from '../../tokenizer';
 import { analysedTensors, withSources, type AnalysedTensor } from './common';
 import type { ProgressFn, UnitTask } from '.';
@@ -70,35 +73,41 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
             neg_tokens: dir.bottomTokens,
           });
     };
-    const opts = { directions: SVD_DIRECTIONS, topK: SVD_TOP_TOKENS };
+    const opts = { directions: SVD_DIRECTIONS, topK: SVD_TOP_TOKENS, intraOpThreads: task.intraOpThreads };
+    const un = prepareUnembedding(unembed, unembedVocab, d);
+    const headsOf = (slices: (h: number) => HeadSlices): { head: number; slices: HeadSlices }[] => Array.from({ length: config.heads }, (_, h) => ({ head: h, slices: slices(h) }));
     for (let block = 0; block < config.layers; block++) {
       progress(`block ${block}`);
+      const matrices: BlockMatrices = {};
       const out = weight((t) => t.role.block === block && t.role.component === 'mlp.out');
       if (out && out.entry.shape.length === 2) {
         const [r, c] = out.entry.shape as [number, number];
         // Residual side must be the rows: [d, d_ff] (NeoX, Llama) as stored; GPT-2 Conv1D stores [d_ff, d].
         const w = r === d ? await readF32(src!, out.entry) : transpose(await readF32(src!, out.entry), r, c);
-        const dff = r === d ? c : r;
-        keep(block, [mlpOutDirections(w, d, dff, unembed, unembedVocab, decode, opts)]);
+        matrices.mlpOut = { w, dff: r === d ? c : r };
       }
       const part = (component: string): AnalysedTensor | undefined => weight((t) => t.role.block === block && t.role.component === component);
       const out2 = part('attn.out');
       if (config.family === 'gpt_neox') {
         const qkv = part('attn.qkv');
-        if (qkv && out2) keep(block, ovDirectionsGptNeox(await readF32(src!, qkv.entry), await readF32(src!, out2.entry), d, config.heads, unembed, unembedVocab, decode, opts));
+        if (qkv && out2) {
+          const [q, o] = [await readF32(src!, qkv.entry), await readF32(src!, out2.entry)];
+          matrices.heads = headsOf((h) => gptNeoxHeadSlices(q, o, d, config.heads, h));
+        }
       } else if (config.family === 'gpt2') {
         const qkv = part('attn.qkv');
         if (qkv && out2) {
           const [a, o] = [await readF32(src!, qkv.entry), await readF32(src!, out2.entry)];
-          keep(block, Array.from({ length: config.heads }, (_, h) => ovDirectionsOfHead(gpt2HeadSlices(a, o, d, config.heads, h), h, d, unembed, unembedVocab, decode, opts)));
+          matrices.heads = headsOf((h) => gpt2HeadSlices(a, o, d, config.heads, h));
         }
       } else if (config.family === 'llama') {
         const v = part('attn.v');
         if (v && out2) {
           const [vp, op] = [await readF32(src!, v.entry), await readF32(src!, out2.entry)];
-          keep(block, Array.from({ length: config.heads }, (_, h) => ovDirectionsOfHead(llamaHeadSlices(vp, op, d, config.heads, config.kvHeads, config.headDim, h), h, d, unembed, unembedVocab, decode, opts)));
+          matrices.heads = headsOf((h) => llamaHeadSlices(vp, op, d, config.heads, config.kvHeads, config.headDim, h));
         }
       }
+      keep(block, await blockDirections(matrices, un, decode, opts));
     }
     return {
       scalars: [],

@@ -1,19 +1,18 @@
+// SVD directions against numpy/torch fixtures (tools/make_metric_expectations.py): the fast path
+// (main/compute/directions.ts on onnxruntime) and the pure kernels of main/metrics/svd-directions.ts.
 import { describe, expect, it } from 'vitest';
 import {
   closenessByBlock,
   closenessToFinal,
   directionMatches,
-  directionTokens,
   gptNeoxHeadSlices,
-  mlpOutDirections,
-  ovDirectionsGptNeox,
   ovLeftSingularVectors,
   symmetricEigen,
   topKIndices,
-  topLeftSingularVectors,
   type ComponentDirections,
   type DirectionTokens,
 } from '../../../main/metrics/svd-directions';
+import { blockDirections, ovLeftSingularVectorsBatch, prepareUnembedding, tokenLists, topLeftSingularVectors } from '../../../main/compute/directions';
 import { expected, loadArray } from './fixtures';
 
 const e = expected.svd;
@@ -41,24 +40,26 @@ function naiveTop(unembed: Float32Array | Float64Array, vocab: number, d: number
 }
 
 describe('singular vectors vs numpy.linalg.svd', () => {
-  for (const formGram of [true, false]) it(`mlp.out: subspace iteration top-30 (abs 1e-6 up to sign), ${formGram ? 'explicit W W^T' : 'implicit W (W^T Q)'}`, () => {
+  for (const formGram of [true, false]) it(`mlp.out: subspace iteration top-30 (abs 1e-6 up to sign), ${formGram ? 'explicit W W^T' : 'implicit W (W^T Q)'}`, async () => {
     const w = loadArray(e.mlpOut.array);
-    const svd = topLeftSingularVectors(w, e.d, e.dff, 30, { formGram });
+    const svd = await topLeftSingularVectors(w, e.d, e.dff, 30, { formGram });
     expect(svd.converged).toBe(true);
     expect(svd.vectors.length).toBe(30);
     svd.singularValues.forEach((s, i) => expect(Math.abs(s - e.mlpOut.s[i]) / e.mlpOut.s[0]).toBeLessThan(1e-10));
     svd.vectors.forEach((v, i) => expect(signAlignedDiff(v, e.mlpOut.u[i])).toBeLessThan(1e-6));
   });
 
-  it('OV circuits: exact low-rank route per head (abs 1e-6 up to sign)', () => {
+  for (const route of ['JS Gram-Schmidt', 'batched onnxruntime'] as const) it(`OV circuits: exact low-rank route per head (abs 1e-6 up to sign), ${route}`, async () => {
     const qkv = loadArray(e.qkv);
     const dense = loadArray(e.dense);
-    for (const head of e.ov) {
-      const { wO, wV, headDim } = gptNeoxHeadSlices(qkv, dense, e.d, e.heads, head.head);
-      const svd = ovLeftSingularVectors(wO, wV, e.d, headDim, 30);
+    const slices = e.ov.map((head: { head: number }) => gptNeoxHeadSlices(qkv, dense, e.d, e.heads, head.head));
+    const batch = await ovLeftSingularVectorsBatch(slices, e.d, 30);
+    for (const [n, head] of e.ov.entries()) {
+      const { wO, wV, headDim } = slices[n]!;
+      const svd = route === 'JS Gram-Schmidt' ? ovLeftSingularVectors(wO, wV, e.d, headDim, 30) : batch[n]!;
       expect(svd.vectors.length).toBe(headDim);
-      svd.singularValues.forEach((s, i) => expect(Math.abs(s - head.s[i]) / head.s[0]).toBeLessThan(1e-10));
-      svd.vectors.forEach((v, i) => {
+      svd.singularValues.forEach((s: number, i: number) => expect(Math.abs(s - head.s[i]) / head.s[0]).toBeLessThan(1e-10));
+      svd.vectors.forEach((v: Float64Array, i: number) => {
         // Only well-separated singular values define a direction.
         const gapPrev = i > 0 ? head.s[i - 1] - head.s[i] : Infinity;
         const gapNext = i + 1 < head.s.length ? head.s[i] - head.s[i + 1] : Infinity;
@@ -79,12 +80,14 @@ describe('token directions', () => {
   const unembed = loadArray(e.unembed);
   const decode = (id: number): string => `tok${id}`;
 
-  it('top-20 for +u and -u equal a naive full sort; decoded through the callback', () => {
+  const un = prepareUnembedding(unembed, e.vocab, e.d);
+
+  it('top-20 for +u and -u equal a naive full sort; decoded through the callback', async () => {
     const w = loadArray(e.mlpOut.array);
-    const comp = mlpOutDirections(w, e.d, e.dff, unembed, e.vocab, decode);
-    expect(comp.directions.length).toBe(30);
-    const svd = topLeftSingularVectors(w, e.d, e.dff, 30);
-    comp.directions.forEach((dir, i) => {
+    const [comp] = await blockDirections({ mlpOut: { w, dff: e.dff } }, un, decode);
+    expect(comp!.directions.length).toBe(30);
+    const svd = await topLeftSingularVectors(w, e.d, e.dff, 30);
+    comp!.directions.forEach((dir, i) => {
       expect(dir.top).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, 1));
       expect(dir.bottom).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, -1));
       expect(dir.topTokens).toEqual(dir.top.map(decode));
@@ -96,10 +99,10 @@ describe('token directions', () => {
     expect(topKIndices([5, 4], 5)).toEqual([0, 1]);
   });
 
-  it('closeness to final: identical lists score K, sign flips are forgiven, naive count agrees', () => {
+  it('closeness to final: identical lists score K, sign flips are forgiven, naive count agrees', async () => {
     const qkv = loadArray(e.qkv);
     const dense = loadArray(e.dense);
-    const heads = ovDirectionsGptNeox(qkv, dense, e.d, e.heads, unembed, e.vocab, decode);
+    const heads = await blockDirections({ heads: Array.from({ length: e.heads }, (_, h) => ({ head: h, slices: gptNeoxHeadSlices(qkv, dense, e.d, e.heads, h) })) }, un, decode);
     expect(heads.length).toBe(e.heads);
     const same = closenessToFinal(heads[0]!.directions, heads[0]!.directions);
     expect(same.perDirection.every((m) => m === 20)).toBe(true);
@@ -127,7 +130,8 @@ describe('token directions', () => {
     expect(byBlock.mean).toBeCloseTo((20 + cl.mean) / 2, 12);
   });
 
-  it('directionTokens rejects mismatched shapes', () => {
-    expect(() => directionTokens([new Float64Array(3)], [1], unembed, e.vocab, e.d, decode)).toThrow();
+  it('token mapping rejects mismatched shapes', async () => {
+    await expect(tokenLists([new Float64Array(3)], un, 20)).rejects.toThrow(/direction of length 3/);
+    expect(() => prepareUnembedding(unembed, e.vocab + 1, e.d)).toThrow(/unembedding has/);
   });
 });
