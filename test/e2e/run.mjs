@@ -538,6 +538,7 @@ async function main() {
     await inline.waitFor({ timeout: 30_000 });
     assert((await inline.textContent()) === `Export GIF failed: ${refused.body.message}`, `inline error: ${await inline.textContent()}`);
     assert(!(await page.locator('[data-testid=gif-export]').isDisabled()), 'Export is usable again after the error');
+    assert((await focused()) === 'gif-export', `focus is on Export, next to the error: ${await focused()}`);
     await page.unroute('**/api/renderExport');
     await page.locator('[data-testid=gif-cancel]').click();
     await dialog.waitFor({ state: 'detached', timeout: 5_000 });

@@ -189,6 +189,12 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   useEffect(() => {
     dialog.current?.querySelector<HTMLElement>('input, select, button')?.focus();
   }, []);
+  // While the GIF renders every control is disabled, so focus rests on the dialog itself (not on
+  // the page behind it); after a failure it goes to Export, next to the message, to try again.
+  useEffect(() => {
+    if (busy) dialog.current?.focus();
+    else if (error) dialog.current?.querySelector<HTMLElement>('[data-testid=gif-export]:not(:disabled)')?.focus();
+  }, [busy, error]);
 
   const fps = Number(fpsText);
   const fpsValid = fpsText.trim() !== '' && Number.isFinite(fps) && fps >= GIF_FPS_MIN && fps <= GIF_FPS_MAX;
@@ -224,7 +230,10 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
       const focusable = [...(dialog.current?.querySelectorAll<HTMLElement>('input, select, button') ?? [])].filter((el) => !el.matches(':disabled'));
       const first = focusable[0];
       const last = focusable.at(-1);
-      if (!first || !last) return;
+      if (!first || !last) {
+        e.preventDefault();
+        return;
+      }
       if (e.shiftKey && document.activeElement === first) {
         e.preventDefault();
         last.focus();
@@ -251,6 +260,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
         aria-modal="true"
         aria-labelledby={titleId}
         aria-busy={busy}
+        tabIndex={-1}
         data-testid="gif-options"
         onKeyDown={onKeyDown}
       >
