@@ -200,9 +200,32 @@ export class Engine implements AtlasApi {
     return { path, parent, entries, roots: [...new Set(roots)] };
   }
 
+  /**
+   * The run as its folder is now: rescanned (headers only, a fraction of a second) before an
+   * analysis, so that checkpoints written since the last scan are analysed too (a run still
+   * training) and the model settings are read by this version's parsers. When the folder cannot
+   * be scanned now, the stored description is used and the units say what they cannot read.
+   */
+  private async freshRun(runId: string): Promise<RunInfo> {
+    const stored = this.store.getRun(runId);
+    if (!stored) return this.requireRun(runId);
+    let fresh: RunInfo | undefined;
+    try {
+      fresh = (await scanPaths([stored.info.root])).runs.find((r) => r.id === runId);
+    } catch {
+      fresh = undefined;
+    }
+    if (!fresh) return stored.info;
+    if (JSON.stringify(fresh) !== JSON.stringify(stored.info)) {
+      this.store.upsertRun(fresh, stored.source);
+      this.emit({ type: 'runs-changed' });
+    }
+    return fresh;
+  }
+
   async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
     await this.init();
-    const run = this.requireRun(req.runId);
+    const run = await this.freshRun(req.runId);
     const jobId = this.jobs.start(run, req.analyses, {
       threads: req.threads,
       probe: req.probe,

@@ -13,6 +13,7 @@ import { workerScript } from '../paths';
 import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
 import { runParamsFor, type RunParams } from './run-params';
 import { runUnit, type UnitTask, type WorkerMessage } from './units';
+import { llamaForwardProblem } from '../compute/forward/llama';
 
 export interface JobOptions {
   threads?: number;
@@ -287,6 +288,9 @@ export function unitPrecondition(run: RunInfo, unit: UnitName): string | null {
   if ((needsModel || unit === 'svd-directions') && !run.config) return 'no config.json with the model dimensions';
   if (needsModel && run.family === 'unknown') return 'running the model needs a known architecture (gpt_neox, gpt2, llama)';
   if ((needsModel || unit === 'svd-directions') && !run.tokenizerPath) return 'no tokenizer.json beside the checkpoints';
+  // An unmodelled rope_scaling (yarn, longrope...) is said once for the run, not per checkpoint.
+  const forwardProblem = needsModel && run.config ? llamaForwardProblem(run.config) : null;
+  if (forwardProblem) return forwardProblem;
   return null;
 }
 
