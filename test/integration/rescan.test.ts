@@ -48,8 +48,10 @@ describe('analysis of a run that grew since it was opened', () => {
       expect(events).toContain('runs-changed');
       const run = (await engine.getRun({ runId })).run as { checkpoints: Array<{ step: number | null }> };
       expect(run.checkpoints.map((c) => c.step)).toEqual(made.steps);
-      const grid = await engine.scalarGrid({ runId, metric: 'frobenius_norm', component: 'embed' });
+      const grid = await engine.scalarGrid({ runId, metric: 'frobenius_norm' });
       expect(grid.steps).toEqual(made.steps);
+      // Every tensor has a value at the new checkpoint too.
+      for (const row of grid.values) expect(row[row.length - 1]).not.toBeNull();
     } finally {
       await engine.close();
       store.close();

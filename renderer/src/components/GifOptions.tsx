@@ -13,6 +13,7 @@ import type { FrameKind } from '../../../common/api';
 import { formatStep } from '../../../common/charts';
 import { errorMessage, useAppState } from '../context';
 import type { ExportRequest } from './ExportMenu';
+import { cachedFrames } from '../frames-cache';
 
 /** What the dialog adds to the view's request. */
 export interface GifChoice {
@@ -165,7 +166,10 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
       setLoadError(`${request.view} has no frame series to count`);
       return;
     }
-    Promise.all([client.api.getRun({ runId: request.runId }), client.api.frames({ runId: request.runId, kind, tensor: request.tensor })]).then(
+    // The view's own series when it has one (no second download of megabytes of frames).
+    const series = cachedFrames(request.runId, kind, request.tensor)?.catch(() => null) ?? Promise.resolve(null);
+    const framesOf = series.then((s) => s ?? client.api.frames({ runId: request.runId, kind, tensor: request.tensor! }));
+    Promise.all([client.api.getRun({ runId: request.runId }), framesOf]).then(
       ([{ run }, series]) => {
         if (!live) return;
         const checkpoints = (run.checkpoints ?? []) as Array<{ id: string; step: number | null; missing: boolean }>;
