@@ -9,10 +9,10 @@
  *   same start (hash vectors, Gram-Schmidt), stopping test (every wanted Ritz pair's
  *   ||C u - lambda u|| / lambda_1 <= tolerance) and iteration cap. C comes from gram.ts (float64 on
  *   onnxruntime, when d <= d_ff and d <= 4096; otherwise C Q = W (W^T Q) is applied in the graph).
- *   One iteration is two onnxruntime calls: Q = Y T, P = C Q, Q^T P, Q^T Q; then, after Jacobi
- *   on the m x m projection, U = Q V, Y = P V, the residual norms and Y^T Y. The next basis is
- *   orth(Y) by Cholesky QR of Y with its columns scaled to unit norm: Q = Y S R^-1 where
- *   R^T R = S Y^T Y S. QR with a positive diagonal is unique, so this is the same Q as the
+ *   One iteration is one onnxruntime call (Q = Y T, P = C Q, Q^T P, the residual Gram R^T R with
+ *   R = P - Q (Q^T P), Q^T Q, P^T P) and Jacobi on the m x m projection in JS. The next basis is
+ *   orth(Y) for Y = P V by Cholesky QR with Y's columns scaled to unit norm: Q = Y S R^-1 where
+ *   R^T R = S Y^T Y S and Y^T Y = V^T (P^T P) V, so Y itself is never formed. QR with a positive diagonal is unique, so this is the same Q as the
  *   reference's Gram-Schmidt (Y's columns are nearly orthogonal, so Cholesky QR is accurate);
  *   Q^T Q is checked every step and a second pass (or JS Gram-Schmidt when Y is rank deficient)
  *   runs when it is not the identity to 1e-12.
@@ -127,8 +127,11 @@ async function run(session: ortTypes.InferenceSession, feeds: Record<string, Ten
 const f64 = OnnxType.float64;
 
 /**
- * One subspace step: Q = Y T, P = C Q (C given, or W (W^T Q) with W cast to float64 in the
- * graph), G = Q^T P, QQ = Q^T Q.
+ * One subspace iteration: Q = Y T, P = C Q (C given, or W (W^T Q) with W cast to float64 in the
+ * graph), G = Q^T P (the Rayleigh-Ritz projection), R = P - Q G (whose columns combined by a Ritz
+ * vector v give the residual C u - lambda u, so RR = R^T R yields every residual norm as
+ * sqrt(v^T RR v) without cancellation), QQ = Q^T Q (orthonormality check) and PP = P^T P (the
+ * next iterate is Y' = P V, so Y'^T Y' = V^T PP V for its Cholesky QR). One call per iteration.
  */
 function stepGraph(operator: 'gram' | 'implicit.f32' | 'implicit.f64'): TinyGraph {
   const nodes: TinyGraph['nodes'] = [{ opType: 'MatMul', inputs: ['Y', 'T'], outputs: ['Q'] }];
@@ -147,49 +150,23 @@ function stepGraph(operator: 'gram' | 'implicit.f32' | 'implicit.f64'): TinyGrap
     nodes.push({ opType: 'MatMul', inputs: [w, 'Z'], outputs: ['P'] });
   }
   inputs.push({ name: 'Y', elemType: f64, dims: ['n', 'm'] }, { name: 'T', elemType: f64, dims: ['m', 'm'] });
+  const gramOf = (a: string, b: string, out: string): TinyGraph['nodes'][number] => ({ opType: 'Gemm', inputs: [a, b], outputs: [out], attributes: [{ name: 'transA', int: 1 }] });
   nodes.push(
-    { opType: 'Transpose', inputs: ['Q'], outputs: ['Qt'], attributes: [{ name: 'perm', ints: [1, 0] }] },
-    { opType: 'MatMul', inputs: ['Qt', 'P'], outputs: ['G'] },
-    { opType: 'MatMul', inputs: ['Qt', 'Q'], outputs: ['QQ'] },
+    gramOf('Q', 'P', 'G'),
+    { opType: 'MatMul', inputs: ['Q', 'G'], outputs: ['QG'] },
+    { opType: 'Sub', inputs: ['P', 'QG'], outputs: ['R'] },
+    gramOf('R', 'R', 'RR'),
+    gramOf('Q', 'Q', 'QQ'),
+    gramOf('P', 'P', 'PP'),
   );
+  const small = (name: string): TinyGraph['outputs'][number] => ({ name, elemType: f64, dims: ['m', 'm'] });
   return {
-    name: `directions.subspace-step.${operator}`,
+    name: `directions.subspace-iteration.${operator}`,
     inputs,
-    outputs: [
-      { name: 'Q', elemType: f64, dims: ['n', 'm'] },
-      { name: 'P', elemType: f64, dims: ['n', 'm'] },
-      { name: 'G', elemType: f64, dims: ['m', 'm'] },
-      { name: 'QQ', elemType: f64, dims: ['m', 'm'] },
-    ],
+    outputs: [{ name: 'Q', elemType: f64, dims: ['n', 'm'] }, { name: 'P', elemType: f64, dims: ['n', 'm'] }, small('G'), small('RR'), small('QQ'), small('PP')],
     nodes,
   };
 }
-
-/** Ritz vectors U = Q V, the next iterate Y = P V, sum_r (Y - U diag(L))^2 per column, Y^T Y. */
-const RITZ_GRAPH: TinyGraph = {
-  name: 'directions.ritz',
-  inputs: [
-    { name: 'Q', elemType: f64, dims: ['n', 'm'] },
-    { name: 'P', elemType: f64, dims: ['n', 'm'] },
-    { name: 'V', elemType: f64, dims: ['m', 'm'] },
-    { name: 'L', elemType: f64, dims: [1, 'm'] },
-  ],
-  outputs: [
-    { name: 'U', elemType: f64, dims: ['n', 'm'] },
-    { name: 'Y', elemType: f64, dims: ['n', 'm'] },
-    { name: 'RS', elemType: f64, dims: ['m'] },
-    { name: 'YY', elemType: f64, dims: ['m', 'm'] },
-  ],
-  nodes: [
-    { opType: 'MatMul', inputs: ['Q', 'V'], outputs: ['U'] },
-    { opType: 'MatMul', inputs: ['P', 'V'], outputs: ['Y'] },
-    { opType: 'Mul', inputs: ['U', 'L'], outputs: ['UL'] },
-    { opType: 'Sub', inputs: ['Y', 'UL'], outputs: ['E'] },
-    { opType: 'ReduceSumSquare', inputs: ['E'], outputs: ['RS'], attributes: [{ name: 'axes', ints: [0] }, { name: 'keepdims', int: 0 }] },
-    { opType: 'Transpose', inputs: ['Y'], outputs: ['Yt'], attributes: [{ name: 'perm', ints: [1, 0] }] },
-    { opType: 'MatMul', inputs: ['Yt', 'Y'], outputs: ['YY'] },
-  ],
-};
 
 /** Per head: M = A^T A and G = B B^T for A [H, d, hd], B [H, hd, d]. */
 const OV_GRAMS_GRAPH: TinyGraph = {
@@ -297,7 +274,6 @@ export async function topLeftSingularVectors(
   const sessionOpts = { intraOpThreads: options.intraOpThreads };
   const operator = useGram ? 'gram' : w instanceof Float32Array ? 'implicit.f32' : 'implicit.f64';
   const stepSession = await cachedSession(stepGraph(operator), sessionOpts);
-  const ritzSession = await cachedSession(RITZ_GRAPH, sessionOpts);
   const operatorFeed: Record<string, Tensor> = useGram
     ? { C: float64Tensor(await gram(w, rows, cols, sessionOpts), [rows, rows]) }
     : { W: w instanceof Float32Array ? float32Tensor(w, [rows, cols]) : float64Tensor(w, [rows, cols]) };
@@ -314,7 +290,8 @@ export async function topLeftSingularVectors(
   let y = packColumns(start, rows);
   let t = identity(m);
   let values: Float64Array = new Float64Array(m);
-  let ritz = y;
+  let q = y;
+  let v = identity(m);
   let residual = Infinity;
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
@@ -325,47 +302,91 @@ export async function topLeftSingularVectors(
       if (again) s = await step(s['Q']!, again);
       if (!again || !orthonormalTo(s['QQ']!, m, ORTHONORMAL_TOLERANCE)) s = await step(gramSchmidt(s['Q']!), identity(m));
     }
-    const q = s['Q']!;
+    q = s['Q']!;
     const g = s['G']!;
     const sym = new Float64Array(m * m);
     for (let i = 0; i < m; i++)
       for (let j = i; j < m; j++) {
-        const v = 0.5 * (g[i * m + j]! + g[j * m + i]!);
-        sym[i * m + j] = v;
-        sym[j * m + i] = v;
+        const x = 0.5 * (g[i * m + j]! + g[j * m + i]!);
+        sym[i * m + j] = x;
+        sym[j * m + i] = x;
       }
     const eig = symmetricEigen(sym, m);
     values = eig.values;
-    const r = await run(ritzSession, {
-      Q: float64Tensor(q, [rows, m]),
-      P: float64Tensor(s['P']!, [rows, m]),
-      V: float64Tensor(eig.vectors, [m, m]),
-      L: float64Tensor(Float64Array.from(values), [1, m]),
-    });
-    ritz = r['U']!;
+    v = eig.vectors;
+    // ||C u_j - lambda_j u_j|| = ||R v_j|| = sqrt(v_j^T RR v_j).
+    const rr = s['RR']!;
     const top = Math.max(values[0]!, Number.MIN_VALUE);
     residual = 0;
-    for (let j = 0; j < want; j++) residual = Math.max(residual, Math.sqrt(r['RS']![j]!) / top);
+    for (let j = 0; j < want; j++) residual = Math.max(residual, Math.sqrt(Math.max(0, quadratic(rr, v, m, j))) / top);
     if (residual <= tolerance) {
       iterations++;
       break;
     }
-    const next = choleskyQrFactor(r['YY']!, m);
+    // Next iterate Y' = P V: its Gram V^T PP V gives the Cholesky QR factor; Q' = P (V T').
+    const next = choleskyQrFactor(congruence(s['PP']!, v, m), m);
     if (next) {
-      y = r['Y']!;
-      t = next;
+      y = s['P']!;
+      t = multiply(v, next, m);
     } else {
-      y = gramSchmidt(r['Y']!);
+      y = gramSchmidt(multiplyTall(s['P']!, v, rows, m, m));
       t = identity(m);
     }
   }
   return {
-    vectors: unpackColumns(ritz, rows, m, want),
-    singularValues: Array.from(values.subarray(0, want), (v) => Math.sqrt(Math.max(0, v))),
+    vectors: unpackColumns(multiplyTall(q, v, rows, m, want), rows, want),
+    singularValues: Array.from(values.subarray(0, want), (x) => Math.sqrt(Math.max(0, x))),
     converged: residual <= tolerance,
     iterations,
     residual,
   };
+}
+
+/** v_j^T A v_j for the j-th column of V (m x m, row-major), A m x m. */
+function quadratic(a: Float64Array, v: Float64Array, m: number, j: number): number {
+  let s = 0;
+  for (let i = 0; i < m; i++) {
+    let row = 0;
+    for (let l = 0; l < m; l++) row += a[i * m + l]! * v[l * m + j]!;
+    s += v[i * m + j]! * row;
+  }
+  return s;
+}
+
+/** V^T A V (m x m). */
+function congruence(a: Float64Array, v: Float64Array, m: number): Float64Array {
+  const av = multiply(a, v, m);
+  const out = new Float64Array(m * m);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let l = 0; l < m; l++) s += v[l * m + i]! * av[l * m + j]!;
+      out[i * m + j] = s;
+    }
+  return out;
+}
+
+/** A B for m x m matrices. */
+function multiply(a: Float64Array, b: Float64Array, m: number): Float64Array {
+  const out = new Float64Array(m * m);
+  for (let i = 0; i < m; i++)
+    for (let l = 0; l < m; l++) {
+      const x = a[i * m + l]!;
+      if (x === 0) continue;
+      for (let j = 0; j < m; j++) out[i * m + j]! += x * b[l * m + j]!;
+    }
+  return out;
+}
+
+/** X [n, m] times the first `count` columns of V [m, m]: [n, count]. */
+function multiplyTall(x: Float64Array, v: Float64Array, n: number, m: number, count: number): Float64Array {
+  const out = new Float64Array(n * count);
+  for (let r = 0; r < n; r++)
+    for (let l = 0; l < m; l++) {
+      const a = x[r * m + l]!;
+      for (let j = 0; j < count; j++) out[r * count + j]! += a * v[l * m + j]!;
+    }
+  return out;
 }
 
 // ------------------------------------------------------------------ OV circuits
@@ -542,7 +563,7 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
     const collector = new LogitCandidates(m, topK, Float64Array.from(windows));
     const rowsPerPiece = Math.max(1, Math.floor((options.pieceElements ?? DEFAULT_PIECE_ELEMENTS) / Math.max(m, d)));
     const scratch = un.data instanceof Float32Array ? null : new Float32Array(Math.min(rowsPerPiece, vocab) * d);
-    for (let r0 = 0; r0 < vocab; r0 += rowsPerPiece) {
+    const runPiece = (r0: number): Promise<Float32Array> => {
       const rows = Math.min(rowsPerPiece, vocab - r0);
       let piece: Float32Array;
       if (un.data instanceof Float32Array) piece = un.data.subarray(r0 * d, (r0 + rows) * d);
@@ -550,10 +571,19 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
         piece = scratch!.subarray(0, rows * d);
         piece.set(un.data.subarray(r0 * d, (r0 + rows) * d));
       }
-      const result = await session.run({ U: float32Tensor(piece, [rows, d]), D: dTensor });
-      const logits = result['L'];
-      if (!logits || logits.type !== 'float32') throw new DirectionsError('logits graph produced no float32 output L');
-      collector.add(logits.data as Float32Array, r0, rows, un.skip);
+      return session.run({ U: float32Tensor(piece, [rows, d]), D: dTensor }).then((result) => {
+        const logits = result['L'];
+        if (!logits || logits.type !== 'float32') throw new DirectionsError('logits graph produced no float32 output L');
+        return logits.data as Float32Array;
+      });
+    };
+    // One piece in flight while the previous one is scanned in JS (the scratch buffer of a
+    // float64 unembedding is refilled only after its piece has run).
+    let pending = runPiece(0);
+    for (let r0 = 0; r0 < vocab; r0 += rowsPerPiece) {
+      const logits = await pending;
+      if (r0 + rowsPerPiece < vocab) pending = runPiece(r0 + rowsPerPiece);
+      collector.add(logits, r0, Math.min(rowsPerPiece, vocab - r0), un.skip);
     }
     fast.forEach((j, c) => {
       const u = vectors[j]!;

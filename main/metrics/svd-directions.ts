@@ -473,7 +473,9 @@ export class LogitCandidates {
 
   private prune(li: number[], lv: number[], thr: Float64Array, c: number): void {
     if (li.length < this.k) return;
-    const kth = [...lv].sort((a, b) => b - a)[this.k - 1]!;
+    // Typed-array sort: numeric ascending in native code (no comparator calls).
+    const sorted = Float64Array.from(lv).sort();
+    const kth = sorted[sorted.length - this.k]!;
     const t = kth - this.window[c]!;
     if (t > thr[c]!) thr[c] = t;
     let w = 0;
