@@ -113,6 +113,7 @@ if (want('weights')) await weightSweep();
 if (want('spectra')) await external('Singular value spectra', 'spectra.mjs');
 if (want('forward')) await external('Forward and backward passes', 'forward.mjs');
 if (want('gif')) await external('GIF export', 'gif.mjs');
+if (want('svd')) await external('SVD directions', 'svd-directions.mjs');
 if (want('ui')) await external('UI in Chromium', 'ui.mjs');
 
 // A partial run (`node bench/run.mjs ui`) replaces only its own sections of BENCHMARKS.md.

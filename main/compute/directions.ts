@@ -544,7 +544,8 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
     }
     const norm = Math.sqrt(dot(u, u));
     const scale = un.maxRowNorm * norm;
-    const window = 2 * (bound.relative * scale * (1 + 1e-6) + bound.absolute);
+    // The absolute (underflow) term is per unit of sum |u_j| <= sqrt(d) ||u||.
+    const window = 2 * (bound.relative * scale * (1 + 1e-6) + bound.absolute * (1 + Math.sqrt(d) * norm));
     // Far from float32's range (or Inf in u): no float32 pass, every id is a candidate.
     if (!Number.isFinite(window) || !(scale < 1e36) || u.some((x) => Math.abs(x) > 1e36)) return;
     fast.push(j);

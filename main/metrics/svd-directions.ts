@@ -67,18 +67,11 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        // Off-block entries: J^T M J changes rows/columns p and q only.
-        for (let k = 0; k < n; k++) {
-          if (k === p || k === q) continue;
-          const mpk = m[rp + k]!;
-          const mqk = m[rq + k]!;
-          const np = c * mpk - s * mqk;
-          const nq = s * mpk + c * mqk;
-          m[rp + k] = np;
-          m[rq + k] = nq;
-          m[k * n + p] = np;
-          m[k * n + q] = nq;
-        }
+        // Off-block entries: J^T M J changes rows/columns p and q only (three ranges of k, no
+        // branch in the loop).
+        rotateOffBlock(m, n, p, q, c, s, 0, p);
+        rotateOffBlock(m, n, p, q, c, s, p + 1, q);
+        rotateOffBlock(m, n, p, q, c, s, q + 1, n);
         // The 2 x 2 block (column rotation, then row rotation, as J^T (M J)).
         const pp1 = c * app - s * apq;
         const pq1 = s * app + c * apq;
@@ -106,6 +99,22 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
     for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k]!;
   });
   return { values, vectors };
+}
+
+/** Rows p, q and columns p, q of a symmetric matrix under a Jacobi rotation, for k in [from, to). */
+function rotateOffBlock(m: Float64Array, n: number, p: number, q: number, c: number, s: number, from: number, to: number): void {
+  const rp = p * n;
+  const rq = q * n;
+  for (let k = from; k < to; k++) {
+    const mpk = m[rp + k]!;
+    const mqk = m[rq + k]!;
+    const np = c * mpk - s * mqk;
+    const nq = s * mpk + c * mqk;
+    m[rp + k] = np;
+    m[rq + k] = nq;
+    m[k * n + p] = np;
+    m[k * n + q] = nq;
+  }
 }
 
 export function dot(a: Float64Array, b: Float64Array): number {
