@@ -69,7 +69,7 @@ export interface FastDirectionOptions extends SubspaceOptions, ComputeOptions {
   directions?: number;
   /** Tokens per direction (default 20). */
   topK?: number;
-  /** Largest float32 logit piece [rows, m] (and unembedding piece [rows, d]) in elements (default 8M). */
+  /** Largest float32 logit piece [rows, m] (and unembedding piece [rows, d]) in elements (default 4M). */
   pieceElements?: number;
 }
 
@@ -78,7 +78,7 @@ const GRAM_MAX_ROWS = 4096;
 const ORTHONORMAL_TOLERANCE = 1e-12;
 /** A head's scaled Cholesky pivot below this: A_h is too ill-conditioned for Cholesky QR. */
 const MIN_SCALED_PIVOT = 1e-3;
-const DEFAULT_PIECE_ELEMENTS = 8 * 1024 * 1024;
+const DEFAULT_PIECE_ELEMENTS = 4 * 1024 * 1024;
 
 type Tensor = ortTypes.Tensor;
 
@@ -269,14 +269,20 @@ export async function topLeftSingularVectors(
   const m = Math.min(rank, want + (options.oversample ?? 10));
   const maxIterations = options.maxIterations ?? 200;
   const tolerance = options.tolerance ?? 1e-10;
-  if (!allFinite(w)) return notFiniteResult(want, rows);
   const useGram = (options.formGram ?? rows <= GRAM_MAX_ROWS) && rows <= cols;
   const sessionOpts = { intraOpThreads: options.intraOpThreads };
   const operator = useGram ? 'gram' : w instanceof Float32Array ? 'implicit.f32' : 'implicit.f64';
   const stepSession = await cachedSession(stepGraph(operator), sessionOpts);
-  const operatorFeed: Record<string, Tensor> = useGram
-    ? { C: float64Tensor(await gram(w, rows, cols, sessionOpts), [rows, rows]) }
-    : { W: w instanceof Float32Array ? float32Tensor(w, [rows, cols]) : float64Tensor(w, [rows, cols]) };
+  let operatorFeed: Record<string, Tensor>;
+  if (useGram) {
+    // NaN or Inf in W reaches W W^T (d^2 values to check instead of d d_ff).
+    const c = await gram(w, rows, cols, sessionOpts);
+    if (!allFinite(c)) return notFiniteResult(want, rows);
+    operatorFeed = { C: float64Tensor(c, [rows, rows]) };
+  } else {
+    if (!allFinite(w)) return notFiniteResult(want, rows);
+    operatorFeed = { W: w instanceof Float32Array ? float32Tensor(w, [rows, cols]) : float64Tensor(w, [rows, cols]) };
+  }
   const step = (y: Float64Array, t: Float64Array): Promise<Record<string, Float64Array>> =>
     run(stepSession, { ...operatorFeed, Y: float64Tensor(y, [rows, m]), T: float64Tensor(t, [m, m]) });
   const gramSchmidt = (x: Float64Array): Float64Array => {
