@@ -12,10 +12,12 @@
  *   One iteration is one onnxruntime call (Q = Y T, P = C Q, Q^T P, the residual Gram R^T R with
  *   R = P - Q (Q^T P), Q^T Q, P^T P) and Jacobi on the m x m projection in JS. The next basis is
  *   orth(Y) for Y = P V by Cholesky QR with Y's columns scaled to unit norm: Q = Y S R^-1 where
- *   R^T R = S Y^T Y S and Y^T Y = V^T (P^T P) V, so Y itself is never formed. QR with a positive diagonal is unique, so this is the same Q as the
- *   reference's Gram-Schmidt (Y's columns are nearly orthogonal, so Cholesky QR is accurate);
- *   Q^T Q is checked every step and a second pass (or JS Gram-Schmidt when Y is rank deficient)
- *   runs when it is not the identity to 1e-12.
+ *   R^T R = S Y^T Y S and Y^T Y = V^T (P^T P) V, so Y itself is never formed. QR with a positive
+ *   diagonal is unique, so this is the same Q as the reference's Gram-Schmidt (Y's columns are
+ *   nearly orthogonal, so Cholesky QR is accurate); Q^T Q is checked every step and a second pass
+ *   (or JS Gram-Schmidt when Y is rank deficient) runs when it is not the identity to 1e-12.
+ *   A W with NaN or Inf (or whose W W^T overflows) has undefined directions: NaN singular values
+ *   and vectors, hence no tokens, as the reference gave.
  * - OV circuit of every head of a block in one batch: M_h = A_h^T A_h and G_h = B_h B_h^T on
  *   onnxruntime (A = W_O^h [d, hd], B = W_V^h [hd, d]); R_h = Cholesky of M_h (the R of A_h = Q R
  *   with positive diagonal, as the reference's Gram-Schmidt gives), Jacobi on R G R^T, and the
