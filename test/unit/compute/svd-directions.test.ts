@@ -4,7 +4,8 @@
 // W_O^h) and token lists from every logit, fully sorted. Token lists must be identical (both signs,
 // same order) and singular values equal to 1e-10 relative, on small and medium synthetic blocks in
 // the GPT-NeoX, GPT-2 and Llama (grouped-query) layouts, on unembeddings full of near-ties below
-// float32's resolution, and on rank-deficient and non-finite inputs.
+// float32's resolution, and on rank-deficient and non-finite inputs; and the unit itself
+// (main/jobs/units/svd-directions.ts) on the bundled demo run's final checkpoint.
 import { describe, expect, it } from 'vitest';
 import {
   blockDirections,
@@ -474,4 +475,62 @@ describe('small dense kernels', () => {
       }
     expect(choleskyUpper([1, 2, 2, 1], 2)).toBeNull();
   });
+});
+
+describe('the svd-directions unit on the bundled demo run', () => {
+  it('stores, for the final checkpoint, exactly the naive reference directions of every block (mlp.out and each head)', async () => {
+    const { scanPaths } = await import('../../../main/layouts/scan');
+    const { openCheckpoint } = await import('../../../main/formats');
+    const { svdDirectionsUnit, SVD_TENSOR } = await import('../../../main/jobs/units/svd-directions');
+    const { join } = await import('node:path');
+    const demo = join(__dirname, '..', '..', '..', 'resources', 'demo', 'hub');
+    const { runs } = await scanPaths([demo]);
+    const run = runs[0]!;
+    const config = run.config!;
+    expect(config.family).toBe('gpt_neox');
+    const final = run.checkpoints[run.checkpoints.length - 1]!;
+    const task = {
+      unit: 'svd-directions' as const,
+      run: { id: run.id, family: run.family, config, tokenizerPath: run.tokenizerPath },
+      checkpoint: final,
+      init: run.checkpoints[0]!,
+      prev: null,
+      final,
+      provider: 'cpu' as const,
+      intraOpThreads: 1,
+    };
+    const results = await svdDirectionsUnit(task, () => {});
+    const stored = (results.arrays[0]!.data as { directions: { component: string; block: number; head: number | null; index: number; singular_value: number; top: number[]; bottom: number[] }[] }).directions;
+    expect(results.arrays[0]!.tensor).toBe(SVD_TENSOR);
+    const src = await openCheckpoint(final.folder);
+    try {
+      const read = async (name: string): Promise<Float32Array> => Float32Array.from(await src.read(name, 'f32'));
+      const d = config.hidden;
+      const heads = config.heads;
+      const unembed = await read('embed_out.weight');
+      const vocab = unembed.length / d;
+      let checked = 0;
+      for (let b = 0; b < config.layers; b++) {
+        const w = await read(`gpt_neox.layers.${b}.mlp.dense_4h_to_h.weight`);
+        const qkv = await read(`gpt_neox.layers.${b}.attention.query_key_value.weight`);
+        const dense = await read(`gpt_neox.layers.${b}.attention.dense.weight`);
+        const refs: [string, number | null, NaiveSvd][] = [['mlp.out', null, naiveTopLeft(w, d, w.length / d, 30)]];
+        for (let h = 0; h < heads; h++) refs.push(['attn.ov', h, naiveOv(gptNeoxHeadSlices(qkv, dense, d, heads, h), d, 30)]);
+        for (const [component, head, ref] of refs) {
+          const mine = stored.filter((x) => x.block === b && x.component === component && x.head === head);
+          expect(mine.length).toBe(ref.vectors.length);
+          mine.forEach((x, i) => {
+            expect(x.index).toBe(i);
+            expect(Math.abs(x.singular_value - ref.values[i]!) / ref.values[0]!).toBeLessThan(1e-10);
+            expect(x.top).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i]!, 20, 1));
+            expect(x.bottom).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i]!, 20, -1));
+            checked++;
+          });
+        }
+      }
+      expect(checked).toBe(stored.length);
+    } finally {
+      await src.close();
+    }
+  }, 120_000);
 });
