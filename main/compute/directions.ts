@@ -31,8 +31,8 @@
  *   absolute (float32LogitErrorBound), so every id of the float64 top-K has L32 >= (K-th largest
  *   L32) - window (LogitCandidates). Those candidates (typically K plus a few) are recomputed with
  *   the reference's float64 dot product and ranked exactly (ties to the lower id, NaN skipped):
- *   the lists equal what float64 arithmetic over every token gives. Rows with non-finite norm are
- *   always recomputed; a direction with NaN has no tokens (every logit is NaN).
+ *   the lists equal what float64 arithmetic over every token gives. Rows with Inf (non-finite
+ *   norm) are always recomputed; rows and directions with NaN have NaN logits, so never appear.
  */
 import type * as ortTypes from 'onnxruntime-node';
 import {
@@ -507,9 +507,9 @@ export interface Unembedding {
   d: number;
   /** Largest finite ||U_i||_2. */
   maxRowNorm: number;
-  /** Rows whose norm is not finite: always recomputed exactly. */
+  /** Rows without NaN whose norm is not finite (Inf, overflow): always recomputed exactly. */
   badRows: number[];
-  /** 1 for bad rows (skipped by the float32 candidate scan); undefined when there are none. */
+  /** 1 for bad rows and rows with NaN (whose logits are NaN for every direction: never listed), skipped by the float32 scan; undefined when there are none. */
   skip: Uint8Array | undefined;
 }
 
@@ -517,18 +517,22 @@ export function prepareUnembedding(data: NumericArray, vocab: number, d: number)
   if (data.length !== vocab * d) throw new DirectionsError(`unembedding has ${data.length} values, not ${vocab} x ${d}`);
   let maxRowNorm = 0;
   const badRows: number[] = [];
+  const nanRows: number[] = [];
   for (let i = 0; i < vocab; i++) {
     let s = 0;
     const base = i * d;
     for (let c = 0; c < d; c++) s += data[base + c]! * data[base + c]!;
     const n = Math.sqrt(s);
-    if (!Number.isFinite(n)) badRows.push(i);
-    else if (n > maxRowNorm) maxRowNorm = n;
+    if (Number.isFinite(n)) {
+      if (n > maxRowNorm) maxRowNorm = n;
+    } else if (data.subarray(base, base + d).some((x) => Number.isNaN(x))) nanRows.push(i);
+    else badRows.push(i);
   }
   let skip: Uint8Array | undefined;
-  if (badRows.length > 0) {
+  if (badRows.length + nanRows.length > 0) {
     skip = new Uint8Array(vocab);
     for (const i of badRows) skip[i] = 1;
+    for (const i of nanRows) skip[i] = 1;
   }
   return { data, vocab, d, maxRowNorm, badRows, skip };
 }

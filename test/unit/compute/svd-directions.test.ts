@@ -445,7 +445,7 @@ describe('token lists: the float32 pass with its error bound is exact', () => {
     const nanDir = Float64Array.from(u);
     nanDir[0] = NaN;
     const un = prepareUnembedding(unembed, vocab, d);
-    expect(un.badRows).toEqual([5, 9, 11]);
+    expect(un.badRows).toEqual([9, 11]); // row 5 has NaN: NaN logits, never listed
     const [a, b] = await tokenLists([u, nanDir], un, 20);
     expect(a!.top).toEqual(naiveTokens(unembed, vocab, d, u, 20, 1));
     expect(a!.bottom).toEqual(naiveTokens(unembed, vocab, d, u, 20, -1));
@@ -453,6 +453,9 @@ describe('token lists: the float32 pass with its error bound is exact', () => {
     const [all] = await tokenLists([u], prepareUnembedding(unembed.subarray(0, 12 * d), 12, d), 20);
     expect(all!.top).toEqual(naiveTokens(unembed, 12, d, u, 20, 1));
     expect(all!.top.length).toBe(11); // 12 ids, one NaN logit
+    const allNan = prepareUnembedding(new Float32Array(vocab * d).fill(NaN), vocab, d);
+    expect(allNan.badRows).toEqual([]);
+    expect(await tokenLists([u], allNan, 20)).toEqual([{ top: [], bottom: [] }]);
   });
 });
 
