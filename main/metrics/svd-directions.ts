@@ -519,13 +519,6 @@ export interface DirectionTokens {
   bottomTokens: string[];
 }
 
-export interface DirectionOptions extends SubspaceOptions {
-  /** Directions per matrix (default 30). */
-  directions?: number;
-  /** Tokens per direction (default 20). */
-  topK?: number;
-}
-
 export interface ComponentDirections {
   component: 'mlp.out' | 'attn.ov';
   /** Head index for attn.ov, null for mlp.out. */
