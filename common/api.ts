@@ -95,6 +95,20 @@ export const FrameKind = z.enum([
 ]);
 export type FrameKind = z.infer<typeof FrameKind>;
 
+/** The animated views of the exporter (the CLI's --view names, renderExport's animated views). */
+export type AnimationView = 'histogram' | 'qq' | 'spectrum' | 'correlation' | 'activations' | 'gradients';
+export const ANIMATION_VIEWS: readonly AnimationView[] = ['histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients'];
+
+/** Which cached frame kind draws an animated view. */
+export const FRAME_KIND_OF_VIEW: Record<AnimationView, FrameKind> = {
+  histogram: 'histogram',
+  qq: 'qq',
+  spectrum: 'spectrum',
+  correlation: 'embedding_correlation',
+  activations: 'resid_histogram',
+  gradients: 'grad_histogram',
+};
+
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,

@@ -33,19 +33,9 @@ import {
 import { presentCheckpoints } from '../api/grids';
 import type { Store, StoredRun } from '../store/store';
 
-/** The animated views of the exporter (the CLI's --view names). */
-export type AnimationView = 'histogram' | 'qq' | 'spectrum' | 'correlation' | 'activations' | 'gradients';
-export const ANIMATION_VIEWS: readonly AnimationView[] = ['histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients'];
-
-/** Which cached frame kind draws a view. */
-export const FRAME_KIND_OF_VIEW: Record<AnimationView, FrameKind> = {
-  histogram: 'histogram',
-  qq: 'qq',
-  spectrum: 'spectrum',
-  correlation: 'embedding_correlation',
-  activations: 'resid_histogram',
-  gradients: 'grad_histogram',
-};
+// The animated views and their frame kinds live in common/api.ts (the renderer uses them too).
+export { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../common/api';
+import { ANIMATION_VIEWS, type AnimationView } from '../../common/api';
 
 /** Which `analyze --analyses` value computes the frames of a view (for "nothing cached" errors). */
 export const ANALYSIS_OF_VIEW: Record<AnimationView, string> = {

@@ -9,7 +9,7 @@
 // be aborted) and a failure is shown inline in the engine's words.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import type { FrameKind } from '../../../common/api';
+import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../../common/api';
 import { formatStep } from '../../../common/charts';
 import { errorMessage, useAppState } from '../context';
 import type { ExportRequest } from './ExportMenu';
@@ -39,15 +39,6 @@ const PRESETS: ReadonlyArray<{ width: number; height: number }> = [
   { width: 1280, height: 720 },
 ];
 
-/** Which cached frame kind draws each animated export view (main/export/render.ts FRAME_KIND_OF_VIEW, copied: that module loads a native canvas). */
-const FRAME_KIND: Partial<Record<ExportRequest['view'], FrameKind>> = {
-  histogram: 'histogram',
-  qq: 'qq',
-  spectrum: 'spectrum',
-  correlation: 'embedding_correlation',
-  activations: 'resid_histogram',
-  gradients: 'grad_histogram',
-};
 
 /** GIF frame delays are whole centiseconds: the engine rounds 100/fps (gif.ts), so play time uses the rounded delay. */
 export function gifDelayCentiseconds(fps: number): number {
@@ -161,7 +152,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
 
   useEffect(() => {
     let live = true;
-    const kind = FRAME_KIND[request.view];
+    const kind = (ANIMATION_VIEWS as readonly string[]).includes(request.view) ? FRAME_KIND_OF_VIEW[request.view as AnimationView] : undefined;
     if (!kind || !request.tensor) {
       setLoadError(`${request.view} has no frame series to count`);
       return;

@@ -7,20 +7,8 @@ import { join } from 'node:path';
 import { buildForward, lookupFromSource, runForward, normaliseWeightName, type ForwardResult } from '../../../main/compute/forward/index';
 import { openSafetensors } from '../../../main/formats/safetensors';
 import { activationStats } from '../../../main/metrics/activations';
-import { FIXTURE_DIR, FIXTURE_MODELS, loadFixture, type Fixture } from '../../fixtures/forward/helpers';
+import { expectActivationsMatch, expectStatsMatch, FIXTURE_DIR, FIXTURE_MODELS, loadFixture, type Fixture } from '../../fixtures/forward/helpers';
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
-const rel = (got: number, want: number) => Math.abs(got - want) / Math.max(Math.abs(want), 1e-12);
 
 describe.each(FIXTURE_MODELS)('forward %s vs torch float64', (name) => {
   let fx: Fixture;
@@ -41,25 +29,11 @@ describe.each(FIXTURE_MODELS)('forward %s vs torch float64', (name) => {
   });
 
   it('matches residual-stream statistics within 1e-5 relative (max|x|, std, rms, mean, kurtosis)', () => {
-    for (const [tensor, want] of Object.entries(fx.summary.stats)) {
-      const act = result.activations.get(tensor)!;
-      const s = activationStats(act.data, act.dims.at(-1)!);
-      expect(s.count).toBe(want.count);
-      expect(rel(s.max_abs!, want.max_abs), `${tensor} max_abs`).toBeLessThan(1e-5);
-      expect(rel(s.std!, want.std), `${tensor} std`).toBeLessThan(1e-5);
-      expect(rel(s.rms!, want.rms), `${tensor} rms`).toBeLessThan(1e-5);
-      expect(Math.abs(s.mean! - want.mean), `${tensor} mean`).toBeLessThan(1e-5 * want.rms);
-      expect(Math.abs(s.excess_kurtosis! - want.excess_kurtosis), `${tensor} kurtosis`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want.excess_kurtosis)));
-    }
+    expectStatsMatch(result, fx);
   });
 
   it('matches full tensors elementwise (atol 1e-5 x max|x|) and the loss within 1e-5', () => {
-    for (const [tensor, act] of result.activations) {
-      const want = fx.expected.get(tensor)!;
-      expect(maxAbsDiff(act.data, want), tensor).toBeLessThan(1e-5 * maxAbs(want) + 1e-6);
-    }
-    expect(Math.abs(result.loss! - fx.summary.loss)).toBeLessThan(1e-5);
-    expect(result.top1Accuracy).toBeCloseTo(fx.summary.top1_accuracy, 12);
+    expectActivationsMatch(result, fx);
   });
 });
 

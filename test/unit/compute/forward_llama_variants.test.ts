@@ -11,28 +11,15 @@ import { createSession } from '../../../main/compute/providers';
 import { buildForward, runForward, type ForwardResult } from '../../../main/compute/forward/index';
 import { slidingWindowMask } from '../../../main/compute/forward/common';
 import { llamaForwardProblem, ropeInverseFrequencies } from '../../../main/compute/forward/llama';
-import { activationStats } from '../../../main/metrics/activations';
-import { loadFixture, type Fixture } from '../../fixtures/forward/helpers';
+import { expectActivationsMatch, expectStatsMatch, loadFixture, maxAbs, type Fixture } from '../../fixtures/forward/helpers';
 
 const VARIANTS = ['llama_rope_llama3', 'llama_rope_linear', 'llama_rope_dynamic', 'llama_bias', 'mistral_sliding', 'qwen2_bias'] as const;
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
 function norm(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
   return Math.sqrt(s);
 }
-const rel = (got: number, want: number) => Math.abs(got - want) / Math.max(Math.abs(want), 1e-12);
 
 async function run(fx: Fixture, config: ModelConfig, gradients = false): Promise<ForwardResult> {
   const graph = buildForward(config, { batch: fx.summary.batch, seqLen: fx.summary.seq_len, gradients });
@@ -56,25 +43,11 @@ describe.each(VARIANTS)('%s vs torch float64', (name) => {
   });
 
   it('matches residual-stream statistics within 1e-5 relative', () => {
-    for (const [tensor, want] of Object.entries(fx.summary.stats)) {
-      const act = result.activations.get(tensor)!;
-      const s = activationStats(act.data, act.dims.at(-1)!);
-      expect(s.count).toBe(want.count);
-      expect(rel(s.max_abs!, want.max_abs), `${tensor} max_abs`).toBeLessThan(1e-5);
-      expect(rel(s.std!, want.std), `${tensor} std`).toBeLessThan(1e-5);
-      expect(rel(s.rms!, want.rms), `${tensor} rms`).toBeLessThan(1e-5);
-      expect(Math.abs(s.mean! - want.mean), `${tensor} mean`).toBeLessThan(1e-5 * want.rms);
-      expect(Math.abs(s.excess_kurtosis! - want.excess_kurtosis), `${tensor} kurtosis`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want.excess_kurtosis)));
-    }
+    expectStatsMatch(result, fx);
   });
 
   it('matches full tensors (atol 1e-5 x max|x|), the loss within 1e-5 and top-1 accuracy', () => {
-    for (const [tensor, act] of result.activations) {
-      const want = fx.expected.get(tensor)!;
-      expect(maxAbsDiff(act.data, want), tensor).toBeLessThan(1e-5 * maxAbs(want) + 1e-6);
-    }
-    expect(Math.abs(result.loss! - fx.summary.loss)).toBeLessThan(1e-5);
-    expect(result.top1Accuracy).toBeCloseTo(fx.summary.top1_accuracy, 12);
+    expectActivationsMatch(result, fx);
   });
 
   it('matches every gradient: norm and elementwise within 1e-4 of the tensor scale', () => {
