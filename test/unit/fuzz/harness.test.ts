@@ -134,10 +134,10 @@ describe('supervisor watchdog', () => {
     });
     parentPort.postMessage({ kind: 'ready' });
   `;
-  const run = async (name: string, onCase: string, rssLimitBytes = 8 * 2 ** 30) => {
+  const run = async (name: string, onCase: string, rssLimitBytes = 8 * 2 ** 30, timeoutMs = 300) => {
     const file = join(scratch, `${name}.mjs`);
     writeFileSync(file, workerSource(onCase));
-    const supervisor = new FuzzSupervisor({ repoRoot, workerFile: file, scratchDir: scratch, timeoutMs: 300, rssLimitBytes });
+    const supervisor = new FuzzSupervisor({ repoRoot, workerFile: file, scratchDir: scratch, timeoutMs, rssLimitBytes });
     try {
       return await supervisor.run({ kind: 'generate', target: 'config', runSeed: 3, from: 0, to: 3 });
     } finally {
@@ -169,7 +169,9 @@ describe('supervisor watchdog', () => {
 
   it('a case that grows the process RSS past the limit is a memory finding', async () => {
     const limit = 300 * 2 ** 20;
-    const { findings } = await run('hog', "if (i === 2) { const keep = []; for (let k = 0; k < 40; k++) { keep.push(Buffer.alloc(64 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 5)); } }", limit);
+    // A generous time limit: the hang check counts the whole process's CPU time, which other test
+    // files running in parallel inflate, and must not stop the hog before its memory does.
+    const { findings } = await run('hog', "if (i === 2) { const keep = []; for (let k = 0; k < 40; k++) { keep.push(Buffer.alloc(64 * 2 ** 20, 1)); await new Promise((r) => setTimeout(r, 5)); } }", limit, 30_000);
     expect(findings.map((f) => [f.kind, f.caseIndex])).toEqual([['memory', 2]]);
   });
 });
