@@ -120,6 +120,12 @@ if (want('ui')) await external('UI in Chromium', 'ui.mjs');
 const previous = existsSync(join(root, 'BENCHMARKS.md')) ? readFileSync(join(root, 'BENCHMARKS.md'), 'utf8') : '';
 const titleOf = (section) => section.split('\n', 1)[0];
 const EARLIER = '(from an earlier run of `npm run bench`)';
+// Sections keep one order whichever of them a partial run refreshed.
+const ORDER = ['## Weight sweep', '## Singular value spectra', '## SVD directions', '## Forward and backward passes', '## GIF export', '## UI in Chromium'];
+const orderOf = (section) => {
+  const i = ORDER.findIndex((t) => titleOf(section).startsWith(t));
+  return i < 0 ? ORDER.length : i;
+};
 const kept = previous
   .split(/^(?=## )/m)
   .slice(1)
@@ -130,6 +136,6 @@ const doc = `# Benchmarks
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}.
 Every comparison below was measured in one invocation, ours and the baseline side by side.
 
-${[...sections, ...kept].join('\n')}`;
+${[...sections, ...kept].sort((a, b) => orderOf(a) - orderOf(b)).join('\n')}`;
 writeFileSync(join(root, 'BENCHMARKS.md'), doc);
 process.stdout.write(doc);
