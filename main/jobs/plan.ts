@@ -28,7 +28,8 @@ export const UNIT_VERSION: Record<UnitName, number> = {
   histogram: 1,
   spectra: 1,
   embedding: 1,
-  'svd-directions': 1,
+  // 2: bytes that are not whole UTF-8 characters are shown as \xNN instead of U+FFFD.
+  'svd-directions': 2,
   activations: 1,
   gradients: 1,
 };

@@ -1,7 +1,10 @@
 // The run's tokenizer (Hugging Face `tokenizer.json`, with `tokenizer_config.json` beside it when
 // present), loaded with the pure-JS @huggingface/tokenizers package: encodes the probe text (no
 // special tokens added: the probe batch has no BOS) and decodes single ids for the SVD-direction
-// token tables.
+// token tables. A token that is only part of a UTF-8 character (a byte-level BPE byte such as
+// 0xE2, a SentencePiece byte-fallback piece) decodes to U+FFFD, and many different tokens would
+// all show as the same "�"; displayToken shows their bytes instead (`\xe2`), the way Python's
+// `bytes.decode('utf-8', 'backslashreplace')` writes them.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -14,6 +17,8 @@ export interface LoadedTokenizer {
   encode(text: string): number[];
   /** One id as text (byte-level pieces mapped back to their characters; specials kept). */
   decodeToken(id: number): string;
+  /** decodeToken, except that bytes which are not whole UTF-8 characters are shown as `\xNN`. */
+  displayToken(id: number): string;
   decode(ids: number[]): string;
 }
 
@@ -77,12 +82,75 @@ export async function loadTokenizer(tokenizerJsonPath: string): Promise<LoadedTo
     throw new FormatError(tokenizerJsonPath, `unsupported tokenizer: ${(err as Error).message}`);
   }
   let maxId = -1;
-  for (const id of tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
+  const pieceOf = new Map<number, string>();
+  for (const [piece, id] of tokenizer.get_vocab(true)) {
+    if (id > maxId) maxId = id;
+    pieceOf.set(id, piece);
+  }
+  const byteLevel = usesByteLevelDecoder(json.decoder);
+  const decodeToken = (id: number): string => tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   return {
     path: tokenizerJsonPath,
     vocabSize: maxId + 1,
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
-    decodeToken: (id) => tokenizer.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+    decodeToken,
+    displayToken: (id) => {
+      const text = decodeToken(id);
+      if (!text.includes('\uFFFD')) return text;
+      const piece = pieceOf.get(id);
+      if (piece === undefined) return text;
+      if (!byteLevel) return piece; // e.g. SentencePiece's "<0xE2>": already says which byte
+      const bytes: number[] = [];
+      for (const ch of piece) {
+        const b = BYTE_OF_CHAR.get(ch);
+        if (b === undefined) return text;
+        bytes.push(b);
+      }
+      return bytesForDisplay(Uint8Array.from(bytes));
+    },
     decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
   };
+}
+
+/** True for a ByteLevel decoder, alone or inside a Sequence. */
+function usesByteLevelDecoder(decoder: unknown): boolean {
+  if (typeof decoder !== 'object' || decoder === null) return false;
+  const d = decoder as { type?: unknown; decoders?: unknown };
+  if (d.type === 'ByteLevel') return true;
+  return d.type === 'Sequence' && Array.isArray(d.decoders) && d.decoders.some(usesByteLevelDecoder);
+}
+
+/**
+ * GPT-2's byte-to-character table (byte-level BPE stores each byte as one printable character):
+ * printable Latin-1 bytes stand for themselves, the other 68 bytes map to U+0100 onwards in order.
+ */
+const BYTE_OF_CHAR: ReadonlyMap<string, number> = (() => {
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const map = new Map<string, number>();
+  let next = 0;
+  for (let b = 0; b < 256; b++) map.set(String.fromCodePoint(printable(b) ? b : 256 + next++), b);
+  return map;
+})();
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whole UTF-8 characters as text, every other byte as `\xNN` (lowercase hex). */
+export function bytesForDisplay(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    const len = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (len > 0 && i + len <= bytes.length) {
+      try {
+        out += strictUtf8.decode(bytes.subarray(i, i + len));
+        i += len;
+        continue;
+      } catch {
+        // not a valid character: escape the lead byte and go on
+      }
+    }
+    out += `\\x${lead.toString(16).padStart(2, '0')}`;
+    i += 1;
+  }
+  return out;
 }

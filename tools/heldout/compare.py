@@ -230,9 +230,54 @@ def cache_nonfinite(db: str, run_id: str) -> Dict[Tuple[int, str], float]:
     return {(step_of[r["checkpoint_id"]], r["tensor"]): r["value"] for r in json.loads(p.stdout) if r["checkpoint_id"] in step_of}
 
 
+def gpt2_char_to_byte() -> dict:
+    """GPT-2's bytes_to_unicode table, inverted (byte-level BPE pieces -> raw bytes)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+def shown_token(decoded: str, piece: Optional[str], byte_level: bool, char_to_byte: dict) -> str:
+    """As the SVD-direction tables show a token: its decoded text, except that a token which is
+    not whole UTF-8 characters (decodes to U+FFFD) shows its bytes the way Python's
+    backslashreplace writes them (byte-level BPE), or its vocabulary piece (other tokenizers)."""
+    if "\ufffd" not in decoded or piece is None:
+        return decoded
+    if not byte_level:
+        return piece
+    if any(ch not in char_to_byte for ch in piece):
+        return decoded
+    return bytes(char_to_byte[ch] for ch in piece).decode("utf-8", "backslashreplace")
+
+
+def token_strings(tokenizer_json: str) -> List[str]:
+    """Every id as the SVD-direction tables show it: decoded alone by @huggingface/tokenizers
+    (specials kept, no clean-up), partial UTF-8 characters shown by shown_token."""
+    decoded = node_token_strings(tokenizer_json)
+    with open(tokenizer_json, encoding="utf-8") as f:
+        tj = json.load(f)
+    piece_of = {}
+    vocab = tj["model"].get("vocab")
+    if isinstance(vocab, dict):
+        piece_of.update({i: p for p, i in vocab.items()})
+    elif isinstance(vocab, list):
+        piece_of.update({i: p[0] for i, p in enumerate(vocab)})
+    for t in tj.get("added_tokens") or []:
+        piece_of[t["id"]] = t["content"]
+    dec = tj.get("decoder") or {}
+    byte_level = dec.get("type") == "ByteLevel" or (dec.get("type") == "Sequence" and any(d.get("type") == "ByteLevel" for d in dec.get("decoders", [])))
+    table = gpt2_char_to_byte()
+    return [shown_token(d, piece_of.get(i), byte_level, table) for i, d in enumerate(decoded)]
+
+
 def node_token_strings(tokenizer_json: str) -> List[str]:
-    """Every id decoded alone by @huggingface/tokenizers (specials kept, no clean-up), as the
-    SVD-direction tables show tokens."""
+    """Every id decoded alone by @huggingface/tokenizers (specials kept, no clean-up)."""
     script = (
         "import('@huggingface/tokenizers').then(({Tokenizer})=>{const fs=require('fs');"
         f"const j=JSON.parse(fs.readFileSync({json.dumps(tokenizer_json)},'utf8'));const t=new Tokenizer(j,{{}});"
@@ -690,7 +735,7 @@ def main() -> None:
     ck.flag("all", "probe token ids (ours == @huggingface/tokenizers)", ours == theirs,
             f"first difference at {next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)}")
     ck.groups[("all", "probe token ids (ours == @huggingface/tokenizers)")].count = n
-    token_strings = node_token_strings(tok_path)
+    token_strs = token_strings(tok_path)
 
     bad = export_files_nonfinite(out_dir)
     g = ck.group("all", "export files: every number finite or empty", "must hold")
@@ -706,7 +751,7 @@ def main() -> None:
         compare_run(ck, label, run_ids[name], ref, scalars, spectra, embeds, run, analyze_log, cache_nonfinite(db, run_ids[name]))
         compare_histograms(ck, label, run_ids[name], ref, hists)
         compare_roles(ck, label, run_ids[name], ref, roles, steps_of)
-        compare_svd_directions(ck, label, run_ids[name], ref, svd_export, token_strings)
+        compare_svd_directions(ck, label, run_ids[name], ref, svd_export, token_strs)
         details.append((label, run_ids[name]))
         for v in ref.get("sensitivity", []):
             sens.append((label, v))

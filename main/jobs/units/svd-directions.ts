@@ -46,7 +46,7 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
   if (!config) throw new Error('SVD directions need config.json (hidden size, heads)');
   if (!task.run.tokenizerPath) throw new Error('SVD directions need the run\'s tokenizer.json to decode tokens');
   const tokenizer = await loadTokenizer(task.run.tokenizerPath);
-  const decode = (id: number): string => (id < tokenizer.vocabSize ? tokenizer.decodeToken(id) : `<${id}>`);
+  const decode = (id: number): string => (id < tokenizer.vocabSize ? tokenizer.displayToken(id) : `<${id}>`);
   return withSources([task.checkpoint.folder], async ([src]) => {
     const tensors = analysedTensors(task, src!);
     const weight = (pred: (t: AnalysedTensor) => boolean): AnalysedTensor | undefined => tensors.find((t) => t.role.kind === 'weight' && pred(t));

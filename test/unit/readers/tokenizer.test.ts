@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTokenizer } from '../../../main/tokenizer/index';
+import { bytesForDisplay, loadTokenizer } from '../../../main/tokenizer/index';
+import { projectRoot } from '../../../main/paths';
 import { FormatError } from '../../../main/formats/types';
 import { FIXTURES } from './expected';
 
@@ -30,6 +31,52 @@ describe('tokenizer', () => {
     expect(tok.decodeToken(2 + 0x20)).toBe(' '); // stored as 'Ġ' by the byte-level table
     expect(tok.decodeToken(2 + 0x0a)).toBe('\n');
   });
+  it('shows tokens that are parts of UTF-8 characters as their bytes', async () => {
+    // The demo's byte-level BPE (512 tokens) splits non-ASCII characters into byte tokens, each of
+    // which decodes to U+FFFD alone. Shown as \xNN, the tokens of a text give back its UTF-8 bytes.
+    const snapshots = join(projectRoot(), 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny', 'snapshots');
+    const commit = readFileSync(join(projectRoot(), 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny', 'refs', 'main'), 'utf8').trim();
+    const tok = await loadTokenizer(join(snapshots, commit, 'tokenizer.json'));
+    const bytesOfShown = (shown: string): number[] => {
+      const out: number[] = [];
+      for (const part of shown.split(/(\\x[0-9a-f]{2})/)) {
+        if (/^\\x[0-9a-f]{2}$/.test(part)) out.push(parseInt(part.slice(2), 16));
+        else out.push(...Buffer.from(part, 'utf8'));
+      }
+      return out;
+    };
+    let escaped = 0;
+    for (const text of ['café', ' naïve', '中文', '😀!', 'Ωmega €5']) {
+      const ids = tok.encode(text);
+      const shown = ids.map((id) => tok.displayToken(id));
+      for (const [k, id] of ids.entries()) {
+        if (tok.decodeToken(id).includes('\uFFFD')) {
+          expect(shown[k]).toMatch(/\\x[0-9a-f]{2}/);
+          escaped++;
+        } else expect(shown[k]).toBe(tok.decodeToken(id));
+      }
+      expect(shown.flatMap(bytesOfShown)).toEqual([...Buffer.from(text, 'utf8')]);
+    }
+    expect(escaped).toBeGreaterThan(5);
+    // Whole tokens keep their text; specials too.
+    expect(tok.displayToken(tok.encode(' the')[0]!)).toBe(tok.decodeToken(tok.encode(' the')[0]!));
+    expect(tok.displayToken(0)).toBe('<|endoftext|>');
+  });
+
+  it('writes bytes as Python bytes.decode("utf-8", "backslashreplace") does', () => {
+    const cases: Array<[number[], string]> = [
+      [[0x61, 0xe2, 0x82, 0xac], 'a€'],
+      [[0xe2, 0x82], '\\xe2\\x82'],
+      [[0xe2, 0x41], '\\xe2A'],
+      [[0xf0, 0x9f, 0x98, 0x41], '\\xf0\\x9f\\x98A'],
+      [[0xc0, 0xaf], '\\xc0\\xaf'], // overlong
+      [[0xed, 0xa0, 0x80], '\\xed\\xa0\\x80'], // surrogate
+      [[0xff], '\\xff'],
+      [[], ''],
+    ];
+    for (const [bytes, want] of cases) expect(bytesForDisplay(Uint8Array.from(bytes)), JSON.stringify(bytes)).toBe(want);
+  });
+
   it('refuses a missing or malformed file with the path named', async () => {
     await expect(loadTokenizer(join(dir, 'nope.json'))).rejects.toThrow(FormatError);
     await expect(loadTokenizer(join(dir, 'expected.json'))).rejects.toThrow(/tokenizer.json has no model/);
