@@ -167,6 +167,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
       splitLine: { lineStyle: { color: '#eeeeee' } },
     });
   }
+  const soleRun = [...lines, ...loss][0]?.runName ?? '';
   const legendData = runs.length > 1 ? series.map((s) => s.name as string) : lines.map((l) => `${l.runName} · ${l.label ?? blockLabel(l.block)}`);
   return {
     animation: false,
@@ -190,7 +191,10 @@ export function curvesOption(input: CurvesInput): ChartOption {
       bottom: 20,
       itemWidth: 18,
       itemHeight: 8,
-      textStyle: { fontSize: 10 },
+      // One run: the title names it, so the legend says only the block (and the labels fit the
+      // 130 px beside the plot instead of running over the lines); longer labels are cut.
+      formatter: runs.length === 1 ? (name: string) => (name.startsWith(`${soleRun} · `) ? name.slice(soleRun.length + 3) : name) : undefined,
+      textStyle: { fontSize: 10, width: 112, overflow: 'truncate' },
       data: [...legendData, ...loss.map((l) => `${l.runName} · ${l.label}`)],
     },
     tooltip: {

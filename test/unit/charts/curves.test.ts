@@ -98,4 +98,15 @@ describe('log y only over a decade or more', () => {
     expect((o.yAxis as Array<{ type: string }>)[0]!.type).toBe('value');
     expect((o.title as { subtext: string }).subtext).toContain('under a decade');
   });
+
+  it('legend: one run names only the block (the title names the run); two runs keep the run', () => {
+    const line = (runName: string, runIndex: number, block: number) => ({ runName, runIndex, block, tensor: `t${block}`, steps: [1, 2], values: [1, 2] });
+    const metric = { id: 'm', label: 'M', unit: '' };
+    const one = curvesOption({ title: 't', metric, lines: [line('run · a', 0, 0), line('run · a', 0, 1)], loss: [], stepScale: 'log', yLog: false });
+    const legend = one.legend as { data: string[]; formatter?: (name: string) => string };
+    expect(legend.data).toEqual(['run · a · block 0', 'run · a · block 1']);
+    expect(legend.data.map((n) => legend.formatter!(n))).toEqual(['block 0', 'block 1']);
+    const two = curvesOption({ title: 't', metric, lines: [line('r1', 0, 0), line('r2', 1, 0)], loss: [], stepScale: 'log', yLog: false });
+    expect((two.legend as { formatter?: unknown }).formatter).toBeUndefined();
+  });
 });
