@@ -193,7 +193,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
       itemHeight: 8,
       // One run: the title names it, so the legend says only the block (and the labels fit the
       // 130 px beside the plot instead of running over the lines); longer labels are cut.
-      formatter: runs.length === 1 ? (name: string) => (name.startsWith(`${soleRun} · `) ? name.slice(soleRun.length + 3) : name) : undefined,
+      formatter: new Set([...lines, ...loss].map((l) => l.runName)).size === 1 ? (name: string) => (name.startsWith(`${soleRun} · `) ? name.slice(soleRun.length + 3) : name) : undefined,
       textStyle: { fontSize: 10, width: 112, overflow: 'truncate' },
       data: [...legendData, ...loss.map((l) => `${l.runName} · ${l.label}`)],
     },

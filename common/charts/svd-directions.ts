@@ -134,3 +134,17 @@ export function closenessToFinal(frames: ReadonlyArray<SvdDirectionsFrame | null
   });
   return { perBlock, average };
 }
+
+/**
+ * A token as the SVD table shows it: its text, with line breaks, tabs and other invisible control
+ * characters written as escapes (\n, \t, \u000b) so that every token is a visible chip. Quotes
+ * and backslashes stay as they are (the engine already writes partial UTF-8 bytes as \xNN).
+ */
+export function tokenForDisplay(token: string): string {
+  return token.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}

@@ -3,7 +3,7 @@
 // matches with the final checkpoint, sign-agnostic) per block and averaged, over training.
 import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries } from '../../../common/api';
-import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
+import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
 import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { Timeline } from '../components/Timeline';
@@ -119,8 +119,8 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
                 <tr key={d.index}>
                   <td className="num">{d.index}</td>
                   <td className="num">{d.singularValue === null ? '–' : d.singularValue.toPrecision(4)}</td>
-                  <td className="toklist">{d.tokens.map((t, i) => <code key={i}>{JSON.stringify(t).slice(1, -1)}</code>)}</td>
-                  <td className="toklist">{d.negTokens.map((t, i) => <code key={i}>{JSON.stringify(t).slice(1, -1)}</code>)}</td>
+                  <td className="toklist">{d.tokens.map((t, i) => <code key={i}>{tokenForDisplay(t)}</code>)}</td>
+                  <td className="toklist">{d.negTokens.map((t, i) => <code key={i}>{tokenForDisplay(t)}</code>)}</td>
                 </tr>
               ))}
             </tbody>

@@ -36,4 +36,15 @@ describe('svd directions with token ids (engine frames)', () => {
     expect(matchesWithFinal({ ...a, topIds: null }, f)).toBe(2);
     expect(tokenMatches(a.tokens, f.tokens)).toBe(1);
   });
+
+  it('tokenForDisplay makes invisible characters visible and leaves the rest as it is', async () => {
+    const { tokenForDisplay } = await import('../../../common/charts/svd-directions');
+    expect(tokenForDisplay('\n')).toBe('\\n');
+    expect(tokenForDisplay(' the\t')).toBe(' the\\t');
+    expect(tokenForDisplay('\u000b\u0085')).toBe('\\u000b\\u0085');
+    expect(tokenForDisplay('"')).toBe('"');
+    expect(tokenForDisplay('\\xe2')).toBe('\\xe2');
+    expect(tokenForDisplay('café')).toBe('café');
+  });
 });
+
