@@ -27,6 +27,7 @@ import { isAnimationView, resolveTensor } from '../export/render';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from './grids';
+import { RunWatcher } from './watch';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -40,6 +41,10 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Worker threads for analysis jobs (0 = run in the calling thread). */
   defaultThreads?: number;
+  /** Watch the folders of runs that are shown (getRun) and rescan them on change (default on). */
+  watchRuns?: boolean;
+  /** Quiet time before a watched change triggers a rescan, ms (main/api/watch.ts default). */
+  watchSettleMs?: number;
 }
 
 export function defaultDemoRoot(): string {
@@ -52,8 +57,12 @@ export class Engine implements AtlasApi {
   private ready: Promise<void> | null = null;
   private readonly gridCache = new Map<string, { gen: string; updatedAt: number; grid: Response<'scalarGrid'> }>();
 
+  private readonly watcher: RunWatcher | null;
+
   constructor(private readonly opts: EngineOptions) {
     this.events.setMaxListeners(100);
+    // A change under a shown run's folder: rescan it (freshRun says runs-changed if it grew).
+    this.watcher = opts.watchRuns === false ? null : new RunWatcher((runId) => void this.freshRun(runId).catch(() => undefined), opts.watchSettleMs);
     this.jobs = new JobManager(opts.store, (job) => this.emit({ type: 'job', job }), { defaultThreads: opts.defaultThreads });
   }
 
@@ -167,7 +176,9 @@ export class Engine implements AtlasApi {
 
   async getRun(req: Request<'getRun'>): Promise<Response<'getRun'>> {
     await this.init();
-    return { run: this.requireRun(req.runId) as unknown as Record<string, unknown> };
+    const run = this.requireRun(req.runId);
+    this.watcher?.watch(run.id, run.root);
+    return { run: run as unknown as Record<string, unknown> };
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
@@ -317,6 +328,7 @@ export class Engine implements AtlasApi {
   }
 
   async close(): Promise<void> {
+    this.watcher?.close();
     await this.jobs.shutdown();
   }
 }

@@ -49,7 +49,16 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
   const [stepScale, setStepScale] = useState<StepScaleChoice>('log');
   const [dataVersion, setDataVersion] = useState(0);
 
-  const runCall = useApiCall(() => client.api.getRun({ runId }), [runId]);
+  // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
+  // when a shown run's folder gains checkpoints): the page reloads the run and its grids when it
+  // changes, so a run still training grows on screen.
+  const checkpointCount = runs?.find((r) => r.id === runId)?.checkpointCount ?? null;
+  const runCall = useApiCall(() => client.api.getRun({ runId }), [runId, checkpointCount]);
+  const seenCount = useRef<number | null>(null);
+  useEffect(() => {
+    if (checkpointCount !== null && seenCount.current !== null && checkpointCount !== seenCount.current) setDataVersion((v) => v + 1);
+    seenCount.current = checkpointCount;
+  }, [checkpointCount]);
   // Start the overview's first grid now, in parallel with getRun and listTensors (after getRun,
   // which is quick, so the page frame is not queued behind the grid on the server).
   useEffect(() => {
