@@ -7,7 +7,7 @@
 // `npm run screenshots` refreshes docs/screenshots/ on purpose, so a plain `npm test` never
 // rewrites tracked files.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -791,6 +791,34 @@ async function main() {
     const text = await footer.textContent();
     assert(text.includes(info.dbPath), `footer names the cache ${info.dbPath}: ${text}`);
     for (const p of info.providers) assert(text.includes(p), `footer names provider ${p}`);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(n) a run still training grows on screen: a checkpoint written while its page is open appears by itself', async () => {
+    // A step-folder run made of the tiny demo's first checkpoints; then the "trainer" writes one more.
+    const hub = join(root, 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny');
+    const steps = readdirSync(join(hub, 'refs')).filter((r) => /^step\d+$/.test(r)).map((r) => Number(r.slice(4))).sort((a, b) => a - b).slice(0, 3);
+    const live = join(tmp, 'live-run');
+    const writeStep = (step) => {
+      const commit = readFileSync(join(hub, 'refs', `step${step}`), 'utf8').trim();
+      const folder = join(live, `step_${step}`);
+      mkdirSync(folder, { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(hub, 'snapshots', commit, f), join(folder, f));
+    };
+    writeStep(steps[0]);
+    writeStep(steps[1]);
+    const opened = await apiOk(srv, 'openPaths', { paths: [live] });
+    assert(opened.runs.length === 1, `one run opened: ${JSON.stringify(opened)}`);
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(opened.runs[0].id)}/overview`);
+    const meta = page.locator('.runhead .meta');
+    await meta.waitFor();
+    await page.waitForFunction(() => /^2 checkpoints/.test(document.querySelector('.runhead .meta')?.textContent ?? ''));
+    writeStep(steps[2]);
+    await page.waitForFunction(() => /^3 checkpoints/.test(document.querySelector('.runhead .meta')?.textContent ?? ''), null, { timeout: 20_000 });
+    const run = (await apiOk(srv, 'getRun', { runId: opened.runs[0].id })).run;
+    assert(run.checkpoints.length === 3, `the engine lists 3 checkpoints: ${run.checkpoints.length}`);
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
