@@ -61,6 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import reference  # noqa: E402
+from bpe_tokenizer import bytes_to_unicode  # noqa: E402  (tools/ is on the path via reference)
 
 CLI = [os.environ.get("NODE", "node"), os.path.join(ROOT, "bin", "checkpoint-atlas.mjs")]
 
@@ -231,16 +232,8 @@ def cache_nonfinite(db: str, run_id: str) -> Dict[Tuple[int, str], float]:
 
 
 def gpt2_char_to_byte() -> dict:
-    """GPT-2's bytes_to_unicode table, inverted (byte-level BPE pieces -> raw bytes)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
+    """GPT-2's bytes_to_unicode table (tools/bpe_tokenizer.py), inverted: piece characters -> bytes."""
+    return {c: b for b, c in bytes_to_unicode().items()}
 
 
 def shown_token(decoded: str, piece: Optional[str], byte_level: bool, char_to_byte: dict) -> str:
