@@ -124,6 +124,16 @@ async function newPage(ctx) {
   return { page, errors };
 }
 
+/** The demo's Animations tab with its weight histogram drawn, and that histogram's Export menu. */
+async function openHistogramExport(ctx, srv, demo) {
+  const { page, errors } = await newPage(ctx);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
+  await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor({ timeout: 30_000 });
+  const tensor = await page.locator('#an-tensor').inputValue();
+  const exportBox = page.locator('[data-testid=export-histogram]');
+  return { page, errors, tensor, exportBox, button: exportBox.locator('[data-testid=export-button]') };
+}
+
 /** Heatmap panels mount progressively; wait until every panel in the viewport is drawn. */
 async function panelsInViewDrawn(page) {
   await page.waitForFunction(
@@ -290,12 +300,7 @@ async function main() {
   await scenario('(d2) Export: the weight-histogram GIF downloads with the engine size and many frames; the Overview CSV equals scalarGrid', async () => {
     if (!demo) throw new Skip('no demo run');
     if (!analysed) throw new Skip('needs the weights analysis of (c)');
-    const { page, errors } = await newPage(context);
-    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
-    await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor({ timeout: 30_000 });
-    const tensor = await page.locator('#an-tensor').inputValue();
-    const exportBox = page.locator('[data-testid=export-histogram]');
-    const button = exportBox.locator('[data-testid=export-button]');
+    const { page, errors, tensor, exportBox, button } = await openHistogramExport(context, srv, demo);
     await button.click();
     const menu = exportBox.getByRole('menu');
     await menu.waitFor();
@@ -427,12 +432,7 @@ async function main() {
   await scenario('(d3) GIF options: fps 5 over a step range exports exactly those frames at 20 cs each; keyboard, memory, Escape, inline error', async () => {
     if (!demo) throw new Skip('no demo run');
     if (!analysed) throw new Skip('needs the weights analysis of (c)');
-    const { page, errors } = await newPage(context);
-    await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
-    await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor({ timeout: 30_000 });
-    const tensor = await page.locator('#an-tensor').inputValue();
-    const exportBox = page.locator('[data-testid=export-histogram]');
-    const button = exportBox.locator('[data-testid=export-button]');
+    const { page, errors, tensor, exportBox, button } = await openHistogramExport(context, srv, demo);
     const dialog = page.locator('[data-testid=gif-options]');
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName ?? null);
 
