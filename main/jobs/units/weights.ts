@@ -37,6 +37,8 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
       put('excess_kurtosis', m.excessKurtosis);
       put('nonfinite_count', nf);
 
+      // One piece array for both comparisons (init and previous) of this tensor.
+      const piece = x instanceof Float64Array ? new Float64Array(Math.min(COMPARE_CHUNK, x.length)) : new Float32Array(Math.min(COMPARE_CHUNK, x.length));
       const compare = async (other: typeof src, metricDist: string, withInit: boolean): Promise<void> => {
         if (!other) return;
         const o = hasName(other, entry.name);
@@ -44,7 +46,6 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         // Streamed from disk in aligned pieces: only this checkpoint's tensor is held whole.
         // One reused piece array (and the source's reused byte buffer): streaming makes no garbage.
         const acc = new DistanceAccumulator();
-        const piece = x instanceof Float64Array ? new Float64Array(Math.min(COMPARE_CHUNK, x.length)) : new Float32Array(Math.min(COMPARE_CHUNK, x.length));
         for (let start = 0; start < x.length; start += COMPARE_CHUNK) {
           const count = Math.min(COMPARE_CHUNK, x.length - start);
           acc.add(x.subarray(start, start + count), await other.readRange(entry.name, start, count, precisionOf(entry), piece));
