@@ -1,7 +1,8 @@
-// The `activations` and `gradients` units of one checkpoint: run the model block by block
-// (main/compute/forward/streamed.ts: small sessions built once per worker and run, one block's
-// weights at a time) on the probe batch, and reduce each activation and each gradient piece to the
-// export contract's numbers as soon as it exists, so only a block's worth of tensors is resident:
+// What the `activations` and `gradients` units (main/jobs/units/activations.ts, gradients.ts) do
+// with one checkpoint: run the model block by block (main/compute/forward/streamed.ts: small
+// sessions built once per worker, one block's weights at a time) on the probe batch, and reduce
+// each activation and each gradient piece to the export contract's numbers as soon as it exists,
+// so only a block's worth of tensors is resident:
 // residual-stream statistics per block, outlier dimensions, histograms on fixed bins, loss,
 // top-1 accuracy; with gradients, the norm of d(loss)/d(weight) per tensor, the total norm and
 // gradient histograms.
@@ -16,9 +17,9 @@ import { makeProbeBatch } from '../../compute/probe';
 import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
-import { roleOf } from '../../architectures';
+import { modelProblem, roleOf } from '../../architectures';
 import { withSources } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
 export const DEFAULT_PROBE_BATCH = 8;
@@ -133,7 +134,9 @@ class GradientReduction {
 
 export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients: boolean): Promise<UnitResults> {
   const config = task.run.config;
-  if (!config || config.family === 'unknown') throw new Error('running the model needs a known architecture (config.json model_type gpt_neox, gpt2 or llama)');
+  if (!config) throw new Error('running the model needs config.json with the model dimensions');
+  const problem = modelProblem(config.family);
+  if (problem) throw new Error(problem);
   const entry = await sessionFor(task, config, gradients);
   return withSources([task.checkpoint.folder], async ([src]) => {
     progress(gradients ? 'forward + backward, block by block' : 'forward, block by block');
