@@ -18,8 +18,9 @@
 // 3. PELT (Killick, Fearnhead & Eckley 2012, optimal partitioning with pruning) over segments
 //    that share their boundary checkpoint (a kink sits on one checkpoint and belongs to both
 //    pieces); each segment costs the residual sum of squares of its least-squares line over
-//    sigma^2, each change point costs `penalty` x ln(n) (BIC-like, default 4: position, slope,
-//    intercept). Segments hold at least `minSegment` points (default 3).
+//    sigma^2, each change point costs `penalty` x ln(n) (BIC-like, default 4: position,
+//    slope and intercept, plus one for the error of the robust sigma). Segments hold at least
+//    `minSegment` points (default 3).
 // 4. Location: each change point moves to the checkpoint where a continuous hinge (two lines
 //    meeting at x_k) fits best between its neighbouring change points (PELT's pieces are not
 //    joined, so its boundary can sit a few checkpoints off a kink).
