@@ -28,7 +28,6 @@ import { FormatError, type TensorEntry, type TensorSource } from './types';
 /** The reference implementation's limit on the JSON header length. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const SUPPORTED_DTYPES = new Set<string>(Object.keys(DTYPE_BYTES));
 /** Documented by safetensors but without an exact float32 reading here: refused by name. */
 const REFUSED_DTYPES = new Set<string>([
   'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F8_E4M3FNUZ', 'F8_E5M2FNUZ', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64',
@@ -37,17 +36,19 @@ const REFUSED_DTYPES = new Set<string>([
 /**
  * Which rule a refused file broke. The reference's error kind for each: `file-too-small`
  * HeaderTooSmall, `header-too-large` HeaderTooLarge, `header-length` InvalidHeaderLength, `utf8`
- * InvalidHeader, `offsets` InvalidOffset, `overflow` ValidationOverflow, `size-mismatch`
- * TensorInvalidInfo, `coverage` MetadataIncompleteBuffer; `duplicate-name`, `unsupported-dtype`
- * and `dimension-too-large` are this reader's own; every other rule is a serde_json/serde error
- * (InvalidHeaderDeserialization).
+ * InvalidHeader, `offsets` InvalidOffset, `overflow` ValidationOverflow, `misaligned`
+ * MisalignedSlice, `size-mismatch` TensorInvalidInfo, `coverage` MetadataIncompleteBuffer; every
+ * other rule but the three deliberate ones is a serde_json/serde error (InvalidHeaderDeserialization).
+ * The deliberate ones (`duplicate-name`, `unsupported-dtype`, `dimension-too-large`) are applied
+ * last, to files that pass every rule of the reference, so a file the reference refuses is refused
+ * under the reference's own rule.
  */
 export type SafetensorsRule =
   | 'file-too-small' | 'header-too-large' | 'header-length' | 'utf8'
   | 'json-syntax' | 'bom' | 'lone-surrogate' | 'nesting' | 'number-out-of-range'
   | 'not-object' | 'metadata' | 'entry-type' | 'duplicate-field' | 'missing-field' | 'dtype' | 'integer-spelling'
   | 'duplicate-name' | 'unsupported-dtype' | 'dimension-too-large'
-  | 'offsets' | 'overflow' | 'size-mismatch' | 'coverage';
+  | 'offsets' | 'overflow' | 'misaligned' | 'size-mismatch' | 'coverage';
 
 /** A safetensors file refused by a header rule: the file, the rule and the problem. */
 export class SafetensorsRuleError extends FormatError {
@@ -71,7 +72,12 @@ export interface SafetensorsHeader {
 const U64_MAX = 2n ** 64n - 1n;
 const FIELDS = ['dtype', 'shape', 'data_offsets'] as const;
 type Field = (typeof FIELDS)[number];
-const KNOWN_DTYPES = new Set<string>([...SUPPORTED_DTYPES, ...REFUSED_DTYPES]);
+/** Bits per element of every dtype the reference knows (`Dtype::bitsize`). */
+const DTYPE_BITS = new Map<string, bigint>([
+  ...Object.entries(DTYPE_BYTES).map(([k, v]): [string, bigint] => [k, BigInt(v * 8)]),
+  ['F4', 4n], ['F6_E2M3', 6n], ['F6_E3M2', 6n], ['F8_E5M2', 8n], ['F8_E4M3', 8n], ['F8_E8M0', 8n],
+  ['F8_E4M3FNUZ', 8n], ['F8_E5M2FNUZ', 8n], ['C64', 64n],
+]);
 const kindOf = (v: StrictJson): string => (v.kind === 'number' ? (v.unsigned === null ? `number ${v.raw}` : 'integer') : v.kind);
 
 /** Parse and validate the header of an opened safetensors file. */
@@ -105,8 +111,9 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
 
   let metadata: Record<string, string> | null = null;
   let metadataSeen = false;
-  const names = new Set<string>();
-  const raw: { name: string; dtype: DType; shape: number[]; dims: bigint[]; begin: bigint; end: bigint }[] = [];
+  // A deliberate difference is reported only once the file passes every rule of the reference.
+  let deliberate: [SafetensorsRule, string] | null = null;
+  const byName = new Map<string, { name: string; dtype: string; dims: bigint[]; begin: bigint; end: bigint }>();
   for (const [name, value] of root.pairs) {
     if (name === '__metadata__') {
       if (metadataSeen) fail('duplicate-field', '"__metadata__" appears twice');
@@ -114,10 +121,12 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
       metadata = readMetadata(value, fail);
       continue;
     }
-    if (names.has(name)) fail('duplicate-name', `duplicate tensor name ${JSON.stringify(name)} in header`);
-    names.add(name);
-    raw.push({ name, ...readEntryInfo(name, value, fail) });
+    const info = readEntryInfo(name, value, fail);
+    // The reference keeps the last of a repeated name (after checking each), then validates that one.
+    if (byName.has(name)) deliberate ??= ['duplicate-name', `duplicate tensor name ${JSON.stringify(name)} in header (the reference keeps the last entry)`];
+    byName.set(name, { name, ...info });
   }
+  const raw = [...byName.values()];
 
   // Reference rule: sorted by offsets, each tensor starts where the previous one ended, from 0.
   raw.sort((a, b) => (a.begin !== b.begin ? (a.begin < b.begin ? -1 : 1) : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
@@ -139,14 +148,19 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
       numel *= d;
       if (numel > U64_MAX) fail('overflow', `tensor ${JSON.stringify(t.name)}: element count of shape [${t.dims.join(', ')}] overflows`);
     }
-    const nbytes = numel * BigInt(DTYPE_BYTES[t.dtype]);
-    if (nbytes * 8n > U64_MAX) fail('overflow', `tensor ${JSON.stringify(t.name)}: byte count of shape [${t.dims.join(', ')}] x ${t.dtype} overflows`);
+    const nbits = numel * DTYPE_BITS.get(t.dtype)!;
+    if (nbits > U64_MAX) fail('overflow', `tensor ${JSON.stringify(t.name)}: bit count of shape [${t.dims.join(', ')}] x ${t.dtype} overflows`);
+    if (nbits % 8n !== 0n) fail('misaligned', `tensor ${JSON.stringify(t.name)}: ${numel} elements of ${t.dtype} do not fill whole bytes`);
+    const nbytes = nbits / 8n;
     if (t.end - t.begin !== nbytes) {
       fail('size-mismatch', `${where} span ${t.end - t.begin} bytes but shape [${t.dims.join(', ')}] x ${t.dtype} needs ${nbytes}`);
     }
     if (t.end > dataLength) fail('coverage', `${where}: end is past the end of the data (${dataLength} bytes)`);
+    if (REFUSED_DTYPES.has(t.dtype)) deliberate ??= ['unsupported-dtype', `tensor ${JSON.stringify(t.name)}: dtype ${t.dtype} is not supported (no exact float32 reading)`];
+    const tooLarge = t.dims.find((d) => d > BigInt(Number.MAX_SAFE_INTEGER));
+    if (tooLarge !== undefined) deliberate ??= ['dimension-too-large', `tensor ${JSON.stringify(t.name)}: shape dimension ${tooLarge} is above 2^53 - 1`];
     entries.push({
-      name: t.name, dtype: t.dtype, shape: t.shape, file: path,
+      name: t.name, dtype: t.dtype as DType, shape: t.dims.map(Number), file: path,
       byteOffset: dataStart + Number(t.begin), byteLength: Number(t.end - t.begin),
     });
     expectedBegin = t.end;
@@ -154,6 +168,7 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
   if (expectedBegin !== dataLength) {
     fail('coverage', `data buffer is ${dataLength} bytes but the tensors cover ${expectedBegin} (file truncated or trailing bytes)`);
   }
+  if (deliberate) fail(...deliberate);
   return { headerBytes, dataStart, metadata, entries };
 }
 
@@ -172,7 +187,7 @@ function readMetadata(value: StrictJson, fail: Fail): Record<string, string> | n
 }
 
 /** One tensor entry: an object with each field once (others ignored) or the array [dtype, shape, data_offsets]. */
-function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: DType; shape: number[]; dims: bigint[]; begin: bigint; end: bigint } {
+function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: string; dims: bigint[]; begin: bigint; end: bigint } {
   const at = `tensor ${JSON.stringify(name)}`;
   const fields = new Map<Field, StrictJson>();
   if (value.kind === 'object') {
@@ -194,8 +209,7 @@ function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: DT
   if (dtypeValue.kind === 'string') dtype = dtypeValue.value;
   else if (dtypeValue.kind === 'object' && dtypeValue.pairs.length === 1 && dtypeValue.pairs[0]![1].kind === 'null') dtype = dtypeValue.pairs[0]![0];
   else fail('dtype', `${at}: dtype is a ${kindOf(dtypeValue)}, not a dtype name`);
-  if (!KNOWN_DTYPES.has(dtype)) fail('dtype', `${at}: unknown dtype ${JSON.stringify(dtype)}`);
-  if (REFUSED_DTYPES.has(dtype)) fail('unsupported-dtype', `${at}: dtype ${dtype} is not supported (no exact float32 reading)`);
+  if (!DTYPE_BITS.has(dtype)) fail('dtype', `${at}: unknown dtype ${JSON.stringify(dtype)}`);
 
   const integers = (field: Field, v: StrictJson, what: string): bigint[] => {
     if (v.kind !== 'array') return fail('integer-spelling', `${at}: ${field} is a ${kindOf(v)}, not ${what}`);
@@ -207,12 +221,9 @@ function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: DT
     });
   };
   const dims = integers('shape', fields.get('shape')!, 'a list of non-negative integers');
-  for (const d of dims) {
-    if (d > BigInt(Number.MAX_SAFE_INTEGER)) fail('dimension-too-large', `${at}: shape dimension ${d} is above 2^53 - 1`);
-  }
   const offsets = integers('data_offsets', fields.get('data_offsets')!, '[begin, end]');
   if (offsets.length !== 2) fail('integer-spelling', `${at}: data_offsets holds ${offsets.length} integers, not [begin, end]`);
-  return { dtype: dtype as DType, shape: dims.map(Number), dims, begin: offsets[0]!, end: offsets[1]! };
+  return { dtype, dims, begin: offsets[0]!, end: offsets[1]! };
 }
 
 /** Read one entry's bytes (one positioned read) and upcast. Shared with shard sources. */
