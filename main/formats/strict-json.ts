@@ -182,12 +182,9 @@ export function parseStrictJson(text: string): StrictJson {
       while (isDigit(text.charCodeAt(i))) i++;
     }
     const raw = text.slice(start, i);
-    let unsigned: bigint | null = null;
-    if (plain) {
-      const v = BigInt(raw);
-      // Past 2^64 - 1 serde_json reads a float, which a usize field refuses.
-      unsigned = v <= U64_MAX ? v : null;
-    } else if (serdeNumberOutOfRange(raw)) {
+    // Past 2^64 - 1 serde_json reads a plain integer as a float, which a usize field refuses.
+    const unsigned = plain && raw.length <= 20 && BigInt(raw) <= U64_MAX ? BigInt(raw) : null;
+    if (unsigned === null && serdeNumberOutOfRange(raw)) {
       fail('number-out-of-range', `number ${raw.length > 40 ? raw.slice(0, 40) + '…' : raw} is out of range`, start);
     }
     return { kind: 'number', raw, unsigned };
