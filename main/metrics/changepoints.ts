@@ -1,6 +1,6 @@
 // Change points (DOMAIN.md "What goes beyond the study"): the checkpoints where a metric's
 // trajectory over training changes regime, so every plot can mark them and a run's regime
-// timeline can count how many trajectories change together. Replaces the earlier phase.ts, whose
+// timeline can count how many trajectories change together. Replaces an earlier detector whose
 // binary segmentation compared a line with a hinge under an unknown-variance BIC: on a smooth
 // noise-free curve every extra knot lowers the residual by orders of magnitude, so it shredded
 // smooth curves into knots that are not there.
