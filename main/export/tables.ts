@@ -1,9 +1,8 @@
 // The export contract of DOMAIN.md, for pandas/numpy: scalars.csv (one row per number) and one
 // JSON Lines file per array kind. Streams rows from the store, so memory does not grow with the
 // size of the cache.
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import type { ScalarGrid } from '../../common/api';
 import { EXPORT_NAME } from '../../common/catalogue';
@@ -12,6 +11,7 @@ import type { Store } from '../store/store';
 import { orderedCheckpoints } from '../jobs/plan';
 import { histogramEdges } from '../metrics/histogram';
 import type { StoredDirection } from '../jobs/units/svd-directions';
+import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
 
 /** DOMAIN.md: exact token matches with the final checkpoint's list for the same direction, best of both signs. */
 export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[]): Record<string, unknown> {
@@ -50,28 +50,22 @@ export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
+/**
+ * One CSV field. Numbers as the shortest round-trip decimal. Text (tensor names, ids: they come
+ * from downloaded files) is written bare only when it is plain ([A-Za-z0-9._:/-]); anything else is
+ * double-quoted with quotes doubled, and text that a spreadsheet would run as a formula (leading
+ * = + - @ tab CR) gets a leading apostrophe (OWASP's CSV-injection rule).
+ */
 export function csvField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? formatNumber(v) : '') : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : '';
+  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /^[A-Za-z0-9._:/-]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
 /** Shortest decimal that round-trips the float64 exactly. */
 export function formatNumber(v: number): string {
   return String(v);
-}
-
-class LineWriter {
-  private readonly stream;
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { encoding: 'utf8' });
-  }
-  async write(line: string): Promise<void> {
-    if (!this.stream.write(line)) await once(this.stream, 'drain');
-  }
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  }
 }
 
 function plain(value: unknown): unknown {
@@ -108,56 +102,70 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
     svd: join(outDir, 'svd_directions.jsonl'),
     qq: join(outDir, 'qq.jsonl'),
   };
+  // Never replace a file this app did not write, never write through a link (safe-write.ts).
+  await checkExportTargets(outDir, Object.values(files).map((f) => basename(f)));
   const csv = new LineWriter(files.scalars);
   const spectra = new LineWriter(files.spectra);
   const hist = new LineWriter(files.histograms);
   const emb = new LineWriter(files.embedding);
   const svd = new LineWriter(files.svd);
   const qq = new LineWriter(files.qq);
-  await csv.write(CSV_HEADER);
-  for (const run of runs) {
-    const ckpts = orderedCheckpoints(run);
-    const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
-    const order = new Map(ckpts.map((c, i) => [c.id, i]));
-    const meta = new Map(store.listTensors(run.id).map((t) => [t.tensor, t]));
-    // nonfinite_count (beyond the contract's list) is written only where a tensor has NaN/Inf.
-    const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && (r.metric !== 'nonfinite_count' || (r.value ?? 0) > 0));
-    rows.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0) || (a.metric < b.metric ? -1 : 1));
-    for (const r of rows) {
-      const t = meta.get(r.tensor);
-      const block = t?.block ?? null;
-      await csv.write(
-        [run.id, stepOf.get(r.checkpointId) ?? null, r.checkpointId, r.tensor, t?.component ?? '', block === null ? '' : String(block), EXPORT_NAME[r.metric] ?? r.metric, r.value]
-          .map(csvField)
-          .join(',') + '\n',
-      );
-    }
-    const arrays = async (kind: string, writer: LineWriter, shape: (data: Record<string, unknown>) => Record<string, unknown>): Promise<void> => {
-      const list = [...store.iterateArrays(run.id, kind)].filter((a) => order.has(a.checkpointId));
-      list.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : 1));
-      for (const a of list) {
-        const data = plain(decodeFrame(a.data)) as Record<string, unknown>;
-        await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shape(data) }) + '\n');
-      }
-    };
-    await arrays('spectrum', spectra, (d) => ({ singular_values: d.singular_values }));
-    const histogramShape = (kind: string) => (d: Record<string, unknown>) => {
-      const lo = d.lo as number;
-      const hi = d.hi as number;
-      const bins = d.bins as number;
-      const edges = d.edges ?? Array.from(histogramEdges({ lo, hi }, bins));
-      return { kind, edges, counts: d.counts, underflow: d.underflow, overflow: d.overflow };
-    };
-    await arrays('histogram', hist, histogramShape('weight'));
-    await arrays('grad_histogram', hist, histogramShape('grad'));
-    await arrays('resid_histogram', hist, histogramShape('resid'));
-    await arrays('embedding_correlation', emb, (d) => ({ rows: d.rows, matrix: d.matrix }));
-    const finalId = ckpts[ckpts.length - 1]?.id;
-    const finalFrame = finalId ? store.frames(run.id, 'svd_directions', 'svd_directions').get(finalId) : undefined;
-    const finalDirs = finalFrame ? (decodeFrame<{ directions: StoredDirection[] }>(finalFrame).directions ?? []) : [];
-    await arrays('svd_directions', svd, (d) => withMatches((d as { directions?: StoredDirection[] }).directions ?? [], finalDirs));
-    await arrays('qq', qq, (d) => d);
+  const writers = [csv, spectra, hist, emb, svd, qq];
+  try {
+    await writeTables();
+  } catch (err) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw err;
   }
-  await Promise.all([csv.close(), spectra.close(), hist.close(), emb.close(), svd.close(), qq.close()]);
+  const written = [];
+  for (const w of writers) written.push(await w.commit());
+  await writeManifest(outDir, written);
   return Object.values(files);
+
+  async function writeTables(): Promise<void> {
+    await csv.write(CSV_HEADER);
+    for (const run of runs) {
+      const ckpts = orderedCheckpoints(run);
+      const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
+      const order = new Map(ckpts.map((c, i) => [c.id, i]));
+      const meta = new Map(store.listTensors(run.id).map((t) => [t.tensor, t]));
+      // nonfinite_count (beyond the contract's list) is written only where a tensor has NaN/Inf.
+      const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && (r.metric !== 'nonfinite_count' || (r.value ?? 0) > 0));
+      rows.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0) || (a.metric < b.metric ? -1 : 1));
+      for (const r of rows) {
+        const t = meta.get(r.tensor);
+        const block = t?.block ?? null;
+        await csv.write(
+          [run.id, stepOf.get(r.checkpointId) ?? null, r.checkpointId, r.tensor, t?.component ?? '', block === null ? '' : String(block), EXPORT_NAME[r.metric] ?? r.metric, r.value]
+            .map(csvField)
+            .join(',') + '\n',
+        );
+      }
+      const arrays = async (kind: string, writer: LineWriter, shape: (data: Record<string, unknown>) => Record<string, unknown>): Promise<void> => {
+        const list = [...store.iterateArrays(run.id, kind)].filter((a) => order.has(a.checkpointId));
+        list.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : 1));
+        for (const a of list) {
+          const data = plain(decodeFrame(a.data)) as Record<string, unknown>;
+          await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shape(data) }) + '\n');
+        }
+      };
+      await arrays('spectrum', spectra, (d) => ({ singular_values: d.singular_values }));
+      const histogramShape = (kind: string) => (d: Record<string, unknown>) => {
+        const lo = d.lo as number;
+        const hi = d.hi as number;
+        const bins = d.bins as number;
+        const edges = d.edges ?? Array.from(histogramEdges({ lo, hi }, bins));
+        return { kind, edges, counts: d.counts, underflow: d.underflow, overflow: d.overflow };
+      };
+      await arrays('histogram', hist, histogramShape('weight'));
+      await arrays('grad_histogram', hist, histogramShape('grad'));
+      await arrays('resid_histogram', hist, histogramShape('resid'));
+      await arrays('embedding_correlation', emb, (d) => ({ rows: d.rows, matrix: d.matrix }));
+      const finalId = ckpts[ckpts.length - 1]?.id;
+      const finalFrame = finalId ? store.frames(run.id, 'svd_directions', 'svd_directions').get(finalId) : undefined;
+      const finalDirs = finalFrame ? (decodeFrame<{ directions: StoredDirection[] }>(finalFrame).directions ?? []) : [];
+      await arrays('svd_directions', svd, (d) => withMatches((d as { directions?: StoredDirection[] }).directions ?? [], finalDirs));
+      await arrays('qq', qq, (d) => d);
+    }
+  }
 }
