@@ -73,7 +73,7 @@ export class AtomicLineWriter {
 
   async write(line: string): Promise<void> {
     if (this.failed) throw this.failed;
-    if (!this.stream.write(line)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error').then(([e]) => { throw e; })]);
+    if (!this.stream.write(line)) await once(this.stream, 'drain'); // once() rejects on 'error'
   }
 
   private async end(): Promise<void> {
