@@ -73,6 +73,8 @@ export const SweepEstimate = z.object({
   seconds: z.number(),
   /** Peak resident memory of the whole process during the sweep. */
   peakBytes: z.number(),
+  /** Resident memory of the process when the estimate was made (the peak's starting point). */
+  residentBytes: z.number(),
   /** Memory this process may still grow into (MemAvailable, cgroup limit), null when unknown. */
   availableBytes: z.number().nullable(),
   fits: z.boolean(),

@@ -76,9 +76,15 @@ export interface Probe {
   seqLen?: number;
 }
 
+/** B x L of the probe batch, capped by the model's positions as main/jobs/units/model.ts probeShape does. */
+function probeTokens(probe: Probe, config: ModelConfig | null): number {
+  const len = probe.seqLen ?? ESTIMATE_PROBE_LEN;
+  return (probe.batch ?? ESTIMATE_PROBE_BATCH) * (config ? Math.min(len, config.maxPositions || ESTIMATE_PROBE_LEN) : len);
+}
+
 /** Work of one unit on one checkpoint (units of the table in the header). */
 export function unitWork(unit: UnitName, s: RunShapes, probe: Probe = {}, config: ModelConfig | null = null): number {
-  const tokens = (probe.batch ?? ESTIMATE_PROBE_BATCH) * Math.min(probe.seqLen ?? ESTIMATE_PROBE_LEN, config?.maxPositions || ESTIMATE_PROBE_LEN);
+  const tokens = probeTokens(probe, config);
   switch (unit) {
     case 'weights':
     case 'histogram':
@@ -98,7 +104,7 @@ export function unitWork(unit: UnitName, s: RunShapes, probe: Probe = {}, config
 
 /** Bytes the unit's memory factor multiplies. */
 export function unitMemory(unit: UnitName, s: RunShapes, probe: Probe = {}, config: ModelConfig | null = null): number {
-  const tokens = (probe.batch ?? ESTIMATE_PROBE_BATCH) * Math.min(probe.seqLen ?? ESTIMATE_PROBE_LEN, config?.maxPositions || ESTIMATE_PROBE_LEN);
+  const tokens = probeTokens(probe, config);
   switch (unit) {
     case 'weights':
     case 'histogram':
@@ -156,8 +162,19 @@ export function loadCalibration(store: Store, unit: UnitName): (KindCalibration 
   };
 }
 
-/** Memory this process may still take: MemAvailable (Linux) or free memory, capped by a cgroup v2 limit. */
-export function availableMemory(): number | null {
+/** "8G", "512M", "1.5GB", "1000000" -> bytes (NaN when unreadable). */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(text);
+  if (!m) return NaN;
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Number(m[1]) * scale;
+}
+
+/**
+ * Memory this process may still take: MemAvailable (Linux) or free memory, capped by a cgroup v2
+ * limit and by ATLAS_MAX_MEMORY (a size such as "8G": a share of a machine others use too).
+ */
+export function availableMemory(env: NodeJS.ProcessEnv = process.env): number | null {
   let avail: number | null = null;
   try {
     const m = /MemAvailable:\s+(\d+)\s*kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
@@ -174,6 +191,10 @@ export function availableMemory(): number | null {
     }
   } catch {
     // no cgroup v2 limit visible
+  }
+  if (env.ATLAS_MAX_MEMORY) {
+    const cap = parseBytes(env.ATLAS_MAX_MEMORY);
+    if (Number.isFinite(cap)) avail = avail === null ? cap : Math.min(avail, cap);
   }
   return avail;
 }
@@ -227,7 +248,7 @@ export function estimateSweep(inp: EstimateInput): SweepEstimate {
   }
   const peakBytes = inp.baseRss + growth;
   const fits = inp.available === null || growth <= inp.available;
-  const est: SweepEstimate = { units, cached: inp.cached, checkpoints: inp.checkpoints, seconds, peakBytes, availableBytes: inp.available, fits, calibrated: units > 0 && calibrated, byUnit, message: '' };
+  const est: SweepEstimate = { units, cached: inp.cached, checkpoints: inp.checkpoints, seconds, peakBytes, residentBytes: inp.baseRss, availableBytes: inp.available, fits, calibrated: units > 0 && calibrated, byUnit, message: '' };
   est.message = estimateMessage(est);
   return est;
 }
@@ -247,7 +268,7 @@ export function estimateMessage(e: SweepEstimate): string {
   if (e.units === 0) return `nothing to compute: all ${e.cached} units are cached`;
   const head = `${e.units} units on ${e.checkpoints} checkpoint(s)${e.cached ? ` (${e.cached} cached)` : ''}: ~${formatSeconds(e.seconds)}, peak ~${formatBytes(e.peakBytes)}`;
   const basis = e.calibrated ? 'rates calibrated on this machine' : 'default rates until a sweep calibrates this machine';
-  const base = Math.min(...e.byUnit.map((u) => u.peakBytes));
+  const base = e.residentBytes;
   const avail = e.availableBytes === null ? '' : `, ${formatBytes(e.availableBytes)} free beyond the ${formatBytes(base)} in use`;
   if (!e.fits) {
     const worst = [...e.byUnit].sort((a, b) => b.peakBytes - a.peakBytes)[0]!;
