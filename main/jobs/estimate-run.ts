@@ -6,9 +6,10 @@ import type { ModelConfig, RunInfo } from '../../common/domain';
 import { openCheckpoint } from '../formats';
 import { roleOf } from '../architectures';
 import type { Store } from '../store/store';
-import { UNIT_VERSION, planUnits, shortHash, unitContext, type UnitName } from './plan';
+import { planUnits, shortHash, type UnitName } from './plan';
+import type { RunParams } from './run-params';
 import { availableMemory, estimateSweep, loadCalibration, summariseShapes, type Probe, type RunShapes } from './estimate';
-import { unitPrecondition } from './manager';
+import { unitDescriptor, unitPrecondition } from './units';
 
 export interface RunEstimate {
   estimate: SweepEstimate;
@@ -26,17 +27,16 @@ export async function estimateRun(
   const planned = planUnits(run, analyses, opts.subset).filter((p) => !unitPrecondition(run, p.unit));
   const shapes = await runShapes(run, planned[planned.length - 1]?.checkpoint.folder ?? null);
   const done = new Map(store.unitsOfRun(run.id).map((u) => [`${u.checkpointId}\u0000${u.analysis}`, u]));
-  const histCtx = shortHash(shortHash(store.getParam(run.id, 'histogram_ranges') ?? {}));
+  // The run-wide bins as stored now (the weights phase may widen them for new checkpoints).
+  const ranges = store.getParam<RunParams['histogramRanges']>(run.id, 'histogram_ranges');
+  const params: RunParams | null = ranges ? { histogramRanges: ranges, histogramEdgesHash: shortHash(ranges) } : null;
   const todo: Partial<Record<UnitName, number>> = {};
   let cached = 0;
   for (const p of planned) {
     const u = done.get(`${p.checkpoint.id}\u0000${p.unit}`);
-    const ctx =
-      p.unit === 'weights' ? unitContext(p)
-      : p.unit === 'histogram' ? histCtx
-      : p.unit === 'activations' || p.unit === 'gradients' ? shortHash({ probe: opts.probe ?? null })
-      : unitContext(p, {});
-    if (u && u.fingerprint === p.checkpoint.fingerprint && u.version === UNIT_VERSION[p.unit] && u.ctx === ctx) cached++;
+    const d = unitDescriptor(p.unit);
+    const ctx = d.context({ planned: p, params, probe: opts.probe ?? null });
+    if (u && u.fingerprint === p.checkpoint.fingerprint && u.version === d.version && u.ctx === ctx) cached++;
     else todo[p.unit] = (todo[p.unit] ?? 0) + 1;
   }
   const checkpoints = new Set(planned.map((p) => p.checkpoint.id)).size;
