@@ -795,6 +795,11 @@ async function main() {
     const text = await footer.textContent();
     assert(text.includes(info.dbPath), `footer names the cache ${info.dbPath}: ${text}`);
     for (const p of info.providers) assert(text.includes(p), `footer names provider ${p}`);
+    // Only providers that start are listed as providers; the others appear with their reason.
+    for (const p of info.providersPassedOver ?? []) {
+      assert(!info.providers.includes(p.provider), `${p.provider} is both started and passed over`);
+      assert(text.includes(`${p.provider}: ${p.reason}`), `footer says why ${p.provider} was passed over: ${text}`);
+    }
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
