@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AtlasError, type AnalysisKind } from '../common/api';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
@@ -14,6 +14,10 @@ import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
+import { parseShardSpec, type ShardSpec } from './jobs/shard';
+import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-files';
+import type { ShardPlanRecord } from './jobs/shard';
+import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
@@ -121,10 +125,27 @@ export async function main(argv: string[]): Promise<void> {
     .option('--probe-batch <n>', 'probe batch size B')
     .option('--probe-len <n>', 'probe sequence length L')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
-    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' }) => {
+    .option('--shard <i/N>', 'compute only shard i of N of the sweep (a cluster array task; see docs/SCALE.md); needs --db')
+    .option('--wait-for-shards <seconds>', 'with --shard: how long the histogram phase waits for the other shards\' statistics before exiting with code 75', '0')
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; shard?: string; waitForShards: string }) => {
       const analyses = parseAnalyses(opts.analyses);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
+      let spec: ShardSpec | null = null;
+      if (opts.shard !== undefined) {
+        try {
+          spec = parseShardSpec(opts.shard);
+        } catch (err) {
+          fail((err as Error).message, 2);
+        }
+        if (!opts.db) fail('--shard needs --db OUT_DIR/shard-<i>-of-<N>.sqlite (the shards of a sweep share OUT_DIR)', 2);
+        requireWritableDir(dirname(resolve(opts.db)), 'the sweep\'s output folder');
+      }
+      const waitSeconds = Number(opts.waitForShards);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) fail(`--wait-for-shards must be a number of seconds, got ${opts.waitForShards}`, 2);
+      const shardDir = spec && opts.db ? dirname(resolve(opts.db)) : '';
+      const exchange = spec ? new ShardExchange(shardDir, spec) : null;
+      const status = spec ? new ShardStatusWriter(shardStatusPath(shardDir, spec), spec) : null;
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
@@ -132,6 +153,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!opened.runs.length) fail('no checkpoint series found', 1);
       const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
       let failed = false;
+      let waiting = false;
       let interrupted = false;
       const onSignal = (): void => {
         interrupted = true;
@@ -146,18 +168,51 @@ export async function main(argv: string[]): Promise<void> {
         };
         let jobId = '';
         const unsubscribe = engine.subscribe((ev) => {
-          if (ev.type === 'job' && ev.job.jobId === jobId) printer.update(run.name, ev.job);
+          if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
+          printer.update(run.name, ev.job);
+          if (status && !status.hasPlan(run.id)) {
+            const plan = store.getParam<ShardPlanRecord>(run.id, 'shard_plan');
+            if (plan && plan.count === spec?.count) status.addPlan(run.id, plan.units);
+          }
+          status?.update(ev.job, 'running');
         });
-        ({ jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider }));
+        const shard = spec ? { spec, exchange, waitSeconds } : undefined;
+        ({ jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider }, shard ? { shard } : {}));
         const final = await engine.jobs.wait(jobId);
         unsubscribe();
         printer.finish(run.name, final);
-        if (final.state !== 'done' || final.failed > 0) failed = true;
+        status?.runEnded(final);
+        if (engine.jobs.waitingOn(jobId)) waiting = true;
+        else if (final.state !== 'done' || final.failed > 0) failed = true;
         if (interrupted) break;
       }
+      status?.update(null, interrupted ? 'cancelled' : waiting ? 'waiting' : failed ? 'failed' : 'done', true);
       await engine.close();
       store.close();
-      process.exitCode = failed ? 1 : 0;
+      // 75 (EX_TEMPFAIL): a shard's histograms wait for other shards; sweep.sbatch requeues it.
+      process.exitCode = failed ? 1 : waiting ? 75 : 0;
+    });
+
+  program
+    .command('merge')
+    .description('Join the caches of a sharded sweep into one cache (idempotent); says which units are still missing')
+    .argument('<out>', 'the merged cache (created if missing; earlier merges are kept)')
+    .argument('<shards...>', 'shard caches: OUT_DIR/shard-<i>-of-<N>.sqlite')
+    .action((out: string, shards: string[]) => {
+      const outcome = mergeShards(out, shards);
+      process.stdout.write(formatMergeOutcome(out, outcome));
+      // 1: a shard was refused; 3: merged, but units of the sweep are still missing.
+      process.exitCode = outcome.errors.length ? 1 : outcome.missing.some((m) => m.count > 0) ? 3 : 0;
+    });
+
+  program
+    .command('status')
+    .description('Progress of a sharded sweep: units done/total per shard, ETA, failures')
+    .argument('<out_dir>', 'the folder the shards write into')
+    .action((dir: string) => {
+      const { text, complete } = sweepStatus(dir);
+      process.stdout.write(text);
+      process.exitCode = complete ? 0 : 4;
     });
 
   program

@@ -18,7 +18,7 @@ import type { RunInfo } from '../../common/domain';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
-import { JobManager } from '../jobs/manager';
+import { JobManager, type JobOptions } from '../jobs/manager';
 import { ANALYSIS_UNITS } from '../jobs/plan';
 import { exportRun, gridToCsv } from '../export/tables';
 import { renderGif } from '../export/gif';
@@ -234,13 +234,15 @@ export class Engine implements AtlasApi {
     return fresh;
   }
 
-  async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
+  /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
+  async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
     const run = await this.freshRun(req.runId);
     const jobId = this.jobs.start(run, req.analyses, {
       threads: req.threads,
       probe: req.probe,
       provider: req.provider,
+      ...(local.shard ? { shard: local.shard } : {}),
     });
     return { jobId };
   }

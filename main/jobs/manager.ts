@@ -11,7 +11,9 @@ import type { RunInfo } from '../../common/domain';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
 import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
-import { runParamsFor, type RunParams } from './run-params';
+import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
+import { assignShards, shardPlanRecord, type ShardSpec } from './shard';
+import type { ShardExchange } from './shard-files';
 import { runUnit, type UnitTask, type WorkerMessage } from './units';
 import { llamaForwardProblem } from '../compute/forward/llama';
 
@@ -19,6 +21,8 @@ export interface JobOptions {
   threads?: number;
   probe?: { file?: string; batch?: number; seqLen?: number };
   provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  /** Compute only shard i of N of the plan (main/jobs/shard.ts); run-wide parameters come through `exchange`. */
+  shard?: { spec: ShardSpec; exchange: ShardExchange | null; waitSeconds?: number };
 }
 
 export interface ManagerOptions {
@@ -36,6 +40,8 @@ interface Job {
   fatal?: string;
   workers: Set<Worker>;
   done: Promise<void>;
+  /** Set when a shard stopped before its histograms because other shards' statistics are missing. */
+  waitingOn?: number[];
 }
 
 export class JobManager {
@@ -98,6 +104,11 @@ export class JobManager {
     return jobId;
   }
 
+  /** Shards whose statistics a stopped shard job waits for (null when it does not wait). */
+  waitingOn(jobId: string): number[] | null {
+    return this.jobs.get(jobId)?.waitingOn ?? null;
+  }
+
   async cancel(jobId: string): Promise<boolean> {
     const job = this.jobs.get(jobId);
     if (!job || job.state.state === 'done' || job.state.state === 'failed' || job.state.state === 'cancelled') return false;
@@ -120,11 +131,24 @@ export class JobManager {
   }
 
   private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
-    const planned = planUnits(job.run, analyses).filter((p) => {
+    let planned = planUnits(job.run, analyses).filter((p) => {
       const why = unitPrecondition(job.run, p.unit);
       if (why && !job.state.warnings.some((w) => w.startsWith(`${p.unit}:`))) job.state.warnings.push(`${p.unit}: skipped for this run: ${why}`);
       return !why;
     });
+    // A shard keeps its share of the plan; every shard records the whole split for merge/status.
+    let planHash = '';
+    let ownWeights = new Set<string>();
+    if (opts.shard) {
+      const { spec } = opts.shard;
+      const assignment = assignShards(job.run, planned, spec.count);
+      const record = shardPlanRecord(planned, assignment, spec.count, analyses);
+      planHash = shortHash(record.units.map(([c, u, s]) => [c, u, s]));
+      this.store.setParam(job.run.id, 'shard_plan', record);
+      this.store.setParam(job.run.id, 'shard_index', spec.index);
+      ownWeights = new Set(planned.filter((p, i) => p.unit === 'weights' && assignment.shardOf[i] === spec.index).map((p) => p.checkpoint.id));
+      planned = planned.filter((_, i) => assignment.shardOf[i] === spec.index);
+    }
     const threads = Math.max(0, opts.threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
     const inline = this.options.inline || threads === 0 || !existsSync(workerScript());
     job.state.state = 'running';
@@ -136,8 +160,26 @@ export class JobManager {
     const secondPhase = planned.filter((p) => NEEDS_ALL_WEIGHTS.has(p.unit));
     const timing = { startedAt: Date.now(), computed: 0 };
     for (const phase of [firstPhase, secondPhase]) {
+      // A shard hands its statistics to the others once its first phase is complete.
+      if (phase === secondPhase && opts.shard?.exchange && !job.cancelled && !job.fatal) {
+        opts.shard.exchange.publish(job.run.id, planHash, extentsFromStore(this.store, job.run, ownWeights));
+      }
       if (!phase.length || job.cancelled) continue;
-      const params = phase === secondPhase ? runParamsFor(this.store, job.run) : null;
+      let params: RunParams | null = null;
+      if (phase === secondPhase && opts.shard) {
+        const exchange = opts.shard.exchange;
+        const got = exchange
+          ? await exchange.gather(job.run.id, planHash, opts.shard.waitSeconds ?? 0, () => job.cancelled)
+          : ({ kind: 'missing', shards: [], files: [] } as const);
+        if (got.kind === 'missing') {
+          job.waitingOn = [...got.shards];
+          job.fatal = exchange
+            ? `histograms need every checkpoint's statistics; shard(s) ${got.shards.join(', ')} of ${opts.shard.spec.count} have not finished theirs (${got.files.join(', ')} missing): rerun this shard when they have`
+            : 'histograms of a shard need the shared folder of the sweep';
+          break;
+        }
+        params = runParamsFor(this.store, job.run, got.extents);
+      } else if (phase === secondPhase) params = runParamsFor(this.store, job.run);
       const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
       for (const p of phase) {
         const ctx = this.contextOf(p, params, opts);
