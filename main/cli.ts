@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { AtlasError, type AnalysisKind } from '../common/api';
+import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
+import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
+import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
@@ -18,13 +20,14 @@ import { parseShardSpec, type ShardSpec } from './jobs/shard';
 import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-files';
 import type { ShardPlanRecord } from './jobs/shard';
 import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
+import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
 
 function fail(message: string, code = 1): never {
-  process.stderr.write(`checkpoint-atlas: ${message}\n`);
+  process.stderr.write(`checkpoint-atlas: ${escapeTerminal(message)}\n`);
   process.exit(code);
 }
 
@@ -71,7 +74,7 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   await engine.init();
   if (paths.length) {
     const { errors } = await engine.openPaths({ paths });
-    for (const e of errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+    for (const e of errors) process.stderr.write(`${escapeTerminal(e.path)}: ${escapeTerminal(e.message)}\n`);
   }
   const port = opts.port === undefined ? 0 : Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${opts.port}`, 2);
@@ -109,7 +112,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (paths: string[], opts: { json?: boolean; fullHash?: boolean }) => {
       const result = await scanPaths(paths.map((p) => resolve(p)), { fullHash: !!opts.fullHash });
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-      else process.stdout.write(formatScanText(result));
+      else process.stdout.write(formatScanText(escapeTerminalDeep(result))); // names from files: no raw control characters
       if (!result.runs.length) process.exitCode = 1;
     });
 
@@ -127,10 +130,22 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
     .option('--shard <i/N>', 'compute only shard i of N of the sweep (a cluster array task; see docs/SCALE.md); needs --db')
     .option('--wait-for-shards <seconds>', 'with --shard: how long the histogram phase waits for the other shards\' statistics before exiting with code 75', '0')
-    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; shard?: string; waitForShards: string }) => {
+    .option('--steps <spec>', 'only these checkpoints: A:B (inclusive, either end may be empty) or a list such as 0,1000,143000')
+    .option('--every <k>', 'only every K-th checkpoint (of those --steps selects), starting with the first')
+    .option('--force', 'start even when the estimated peak memory does not fit in what this machine has free')
+    .option('--estimate', 'print the estimate (time, peak memory) and exit without computing')
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean; shard?: string; waitForShards: string }) => {
       const analyses = parseAnalyses(opts.analyses);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
+      let subset: CheckpointSubset | undefined;
+      try {
+        const every = opts.every === undefined ? undefined : parseEvery(opts.every);
+        subset = { ...(opts.steps === undefined ? {} : parseStepsSpec(opts.steps)), ...(every ? { every } : {}) };
+      } catch (err) {
+        if (err instanceof SubsetError) fail(`--${opts.every !== undefined && err.message.startsWith('every') ? 'every' : 'steps'}: ${err.message}`, 2);
+        throw err;
+      }
       let spec: ShardSpec | null = null;
       if (opts.shard !== undefined) {
         try {
@@ -149,7 +164,7 @@ export async function main(argv: string[]): Promise<void> {
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
-      for (const e of opened.errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+      for (const e of opened.errors) process.stderr.write(`${escapeTerminal(e.path)}: ${escapeTerminal(e.message)}\n`);
       if (!opened.runs.length) fail('no checkpoint series found', 1);
       const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
       let failed = false;
@@ -166,6 +181,14 @@ export async function main(argv: string[]): Promise<void> {
           ...(opts.probeBatch ? { batch: Number(opts.probeBatch) } : {}),
           ...(opts.probeLen ? { seqLen: Number(opts.probeLen) } : {}),
         };
+        const request = { runId: run.id, analyses, threads, probe, provider: opts.provider, subset };
+        if (opts.estimate) {
+          const est = await engine.estimateAnalysis(request);
+          if (opts.jsonProgress) process.stdout.write(JSON.stringify({ run: run.name, estimate: est }) + '\n');
+          else process.stderr.write(`${run.name}: estimate: ${est.message}\n`);
+          if (!est.fits) failed = true;
+          continue;
+        }
         let jobId = '';
         const unsubscribe = engine.subscribe((ev) => {
           if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
@@ -177,10 +200,30 @@ export async function main(argv: string[]): Promise<void> {
           status?.update(ev.job, 'running');
         });
         const shard = spec ? { spec, exchange, waitSeconds } : undefined;
-        ({ jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider }, shard ? { shard } : {}));
+        try {
+          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }, shard ? { shard } : {}));
+        } catch (err) {
+          unsubscribe();
+          // Refused before anything ran (too large for memory, a subset the run lacks): say so, go on.
+          if (err instanceof AtlasError && (err.code === 'too-large' || err.code === 'bad-request')) {
+            process.stderr.write(`checkpoint-atlas: ${err.message}${err.code === 'too-large' ? ' (--force starts it anyway)' : ''}\n`);
+            failed = true;
+            continue;
+          }
+          throw err;
+        }
+        const started = engine.jobs.get(jobId);
+        if (started?.estimate && !opts.jsonProgress) process.stderr.write(`${run.name}: estimate: ${started.estimate.message}${started.subset ? `; checkpoints: ${started.subset}` : ''}\n`);
         const final = await engine.jobs.wait(jobId);
         unsubscribe();
         printer.finish(run.name, final);
+        if (final.estimate && final.measured && final.estimate.units > 0 && !opts.jsonProgress) {
+          const e = final.estimate;
+          const m = final.measured;
+          process.stderr.write(
+            `${run.name}: took ${formatSeconds(m.seconds)} (estimated ${formatSeconds(e.seconds)}), peak ${formatBytes(m.peakBytes)} (estimated ${formatBytes(e.peakBytes)}); this machine's calibration is updated\n`,
+          );
+        }
         status?.runEnded(final);
         if (engine.jobs.waitingOn(jobId)) waiting = true;
         else if (final.state !== 'done' || final.failed > 0) failed = true;
@@ -225,7 +268,7 @@ export async function main(argv: string[]): Promise<void> {
       const store = new Store(resolve(opts.db ?? defaultDbPath()));
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
-      for (const f of files) process.stdout.write(`${f}\n`);
+      for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
     });
 

@@ -6,21 +6,27 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
-import type { RunInfo } from '../../common/domain';
+import { AtlasError, type AnalysisKind, type CheckpointSubset, type JobState, type SweepEstimate } from '../../common/api';
+import type { ModelConfig, RunInfo } from '../../common/domain';
+import { describeSubset, isWholeRun } from '../../common/subset';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
+import { planUnits, shortHash, type PlannedUnit } from './plan';
 import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
 import { assignShards, shardPlanRecord, type ShardSpec } from './shard';
 import type { ShardExchange } from './shard-files';
-import { runUnit, type UnitTask, type WorkerMessage } from './units';
-import { llamaForwardProblem } from '../compute/forward/llama';
+import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
+import { SweepMeter } from './meter';
+import { updateCalibration, type Probe, type RunShapes } from './estimate';
 
 export interface JobOptions {
   threads?: number;
   probe?: { file?: string; batch?: number; seqLen?: number };
   provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  /** Only these checkpoints (common/subset.ts); references stay the run's own. */
+  subset?: CheckpointSubset;
+  /** The estimate made before the start (main/jobs/estimate.ts): shown with the job, then compared with what happened and used to calibrate. */
+  estimate?: { estimate: SweepEstimate; shapes: RunShapes; config: ModelConfig | null; probe?: Probe };
   /** Compute only shard i of N of the plan (main/jobs/shard.ts); run-wide parameters come through `exchange`. */
   shard?: { spec: ShardSpec; exchange: ShardExchange | null; waitSeconds?: number };
 }
@@ -40,6 +46,8 @@ interface Job {
   fatal?: string;
   workers: Set<Worker>;
   done: Promise<void>;
+  /** Times and resident memory of the units that ran (main/jobs/meter.ts). */
+  meter?: SweepMeter;
   /** Set when a shard stopped before its histograms because other shards' statistics are missing. */
   waitingOn?: number[];
 }
@@ -88,10 +96,14 @@ export class JobManager {
       failed: 0,
       current: null,
       startedAt: Date.now(),
-      etaSeconds: null,
+      // Until the first unit ends, the ETA is the estimate's.
+      etaSeconds: opts.estimate && opts.estimate.estimate.units > 0 ? Math.round(opts.estimate.estimate.seconds) : null,
       provider: null,
       error: null,
       warnings: [],
+      ...(isWholeRun(opts.subset) ? {} : { subset: describeSubset(opts.subset) }),
+      estimate: opts.estimate?.estimate ?? null,
+      measured: null,
     };
     const job: Job = { state, run, cancelled: false, workers: new Set(), done: Promise.resolve() };
     this.jobs.set(jobId, job);
@@ -107,6 +119,12 @@ export class JobManager {
   /** Shards whose statistics a stopped shard job waits for (null when it does not wait). */
   waitingOn(jobId: string): number[] | null {
     return this.jobs.get(jobId)?.waitingOn ?? null;
+  }
+
+  /** How many units run at once for a requested thread count (as execute decides; 1 in-thread). */
+  lanes(threads?: number): number {
+    const t = Math.max(0, threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
+    return this.options.inline || t === 0 || !existsSync(workerScript()) ? 1 : Math.max(1, t);
   }
 
   async cancel(jobId: string): Promise<boolean> {
@@ -131,7 +149,7 @@ export class JobManager {
   }
 
   private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
-    let planned = planUnits(job.run, analyses).filter((p) => {
+    let planned = planUnits(job.run, analyses, opts.subset).filter((p) => {
       const why = unitPrecondition(job.run, p.unit);
       if (why && !job.state.warnings.some((w) => w.startsWith(`${p.unit}:`))) job.state.warnings.push(`${p.unit}: skipped for this run: ${why}`);
       return !why;
@@ -156,9 +174,11 @@ export class JobManager {
     this.publish(job);
 
     // Phase by phase: units that need run-wide parameters wait for the others.
-    const firstPhase = planned.filter((p) => !NEEDS_ALL_WEIGHTS.has(p.unit));
-    const secondPhase = planned.filter((p) => NEEDS_ALL_WEIGHTS.has(p.unit));
+    const firstPhase = planned.filter((p) => !unitDescriptor(p.unit).needsRunParams);
+    const secondPhase = planned.filter((p) => unitDescriptor(p.unit).needsRunParams);
     const timing = { startedAt: Date.now(), computed: 0 };
+    const meter = new SweepMeter();
+    job.meter = meter;
     for (const phase of [firstPhase, secondPhase]) {
       // A shard hands its statistics to the others once its first phase is complete.
       if (phase === secondPhase && opts.shard?.exchange && !job.cancelled && !job.fatal) {
@@ -183,7 +203,7 @@ export class JobManager {
       const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
       for (const p of phase) {
         const ctx = this.contextOf(p, params, opts);
-        const stamp = { fingerprint: p.checkpoint.fingerprint, version: UNIT_VERSION[p.unit], ctx };
+        const stamp = { fingerprint: p.checkpoint.fingerprint, version: unitDescriptor(p.unit).version, ctx };
         if (this.store.isUnitDone({ runId: job.run.id, checkpointId: p.checkpoint.id, analysis: p.unit }, stamp)) {
           job.state.skipped++;
           job.state.done++;
@@ -191,6 +211,16 @@ export class JobManager {
       }
       this.publish(job);
       await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
+    }
+    meter.stop();
+    job.state.measured = { seconds: (Date.now() - timing.startedAt) / 1000, peakBytes: meter.peakBytes() };
+    // This machine's rates and memory factors, measured on the units that ran (estimate.ts).
+    if (opts.estimate && !job.fatal && meter.observations().length) {
+      try {
+        updateCalibration(this.store, meter.observations(), { ...opts.estimate, lanes: inline ? 1 : Math.max(1, threads), baseRss: meter.baseRss });
+      } catch (err) {
+        job.state.warnings.push(`the estimate's calibration was not updated: ${(err as Error).message}`);
+      }
     }
     if (job.fatal) {
       job.state.state = 'failed';
@@ -203,10 +233,7 @@ export class JobManager {
   }
 
   private contextOf(p: PlannedUnit, params: RunParams | null, opts: JobOptions): string {
-    if (p.unit === 'weights') return unitContext(p);
-    if (p.unit === 'histogram') return shortHash(params?.histogramEdgesHash ?? '');
-    if (p.unit === 'activations' || p.unit === 'gradients') return shortHash({ probe: opts.probe ?? null });
-    return unitContext(p, {});
+    return unitDescriptor(p.unit).context({ planned: p, params, probe: opts.probe ?? null });
   }
 
   private taskFor(job: Job, p: PlannedUnit, params: RunParams | null, opts: JobOptions, threads: number): UnitTask {
@@ -235,6 +262,7 @@ export class JobManager {
   ): Promise<void> {
     let next = 0;
     const finishUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
+      job.meter?.end(item, true);
       if (job.cancelled) return;
       try {
         storeUnit(item, results);
@@ -248,7 +276,7 @@ export class JobManager {
     const storeUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
       this.store.writeUnit(
         { runId: job.run.id, checkpointId: item.p.checkpoint.id, analysis: item.p.unit },
-        { fingerprint: item.p.checkpoint.fingerprint, version: UNIT_VERSION[item.p.unit], ctx: item.ctx },
+        { fingerprint: item.p.checkpoint.fingerprint, version: unitDescriptor(item.p.unit).version, ctx: item.ctx },
         results,
       );
       if (results.tensors) this.store.registerTensors(job.run.id, results.tensors);
@@ -265,6 +293,7 @@ export class JobManager {
       this.publish(job);
     };
     const failUnit = (item: { p: PlannedUnit }, message: string): void => {
+      job.meter?.end(item, false);
       // One bad checkpoint never stops the run: it is reported and the job goes on.
       job.state.warnings.push(`${item.p.checkpoint.label} (${item.p.unit}): ${message}`);
       job.state.done++;
@@ -272,6 +301,7 @@ export class JobManager {
       this.publish(job);
     };
     const progress = (item: { p: PlannedUnit }, tensor?: string): void => {
+      job.meter?.begin(item, item.p.unit);
       job.state.current = { checkpoint: item.p.checkpoint.label, ...(tensor ? { tensor } : {}) };
       this.publish(job);
     };
@@ -324,17 +354,7 @@ export class JobManager {
   }
 }
 
-/** Run-level reasons a unit cannot run at all (reported once instead of failing every checkpoint). */
-export function unitPrecondition(run: RunInfo, unit: UnitName): string | null {
-  const needsModel = unit === 'activations' || unit === 'gradients';
-  if ((needsModel || unit === 'svd-directions') && !run.config) return 'no config.json with the model dimensions';
-  if (needsModel && run.family === 'unknown') return 'running the model needs a known architecture (gpt_neox, gpt2, llama)';
-  if ((needsModel || unit === 'svd-directions') && !run.tokenizerPath) return 'no tokenizer.json beside the checkpoints';
-  // An unmodelled rope_scaling (yarn, longrope...) is said once for the run, not per checkpoint.
-  const forwardProblem = needsModel && run.config ? llamaForwardProblem(run.config) : null;
-  if (forwardProblem) return forwardProblem;
-  return null;
-}
+export { unitPrecondition };
 
 type Outcome = { kind: 'done'; results: UnitResults } | { kind: 'error'; message: string } | { kind: 'exit'; message: string };
 

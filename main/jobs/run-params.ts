@@ -35,19 +35,20 @@ export function extentsFromStore(store: Store, run: RunInfo, only?: ReadonlySet<
   };
   const mins = collect('min');
   const maxs = collect('max');
-  const extents: RunExtents['extents'] = {};
+  // Keyed by tensor names from files: null-prototype objects, so `__proto__` is an own key.
+  const extents = Object.create(null) as RunExtents['extents'];
   for (const [key, min] of mins) {
     const [tensor, checkpointId] = key.split('\u0000') as [string, string];
     (extents[tensor] ??= []).push([checkpointId, min, maxs.get(key) ?? null]);
   }
-  const components: RunExtents['components'] = {};
+  const components = Object.create(null) as RunExtents['components'];
   for (const t of store.listTensors(run.id)) if (extents[t.tensor]) components[t.tensor] = t.component;
   return { extents, components };
 }
 
 /** Union of several processes' extents (a checkpoint appears in one shard only). */
 export function mergeExtents(parts: readonly RunExtents[]): RunExtents {
-  const out: RunExtents = { extents: {}, components: {} };
+  const out: RunExtents = { extents: Object.create(null), components: Object.create(null) };
   for (const p of parts) {
     for (const [tensor, list] of Object.entries(p.extents)) (out.extents[tensor] ??= []).push(...list);
     for (const [tensor, c] of Object.entries(p.components)) out.components[tensor] ??= c;
@@ -57,7 +58,7 @@ export function mergeExtents(parts: readonly RunExtents[]): RunExtents {
 
 /** The run-wide parameters from the extents of every checkpoint (pure). */
 export function runParamsFromExtents(ex: RunExtents): RunParams {
-  const histogramRanges: RunParams['histogramRanges'] = {};
+  const histogramRanges = Object.create(null) as RunParams['histogramRanges'];
   for (const tensor of Object.keys(ex.extents).sort((a, b) => (a < b ? -1 : 1))) {
     const list: CheckpointExtent[] = ex.extents[tensor]!.map(([, min, max]) => ({ min, max }));
     // Layernorm gains sit near 1 and biases anywhere: only weight matrices are centred on 0.

@@ -12,7 +12,8 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { AnalysisKind } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
-import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, type PlannedUnit, type UnitName } from './plan';
+import type { PlannedUnit, UnitName } from './plan';
+import { unitDescriptor } from './units';
 
 export interface ShardSpec {
   index: number;
@@ -107,7 +108,7 @@ export function assignShards(run: RunInfo, planned: readonly PlannedUnit[], coun
     const phaseLoad = new Array<number>(count).fill(0);
     const items = planned
       .map((_, i) => ({ i, cost: cost[i]! }))
-      .filter(({ i }) => NEEDS_ALL_WEIGHTS.has(planned[i]!.unit) === second);
+      .filter(({ i }) => !!unitDescriptor(planned[i]!.unit).needsRunParams === second);
     // Largest first; equal costs keep plan order (stable sort), so the split never depends on timing.
     items.sort((a, b) => b.cost - a.cost || a.i - b.i);
     for (const it of items) {
@@ -133,6 +134,6 @@ export interface ShardPlanRecord {
 export function shardPlanRecord(planned: readonly PlannedUnit[], assignment: ShardAssignment, count: number, analyses: AnalysisKind[]): ShardPlanRecord {
   const units = planned.map((p, i): [string, UnitName, number, number] => [p.checkpoint.id, p.unit, assignment.shardOf[i]!, Math.round(assignment.cost[i]! * 1000) / 1000]);
   const unitVersions: Record<string, number> = {};
-  for (const p of planned) unitVersions[p.unit] = UNIT_VERSION[p.unit];
+  for (const p of planned) unitVersions[p.unit] = unitDescriptor(p.unit).version;
   return { count, analyses: [...analyses], unitVersions, units };
 }

@@ -2,15 +2,18 @@
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
 import type { UnitResults, ArrayResult } from '../../store/store';
 import { histogram, histogramEdges } from '../../metrics/histogram';
+import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
-  const ranges = task.params?.histogramRanges ?? {};
+  // A Map, not lookups on the object: tensor names such as "constructor" or "__proto__" would
+  // find Object.prototype's members (the params arrive through JSON or a structured clone).
+  const ranges = new Map(Object.entries(task.params?.histogramRanges ?? {}));
   return withSources([task.checkpoint.folder], async ([src]) => {
     const arrays: ArrayResult[] = [];
     await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
-      const range = ranges[entry.name];
+      const range = ranges.get(entry.name);
       if (!range) return;
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
@@ -25,3 +28,11 @@ export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promi
     return { scalars: [], arrays, info: {} };
   });
 }
+
+export const descriptor: UnitDescriptor = {
+  name: 'histogram',
+  version: 1,
+  needsRunParams: true,
+  context: ({ params }) => shortHash(params?.histogramEdgesHash ?? ''),
+  run: histogramUnit,
+};

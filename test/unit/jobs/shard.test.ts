@@ -10,7 +10,7 @@ function run(n: number): RunInfo {
     id: `step${i * 100}`, label: `step ${i * 100}`, step: i * 100, folder: `/nowhere/${i}`, weightFiles: [], format: 'safetensors',
     dtype: 'F16', fingerprint: `fp${i}`, missing: false, warnings: [],
   }));
-  return { id: 'r', name: 'r', layout: 'step-folders', root: '/nowhere', family: 'gpt-neox', config: null, tokenizerPath: null, checkpoints, trainingLog: [], warnings: [] } as RunInfo;
+  return { id: 'r', name: 'r', layout: 'step-folders', root: '/nowhere', family: 'gpt_neox', config: null, tokenizerPath: null, checkpoints, trainingLog: [], warnings: [] } as RunInfo;
 }
 
 describe('parseShardSpec', () => {

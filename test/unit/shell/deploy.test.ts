@@ -31,13 +31,15 @@ describe('deploy/slurm', () => {
 
 describe('deploy/k8s/sweep.yaml', () => {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'k8s', 'sweep.yaml'), 'utf8'));
-  const objs = docs.map((d) => {
-    expect(d.errors).toEqual([]);
-    return d.toJS() as Record<string, any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
+  type Obj = Record<string, any>;
+  const objs: Obj[] = docs.map((d) => {
+    if (d.errors.length) throw new Error(`sweep.yaml: ${d.errors.map((e) => e.message).join('; ')}`);
+    return d.toJS() as Obj;
   });
-  const jobs = objs.filter((o) => o.kind === 'Job');
-  const sweep = jobs.find((j) => j.spec.completionMode === 'Indexed')!;
-  const merge = jobs.find((j) => j !== sweep)!;
+  const jobs = objs.filter((o: Obj) => o.kind === 'Job');
+  const sweep = jobs.find((j: Obj) => j.spec.completionMode === 'Indexed')!;
+  const merge = jobs.find((j: Obj) => j !== sweep)!;
 
   it('has an Indexed Job whose pods compute shard JOB_COMPLETION_INDEX of N', () => {
     expect(sweep.apiVersion).toBe('batch/v1');
@@ -55,9 +57,9 @@ describe('deploy/k8s/sweep.yaml', () => {
   });
 
   it('shares one ReadWriteMany volume between the shards and the merge Job', () => {
-    const pvc = objs.find((o) => o.kind === 'PersistentVolumeClaim')!;
+    const pvc = objs.find((o: Obj) => o.kind === 'PersistentVolumeClaim')!;
     expect(pvc.spec.accessModes).toContain('ReadWriteMany');
-    const claimOf = (job: Record<string, any>): string => {
+    const claimOf = (job: Obj): string => {
       const mount = job.spec.template.spec.containers[0].volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/data');
       return job.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name).persistentVolumeClaim.claimName;
     };
