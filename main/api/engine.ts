@@ -15,6 +15,11 @@ import {
   type RunSummary,
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
+import { metricTrajectories, runTimeline } from './trajectories';
+import { withTokensPerStep } from '../layouts/tokens';
+
+/** run_params key of the user's tokens per step (setTokensPerStep). */
+const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
@@ -180,7 +185,10 @@ export class Engine implements AtlasApi {
     await this.init();
     const run = this.requireRun(req.runId);
     this.watcher?.watch(run.id, run.root);
-    return { run: run as unknown as Record<string, unknown> };
+    // Checkpoints without a read token count get step x the user's tokens per step, if given.
+    const tokensPerStep = this.store.getParam<number>(run.id, TOKENS_PER_STEP_KEY);
+    const shown = { ...run, checkpoints: withTokensPerStep(run.checkpoints, tokensPerStep), tokensPerStep };
+    return { run: shown as unknown as Record<string, unknown> };
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
@@ -349,6 +357,23 @@ export class Engine implements AtlasApi {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
+    const run = this.requireRun(req.runId);
+    const r = metricTrajectories(this.store, run, req.metric);
+    // JSON has no Infinity: a form that could not be fitted has a null held-out error.
+    return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
+  }
+
+  async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
+    return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
+    this.requireRun(req.runId);
+    this.store.setParam(req.runId, TOKENS_PER_STEP_KEY, req.tokensPerStep);
+    return { tokensPerStep: req.tokensPerStep };
   }
 
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {
