@@ -7,6 +7,7 @@ import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './f
 import { OKABE_ITO, RUN_DASHES, orderedLineColour } from './palette';
 import { stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
+import { titleStyle } from './title';
 
 export interface CurveLine {
   runName: string;
@@ -174,11 +175,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
     title: {
       text: input.title,
       subtext: `${metric.label}${unit} vs step (${stepScale} steps${yChoice.why ? `; ${yChoice.why}` : ''})`,
-      left: 4,
-      top: 0,
-      itemGap: 2,
-      textStyle: { fontSize: 13, fontWeight: 600 },
-      subtextStyle: { fontSize: 10 },
+      ...titleStyle(13, 11),
     },
     grid: grids,
     xAxis: xAxes,
