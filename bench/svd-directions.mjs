@@ -130,7 +130,7 @@ async function bundle() {
   writeFileSync(
     entry,
     `export { blockDirections, prepareUnembedding } from ${JSON.stringify(join(root, 'main', 'compute', 'directions'))};\n` +
-      `export { gptNeoxHeadSlices } from ${JSON.stringify(join(root, 'main', 'metrics', 'svd-directions'))};\n`,
+      `export { gptNeoxHeadSlices } from ${JSON.stringify(join(root, 'main', 'architectures', 'gpt-neox'))};\n`,
   );
   await build({ input: entry, platform: 'node', external: [/^onnxruntime-node/, /^protobufjs/], output: { file: lib, format: 'esm' }, logLevel: 'silent' });
   const old = join(tmp, 'svd-directions-before.ts');

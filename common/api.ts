@@ -6,21 +6,16 @@
 // validate requests with these zod schemas at the boundary. The renderer has one client and never
 // knows which carrier it talks to.
 import { z } from 'zod';
+import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
 const Block = z.union([z.number().int().nonnegative(), z.enum(['embed', 'final', 'unembed'])]);
 
-export const AnalysisKind = z.enum([
-  'weights', // norms, moments, distances, fixed-bin histograms
-  'fits', // Gaussian / logistic / Student-t fits, KS, log-likelihoods, QQ
-  'spectra', // singular values + spectral scalars
-  'embedding', // embedding correlation matrix
-  'svd-directions', // top singular directions through the unembedding
-  'activations', // forward pass on the probe batch
-  'gradients', // backward pass on the probe batch
-]);
+// Analyses and frame kinds come from the registry (common/analyses/index.ts: one descriptor per
+// analysis says its units, metrics, frames and views).
+export const AnalysisKind = z.enum(ANALYSIS_IDS);
 export type AnalysisKind = z.infer<typeof AnalysisKind>;
 
 export const RunSummary = z.object({
@@ -84,15 +79,7 @@ export const ScalarGrid = z.object({
 });
 export type ScalarGrid = z.infer<typeof ScalarGrid>;
 
-export const FrameKind = z.enum([
-  'histogram', // weight histogram: {edges, counts, underflow, overflow}
-  'qq', // {probabilities, empirical, gaussian, logistic, student_t}
-  'spectrum', // {singular_values}
-  'embedding_correlation', // {rows: [r0, r1], matrix, order?}
-  'svd_directions', // {directions: [...]}
-  'resid_histogram', // activation histogram
-  'grad_histogram', // gradient histogram
-]);
+export const FrameKind = z.enum(FRAME_KINDS);
 export type FrameKind = z.infer<typeof FrameKind>;
 
 /** The animated views of the exporter (the CLI's --view names, renderExport's animated views). */

@@ -1,7 +1,7 @@
 // SVD directions through the unembedding: table rows for one (block, component, head) at one
-// checkpoint, and "closeness to final" (exact token matches with the final checkpoint's list for
-// the same direction index; a singular vector's sign is arbitrary, so both signs are compared and
-// the better kept), per block and averaged, over training.
+// checkpoint, and "closeness to final" per block and averaged, over training. Closeness itself is
+// defined once in common/analyses/svd-directions.ts (the exporter calls the same functions).
+import { directionKey, frameCloseness, matchesWithFinal as listMatches } from '../analyses/svd-directions';
 import type { Block } from '../domain';
 import { blockLabel, blockOrder } from './format';
 import { FrameShapeError } from './frames';
@@ -53,29 +53,15 @@ export function asSvdDirectionsFrame(v: unknown): SvdDirectionsFrame | null {
   };
 }
 
-/** Identity of a direction across checkpoints. */
-export function directionKey(d: Pick<SvdDirection, 'component' | 'block' | 'head' | 'index'>): string {
-  return `${d.component}|${String(d.block)}|${d.head ?? ''}|${d.index}`;
-}
+export { directionKey };
 
-/** Number of tokens of `a` also present in `b` (exact matches, each counted once). */
-export function tokenMatches<T extends string | number>(a: readonly T[], b: readonly T[]): number {
-  const set = new Set(b);
-  let n = 0;
-  for (const t of new Set(a)) if (set.has(t)) n++;
-  return n;
-}
-
-/** Matches with the final checkpoint's direction, under the better of the two signs. */
-export function matchesWithFinal(d: SvdDirection, final: SvdDirection): number {
-  // Token ids when both sides have them (two ids can decode to the same string), else strings.
-  if (d.topIds && final.topIds) {
-    const [dt, db, ft, fb] = [d.topIds, d.bottomIds ?? [], final.topIds, final.bottomIds ?? []];
-    return Math.max(tokenMatches(dt, ft) + tokenMatches(db, fb), tokenMatches(dt, fb) + tokenMatches(db, ft));
-  }
-  const same = tokenMatches(d.tokens, final.tokens) + tokenMatches(d.negTokens, final.negTokens);
-  const flipped = tokenMatches(d.tokens, final.negTokens) + tokenMatches(d.negTokens, final.tokens);
-  return Math.max(same, flipped);
+/**
+ * Matches with the final checkpoint's direction (common/analyses/svd-directions.ts): token ids
+ * when both sides have them (two ids can decode to the same string), else the decoded strings.
+ */
+export function matchesWithFinal(d: SvdDirection, final: SvdDirection): number | null {
+  if (d.topIds && final.topIds) return listMatches(d.topIds, d.bottomIds ?? [], final.topIds);
+  return listMatches(d.tokens, d.negTokens, final.tokens);
 }
 
 /** The table for one block/component/head at one checkpoint, by direction index. */
@@ -100,6 +86,7 @@ export function svdGroups(frame: SvdDirectionsFrame): Array<{ block: Block | nul
 export interface Closeness {
   /** Mean matches per direction, per block (key = blockLabel), one value per frame (null = no data). */
   perBlock: Map<string, { block: Block | null; values: Array<number | null> }>;
+  /** The mean of the block means, per frame. */
   average: Array<number | null>;
 }
 
@@ -107,30 +94,17 @@ export interface Closeness {
 export function closenessToFinal(frames: ReadonlyArray<SvdDirectionsFrame | null>): Closeness {
   const final = [...frames].reverse().find((f) => f !== null) ?? null;
   const perBlock: Closeness['perBlock'] = new Map();
-  const average: Array<number | null> = [];
-  const finalByKey = new Map((final?.directions ?? []).map((d) => [directionKey(d), d]));
-  frames.forEach((f, i) => {
-    const sums = new Map<string, { block: Block | null; sum: number; n: number }>();
-    let total = 0;
-    let count = 0;
-    for (const d of f?.directions ?? []) {
-      const ref = finalByKey.get(directionKey(d));
-      if (!ref) continue;
-      const m = matchesWithFinal(d, ref);
-      const key = blockLabel(d.block);
-      const s = sums.get(key) ?? { block: d.block, sum: 0, n: 0 };
-      s.sum += m;
-      s.n += 1;
-      sums.set(key, s);
-      total += m;
-      count += 1;
-    }
-    for (const [key, s] of sums) {
-      const entry = perBlock.get(key) ?? { block: s.block, values: new Array<number | null>(frames.length).fill(null) };
-      entry.values[i] = s.sum / s.n;
+  const average = frames.map((f, i) => {
+    if (!f || !final) return null;
+    const c = frameCloseness(f.directions, final.directions, matchesWithFinal, (d) => (d.topIds ?? d.tokens).length > 0);
+    for (const { block, value } of c.perBlock.values()) {
+      const b = block as Block | null;
+      const key = blockLabel(b);
+      const entry = perBlock.get(key) ?? { block: b, values: new Array<number | null>(frames.length).fill(null) };
+      entry.values[i] = value;
       perBlock.set(key, entry);
     }
-    average.push(count ? total / count : null);
+    return c.mean;
   });
   return { perBlock, average };
 }

@@ -19,7 +19,8 @@ import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager } from '../jobs/manager';
-import { ANALYSIS_UNITS } from '../jobs/plan';
+import { ANALYSES } from '../../common/analyses';
+import { familyLabel } from '../architectures';
 import { exportRun, gridToCsv } from '../export/tables';
 import { renderGif } from '../export/gif';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
@@ -118,9 +119,7 @@ export class Engine implements AtlasApi {
       if (!s) doneBy.set(u.analysis, (s = new Set()));
       s.add(u.checkpointId);
     }
-    const analysed = Object.entries(ANALYSIS_UNITS)
-      .filter(([, unitNames]) => present.length > 0 && unitNames.every((n) => (doneBy.get(n)?.size ?? 0) >= present.length))
-      .map(([kind]) => kind as RunSummary['analysed'][number]);
+    const analysed = ANALYSES.filter((a) => present.length > 0 && a.units.every((n) => (doneBy.get(n)?.size ?? 0) >= present.length)).map((a) => a.id);
     const c = info.config;
     const dims = c ? `${c.layers} layers, d=${c.hidden}, ${c.heads} heads, vocab ${c.vocabSize}` : 'no config.json';
     const steps = present.map((p) => p.step).filter((s): s is number => s !== null);
@@ -137,7 +136,7 @@ export class Engine implements AtlasApi {
       lastStep: steps.length ? Math.max(...steps) : null,
       warningCount: info.warnings.length,
       analysed,
-      summary: `${info.family === 'unknown' ? 'unknown architecture' : info.family}, ${dims}`,
+      summary: `${familyLabel(info.family)}, ${dims}`,
     };
   }
 

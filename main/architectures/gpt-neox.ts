@@ -1,7 +1,7 @@
 // GPT-NeoX (Pythia): raw names -> roles and config.json -> ModelConfig (FORMATS.md table).
 // Old Pythia files carry the causal mask, masked_bias and rotary inv_freq as buffers.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
 
 const LAYER_PARTS: Record<string, Component> = {
   input_layernorm: 'ln.attn',
@@ -57,4 +57,35 @@ function readConfig(c: Record<string, unknown>): ModelConfig {
   };
 }
 
-export const gptNeox: FamilyModule = { family: 'gpt_neox', prefixes: ['gpt_neox.'], roleOf, readConfig };
+
+/** W_O^h [d, hd] and W_V^h [hd, d] of head h from GPT-NeoX's fused QKV [3d, d] and dense [d, d]. */
+export function gptNeoxHeadSlices(
+  qkv: ArrayLike<number>,
+  dense: ArrayLike<number>,
+  d: number,
+  heads: number,
+  h: number,
+): HeadSlices {
+  if (d % heads !== 0) throw new ShapeError(`hidden size ${d} is not divisible by ${heads} heads`);
+  if (qkv.length !== 3 * d * d) throw new ShapeError(`query_key_value has ${qkv.length} values, not ${3 * d} x ${d}`);
+  if (dense.length !== d * d) throw new ShapeError(`attention.dense has ${dense.length} values, not ${d} x ${d}`);
+  if (!(h >= 0 && h < heads)) throw new ShapeError(`head ${h} out of range 0..${heads - 1}`);
+  const hd = d / heads;
+  const wV = new Float64Array(hd * d);
+  const vStart = (h * 3 + 2) * hd * d;
+  for (let i = 0; i < hd * d; i++) wV[i] = qkv[vStart + i]!;
+  const wO = new Float64Array(d * hd);
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = dense[r * d + h * hd + c]!;
+  return { wO, wV, headDim: hd };
+}
+
+export const gptNeox: FamilyModule = {
+  family: 'gpt_neox',
+  prefixes: ['gpt_neox.'],
+  roleOf, readConfig,
+  runsModel: true, tiedByDefault: false,
+  ovHeads: {
+    components: ['attn.qkv', 'attn.out'],
+    slice: (qkv, dense, c, h) => gptNeoxHeadSlices(qkv, dense, c.hidden, c.heads, h),
+  },
+};

@@ -1,7 +1,7 @@
 // GPT-2: raw names -> roles and config.json -> ModelConfig. Its Conv1D layers store weights as
 // [in, out] (the transpose of torch.nn.Linear), flagged `transposed` for the forward graphs.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
 
 /** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
 const lookupPart = (key: string): { component: Component; conv1d: boolean } | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
@@ -65,4 +65,31 @@ function readConfig(c: Record<string, unknown>): ModelConfig {
   };
 }
 
-export const gpt2: FamilyModule = { family: 'gpt2', prefixes: ['transformer.'], roleOf, readConfig };
+
+/**
+ * GPT-2 head slices. Conv1D stores [in, out]: c_attn is [d, 3d] with V in output columns 2d..3d
+ * (head h at 2d + h*hd), c_proj is [d (concatenated heads), d]. W_V^h [hd, d] is the transpose of
+ * c_attn's V columns of head h; W_O^h [d, hd] the transpose of c_proj's rows h*hd..(h+1)*hd.
+ */
+export function gpt2HeadSlices(cAttn: ArrayLike<number>, cProj: ArrayLike<number>, d: number, heads: number, h: number): HeadSlices {
+  if (d % heads !== 0) throw new ShapeError(`hidden size ${d} is not divisible by ${heads} heads`);
+  if (cAttn.length !== 3 * d * d) throw new ShapeError(`c_attn has ${cAttn.length} values, not ${d} x ${3 * d}`);
+  if (cProj.length !== d * d) throw new ShapeError(`c_proj has ${cProj.length} values, not ${d} x ${d}`);
+  const hd = d / heads;
+  const wV = new Float64Array(hd * d);
+  for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) wV[r * d + c] = cAttn[c * 3 * d + 2 * d + h * hd + r]!;
+  const wO = new Float64Array(d * hd);
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = cProj[(h * hd + c) * d + r]!;
+  return { wO, wV, headDim: hd };
+}
+
+export const gpt2: FamilyModule = {
+  family: 'gpt2',
+  prefixes: ['transformer.'],
+  roleOf, readConfig,
+  runsModel: true, tiedByDefault: true,
+  ovHeads: {
+    components: ['attn.qkv', 'attn.out'],
+    slice: (cAttn, cProj, c, h) => gpt2HeadSlices(cAttn, cProj, c.hidden, c.heads, h),
+  },
+};

@@ -5,10 +5,10 @@ import type { Family, ModelConfig } from '../../common/domain';
 import { gpt2 } from './gpt2';
 import { gptNeox } from './gpt-neox';
 import { llama } from './llama';
-import type { ArchitectureRole, FamilyModule } from './types';
+import type { ArchitectureRole, FamilyModule, OvHeads } from './types';
 import { unknownFamily } from './unknown';
 
-export { ConfigError, type ArchitectureRole, type FamilyModule } from './types';
+export { ConfigError, ShapeError, type ArchitectureRole, type FamilyModule, type HeadSlices, type OvHeads } from './types';
 
 const MODULES: Record<Family, FamilyModule> = { gpt_neox: gptNeox, gpt2, llama, unknown: unknownFamily };
 // A Map, not an object literal: model_type comes from the file, and "constructor" or "__proto__"
@@ -53,7 +53,22 @@ export function canonicalWeights(family: Family, names: readonly string[], optio
     const role = MODULES[family].roleOf(name);
     if (role.canonical && !out.has(role.canonical)) out.set(role.canonical, name);
   }
-  const tied = options.tiedEmbeddings ?? (family === 'gpt2');
+  const tied = options.tiedEmbeddings ?? MODULES[family].tiedByDefault;
   if (!out.has('unembed.weight') && tied && out.has('embed.weight')) out.set('unembed.weight', out.get('embed.weight')!);
   return out;
+}
+
+/** Whether the family has a forward graph (activations, gradients); why not, when it has none. */
+export function modelProblem(family: Family): string | null {
+  return MODULES[family].runsModel ? null : 'running the model needs a known architecture (gpt_neox, gpt2, llama)';
+}
+
+/** The family's per-head OV slicing, or null when its attention weights cannot be sliced. */
+export function ovHeadsOf(family: Family): OvHeads | null {
+  return MODULES[family].ovHeads ?? null;
+}
+
+/** The family as a run summary names it. */
+export function familyLabel(family: Family): string {
+  return family === 'unknown' ? 'unknown architecture' : family;
 }

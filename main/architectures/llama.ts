@@ -9,7 +9,7 @@
 // rope_scaling (or transformers 5's rope_parameters) is recorded as written and never rejected
 // here: weight analyses do not need it, and the forward graph refuses the types it does not model.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
 
 /** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
 const lookupPart = (key: string): Component | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
@@ -140,4 +140,30 @@ function readConfig(c: Record<string, unknown>): ModelConfig {
   return config;
 }
 
-export const llama: FamilyModule = { family: 'llama', prefixes: ['model.'], roleOf, readConfig };
+
+/**
+ * Llama head slices with grouped-query attention: v_proj is [kvHeads*hd, d] and head h reads kv
+ * head floor(h / (heads / kvHeads)); o_proj is [d, heads*hd] (head h = columns h*hd..(h+1)*hd).
+ */
+export function llamaHeadSlices(vProj: ArrayLike<number>, oProj: ArrayLike<number>, d: number, heads: number, kvHeads: number, hd: number, h: number): HeadSlices {
+  if (heads % kvHeads !== 0) throw new ShapeError(`${heads} heads are not a multiple of ${kvHeads} kv heads`);
+  if (vProj.length !== kvHeads * hd * d) throw new ShapeError(`v_proj has ${vProj.length} values, not ${kvHeads * hd} x ${d}`);
+  if (oProj.length !== d * heads * hd) throw new ShapeError(`o_proj has ${oProj.length} values, not ${d} x ${heads * hd}`);
+  const kv = Math.floor(h / (heads / kvHeads));
+  const wV = new Float64Array(hd * d);
+  for (let i = 0; i < hd * d; i++) wV[i] = vProj[kv * hd * d + i]!;
+  const wO = new Float64Array(d * hd);
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c]!;
+  return { wO, wV, headDim: hd };
+}
+
+export const llama: FamilyModule = {
+  family: 'llama',
+  prefixes: ['model.'],
+  roleOf, readConfig,
+  runsModel: true, tiedByDefault: false,
+  ovHeads: {
+    components: ['attn.v', 'attn.out'],
+    slice: (v, o, c, h) => llamaHeadSlices(v, o, c.hidden, c.heads, c.kvHeads, c.headDim, h),
+  },
+};

@@ -1,6 +1,9 @@
 // What one architecture family module provides: raw tensor name -> role (and canonical key for the
-// forward-graph builder), and config.json -> ModelConfig. Shared helpers for the family files.
-import type { Family, ModelConfig, TensorKind, TensorRole } from '../../common/domain';
+// forward-graph builder), config.json -> ModelConfig, whether the model can be run, and the
+// per-head slicing of the attention weights (OV circuits). Everything family-specific lives in
+// main/architectures/<family>.ts (and the forward graphs in main/compute/forward/<family>.ts):
+// no other code branches on a family. Shared helpers for the family files.
+import type { Component, Family, ModelConfig, TensorKind, TensorRole } from '../../common/domain';
 
 export interface ArchitectureRole extends TensorRole {
   /** Canonical key like `layers.3.attn.qkv.weight`, `embed.weight`; null for buffers and unknowns. */
@@ -15,6 +18,34 @@ export interface FamilyModule {
   prefixes: string[];
   roleOf(name: string): ArchitectureRole;
   readConfig(config: Record<string, unknown>): ModelConfig;
+  /** A forward graph exists (main/compute/forward/<family>.ts): activations and gradients can run. */
+  runsModel: boolean;
+  /** The unembedding is the embedding when the checkpoint has no separate one (GPT-2 always). */
+  tiedByDefault: boolean;
+  /** Per-head OV circuits, when the family's attention weights can be sliced per head. */
+  ovHeads?: OvHeads;
+}
+
+/** W_O^h [d, hd] and W_V^h [hd, d] of one head (row-major float64), W_O^h W_V^h = its OV circuit. */
+export interface HeadSlices {
+  wO: Float64Array;
+  wV: Float64Array;
+  headDim: number;
+}
+
+export interface OvHeads {
+  /** The two weights of a block that hold the value and output projections, as stored. */
+  components: readonly [Component, Component];
+  /** Head h's slices from those two weights (flat, as stored). */
+  slice(value: ArrayLike<number>, output: ArrayLike<number>, config: ModelConfig, h: number): HeadSlices;
+}
+
+/** A weight's size does not fit the config.json (names the weight and both sizes). */
+export class ShapeError extends Error {
+  constructor(readonly problem: string) {
+    super(`architecture: ${problem}`);
+    this.name = 'ShapeError';
+  }
 }
 
 /** config.json lacks or mistypes something the family needs. */

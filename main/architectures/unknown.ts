@@ -33,4 +33,4 @@ function readConfig(c: Record<string, unknown>): ModelConfig {
   };
 }
 
-export const unknownFamily: FamilyModule = { family: 'unknown', prefixes: [], roleOf: otherRole, readConfig };
+export const unknownFamily: FamilyModule = { family: 'unknown', prefixes: [], roleOf: otherRole, readConfig, runsModel: false, tiedByDefault: false };

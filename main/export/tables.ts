@@ -1,5 +1,5 @@
-// The export contract of DOMAIN.md, for pandas/numpy: scalars.csv (one row per number) and one
-// JSON Lines file per array kind. Streams rows from the store, so memory does not grow with the
+// The export contract of DOMAIN.md, for pandas/numpy: scalars.csv (one row per number) and the
+// JSON Lines file each analysis's frames name (common/analyses/<name>.ts says the file and shape). Streams rows from the store, so memory does not grow with the
 // size of the cache.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
@@ -9,44 +9,8 @@ import type { ScalarGrid } from '../../common/api';
 import { EXPORT_NAME } from '../../common/catalogue';
 import { decodeFrame } from '../../common/frames';
 import type { Store } from '../store/store';
+import { ANALYSES, type FrameSpec } from '../../common/analyses';
 import { orderedCheckpoints } from '../jobs/plan';
-import { histogramEdges } from '../metrics/histogram';
-import type { StoredDirection } from '../jobs/units/svd-directions';
-
-/** DOMAIN.md: exact token matches with the final checkpoint's list for the same direction, best of both signs. */
-export function withMatches(dirs: StoredDirection[], finalDirs: StoredDirection[]): Record<string, unknown> {
-  const key = (x: StoredDirection): string => `${x.component}|${x.block}|${x.head ?? ''}|${x.index}`;
-  const finals = new Map(finalDirs.map((f) => [key(f), new Set(f.top)]));
-  const perBlock = new Map<number, number[]>();
-  // A block with an undefined direction (NaN/Inf weights) pools fewer matrices than the final
-  // checkpoint's: its closeness is not comparable, so it is left empty rather than averaged.
-  const undefinedBlocks = new Set<number>();
-  const directions = dirs.map((x) => {
-    const f = finals.get(key(x));
-    let matches: number | null = null;
-    // A direction without tokens (undefined singular vectors, e.g. NaN weights) has no matches.
-    if (f && x.top.length === 0) undefinedBlocks.add(x.block);
-    if (f && f.size > 0 && x.top.length > 0) {
-      const plus = x.top.filter((t) => f.has(t)).length;
-      const minus = x.bottom.filter((t) => f.has(t)).length;
-      matches = Math.max(plus, minus);
-      let list = perBlock.get(x.block);
-      if (!list) perBlock.set(x.block, (list = []));
-      list.push(matches);
-    }
-    return { component: x.component, block: x.block, head: x.head, index: x.index, singular_value: x.singular_value, tokens: x.tokens, neg_tokens: x.neg_tokens, matches_final: matches };
-  });
-  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-  const blocks = [...perBlock.entries()].sort(([a], [b]) => a - b);
-  for (const b of undefinedBlocks) if (!perBlock.has(b)) blocks.push([b, []]);
-  blocks.sort(([a], [b]) => a - b);
-  const blockMean = (b: number, v: number[]): number | null => (undefinedBlocks.has(b) || !v.length ? null : mean(v));
-  return {
-    directions,
-    closeness_per_block: Object.fromEntries(blocks.map(([b, v]) => [b, blockMean(b, v)])),
-    closeness_mean: blocks.length && !undefinedBlocks.size ? mean(blocks.map(([, v]) => mean(v))) : null,
-  };
-}
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
@@ -100,20 +64,11 @@ export function gridToCsv(runId: string, grid: ScalarGrid, filter: (t: ScalarGri
 
 export async function exportRun(store: Store, runs: RunInfo[], outDir: string): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
-  const files = {
-    scalars: join(outDir, 'scalars.csv'),
-    spectra: join(outDir, 'spectra.jsonl'),
-    histograms: join(outDir, 'histograms.jsonl'),
-    embedding: join(outDir, 'embedding_correlation.jsonl'),
-    svd: join(outDir, 'svd_directions.jsonl'),
-    qq: join(outDir, 'qq.jsonl'),
-  };
-  const csv = new LineWriter(files.scalars);
-  const spectra = new LineWriter(files.spectra);
-  const hist = new LineWriter(files.histograms);
-  const emb = new LineWriter(files.embedding);
-  const svd = new LineWriter(files.svd);
-  const qq = new LineWriter(files.qq);
+  // Every analysis's frames go to the JSON Lines file its descriptor names (common/analyses/).
+  const frames = ANALYSES.flatMap((a) => a.frames as readonly FrameSpec[]);
+  const writers = new Map<string, LineWriter>([['scalars.csv', new LineWriter(join(outDir, 'scalars.csv'))]]);
+  for (const f of frames) if (!writers.has(f.file)) writers.set(f.file, new LineWriter(join(outDir, f.file)));
+  const csv = writers.get('scalars.csv')!;
   await csv.write(CSV_HEADER);
   for (const run of runs) {
     const ckpts = orderedCheckpoints(run);
@@ -132,32 +87,26 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
           .join(',') + '\n',
       );
     }
-    const arrays = async (kind: string, writer: LineWriter, shape: (data: Record<string, unknown>) => Record<string, unknown>): Promise<void> => {
-      const list = [...store.iterateArrays(run.id, kind)].filter((a) => order.has(a.checkpointId));
+    const finalId = ckpts[ckpts.length - 1]?.id;
+    for (const spec of frames) {
+      const writer = writers.get(spec.file)!;
+      const list = [...store.iterateArrays(run.id, spec.kind)].filter((a) => order.has(a.checkpointId));
       list.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : 1));
+      const finals = new Map<string, Record<string, unknown> | null>();
+      const finalFrame = (tensor: string): Record<string, unknown> | null => {
+        if (!finals.has(tensor)) {
+          const raw = finalId ? store.frames(run.id, spec.kind, tensor).get(finalId) : undefined;
+          finals.set(tensor, raw ? (plain(decodeFrame(raw)) as Record<string, unknown>) : null);
+        }
+        return finals.get(tensor)!;
+      };
       for (const a of list) {
         const data = plain(decodeFrame(a.data)) as Record<string, unknown>;
-        await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shape(data) }) + '\n');
+        const shaped = spec.exportShape(data, { finalFrame: () => finalFrame(a.tensor) });
+        await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shaped }) + '\n');
       }
-    };
-    await arrays('spectrum', spectra, (d) => ({ singular_values: d.singular_values }));
-    const histogramShape = (kind: string) => (d: Record<string, unknown>) => {
-      const lo = d.lo as number;
-      const hi = d.hi as number;
-      const bins = d.bins as number;
-      const edges = d.edges ?? Array.from(histogramEdges({ lo, hi }, bins));
-      return { kind, edges, counts: d.counts, underflow: d.underflow, overflow: d.overflow };
-    };
-    await arrays('histogram', hist, histogramShape('weight'));
-    await arrays('grad_histogram', hist, histogramShape('grad'));
-    await arrays('resid_histogram', hist, histogramShape('resid'));
-    await arrays('embedding_correlation', emb, (d) => ({ rows: d.rows, matrix: d.matrix }));
-    const finalId = ckpts[ckpts.length - 1]?.id;
-    const finalFrame = finalId ? store.frames(run.id, 'svd_directions', 'svd_directions').get(finalId) : undefined;
-    const finalDirs = finalFrame ? (decodeFrame<{ directions: StoredDirection[] }>(finalFrame).directions ?? []) : [];
-    await arrays('svd_directions', svd, (d) => withMatches((d as { directions?: StoredDirection[] }).directions ?? [], finalDirs));
-    await arrays('qq', qq, (d) => d);
+    }
   }
-  await Promise.all([csv.close(), spectra.close(), hist.close(), emb.close(), svd.close(), qq.close()]);
-  return Object.values(files);
+  await Promise.all([...writers.values()].map((w) => w.close()));
+  return [...writers.values()].map((w) => w.path);
 }

@@ -10,10 +10,9 @@ import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { NEEDS_ALL_WEIGHTS, UNIT_VERSION, planUnits, shortHash, unitContext, type PlannedUnit, type UnitName } from './plan';
+import { planUnits, type PlannedUnit } from './plan';
 import { runParamsFor, type RunParams } from './run-params';
-import { runUnit, type UnitTask, type WorkerMessage } from './units';
-import { llamaForwardProblem } from '../compute/forward/llama';
+import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
 
 export interface JobOptions {
   threads?: number;
@@ -132,8 +131,8 @@ export class JobManager {
     this.publish(job);
 
     // Phase by phase: units that need run-wide parameters wait for the others.
-    const firstPhase = planned.filter((p) => !NEEDS_ALL_WEIGHTS.has(p.unit));
-    const secondPhase = planned.filter((p) => NEEDS_ALL_WEIGHTS.has(p.unit));
+    const firstPhase = planned.filter((p) => !unitDescriptor(p.unit).needsRunParams);
+    const secondPhase = planned.filter((p) => unitDescriptor(p.unit).needsRunParams);
     const timing = { startedAt: Date.now(), computed: 0 };
     for (const phase of [firstPhase, secondPhase]) {
       if (!phase.length || job.cancelled) continue;
@@ -141,7 +140,7 @@ export class JobManager {
       const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
       for (const p of phase) {
         const ctx = this.contextOf(p, params, opts);
-        const stamp = { fingerprint: p.checkpoint.fingerprint, version: UNIT_VERSION[p.unit], ctx };
+        const stamp = { fingerprint: p.checkpoint.fingerprint, version: unitDescriptor(p.unit).version, ctx };
         if (this.store.isUnitDone({ runId: job.run.id, checkpointId: p.checkpoint.id, analysis: p.unit }, stamp)) {
           job.state.skipped++;
           job.state.done++;
@@ -161,10 +160,7 @@ export class JobManager {
   }
 
   private contextOf(p: PlannedUnit, params: RunParams | null, opts: JobOptions): string {
-    if (p.unit === 'weights') return unitContext(p);
-    if (p.unit === 'histogram') return shortHash(params?.histogramEdgesHash ?? '');
-    if (p.unit === 'activations' || p.unit === 'gradients') return shortHash({ probe: opts.probe ?? null });
-    return unitContext(p, {});
+    return unitDescriptor(p.unit).context({ planned: p, params, probe: opts.probe ?? null });
   }
 
   private taskFor(job: Job, p: PlannedUnit, params: RunParams | null, opts: JobOptions, threads: number): UnitTask {
@@ -206,7 +202,7 @@ export class JobManager {
     const storeUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
       this.store.writeUnit(
         { runId: job.run.id, checkpointId: item.p.checkpoint.id, analysis: item.p.unit },
-        { fingerprint: item.p.checkpoint.fingerprint, version: UNIT_VERSION[item.p.unit], ctx: item.ctx },
+        { fingerprint: item.p.checkpoint.fingerprint, version: unitDescriptor(item.p.unit).version, ctx: item.ctx },
         results,
       );
       if (results.tensors) this.store.registerTensors(job.run.id, results.tensors);
@@ -282,17 +278,7 @@ export class JobManager {
   }
 }
 
-/** Run-level reasons a unit cannot run at all (reported once instead of failing every checkpoint). */
-export function unitPrecondition(run: RunInfo, unit: UnitName): string | null {
-  const needsModel = unit === 'activations' || unit === 'gradients';
-  if ((needsModel || unit === 'svd-directions') && !run.config) return 'no config.json with the model dimensions';
-  if (needsModel && run.family === 'unknown') return 'running the model needs a known architecture (gpt_neox, gpt2, llama)';
-  if ((needsModel || unit === 'svd-directions') && !run.tokenizerPath) return 'no tokenizer.json beside the checkpoints';
-  // An unmodelled rope_scaling (yarn, longrope...) is said once for the run, not per checkpoint.
-  const forwardProblem = needsModel && run.config ? llamaForwardProblem(run.config) : null;
-  if (forwardProblem) return forwardProblem;
-  return null;
-}
+export { unitPrecondition };
 
 type Outcome = { kind: 'done'; results: UnitResults } | { kind: 'error'; message: string } | { kind: 'exit'; message: string };
 

@@ -1,7 +1,6 @@
 // SVD directions (DOMAIN.md "SVD directions"): for each block, the top singular directions of
 // `mlp.out` and of every head's OV circuit W_O^h W_V^h on the residual-stream (output) side,
-// mapped through the unembedding to their top-20 tokens, and "closeness to final" (exact token
-// matches with the final checkpoint's lists for the same direction index).
+// mapped through the unembedding to their top-20 tokens.
 //
 // This file holds the pure typed-array kernels; main/compute/directions.ts runs the method with
 // its large products on onnxruntime (subspace iteration on C = W W^T for mlp.out, the exact
@@ -23,8 +22,8 @@
 //   logits), ties broken by the lower id, NaN skipped (topKIndices, rankExactly). A singular
 //   vector's sign is arbitrary, so both lists are kept. LogitCandidates and
 //   float32LogitErrorBound make a float32 pass over the vocabulary exact (see their comments).
-// - Matches with the final checkpoint for one direction index: the best over the two signs of
-//   the current direction, max(|top ∩ final.top|, |bottom ∩ final.top|), an integer 0..K.
+// Closeness to the final checkpoint is defined in common/analyses/svd-directions.ts; the per-head
+// slicing of each family's attention weights in main/architectures/<family>.ts.
 import { MetricInputError, type NumericArray } from './moments';
 
 // ------------------------------------------------------------------ small dense helpers
@@ -198,60 +197,6 @@ export interface SubspaceOptions {
   tolerance?: number;
   /** Form W W^T explicitly (default: when rows <= cols and rows <= 4096). */
   formGram?: boolean;
-}
-
-/** W_O^h [d, hd] and W_V^h [hd, d] of head h from GPT-NeoX's fused QKV [3d, d] and dense [d, d]. */
-export function gptNeoxHeadSlices(
-  qkv: NumericArray,
-  dense: NumericArray,
-  d: number,
-  heads: number,
-  h: number,
-): { wO: Float64Array; wV: Float64Array; headDim: number } {
-  if (d % heads !== 0) throw new MetricInputError('svd-directions.ts', `hidden size ${d} is not divisible by ${heads} heads`);
-  if (qkv.length !== 3 * d * d) throw new MetricInputError('svd-directions.ts', `query_key_value has ${qkv.length} values, not ${3 * d} x ${d}`);
-  if (dense.length !== d * d) throw new MetricInputError('svd-directions.ts', `attention.dense has ${dense.length} values, not ${d} x ${d}`);
-  if (!(h >= 0 && h < heads)) throw new MetricInputError('svd-directions.ts', `head ${h} out of range 0..${heads - 1}`);
-  const hd = d / heads;
-  const wV = new Float64Array(hd * d);
-  const vStart = (h * 3 + 2) * hd * d;
-  for (let i = 0; i < hd * d; i++) wV[i] = qkv[vStart + i]!;
-  const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = dense[r * d + h * hd + c]!;
-  return { wO, wV, headDim: hd };
-}
-
-/**
- * GPT-2 head slices. Conv1D stores [in, out]: c_attn is [d, 3d] with V in output columns 2d..3d
- * (head h at 2d + h*hd), c_proj is [d (concatenated heads), d]. W_V^h [hd, d] is the transpose of
- * c_attn's V columns of head h; W_O^h [d, hd] the transpose of c_proj's rows h*hd..(h+1)*hd.
- */
-export function gpt2HeadSlices(cAttn: NumericArray, cProj: NumericArray, d: number, heads: number, h: number): { wO: Float64Array; wV: Float64Array; headDim: number } {
-  if (d % heads !== 0) throw new MetricInputError('svd-directions.ts', `hidden size ${d} is not divisible by ${heads} heads`);
-  if (cAttn.length !== 3 * d * d) throw new MetricInputError('svd-directions.ts', `c_attn has ${cAttn.length} values, not ${d} x ${3 * d}`);
-  if (cProj.length !== d * d) throw new MetricInputError('svd-directions.ts', `c_proj has ${cProj.length} values, not ${d} x ${d}`);
-  const hd = d / heads;
-  const wV = new Float64Array(hd * d);
-  for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) wV[r * d + c] = cAttn[c * 3 * d + 2 * d + h * hd + r]!;
-  const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = cProj[(h * hd + c) * d + r]!;
-  return { wO, wV, headDim: hd };
-}
-
-/**
- * Llama head slices with grouped-query attention: v_proj is [kvHeads*hd, d] and head h reads kv
- * head floor(h / (heads / kvHeads)); o_proj is [d, heads*hd] (head h = columns h*hd..(h+1)*hd).
- */
-export function llamaHeadSlices(vProj: NumericArray, oProj: NumericArray, d: number, heads: number, kvHeads: number, hd: number, h: number): { wO: Float64Array; wV: Float64Array; headDim: number } {
-  if (heads % kvHeads !== 0) throw new MetricInputError('svd-directions.ts', `${heads} heads are not a multiple of ${kvHeads} kv heads`);
-  if (vProj.length !== kvHeads * hd * d) throw new MetricInputError('svd-directions.ts', `v_proj has ${vProj.length} values, not ${kvHeads * hd} x ${d}`);
-  if (oProj.length !== d * heads * hd) throw new MetricInputError('svd-directions.ts', `o_proj has ${oProj.length} values, not ${d} x ${heads * hd}`);
-  const kv = Math.floor(h / (heads / kvHeads));
-  const wV = new Float64Array(hd * d);
-  for (let i = 0; i < hd * d; i++) wV[i] = vProj[kv * hd * d + i]!;
-  const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c]!;
-  return { wO, wV, headDim: hd };
 }
 
 /** Top-min(k, hd) left singular vectors of OV = wO [d, hd] * wV [hd, d] (exact, see header). */
@@ -527,66 +472,4 @@ export interface ComponentDirections {
   converged: boolean;
   iterations: number;
   residual: number;
-}
-
-// ------------------------------------------------------------------ closeness to final
-
-/** Exact token matches of one direction with the final checkpoint's, best of both signs. */
-export function directionMatches(current: DirectionTokens, final: DirectionTokens): number {
-  const finalTop = new Set(final.top);
-  let plus = 0;
-  let minus = 0;
-  for (const t of current.top) if (finalTop.has(t)) plus++;
-  for (const t of current.bottom) if (finalTop.has(t)) minus++;
-  return Math.max(plus, minus);
-}
-
-export interface Closeness {
-  /** Matches per direction index (directions present in both lists). */
-  perDirection: number[];
-  /** Mean matches per direction. */
-  mean: number;
-  /** mean / K: 1 = identical token lists. */
-  fraction: number;
-}
-
-/** Closeness of one matrix's directions to the same matrix's directions at the final checkpoint. */
-export function closenessToFinal(dirs: readonly DirectionTokens[], finalDirs: readonly DirectionTokens[]): Closeness {
-  const n = Math.min(dirs.length, finalDirs.length);
-  const perDirection: number[] = [];
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    perDirection.push(directionMatches(dirs[i]!, finalDirs[i]!));
-    k = Math.max(k, finalDirs[i]!.top.length);
-  }
-  const mean = n > 0 ? perDirection.reduce((a, b) => a + b, 0) / n : 0;
-  return { perDirection, mean, fraction: k > 0 ? mean / k : 0 };
-}
-
-/**
- * Per block (all its matrices' directions pooled: mlp.out and every head) and averaged over
- * blocks. Keys are block ids; matrices are matched by (component, head).
- */
-export function closenessByBlock(
-  current: ReadonlyMap<number, readonly ComponentDirections[]>,
-  final: ReadonlyMap<number, readonly ComponentDirections[]>,
-): { perBlock: Map<number, Closeness>; mean: number } {
-  const perBlock = new Map<number, Closeness>();
-  for (const [block, comps] of current) {
-    const finals = final.get(block);
-    if (!finals) continue;
-    const per: number[] = [];
-    let k = 0;
-    for (const c of comps) {
-      const f = finals.find((x) => x.component === c.component && x.head === c.head);
-      if (!f) continue;
-      const cl = closenessToFinal(c.directions, f.directions);
-      per.push(...cl.perDirection);
-      for (const dd of f.directions) k = Math.max(k, dd.top.length);
-    }
-    const mean = per.length > 0 ? per.reduce((a, b) => a + b, 0) / per.length : 0;
-    perBlock.set(block, { perDirection: per, mean, fraction: k > 0 ? mean / k : 0 });
-  }
-  const means = [...perBlock.values()].map((c) => c.mean);
-  return { perBlock, mean: means.length > 0 ? means.reduce((a, b) => a + b, 0) / means.length : 0 };
 }

@@ -7,7 +7,7 @@ import type { TensorRole } from '../../../common/domain';
 import type { TensorEntry, TensorSource } from '../../formats/types';
 import { openCheckpoint } from '../../formats';
 import { roleOf } from '../../architectures';
-import type { UnitTask } from '.';
+import type { UnitTask } from './types';
 
 export interface AnalysedTensor {
   entry: TensorEntry;

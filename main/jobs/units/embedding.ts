@@ -3,10 +3,10 @@
 // clusters (used by the view's "reorder" option; the matrix itself is stored in token order).
 import type { UnitResults } from '../../store/store';
 import { embeddingCorrelation, clusterOrder } from '../../metrics/embedding';
+import { EMBEDDING_ROWS } from '../../../common/analyses/embedding';
+import { shortHash } from '../plan';
 import { analysedTensors, withSources } from './common';
-import type { ProgressFn, UnitTask } from '.';
-
-export const EMBEDDING_ROWS: [number, number] = [0, 256];
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function embeddingUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   return withSources([task.checkpoint.folder], async ([src]) => {
@@ -28,3 +28,5 @@ export async function embeddingUnit(task: UnitTask, progress: ProgressFn): Promi
     };
   });
 }
+
+export const descriptor: UnitDescriptor = { name: 'embedding', version: 1, context: () => shortHash({}), run: embeddingUnit };

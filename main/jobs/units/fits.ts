@@ -5,8 +5,9 @@ import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
+import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   return withSources([task.checkpoint.folder], async ([src]) => {
@@ -34,3 +35,5 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
     return { scalars, arrays, info: {}, tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }
+
+export const descriptor: UnitDescriptor = { name: 'fits', version: 1, context: () => shortHash({}), run: fitsUnit };

@@ -2,8 +2,9 @@
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
 import type { UnitResults, ArrayResult } from '../../store/store';
 import { histogram, histogramEdges } from '../../metrics/histogram';
+import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   const ranges = task.params?.histogramRanges ?? {};
@@ -25,3 +26,11 @@ export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promi
     return { scalars: [], arrays, info: {} };
   });
 }
+
+export const descriptor: UnitDescriptor = {
+  name: 'histogram',
+  version: 1,
+  needsRunParams: true,
+  context: ({ params }) => shortHash(params?.histogramEdgesHash ?? ''),
+  run: histogramUnit,
+};

@@ -1,52 +1,45 @@
-// What one worker does with one task: open the checkpoint(s) it needs, compute one unit of an
-// analysis, return plain results for the main thread to store. The same function runs inside a
-// worker thread (main/jobs/worker.ts) or, for tests and threads=0, in the calling thread.
-import type { CheckpointInfo, Family, ModelConfig } from '../../../common/domain';
+// The unit registry: one descriptor per unit (main/jobs/units/<unit>.ts exports `descriptor`),
+// keyed by the unit names of common/analyses. The planner, the job manager and the worker read
+// versions, preconditions, stamp contexts and the run function from here only. The same runUnit
+// runs inside a worker thread (main/jobs/worker.ts) or, for tests and threads=0, in the calling
+// thread.
+import type { RunInfo } from '../../../common/domain';
 import type { UnitResults } from '../../store/store';
-import type { UnitName } from '../plan';
-import type { RunParams } from '../run-params';
-// Units are imported when first used: a worker that only computes statistics never loads
-// onnxruntime's native library (tens of MB per worker).
+import type { ProgressFn, UnitDescriptor, UnitName, UnitTask } from './types';
+import { descriptor as weights } from './weights';
+import { descriptor as histogram } from './histogram';
+import { descriptor as fits } from './fits';
+import { descriptor as spectra } from './spectra';
+import { descriptor as embedding } from './embedding';
+import { descriptor as svdDirections } from './svd-directions';
+import { descriptor as activations } from './activations';
+import { descriptor as gradients } from './gradients';
 
-export interface UnitTask {
-  unit: UnitName;
-  run: { id: string; family: Family; config: ModelConfig | null; tokenizerPath: string | null };
-  checkpoint: CheckpointInfo;
-  init: CheckpointInfo;
-  prev: CheckpointInfo | null;
-  final: CheckpointInfo;
-  params?: RunParams;
-  probe?: { file?: string; batch?: number; seqLen?: number };
-  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu';
-  intraOpThreads: number;
+export type { ProgressFn, UnitDescriptor, UnitName, UnitTask, WorkerMessage } from './types';
+
+/** Every unit of common/analyses (the type requires one descriptor per unit name). */
+export const UNITS: Readonly<Record<UnitName, UnitDescriptor>> = {
+  weights,
+  histogram,
+  fits,
+  spectra,
+  embedding,
+  'svd-directions': svdDirections,
+  activations,
+  gradients,
+};
+
+export function unitDescriptor(unit: UnitName): UnitDescriptor {
+  const d = Object.hasOwn(UNITS, unit) ? UNITS[unit] : undefined;
+  if (!d) throw new Error(`the ${unit} analysis is not available yet`);
+  return d;
 }
 
-export type WorkerMessage =
-  | { type: 'progress'; tensor: string }
-  | { type: 'done'; results: UnitResults }
-  | { type: 'error'; message: string };
+export function runUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
+  return unitDescriptor(task.unit).run(task, progress);
+}
 
-export type ProgressFn = (tensor: string) => void;
-
-export async function runUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
-  switch (task.unit) {
-    case 'weights':
-      return (await import('./weights')).weightsUnit(task, progress);
-    case 'fits':
-      return (await import('./fits')).fitsUnit(task, progress);
-    case 'histogram':
-      return (await import('./histogram')).histogramUnit(task, progress);
-    case 'spectra':
-      return (await import('./spectra')).spectraUnit(task, progress);
-    case 'embedding':
-      return (await import('./embedding')).embeddingUnit(task, progress);
-    case 'svd-directions':
-      return (await import('./svd-directions')).svdDirectionsUnit(task, progress);
-    case 'activations':
-      return (await import('./model')).modelUnit(task, progress, false);
-    case 'gradients':
-      return (await import('./model')).modelUnit(task, progress, true);
-    default:
-      throw new Error(`the ${task.unit} analysis is not available yet`);
-  }
+/** Run-level reasons a unit cannot run at all (reported once instead of failing every checkpoint). */
+export function unitPrecondition(run: RunInfo, unit: UnitName): string | null {
+  return unitDescriptor(unit).precondition?.(run) ?? null;
 }

@@ -1,4 +1,5 @@
-// The `activations` and `gradients` units of one checkpoint: run the run's ONNX forward graph
+// What the `activations` and `gradients` units (main/jobs/units/activations.ts, gradients.ts) do
+// with one checkpoint: run the run's ONNX forward graph
 // (one graph per run and probe shape, weights as inputs, so the session is built once per worker)
 // on the probe batch, then reduce what it returns to the export contract's numbers:
 // residual-stream statistics per block, outlier dimensions, histograms on fixed bins, loss,
@@ -17,9 +18,9 @@ import { makeProbeBatch } from '../../compute/probe';
 import { histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
-import { roleOf } from '../../architectures';
+import { modelProblem, roleOf } from '../../architectures';
 import { precisionOf, withSources } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
 export const DEFAULT_PROBE_BATCH = 8;
@@ -101,7 +102,9 @@ function l2(x: Float32Array): number | null {
 
 export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients: boolean): Promise<UnitResults> {
   const config = task.run.config;
-  if (!config || config.family === 'unknown') throw new Error('running the model needs a known architecture (config.json model_type gpt_neox, gpt2 or llama)');
+  if (!config) throw new Error('running the model needs config.json with the model dimensions');
+  const problem = modelProblem(config.family);
+  if (problem) throw new Error(problem);
   const entry = await sessionFor(task, config, gradients);
   return withSources([task.checkpoint.folder], async ([src]) => {
     const byCanonical = new Map(src!.list().map((e) => [normaliseWeightName(config.family, e.name), e]));

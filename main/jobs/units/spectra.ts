@@ -2,12 +2,14 @@
 // onnxruntime, eigenvalues by main/compute/eigen.ts), the spectral scalars and the power-law
 // alpha of the eigenvalue tail.
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
-import { singularValues } from '../../compute/gram';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
+import { shortHash } from '../plan';
 import { analysedTensors, withSources, eachTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
+  // onnxruntime is loaded only by workers that compute spectra.
+  const { singularValues } = await import('../../compute/gram');
   return withSources([task.checkpoint.folder], async ([src]) => {
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
@@ -42,3 +44,5 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     return { scalars, arrays, info: { warnings, provider: 'cpu' }, tensors: matrices.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }
+
+export const descriptor: UnitDescriptor = { name: 'spectra', version: 1, context: () => shortHash({}), run: spectraUnit };

@@ -1,34 +1,24 @@
-// The `svd-directions` unit of one checkpoint: for every block, the top-30 singular directions
-// of mlp.out and (GPT-NeoX) of each head's OV circuit, on the residual-stream side, mapped through
-// the unembedding to their top-20 tokens (both signs, since a singular vector's sign is arbitrary),
-// decoded with the run's tokenizer. Stored as one frame per checkpoint; closeness to the final
-// checkpoint is computed from the token ids when read (export, UI), so checkpoints stay independent.
+// The `svd-directions` unit of one checkpoint (DOMAIN.md "SVD directions"; ids, frame schema and
+// closeness to final: common/analyses/svd-directions.ts): for every block, the top-30 singular
+// directions of mlp.out and of each head's OV circuit (sliced by the family adapter,
+// main/architectures/<family>.ts), on the residual-stream side, mapped through the unembedding to
+// their top-20 tokens (both signs, since a singular vector's sign is arbitrary), decoded with the
+// run's tokenizer. Stored as one frame per checkpoint; closeness to the final checkpoint is
+// computed from the token ids when read (export, UI), so checkpoints stay independent.
 // The numerics run in main/compute/directions.ts (products on onnxruntime, one pass over the
 // unembedding per block for every direction of the block).
+import { SVD_DIRECTIONS, SVD_FRAME_KIND, SVD_TENSOR, SVD_TOP_TOKENS, type StoredDirection } from '../../../common/analyses/svd-directions';
 import type { UnitResults } from '../../store/store';
 import type { TensorEntry, TensorSource } from '../../formats/types';
-import { gpt2HeadSlices, gptNeoxHeadSlices, llamaHeadSlices, type ComponentDirections } from '../../metrics/svd-directions';
-import { blockDirections, prepareUnembedding, type BlockMatrices, type HeadSlices } from '../../compute/directions';
+import type { ComponentDirections } from '../../metrics/svd-directions';
+import type { BlockMatrices, HeadSlices } from '../../compute/directions';
+import { ovHeadsOf } from '../../architectures';
 import { loadTokenizer } from '../../tokenizer';
+import { shortHash } from '../plan';
 import { analysedTensors, withSources, type AnalysedTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import { needsConfigAndTokenizer, type ProgressFn, type UnitDescriptor, type UnitTask } from './types';
 
-export const SVD_DIRECTIONS = 30;
-export const SVD_TOP_TOKENS = 20;
-/** The pseudo-tensor name the frames are stored under (one frame holds every block). */
-export const SVD_TENSOR = 'svd_directions';
-
-export interface StoredDirection {
-  component: 'mlp.out' | 'attn.ov';
-  block: number;
-  head: number | null;
-  index: number;
-  singular_value: number;
-  top: number[];
-  bottom: number[];
-  tokens: string[];
-  neg_tokens: string[];
-}
+export { SVD_DIRECTIONS, SVD_TENSOR, SVD_TOP_TOKENS, type StoredDirection };
 
 async function readF32(src: TensorSource, e: TensorEntry): Promise<Float32Array> {
   const x = await src.read(e.name, 'f32');
@@ -47,6 +37,9 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
   if (!task.run.tokenizerPath) throw new Error('SVD directions need the run\'s tokenizer.json to decode tokens');
   const tokenizer = await loadTokenizer(task.run.tokenizerPath);
   const decode = (id: number): string => (id < tokenizer.vocabSize ? tokenizer.displayToken(id) : `<${id}>`);
+  // onnxruntime is loaded only by workers that compute SVD directions.
+  const { blockDirections, prepareUnembedding } = await import('../../compute/directions');
+  const ovHeads = ovHeadsOf(task.run.family);
   return withSources([task.checkpoint.folder], async ([src]) => {
     const tensors = analysedTensors(task, src!);
     const weight = (pred: (t: AnalysedTensor) => boolean): AnalysedTensor | undefined => tensors.find((t) => t.role.kind === 'weight' && pred(t));
@@ -87,32 +80,28 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
         matrices.mlpOut = { w, dff: r === d ? c : r };
       }
       const part = (component: string): AnalysedTensor | undefined => weight((t) => t.role.block === block && t.role.component === component);
-      const out2 = part('attn.out');
-      if (config.family === 'gpt_neox') {
-        const qkv = part('attn.qkv');
-        if (qkv && out2) {
-          const [q, o] = [await readF32(src!, qkv.entry), await readF32(src!, out2.entry)];
-          matrices.heads = headsOf((h) => gptNeoxHeadSlices(q, o, d, config.heads, h));
-        }
-      } else if (config.family === 'gpt2') {
-        const qkv = part('attn.qkv');
-        if (qkv && out2) {
-          const [a, o] = [await readF32(src!, qkv.entry), await readF32(src!, out2.entry)];
-          matrices.heads = headsOf((h) => gpt2HeadSlices(a, o, d, config.heads, h));
-        }
-      } else if (config.family === 'llama') {
-        const v = part('attn.v');
-        if (v && out2) {
-          const [vp, op] = [await readF32(src!, v.entry), await readF32(src!, out2.entry)];
-          matrices.heads = headsOf((h) => llamaHeadSlices(vp, op, d, config.heads, config.kvHeads, config.headDim, h));
+      if (ovHeads) {
+        const [value, output] = ovHeads.components.map(part);
+        if (value && output) {
+          const [v, o] = [await readF32(src!, value.entry), await readF32(src!, output.entry)];
+          matrices.heads = headsOf((h) => ovHeads.slice(v, o, config, h));
         }
       }
       keep(block, await blockDirections(matrices, un, decode, opts));
     }
     return {
       scalars: [],
-      arrays: [{ kind: 'svd_directions', tensor: SVD_TENSOR, data: { directions } }],
+      arrays: [{ kind: SVD_FRAME_KIND, tensor: SVD_TENSOR, data: { directions } }],
       info: {},
     };
   });
 }
+
+export const descriptor: UnitDescriptor = {
+  name: 'svd-directions',
+  // 2: bytes that are not whole UTF-8 characters are shown as \xNN instead of U+FFFD.
+  version: 2,
+  precondition: needsConfigAndTokenizer,
+  context: () => shortHash({}),
+  run: svdDirectionsUnit,
+};

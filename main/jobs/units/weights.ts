@@ -5,8 +5,9 @@
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
+import { shortHash } from '../plan';
 import { analysedTensors, hasName, precisionOf, withSources, eachTensor } from './common';
-import type { ProgressFn, UnitTask } from '.';
+import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 /** Elements per streamed piece of a reference tensor (a multiple of the kernels' 16384 chunk). */
 const COMPARE_CHUNK = 1 << 20;
@@ -72,3 +73,11 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
     };
   });
 }
+
+export const descriptor: UnitDescriptor = {
+  name: 'weights',
+  // 2: fits and QQ moved to their own unit.
+  version: 2,
+  context: ({ planned: p }) => shortHash({ init: p.init.fingerprint, prev: p.prev?.fingerprint ?? null }),
+  run: weightsUnit,
+};

@@ -3,6 +3,7 @@
 // matches with the final checkpoint, sign-agnostic) per block and averaged, over training.
 import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries } from '../../../common/api';
+import { SVD_FRAME_KIND, SVD_TENSOR } from '../../../common/analyses/svd-directions';
 import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
 import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
@@ -11,8 +12,6 @@ import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
 import type { RunContext } from './RunPage';
 
-/** The tensor name under which the engine stores a run's SVD directions (see renderer/API-REQUESTS.md). */
-export const SVD_TENSOR = 'svd_directions';
 
 export function SvdDirections({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
@@ -23,7 +22,7 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
 
   useEffect(() => {
     let live = true;
-    loadFrames(client, ctx.runId, 'svd_directions', SVD_TENSOR, ctx.dataVersion).then(
+    loadFrames(client, ctx.runId, SVD_FRAME_KIND, SVD_TENSOR, ctx.dataVersion).then(
       (s) => {
         if (!live) return;
         setSeries(s);

@@ -15,14 +15,10 @@ import {
   topLeftSingularVectors,
   type HeadSlices,
 } from '../../../main/compute/directions';
-import {
-  choleskyUpper,
-  gpt2HeadSlices,
-  gptNeoxHeadSlices,
-  invertUpper,
-  llamaHeadSlices,
-  type ComponentDirections,
-} from '../../../main/metrics/svd-directions';
+import { choleskyUpper, invertUpper, type ComponentDirections } from '../../../main/metrics/svd-directions';
+import { gpt2HeadSlices } from '../../../main/architectures/gpt2';
+import { gptNeoxHeadSlices } from '../../../main/architectures/gpt-neox';
+import { llamaHeadSlices } from '../../../main/architectures/llama';
 
 // ------------------------------------------------------------------ naive reference
 

@@ -3,7 +3,8 @@
 // written out naively from each family's forward definition (value projection, then output
 // projection of that head's slice).
 import { describe, expect, it } from 'vitest';
-import { gpt2HeadSlices, llamaHeadSlices } from '../../../main/metrics/svd-directions';
+import { gpt2HeadSlices } from '../../../main/architectures/gpt2';
+import { llamaHeadSlices } from '../../../main/architectures/llama';
 
 function random(n: number, seed: number): Float32Array {
   let s = seed;

@@ -2,16 +2,13 @@
 // (main/compute/directions.ts on onnxruntime) and the pure kernels of main/metrics/svd-directions.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  closenessByBlock,
-  closenessToFinal,
-  directionMatches,
-  gptNeoxHeadSlices,
   ovLeftSingularVectors,
   symmetricEigen,
   topKIndices,
   type ComponentDirections,
-  type DirectionTokens,
 } from '../../../main/metrics/svd-directions';
+import { gptNeoxHeadSlices } from '../../../main/architectures/gpt-neox';
+import { matchesWithFinal, storedCloseness, type StoredDirection } from '../../../common/analyses/svd-directions';
 import { blockDirections, ovLeftSingularVectorsBatch, prepareUnembedding, tokenLists, topLeftSingularVectors } from '../../../main/compute/directions';
 import { expected, loadArray } from './fixtures';
 
@@ -99,35 +96,33 @@ describe('token directions', () => {
     expect(topKIndices([5, 4], 5)).toEqual([0, 1]);
   });
 
-  it('closeness to final: identical lists score K, sign flips are forgiven, naive count agrees', async () => {
+  it('closeness to final (common/analyses): identical lists score K, sign flips are forgiven, naive count agrees', async () => {
     const qkv = loadArray(e.qkv);
     const dense = loadArray(e.dense);
     const heads = await blockDirections({ heads: Array.from({ length: e.heads }, (_, h) => ({ head: h, slices: gptNeoxHeadSlices(qkv, dense, e.d, e.heads, h) })) }, un, decode);
     expect(heads.length).toBe(e.heads);
-    const same = closenessToFinal(heads[0]!.directions, heads[0]!.directions);
-    expect(same.perDirection.every((m) => m === 20)).toBe(true);
-    expect(same.fraction).toBe(1);
+    const stored = (block: number, comps: ComponentDirections[], swap = false): StoredDirection[] =>
+      comps.flatMap((c) => c.directions.map((d) => ({ component: c.component, block, head: c.head, index: d.index, singular_value: d.singularValue, top: swap ? d.bottom : d.top, bottom: swap ? d.top : d.bottom, tokens: [], neg_tokens: [] })));
+    const same = storedCloseness(stored(0, [heads[0]!]), stored(0, [heads[0]!]));
+    expect(same.matches.every((m) => m === 20)).toBe(true);
+    expect(same.mean).toBe(20);
     // A sign-flipped copy (top and bottom swapped) still matches fully.
-    const flipped: DirectionTokens[] = heads[0]!.directions.map((dd) => ({ ...dd, top: dd.bottom, bottom: dd.top }));
-    expect(closenessToFinal(flipped, heads[0]!.directions).mean).toBe(20);
+    expect(storedCloseness(stored(0, [heads[0]!], true), stored(0, [heads[0]!])).mean).toBe(20);
     // Different heads: compare with a naive count of both signs.
     const a = heads[1]!.directions;
     const b = heads[2]!.directions;
-    const cl = closenessToFinal(a, b);
+    const other = { ...heads[1]!, directions: b };
+    const cl = storedCloseness(stored(0, [heads[1]!]), stored(0, [other]));
+    const naive = a.map((dir, i) => Math.max(dir.top.filter((t) => b[i]!.top.includes(t)).length, dir.bottom.filter((t) => b[i]!.top.includes(t)).length));
     a.forEach((dir, i) => {
-      const naive = Math.max(
-        dir.top.filter((t) => b[i]!.top.includes(t)).length,
-        dir.bottom.filter((t) => b[i]!.top.includes(t)).length,
-      );
-      expect(cl.perDirection[i]).toBe(naive);
-      expect(directionMatches(dir, b[i]!)).toBe(naive);
+      expect(cl.matches[i]).toBe(naive[i]);
+      expect(matchesWithFinal(dir.top, dir.bottom, b[i]!.top)).toBe(naive[i]);
     });
-    const current = new Map<number, ComponentDirections[]>([[0, heads], [1, [heads[1]!]]]);
-    const final = new Map<number, ComponentDirections[]>([[0, heads], [1, [{ ...heads[1]!, directions: b }]]]);
-    const byBlock = closenessByBlock(current, final);
-    expect(byBlock.perBlock.get(0)!.mean).toBe(20);
-    expect(byBlock.perBlock.get(1)!.mean).toBeCloseTo(cl.mean, 12);
-    expect(byBlock.mean).toBeCloseTo((20 + cl.mean) / 2, 12);
+    const naiveMean = naive.reduce((x, y) => x + y, 0) / naive.length;
+    const byBlock = storedCloseness([...stored(0, heads), ...stored(1, [heads[1]!])], [...stored(0, heads), ...stored(1, [other])]);
+    expect(byBlock.perBlock.get('0')!.value).toBe(20);
+    expect(byBlock.perBlock.get('1')!.value).toBeCloseTo(naiveMean, 12);
+    expect(byBlock.mean).toBeCloseTo((20 + naiveMean) / 2, 12);
   });
 
   it('token mapping rejects mismatched shapes', async () => {

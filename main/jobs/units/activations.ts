@@ -1,0 +1,14 @@
+// The `activations` unit (common/analyses/activations.ts): the forward pass on the probe batch,
+// reduced to residual-stream statistics, histograms, loss and top-1 accuracy (main/jobs/units/model.ts).
+import { shortHash } from '../plan';
+import { modelPrecondition } from './model-precondition';
+import type { UnitDescriptor } from './types';
+
+export const descriptor: UnitDescriptor = {
+  name: 'activations',
+  version: 1,
+  precondition: modelPrecondition,
+  context: ({ probe }) => shortHash({ probe: probe ?? null }),
+  // model.ts loads onnxruntime: imported only by workers that run the model.
+  run: async (task, progress) => (await import('./model')).modelUnit(task, progress, false),
+};
