@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 
 // One build for all three processes. main/ holds several entries: the Electron app, the headless
-// CLI (plain Node) and the worker-thread entry used by the job pool; native modules stay external.
+// CLI (plain Node) and the worker-thread entries (job pool, unpickler); native modules stay external.
 export default defineConfig({
   main: {
     build: {
@@ -12,6 +12,8 @@ export default defineConfig({
           app: resolve(__dirname, 'main/app.ts'),
           cli: resolve(__dirname, 'main/cli.ts'),
           worker: resolve(__dirname, 'main/jobs/worker.ts'),
+          // data.pkl is unpickled in a resource-limited thread (main/formats/unpickle-thread.ts).
+          'unpickle-worker': resolve(__dirname, 'main/formats/unpickle-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -14,13 +14,14 @@ import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
+import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
 
 function fail(message: string, code = 1): never {
-  process.stderr.write(`checkpoint-atlas: ${message}\n`);
+  process.stderr.write(`checkpoint-atlas: ${escapeTerminal(message)}\n`);
   process.exit(code);
 }
 
@@ -67,7 +68,7 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   await engine.init();
   if (paths.length) {
     const { errors } = await engine.openPaths({ paths });
-    for (const e of errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+    for (const e of errors) process.stderr.write(`${escapeTerminal(e.path)}: ${escapeTerminal(e.message)}\n`);
   }
   const port = opts.port === undefined ? 0 : Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${opts.port}`, 2);
@@ -105,7 +106,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (paths: string[], opts: { json?: boolean; fullHash?: boolean }) => {
       const result = await scanPaths(paths.map((p) => resolve(p)), { fullHash: !!opts.fullHash });
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-      else process.stdout.write(formatScanText(result));
+      else process.stdout.write(formatScanText(escapeTerminalDeep(result))); // names from files: no raw control characters
       if (!result.runs.length) process.exitCode = 1;
     });
 
@@ -128,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
-      for (const e of opened.errors) process.stderr.write(`${e.path}: ${e.message}\n`);
+      for (const e of opened.errors) process.stderr.write(`${escapeTerminal(e.path)}: ${escapeTerminal(e.message)}\n`);
       if (!opened.runs.length) fail('no checkpoint series found', 1);
       const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
       let failed = false;
@@ -170,7 +171,7 @@ export async function main(argv: string[]): Promise<void> {
       const store = new Store(resolve(opts.db ?? defaultDbPath()));
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
-      for (const f of files) process.stdout.write(`${f}\n`);
+      for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
     });
 

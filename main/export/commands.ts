@@ -6,6 +6,7 @@
 import { extname, resolve } from 'node:path';
 import { AtlasError, type TensorMeta } from '../../common/api';
 import type { QqFamily, SequentialScale, StepScale } from '../../common/charts';
+import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
 import { renderGif, type GifResult } from './gif';
@@ -114,7 +115,8 @@ export function tensorForView(store: Store, runId: string, view: AnimationView, 
   throw new AtlasError('bad-request', `--view ${view} needs a tensor: --tensor NAME or --component C --block B${withFrames.size ? ` (tensors with ${kind} frames: ${[...withFrames].slice(0, 12).join(', ')}${withFrames.size > 12 ? ', ...' : ''})` : ''}`);
 }
 
-function progressReporter(io: CommandIo, what: string): (done: number, total: number) => void {
+function progressReporter(io: CommandIo, rawWhat: string): (done: number, total: number) => void {
+  const what = escapeTerminal(rawWhat);
   let lastTenth = -1;
   return (done, total) => {
     if (io.stderrIsTty) {
@@ -159,7 +161,7 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
       ...(family ? { family } : {}),
       onProgress: progressReporter(io, `${view} of ${meta.tensor}`),
     });
-    io.stdout(`wrote ${result.path}: ${result.frames} frames, ${result.width} x ${result.height}, ${(result.bytes / 1024).toFixed(1)} KiB\n`);
+    io.stdout(`wrote ${escapeTerminal(result.path)}: ${result.frames} frames, ${result.width} x ${result.height}, ${(result.bytes / 1024).toFixed(1)} KiB\n`);
     return result;
   } finally {
     store.close();
@@ -205,8 +207,8 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
       ...(palette ? { palette: palette as SequentialScale } : {}),
       reorder: opts.reorder === true,
     });
-    io.stderr(`${result.description}\n`);
-    io.stdout(`wrote ${result.path} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);
+    io.stderr(`${escapeTerminal(result.description)}\n`);
+    io.stdout(`wrote ${escapeTerminal(result.path)} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);
     return result;
   } finally {
     store.close();

@@ -1,9 +1,8 @@
 // The export contract of DOMAIN.md, for pandas/numpy: scalars.csv (one row per number) and the
 // JSON Lines file each analysis's frames name (common/analyses/<name>.ts says the file and shape). Streams rows from the store, so memory does not grow with the
 // size of the cache.
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import type { ScalarGrid } from '../../common/api';
 import { EXPORT_NAME } from '../../common/catalogue';
@@ -11,31 +10,26 @@ import { decodeFrame } from '../../common/frames';
 import type { Store } from '../store/store';
 import { ANALYSES, type FrameSpec } from '../../common/analyses';
 import { orderedCheckpoints } from '../jobs/plan';
+import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
+/**
+ * One CSV field. Numbers as the shortest round-trip decimal. Text (tensor names, ids: they come
+ * from downloaded files) is written bare only when it is plain ([A-Za-z0-9._:/-]); anything else is
+ * double-quoted with quotes doubled, and text that a spreadsheet would run as a formula (leading
+ * = + - @ tab CR) gets a leading apostrophe (OWASP's CSV-injection rule).
+ */
 export function csvField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? formatNumber(v) : '') : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : '';
+  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /^[A-Za-z0-9._:/-]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
 /** Shortest decimal that round-trips the float64 exactly. */
 export function formatNumber(v: number): string {
   return String(v);
-}
-
-class LineWriter {
-  private readonly stream;
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { encoding: 'utf8' });
-  }
-  async write(line: string): Promise<void> {
-    if (!this.stream.write(line)) await once(this.stream, 'drain');
-  }
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  }
 }
 
 function plain(value: unknown): unknown {
@@ -66,47 +60,61 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   mkdirSync(outDir, { recursive: true });
   // Every analysis's frames go to the JSON Lines file its descriptor names (common/analyses/).
   const frames = ANALYSES.flatMap((a) => a.frames as readonly FrameSpec[]);
-  const writers = new Map<string, LineWriter>([['scalars.csv', new LineWriter(join(outDir, 'scalars.csv'))]]);
-  for (const f of frames) if (!writers.has(f.file)) writers.set(f.file, new LineWriter(join(outDir, f.file)));
-  const csv = writers.get('scalars.csv')!;
-  await csv.write(CSV_HEADER);
-  for (const run of runs) {
-    const ckpts = orderedCheckpoints(run);
-    const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
-    const order = new Map(ckpts.map((c, i) => [c.id, i]));
-    const meta = new Map(store.listTensors(run.id).map((t) => [t.tensor, t]));
-    // nonfinite_count (beyond the contract's list) is written only where a tensor has NaN/Inf.
-    const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && (r.metric !== 'nonfinite_count' || (r.value ?? 0) > 0));
-    rows.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0) || (a.metric < b.metric ? -1 : 1));
-    for (const r of rows) {
-      const t = meta.get(r.tensor);
-      const block = t?.block ?? null;
-      await csv.write(
-        [run.id, stepOf.get(r.checkpointId) ?? null, r.checkpointId, r.tensor, t?.component ?? '', block === null ? '' : String(block), EXPORT_NAME[r.metric] ?? r.metric, r.value]
-          .map(csvField)
-          .join(',') + '\n',
-      );
-    }
-    const finalId = ckpts[ckpts.length - 1]?.id;
-    for (const spec of frames) {
-      const writer = writers.get(spec.file)!;
-      const list = [...store.iterateArrays(run.id, spec.kind)].filter((a) => order.has(a.checkpointId));
-      list.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : 1));
-      const finals = new Map<string, Record<string, unknown> | null>();
-      const finalFrame = (tensor: string): Record<string, unknown> | null => {
-        if (!finals.has(tensor)) {
-          const raw = finalId ? store.frames(run.id, spec.kind, tensor).get(finalId) : undefined;
-          finals.set(tensor, raw ? (plain(decodeFrame(raw)) as Record<string, unknown>) : null);
+  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file)])];
+  // Never replace a file this app did not write, never write through a link (safe-write.ts).
+  await checkExportTargets(outDir, names.map((n) => basename(join(outDir, n))));
+  const writers = new Map<string, LineWriter>();
+  try {
+    for (const n of names) writers.set(n, new LineWriter(join(outDir, n)));
+    await writeTables();
+  } catch (err) {
+    await Promise.all([...writers.values()].map((w) => w.abort()));
+    throw err;
+  }
+  const written = [];
+  for (const w of writers.values()) written.push(await w.commit());
+  await writeManifest(outDir, written);
+  return [...writers.values()].map((w) => w.path);
+
+  async function writeTables(): Promise<void> {
+    const csv = writers.get('scalars.csv')!;
+    await csv.write(CSV_HEADER);
+    for (const run of runs) {
+      const ckpts = orderedCheckpoints(run);
+      const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
+      const order = new Map(ckpts.map((c, i) => [c.id, i]));
+      const meta = new Map(store.listTensors(run.id).map((t) => [t.tensor, t]));
+      // nonfinite_count (beyond the contract's list) is written only where a tensor has NaN/Inf.
+      const rows = [...store.iterateScalars(run.id)].filter((r) => order.has(r.checkpointId) && (r.metric !== 'nonfinite_count' || (r.value ?? 0) > 0));
+      rows.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0) || (a.metric < b.metric ? -1 : 1));
+      for (const r of rows) {
+        const t = meta.get(r.tensor);
+        const block = t?.block ?? null;
+        await csv.write(
+          [run.id, stepOf.get(r.checkpointId) ?? null, r.checkpointId, r.tensor, t?.component ?? '', block === null ? '' : String(block), EXPORT_NAME[r.metric] ?? r.metric, r.value]
+            .map(csvField)
+            .join(',') + '\n',
+        );
+      }
+      const finalId = ckpts[ckpts.length - 1]?.id;
+      for (const spec of frames) {
+        const writer = writers.get(spec.file)!;
+        const list = [...store.iterateArrays(run.id, spec.kind)].filter((a) => order.has(a.checkpointId));
+        list.sort((a, b) => order.get(a.checkpointId)! - order.get(b.checkpointId)! || (a.tensor < b.tensor ? -1 : 1));
+        const finals = new Map<string, Record<string, unknown> | null>();
+        const finalFrame = (tensor: string): Record<string, unknown> | null => {
+          if (!finals.has(tensor)) {
+            const raw = finalId ? store.frames(run.id, spec.kind, tensor).get(finalId) : undefined;
+            finals.set(tensor, raw ? (plain(decodeFrame(raw)) as Record<string, unknown>) : null);
+          }
+          return finals.get(tensor)!;
+        };
+        for (const a of list) {
+          const data = plain(decodeFrame(a.data)) as Record<string, unknown>;
+          const shaped = spec.exportShape(data, { finalFrame: () => finalFrame(a.tensor) });
+          await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shaped }) + '\n');
         }
-        return finals.get(tensor)!;
-      };
-      for (const a of list) {
-        const data = plain(decodeFrame(a.data)) as Record<string, unknown>;
-        const shaped = spec.exportShape(data, { finalFrame: () => finalFrame(a.tensor) });
-        await writer.write(JSON.stringify({ run: run.id, step: stepOf.get(a.checkpointId) ?? null, checkpoint: a.checkpointId, tensor: a.tensor, ...shaped }) + '\n');
       }
     }
   }
-  await Promise.all([...writers.values()].map((w) => w.close()));
-  return [...writers.values()].map((w) => w.path);
 }

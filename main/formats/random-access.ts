@@ -1,7 +1,7 @@
 // Positioned reads over a file. Every reader goes through this tiny interface so that a test can
 // wrap it and count the bytes actually read (the ">= 4 GB sparse file reads only its tensor" check)
 // and so that a tensor is always fetched with positioned reads of exactly its byte range.
-import { open } from 'node:fs/promises';
+import { openRegularFile } from './regular-file';
 import { FormatError } from './types';
 
 export interface RandomAccessFile {
@@ -20,14 +20,8 @@ export interface RandomAccessFile {
 export type FileOpener = (path: string) => Promise<RandomAccessFile>;
 
 export const openRandomAccess: FileOpener = async (path) => {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new FormatError(path, `cannot open: ${(err as Error).message}`);
-  }
-  const size = (await handle.stat()).size;
-  const fh = handle;
+  // Never blocks on a FIFO; refuses devices, sockets and folders (regular-file.ts).
+  const { handle: fh, size } = await openRegularFile(path);
   return {
     path,
     size,

@@ -115,6 +115,12 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
     if (++values > limits.maxValues) fail(`more than ${limits.maxValues} values`);
     stack.push(v);
   };
+  /** Items copied by a call (set(list), OrderedDict(pairs)) count as values too: a 9 MB pickle
+   *  that copies one large memoised list again and again must hit the same bound. */
+  const copied = (n: number): void => {
+    values += n;
+    if (values > limits.maxValues) fail(`more than ${limits.maxValues} values (copied items included)`);
+  };
   const pop = (): PValue => {
     if (stack.length === 0) fail(`stack underflow at ${pos - 1}`);
     return stack.pop() as PValue;
@@ -177,6 +183,7 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
   };
   const intList = (v: PValue, what: string): number[] => {
     if (typeof v !== 'object' || v === null || !('kind' in v) || (v.kind !== 'tuple' && v.kind !== 'list')) return fail(`${what} is not a tuple`);
+    copied((v as PTuple).items.length);
     return (v as PTuple).items.map((x) => {
       const n = asInt(x);
       if (n === null || n < 0) fail(`${what} holds ${String(x)}, not a non-negative integer`);
@@ -192,6 +199,7 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
       case 'collections.OrderedDict': {
         const dict: PDict = { kind: 'dict', items: [] };
         if (a.length > 0 && a[0] !== null && typeof a[0] === 'object' && 'kind' in a[0] && (a[0].kind === 'list' || a[0].kind === 'tuple')) {
+          copied((a[0] as PList).items.length);
           for (const pair of (a[0] as PList).items) {
             if (typeof pair === 'object' && pair !== null && 'kind' in pair && pair.kind === 'tuple' && pair.items.length === 2) dict.items.push([pair.items[0], pair.items[1]]);
             else fail('OrderedDict argument is not a list of pairs');
@@ -221,7 +229,9 @@ export function restrictedUnpickle(data: Uint8Array, file: string, limits: Unpic
       case 'builtins.set':
       case 'builtins.frozenset': {
         const src = a[0];
-        const items = src && typeof src === 'object' && 'kind' in src && (src.kind === 'list' || src.kind === 'tuple' || src.kind === 'set') ? src.items.slice() : [];
+        const from = src && typeof src === 'object' && 'kind' in src && (src.kind === 'list' || src.kind === 'tuple' || src.kind === 'set') ? src.items : [];
+        copied(from.length);
+        const items = from.slice();
         return { kind: 'set', items };
       }
       default:

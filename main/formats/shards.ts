@@ -2,9 +2,9 @@
 // tensor to a shard file (`weight_map`). One TensorSource spans all shards and records which file
 // each tensor came from. Shard headers are read at open (list() needs dtypes and shapes), then
 // their files are closed; a shard's file is reopened on its first tensor read and kept until close.
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
+import { readJsonRegular } from './regular-file';
 import { RangeScratch, readEntry, readEntryRange, readSafetensorsHeader } from './safetensors';
 import { DTYPE_BYTES } from '../../common/domain';
 import { readTorchEntry, readTorchZipIndex } from './torch-zip';
@@ -25,18 +25,15 @@ export async function readShardIndex(indexFile: string): Promise<ShardIndex> {
   const fail = (problem: string): never => {
     throw new FormatError(indexFile, problem);
   };
-  let size = 0;
-  try {
-    size = (await stat(indexFile)).size;
-  } catch (err) {
-    fail(`cannot read shard index: ${(err as Error).message}`);
-  }
-  if (size > MAX_INDEX_BYTES) fail(`shard index of ${size} bytes is too large`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(indexFile, 'utf8'));
+    // A regular file (never a FIFO), size-capped; a JSON error names the position, not the text.
+    parsed = await readJsonRegular(indexFile, MAX_INDEX_BYTES, 'shard index');
   } catch (err) {
-    fail(`shard index is not valid JSON (${(err as Error).message})`);
+    if (err instanceof FormatError) {
+      fail(err.problem.startsWith('cannot open') ? `cannot read shard index: ${err.problem.slice('cannot open: '.length)}` : err.problem.replace(/^file of (\d+) bytes is larger.*/, 'shard index of $1 bytes is too large'));
+    }
+    throw err;
   }
   const obj = parsed as { weight_map?: unknown; metadata?: { total_size?: unknown } };
   if (typeof obj !== 'object' || obj === null || typeof obj.weight_map !== 'object' || obj.weight_map === null || Array.isArray(obj.weight_map)) {

@@ -5,9 +5,9 @@
 import { DTYPE_BYTES, type DType } from '../../common/domain';
 import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
-import { restrictedUnpickle, type PDict, type PTensor, type PValue } from './restricted-unpickler';
 import { RangeScratch, readEntry, readEntryRange } from './safetensors';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
+import { unpickleStateDictIsolated } from './unpickle-thread';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
 
 const STORAGE_DTYPES: Record<string, DType> = {
@@ -31,29 +31,6 @@ async function checkMagic(file: RandomAccessFile): Promise<void> {
   if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) throw new FormatError(file.path, LEGACY_MESSAGE);
   if (head.length >= 262 && new TextDecoder('latin1').decode(head.subarray(257, 262)) === 'ustar') throw new FormatError(file.path, LEGACY_MESSAGE);
   throw new FormatError(file.path, 'not a torch.save zip archive (no zip signature at byte 0)');
-}
-
-/** Flatten nested dicts of tensors into dotted names; other values are not weights and are skipped. */
-function collectTensors(root: PValue, file: string): [string, PTensor][] {
-  const out: [string, PTensor][] = [];
-  const visiting = new Set<object>();
-  const walk = (value: PValue, prefix: string, depth: number): void => {
-    if (value === null || typeof value !== 'object' || !('kind' in value)) return;
-    if (value.kind === 'tensor') {
-      out.push([prefix === '' ? 'tensor' : prefix, value]);
-      return;
-    }
-    if (value.kind !== 'dict' || depth > 16 || visiting.has(value)) return;
-    visiting.add(value);
-    for (const [key, v] of (value as PDict).items) {
-      if (typeof key !== 'string' && typeof key !== 'number') continue;
-      walk(v, prefix === '' ? String(key) : `${prefix}.${key}`, depth + 1);
-    }
-    visiting.delete(value);
-  };
-  walk(root, '', 0);
-  if (out.length === 0) throw new FormatError(file, 'data.pkl holds no tensors (not a state dict)');
-  return out;
 }
 
 function isContiguous(size: number[], stride: number[]): boolean {
@@ -85,8 +62,8 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
   }
   const pickleStart = await entryDataOffset(file, pkl[0], dir.centralDirectoryOffset);
   const pickle = await file.readExact(pickleStart, pkl[0].uncompressedSize);
-  const root = restrictedUnpickle(pickle, path);
-  const tensors = collectTensors(root, path);
+  // Off the main thread with memory and time bounds (unpickle-thread.ts); a dict DAG is refused.
+  const tensors = await unpickleStateDictIsolated(pickle, path);
 
   const storageEntries = new Map<string, ZipEntry>();
   for (const e of dir.entries) if (e.name.startsWith(`${top}/data/`)) storageEntries.set(e.name.slice(top.length + 6), e);

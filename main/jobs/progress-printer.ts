@@ -1,6 +1,7 @@
 // Progress of an `analyze` run on a terminal: one redrawn bar with ETA on a TTY, one line per
 // change otherwise, or JSON lines with --json-progress (for scripts and log collectors).
 import type { JobState } from '../../common/api';
+import { escapeTerminal as esc } from '../../common/terminal';
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--:--';
@@ -28,8 +29,9 @@ export class ProgressPrinter {
     const width = 30;
     const frac = job.total ? job.done / job.total : 0;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-    const cur = job.current ? ` ${job.current.checkpoint}${job.current.tensor ? ` ${job.current.tensor}` : ''}` : '';
-    const line = `${runName} [${bar}] ${job.done}/${job.total} ETA ${formatDuration(job.etaSeconds)}${cur}`;
+    // Run, checkpoint and tensor names come from files: control characters are escaped.
+    const cur = job.current ? ` ${esc(job.current.checkpoint)}${job.current.tensor ? ` ${esc(job.current.tensor)}` : ''}` : '';
+    const line = `${esc(runName)} [${bar}] ${job.done}/${job.total} ETA ${formatDuration(job.etaSeconds)}${cur}`;
     if (this.opts.stream.isTTY) {
       this.opts.stream.write(`\r${line.slice(0, (this.opts.stream.columns ?? 120) - 1).padEnd(this.lastLine.length)}`);
     } else if (line.split(' ETA')[0] !== this.lastLine.split(' ETA')[0]) {
@@ -43,9 +45,9 @@ export class ProgressPrinter {
     if (this.opts.stream.isTTY) this.opts.stream.write('\n');
     const secs = (Date.now() - job.startedAt) / 1000;
     this.opts.stream.write(
-      `${runName}: ${job.state}; ${job.done - job.skipped - job.failed} units computed, ${job.skipped} already cached (skipped), ${job.failed} failed, ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}` : ''}\n`,
+      `${esc(runName)}: ${job.state}; ${job.done - job.skipped - job.failed} units computed, ${job.skipped} already cached (skipped), ${job.failed} failed, ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}` : ''}\n`,
     );
-    for (const w of job.warnings) this.opts.stream.write(`  warning: ${w}\n`);
-    if (job.error) this.opts.stream.write(`  error: ${job.error}\n`);
+    for (const w of job.warnings) this.opts.stream.write(`  warning: ${esc(w)}\n`);
+    if (job.error) this.opts.stream.write(`  error: ${esc(job.error)}\n`);
   }
 }

@@ -2,11 +2,12 @@
 // dtype, fingerprint) from headers only, and assemble a RunInfo with its integrity warnings.
 // A broken checkpoint becomes a warning on that checkpoint, never an exception for the scan.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { CheckpointInfo, Family, IntegrityWarning, LayoutKind, ModelConfig, RunInfo, TrainingLogEntry } from '../../common/domain';
 import { familyOf, readModelConfig } from '../architectures/index';
 import { listWeightFiles } from '../formats/index';
+import { readJsonRegular } from '../formats/regular-file';
 import { combineFingerprints, dominantDtype, fingerprintWeightFile, integrityWarnings, type CheckpointFiles, type FileFingerprint } from './integrity';
 import { ScanRefusal, type PathGuard } from './guard';
 
@@ -30,9 +31,8 @@ const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** Read a small JSON file inside the guarded root; null when absent or unreadable. */
 export async function readJsonFile(path: string, guard: PathGuard): Promise<unknown> {
   try {
-    const real = await guard.resolve(path);
-    if ((await stat(real)).size > MAX_JSON_BYTES) return null;
-    return JSON.parse(await readFile(real, 'utf8')) as unknown;
+    // Regular files only (a FIFO named config.json would block forever), size-capped.
+    return await readJsonRegular(await guard.resolve(path), MAX_JSON_BYTES);
   } catch {
     return null;
   }
@@ -40,6 +40,20 @@ export async function readJsonFile(path: string, guard: PathGuard): Promise<unkn
 
 export async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
+}
+
+/**
+ * `path` when it resolves inside the opened folder (the guard's rule, hub blob links included) to
+ * a regular file; else null. Every file the scan hands on to be read later (tokenizer.json) passes
+ * here, so a link to a file elsewhere, or a FIFO, is never offered.
+ */
+export async function confinedFile(path: string, guard: PathGuard): Promise<string | null> {
+  try {
+    const real = await guard.resolve(path);
+    return (await stat(real)).isFile() ? path : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Run `fn` over items with at most `limit` in flight, keeping order. */

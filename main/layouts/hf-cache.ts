@@ -2,11 +2,12 @@
 // `snapshots/{commit}/` (relative symlinks into `blobs/`, or plain copies). Each revision is a
 // checkpoint (step from its name, e.g. Pythia's `step1000`); `main` and other refs that point at
 // an already listed commit are aliases; a revision without weights is listed as missing.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readRegularFile } from '../formats/regular-file';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { IntegrityWarning, RunInfo } from '../../common/domain';
-import { assembleRun, describeCheckpoint, exists, mapPool, readJsonFile, trainingLogFrom, type CheckpointSpec, type ScanOptions } from './checkpoint';
+import { assembleRun, describeCheckpoint, confinedFile, mapPool, readJsonFile, trainingLogFrom, type CheckpointSpec, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
 import { hubRepoOf, stepOfRevision } from './names';
 
@@ -44,7 +45,7 @@ async function readRefs(refsDir: string, guard: PathGuard, prefix = '', depth = 
     } else if (e.isFile()) {
       const real = await guard.resolve(p).catch(() => null);
       if (!real) continue;
-      const commit = (await readFile(real, 'utf8').catch(() => '')).trim();
+      const commit = (await readRegularFile(real, 4096).then((b) => b.toString('utf8'), () => '')).trim();
       if (/^[0-9a-f]{7,64}$/i.test(commit)) refs.set(`${prefix}${e.name}`, commit);
     }
   }
@@ -113,7 +114,7 @@ export async function scanHubModel(folder: string, guard: PathGuard, options: Sc
       const c = await readJsonFile(join(dir, 'config.json'), guard);
       if (c && typeof c === 'object' && !Array.isArray(c)) rawConfig = c as Record<string, unknown>;
     }
-    if (!tokenizerPath && (await exists(join(dir, 'tokenizer.json')))) tokenizerPath = join(dir, 'tokenizer.json');
+    if (!tokenizerPath) tokenizerPath = await confinedFile(join(dir, 'tokenizer.json'), guard);
     if (rawConfig && tokenizerPath) break;
   }
   const log = await readJsonFile(join(folder, 'training_log.json'), guard);

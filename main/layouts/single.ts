@@ -2,7 +2,7 @@
 // series, still fully analysable (step from trainer_state.json when present).
 import { basename, dirname, extname, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
-import { assembleRun, describeCheckpoint, exists, readJsonFile, trainingLogFrom, type ScanOptions } from './checkpoint';
+import { assembleRun, describeCheckpoint, confinedFile, readJsonFile, trainingLogFrom, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
 
 export async function scanSingleFolder(folder: string, guard: PathGuard, options: ScanOptions): Promise<RunInfo> {
@@ -14,7 +14,7 @@ export async function scanSingleFolder(folder: string, guard: PathGuard, options
   return assembleRun({
     name: basename(folder), layout: 'single', root: real,
     rawConfig: configValue && typeof configValue === 'object' && !Array.isArray(configValue) ? (configValue as Record<string, unknown>) : null,
-    tokenizerPath: (await exists(join(folder, 'tokenizer.json'))) ? join(folder, 'tokenizer.json') : null,
+    tokenizerPath: await confinedFile(join(folder, 'tokenizer.json'), guard),
     items: [item], trainingLog: trainingLogFrom(state), options,
   });
 }
@@ -29,7 +29,7 @@ export async function scanSingleFile(file: string, guard: PathGuard, options: Sc
   return assembleRun({
     name, layout: 'single', root: real,
     rawConfig: configValue && typeof configValue === 'object' && !Array.isArray(configValue) ? (configValue as Record<string, unknown>) : null,
-    tokenizerPath: (await exists(join(folder, 'tokenizer.json'))) ? join(folder, 'tokenizer.json') : null,
+    tokenizerPath: await confinedFile(join(folder, 'tokenizer.json'), guard),
     items: [item], trainingLog: [], options,
   });
 }

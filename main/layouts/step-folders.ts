@@ -3,7 +3,7 @@
 import { basename, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import { listWeightFiles } from '../formats/index';
-import { assembleRun, describeCheckpoint, exists, mapPool, readJsonFile, type CheckpointSpec, type ScanOptions } from './checkpoint';
+import { assembleRun, describeCheckpoint, confinedFile, mapPool, readJsonFile, type CheckpointSpec, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
 import { stepOfFolderName } from './names';
 
@@ -28,10 +28,8 @@ export async function scanStepFolders(folder: string, steps: { name: string; ste
   const configValue = (await readJsonFile(join(folder, 'config.json'), guard)) ?? (await readJsonFile(join(last, 'config.json'), guard));
   let tokenizerPath: string | null = null;
   for (const dir of [folder, last]) {
-    if (await exists(join(dir, 'tokenizer.json'))) {
-      tokenizerPath = join(dir, 'tokenizer.json');
-      break;
-    }
+    tokenizerPath = await confinedFile(join(dir, 'tokenizer.json'), guard);
+    if (tokenizerPath) break;
   }
   return assembleRun({
     name: basename(folder), layout: 'step-folders', root: real,

@@ -4,7 +4,7 @@
 import { basename, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import { listWeightFiles } from '../formats/index';
-import { assembleRun, describeCheckpoint, exists, mapPool, readJsonFile, trainingLogFrom, type CheckpointSpec, type ScanOptions } from './checkpoint';
+import { assembleRun, describeCheckpoint, confinedFile, mapPool, readJsonFile, trainingLogFrom, type CheckpointSpec, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
 import { stepOfTrainerFolder } from './names';
 
@@ -31,10 +31,8 @@ export async function scanTrainerRun(folder: string, subfolders: string[], guard
   const configValue = (await readJsonFile(join(folder, 'config.json'), guard)) ?? (await readJsonFile(join(lastFolder, 'config.json'), guard));
   let tokenizerPath: string | null = null;
   for (const dir of [folder, lastFolder]) {
-    if (await exists(join(dir, 'tokenizer.json'))) {
-      tokenizerPath = join(dir, 'tokenizer.json');
-      break;
-    }
+    tokenizerPath = await confinedFile(join(dir, 'tokenizer.json'), guard);
+    if (tokenizerPath) break;
   }
   return assembleRun({
     name: basename(folder), layout: 'trainer', root: real,

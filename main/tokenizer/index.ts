@@ -5,10 +5,11 @@
 // 0xE2, a SentencePiece byte-fallback piece) decodes to U+FFFD, and many different tokens would
 // all show as the same "�"; displayToken shows their bytes instead (`\xe2`), the way Python's
 // `bytes.decode('utf-8', 'backslashreplace')` writes them.
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { parseJsonQuietly, readRegularFile } from '../formats/regular-file';
 import { FormatError } from '../formats/types';
+import { PathGuard, ScanRefusal } from '../layouts/guard';
 
 export interface LoadedTokenizer {
   readonly path: string;
@@ -24,17 +25,29 @@ export interface LoadedTokenizer {
 
 const MAX_TOKENIZER_BYTES = 256 * 1024 * 1024;
 
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | null> {
+/**
+ * tokenizer.json / tokenizer_config.json: a regular file (never a FIFO or device), size-capped,
+ * inside the tokenizer's own folder by the scan's confinement rule (a hub snapshot's links into the
+ * same model's blobs allowed; a link to any other file is refused, so its contents are never read).
+ * JSON errors name the position only, never the file's text.
+ */
+async function readJson(path: string, required: boolean, guard: PathGuard): Promise<Record<string, unknown> | null> {
+  let real: string;
   try {
-    if ((await stat(path)).size > MAX_TOKENIZER_BYTES) throw new FormatError(path, 'tokenizer file is too large');
-    const value = JSON.parse(await readFile(path, 'utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError(path, 'not a JSON object');
-    return value as Record<string, unknown>;
+    real = await guard.resolve(path);
   } catch (err) {
-    if (err instanceof FormatError) throw err;
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new FormatError(path, `cannot read tokenizer: ${(err as Error).message}`);
+    if (!required && err instanceof ScanRefusal && err.problem.startsWith('dangling')) return null;
+    throw new FormatError(path, err instanceof ScanRefusal ? err.problem : 'cannot resolve');
   }
+  let value: unknown;
+  try {
+    value = parseJsonQuietly((await readRegularFile(real, MAX_TOKENIZER_BYTES)).toString('utf8'), path, basename(path));
+  } catch (err) {
+    if (err instanceof FormatError && err.file !== path) throw new FormatError(path, err.problem);
+    throw err;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FormatError(path, 'not a JSON object');
+  return value as Record<string, unknown>;
 }
 
 /** Largest token id accepted (the library allocates arrays indexed by id). */
@@ -71,9 +84,13 @@ function validateIds(path: string, json: Record<string, unknown>): void {
 }
 
 export async function loadTokenizer(tokenizerJsonPath: string): Promise<LoadedTokenizer> {
-  const json = (await readJson(tokenizerJsonPath, true))!;
+  // Confined to the tokenizer's folder (hub blobs of the same model included), as the scan is.
+  const guard = await PathGuard.create(dirname(tokenizerJsonPath)).catch((err: unknown) => {
+    throw new FormatError(tokenizerJsonPath, `cannot open its folder: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  });
+  const json = (await readJson(tokenizerJsonPath, true, guard))!;
   if (typeof json.model !== 'object' || json.model === null) throw new FormatError(tokenizerJsonPath, 'tokenizer.json has no model');
-  const config = (await readJson(join(dirname(tokenizerJsonPath), 'tokenizer_config.json'), false)) ?? {};
+  const config = (await readJson(join(dirname(tokenizerJsonPath), 'tokenizer_config.json'), false, guard)) ?? {};
   validateIds(tokenizerJsonPath, json);
   let tokenizer: Tokenizer;
   try {

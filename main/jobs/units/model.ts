@@ -5,7 +5,6 @@
 // residual-stream statistics per block, outlier dimensions, histograms on fixed bins, loss,
 // top-1 accuracy; with gradients, the norm of d(loss)/d(weight) per tensor, the total norm and
 // gradient histograms.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelConfig, TensorRole } from '../../../common/domain';
@@ -13,6 +12,8 @@ import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { buildForward, normaliseWeightName, runForward, type ForwardGraph } from '../../compute/forward';
 import { createSession } from '../../compute/providers';
 import { loadTokenizer } from '../../tokenizer';
+import { readRegularFile } from '../../formats/regular-file';
+import { FormatError } from '../../formats/types';
 import { activationStats } from '../../metrics/activations';
 import { makeProbeBatch } from '../../compute/probe';
 import { histogram } from '../../metrics/histogram';
@@ -39,15 +40,35 @@ export function probeShape(task: UnitTask, config: ModelConfig): ProbeShape {
   return { file: task.probe?.file ?? DEFAULT_PROBE_FILE(), batch: task.probe?.batch ?? DEFAULT_PROBE_BATCH, seqLen };
 }
 
+/** Largest probe text read (the probe uses a few thousand tokens). */
+export const MAX_PROBE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The probe text: a regular file (a FIFO or device is refused before it can block), at most
+ * MAX_PROBE_BYTES, valid UTF-8 without NUL bytes (a binary file is not a probe). Errors say what
+ * is wrong, never what the file holds.
+ */
+export async function readProbeText(file: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(file, MAX_PROBE_BYTES);
+  } catch (err) {
+    throw new Error(`${file}: cannot read the probe text (${err instanceof FormatError ? err.problem : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)})`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${file}: the probe text is not UTF-8 text; choose a plain text file`);
+  }
+  if (text.includes('\0')) throw new Error(`${file}: the probe text holds NUL bytes (a binary file?); choose a plain text file`);
+  return text;
+}
+
 /** The first B x L tokens of the probe text, row-major (DOMAIN.md: no BOS, positions 0..L-1). */
 export async function probeTokens(tokenizerPath: string, shape: ProbeShape, vocabSize: number): Promise<BigInt64Array> {
   const tokenizer = await loadTokenizer(tokenizerPath);
-  let text: string;
-  try {
-    text = readFileSync(shape.file, 'utf8');
-  } catch (err) {
-    throw new Error(`${shape.file}: cannot read the probe text (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const text = await readProbeText(shape.file);
   try {
     return makeProbeBatch(tokenizer.encode(text), shape.batch, shape.seqLen, vocabSize).ids;
   } catch (err) {
