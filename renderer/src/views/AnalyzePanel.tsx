@@ -65,8 +65,15 @@ export function AnalyzePanel({ runId, analysed }: { runId: string; analysed: Ana
           threads
           <input type="number" min={1} max={256} value={threads} onChange={(e) => setThreads(Math.max(1, Math.min(256, Number(e.target.value) || 1)))} />
         </label>
-        <button type="button" className="primary" onClick={() => void start()} disabled={chosen.length === 0} data-testid="start-analysis">
-          Start
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void start()}
+          disabled={chosen.length === 0 || active.length > 0}
+          title={active.length > 0 ? 'An analysis of this run is running: wait for it or cancel it below' : undefined}
+          data-testid="start-analysis"
+        >
+          {active.length > 0 ? 'Running…' : 'Start'}
         </button>
       </fieldset>
       {error && (
