@@ -41,3 +41,16 @@ test('home shows where the cache lives and the compute providers', async ({ page
   expect(text, 'the footer names the cache').toContain(info.dbPath);
   for (const p of info.providers as string[]) expect(text, `the footer names provider ${p}`).toContain(p);
 });
+
+test('issue 15 #7 and #11: each run shows its folder; the drop zone fills the window', async ({ page, srv, apiOk }) => {
+  const { runs } = (await apiOk('listRuns')) as { runs: Array<RunSummary & { root: string }> };
+  await page.setViewportSize({ width: 1000, height: 1000 });
+  await page.goto(srv.url);
+  await page.locator('[data-testid=run-row]').first().waitFor();
+  for (const r of runs) {
+    await expect(page.locator(`[data-testid=run-row][data-run-id="${r.id}"] [data-testid=run-path]`), `the folder of ${r.name} is on the page`).toHaveText(r.root);
+  }
+  // Dropping works anywhere below the top bar: the drop zone reaches the window's bottom.
+  const zone = (await page.locator('.home').boundingBox())!;
+  expect(zone.y + zone.height, 'the drop zone ends at the bottom of a 1000 px window').toBeGreaterThanOrEqual(1000 - 45);
+});
