@@ -78,3 +78,23 @@ test('issue 15 #1: after the metric changes, the readout never shows the old val
   }
   expect(after.value, 'not the Frobenius norm of the cell hovered before').not.toBe(before.value);
 });
+
+test('issue 15 #11: one Tab and Enter reach the first heatmap; Enter there keeps focus on the page; "1 block"', async ({ page, srv, analyse, demo }) => {
+  await analyse(demo.id, ['weights']);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/overview`);
+  await page.locator('[data-testid=heatmap-cells][data-cells]').first().waitFor();
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('skip-link')).toBeFocused();
+  await page.keyboard.press('Enter');
+  const first = page.locator('[data-testid=heatmap-panel] .chart').first();
+  await expect(first, 'the first heatmap has focus').toBeFocused();
+  // Grammar of the panel descriptions: a one-row panel (the embedding) says "1 block".
+  const labels = await page.locator('[data-testid=heatmap-panel] .chart').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  expect(labels.some((l) => / 1 block by /.test(l)), labels.join(' | ')).toBe(true);
+  expect(labels.filter((l) => / 1 blocks /.test(l))).toEqual([]);
+  // Enter opens the cell's animations; focus lands on the timeline, not on the page body.
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/animations\?/);
+  await expect(page.getByTestId('timeline-slider')).toBeFocused({ timeout: 15_000 });
+});

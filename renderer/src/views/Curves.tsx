@@ -3,7 +3,7 @@
 // in a strip underneath on the same step axis.
 import { useEffect, useMemo, useState } from 'react';
 import type { ScalarGrid } from '../../../common/api';
-import { curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
+import { chooseLogY, curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
 import type { RunInfo } from '../../../common/domain';
 import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
@@ -73,6 +73,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     if (t) setPanelKey(`${t.component}|${t.kind}`);
   }, [initialTensor, ctx.tensors]);
 
+  // What the y axis really is: "log y" is ticked only when the axis is logarithmic (a log axis
+  // is refused for values ≤ 0 or spanning under a decade, and the box then says why).
+  const yAxis = useMemo(() => {
+    const [component = '', kind = ''] = chosen.split('|');
+    return chooseLogY(true, data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : [])));
+  }, [data, chosen]);
+
   const option = useMemo(() => {
     const [component = '', kind = ''] = chosen.split('|');
     const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : []));
@@ -108,8 +115,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
           <option value="log">log</option>
           <option value="linear">linear</option>
         </select>
-        <label className="check">
-          <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log y
+        <label className="check" title={yAxis.why && !yAxis.log && yLog ? yAxis.why : undefined}>
+          <input type="checkbox" checked={yLog && yAxis.log} disabled={yLog && !yAxis.log} onChange={(e) => setYLog(e.target.checked)} data-testid="log-y" /> log y
+          {yLog && !yAxis.log && <span className="muted"> ({yAxis.why})</span>}
         </label>
         <ExportMenu
           formats={['png', 'svg', 'csv']}
@@ -127,7 +135,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        <Chart option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block`} testId="curves-chart" />
+        <Chart option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
       )}
     </div>
   );

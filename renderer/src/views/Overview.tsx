@@ -212,6 +212,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   );
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** Placeholder of a panel not drawn yet: same size, watched for coming into view. */
 function PanelSlot({ slot, height, observer }: { slot: number; height: number; observer: IntersectionObserver }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -446,7 +450,7 @@ const HeatmapPanelView = memo(function HeatmapPanelView({
           option={frame}
           height={height}
           tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${panel.rows.length} blocks by ${panel.steps.length} checkpoints. Arrow keys move, Enter opens animations.`}
+          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.`}
           onKeyDown={onKeyDown}
         />
         <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />
