@@ -190,7 +190,7 @@ export class Engine implements AtlasApi {
     } catch (err) {
       if (err instanceof AtlasError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`, path);
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
       if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
       throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
     }

@@ -21,7 +21,9 @@ test('the folder picker opens a folder without checkpoints and says so', async (
   await shot(page, 'open-folder-error');
 });
 
-test('issue 15 #8: a typed path that does not exist says so, opens nothing; numbered folders sort as numbers; opening goes to the new run', async ({ page, srv, api, shot }) => {
+test('issue 15 #8: a typed path that does not exist says so, opens nothing; numbered folders sort as numbers; opening goes to the new run', async ({ page, srv, api, shot, consoleErrors }) => {
+  // The refused browse of the missing folder is logged by the browser as a failed resource (404).
+  consoleErrors.allow(/Failed to load resource/);
   const base = join(srv.tmp, 'picker-sort');
   for (const n of [0, 1200, 128, 16]) mkdirSync(join(base, `checkpoint-${n}`), { recursive: true });
   const nowhere = join(srv.tmp, 'no-such-folder');
