@@ -30,7 +30,7 @@ import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
-import { buildScalarGrid, presentCheckpoints } from './grids';
+import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 
 export { buildScalarGrid, presentCheckpoints };
