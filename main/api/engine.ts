@@ -35,7 +35,7 @@ import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
-import { buildScalarGrid, presentCheckpoints } from './grids';
+import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 
 export { buildScalarGrid, presentCheckpoints };
@@ -200,10 +200,14 @@ export class Engine implements AtlasApi {
       names = await readdir(path);
     } catch (err) {
       if (err instanceof AtlasError) throw err;
-      throw new AtlasError('io', `cannot list ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
+      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
+      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
     }
     const entries: Response<'browse'>['entries'] = [];
-    for (const name of names.sort((a, b) => a.localeCompare(b))) {
+    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
+    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
       if (name.startsWith('.') && name !== '.cache') continue;
       const full = join(path, name);
       try {
