@@ -1,4 +1,4 @@
-// The headless entry: `checkpoint-atlas scan | analyze | export | serve | gif | figure | start`.
+// The headless entry: `checkpoint-atlas scan | analyze | export | init-dist | serve | gif | figure | start`.
 // Runs the same engine as the desktop app, in plain Node, so a GPU server without a display can
 // sweep a run and export results or GIFs over SSH.
 import { Command, Option } from 'commander';
@@ -21,6 +21,7 @@ import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-
 import type { ShardPlanRecord } from './jobs/shard';
 import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
+import { initDistribution } from './export/init-dist';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
@@ -270,6 +271,29 @@ export async function main(argv: string[]): Promise<void> {
       const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
       for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
+    });
+
+  program
+    .command('init-dist')
+    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, to initialise a new model from it (docs/INIT_DIST.md)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--run <id>', 'run id or name')
+    .requiredOption('--tensor <name>', 'raw tensor name')
+    .option('--step <n>', 'checkpoint step (default: the last)')
+    .option('--points <n>', 'points of the quantile function (>= 1025)', '2049')
+    .requiredOption('--out <file>', 'output .safetensors')
+    .action(async (opts: { db?: string; run: string; tensor: string; step?: string; points: string; out: string }) => {
+      const step = opts.step === undefined ? undefined : Number(opts.step);
+      if (step !== undefined && !(Number.isInteger(step) && step >= 0)) fail(`--step must be a step number, got ${opts.step}`, 2);
+      const points = Number(opts.points);
+      if (!Number.isInteger(points) || points < 1025 || points > 1_000_001) fail(`--points must be an integer from 1025 to 1000001, got ${opts.points}`, 2);
+      const store = new Store(resolve(opts.db ?? defaultDbPath()), { readonly: true });
+      try {
+        const r = await initDistribution(store, { run: opts.run, tensor: opts.tensor, out: opts.out, points, ...(step === undefined ? {} : { step }) });
+        process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
+      } finally {
+        store.close();
+      }
     });
 
   program
