@@ -23,7 +23,7 @@ const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
-import { JobManager } from '../jobs/manager';
+import { JobManager, type JobOptions } from '../jobs/manager';
 import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
@@ -248,7 +248,8 @@ export class Engine implements AtlasApi {
     return fresh;
   }
 
-  async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
+  /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
+  async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
     const run = await this.freshRun(req.runId);
     // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
@@ -260,6 +261,7 @@ export class Engine implements AtlasApi {
       provider: req.provider,
       ...(req.subset ? { subset: req.subset } : {}),
       ...(est ? { estimate: est } : {}),
+      ...(local.shard ? { shard: local.shard } : {}),
     });
     return { jobId };
   }
