@@ -51,8 +51,10 @@ function revive(v: unknown): unknown {
       const bytes = fromBase64(o.$f64 as string);
       return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
     }
+    // Keys may come from files (tensor names): defined as own properties, so "__proto__" stays a
+    // key instead of replacing the prototype.
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = revive(x);
+    for (const [k, x] of Object.entries(o)) Object.defineProperty(out, k, { value: revive(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

@@ -1,4 +1,4 @@
-// The headless entry: `checkpoint-atlas scan | analyze | export | serve | gif | figure | start`.
+// The headless entry: `checkpoint-atlas scan | analyze | export | init-dist | serve | gif | figure | start`.
 // Runs the same engine as the desktop app, in plain Node, so a GPU server without a display can
 // sweep a run and export results or GIFs over SSH.
 import { Command, Option } from 'commander';
@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { AtlasError, type AnalysisKind } from '../common/api';
+import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
+import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
+import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
@@ -16,6 +18,7 @@ import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
+import { initDistribution } from './export/init-dist';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
@@ -123,10 +126,22 @@ export async function main(argv: string[]): Promise<void> {
     .option('--probe-batch <n>', 'probe batch size B')
     .option('--probe-len <n>', 'probe sequence length L')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
-    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' }) => {
+    .option('--steps <spec>', 'only these checkpoints: A:B (inclusive, either end may be empty) or a list such as 0,1000,143000')
+    .option('--every <k>', 'only every K-th checkpoint (of those --steps selects), starting with the first')
+    .option('--force', 'start even when the estimated peak memory does not fit in what this machine has free')
+    .option('--estimate', 'print the estimate (time, peak memory) and exit without computing')
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean }) => {
       const analyses = parseAnalyses(opts.analyses);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
+      let subset: CheckpointSubset | undefined;
+      try {
+        const every = opts.every === undefined ? undefined : parseEvery(opts.every);
+        subset = { ...(opts.steps === undefined ? {} : parseStepsSpec(opts.steps)), ...(every ? { every } : {}) };
+      } catch (err) {
+        if (err instanceof SubsetError) fail(`--${opts.every !== undefined && err.message.startsWith('every') ? 'every' : 'steps'}: ${err.message}`, 2);
+        throw err;
+      }
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
@@ -146,14 +161,42 @@ export async function main(argv: string[]): Promise<void> {
           ...(opts.probeBatch ? { batch: Number(opts.probeBatch) } : {}),
           ...(opts.probeLen ? { seqLen: Number(opts.probeLen) } : {}),
         };
+        const request = { runId: run.id, analyses, threads, probe, provider: opts.provider, subset };
+        if (opts.estimate) {
+          const est = await engine.estimateAnalysis(request);
+          if (opts.jsonProgress) process.stdout.write(JSON.stringify({ run: run.name, estimate: est }) + '\n');
+          else process.stderr.write(`${run.name}: estimate: ${est.message}\n`);
+          if (!est.fits) failed = true;
+          continue;
+        }
         let jobId = '';
         const unsubscribe = engine.subscribe((ev) => {
           if (ev.type === 'job' && ev.job.jobId === jobId) printer.update(run.name, ev.job);
         });
-        ({ jobId } = await engine.startAnalysis({ runId: run.id, analyses, threads, probe, provider: opts.provider }));
+        try {
+          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }));
+        } catch (err) {
+          unsubscribe();
+          // Refused before anything ran (too large for memory, a subset the run lacks): say so, go on.
+          if (err instanceof AtlasError && (err.code === 'too-large' || err.code === 'bad-request')) {
+            process.stderr.write(`checkpoint-atlas: ${err.message}${err.code === 'too-large' ? ' (--force starts it anyway)' : ''}\n`);
+            failed = true;
+            continue;
+          }
+          throw err;
+        }
+        const started = engine.jobs.get(jobId);
+        if (started?.estimate && !opts.jsonProgress) process.stderr.write(`${run.name}: estimate: ${started.estimate.message}${started.subset ? `; checkpoints: ${started.subset}` : ''}\n`);
         const final = await engine.jobs.wait(jobId);
         unsubscribe();
         printer.finish(run.name, final);
+        if (final.estimate && final.measured && final.estimate.units > 0 && !opts.jsonProgress) {
+          const e = final.estimate;
+          const m = final.measured;
+          process.stderr.write(
+            `${run.name}: took ${formatSeconds(m.seconds)} (estimated ${formatSeconds(e.seconds)}), peak ${formatBytes(m.peakBytes)} (estimated ${formatBytes(e.peakBytes)}); this machine's calibration is updated\n`,
+          );
+        }
         if (final.state !== 'done' || final.failed > 0) failed = true;
         if (interrupted) break;
       }
@@ -174,6 +217,29 @@ export async function main(argv: string[]): Promise<void> {
       const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
       for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
+    });
+
+  program
+    .command('init-dist')
+    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, to initialise a new model from it (docs/INIT_DIST.md)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--run <id>', 'run id or name')
+    .requiredOption('--tensor <name>', 'raw tensor name')
+    .option('--step <n>', 'checkpoint step (default: the last)')
+    .option('--points <n>', 'points of the quantile function (>= 1025)', '2049')
+    .requiredOption('--out <file>', 'output .safetensors')
+    .action(async (opts: { db?: string; run: string; tensor: string; step?: string; points: string; out: string }) => {
+      const step = opts.step === undefined ? undefined : Number(opts.step);
+      if (step !== undefined && !(Number.isInteger(step) && step >= 0)) fail(`--step must be a step number, got ${opts.step}`, 2);
+      const points = Number(opts.points);
+      if (!Number.isInteger(points) || points < 1025 || points > 1_000_001) fail(`--points must be an integer from 1025 to 1000001, got ${opts.points}`, 2);
+      const store = new Store(resolve(opts.db ?? defaultDbPath()), { readonly: true });
+      try {
+        const r = await initDistribution(store, { run: opts.run, tensor: opts.tensor, out: opts.out, points, ...(step === undefined ? {} : { step }) });
+        process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
+      } finally {
+        store.close();
+      }
     });
 
   program

@@ -21,6 +21,9 @@ import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager } from '../jobs/manager';
 import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
+import { orderedCheckpoints } from '../jobs/plan';
+import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
+import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { readProbeText } from '../jobs/units/model';
 import { renderGif } from '../export/gif';
@@ -28,7 +31,7 @@ import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
 import { availableProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
-import { buildScalarGrid, presentCheckpoints } from './grids';
+import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 
 export { buildScalarGrid, presentCheckpoints };
@@ -240,12 +243,40 @@ export class Engine implements AtlasApi {
     // A probe must be a regular UTF-8 text file of bounded size (no FIFO, device or binary file).
     if (req.probe?.file) await readProbeText(req.probe.file).catch((err: Error) => { throw new AtlasError('bad-request', err.message, req.probe?.file); });
     const run = await this.freshRun(req.runId);
+    // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
+    const est = await this.sweepEstimate(run, req);
+    if (est && !est.estimate.fits && !req.force) throw new AtlasError('too-large', `${run.name}: ${est.estimate.message}`);
     const jobId = this.jobs.start(run, req.analyses, {
       threads: req.threads,
       probe: req.probe,
       provider: req.provider,
+      ...(req.subset ? { subset: req.subset } : {}),
+      ...(est ? { estimate: est } : {}),
     });
     return { jobId };
+  }
+
+  async estimateAnalysis(req: Request<'estimateAnalysis'>): Promise<Response<'estimateAnalysis'>> {
+    await this.init();
+    const run = await this.freshRun(req.runId);
+    const est = await this.sweepEstimate(run, req);
+    if (!est) throw new AtlasError('internal', `${run.name}: the sweep could not be estimated`);
+    return est.estimate;
+  }
+
+  /** The subset checked (a bad one is the caller's error), then main/jobs/estimate-run.ts; null if the estimate itself failed. */
+  private async sweepEstimate(run: RunInfo, req: Request<'estimateAnalysis'>): Promise<RunEstimate | null> {
+    try {
+      selectCheckpoints(orderedCheckpoints(run), req.subset);
+    } catch (err) {
+      if (err instanceof SubsetError) throw new AtlasError('bad-request', `${run.name}: ${err.message}`);
+      throw err;
+    }
+    try {
+      return await estimateRun(this.store, run, req.analyses, { lanes: this.jobs.lanes(req.threads), subset: req.subset, probe: req.probe });
+    } catch {
+      return null;
+    }
   }
 
   async cancelJob(req: Request<'cancelJob'>): Promise<Response<'cancelJob'>> {

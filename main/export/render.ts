@@ -30,7 +30,7 @@ import {
   type SpectrumExtent,
   type SpectrumFrame,
 } from '../../common/charts';
-import { presentCheckpoints } from '../api/grids';
+import { presentCheckpoints } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 
 // The animated views and their frame kinds live in common/api.ts (the renderer uses them too).

@@ -31,7 +31,8 @@ export function runParamsFor(store: Store, run: RunInfo): RunParams {
     list.push({ min, max: maxs.get(key) ?? null });
   }
   const components = new Map(store.listTensors(run.id).map((t) => [t.tensor, t.component]));
-  const histogramRanges: RunParams['histogramRanges'] = {};
+  // Keyed by tensor names from files: a null-prototype object, so `__proto__` is an own key.
+  const histogramRanges = Object.create(null) as RunParams['histogramRanges'];
   for (const [tensor, list] of [...extents.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     // Layernorm gains sit near 1 and biases anywhere: only weight matrices are centred on 0.
     const component = components.get(tensor) ?? 'other';

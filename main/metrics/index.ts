@@ -8,4 +8,4 @@ export * from './fits';
 export * from './qq';
 export * from './embedding';
 export * from './svd-directions';
-export * from './phase';
+export * from './changepoints';

@@ -1,32 +1,11 @@
-// Top-level layout and the hash router: #/ = Home, #/run/<id>/<tab> = a run's page. Hash routes
-// keep the app a single static page that works from file-less loopback serving and Electron alike.
+// Top-level layout and the hash router: #/ = Home, #/run/<id>/<tab> = a run's page (routes.ts
+// parses and builds the hashes). Hash routes keep the app a single static page that works from
+// file-less loopback serving and Electron alike.
 import { useEffect, useState } from 'react';
 import { useAppState } from './context';
 import { Home } from './views/Home';
-import { RunPage, type RunTab } from './views/RunPage';
-
-export interface Route {
-  page: 'home' | 'run';
-  runId?: string;
-  tab?: RunTab;
-  params: URLSearchParams;
-}
-
-export function parseRoute(hash: string): Route {
-  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const params = new URLSearchParams(query);
-  if (parts[0] === 'run' && parts[1]) {
-    const tab = (['overview', 'curves', 'animations', 'svd'] as const).find((t) => t === parts[2]) ?? 'overview';
-    return { page: 'run', runId: parts[1], tab, params };
-  }
-  return { page: 'home', params };
-}
-
-export function runHref(runId: string, tab: RunTab = 'overview', params?: Record<string, string>): string {
-  const q = params ? `?${new URLSearchParams(params).toString()}` : '';
-  return `#/run/${encodeURIComponent(runId)}/${tab}${q}`;
-}
+import { RunPage } from './views/RunPage';
+import { parseRoute } from './routes';
 
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));

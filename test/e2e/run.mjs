@@ -37,7 +37,11 @@ function log(line) {
 
 class Skip extends Error {}
 
+/** ATLAS_E2E_ONLY=o,n runs only the scenarios so labelled (while working on one; npm test runs all). */
+const ONLY = (process.env.ATLAS_E2E_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
 async function scenario(name, fn) {
+  if (ONLY.length && !ONLY.some((o) => name.startsWith(`(${o})`))) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -819,6 +823,49 @@ async function main() {
     await page.waitForFunction(() => /^3 checkpoints/.test(document.querySelector('.runhead .meta')?.textContent ?? ''), null, { timeout: 20_000 });
     const run = (await apiOk(srv, 'getRun', { runId: opened.runs[0].id })).run;
     assert(run.checkpoints.length === 3, `the engine lists 3 checkpoints: ${run.checkpoints.length}`);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  await scenario('(o) Analyze panel: steps 0,8 analyses only those checkpoints with an estimate first; the rest is then estimated with them cached', async () => {
+    // A step-folder run of the tiny demo's first 5 checkpoints (steps 0, 1, 2, 4, 8).
+    const hub = join(root, 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny');
+    const steps = readdirSync(join(hub, 'refs')).filter((r) => /^step\d+$/.test(r)).map((r) => Number(r.slice(4))).sort((a, b) => a - b).slice(0, 5);
+    const sub = join(tmp, 'subset-run');
+    for (const step of steps) {
+      const commit = readFileSync(join(hub, 'refs', `step${step}`), 'utf8').trim();
+      const folder = join(sub, `step_${step}`);
+      mkdirSync(folder, { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(hub, 'snapshots', commit, f), join(folder, f));
+    }
+    const opened = await apiOk(srv, 'openPaths', { paths: [sub] });
+    const runId = opened.runs[0].id;
+    const { page, errors } = await newPage(context);
+    await page.goto(`${srv.url}#/run/${encodeURIComponent(runId)}/overview`);
+    await page.locator('input[name=analysis][value=weights]').check();
+    await page.locator('input[name=analysis][value=fits]').uncheck();
+    const estimate = page.locator('[data-testid=analyze-estimate]');
+    await estimate.filter({ hasText: 'on 5 checkpoint(s)' }).waitFor({ timeout: 15_000 });
+    // A range whose ends are swapped is said at once and cannot start.
+    await page.locator('[data-testid=analyze-steps]').fill('8:0');
+    await page.getByRole('alert').filter({ hasText: 'the first step is after the last' }).waitFor();
+    assert(await page.locator('[data-testid=start-analysis]').isDisabled(), 'Start is disabled while the steps are wrong');
+    await page.locator('[data-testid=analyze-steps]').fill(`${steps[0]},${steps[4]}`);
+    await estimate.filter({ hasText: '4 units on 2 checkpoint(s)' }).waitFor({ timeout: 15_000 });
+    const est = await apiOk(srv, 'estimateAnalysis', { runId, analyses: ['weights'], subset: { steps: [steps[0], steps[4]] } });
+    assert(est.units === 4 && est.fits, `API estimate: ${JSON.stringify(est)}`);
+    await page.locator('[data-testid=start-analysis]').click();
+    const job = page.locator('[data-testid=job][data-state=done]');
+    await job.waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
+    const detail = (await job.textContent()) ?? '';
+    assert(detail.includes(`steps ${steps[0]},${steps[4]}`), `the job names its checkpoints: ${detail}`);
+    assert(/took .* \(estimated .*\), peak .* \(estimated .*\)/.test(detail), `the job compares measured and estimated: ${detail}`);
+    const mine = (await apiOk(srv, 'listJobs')).jobs.find((j) => j.runId === runId);
+    assert(mine.total === 4 && mine.done === 4 && mine.measured && mine.estimate, `API job: ${JSON.stringify(mine)}`);
+    await shot(page, 'analyze-subset');
+    // All checkpoints again: the two analysed are counted as cached in the estimate.
+    await page.locator('[data-testid=analyze-steps]').fill('');
+    await estimate.filter({ hasText: '(4 cached)' }).waitFor({ timeout: 15_000 });
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });

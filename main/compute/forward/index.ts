@@ -125,7 +125,9 @@ export async function runForward(
       return w;
     };
   } else lookup = weights;
-  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, L]) };
+  // Weight names come from the checkpoint: a null-prototype object keeps any name an own key.
+  const feeds = Object.create(null) as Record<string, ort.Tensor>;
+  feeds.input_ids = new ort.Tensor('int64', ids, [B, L]);
   for (const name of graph.weightInputs) {
     const data = await lookup(name);
     const shape = graph.weightShapes.get(name)!;

@@ -7,11 +7,13 @@ import { analysedTensors, precisionOf, withSources, eachTensor } from './common'
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
-  const ranges = task.params?.histogramRanges ?? {};
+  // A Map, not lookups on the object: tensor names such as "constructor" or "__proto__" would
+  // find Object.prototype's members (the params arrive through JSON or a structured clone).
+  const ranges = new Map(Object.entries(task.params?.histogramRanges ?? {}));
   return withSources([task.checkpoint.folder], async ([src]) => {
     const arrays: ArrayResult[] = [];
     await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
-      const range = ranges[entry.name];
+      const range = ranges.get(entry.name);
       if (!range) return;
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));

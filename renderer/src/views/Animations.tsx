@@ -38,7 +38,7 @@ import { ExportMenu, type ExportFormat, type ExportRequest } from '../components
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
-import type { RunContext } from './RunPage';
+import type { RunContext } from '../run-context';
 
 type PanelKind = 'histogram' | 'qq' | 'spectrum' | 'grad_histogram' | 'resid_histogram' | 'embedding_correlation';
 const PANEL_LABEL: Record<PanelKind, string> = {

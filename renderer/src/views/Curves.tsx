@@ -9,7 +9,7 @@ import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
-import type { RunContext } from './RunPage';
+import type { RunContext } from '../run-context';
 
 interface RunData {
   runId: string;

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import type { RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
-import { runHref } from '../App';
+import { runHref } from '../routes';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { FolderPicker } from './FolderPicker';
 

@@ -7,14 +7,14 @@ import type { ScalarGrid } from '../../../common/api';
 import { METRIC_BY_ID } from '../../../common/catalogue';
 import { CELL, colourScaleFor, formatStep, formatValue, heatmapColour, heatmapOption, panelTitle, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
-import { runHref } from '../App';
+import { runHref } from '../routes';
 import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import type { EChartsInstance } from '../echarts';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
-import type { RunContext } from './RunPage';
+import type { RunContext } from '../run-context';
 
 type Normalise = 'shared' | 'component' | 'panel';
 
