@@ -47,6 +47,42 @@ export const TensorMeta = z.object({
 });
 export type TensorMeta = z.infer<typeof TensorMeta>;
 
+/**
+ * Which checkpoints an analysis covers (common/subset.ts states the rule): an inclusive step range
+ * or an exact list of steps, then every K-th of those. Absent: every checkpoint.
+ */
+export const CheckpointSubset = z.object({
+  from: z.number().optional(),
+  to: z.number().optional(),
+  steps: z.array(z.number()).min(1).max(100_000).optional(),
+  every: z.number().int().min(1).max(1_000_000).optional(),
+});
+export type CheckpointSubset = z.infer<typeof CheckpointSubset>;
+
+/** Time and peak memory a sweep is expected to take on this machine (main/jobs/estimate.ts). */
+export const SweepEstimate = z.object({
+  /** Units (checkpoint x unit) that would be computed, and those already cached. */
+  units: z.number().int(),
+  cached: z.number().int(),
+  checkpoints: z.number().int(),
+  seconds: z.number(),
+  /** Peak resident memory of the whole process during the sweep. */
+  peakBytes: z.number(),
+  /** Resident memory of the process when the estimate was made (the peak's starting point). */
+  residentBytes: z.number(),
+  /** Memory this process may still grow into (MemAvailable, cgroup limit), null when unknown. */
+  availableBytes: z.number().nullable(),
+  fits: z.boolean(),
+  /** Whether every rate and memory factor used comes from this machine's calibration. */
+  calibrated: z.boolean(),
+  byUnit: z.array(
+    z.object({ unit: z.string(), units: z.number().int(), seconds: z.number(), peakBytes: z.number(), calibrated: z.boolean() }),
+  ),
+  /** One line for people: "~4 min 10 s, peak 1.3 GB of 18.2 GB available". */
+  message: z.string(),
+});
+export type SweepEstimate = z.infer<typeof SweepEstimate>;
+
 export const JobState = z.object({
   jobId: z.string(),
   runId: z.string(),
@@ -65,6 +101,11 @@ export const JobState = z.object({
   provider: z.string().nullable(),
   error: z.string().nullable(),
   warnings: z.array(z.string()),
+  /** The checkpoints covered, in words, when not the whole run (common/subset.ts describeSubset). */
+  subset: z.string().optional(),
+  /** What was expected before the sweep, and what happened (seconds, peak RSS) once it ended. */
+  estimate: SweepEstimate.nullable().optional(),
+  measured: z.object({ seconds: z.number(), peakBytes: z.number() }).nullable().optional(),
 });
 export type JobState = z.infer<typeof JobState>;
 
@@ -116,6 +157,20 @@ export const BrowseEntry = z.object({
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request schema + response schema
 
+const FormName = z.enum(['saturating', 'power_law', 'rise_decay']);
+export const TrajectoriesResult = z.object({
+  metric: z.string(),
+  trajectories: z.number().int(),
+  changePoints: z.array(z.object({ tensor: z.string(), step: z.number(), strength: z.number() })),
+  forecasts: z.array(z.object({
+    tensor: z.string(),
+    form: FormName,
+    heldOut: z.record(z.string(), z.number().nullable()),
+    points: z.array(z.object({ step: z.number(), value: z.number(), lower: z.number(), upper: z.number() })),
+  })),
+});
+export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
+
 export const methods = {
   appInfo: {
     request: z.object({}),
@@ -165,8 +220,29 @@ export const methods = {
         })
         .optional(),
       provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
+      subset: CheckpointSubset.optional(),
+      /** Start even when the estimate says the peak memory would not fit. */
+      force: z.boolean().optional(),
     }),
     response: z.object({ jobId: z.string() }),
+  },
+  /** What startAnalysis with the same request would cost: time, peak memory, whether it fits. */
+  estimateAnalysis: {
+    request: z.object({
+      runId: z.string(),
+      analyses: z.array(AnalysisKind).min(1),
+      threads: z.number().int().min(1).max(256).optional(),
+      probe: z
+        .object({
+          file: z.string().optional(),
+          batch: z.number().int().min(1).max(1024).optional(),
+          seqLen: z.number().int().min(2).max(65536).optional(),
+        })
+        .optional(),
+      provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
+      subset: CheckpointSubset.optional(),
+    }),
+    response: SweepEstimate,
   },
   cancelJob: {
     request: z.object({ jobId: z.string() }),
@@ -217,6 +293,28 @@ export const methods = {
     request: z.object({ runId: z.string().optional(), outDir: z.string() }),
     response: z.object({ files: z.array(z.string()) }),
   },
+  /**
+   * Change points and (for smooth metrics) forecasts of every tensor's trajectory of one metric,
+   * from the cached scalars (main/api/trajectories.ts; cached per metric).
+   */
+  trajectories: {
+    request: z.object({ runId: z.string(), metric: z.string() }),
+    response: TrajectoriesResult,
+  },
+  /** Steps where many trajectories (weights' norms, distances, fits, spectra) change together. */
+  regimeTimeline: {
+    request: z.object({ runId: z.string() }),
+    response: z.object({
+      metrics: z.array(z.string()),
+      trajectories: z.number().int(),
+      entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
+    }),
+  },
+  /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
+  setTokensPerStep: {
+    request: z.object({ runId: z.string(), tokensPerStep: z.number().positive().max(1e12).nullable() }),
+    response: z.object({ tokensPerStep: z.number().nullable() }),
+  },
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -249,6 +347,8 @@ export const ErrorCode = z.enum([
   'cancelled',
   'not-implemented',
   'internal',
+  /** The sweep's estimated peak memory exceeds what this machine has free (force to start anyway). */
+  'too-large',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -280,6 +380,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cancelled: 409,
   'not-implemented': 501,
   internal: 500,
+  'too-large': 507,
 };
 
 /** Validate a request at the boundary; throws AtlasError('bad-request') naming the problem. */

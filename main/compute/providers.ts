@@ -119,6 +119,11 @@ export interface SessionOptions {
   provider?: ProviderName | 'auto';
   /** Intra-op threads (CPU provider); default: onnxruntime's own choice. */
   threads?: number;
+  /**
+   * Keep onnxruntime's CPU memory arena (default true). The block-streamed run turns it off: an
+   * arena per small session would keep every session's peak allocated at once.
+   */
+  memArena?: boolean;
 }
 
 /** Create a session on the chosen provider, with full graph optimisation. */
@@ -127,6 +132,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [choice.provider],
     graphOptimizationLevel: 'all',
+    ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   });
   return { session, provider: choice.provider };

@@ -6,18 +6,29 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { AtlasError, type AnalysisKind, type JobState } from '../../common/api';
-import type { RunInfo } from '../../common/domain';
+import { AtlasError, type AnalysisKind, type CheckpointSubset, type JobState, type SweepEstimate } from '../../common/api';
+import type { ModelConfig, RunInfo } from '../../common/domain';
+import { describeSubset, isWholeRun } from '../../common/subset';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { planUnits, type PlannedUnit } from './plan';
-import { runParamsFor, type RunParams } from './run-params';
+import { planUnits, shortHash, type PlannedUnit } from './plan';
+import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
+import { assignShards, shardPlanRecord, type ShardSpec } from './shard';
+import type { ShardExchange } from './shard-files';
 import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
+import { SweepMeter } from './meter';
+import { updateCalibration, type Probe, type RunShapes } from './estimate';
 
 export interface JobOptions {
   threads?: number;
   probe?: { file?: string; batch?: number; seqLen?: number };
   provider?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  /** Only these checkpoints (common/subset.ts); references stay the run's own. */
+  subset?: CheckpointSubset;
+  /** The estimate made before the start (main/jobs/estimate.ts): shown with the job, then compared with what happened and used to calibrate. */
+  estimate?: { estimate: SweepEstimate; shapes: RunShapes; config: ModelConfig | null; probe?: Probe };
+  /** Compute only shard i of N of the plan (main/jobs/shard.ts); run-wide parameters come through `exchange`. */
+  shard?: { spec: ShardSpec; exchange: ShardExchange | null; waitSeconds?: number };
 }
 
 export interface ManagerOptions {
@@ -35,6 +46,10 @@ interface Job {
   fatal?: string;
   workers: Set<Worker>;
   done: Promise<void>;
+  /** Times and resident memory of the units that ran (main/jobs/meter.ts). */
+  meter?: SweepMeter;
+  /** Set when a shard stopped before its histograms because other shards' statistics are missing. */
+  waitingOn?: number[];
 }
 
 export class JobManager {
@@ -81,10 +96,14 @@ export class JobManager {
       failed: 0,
       current: null,
       startedAt: Date.now(),
-      etaSeconds: null,
+      // Until the first unit ends, the ETA is the estimate's.
+      etaSeconds: opts.estimate && opts.estimate.estimate.units > 0 ? Math.round(opts.estimate.estimate.seconds) : null,
       provider: null,
       error: null,
       warnings: [],
+      ...(isWholeRun(opts.subset) ? {} : { subset: describeSubset(opts.subset) }),
+      estimate: opts.estimate?.estimate ?? null,
+      measured: null,
     };
     const job: Job = { state, run, cancelled: false, workers: new Set(), done: Promise.resolve() };
     this.jobs.set(jobId, job);
@@ -95,6 +114,17 @@ export class JobManager {
       this.publish(job);
     });
     return jobId;
+  }
+
+  /** Shards whose statistics a stopped shard job waits for (null when it does not wait). */
+  waitingOn(jobId: string): number[] | null {
+    return this.jobs.get(jobId)?.waitingOn ?? null;
+  }
+
+  /** How many units run at once for a requested thread count (as execute decides; 1 in-thread). */
+  lanes(threads?: number): number {
+    const t = Math.max(0, threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
+    return this.options.inline || t === 0 || !existsSync(workerScript()) ? 1 : Math.max(1, t);
   }
 
   async cancel(jobId: string): Promise<boolean> {
@@ -119,11 +149,24 @@ export class JobManager {
   }
 
   private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
-    const planned = planUnits(job.run, analyses).filter((p) => {
+    let planned = planUnits(job.run, analyses, opts.subset).filter((p) => {
       const why = unitPrecondition(job.run, p.unit);
       if (why && !job.state.warnings.some((w) => w.startsWith(`${p.unit}:`))) job.state.warnings.push(`${p.unit}: skipped for this run: ${why}`);
       return !why;
     });
+    // A shard keeps its share of the plan; every shard records the whole split for merge/status.
+    let planHash = '';
+    let ownWeights = new Set<string>();
+    if (opts.shard) {
+      const { spec } = opts.shard;
+      const assignment = assignShards(job.run, planned, spec.count);
+      const record = shardPlanRecord(planned, assignment, spec.count, analyses);
+      planHash = shortHash(record.units.map(([c, u, s]) => [c, u, s]));
+      this.store.setParam(job.run.id, 'shard_plan', record);
+      this.store.setParam(job.run.id, 'shard_index', spec.index);
+      ownWeights = new Set(planned.filter((p, i) => p.unit === 'weights' && assignment.shardOf[i] === spec.index).map((p) => p.checkpoint.id));
+      planned = planned.filter((_, i) => assignment.shardOf[i] === spec.index);
+    }
     const threads = Math.max(0, opts.threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
     const inline = this.options.inline || threads === 0 || !existsSync(workerScript());
     job.state.state = 'running';
@@ -134,9 +177,29 @@ export class JobManager {
     const firstPhase = planned.filter((p) => !unitDescriptor(p.unit).needsRunParams);
     const secondPhase = planned.filter((p) => unitDescriptor(p.unit).needsRunParams);
     const timing = { startedAt: Date.now(), computed: 0 };
+    const meter = new SweepMeter();
+    job.meter = meter;
     for (const phase of [firstPhase, secondPhase]) {
+      // A shard hands its statistics to the others once its first phase is complete.
+      if (phase === secondPhase && opts.shard?.exchange && !job.cancelled && !job.fatal) {
+        opts.shard.exchange.publish(job.run.id, planHash, extentsFromStore(this.store, job.run, ownWeights));
+      }
       if (!phase.length || job.cancelled) continue;
-      const params = phase === secondPhase ? runParamsFor(this.store, job.run) : null;
+      let params: RunParams | null = null;
+      if (phase === secondPhase && opts.shard) {
+        const exchange = opts.shard.exchange;
+        const got = exchange
+          ? await exchange.gather(job.run.id, planHash, opts.shard.waitSeconds ?? 0, () => job.cancelled)
+          : ({ kind: 'missing', shards: [], files: [] } as const);
+        if (got.kind === 'missing') {
+          job.waitingOn = [...got.shards];
+          job.fatal = exchange
+            ? `histograms need every checkpoint's statistics; shard(s) ${got.shards.join(', ')} of ${opts.shard.spec.count} have not finished theirs (${got.files.join(', ')} missing): rerun this shard when they have`
+            : 'histograms of a shard need the shared folder of the sweep';
+          break;
+        }
+        params = runParamsFor(this.store, job.run, got.extents);
+      } else if (phase === secondPhase) params = runParamsFor(this.store, job.run);
       const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
       for (const p of phase) {
         const ctx = this.contextOf(p, params, opts);
@@ -148,6 +211,16 @@ export class JobManager {
       }
       this.publish(job);
       await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
+    }
+    meter.stop();
+    job.state.measured = { seconds: (Date.now() - timing.startedAt) / 1000, peakBytes: meter.peakBytes() };
+    // This machine's rates and memory factors, measured on the units that ran (estimate.ts).
+    if (opts.estimate && !job.fatal && meter.observations().length) {
+      try {
+        updateCalibration(this.store, meter.observations(), { ...opts.estimate, lanes: inline ? 1 : Math.max(1, threads), baseRss: meter.baseRss });
+      } catch (err) {
+        job.state.warnings.push(`the estimate's calibration was not updated: ${(err as Error).message}`);
+      }
     }
     if (job.fatal) {
       job.state.state = 'failed';
@@ -189,6 +262,7 @@ export class JobManager {
   ): Promise<void> {
     let next = 0;
     const finishUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
+      job.meter?.end(item, true);
       if (job.cancelled) return;
       try {
         storeUnit(item, results);
@@ -219,6 +293,7 @@ export class JobManager {
       this.publish(job);
     };
     const failUnit = (item: { p: PlannedUnit }, message: string): void => {
+      job.meter?.end(item, false);
       // One bad checkpoint never stops the run: it is reported and the job goes on.
       job.state.warnings.push(`${item.p.checkpoint.label} (${item.p.unit}): ${message}`);
       job.state.done++;
@@ -226,6 +301,7 @@ export class JobManager {
       this.publish(job);
     };
     const progress = (item: { p: PlannedUnit }, tensor?: string): void => {
+      job.meter?.begin(item, item.p.unit);
       job.state.current = { checkpoint: item.p.checkpoint.label, ...(tensor ? { tensor } : {}) };
       this.publish(job);
     };

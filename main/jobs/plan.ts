@@ -7,7 +7,8 @@
 // statistics of every checkpoint of the run (so all frames of a tensor share their bins).
 import { createHash } from 'node:crypto';
 import { ANALYSIS_BY_ID, UNIT_ORDER, type UnitName } from '../../common/analyses';
-import type { AnalysisKind } from '../../common/api';
+import type { AnalysisKind, CheckpointSubset } from '../../common/api';
+import { selectCheckpoints } from '../../common/subset';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 
 export type { UnitName };
@@ -30,17 +31,24 @@ export function orderedCheckpoints(run: RunInfo): CheckpointInfo[] {
   return run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
 }
 
-/** Every (unit, checkpoint) pair of the requested analyses, units in dependency order. */
-export function planUnits(run: RunInfo, analyses: AnalysisKind[]): PlannedUnit[] {
+/**
+ * Every (unit, checkpoint) pair of the requested analyses, units in dependency order. A subset
+ * (common/subset.ts) narrows the checkpoints but not the references: init, previous and final are
+ * the run's own, so a subset's stamps are those of a full run and a later full run reuses them.
+ */
+export function planUnits(run: RunInfo, analyses: AnalysisKind[], subset?: CheckpointSubset): PlannedUnit[] {
   const ckpts = orderedCheckpoints(run);
   if (!ckpts.length) return [];
   const init = ckpts[0]!;
   const final = ckpts[ckpts.length - 1]!;
+  const chosen = new Set(selectCheckpoints(ckpts, subset));
   const wanted = new Set<string>(analyses.flatMap((a) => ANALYSIS_BY_ID.get(a)?.units ?? []));
   const out: PlannedUnit[] = [];
   for (const unit of UNIT_ORDER) {
     if (!wanted.has(unit)) continue;
-    ckpts.forEach((checkpoint, i) => out.push({ unit, checkpoint, init, prev: i > 0 ? ckpts[i - 1]! : null, final }));
+    ckpts.forEach((checkpoint, i) => {
+      if (chosen.has(checkpoint)) out.push({ unit, checkpoint, init, prev: i > 0 ? ckpts[i - 1]! : null, final });
+    });
   }
   return out;
 }

@@ -75,4 +75,12 @@ export const MIGRATIONS: readonly string[] = [
     opened_at INTEGER NOT NULL
   );
   `,
+  // 2: this machine's measured rates and memory factors for the sweep estimate (main/jobs/estimate.ts).
+  `
+  CREATE TABLE calibration (
+    key        TEXT PRIMARY KEY,        -- machine key : unit
+    value      TEXT NOT NULL,           -- JSON {rate, memoryFactor, measuredAt, units}
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -174,6 +174,8 @@ export class Store {
       arrayKindsOfRun: db.prepare(`SELECT DISTINCT kind, tensor FROM arrays WHERE run_id = ?`),
       getParam: db.prepare(`SELECT value FROM run_params WHERE run_id = ? AND key = ?`),
       setParam: db.prepare(`INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?, ?, ?)`),
+      getCalibration: db.prepare(`SELECT value FROM calibration WHERE key = ?`),
+      setCalibration: db.prepare(`INSERT OR REPLACE INTO calibration (key, value, updated_at) VALUES (?, ?, ?)`),
       addRecent: db.prepare(`INSERT OR REPLACE INTO recent_paths (path, opened_at) VALUES (?, ?)`),
       recent: db.prepare(`SELECT path FROM recent_paths ORDER BY opened_at DESC LIMIT 20`),
     };
@@ -340,6 +342,16 @@ export class Store {
 
   setParam(runId: string, key: string, value: unknown): void {
     this.stmts.setParam.run(runId, key, JSON.stringify(value));
+  }
+
+  /** This machine's measured sweep rates (main/jobs/estimate.ts); null when never measured. */
+  getCalibration<T>(key: string): T | null {
+    const row = this.stmts.getCalibration.get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : null;
+  }
+
+  setCalibration(key: string, value: unknown): void {
+    this.stmts.setCalibration.run(key, JSON.stringify(value), Date.now());
   }
 
   integrityCheck(): string {

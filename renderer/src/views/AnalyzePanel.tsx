@@ -1,8 +1,12 @@
-// The Analyze control: pick analyses and threads, start a job; shows every job of this run with a
-// progress bar, ETA, the provider that computes, and Cancel. Fed by job events (the app state
-// re-lists jobs on reconnect).
-import { useState } from 'react';
-import type { AnalysisKind, JobState } from '../../../common/api';
+// The Analyze control: pick analyses, threads and which checkpoints (the same Steps / every syntax
+// as `analyze --steps --every`, common/subset.ts), see the estimate of time and peak memory before
+// starting (a sweep that would not fit is refused unless started anyway), start a job; shows every
+// job of this run with a progress bar, ETA, the provider that computes, Cancel, and once it ends
+// what it took against the estimate. Fed by job events (the app state re-lists jobs on reconnect).
+import { useEffect, useState } from 'react';
+import type { AnalysisKind, CheckpointSubset, JobState, SweepEstimate } from '../../../common/api';
+import { parseEvery, parseStepsSpec } from '../../../common/subset';
+import { ApiError } from '../api-client';
 import { errorMessage, useAppState } from '../context';
 
 const ANALYSES: Array<{ id: AnalysisKind; label: string; title: string }> = [
@@ -22,23 +26,72 @@ export function formatEta(seconds: number | null): string {
   return `ETA ${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
+export function formatBytes(b: number): string {
+  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GB` : `${Math.round(b / 2 ** 20)} MB`;
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** The Steps and every fields as a subset, or the message of what is wrong with them. */
+function subsetOf(steps: string, every: string): { subset?: CheckpointSubset; error?: string } {
+  try {
+    const k = parseEvery(every);
+    const subset: CheckpointSubset = { ...parseStepsSpec(steps), ...(k ? { every: k } : {}) };
+    return { subset: Object.keys(subset).length ? subset : undefined };
+  } catch (e) {
+    return { error: errorMessage(e) };
+  }
+}
+
 export function AnalyzePanel({ runId, analysed }: { runId: string; analysed: AnalysisKind[] }) {
   const { client, jobs } = useAppState();
   const [chosen, setChosen] = useState<AnalysisKind[]>(['weights', 'fits']);
   const [threads, setThreads] = useState(Math.max(1, (navigator.hardwareConcurrency || 2) - 1));
+  const [steps, setSteps] = useState('');
+  const [every, setEvery] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [tooLarge, setTooLarge] = useState(false);
+  const [estimate, setEstimate] = useState<SweepEstimate | null>(null);
+  const { subset, error: subsetError } = subsetOf(steps, every);
+  const subsetKey = JSON.stringify(subset ?? null);
+  const busy = [...jobs.values()].some((j) => j.runId === runId && (j.state === 'queued' || j.state === 'running'));
+
+  // The estimate follows the choices (after a short pause while typing) and each finished job.
+  useEffect(() => {
+    setEstimate(null);
+    setTooLarge(false);
+    if (!chosen.length || subsetError || busy) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      client.api
+        .estimateAnalysis({ runId, analyses: chosen, threads, ...(subset ? { subset } : {}) })
+        .then((e) => live && setEstimate(e))
+        .catch((e: unknown) => live && setError(errorMessage(e)));
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, runId, chosen.join(','), threads, subsetKey, subsetError, busy]);
   const runJobs = [...jobs.values()].filter((j) => j.runId === runId).sort((a, b) => b.startedAt - a.startedAt);
   const active = runJobs.filter((j) => j.state === 'queued' || j.state === 'running');
   const recent = runJobs.filter((j) => j.state !== 'queued' && j.state !== 'running').slice(0, 1);
 
-  const start = async () => {
+  const start = async (force = false) => {
     setError(null);
     try {
-      await client.api.startAnalysis({ runId, analyses: chosen, threads });
+      await client.api.startAnalysis({ runId, analyses: chosen, threads, ...(subset ? { subset } : {}), ...(force ? { force: true } : {}) });
+      setTooLarge(false);
     } catch (e) {
       setError(errorMessage(e));
+      setTooLarge(e instanceof ApiError && e.code === 'too-large');
     }
   };
+  const wontFit = tooLarge || (estimate !== null && !estimate.fits);
 
   return (
     <div className="analyze" aria-label="Analyze">
@@ -65,10 +118,40 @@ export function AnalyzePanel({ runId, analysed }: { runId: string; analysed: Ana
           threads
           <input type="number" min={1} max={256} value={threads} onChange={(e) => setThreads(Math.max(1, Math.min(256, Number(e.target.value) || 1)))} />
         </label>
-        <button type="button" className="primary" onClick={() => void start()} disabled={chosen.length === 0} data-testid="start-analysis">
-          Start
+        <label className="steps" title="Which checkpoints: empty for all, A:B for a range of steps (either end may be empty), or a list such as 0,1000,143000. Checkpoints left out can be analysed later; nothing stored is recomputed.">
+          steps
+          <input type="text" name="steps" placeholder="all" value={steps} onChange={(e) => setSteps(e.target.value)} aria-invalid={subsetError ? true : undefined} data-testid="analyze-steps" />
+        </label>
+        <label className="every" title="Only every K-th of the selected checkpoints, starting with the first">
+          every
+          <input type="number" name="every" min={1} placeholder="1" value={every} onChange={(e) => setEvery(e.target.value)} data-testid="analyze-every" />
+        </label>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void start(false)}
+          disabled={chosen.length === 0 || !!subsetError || wontFit || active.length > 0}
+          title={active.length > 0 ? 'An analysis of this run is running: wait for it or cancel it below' : undefined}
+          data-testid="start-analysis"
+        >
+          {active.length > 0 ? 'Running…' : 'Start'}
         </button>
+        {wontFit && (
+          <button type="button" onClick={() => void start(true)} disabled={chosen.length === 0 || !!subsetError || active.length > 0} data-testid="start-anyway" title="Start although the estimated peak memory exceeds what is free">
+            Start anyway
+          </button>
+        )}
       </fieldset>
+      {subsetError && (
+        <p className="notice error" role="alert">
+          {subsetError}
+        </p>
+      )}
+      {estimate && !subsetError && (
+        <p className={`estimate ${estimate.fits ? '' : 'notice error'}`} role={estimate.fits ? 'status' : 'alert'} data-testid="analyze-estimate" data-fits={String(estimate.fits)}>
+          Estimate: {estimate.message}
+        </p>
+      )}
       {error && (
         <p className="notice error" role="alert">
           {error}
@@ -119,7 +202,14 @@ function JobProgress({ job }: { job: JobState }) {
             {job.current.tensor ? ` · ${job.current.tensor}` : ''}
           </span>
         )}
+        {job.subset && <span> · {job.subset}</span>}
         {job.skipped > 0 && <span> · {job.skipped} cached, not recomputed</span>}
+        {!running && job.measured && job.estimate && job.estimate.units > 0 && (
+          <span data-testid="job-measured">
+            {' '}
+            · took {formatSeconds(job.measured.seconds)} (estimated {formatSeconds(job.estimate.seconds)}), peak {formatBytes(job.measured.peakBytes)} (estimated {formatBytes(job.estimate.peakBytes)})
+          </span>
+        )}
         {job.error && <span className="error-text"> · {job.error}</span>}
         {job.warnings.length > 0 && <span className="warn-text"> · {job.warnings.length} warning(s): {job.warnings[0]}</span>}
       </div>
