@@ -33,7 +33,7 @@ import { exportRun, gridToCsv } from '../export/tables';
 import { renderGif } from '../export/gif';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
-import { availableProviders } from '../compute/providers';
+import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
@@ -151,11 +151,13 @@ export class Engine implements AtlasApi {
   // ------------------------------------------------------------------------------ AtlasApi
 
   async appInfo(_req: Request<'appInfo'>): Promise<Response<'appInfo'>> {
+    const attempts = await probeProviders();
     return {
       version: '0.1.0',
       carrier: this.opts.carrier,
       dbPath: this.store.path,
-      providers: availableProviders(),
+      providers: attempts.filter((a) => a.ok).map((a) => a.provider),
+      providersPassedOver: attempts.filter((a) => !a.ok).map((a) => ({ provider: a.provider, reason: a.error ?? 'failed to start' })),
       platform: `${platform()} ${process.arch}`,
     };
   }

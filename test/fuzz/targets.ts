@@ -17,10 +17,11 @@ import { loadTokenizer } from '../../main/tokenizer/index';
 import { boundaryValue, concat, mutateBytes, mutateRegion, writeUintLE } from './mutate-bytes';
 import { mutateJsonValue, parseJson, writeJson, type Json, type JsonDictionary } from './mutate-json';
 import { mutatePickle } from './mutate-pickle';
+import { exerciseDifferential, generateDifferential } from './safetensors-differential';
 import { Rng, hash32, hashString } from './rng';
 import { mutateZipEntries, mutateZipFields, parseZipModel, writeZipModel, type ZipModelEntry } from './zip-model';
 
-export const TARGET_NAMES = ['safetensors', 'torch-zip', 'pickle', 'config', 'tokenizer', 'shard-index'] as const;
+export const TARGET_NAMES = ['safetensors', 'torch-zip', 'pickle', 'config', 'tokenizer', 'shard-index', 'safetensors-differential'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface FuzzFile {
@@ -269,6 +270,7 @@ export function generateCase(target: TargetName, runSeed: number, index: number,
     case 'config': return generateConfig(rng, rng.pick(seeds.config));
     case 'tokenizer': return generateTokenizer(rng, rng.pick(seeds.tokenizer));
     case 'shard-index': { const seed = rng.pick(seeds.shardFolders); return generateShardFolder(rng, seed, seeds); }
+    case 'safetensors-differential': return generateDifferential(rng, seeds);
   }
 }
 
@@ -332,6 +334,7 @@ async function materialise(input: FuzzInput, folder: string): Promise<void> {
 /** Run one case against its reader; returns a short description of the success, or throws. */
 export async function exercise(target: TargetName, input: FuzzInput, scratch: Scratch): Promise<string> {
   switch (target) {
+    case 'safetensors-differential': return exerciseDifferential(input);
     case 'safetensors':
     case 'torch-zip':
     case 'pickle': {
