@@ -9,6 +9,7 @@ import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './f
 import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
 import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
+import { titleStyle } from './title';
 
 export interface HeatmapRow {
   tensor: string;
@@ -181,11 +182,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
     title: {
       text: panelTitle(panel),
       subtext: `${panel.runName} · ${panel.metric.label}${unit}`,
-      left: 4,
-      top: 0,
-      itemGap: 2,
-      textStyle: { fontSize: 12, fontWeight: 600 },
-      subtextStyle: { fontSize: 10 },
+      ...titleStyle(12, 10),
     },
     grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34, show: true, backgroundColor: '#d9d9d9', borderWidth: 0 },
     xAxis: stepAxis(stepScale, extent),

@@ -5,6 +5,7 @@ import { blockLabel, formatStep, formatTick, formatValue } from './format';
 import type { HistogramFrame } from './frames';
 import { niceStep } from './step-axis';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
+import { titleStyle } from './title';
 
 export interface HistogramSettings {
   yLog: boolean;
@@ -67,7 +68,7 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
   const edges = frame.edges;
   return {
     animation: false,
-    title: [{ text: `${settings.titlePrefix ?? 'Histogram'} · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...((update.title as object[])[0]) }],
+    title: [{ text: `${settings.titlePrefix ?? 'Histogram'} · ${label.tensor}`, ...titleStyle(), ...((update.title as object[])[0]) }],
     grid: { left: 64, right: 16, top: 48, bottom: 44 },
     xAxis: {
       type: 'category',

@@ -1,6 +1,7 @@
 // Chart functions: data -> echarts option, shared by the app (renderer) and the exporter (Node).
 export * from './types';
 export * from './format';
+export * from './title';
 export * from './palette';
 export * from './step-axis';
 export * from './frames';

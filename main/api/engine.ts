@@ -15,10 +15,15 @@ import {
   type RunSummary,
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
+import { metricTrajectories, runTimeline } from './trajectories';
+import { withTokensPerStep } from '../layouts/tokens';
+
+/** run_params key of the user's tokens per step (setTokensPerStep). */
+const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
-import { JobManager } from '../jobs/manager';
+import { JobManager, type JobOptions } from '../jobs/manager';
 import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
@@ -180,7 +185,10 @@ export class Engine implements AtlasApi {
     await this.init();
     const run = this.requireRun(req.runId);
     this.watcher?.watch(run.id, run.root);
-    return { run: run as unknown as Record<string, unknown> };
+    // Checkpoints without a read token count get step x the user's tokens per step, if given.
+    const tokensPerStep = this.store.getParam<number>(run.id, TOKENS_PER_STEP_KEY);
+    const shown = { ...run, checkpoints: withTokensPerStep(run.checkpoints, tokensPerStep), tokensPerStep };
+    return { run: shown as unknown as Record<string, unknown> };
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
@@ -192,10 +200,14 @@ export class Engine implements AtlasApi {
       names = await readdir(path);
     } catch (err) {
       if (err instanceof AtlasError) throw err;
-      throw new AtlasError('io', `cannot list ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
+      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
+      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
     }
     const entries: Response<'browse'>['entries'] = [];
-    for (const name of names.sort((a, b) => a.localeCompare(b))) {
+    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
+    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
       if (name.startsWith('.') && name !== '.cache') continue;
       const full = join(path, name);
       try {
@@ -236,7 +248,8 @@ export class Engine implements AtlasApi {
     return fresh;
   }
 
-  async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
+  /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
+  async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
     const run = await this.freshRun(req.runId);
     // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
@@ -248,6 +261,7 @@ export class Engine implements AtlasApi {
       provider: req.provider,
       ...(req.subset ? { subset: req.subset } : {}),
       ...(est ? { estimate: est } : {}),
+      ...(local.shard ? { shard: local.shard } : {}),
     });
     return { jobId };
   }
@@ -349,6 +363,23 @@ export class Engine implements AtlasApi {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
+    const run = this.requireRun(req.runId);
+    const r = metricTrajectories(this.store, run, req.metric);
+    // JSON has no Infinity: a form that could not be fitted has a null held-out error.
+    return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
+  }
+
+  async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
+    return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
+    this.requireRun(req.runId);
+    this.store.setParam(req.runId, TOKENS_PER_STEP_KEY, req.tokensPerStep);
+    return { tokensPerStep: req.tokensPerStep };
   }
 
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {

@@ -152,14 +152,20 @@ export function detectMissingSteps(stepsIn: readonly number[]): MissingSteps {
   for (const [gap, count] of gapCounts) if (count > spacingCount || (count === spacingCount && gap > spacing)) [spacing, spacingCount] = [gap, count];
   let firstEven = Infinity;
   if (spacingCount >= 3) {
-    // Every positive step with the last step's residue belongs to the even part (step 0 is the init).
-    const residue = steps[steps.length - 1] % spacing;
+    // The even part: the positive steps with the residue most of them share (step 0 is the init;
+    // a last step off the grid, e.g. a final save, must not pick the residue: that made
+    // "every 400 from 2600 to 2600").
+    const residues = new Map<number, number>();
+    for (const s of steps) if (s > 0) residues.set(s % spacing, (residues.get(s % spacing) ?? 0) + 1);
+    let residue = 0;
+    let residueCount = 0;
+    for (const [r, count] of residues) if (count > residueCount) [residue, residueCount] = [r, count];
     const even = steps.filter((s) => s % spacing === residue && s > 0);
     const first = even[0];
     const last = even[even.length - 1];
     const expected = (last - first) / spacing + 1;
     // More holes than steps is not a regular schedule with gaps but a different schedule.
-    if (expected <= 2 * even.length) {
+    if (even.length >= 3 && expected <= 2 * even.length) {
       firstEven = first;
       for (let s = first; s <= last; s += spacing) if (!present.has(s)) missing.push(s);
       parts.push(`every ${spacing} from ${first} to ${last}`);

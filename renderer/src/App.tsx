@@ -7,6 +7,20 @@ import { Home } from './views/Home';
 import { RunPage } from './views/RunPage';
 import { parseRoute } from './routes';
 
+/**
+ * The first keyboard stop of every page: jumps over the header, Analyze controls and view settings
+ * (about 20 Tab presses) to the first chart that takes focus, else to the first control of the page.
+ */
+function skipToCharts(): void {
+  const target =
+    document.querySelector<HTMLElement>('#tabpanel .chart[tabindex], #tabpanel [data-testid=timeline-slider], #tabpanel table') ??
+    document.querySelector<HTMLElement>('main a, main button, main input, main select');
+  if (!target) return;
+  if (!target.hasAttribute('tabindex') && target.tagName === 'TABLE') target.tabIndex = -1;
+  target.focus();
+  target.scrollIntoView({ block: 'nearest' });
+}
+
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   const { connection, client, runs } = useAppState();
@@ -18,6 +32,9 @@ export function App() {
   }, []);
   return (
     <div className="app">
+      <button type="button" className="skip-link" data-testid="skip-link" onClick={skipToCharts}>
+        Skip to the charts
+      </button>
       <header className="topbar">
         <a className="brand" href="#/">
           Checkpoint Atlas

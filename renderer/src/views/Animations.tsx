@@ -78,6 +78,22 @@ export function Animations({ ctx }: { ctx: RunContext }) {
 
   const initialTensor = ctx.params.get('tensor');
   const initialCheckpoint = ctx.params.get('checkpoint');
+  // Opened from a heatmap cell by Enter: the cell's panel is gone, so focus would fall to the
+  // page body; put it on the timeline, where the keyboard reader continues.
+  useEffect(() => {
+    if (!initialCheckpoint) return;
+    let tries = 0;
+    let raf = 0;
+    const focus = () => {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const el = document.querySelector<HTMLElement>('[data-testid=timeline-slider]');
+      if (el) el.focus();
+      else if (tries++ < 300) raf = requestAnimationFrame(focus);
+    };
+    raf = requestAnimationFrame(focus);
+    return () => cancelAnimationFrame(raf);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const [tensor, setTensor] = useState<string>('');
   const [resid, setResid] = useState<string>('');
   const [index, setIndex] = useState(() => Math.max(0, checkpoints.findIndex((c) => c.id === initialCheckpoint)));

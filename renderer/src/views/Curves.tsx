@@ -1,11 +1,11 @@
 // Curves: one metric against step, one line per block of the chosen component, the runs shown
 // side by side overlaid (told apart by line style), with the training-log loss and the probe loss
 // in a strip underneath on the same step axis.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ScalarGrid } from '../../../common/api';
-import { curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
+import { chooseLogY, curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
 import type { RunInfo } from '../../../common/domain';
-import { Chart } from '../components/Chart';
+import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
@@ -25,6 +25,8 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const [data, setData] = useState<RunData[]>([]);
   const [panelKey, setPanelKey] = useState<string>('');
   const [yLog, setYLog] = useState(true);
+  const [smoothing, setSmoothing] = useState(0);
+  const chart = useRef<ChartHandle>(null);
   const runKey = ctx.runs.map((r) => r.id).join(',');
 
   useEffect(() => {
@@ -73,6 +75,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     if (t) setPanelKey(`${t.component}|${t.kind}`);
   }, [initialTensor, ctx.tensors]);
 
+  // What the y axis really is: "log y" is ticked only when the axis is logarithmic (a log axis
+  // is refused for values ≤ 0 or spanning under a decade, and the box then says why).
+  const yAxis = useMemo(() => {
+    const [component = '', kind = ''] = chosen.split('|');
+    return chooseLogY(true, data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : [])));
+  }, [data, chosen]);
+
   const option = useMemo(() => {
     const [component = '', kind = ''] = chosen.split('|');
     const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : []));
@@ -86,9 +95,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       }
     });
     const title = `${component}${kind && kind !== 'weight' ? ` (${kind})` : ''} · ${data.map((d) => d.runName).join(' vs ')}`;
-    return curvesOption({ title, metric, lines, loss, stepScale: ctx.stepScale, yLog });
+    return curvesOption({ title, metric, lines, loss, stepScale: ctx.stepScale, yLog, smoothing, interactive: true });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, chosen, ctx.stepScale, yLog]);
+  }, [data, chosen, ctx.stepScale, yLog, smoothing]);
 
   return (
     <div className="curves">
@@ -108,9 +117,28 @@ export function Curves({ ctx }: { ctx: RunContext }) {
           <option value="log">log</option>
           <option value="linear">linear</option>
         </select>
-        <label className="check">
-          <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log y
+        <label className="check" title={yAxis.why && !yAxis.log && yLog ? yAxis.why : undefined}>
+          <input type="checkbox" checked={yLog && yAxis.log} disabled={yLog && !yAxis.log} onChange={(e) => setYLog(e.target.checked)} data-testid="log-y" /> log y
+          {yLog && !yAxis.log && <span className="muted"> ({yAxis.why})</span>}
         </label>
+        <label htmlFor="cv-smoothing">Smoothing</label>
+        <input
+          id="cv-smoothing"
+          type="range"
+          min={0}
+          max={0.95}
+          step={0.05}
+          value={smoothing}
+          onChange={(e) => setSmoothing(Number(e.target.value))}
+          aria-valuetext={smoothing > 0 ? `EMA weight ${smoothing}` : 'off'}
+          data-testid="smoothing"
+        />
+        <output htmlFor="cv-smoothing" className="muted">
+          {smoothing > 0 ? smoothing.toFixed(2) : 'off'}
+        </output>
+        <button type="button" onClick={() => chart.current?.instance()?.dispatchAction({ type: 'dataZoom', start: 0, end: 100 })} title="Wheel zooms the step axis, drag pans it" data-testid="reset-zoom">
+          Reset zoom
+        </button>
         <ExportMenu
           formats={['png', 'svg', 'csv']}
           request={chosen ? { runId: ctx.runId, view: 'curves', metric: ctx.metric, component: chosen.split('|')[0], kind: chosen.split('|')[1] || undefined, yLog } : null}
@@ -127,7 +155,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        <Chart option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block`} testId="curves-chart" />
+        <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
       )}
     </div>
   );

@@ -31,6 +31,8 @@ export function Home() {
         note: r.runs.length === 0 && r.errors.length === 0 ? `No checkpoint series found in ${paths.join(', ')}.` : undefined,
       });
       await refreshRuns();
+      // One run found: go to it (the list stays one click away in the breadcrumb).
+      if (r.runs.length === 1 && r.errors.length === 0) location.hash = runHref(r.runs[0]!.id);
     } catch (e) {
       setResult({ opened: [], errors: paths.map((p) => ({ path: p, message: errorMessage(e) })) });
     } finally {
@@ -135,6 +137,9 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
               <a href={runHref(r.id)} title={r.root}>
                 {r.name}
               </a>
+              <div className="sub path" data-testid="run-path">
+                {r.root}
+              </div>
               <div className="sub">{r.summary}</div>
             </th>
             <td>

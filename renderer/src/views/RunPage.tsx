@@ -19,6 +19,9 @@ import { SvdDirections } from './SvdDirections';
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
 
+/** How often the views reload the cache while an analysis of a shown run is computing. */
+const LIVE_RELOAD_MS = 2000;
+
 const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'overview', label: 'Overview' },
   { id: 'curves', label: 'Curves' },
@@ -64,6 +67,20 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     }
     if (bump) setDataVersion((v) => v + 1);
   }, [jobs, runId, compare]);
+
+  // While a job of a shown run computes, reload what is cached every few seconds so the views
+  // fill in as results arrive instead of saying "no values" until the job ends.
+  const progressed = [...jobs.values()].filter((j) => (j.runId === runId || compare.includes(j.runId)) && j.state === 'running').reduce((n, j) => n + j.done, 0);
+  const lastReload = useRef({ at: 0, done: 0 });
+  useEffect(() => {
+    if (progressed === 0 || progressed === lastReload.current.done) return;
+    const wait = Math.max(0, LIVE_RELOAD_MS - (Date.now() - lastReload.current.at));
+    const t = setTimeout(() => {
+      lastReload.current = { at: Date.now(), done: progressed };
+      setDataVersion((v) => v + 1);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [progressed]);
 
   const metrics = tensorCall.data?.metrics ?? [];
   useEffect(() => {
