@@ -1,12 +1,12 @@
 // The export contract's trajectory files (DOMAIN.md "Second-wave files"): change_points.csv, one
 // row per detected change point of every cached metric trajectory, and forecasts.csv, the fitted
 // curve with its 95% band at every checkpoint and on to twice the last step, for the smooth
-// metrics of main/api/trajectories.ts FORECAST_METRICS. Both come from the cached scalars.
+// metrics of main/store/trajectories.ts FORECAST_METRICS. Both come from the cached scalars.
 import type { RunInfo } from '../../common/domain';
 import { EXPORT_NAME } from '../../common/catalogue';
 import type { Store } from '../store/store';
-import { metricTrajectories } from '../api/trajectories';
-import { csvField } from './tables';
+import { metricTrajectories } from '../store/trajectories';
+import { csvField } from './csv';
 
 export const TRAJECTORY_FILES = ['change_points.csv', 'forecasts.csv'] as const;
 export const CHANGE_POINTS_HEADER = 'run,tensor,metric,step,strength\n';
