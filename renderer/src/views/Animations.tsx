@@ -38,6 +38,7 @@ import { ExportMenu, type ExportFormat, type ExportRequest } from '../components
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
+import { replaceRouteParams } from '../routes';
 import type { RunContext } from '../run-context';
 
 type PanelKind = 'histogram' | 'qq' | 'spectrum' | 'grad_histogram' | 'resid_histogram' | 'embedding_correlation';
@@ -99,7 +100,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const [index, setIndex] = useState(() => Math.max(0, checkpoints.findIndex((c) => c.id === initialCheckpoint)));
   const [shown, setShown] = useState<PanelKind[]>(['histogram', 'qq', 'spectrum', 'embedding_correlation']);
   const [family, setFamily] = useState<QqFamily>('student_t');
-  const [yLog, setYLog] = useState(false);
+  const [yLog, setYLog] = useState(() => ctx.params.get('ylog') === '1');
   const [reorder, setReorder] = useState(false);
 
   useEffect(() => {
@@ -116,6 +117,14 @@ export function Animations({ ctx }: { ctx: RunContext }) {
     if (resid || !activations[0]) return;
     setResid(activations.some((t) => t.tensor === initialTensor) ? initialTensor! : activations[0].tensor);
   }, [activations, resid, initialTensor]);
+
+  // Deep link: the tensor, the checkpoint on the timeline and log counts go into the address
+  // (debounced: the timeline moves up to 50 times a second while playing).
+  useEffect(() => {
+    if (!tensor) return;
+    const t = setTimeout(() => replaceRouteParams({ tensor, checkpoint: checkpointIds[index] ?? null, ylog: yLog ? '1' : null }), 300);
+    return () => clearTimeout(t);
+  }, [tensor, index, checkpointIds, yLog]);
 
   const meta = params.find((t) => t.tensor === tensor) ?? null;
   const residMeta = activations.find((t) => t.tensor === resid) ?? null;
