@@ -47,7 +47,7 @@ const PANEL_LABEL: Record<PanelKind, string> = {
   qq: 'QQ plot',
   spectrum: 'Spectrum',
   grad_histogram: 'Gradient histogram',
-  resid_histogram: 'Residual stream histogram',
+  resid_histogram: 'Activation histogram',
   embedding_correlation: 'Embedding correlation',
 };
 
@@ -63,7 +63,10 @@ const EXPORT_VIEW: Record<PanelKind, ExportRequest['view']> = {
 /** Animated GIF size: the app's panel proportions. */
 const GIF_SIZE = { width: 720, height: 450 } as const;
 
-const isActivation = (t: TensorMeta) => t.kind === 'activation' || /^resid\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
+/** Forward-pass activations: the residual stream (resid.i, final_norm) and MLP hidden activations (mlp.i, component mlp.act). */
+const isActivation = (t: TensorMeta) => t.kind === 'activation' || t.component === 'resid' || t.component === 'mlp.act' || /^(resid|mlp)\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
+/** What an activation histogram is of. */
+const activationLabel = (t: TensorMeta | null) => (t?.component === 'mlp.act' ? 'MLP hidden activation histogram' : 'Residual stream histogram');
 const isParameter = (t: TensorMeta) => !isActivation(t) && t.tensor !== 'probe' && (t.kind === 'weight' || t.kind === 'bias' || t.kind === 'other');
 
 export function Animations({ ctx }: { ctx: RunContext }) {
@@ -145,11 +148,11 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         </select>
         {activations.length > 0 && (
           <>
-            <label htmlFor="an-resid">Residual</label>
+            <label htmlFor="an-resid">Activations</label>
             <select id="an-resid" value={resid} onChange={(e) => setResid(e.target.value)}>
               {activations.map((t) => (
                 <option key={t.tensor} value={t.tensor}>
-                  {t.tensor}
+                  {t.tensor} ({t.component === 'mlp.act' ? 'MLP hidden' : 'residual'}, {t.block ?? '–'})
                 </option>
               ))}
             </select>
@@ -258,6 +261,8 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
   const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
   const firstFrame = parsed?.frames.findIndex((f) => f !== null) ?? -1;
 
+  // An activation histogram is of the residual stream or of an MLP's hidden activations (mlp.i).
+  const panelLabel = kind === 'resid_histogram' ? activationLabel(meta) : PANEL_LABEL[kind];
   const fullOption = useMemo<ChartOption | null>(() => {
     if (!parsed || !series || firstFrame < 0) return null;
     const label = frameLabel(ctx, meta, series, firstFrame, unit);
@@ -268,7 +273,7 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     }
     if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
     const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
-    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: PANEL_LABEL[kind] });
+    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: panelLabel });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [parsed, series, firstFrame, settings.family, settings.yLog, kind, meta.tensor]);
 
@@ -288,7 +293,7 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [frameIndex, fullOption]);
 
-  const title = `${PANEL_LABEL[kind]} of ${meta.tensor}`;
+  const title = `${panelLabel} of ${meta.tensor}`;
   // PNG/SVG: the frame on screen; the engine renders single frames of these three views only.
   const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
   const shownStep = frameIndex >= 0 && parsed?.frames[frameIndex] ? series?.steps[frameIndex] : undefined;
@@ -302,10 +307,10 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
       <div className="panelbar">
         <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} />
       </div>
-      {error && <p className="notice warn">{PANEL_LABEL[kind]}: {error}</p>}
+      {error && <p className="notice warn">{panelLabel}: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
-      {series && firstFrame < 0 && <p className="notice warn">{PANEL_LABEL[kind]} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
-      {!series && !error && <p className="muted">loading {PANEL_LABEL[kind].toLowerCase()}…</p>}
+      {series && firstFrame < 0 && <p className="notice warn">{panelLabel} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
+      {!series && !error && <p className="muted">loading {panelLabel.toLowerCase()}…</p>}
       {fullOption && <Chart ref={chart} option={fullOption} height={300} ariaLabel={title} />}
     </div>
   );
