@@ -6,6 +6,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, TensorMeta } from '../../../common/api';
 import {
+  isSignedLogEdges,
+  linearRange,
+  toLinearBins,
+  type HistogramFrame,
   asCorrelationFrame,
   asHistogramFrame,
   asQqFrame,
@@ -105,6 +109,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const [family, setFamily] = useState<QqFamily>('student_t');
   const [yLog, setYLog] = useState(() => ctx.params.get('ylog') === '1');
   const [reorder, setReorder] = useState(false);
+  const [xLinear, setXLinear] = useState(() => ctx.params.get('x') === 'linear');
 
   useEffect(() => {
     if (tensor && params.some((t) => t.tensor === tensor)) return;
@@ -178,12 +183,23 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         <label className="check">
           <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log counts
         </label>
+        {(shown.includes('grad_histogram') || shown.includes('resid_histogram')) && (
+          <>
+            <label htmlFor="an-xscale" title="Activation and gradient histograms are binned on a signed-log scale (decades either side of 0); linear spreads each bin evenly">
+              activation/gradient x
+            </label>
+            <select id="an-xscale" value={xLinear ? 'linear' : 'signed-log'} onChange={(e) => setXLinear(e.target.value === 'linear')} data-testid="x-scale">
+              <option value="signed-log">signed log</option>
+              <option value="linear">linear</option>
+            </select>
+          </>
+        )}
         <label className="check">
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
       </div>
     ),
-    [tensor, resid, shown, family, yLog, reorder, params, activations],
+    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations],
   );
 
   return (
@@ -194,8 +210,8 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
         {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ family }} />}
         {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpointIds} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
-        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
-        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
+        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} />}
+        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
         {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
     </div>
@@ -236,6 +252,8 @@ function frameLabel(ctx: RunContext, meta: TensorMeta, series: FrameSeries, i: n
 interface PanelSettings {
   yLog?: boolean;
   family?: QqFamily;
+  /** Activation/gradient histograms: redraw their signed-log bins on a linear axis. */
+  xLinear?: boolean;
 }
 
 /** One echarts animation panel; the full option is built once per series/settings, ticks only update data. */
@@ -250,13 +268,19 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     if (!series) return null;
     try {
       const parse = kind === 'qq' ? asQqFrame : kind === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
-      const frames = series.frames.map((f) => parse(f));
+      let frames = series.frames.map((f) => parse(f)) as Array<ReturnType<typeof parse>>;
+      const first = frames.find((f) => f !== null) as HistogramFrame | undefined;
+      if (settings.xLinear && first && 'edges' in first && isSignedLogEdges(first.edges)) {
+        // One range for every frame, so frames compare by eye.
+        const range = linearRange(frames as Array<HistogramFrame | null>);
+        frames = (frames as Array<HistogramFrame | null>).map((f) => (f ? toLinearBins(f, range) : null)) as typeof frames;
+      }
       const byCheckpoint = new Map(series.checkpointIds.map((id, i) => [id, i]));
       return { frames, byCheckpoint, error: null as string | null };
     } catch (e) {
       return { frames: [], byCheckpoint: new Map<string, number>(), error: errorMessage(e) };
     }
-  }, [series, kind]);
+  }, [series, kind, settings.xLinear]);
 
   const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
   const firstFrame = parsed?.frames.findIndex((f) => f !== null) ?? -1;
@@ -273,9 +297,9 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     }
     if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
     const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
-    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: panelLabel });
+    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: panelLabel, linearOf: settings.xLinear === true && kind !== 'histogram' });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [parsed, series, firstFrame, settings.family, settings.yLog, kind, meta.tensor]);
+  }, [parsed, series, firstFrame, settings.family, settings.yLog, settings.xLinear, kind, meta.tensor]);
 
   // Per tick: only the series data and the frame label.
   useEffect(() => {
