@@ -5,17 +5,22 @@ import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
 import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
 import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
+import { browserCommand, writeLaunchFile } from './api/launch-file';
 import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
+import { parseShardSpec, type ShardSpec } from './jobs/shard';
+import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-files';
+import type { ShardPlanRecord } from './jobs/shard';
+import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
 import { initDistribution } from './export/init-dist';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
@@ -53,10 +58,10 @@ function electronBinary(): string | null {
 }
 
 function openInBrowser(url: string): void {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
-  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  // A private redirect file, not the URL: the token stays off every command line (launch-file.ts).
+  const { cmd, args } = browserCommand(process.platform, writeLaunchFile(url));
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-  child.on('error', () => process.stderr.write(`could not open a browser; open ${url} yourself\n`));
+  child.on('error', () => process.stderr.write('could not open a browser; open the URL above yourself\n'));
   child.unref();
 }
 
@@ -163,11 +168,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--probe-batch <n>', 'probe batch size B')
     .option('--probe-len <n>', 'probe sequence length L')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .option('--shard <i/N>', 'compute only shard i of N of the sweep (a cluster array task; see docs/SCALE.md); needs --db')
+    .option('--wait-for-shards <seconds>', 'with --shard: how long the histogram phase waits for the other shards\' statistics before exiting with code 75', '0')
     .option('--steps <spec>', 'only these checkpoints: A:B (inclusive, either end may be empty) or a list such as 0,1000,143000')
     .option('--every <k>', 'only every K-th checkpoint (of those --steps selects), starting with the first')
     .option('--force', 'start even when the estimated peak memory does not fit in what this machine has free')
     .option('--estimate', 'print the estimate (time, peak memory) and exit without computing')
-    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean }) => {
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean; shard?: string; waitForShards: string }) => {
       const analyses = parseAnalyses(opts.analyses);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
@@ -179,6 +186,21 @@ export async function main(argv: string[]): Promise<void> {
         if (err instanceof SubsetError) fail(`--${opts.every !== undefined && err.message.startsWith('every') ? 'every' : 'steps'}: ${err.message}`, 2);
         throw err;
       }
+      let spec: ShardSpec | null = null;
+      if (opts.shard !== undefined) {
+        try {
+          spec = parseShardSpec(opts.shard);
+        } catch (err) {
+          fail((err as Error).message, 2);
+        }
+        if (!opts.db) fail('--shard needs --db OUT_DIR/shard-<i>-of-<N>.sqlite (the shards of a sweep share OUT_DIR)', 2);
+        requireWritableDir(dirname(resolve(opts.db)), 'the sweep\'s output folder');
+      }
+      const waitSeconds = Number(opts.waitForShards);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) fail(`--wait-for-shards must be a number of seconds, got ${opts.waitForShards}`, 2);
+      const shardDir = spec && opts.db ? dirname(resolve(opts.db)) : '';
+      const exchange = spec ? new ShardExchange(shardDir, spec) : null;
+      const status = spec ? new ShardStatusWriter(shardStatusPath(shardDir, spec), spec) : null;
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
@@ -186,6 +208,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!opened.runs.length) fail('no checkpoint series found', 1);
       const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
       let failed = false;
+      let waiting = false;
       let interrupted = false;
       const onSignal = (): void => {
         interrupted = true;
@@ -208,10 +231,17 @@ export async function main(argv: string[]): Promise<void> {
         }
         let jobId = '';
         const unsubscribe = engine.subscribe((ev) => {
-          if (ev.type === 'job' && ev.job.jobId === jobId) printer.update(run.name, ev.job);
+          if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
+          printer.update(run.name, ev.job);
+          if (status && !status.hasPlan(run.id)) {
+            const plan = store.getParam<ShardPlanRecord>(run.id, 'shard_plan');
+            if (plan && plan.count === spec?.count) status.addPlan(run.id, plan.units);
+          }
+          status?.update(ev.job, 'running');
         });
+        const shard = spec ? { spec, exchange, waitSeconds } : undefined;
         try {
-          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }));
+          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }, shard ? { shard } : {}));
         } catch (err) {
           unsubscribe();
           // Refused before anything ran (too large for memory, a subset the run lacks): say so, go on.
@@ -234,12 +264,38 @@ export async function main(argv: string[]): Promise<void> {
             `${run.name}: took ${formatSeconds(m.seconds)} (estimated ${formatSeconds(e.seconds)}), peak ${formatBytes(m.peakBytes)} (estimated ${formatBytes(e.peakBytes)}); this machine's calibration is updated\n`,
           );
         }
-        if (final.state !== 'done' || final.failed > 0) failed = true;
+        status?.runEnded(final);
+        if (engine.jobs.waitingOn(jobId)) waiting = true;
+        else if (final.state !== 'done' || final.failed > 0) failed = true;
         if (interrupted) break;
       }
+      status?.update(null, interrupted ? 'cancelled' : waiting ? 'waiting' : failed ? 'failed' : 'done', true);
       await engine.close();
       store.close();
-      process.exitCode = failed ? 1 : 0;
+      // 75 (EX_TEMPFAIL): a shard's histograms wait for other shards; sweep.sbatch requeues it.
+      process.exitCode = failed ? 1 : waiting ? 75 : 0;
+    });
+
+  program
+    .command('merge')
+    .description('Join the caches of a sharded sweep into one cache (idempotent); says which units are still missing')
+    .argument('<out>', 'the merged cache (created if missing; earlier merges are kept)')
+    .argument('<shards...>', 'shard caches: OUT_DIR/shard-<i>-of-<N>.sqlite')
+    .action((out: string, shards: string[]) => {
+      const outcome = mergeShards(out, shards);
+      process.stdout.write(formatMergeOutcome(out, outcome));
+      // 1: a shard was refused; 3: merged, but units of the sweep are still missing.
+      process.exitCode = outcome.errors.length ? 1 : outcome.missing.some((m) => m.count > 0) ? 3 : 0;
+    });
+
+  program
+    .command('status')
+    .description('Progress of a sharded sweep: units done/total per shard, ETA, failures')
+    .argument('<out_dir>', 'the folder the shards write into')
+    .action((dir: string) => {
+      const { text, complete } = sweepStatus(dir);
+      process.stdout.write(text);
+      process.exitCode = complete ? 0 : 4;
     });
 
   program

@@ -13,3 +13,4 @@ export * from './qq';
 export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
+export * from './trajectory-overlays';

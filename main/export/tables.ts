@@ -11,6 +11,7 @@ import type { Store } from '../store/store';
 import { ANALYSES, type FrameSpec } from '../../common/analyses';
 import { orderedCheckpoints } from '../jobs/plan';
 import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
+import { CHANGE_POINTS_HEADER, FORECASTS_HEADER, TRAJECTORY_FILES, writeTrajectories } from './trajectory-tables';
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
@@ -61,7 +62,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   mkdirSync(outDir, { recursive: true });
   // Every analysis's frames go to the JSON Lines file its descriptor names (common/analyses/).
   const frames = ANALYSES.flatMap((a) => a.frames as readonly FrameSpec[]);
-  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file)])];
+  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file), ...TRAJECTORY_FILES])];
   // Never replace a file this app did not write, never write through a link (safe-write.ts).
   await checkExportTargets(outDir, names.map((n) => basename(join(outDir, n))));
   const writers = new Map<string, LineWriter>();
@@ -80,6 +81,8 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   async function writeTables(): Promise<void> {
     const csv = writers.get('scalars.csv')!;
     await csv.write(CSV_HEADER);
+    await writers.get('change_points.csv')!.write(CHANGE_POINTS_HEADER);
+    await writers.get('forecasts.csv')!.write(FORECASTS_HEADER);
     for (const run of runs) {
       const ckpts = orderedCheckpoints(run);
       const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
@@ -97,6 +100,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
             .join(',') + '\n',
         );
       }
+      await writeTrajectories(store, run, writers.get('change_points.csv')!, writers.get('forecasts.csv')!, csvField);
       const finalId = ckpts[ckpts.length - 1]?.id;
       for (const spec of frames) {
         const writer = writers.get(spec.file)!;
