@@ -300,7 +300,7 @@ export const methods = {
   },
   /**
    * Change points and (for smooth metrics) forecasts of every tensor's trajectory of one metric,
-   * from the cached scalars (main/api/trajectories.ts; cached per metric).
+   * from the cached scalars (main/store/trajectories.ts; cached per metric).
    */
   trajectories: {
     /** forecast: also fit and extrapolate (smooth metrics only; slower, so asked for when shown). */

@@ -10,6 +10,7 @@ import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
+import { replaceRouteParams } from '../routes';
 import type { RunContext } from '../run-context';
 
 interface RunData {
@@ -32,8 +33,8 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
   const [data, setData] = useState<RunData[]>([]);
   const [panelKey, setPanelKey] = useState<string>('');
-  const [yLog, setYLog] = useState(true);
-  const [smoothing, setSmoothing] = useState(0);
+  const [yLog, setYLog] = useState(() => ctx.params.get('ylog') !== '0');
+  const [smoothing, setSmoothing] = useState(() => Math.min(0.95, Math.max(0, Number(ctx.params.get('smoothing')) || 0)));
   const [showChanges, setShowChanges] = useState(true);
   const [showForecast, setShowForecast] = useState(false);
   const [xAxis, setXAxis] = useState<'step' | 'tokens'>('step');
@@ -100,8 +101,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   }, [data]);
   // Default: the first component with several blocks (a single embed row makes a dull first view).
   const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
-  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : (multiBlock?.key ?? panelKeys[0]?.key ?? '');
+  const linked = ctx.params.get('component');
+  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : panelKeys.some((k) => k.key === linked) ? linked! : (multiBlock?.key ?? panelKeys[0]?.key ?? '');
   const initialTensor = ctx.params.get('tensor');
+  // Deep link: component, log y and smoothing in the address (the metric and steps: RunPage).
+  useEffect(() => {
+    replaceRouteParams({ component: chosen || null, ylog: yLog ? null : '0', smoothing: smoothing > 0 ? String(smoothing) : null });
+  }, [chosen, yLog, smoothing]);
   useEffect(() => {
     if (!initialTensor) return;
     const t = ctx.tensors.find((x) => x.tensor === initialTensor);
