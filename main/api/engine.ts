@@ -379,7 +379,7 @@ export class Engine implements AtlasApi {
 
   async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
     const run = this.requireRun(req.runId);
-    const r = metricTrajectories(this.store, run, req.metric);
+    const r = metricTrajectories(this.store, run, req.metric, { forecasts: !!req.forecast });
     // JSON has no Infinity: a form that could not be fitted has a null held-out error.
     return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
   }
