@@ -104,6 +104,8 @@ export interface StreamedOptions {
    * block's are read, since V8 frees typed arrays only when it collects.
    */
   collect?: () => void;
+  /** onnxruntime's CPU memory arena per session (default off: see providers.ts SessionOptions). */
+  memArena?: boolean;
 }
 
 export interface StreamTimings {
@@ -157,7 +159,7 @@ export class StreamedModel {
       c = (async () => {
         const graph = this.prebuilt.get(key) ?? make();
         this.prebuilt.delete(key);
-        const { session, provider } = await createSession(graph.model, { provider: this.opts.provider, threads: this.opts.threads, memArena: false });
+        const { session, provider } = await createSession(graph.model, { provider: this.opts.provider, threads: this.opts.threads, memArena: this.opts.memArena ?? false });
         this.provider = provider;
         return { graph, session };
       })();
