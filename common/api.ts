@@ -321,7 +321,8 @@ export const methods = {
    * from the cached scalars (main/store/trajectories.ts; cached per metric).
    */
   trajectories: {
-    request: z.object({ runId: z.string(), metric: z.string() }),
+    /** forecast: also fit and extrapolate (smooth metrics only; slower, so asked for when shown). */
+    request: z.object({ runId: z.string(), metric: z.string(), forecast: z.boolean().optional() }),
     response: TrajectoriesResult,
   },
   /** Steps where many trajectories (weights' norms, distances, fits, spectra) change together. */

@@ -339,8 +339,14 @@ export class Engine implements AtlasApi {
 
   async renderExport(req: Request<'renderExport'>): Promise<Response<'renderExport'>> {
     const run = this.requireRun(req.runId);
-    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-    const base = slug([run.name, req.view, req.metric ?? req.tensor ?? req.component ?? ''].filter(Boolean).join('-'));
+    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+    // Distinct names for distinct figures: run, view, metric, component/kind, block or tensor, step.
+    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : '';
+    const base = slug(
+      [run.name, req.view, req.metric, req.tensor ?? [req.component, req.kind && req.kind !== 'weight' ? req.kind : undefined, req.block !== undefined ? `block${req.block}` : undefined].filter(Boolean).join('_'), step]
+        .filter(Boolean)
+        .join('-'),
+    ).slice(0, 160);
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
@@ -371,7 +377,7 @@ export class Engine implements AtlasApi {
 
   async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
     const run = this.requireRun(req.runId);
-    const r = metricTrajectories(this.store, run, req.metric);
+    const r = metricTrajectories(this.store, run, req.metric, { forecasts: !!req.forecast });
     // JSON has no Infinity: a form that could not be fitted has a null held-out error.
     return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
   }
