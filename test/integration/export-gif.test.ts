@@ -299,7 +299,7 @@ describe('one request, one set of limits, a sink instead of a file', () => {
     // The app's request is refused at the same bounds, and accepted at them.
     expect(() => parseRequest('renderExport', { runId: RUN, format: 'gif', view: 'qq', fps: 55 })).toThrow(/fps: must be in \[1, 50\]/);
     expect(() => parseRequest('renderExport', { runId: RUN, format: 'png', view: 'heatmap', width: 159 })).toThrow(/width: must be an integer 160\.\.4096/);
-    expect(parseRequest('renderExport', { runId: RUN, format: 'gif', view: 'qq', fps: 50, width: 160, height: 120 }).request.width).toBe(160);
+    expect(parseRequest<'renderExport'>('renderExport', { runId: RUN, format: 'gif', view: 'qq', fps: 50, width: 160, height: 120 }).request.width).toBe(160);
     expect(existsSync(join(dir, 'x.gif'))).toBe(false);
   });
 
