@@ -300,7 +300,7 @@ export const methods = {
   },
   /**
    * Change points and (for smooth metrics) forecasts of every tensor's trajectory of one metric,
-   * from the cached scalars (main/api/trajectories.ts; cached per metric).
+   * from the cached scalars (main/store/trajectories.ts; cached per metric).
    */
   trajectories: {
     request: z.object({ runId: z.string(), metric: z.string() }),

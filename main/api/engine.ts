@@ -30,6 +30,7 @@ import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
+import { readProbeText } from '../jobs/units/model';
 import { renderGif } from '../export/gif';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
@@ -215,7 +216,8 @@ export class Engine implements AtlasApi {
       try {
         const st = await stat(full);
         if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        else if (/\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
+        // Regular files only: a FIFO, socket or device is never offered (issue 14).
+        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
       } catch {
         // unreadable or dangling entries are not offered
       }
@@ -253,6 +255,8 @@ export class Engine implements AtlasApi {
   /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
   async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
+    // A probe must be a regular UTF-8 text file of bounded size (no FIFO, device or binary file).
+    if (req.probe?.file) await readProbeText(req.probe.file).catch((err: Error) => { throw new AtlasError('bad-request', err.message, req.probe?.file); });
     const run = await this.freshRun(req.runId);
     // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
     const est = await this.sweepEstimate(run, req);
@@ -335,8 +339,14 @@ export class Engine implements AtlasApi {
 
   async renderExport(req: Request<'renderExport'>): Promise<Response<'renderExport'>> {
     const run = this.requireRun(req.runId);
-    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-    const base = slug([run.name, req.view, req.metric ?? req.tensor ?? req.component ?? ''].filter(Boolean).join('-'));
+    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+    // Distinct names for distinct figures: run, view, metric, component/kind, block or tensor, step.
+    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : '';
+    const base = slug(
+      [run.name, req.view, req.metric, req.tensor ?? [req.component, req.kind && req.kind !== 'weight' ? req.kind : undefined, req.block !== undefined ? `block${req.block}` : undefined].filter(Boolean).join('_'), step]
+        .filter(Boolean)
+        .join('-'),
+    ).slice(0, 160);
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
@@ -386,7 +396,12 @@ export class Engine implements AtlasApi {
 
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {
     const runs = req.runId ? [this.requireRun(req.runId)] : this.store.listRuns().map((r) => r.info);
-    const files = await exportRun(this.store, runs, resolve(req.outDir));
+    const outDir = resolve(req.outDir);
+    // The folder, if it exists, must be a folder (links to one are fine); safe-write.ts refuses
+    // to replace anything inside it that an earlier export did not write.
+    const st = await stat(outDir).catch(() => null);
+    if (st && !st.isDirectory()) throw new AtlasError('bad-request', `${outDir} exists and is not a folder`, outDir);
+    const files = await exportRun(this.store, runs, outDir);
     return { files };
   }
 
