@@ -62,7 +62,7 @@ await build({
 async function after(run, analysis) {
   const db = join(tmp, `model-memory-${analysis}.sqlite`);
   for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  return timed(process.execPath, [join(root, 'bin', 'checkpoint-atlas.mjs'), 'analyze', run, '--analyses', analysis, '--threads', '1', '--provider', 'cpu', '--db', db]);
+  return timed(process.execPath, [join(root, 'bin', 'checkpoint-atlas.mjs'), 'analyze', run, '--analyses', analysis, '--threads', '1', '--provider', 'cpu', '--force', '--db', db]);
 }
 
 const rows = [];
