@@ -15,7 +15,7 @@ import {
   type RunSummary,
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
-import { metricTrajectories, runTimeline } from './trajectories';
+import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */

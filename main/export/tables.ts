@@ -100,7 +100,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
             .join(',') + '\n',
         );
       }
-      await writeTrajectories(store, run, writers.get('change_points.csv')!, writers.get('forecasts.csv')!);
+      await writeTrajectories(store, run, writers.get('change_points.csv')!, writers.get('forecasts.csv')!, csvField);
       const finalId = ckpts[ckpts.length - 1]?.id;
       for (const spec of frames) {
         const writer = writers.get(spec.file)!;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import { Store } from '../../main/store/store';
 import { Engine } from '../../main/api/engine';
-import { metricTrajectories } from '../../main/api/trajectories';
+import { metricTrajectories } from '../../main/store/trajectories';
 import { DEMO_STEPS, piecewise, smooth } from '../unit/metrics/trajectories';
 
 let dir: string;

@@ -9,7 +9,7 @@ import type { ScalarGrid } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import { changePoints, regimeTimeline, type RegimeEntry } from '../metrics/changepoints';
 import { forecast, type FormName } from '../metrics/forecast';
-import type { Store } from '../store/store';
+import type { Store } from './store';
 import { buildScalarGrid } from './grids';
 
 /** Metrics whose trajectories are smooth enough to forecast (norms, distances, spectra, tails, loss). */
