@@ -112,6 +112,8 @@ export const JobState = z.object({
   startedAt: z.number(),
   etaSeconds: z.number().nullable(),
   provider: z.string().nullable(),
+  /** Why the providers tried before it were passed over ("webgpu: no Vulkan loader ..."), or why it was chosen. */
+  providerNote: z.string().nullable().optional(),
   error: z.string().nullable(),
   warnings: z.array(z.string()),
   /** The checkpoints covered, in words, when not the whole run (common/subset.ts describeSubset). */
@@ -191,7 +193,10 @@ export const methods = {
       version: z.string(),
       carrier: z.enum(['electron', 'http']),
       dbPath: z.string(),
+      /** Providers that start on this machine (a one-node session ran on each). */
       providers: z.array(z.string()),
+      /** The others, with the reason each was passed over. */
+      providersPassedOver: z.array(z.object({ provider: z.string(), reason: z.string() })).optional(),
       platform: z.string(),
     }),
   },

@@ -12,6 +12,7 @@ import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
+import { browserCommand, writeLaunchFile } from './api/launch-file';
 import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
@@ -57,10 +58,10 @@ function electronBinary(): string | null {
 }
 
 function openInBrowser(url: string): void {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
-  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  // A private redirect file, not the URL: the token stays off every command line (launch-file.ts).
+  const { cmd, args } = browserCommand(process.platform, writeLaunchFile(url));
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-  child.on('error', () => process.stderr.write(`could not open a browser; open ${url} yourself\n`));
+  child.on('error', () => process.stderr.write('could not open a browser; open the URL above yourself\n'));
   child.unref();
 }
 

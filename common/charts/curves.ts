@@ -49,6 +49,8 @@ export interface CurvesInput {
    * figures leave it off.
    */
   interactive?: boolean;
+  /** Name of the x axis: 'step' (default) or 'tokens' when the view plots against tokens seen. */
+  xName?: string;
 }
 
 /**
@@ -182,8 +184,8 @@ export function curvesOption(input: CurvesInput): ChartOption {
       ]
     : [{ left: 64, right: 130, top: 44, bottom: 36 }];
   const xAxes = hasLoss
-    ? [{ ...stepAxis(stepScale, extent, ''), gridIndex: 0 }, { ...stepAxis(stepScale, extent), gridIndex: 1 }]
-    : [{ ...stepAxis(stepScale, extent), gridIndex: 0 }];
+    ? [{ ...stepAxis(stepScale, extent, ''), gridIndex: 0 }, { ...stepAxis(stepScale, extent, input.xName), gridIndex: 1 }]
+    : [{ ...stepAxis(stepScale, extent, input.xName), gridIndex: 0 }];
   const yAxes: Record<string, unknown>[] = [
     {
       type: yLog ? 'log' : 'value',
@@ -241,7 +243,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
     animation: false,
     title: {
       text: input.title,
-      subtext: `${metric.label}${unit} vs step (${stepScale} steps${yChoice.why ? `; ${yChoice.why}` : ''}${smoothed}${dashes})`,
+      subtext: `${metric.label}${unit} vs ${input.xName ?? 'step'} (${stepScale} ${input.xName === 'tokens' ? 'tokens' : 'steps'}${yChoice.why ? `; ${yChoice.why}` : ''}${smoothed}${dashes})`,
       ...titleStyle(13, 11),
     },
     grid: grids,

@@ -12,3 +12,4 @@ export * from './qq';
 export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
+export * from './trajectory-overlays';

@@ -31,10 +31,11 @@ import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { runMissingUnits } from '../store/merge';
+import { readProbeText } from '../jobs/units/model';
 import { renderGif } from '../export/gif';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
-import { availableProviders } from '../compute/providers';
+import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
@@ -168,11 +169,13 @@ export class Engine implements AtlasApi {
   // ------------------------------------------------------------------------------ AtlasApi
 
   async appInfo(_req: Request<'appInfo'>): Promise<Response<'appInfo'>> {
+    const attempts = await probeProviders();
     return {
       version: '0.1.0',
       carrier: this.opts.carrier,
       dbPath: this.store.path,
-      providers: availableProviders(),
+      providers: attempts.filter((a) => a.ok).map((a) => a.provider),
+      providersPassedOver: attempts.filter((a) => !a.ok).map((a) => ({ provider: a.provider, reason: a.error ?? 'failed to start' })),
       platform: `${platform()} ${process.arch}`,
     };
   }
@@ -230,7 +233,8 @@ export class Engine implements AtlasApi {
       try {
         const st = await stat(full);
         if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        else if (/\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
+        // Regular files only: a FIFO, socket or device is never offered (issue 14).
+        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
       } catch {
         // unreadable or dangling entries are not offered
       }
@@ -268,6 +272,8 @@ export class Engine implements AtlasApi {
   /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
   async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
+    // A probe must be a regular UTF-8 text file of bounded size (no FIFO, device or binary file).
+    if (req.probe?.file) await readProbeText(req.probe.file).catch((err: Error) => { throw new AtlasError('bad-request', err.message, req.probe?.file); });
     const run = await this.freshRun(req.runId);
     // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
     const est = await this.sweepEstimate(run, req);
@@ -401,7 +407,12 @@ export class Engine implements AtlasApi {
 
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {
     const runs = req.runId ? [this.requireRun(req.runId)] : this.store.listRuns().map((r) => r.info);
-    const files = await exportRun(this.store, runs, resolve(req.outDir));
+    const outDir = resolve(req.outDir);
+    // The folder, if it exists, must be a folder (links to one are fine); safe-write.ts refuses
+    // to replace anything inside it that an earlier export did not write.
+    const st = await stat(outDir).catch(() => null);
+    if (st && !st.isDirectory()) throw new AtlasError('bad-request', `${outDir} exists and is not a folder`, outDir);
+    const files = await exportRun(this.store, runs, outDir);
     return { files };
   }
 

@@ -100,6 +100,7 @@ export class JobManager {
       // Until the first unit ends, the ETA is the estimate's.
       etaSeconds: opts.estimate && opts.estimate.estimate.units > 0 ? Math.round(opts.estimate.estimate.seconds) : null,
       provider: null,
+      providerNote: null,
       error: null,
       warnings: [],
       ...(isWholeRun(opts.subset) ? {} : { subset: describeSubset(opts.subset) }),
@@ -288,6 +289,7 @@ export class JobManager {
       if (results.tensors) this.store.registerTensors(job.run.id, results.tensors);
       const provider = results.info.provider;
       if (typeof provider === 'string') job.state.provider = provider;
+      if (typeof results.info.providerNote === 'string') job.state.providerNote = results.info.providerNote;
       for (const w of (results.info.warnings as string[] | undefined) ?? []) {
         if (job.state.warnings.length < 200) job.state.warnings.push(`${item.p.checkpoint.label}: ${w}`);
       }

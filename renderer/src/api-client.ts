@@ -113,7 +113,8 @@ function httpClient(token: string | null): AtlasClient {
   };
   const connect = () => {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${proto}://${location.host}/api/events?token=${encodeURIComponent(token ?? '')}`);
+    // Authenticated by the session cookie; the server never accepts a token in a query string.
+    socket = new WebSocket(`${proto}://${location.host}/api/events`);
     setState('connecting');
     socket.onopen = () => {
       retryMs = 500;
@@ -147,7 +148,9 @@ function httpClient(token: string | null): AtlasClient {
       try {
         res = await fetch(`/api/${method}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token ?? ''}` },
+          // The server's session cookie (HttpOnly, from the token exchange) authenticates the page;
+          // a token is sent only when one was handed to this tab directly.
+          headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify(request),
         });
       } catch (e) {

@@ -40,6 +40,11 @@ test('home shows where the cache lives and the compute providers', async ({ page
   const text = (await footer.textContent()) ?? '';
   expect(text, 'the footer names the cache').toContain(info.dbPath);
   for (const p of info.providers as string[]) expect(text, `the footer names provider ${p}`).toContain(p);
+  // Only providers that start are listed as providers; the others appear with their reason.
+  for (const p of (info.providersPassedOver ?? []) as { provider: string; reason: string }[]) {
+    expect(info.providers as string[], `${p.provider} is both started and passed over`).not.toContain(p.provider);
+    expect(text, `the footer says why ${p.provider} was passed over`).toContain(`${p.provider}: ${p.reason}`);
+  }
 });
 
 test('issue 15 #7 and #11: each run shows its folder; the drop zone fills the window', async ({ page, srv, apiOk }) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { ModelConfig, TensorRole } from '../../../common/domain';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { readerFromSource, StreamedModel, type StreamTimings } from '../../compute/forward/streamed';
+import { chooseProvider, passedOverText } from '../../compute/providers';
 import { loadTokenizer } from '../../tokenizer';
 import { readRegularFile } from '../../formats/regular-file';
 import { FormatError } from '../../formats/types';
@@ -79,6 +80,8 @@ interface SessionEntry {
   key: string;
   model: StreamedModel;
   provider: string;
+  /** Why the providers before it were passed over, or that it was forced. */
+  providerNote: string;
   tokens: BigInt64Array;
   shape: ProbeShape;
 }
@@ -99,7 +102,9 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
     provider: task.provider, threads: task.intraOpThreads,
   });
   const provider = await model.prepare();
-  cached = { key, model, provider, tokens, shape };
+  const choice = await chooseProvider(task.provider);
+  const providerNote = choice.forced ? `${provider} as asked (--provider)` : passedOverText(choice.attempts);
+  cached = { key, model, provider, providerNote, tokens, shape };
   return cached;
 }
 
@@ -218,7 +223,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
       scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: total === null ? null : Math.sqrt(total) });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
     }
-    return { scalars, arrays, info: { warnings, provider: entry.provider, probe: { batch: entry.shape.batch, seqLen: entry.shape.seqLen }, timings: roundTimings(result.timings) }, tensors };
+    return { scalars, arrays, info: { warnings, provider: entry.provider, providerNote: entry.providerNote, probe: { batch: entry.shape.batch, seqLen: entry.shape.seqLen }, timings: roundTimings(result.timings) }, tensors };
   });
 }
 

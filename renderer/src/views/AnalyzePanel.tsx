@@ -188,7 +188,12 @@ function JobProgress({ job }: { job: JobState }) {
           {job.done}/{job.total} ({pct}%)
         </span>
         <span className="jobstate">{running ? formatEta(job.etaSeconds) : job.state}</span>
-        {job.provider && <span className="badge">{job.provider}</span>}
+        {job.provider && (
+          <span className="badge" data-testid="job-provider" title={job.providerNote ?? undefined}>
+            {job.provider}
+          </span>
+        )}
+        {job.provider && job.providerNote && <span className="providernote">{job.providerNote}</span>}
         {running && (
           <button type="button" onClick={() => void client.api.cancelJob({ jobId: job.jobId })}>
             Cancel

@@ -168,7 +168,8 @@ function AppFooter() {
   if (!info.data) return null;
   return (
     <footer className="appfooter" data-testid="app-info">
-      Checkpoint Atlas {info.data.version} · cache <code>{info.data.dbPath}</code> · compute providers: {info.data.providers.join(', ') || 'none'} · {info.data.platform} ·{' '}
+      Checkpoint Atlas {info.data.version} · cache <code>{info.data.dbPath}</code> · compute providers: {info.data.providers.join(', ') || 'none'}
+      {info.data.providersPassedOver?.length ? <> (passed over: {info.data.providersPassedOver.map((p) => `${p.provider}: ${p.reason}`).join('; ')})</> : null} · {info.data.platform} ·{' '}
       {info.data.carrier === 'http' ? 'served on 127.0.0.1' : 'desktop'}
     </footer>
   );

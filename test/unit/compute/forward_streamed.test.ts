@@ -10,6 +10,8 @@ import { createSession } from '../../../main/compute/providers';
 import { buildForward, runForward, type ForwardResult } from '../../../main/compute/forward/index';
 import { readerFromLookup, readerFromSource, StreamedModel, type StreamResult, type StreamSink } from '../../../main/compute/forward/streamed';
 import { openSafetensors } from '../../../main/formats/safetensors';
+import { runModelCheck } from '../../../main/compute/forward/model-check';
+import { cudaInstalled } from '../../../main/compute/providers';
 import { expectActivationsMatch, expectStatsMatch, FIXTURE_DIR, loadFixture, maxAbs, maxAbsDiff, rel, type Fixture } from '../../fixtures/forward/helpers';
 
 /** A sink that assembles everything (tests only: the app reduces pieces at once). */
@@ -137,5 +139,33 @@ describe('block-streamed run: readers and failures', () => {
     await expect(model.run(readerFromLookup(wrong, 'llama'), fx.tokens)).rejects.toThrow(/input_layernorm\.weight: has 3 elements/);
     await expect(model.run(readerFromLookup(fx.weights, 'llama'), fx.tokens.map(() => 97))).rejects.toThrow(/outside the vocabulary/);
     await model.release();
+  });
+});
+
+describe('runModelCheck (the GPU check and memory benchmark entry point)', () => {
+  it('runs a checkpoint folder on a named provider and returns loss, block statistics, gradient norms and timings', async () => {
+    const fx = await loadFixture('llama');
+    const { batch, seq_len: seqLen } = fx.summary;
+    const report = await runModelCheck({ config: fx.config, weights: fx.weights, provider: 'cpu', batch, seqLen, tokens: fx.tokens, repeats: 1 });
+    expect(report.provider).toBe('cpu');
+    expect(report.providers.find((p) => p.provider === 'cpu')!.ok).toBe(true);
+    expect(Math.abs(report.loss - fx.summary.loss)).toBeLessThan(1e-5);
+    for (const [tensor, want] of Object.entries(fx.summary.stats)) {
+      expect(rel(report.activations[tensor]!.maxAbs, want.max_abs), tensor).toBeLessThan(1e-5);
+      expect(rel(report.activations[tensor]!.rms, want.rms), tensor).toBeLessThan(1e-5);
+    }
+    expect(Object.keys(report.gradNorms).sort()).toEqual([...fx.weights.keys()].sort());
+    for (const [w, n] of Object.entries(report.gradNorms)) expect(rel(n!, fx.summary.grad_norms[w]!), w).toBeLessThan(1e-4);
+    expect(report.timings.forwardS).toBeGreaterThan(0);
+    expect(report.timings.forwardBackwardS).toBeGreaterThan(0);
+  });
+
+  it('reads the folder itself when given one, and refuses a provider that cannot start', async () => {
+    const fx = await loadFixture('gpt2');
+    const folder = join(FIXTURE_DIR, 'gpt2');
+    const report = await runModelCheck({ folder, config: fx.config, provider: 'cpu', batch: fx.summary.batch, seqLen: fx.summary.seq_len, tokens: fx.tokens, gradients: false });
+    expect(Math.abs(report.loss - fx.summary.loss)).toBeLessThan(1e-5);
+    expect(report.gradTotalNorm).toBeNull();
+    if (!cudaInstalled()) await expect(runModelCheck({ folder, config: fx.config, provider: 'cuda', batch: 2, seqLen: 8, gradients: false })).rejects.toThrow(/execution provider cuda/);
   });
 });
