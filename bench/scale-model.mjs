@@ -5,12 +5,17 @@
 // applied to the Pythia suite's shapes over 154 checkpoints; wall time for N tasks by the same
 // longest-processing-time split as main/jobs/shard.ts, phase by phase. Also checks the model
 // against the measured sweep it was calibrated on. Prints Markdown.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const m = JSON.parse(readFileSync(join(root, 'bench', '.tmp', 'shard-rates.json'), 'utf8'));
+// `--defaults`: the estimate's default rates (measured by `npm run bench` on this machine, see
+// main/jobs/estimate.ts) instead of a fresh calibration, e.g. when the machine was too loaded for
+// the fresh one to mean anything (wall seconds under contention inflate every rate).
+const useDefaults = process.argv.includes('--defaults');
+const ratesFile = join(root, 'bench', '.tmp', 'shard-rates.json');
+const m = useDefaults || !existsSync(ratesFile) ? { measuredAt: 'defaults', calibration: {} } : JSON.parse(readFileSync(ratesFile, 'utf8'));
 // main/jobs/estimate.ts DEFAULT_CALIBRATION and fixedCost (used where this machine measured nothing).
 const DEFAULTS = { weights: 5e-8, histogram: 2e-8, fits: 3e-8, spectra: 8e-11, embedding: 1e-8, 'svd-directions': 1.7e-10 };
 const MEMF = { weights: 2.5, histogram: 2, fits: 4, spectra: 2, embedding: 3, 'svd-directions': 3 };
@@ -53,7 +58,9 @@ const fmtT = (s) => (s >= 86400 ? `${(s / 86400).toFixed(1)} d` : s >= 3600 ? `$
 const PYTHIA = [['70M', 512, 6, 50304], ['160M', 768, 12, 50304], ['410M', 1024, 24, 50304], ['1B', 2048, 16, 50304], ['1.4B', 2048, 24, 50304], ['2.8B', 2560, 32, 50304], ['6.9B', 4096, 32, 50432], ['12B', 5120, 36, 50688]];
 const C = 154;
 const out = [];
-out.push(`Rates measured on ${m.measuredAt.slice(0, 10)} by \`bench/shard.mjs\` (core-seconds per unit of work; ${UNITS.filter(measured).join(', ')} measured here, ${UNITS.filter((u) => !measured(u)).join(', ') || 'none'} at the estimate's default rates):\n`);
+out.push(m.measuredAt === 'defaults'
+  ? 'Rates: the estimate\'s defaults (`main/jobs/estimate.ts`, from `npm run bench` measurements on this machine), core-seconds per unit of work:\n'
+  : `Rates measured on ${m.measuredAt.slice(0, 10)} by \`bench/shard.mjs\` (core-seconds per unit of work; ${UNITS.filter(measured).join(', ')} measured here, ${UNITS.filter((u) => !measured(u)).join(', ') || 'none'} at the estimate's default rates):\n`);
 out.push('| unit | rate (core-s per work unit) | work per checkpoint | memory factor |');
 out.push('|---|---:|---|---:|');
 const WORKDOC = { weights: 'parameters', histogram: 'parameters', fits: 'parameters', spectra: 'sum of r*c*min(r,c) over matrices', embedding: 'embedding elements', 'svd-directions': 'spectra work + unembedding x layers' };
@@ -72,8 +79,12 @@ for (const [name, d, L, V] of PYTHIA) {
   const peak = Math.max(...UNITS.map((u) => memf(u) * mem(u, s))) + 400 * 2 ** 20;
   out.push(`| Pythia-${name} | ${d} x ${L} | ${(s.params / 1e9).toFixed(2)}B | ${fmtH(total)} | ${fmtT(wall(1))} | ${fmtT(wall(8))} | ${fmtT(wall(64))} | ${fmtT(wall(512))} | ${(peak / 2 ** 30).toFixed(1)} GiB |`);
 }
-// The check: the model against the sweep it was calibrated on (d=512, 6 layers, V=50304).
+// The check: the model against a measured sweep of the 70M-shaped bench run (d=512, 6 layers).
 const s = shapes(512, 6, 50304);
+if (m.singleCpu === undefined) {
+  console.log(out.join('\n'));
+  process.exit(0);
+}
 const predicted = m.checkpoints * ['weights', 'histogram', 'fits', 'spectra', 'embedding'].reduce((a, u) => a + unitSeconds(u, s), 0);
 out.push('');
 const byDefaults = m.checkpoints * ['weights', 'histogram', 'fits', 'spectra', 'embedding'].reduce((a, u) => a + FIXED[u] + DEFAULTS[u] * work(u, s), 0);

@@ -16,6 +16,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = join(root, 'bench', '.tmp');
 const N = 4;
 const CKPTS = Number(process.env.BENCH_SHARD_CHECKPOINTS ?? 4);
+// Model shape (make_bench_run.py's d, layers, vocab); the default is the 70M-shaped bench run.
+const SHAPE = (process.env.BENCH_SHARD_SHAPE ?? '512,6,50304').split(',').map(Number);
 const ANALYSES = 'weights,fits,spectra,embedding';
 const CLI = join(root, 'bin', 'checkpoint-atlas.mjs');
 
@@ -43,13 +45,13 @@ function timed(args, okCodes = [0]) {
   });
 }
 
-const run = join(tmp, 'shard-run');
+const run = join(tmp, `shard-run-${(process.env.BENCH_SHARD_SHAPE ?? '512,6,50304').replace(/,/g, 'x')}`);
 mkdirSync(tmp, { recursive: true });
 const complete = () => existsSync(join(run, `step_${(CKPTS - 1) * 1000}`, 'model.safetensors')) && !existsSync(join(run, `step_${CKPTS * 1000}`));
 if (!complete()) {
   rmSync(run, { recursive: true, force: true });
   process.stderr.write(`making a ${CKPTS}-checkpoint run in ${run} ...\n`);
-  const r = spawnSync('/usr/bin/python3', [join(root, 'bench', 'make_bench_run.py'), run, String(CKPTS)], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', [join(root, 'bench', 'make_bench_run.py'), run, String(CKPTS), ...SHAPE.map(String)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
 }
 const work = join(tmp, 'shard-work');
@@ -90,7 +92,7 @@ const sum = shardWalls.reduce((a, b) => a + b, 0);
 const sumCpu = shardCpu.reduce((a, b) => a + b, 0);
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const total = units.reduce((a, u) => a + u.n, 0);
-console.log(`Run: ${CKPTS} checkpoints of a synthetic GPT-NeoX (d=512, 6 layers, V=50304; ${(params / 1e6).toFixed(1)}M parameters, float16), \`bench/make_bench_run.py\`; analyses ${ANALYSES} (${total} units). Every process \`--threads 1\`, one after another on this machine (wall-clock, including process start and file reads). The shards run in the worst order for the histogram barrier: shards 0-2 stop at it (exit 75) and are started again, as a requeued Slurm task would be.
+console.log(`Run: ${CKPTS} checkpoints of a synthetic GPT-NeoX (d=${SHAPE[0]}, ${SHAPE[1]} layers, V=${SHAPE[2]}; ${(params / 1e6).toFixed(1)}M parameters, float16), \`bench/make_bench_run.py\`; analyses ${ANALYSES} (${total} units). Every process \`--threads 1\`, one after another on this machine (wall-clock, including process start and file reads). The shards run in the worst order for the histogram barrier: shards 0-2 stop at it (exit 75) and are started again, as a requeued Slurm task would be.
 
 | | wall seconds | CPU seconds |
 |---|---:|---:|
