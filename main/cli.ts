@@ -98,12 +98,50 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   process.once('SIGTERM', () => void stop());
 }
 
+/** The version in package.json (the one `npm` and the app's footer report). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)(resolve(projectRoot(), 'package.json')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program
     .name('checkpoint-atlas')
     .description('Explore how a language model changes over training: scan checkpoint series, analyse them into a cache, export, serve the UI.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
+
+  program
+    .command('runs')
+    .description('List the runs in the cache: id, name, checkpoints, analyses cached, folder (gif/figure/export accept the id or the name)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (opts: { db?: string; json?: boolean }) => {
+      const store = new Store(resolve(opts.db ?? defaultDbPath()));
+      const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
+      try {
+        const runs = store.listRuns().map((r) => ({
+          id: r.id,
+          name: r.name,
+          source: r.source,
+          checkpoints: r.info.checkpoints.filter((c) => !c.missing).length,
+          analysed: engine.summarize(r.info, r.source).analysed,
+          folder: r.root,
+          folderExists: existsSync(r.root),
+        }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ db: store.path, runs }, null, 2) + '\n');
+          return;
+        }
+        if (runs.length === 0) process.stdout.write(`no runs in ${escapeTerminal(store.path)}: run \`checkpoint-atlas analyze <folder>\` first\n`);
+        for (const r of runs) {
+          process.stdout.write(`${r.id}  ${escapeTerminal(r.name)}  ${r.checkpoints} checkpoints  ${r.analysed.join(',') || '(nothing analysed)'}  ${escapeTerminal(r.folder)}${r.folderExists ? '' : '  (folder missing)'}\n`);
+        }
+      } finally {
+        await engine.close();
+        store.close();
+      }
+    });
 
   program
     .command('scan')

@@ -60,6 +60,15 @@ function kindRank(kind: string): number {
   return kind === 'weight' ? 0 : kind === 'bias' ? 1 : 2;
 }
 
+/**
+ * The metric as named for a component: the activation metrics are labelled for the residual
+ * stream ("Residual max |x|"); on MLP hidden activations (mlp.act) they say so instead.
+ */
+export function metricForComponent(metric: MetricLike, component: string): MetricLike {
+  if (component === 'mlp.act' && metric.label.startsWith('Residual ')) return { ...metric, label: `MLP activation ${metric.label.slice('Residual '.length)}` };
+  return metric;
+}
+
 /** Split a scalar grid into panels (component x kind), rows sorted by depth. */
 export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: MetricLike): HeatmapPanel[] {
   const groups = new Map<string, { meta: TensorMeta; values: Array<number | null> }[]>();
@@ -78,7 +87,7 @@ export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: Metric
       runName,
       component,
       kind,
-      metric,
+      metric: metricForComponent(metric, component),
       steps: grid.steps,
       checkpointIds: grid.checkpointIds,
       rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values })),

@@ -8,6 +8,7 @@ export * from './frames';
 export * from './heatmap';
 export * from './curves';
 export * from './histogram';
+export { isSignedLogEdges, linearRange, signedLogTicks, toLinearBins } from './signed-log';
 export * from './qq';
 export * from './spectrum';
 export * from './correlation';

@@ -11,27 +11,12 @@ import type { Store } from '../store/store';
 import { ANALYSES, type FrameSpec } from '../../common/analyses';
 import { orderedCheckpoints } from '../jobs/plan';
 import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
+import { csvField } from './csv';
 import { CHANGE_POINTS_HEADER, FORECASTS_HEADER, TRAJECTORY_FILES, writeTrajectories } from './trajectory-tables';
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
-/**
- * One CSV field. Numbers as the shortest round-trip decimal. Text (tensor names, ids: they come
- * from downloaded files) is written bare only when it is plain ([A-Za-z0-9._:/-]); anything else is
- * double-quoted with quotes doubled, and text that a spreadsheet would run as a formula (leading
- * = + - @ tab CR) gets a leading apostrophe (OWASP's CSV-injection rule).
- */
-export function csvField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : '';
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /^[A-Za-z0-9._:/-]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
-}
-
-/** Shortest decimal that round-trips the float64 exactly. */
-export function formatNumber(v: number): string {
-  return String(v);
-}
+export { csvField, formatNumber } from './csv';
 
 function plain(value: unknown): unknown {
   if (value instanceof Float32Array || value instanceof Float64Array) return Array.from(value);

@@ -152,7 +152,7 @@ export interface RunParts {
   tokensByStep?: ReadonlyMap<number, number>;
 }
 
-export function assembleRun(parts: RunParts): RunInfo {
+export async function assembleRun(parts: RunParts): Promise<RunInfo> {
   const warnings: IntegrityWarning[] = [];
   let family: Family = 'unknown';
   let config: ModelConfig | null = null;
@@ -170,7 +170,7 @@ export function assembleRun(parts: RunParts): RunInfo {
   for (const i of unreadable) {
     warnings.push({ kind: 'unreadable', message: `${i.checkpoint.label}: ${i.checkpoint.warnings.find((w) => w.startsWith('unreadable:'))}`, checkpoints: [i.checkpoint.id] });
   }
-  warnings.push(...integrityWarnings(items, parts.options.fullHash ?? false));
+  warnings.push(...(await integrityWarnings(items, parts.options.fullHash ?? false)));
   return {
     id: runId(parts.root, parts.name),
     name: parts.name,

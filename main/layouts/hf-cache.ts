@@ -119,7 +119,7 @@ export async function scanHubModel(folder: string, guard: PathGuard, options: Sc
     if (rawConfig && tokenizerPath) break;
   }
   const log = await readJsonFile(join(folder, 'training_log.json'), guard);
-  const run = assembleRun({
+  const run = await assembleRun({
     name: hubRepoOf(folder).name, layout: 'hf-cache', root: realFolder, rawConfig, tokenizerPath, items,
     trainingLog: trainingLogFrom(log), options, tokensByStep: tokensByStep(log),
   });

@@ -21,9 +21,25 @@ function skipToCharts(): void {
   target.scrollIntoView({ block: 'nearest' });
 }
 
+/** What to do when this page has no valid launch token (a bookmark of an earlier server, another browser). */
+function TokenHelp() {
+  return (
+    <div className="notice warn" role="alert" data-testid="token-help">
+      <p>
+        <b>This page needs the launch link of the running Checkpoint Atlas server.</b> Links work in every tab of this browser while the
+        server that printed them runs; this one is from another browser or from a server that has since stopped.
+      </p>
+      <p>
+        Get a fresh link: run <code>npx checkpoint-atlas serve</code> (or <code>npm start</code>) and open the <code>http://127.0.0.1:…/?token=…</code> address it
+        prints. To come back to this view, add the part of this address from <code>#</code> on to it: <code>{location.hash || '#/'}</code>
+      </p>
+    </div>
+  );
+}
+
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
-  const { connection, client, runs } = useAppState();
+  const { connection, client, runs, runsError } = useAppState();
   const runName = route.runId ? (runs?.find((r) => r.id === route.runId)?.name ?? route.runId) : null;
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -53,6 +69,7 @@ export function App() {
         </span>
       </header>
       <main className="content">
+        {client.carrier === 'http' && runsError !== null && /launch token/.test(runsError) && <TokenHelp />}
         {route.page === 'run' && route.runId ? <RunPage key={route.runId} runId={route.runId} tab={route.tab ?? 'overview'} params={route.params} /> : <Home />}
       </main>
     </div>

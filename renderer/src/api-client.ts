@@ -46,17 +46,30 @@ export interface AtlasClient {
 
 const TOKEN_KEY = 'atlas.token';
 
-/** Token from ?token= (then remembered for this tab and removed from the visible URL), else the remembered one. */
+/**
+ * Token from ?token= (then remembered and removed from the visible URL), else the remembered one.
+ * Remembered in localStorage, which is per origin, i.e. per server (127.0.0.1:PORT): a second tab,
+ * a reload or a bookmark of this server's pages works while it runs; a server started later has
+ * another port and token, and the page then says how to get a fresh link (App.tsx TokenHelp).
+ */
 export function takeToken(): string | null {
   const url = new URL(window.location.href);
   const fromUrl = url.searchParams.get('token');
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    try {
+      localStorage.setItem(TOKEN_KEY, fromUrl);
+    } catch {
+      sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    }
     url.searchParams.delete('token');
     history.replaceState(history.state, '', url.pathname + (url.search ? url.search : '') + url.hash);
     return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
 }
 
 function errorFrom(body: unknown, fallback: string): ApiError {

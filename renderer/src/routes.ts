@@ -26,3 +26,20 @@ export function runHref(runId: string, tab: RunTab = 'overview', params?: Record
   const q = params ? `?${new URLSearchParams(params).toString()}` : '';
   return `#/run/${encodeURIComponent(runId)}/${tab}${q}`;
 }
+
+/**
+ * Write view state into the current hash's query (history.replaceState: no new history entry, no
+ * hashchange), so the address bar is a deep link to what is on screen: view, metric, step scale,
+ * tensor, checkpoint, log y. A null value removes the parameter.
+ */
+export function replaceRouteParams(updates: Record<string, string | null>): void {
+  const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query);
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === null) params.delete(k);
+    else params.set(k, v);
+  }
+  const q = params.toString();
+  const next = `#${path}${q ? `?${q}` : ''}`;
+  if (next !== location.hash) history.replaceState(history.state, '', `${location.pathname}${location.search}${next}`);
+}

@@ -96,3 +96,27 @@ test('gradients: the gradient histogram of a weight plays to the last checkpoint
   expect(subtitle, 'the timeline is at the last checkpoint').toContain(series.checkpointIds.at(-1));
   await shot(page, 'animations-gradients');
 });
+
+test('issue 15 #13 and #11: MLP hidden activations have their own histograms, not a place in the weight menu; mlp.act panels say what they measure', async ({ page, srv, apiOk, analyse, demo }) => {
+  await analyse(demo.id, ['activations']);
+  const { tensors } = await apiOk('listTensors', { runId: demo.id });
+  const mlpAct = (tensors as Array<{ tensor: string; component: string }>).filter((t) => t.component === 'mlp.act');
+  expect(mlpAct.length, 'the activations analysis stores MLP hidden activations').toBeGreaterThan(0);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/animations`);
+  await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor();
+  const weightMenu = await page.locator('#an-tensor option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  expect(weightMenu.filter((v) => mlpAct.some((t) => t.tensor === v)), 'no MLP activation in the weight menu').toEqual([]);
+  const target = mlpAct[0]!.tensor;
+  await page.locator('#an-resid').selectOption(target);
+  await page.getByLabel('Activation histogram', { exact: true }).check();
+  const panel = page.locator('[data-testid=anim-resid_histogram]');
+  await panel.locator('[data-drawn]').waitFor();
+  await expect(panel.locator('[role=img]')).toHaveAttribute('aria-label', `MLP hidden activation histogram of ${target}`);
+  const series = await apiOk('frames', { runId: demo.id, kind: 'resid_histogram', tensor: target });
+  expect(series.frames.filter((f: unknown) => f !== null).length, 'histograms of the MLP activation are stored').toBeGreaterThan(1);
+  // Overview: the mlp.act panel of "max |x|" names MLP activations, not the residual stream.
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/overview?metric=max_abs`);
+  const act = page.locator('[data-testid=heatmap-panel][data-component="mlp.act"] .chart');
+  await act.waitFor();
+  await expect(act).toHaveAttribute('aria-label', /^MLP activation max \|x\| heatmap of /);
+});

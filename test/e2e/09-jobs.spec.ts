@@ -45,7 +45,7 @@ test('issue 15 #6 and #11: views fill in while the analysis runs; Start is disab
   const runId: string = opened.runs[0].id;
   await page.goto(`${srv.url}#/run/${encodeURIComponent(runId)}/overview`);
   await page.locator('input[name=analysis][value=fits]').uncheck();
-  await page.locator('.analyze input[type=number]').fill('1');
+  await page.getByRole('spinbutton', { name: 'threads' }).fill('1');
   const start = page.locator('[data-testid=start-analysis]');
   await start.click();
   const job = page.locator('[data-testid=job]').first();

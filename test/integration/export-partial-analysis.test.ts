@@ -12,6 +12,8 @@ import { Engine } from '../../main/api/engine';
 import { figureCommand, gifCommand, type CommandIo } from '../../main/export/commands';
 import { gifBlocks } from '../e2e/gif-blocks';
 import { makeRun, type MadeRun } from './make-run';
+import { spawnSync } from 'node:child_process';
+import { projectRoot } from '../../main/paths';
 
 let dir: string;
 let made: MadeRun;
@@ -59,5 +61,37 @@ describe('exports after a partial analysis', () => {
     expect(readFileSync(out, 'utf8')).toContain('<svg');
     // A name no run has: the error lists the runs, ids and names.
     await expect(figureCommand({ db, run: 'no-such-run', view: 'spectrum', tensor, out }, io)).rejects.toThrow(new RegExp(`no run "no-such-run".*\\n.*${run.id}.*\\(${run.name}\\)`));
+  });
+
+  it('issue 15 #11: export file names differ by component and step; `runs` lists the cache; --version', async () => {
+    const db = join(dir, 'names.sqlite');
+    const run = await analyse(db, ['spectra']);
+    const store = new Store(db);
+    const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
+    try {
+      const names = new Set<string>();
+      for (const component of ['mlp.in', 'mlp.out']) {
+        const r = await engine.renderExport({ runId: run.id, format: 'csv', view: 'heatmap', metric: 'spectral_norm', component });
+        expect(r.filename).toContain(component);
+        names.add(r.filename);
+      }
+      const tensor = 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight';
+      for (const step of made.steps.slice(0, 2)) {
+        const r = await engine.renderExport({ runId: run.id, format: 'svg', view: 'spectrum', tensor, step, width: 400, height: 300 });
+        expect(r.filename).toContain(`step${step}`);
+        names.add(r.filename);
+      }
+      expect(names.size, [...names].join(' ')).toBe(4);
+    } finally {
+      await engine.close();
+      store.close();
+    }
+    const cli = join(projectRoot(), 'out', 'main', 'cli.js');
+    const listed = spawnSync(process.execPath, [cli, 'runs', '--db', db, '--json'], { encoding: 'utf8' });
+    expect(listed.status, listed.stderr).toBe(0);
+    const json = JSON.parse(listed.stdout) as { runs: Array<{ id: string; name: string; checkpoints: number; analysed: string[]; folder: string }> };
+    expect(json.runs).toEqual([{ id: run.id, name: run.name, source: 'opened', checkpoints: made.steps.length, analysed: ['spectra'], folder: made.root, folderExists: true }]);
+    const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version);
   });
 });

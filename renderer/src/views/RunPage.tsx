@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
 import type { RunInfo } from '../../../common/domain';
-import { runHref, type RunTab } from '../routes';
+import { replaceRouteParams, runHref, type RunTab } from '../routes';
 import type { RunContext, StepScaleChoice } from '../run-context';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
@@ -33,8 +33,13 @@ const TABS: Array<{ id: RunTab; label: string }> = [
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
   const { client, runs, jobs } = useAppState();
   const [compare, setCompare] = useState<string[]>([]);
-  const [metric, setMetric] = useState<string>('frobenius_norm');
-  const [stepScale, setStepScale] = useState<StepScaleChoice>('log');
+  // Deep links: the metric and step scale come from the address (#/run/<id>/<tab>?metric=&steps=)
+  // and are written back to it as they change.
+  const [metric, setMetric] = useState<string>(() => params.get('metric') || 'frobenius_norm');
+  const [stepScale, setStepScale] = useState<StepScaleChoice>(() => (params.get('steps') === 'linear' ? 'linear' : 'log'));
+  useEffect(() => {
+    replaceRouteParams({ metric: metric === 'frobenius_norm' ? null : metric, steps: stepScale === 'log' ? null : stepScale });
+  }, [metric, stepScale, tab]);
   const [dataVersion, setDataVersion] = useState(0);
 
   // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
