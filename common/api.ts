@@ -34,6 +34,8 @@ export const RunSummary = z.object({
   /** Analyses whose results are complete in the cache for every present checkpoint. */
   analysed: z.array(AnalysisKind),
   summary: z.string(),
+  /** The run's folder no longer exists (moved or deleted): its cached results remain. */
+  folderMissing: z.boolean().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, parse as parsePath, resolve } from 'node:path';
+import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
 import { homedir, platform, tmpdir } from 'node:os';
 import {
   AtlasError,
@@ -165,7 +165,16 @@ export class Engine implements AtlasApi {
 
   async listRuns(_req: Request<'listRuns'>): Promise<Response<'listRuns'>> {
     await this.init();
-    return { runs: this.store.listRuns().map((r) => this.summarize(r.info, r.source)) };
+    // The bundled demo is listed once: the per-user cache also holds the demo runs of every other
+    // checkout of the app it has seen (same names, other folders); those are not this app's demo.
+    const demoRoots = (this.opts.demoRoots ?? [defaultDemoRoot()]).map((p) => resolve(p));
+    const ownDemo = (root: string) => demoRoots.some((d) => root === d || root.startsWith(d + sep));
+    return {
+      runs: this.store
+        .listRuns()
+        .filter((r) => r.source !== 'demo' || ownDemo(resolve(r.root)))
+        .map((r) => ({ ...this.summarize(r.info, r.source), ...(existsSync(r.root) ? {} : { folderMissing: true }) })),
+    };
   }
 
   async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {
