@@ -186,8 +186,7 @@ test('GIF options: fps 5 over a step range exports exactly those frames at 20 cs
   const wanted = `${expected} frames, ${((expected * 20) / 100).toFixed(1)} s at 5 fps, 640 × 480`;
   await page.waitForFunction((t) => document.querySelector('[data-testid=gif-summary]')?.textContent === t, wanted, { timeout: 5_000 });
   check(Number(await summary.getAttribute('data-frames')) === expected, `data-frames ${await summary.getAttribute('data-frames')}`);
-  const box = (await dialog.boundingBox())!;
-  await shot(page, 'export-gif-options', { clip: { x: box.x - 24, y: box.y - 24, width: box.width + 48, height: box.height + 48 } });
+  await shot(page, 'export-gif-options', { around: dialog });
 
   // Enter on a select exports; the Export button shows the render's progress meanwhile.
   const exportButton = page.locator('[data-testid=gif-export]');
