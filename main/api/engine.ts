@@ -28,6 +28,7 @@ import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
+import { FIGURE_DEFAULT_SIZE } from '../../common/charts/types';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { readProbeText } from '../jobs/units/model';
@@ -375,7 +376,7 @@ export class Engine implements AtlasApi {
         if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
         await renderFigure(this.store, {
           runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
-          format: req.format, width: req.width ?? 1000, height: req.height ?? 600, out, yLog: req.yLog, family: req.family, reorder: req.reorder,
+          format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, out, yLog: req.yLog, family: req.family, reorder: req.reorder,
         });
       }
       const bytes = await readFile(out);

@@ -5,7 +5,7 @@
 // cached: the `analyze --analyses` that computes it).
 import { extname, resolve } from 'node:path';
 import { AtlasError, type TensorMeta } from '../../common/api';
-import type { QqFamily, SequentialScale, StepScale } from '../../common/charts';
+import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, type QqFamily, type SequentialScale, type StepScale } from '../../common/charts';
 import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
@@ -138,8 +138,8 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
   if (!isAnimationView(view)) throw new AtlasError('bad-request', `--view must be one of ${ANIMATION_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
   const fps = parseNumberOption('fps', opts.fps) ?? 10;
-  const width = parseIntOption('width', opts.width, 640);
-  const height = parseIntOption('height', opts.height, 480);
+  const width = parseIntOption('width', opts.width, GIF_DEFAULT_SIZE.width);
+  const height = parseIntOption('height', opts.height, GIF_DEFAULT_SIZE.height);
   const steps = opts.steps === undefined ? undefined : parseStepRange(opts.steps);
   const family = parseFamily(opts.family);
   const store = openCache(opts.db);
@@ -176,8 +176,8 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
   const out = required('out', opts.out);
   const format = opts.format ?? extname(out).slice(1).toLowerCase();
   if (format !== 'png' && format !== 'svg') throw new AtlasError('bad-request', `--format must be png or svg (or give --out a .png/.svg name), got "${format}"`);
-  const width = parseIntOption('width', opts.width, 800);
-  const height = parseIntOption('height', opts.height, 480);
+  const width = parseIntOption('width', opts.width, FIGURE_DEFAULT_SIZE.width);
+  const height = parseIntOption('height', opts.height, FIGURE_DEFAULT_SIZE.height);
   const step = parseNumberOption('step', opts.step);
   const stepScale = opts.stepScale;
   if (stepScale !== undefined && stepScale !== 'log' && stepScale !== 'linear') throw new AtlasError('bad-request', `--step-scale must be log or linear, got "${stepScale}"`);

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { AtlasError, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
-import { clusterOrder, type QqFamily } from '../../common/charts';
+import { GIF_DEFAULT_SIZE, clusterOrder, type QqFamily } from '../../common/charts';
 import { Store, type StoredRun } from '../store/store';
 import { CorrelationRasterizer, correlationLayout } from './raster';
 import {
@@ -251,8 +251,8 @@ async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, vie
  * stream reads through its own connection, and the chart views read their frames in one query.
  */
 export async function renderGif(store: Store, options: GifOptions): Promise<GifResult> {
-  const width = validSize('width', options.width ?? 640, 160);
-  const height = validSize('height', options.height ?? 480, 120);
+  const width = validSize('width', options.width ?? GIF_DEFAULT_SIZE.width, 160);
+  const height = validSize('height', options.height ?? GIF_DEFAULT_SIZE.height, 120);
   const fps = options.fps ?? 10;
   // GIF delays are whole centiseconds, and browsers play delays under 20 ms as 100 ms.
   if (!(fps > 0 && fps <= 50)) throw new AtlasError('bad-request', `fps must be in (0, 50] (GIF players slow shorter frame delays down), got ${fps}`);
