@@ -49,7 +49,9 @@ test('weights analysis of the demo runs to the end; a heatmap value equals scala
   await page.keyboard.press('ArrowRight');
   await page.locator('[data-testid=curves-chart]').waitFor();
   expect(await page.getByRole('tab', { name: 'Curves' }).getAttribute('aria-selected'), 'Curves tab selected').toBe('true');
-  await page.waitForTimeout(400);
+  // The grids arrive after the tab: wait for the components (and so the lines) before the picture.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached' });
+  await page.waitForTimeout(500);
   await shot(page, 'curves');
 });
 

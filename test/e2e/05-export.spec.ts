@@ -2,7 +2,7 @@
 // that equal the API's grid, inline errors in the engine's words, and Export data into a folder.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, downloaded, openHistogramExport, recordButtonTexts, recordedButtonTexts, test, type Checkpoint, type Grid, type Series } from './fixtures';
+import { check, downloaded, expect, openHistogramExport, recordButtonTexts, recordedButtonTexts, test, type Checkpoint, type Grid, type Series } from './fixtures';
 import { gifBlocks } from './gif-blocks';
 
 test('the weight-histogram GIF downloads with the engine size and many frames; the Overview CSV equals scalarGrid', async ({ page, srv, api, apiOk, analyse, demo, shot, consoleErrors }) => {
@@ -85,6 +85,9 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
   // move, Escape closes it and gives focus back; Enter on CSV downloads the chosen component's rows.
   await page.getByRole('tab', { name: 'Curves' }).click();
   await page.locator('[data-testid=curves-chart][data-drawn]').waitFor({ timeout: 30_000 });
+  // The grids arrive after the tab (the chart is drawn empty first): wait for the components.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached', timeout: 30_000 });
+  await expect(page.locator('[data-testid=export-curves] [data-testid=export-button]')).toBeEnabled();
   const curvesButton = page.locator('[data-testid=export-curves] [data-testid=export-button]');
   await curvesButton.focus();
   await page.keyboard.press('ArrowDown');
