@@ -50,7 +50,7 @@ test('weights analysis of the demo runs to the end; a heatmap value equals scala
   await page.locator('[data-testid=curves-chart]').waitFor();
   expect(await page.getByRole('tab', { name: 'Curves' }).getAttribute('aria-selected'), 'Curves tab selected').toBe('true');
   // The grids arrive after the tab: wait for the components (and so the lines) before the picture.
-  await page.locator('#cv-component option').first().waitFor({ state: 'attached' });
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached', timeout: 120_000 });
   await page.waitForTimeout(500);
   await shot(page, 'curves');
 });
