@@ -36,6 +36,19 @@ export const RunSummary = z.object({
   summary: z.string(),
   /** The run's folder no longer exists (moved or deleted): its cached results remain. */
   folderMissing: z.boolean().optional(),
+  /**
+   * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
+   * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
+   */
+  sweep: z
+    .object({
+      shards: z.number().int(),
+      mergedShards: z.array(z.number().int()),
+      units: z.number().int(),
+      present: z.number().int(),
+      missing: z.array(z.object({ shard: z.number().int(), units: z.number().int(), examples: z.array(z.string()) })),
+    })
+    .optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -139,6 +152,24 @@ export const FRAME_KIND_OF_VIEW: Record<AnimationView, FrameKind> = {
   correlation: 'embedding_correlation',
   activations: 'resid_histogram',
   gradients: 'grad_histogram',
+};
+
+/**
+ * The one set of export limits: the renderExport schema below, the exporters (main/export/gif.ts,
+ * figure.ts), the CLI's gif/figure (validated with the same schema) and the GIF dialog
+ * (renderer/src/components/GifOptions.tsx). GIF delays are whole centiseconds and players slow
+ * delays under 20 ms down, hence at most 50 frames per second; the smallest size still holds the
+ * title, axes and labels.
+ */
+export const EXPORT_LIMITS = {
+  width: { min: 160, max: 4096 },
+  height: { min: 120, max: 4096 },
+  fps: { min: 1, max: 50, default: 10 },
+} as const;
+
+const sizeIn = (l: { min: number; max: number }) => {
+  const message = `must be an integer ${l.min}..${l.max}`;
+  return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
 export const FrameSeries = z.object({
@@ -287,9 +318,9 @@ export const methods = {
       block: z.string().optional(),
       step: z.number().optional(),
       steps: z.tuple([z.number(), z.number()]).optional(),
-      width: z.number().int().min(64).max(4096).optional(),
-      height: z.number().int().min(64).max(4096).optional(),
-      fps: z.number().min(1).max(60).optional(),
+      width: sizeIn(EXPORT_LIMITS.width).optional(),
+      height: sizeIn(EXPORT_LIMITS.height).optional(),
+      fps: z.number().min(EXPORT_LIMITS.fps.min, { message: `must be in [${EXPORT_LIMITS.fps.min}, ${EXPORT_LIMITS.fps.max}]` }).max(EXPORT_LIMITS.fps.max, { message: `must be in [${EXPORT_LIMITS.fps.min}, ${EXPORT_LIMITS.fps.max}]` }).optional(),
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
@@ -305,7 +336,8 @@ export const methods = {
    * from the cached scalars (main/store/trajectories.ts; cached per metric).
    */
   trajectories: {
-    request: z.object({ runId: z.string(), metric: z.string() }),
+    /** forecast: also fit and extrapolate (smooth metrics only; slower, so asked for when shown). */
+    request: z.object({ runId: z.string(), metric: z.string(), forecast: z.boolean().optional() }),
     response: TrajectoriesResult,
   },
   /** Steps where many trajectories (weights' norms, distances, fits, spectra) change together. */
