@@ -99,6 +99,8 @@ export const JobState = z.object({
   startedAt: z.number(),
   etaSeconds: z.number().nullable(),
   provider: z.string().nullable(),
+  /** Why the providers tried before it were passed over ("webgpu: no Vulkan loader ..."), or why it was chosen. */
+  providerNote: z.string().nullable().optional(),
   error: z.string().nullable(),
   warnings: z.array(z.string()),
   /** The checkpoints covered, in words, when not the whole run (common/subset.ts describeSubset). */
@@ -165,6 +167,20 @@ export const BrowseEntry = z.object({
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request schema + response schema
 
+const FormName = z.enum(['saturating', 'power_law', 'rise_decay']);
+export const TrajectoriesResult = z.object({
+  metric: z.string(),
+  trajectories: z.number().int(),
+  changePoints: z.array(z.object({ tensor: z.string(), step: z.number(), strength: z.number() })),
+  forecasts: z.array(z.object({
+    tensor: z.string(),
+    form: FormName,
+    heldOut: z.record(z.string(), z.number().nullable()),
+    points: z.array(z.object({ step: z.number(), value: z.number(), lower: z.number(), upper: z.number() })),
+  })),
+});
+export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
+
 export const methods = {
   appInfo: {
     request: z.object({}),
@@ -172,7 +188,10 @@ export const methods = {
       version: z.string(),
       carrier: z.enum(['electron', 'http']),
       dbPath: z.string(),
+      /** Providers that start on this machine (a one-node session ran on each). */
       providers: z.array(z.string()),
+      /** The others, with the reason each was passed over. */
+      providersPassedOver: z.array(z.object({ provider: z.string(), reason: z.string() })).optional(),
       platform: z.string(),
     }),
   },
@@ -286,6 +305,28 @@ export const methods = {
   exportData: {
     request: z.object({ runId: z.string().optional(), outDir: z.string() }),
     response: z.object({ files: z.array(z.string()) }),
+  },
+  /**
+   * Change points and (for smooth metrics) forecasts of every tensor's trajectory of one metric,
+   * from the cached scalars (main/store/trajectories.ts; cached per metric).
+   */
+  trajectories: {
+    request: z.object({ runId: z.string(), metric: z.string() }),
+    response: TrajectoriesResult,
+  },
+  /** Steps where many trajectories (weights' norms, distances, fits, spectra) change together. */
+  regimeTimeline: {
+    request: z.object({ runId: z.string() }),
+    response: z.object({
+      metrics: z.array(z.string()),
+      trajectories: z.number().int(),
+      entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
+    }),
+  },
+  /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
+  setTokensPerStep: {
+    request: z.object({ runId: z.string(), tokensPerStep: z.number().positive().max(1e12).nullable() }),
+    response: z.object({ tokensPerStep: z.number().nullable() }),
   },
 } as const;
 

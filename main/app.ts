@@ -11,7 +11,7 @@ import { Engine } from './api/engine';
 import { attachIpcCarrier } from './api/ipc';
 import { projectRoot, rendererDir } from './paths';
 import { electronNativeBinding } from './native';
-import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, contentTypeOf, navigationAllowed, resolveAppRequest } from './security';
+import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, contentTypeOf, hardenSession, hardenWebContents, isTrustedIpcSender, resolveAppRequest } from './security';
 
 function dbArg(): string {
   const arg = process.argv.find((a) => a.startsWith('--db='));
@@ -36,23 +36,17 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.on('web-contents-created', (_e, contents) => {
-    // No navigation away from the bundled page.
-    contents.on('will-navigate', (event, url) => {
-      if (!navigationAllowed(url, APP_INDEX_URL)) event.preventDefault();
-    });
-    contents.on('will-redirect', (event, url) => {
-      if (!navigationAllowed(url, APP_INDEX_URL)) event.preventDefault();
-    });
-    // No new windows, and nothing handed to the OS either (no shell.openExternal of page content).
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    contents.on('will-attach-webview', (event) => event.preventDefault());
+    // No navigation of any frame away from the bundled page, no new windows, no webviews, and
+    // nothing handed to the OS either (no shell.openExternal of page content). main/security.ts.
+    hardenWebContents(contents, APP_INDEX_URL);
   });
 
   void app.whenReady().then(async () => {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
-    session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+    // Every permission request and check denied, devices denied, downloads cancelled.
+    hardenSession(session.defaultSession);
     // The renderer's files, and nothing else, under app://atlas/ (the CSP travels with each page:
     // webRequest does not see custom-protocol responses).
     const root = resolve(rendererDir());
@@ -84,7 +78,7 @@ if (!app.requestSingleInstanceLock()) {
       ipcMain,
       engine,
       engine.subscribe,
-      (event) => !!event.senderFrame && navigationAllowed(event.senderFrame.url, APP_INDEX_URL) && event.sender === win?.webContents,
+      (event) => isTrustedIpcSender(event, win, APP_INDEX_URL),
       () => (win ? [win.webContents] : []),
     );
 

@@ -1,22 +1,28 @@
-// The headless entry: `checkpoint-atlas scan | analyze | export | serve | gif | figure | start`.
+// The headless entry: `checkpoint-atlas scan | analyze | export | init-dist | serve | gif | figure | start`.
 // Runs the same engine as the desktop app, in plain Node, so a GPU server without a display can
 // sweep a run and export results or GIFs over SSH.
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
 import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
 import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
 import { Engine, defaultDemoRoot } from './api/engine';
 import { startHttpCarrier } from './api/http';
+import { browserCommand, writeLaunchFile } from './api/launch-file';
 import { scanPaths } from './layouts/scan';
 import { formatScanText } from './layouts/scan';
 import { projectRoot, rendererDir } from './paths';
 import { ProgressPrinter } from './jobs/progress-printer';
+import { parseShardSpec, type ShardSpec } from './jobs/shard';
+import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-files';
+import type { ShardPlanRecord } from './jobs/shard';
+import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
+import { initDistribution } from './export/init-dist';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
@@ -52,10 +58,10 @@ function electronBinary(): string | null {
 }
 
 function openInBrowser(url: string): void {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
-  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  // A private redirect file, not the URL: the token stays off every command line (launch-file.ts).
+  const { cmd, args } = browserCommand(process.platform, writeLaunchFile(url));
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-  child.on('error', () => process.stderr.write(`could not open a browser; open ${url} yourself\n`));
+  child.on('error', () => process.stderr.write('could not open a browser; open the URL above yourself\n'));
   child.unref();
 }
 
@@ -92,12 +98,50 @@ async function serve(opts: { db?: string; port?: string; open?: boolean; demo?: 
   process.once('SIGTERM', () => void stop());
 }
 
+/** The version in package.json (the one `npm` and the app's footer report). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)(resolve(projectRoot(), 'package.json')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program
     .name('checkpoint-atlas')
     .description('Explore how a language model changes over training: scan checkpoint series, analyse them into a cache, export, serve the UI.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
+
+  program
+    .command('runs')
+    .description('List the runs in the cache: id, name, checkpoints, analyses cached, folder (gif/figure/export accept the id or the name)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (opts: { db?: string; json?: boolean }) => {
+      const store = new Store(resolve(opts.db ?? defaultDbPath()));
+      const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
+      try {
+        const runs = store.listRuns().map((r) => ({
+          id: r.id,
+          name: r.name,
+          source: r.source,
+          checkpoints: r.info.checkpoints.filter((c) => !c.missing).length,
+          analysed: engine.summarize(r.info, r.source).analysed,
+          folder: r.root,
+          folderExists: existsSync(r.root),
+        }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ db: store.path, runs }, null, 2) + '\n');
+          return;
+        }
+        if (runs.length === 0) process.stdout.write(`no runs in ${escapeTerminal(store.path)}: run \`checkpoint-atlas analyze <folder>\` first\n`);
+        for (const r of runs) {
+          process.stdout.write(`${r.id}  ${escapeTerminal(r.name)}  ${r.checkpoints} checkpoints  ${r.analysed.join(',') || '(nothing analysed)'}  ${escapeTerminal(r.folder)}${r.folderExists ? '' : '  (folder missing)'}\n`);
+        }
+      } finally {
+        await engine.close();
+        store.close();
+      }
+    });
 
   program
     .command('scan')
@@ -124,11 +168,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--probe-batch <n>', 'probe batch size B')
     .option('--probe-len <n>', 'probe sequence length L')
     .addOption(new Option('--provider <name>', 'onnxruntime execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu']).default('auto'))
+    .option('--shard <i/N>', 'compute only shard i of N of the sweep (a cluster array task; see docs/SCALE.md); needs --db')
+    .option('--wait-for-shards <seconds>', 'with --shard: how long the histogram phase waits for the other shards\' statistics before exiting with code 75', '0')
     .option('--steps <spec>', 'only these checkpoints: A:B (inclusive, either end may be empty) or a list such as 0,1000,143000')
     .option('--every <k>', 'only every K-th checkpoint (of those --steps selects), starting with the first')
     .option('--force', 'start even when the estimated peak memory does not fit in what this machine has free')
     .option('--estimate', 'print the estimate (time, peak memory) and exit without computing')
-    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean }) => {
+    .action(async (paths: string[], opts: { db?: string; analyses: string; threads: string; jsonProgress?: boolean; probe?: string; probeBatch?: string; probeLen?: string; provider: 'auto' | 'cpu' | 'cuda' | 'webgpu'; steps?: string; every?: string; force?: boolean; estimate?: boolean; shard?: string; waitForShards: string }) => {
       const analyses = parseAnalyses(opts.analyses);
       const threads = Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, got ${opts.threads}`, 2);
@@ -140,6 +186,21 @@ export async function main(argv: string[]): Promise<void> {
         if (err instanceof SubsetError) fail(`--${opts.every !== undefined && err.message.startsWith('every') ? 'every' : 'steps'}: ${err.message}`, 2);
         throw err;
       }
+      let spec: ShardSpec | null = null;
+      if (opts.shard !== undefined) {
+        try {
+          spec = parseShardSpec(opts.shard);
+        } catch (err) {
+          fail((err as Error).message, 2);
+        }
+        if (!opts.db) fail('--shard needs --db OUT_DIR/shard-<i>-of-<N>.sqlite (the shards of a sweep share OUT_DIR)', 2);
+        requireWritableDir(dirname(resolve(opts.db)), 'the sweep\'s output folder');
+      }
+      const waitSeconds = Number(opts.waitForShards);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) fail(`--wait-for-shards must be a number of seconds, got ${opts.waitForShards}`, 2);
+      const shardDir = spec && opts.db ? dirname(resolve(opts.db)) : '';
+      const exchange = spec ? new ShardExchange(shardDir, spec) : null;
+      const status = spec ? new ShardStatusWriter(shardStatusPath(shardDir, spec), spec) : null;
       const store = openStore(opts.db);
       const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
       const opened = await engine.openPaths({ paths });
@@ -147,6 +208,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!opened.runs.length) fail('no checkpoint series found', 1);
       const printer = new ProgressPrinter({ json: !!opts.jsonProgress, stream: process.stderr });
       let failed = false;
+      let waiting = false;
       let interrupted = false;
       const onSignal = (): void => {
         interrupted = true;
@@ -169,10 +231,17 @@ export async function main(argv: string[]): Promise<void> {
         }
         let jobId = '';
         const unsubscribe = engine.subscribe((ev) => {
-          if (ev.type === 'job' && ev.job.jobId === jobId) printer.update(run.name, ev.job);
+          if (ev.type !== 'job' || ev.job.jobId !== jobId) return;
+          printer.update(run.name, ev.job);
+          if (status && !status.hasPlan(run.id)) {
+            const plan = store.getParam<ShardPlanRecord>(run.id, 'shard_plan');
+            if (plan && plan.count === spec?.count) status.addPlan(run.id, plan.units);
+          }
+          status?.update(ev.job, 'running');
         });
+        const shard = spec ? { spec, exchange, waitSeconds } : undefined;
         try {
-          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }));
+          ({ jobId } = await engine.startAnalysis({ ...request, ...(opts.force ? { force: true } : {}) }, shard ? { shard } : {}));
         } catch (err) {
           unsubscribe();
           // Refused before anything ran (too large for memory, a subset the run lacks): say so, go on.
@@ -197,12 +266,38 @@ export async function main(argv: string[]): Promise<void> {
           const split = (m.byUnit ?? []).map((u) => `${u.unit} ${u.seconds.toFixed(1)} s / ${u.units} (peak ${formatBytes(u.peakBytes)})`).join(', ');
           if (split) process.stderr.write(`${run.name}: unit seconds (summed over threads): ${split}\n`);
         }
-        if (final.state !== 'done' || final.failed > 0) failed = true;
+        status?.runEnded(final);
+        if (engine.jobs.waitingOn(jobId)) waiting = true;
+        else if (final.state !== 'done' || final.failed > 0) failed = true;
         if (interrupted) break;
       }
+      status?.update(null, interrupted ? 'cancelled' : waiting ? 'waiting' : failed ? 'failed' : 'done', true);
       await engine.close();
       store.close();
-      process.exitCode = failed ? 1 : 0;
+      // 75 (EX_TEMPFAIL): a shard's histograms wait for other shards; sweep.sbatch requeues it.
+      process.exitCode = failed ? 1 : waiting ? 75 : 0;
+    });
+
+  program
+    .command('merge')
+    .description('Join the caches of a sharded sweep into one cache (idempotent); says which units are still missing')
+    .argument('<out>', 'the merged cache (created if missing; earlier merges are kept)')
+    .argument('<shards...>', 'shard caches: OUT_DIR/shard-<i>-of-<N>.sqlite')
+    .action((out: string, shards: string[]) => {
+      const outcome = mergeShards(out, shards);
+      process.stdout.write(formatMergeOutcome(out, outcome));
+      // 1: a shard was refused; 3: merged, but units of the sweep are still missing.
+      process.exitCode = outcome.errors.length ? 1 : outcome.missing.some((m) => m.count > 0) ? 3 : 0;
+    });
+
+  program
+    .command('status')
+    .description('Progress of a sharded sweep: units done/total per shard, ETA, failures')
+    .argument('<out_dir>', 'the folder the shards write into')
+    .action((dir: string) => {
+      const { text, complete } = sweepStatus(dir);
+      process.stdout.write(text);
+      process.exitCode = complete ? 0 : 4;
     });
 
   program
@@ -217,6 +312,29 @@ export async function main(argv: string[]): Promise<void> {
       const { files } = await engine.exportData({ outDir: opts.out, ...(opts.run ? { runId: opts.run } : {}) });
       for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
+    });
+
+  program
+    .command('init-dist')
+    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, to initialise a new model from it (docs/INIT_DIST.md)')
+    .option('--db <file>', 'cache database (default: the per-user data folder)')
+    .requiredOption('--run <id>', 'run id or name')
+    .requiredOption('--tensor <name>', 'raw tensor name')
+    .option('--step <n>', 'checkpoint step (default: the last)')
+    .option('--points <n>', 'points of the quantile function (>= 1025)', '2049')
+    .requiredOption('--out <file>', 'output .safetensors')
+    .action(async (opts: { db?: string; run: string; tensor: string; step?: string; points: string; out: string }) => {
+      const step = opts.step === undefined ? undefined : Number(opts.step);
+      if (step !== undefined && !(Number.isInteger(step) && step >= 0)) fail(`--step must be a step number, got ${opts.step}`, 2);
+      const points = Number(opts.points);
+      if (!Number.isInteger(points) || points < 1025 || points > 1_000_001) fail(`--points must be an integer from 1025 to 1000001, got ${opts.points}`, 2);
+      const store = new Store(resolve(opts.db ?? defaultDbPath()), { readonly: true });
+      try {
+        const r = await initDistribution(store, { run: opts.run, tensor: opts.tensor, out: opts.out, points, ...(step === undefined ? {} : { step }) });
+        process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
+      } finally {
+        store.close();
+      }
     });
 
   program

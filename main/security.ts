@@ -81,3 +81,64 @@ export function resolveAppRequest(requestUrl: string, root: string): string | nu
   const base = root.endsWith('/') ? root.slice(0, -1) : root;
   return `${base}/${rel}`;
 }
+
+// ------------------------------------------------------------------ session and contents guards
+// Installed by main/app.ts; written against the few members they use (structural types) so that
+// tests call them with plain objects, without an Electron binary.
+
+interface Preventable { preventDefault(): void }
+
+export interface SessionLike {
+  setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionCheckHandler(handler: (wc: unknown, permission: string) => boolean): void;
+  setDevicePermissionHandler(handler: (details: unknown) => boolean): void;
+  on(event: 'will-download', listener: (event: Preventable) => void): unknown;
+}
+
+/**
+ * Every permission request and check denied (camera, notifications, clipboard, HID/serial/USB
+ * devices, ...), and no download ever starts (a page cannot drop files on disk).
+ */
+export function hardenSession(session: SessionLike): void {
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+  session.setDevicePermissionHandler(() => false);
+  session.on('will-download', (event) => event.preventDefault());
+}
+
+export interface ContentsLike {
+  on(event: 'will-navigate' | 'will-redirect', listener: (event: Preventable, url: string) => void): unknown;
+  on(event: 'will-frame-navigate', listener: (details: Preventable & { url: string }) => void): unknown;
+  on(event: 'will-attach-webview', listener: (event: Preventable) => void): unknown;
+  setWindowOpenHandler(handler: () => { action: 'deny' }): void;
+}
+
+/** No navigation of the page or any frame away from the bundled index, no windows, no webviews. */
+export function hardenWebContents(contents: ContentsLike, appIndexUrl: string): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!navigationAllowed(url, appIndexUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!navigationAllowed(url, appIndexUrl)) event.preventDefault();
+  });
+  // Subframes too (will-navigate covers the main frame only).
+  contents.on('will-frame-navigate', (details) => {
+    if (!navigationAllowed(details.url, appIndexUrl)) details.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+/**
+ * An IPC message is answered only when it comes from our window's main frame (the very frame
+ * object, not just a frame whose URL looks right: a subframe could show the same URL) while that
+ * frame shows the bundled page.
+ */
+export function isTrustedIpcSender(
+  event: { senderFrame?: { url: string } | null; sender?: unknown },
+  window: { webContents: { mainFrame: unknown } } | null,
+  appIndexUrl: string,
+): boolean {
+  if (!window || !event.senderFrame) return false;
+  return event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame && navigationAllowed(event.senderFrame.url, appIndexUrl);
+}

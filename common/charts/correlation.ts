@@ -8,6 +8,7 @@ import { correlationAt, correlationSize, type CorrelationFrame, type Correlation
 import { frameSubtitle } from './histogram';
 import { BLUE_ORANGE, sampleScale } from './palette';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
+import { titleStyle } from './title';
 
 /** Identity order 0..n-1. */
 export function identityOrder(n: number): number[] {
@@ -132,7 +133,7 @@ export function correlationOption(frame: CorrelationFrame, label: FrameLabel, se
   });
   return {
     animation: false,
-    title: [{ text: `Embedding row correlation · rows ${r0}–${frame.rows[1] - 1}${reordered}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...(update.title as object[])[0] }],
+    title: [{ text: `Embedding row correlation · rows ${r0}–${frame.rows[1] - 1}${reordered}`, ...titleStyle(), ...(update.title as object[])[0] }],
     grid: { left: 48, right: 70, top: 48, bottom: 40 },
     xAxis: axis('token id', false),
     yAxis: axis('token id', true),

@@ -4,9 +4,10 @@
 import type { ScalarGrid } from '../api';
 import type { Block } from '../domain';
 import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './format';
-import { OKABE_ITO, RUN_DASHES, orderedLineColour } from './palette';
+import { RUN_DASHES, orderedLineColour } from './palette';
 import { stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
+import { titleStyle } from './title';
 
 export interface CurveLine {
   runName: string;
@@ -37,6 +38,42 @@ export interface CurvesInput {
   stepScale: StepScale;
   /** Asked-for log y; honoured only when every plotted value is positive. */
   yLog: boolean;
+  /**
+   * TensorBoard-style smoothing weight in [0, 1): each line drawn as its debiased exponential
+   * moving average, the raw line faint behind it. 0 (default) draws the raw values only.
+   */
+  smoothing?: number;
+  /**
+   * The app's interactive chart: hover values of every line at the hovered step (one crosshair
+   * across the metric and loss grids), wheel/drag zoom and pan on the step axis. Exported
+   * figures leave it off.
+   */
+  interactive?: boolean;
+  /** Name of the x axis: 'step' (default) or 'tokens' when the view plots against tokens seen. */
+  xName?: string;
+}
+
+/**
+ * TensorBoard's smoothing: an exponential moving average with weight w over the finite values
+ * in step order, divided by (1 - w^n) so the start is not pulled towards zero; nulls stay null.
+ */
+export function emaSmooth(values: ReadonlyArray<number | null>, weight: number): Array<number | null> {
+  if (!(weight > 0)) return [...values];
+  const w = Math.min(weight, 0.999);
+  let last = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === null || !Number.isFinite(v)) return v;
+    last = last * w + (1 - w) * v;
+    n += 1;
+    return last / (1 - w ** n);
+  });
+}
+
+/** Legend text that puts what tells lines apart first: "block 3 · run" (the run is cut first). */
+function legendText(name: string, runs: readonly string[]): string {
+  for (const run of runs) if (name.startsWith(`${run} · `)) return runs.length === 1 ? name.slice(run.length + 3) : `${name.slice(run.length + 3)} · ${run}`;
+  return name;
 }
 
 /** Lines of one component (and kind) of a grid, one per tensor. */
@@ -101,21 +138,32 @@ export function curvesOption(input: CurvesInput): ChartOption {
   const pad = (hi - lo) * 0.02 || 0.5;
   const extent: [number, number] = [lo - pad, hi + pad];
   const hasLoss = loss.length > 0;
-  const runs = [...new Set([...lines, ...loss].map((l) => `${l.runIndex}\u0000${l.runName}`))];
   const unit = metric.unit ? ` [${metric.unit}]` : '';
 
-  const series: Record<string, unknown>[] = lines.map((l) => ({
-    type: 'line',
-    name: `${l.runName} · ${l.label ?? blockLabel(l.block)}`,
-    xAxisIndex: 0,
-    yAxisIndex: 0,
-    showSymbol: false,
-    symbolSize: 4,
-    lineStyle: { width: 1.25, type: RUN_DASHES[l.runIndex % RUN_DASHES.length] },
-    color: orderedLineColour(blocks.indexOf(blockOrder(l.block)), blocks.length),
-    emphasis: { focus: 'series', lineStyle: { width: 2.5 } },
-    data: curvePoints(l.steps, l.values, stepScale, yLog),
-  }));
+  const smoothing = input.smoothing ?? 0;
+  const series: Record<string, unknown>[] = [];
+  for (const l of lines) {
+    const name = `${l.runName} · ${l.label ?? blockLabel(l.block)}`;
+    const color = orderedLineColour(blocks.indexOf(blockOrder(l.block)), blocks.length);
+    const dash = RUN_DASHES[l.runIndex % RUN_DASHES.length];
+    if (smoothing > 0) {
+      // The raw line, faint, under the same name: the legend toggles both.
+      series.push({ type: 'line', name, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, silent: true, color, lineStyle: { width: 1, type: dash, opacity: 0.25 }, emphasis: { disabled: true }, tooltip: { show: false }, z: 1, data: curvePoints(l.steps, l.values, stepScale, yLog) });
+    }
+    series.push({
+      type: 'line',
+      name,
+      xAxisIndex: 0,
+      yAxisIndex: 0,
+      showSymbol: false,
+      symbolSize: 4,
+      lineStyle: { width: 1.25, type: dash },
+      color,
+      emphasis: { focus: 'series', lineStyle: { width: 2.5 } },
+      z: 2,
+      data: curvePoints(l.steps, emaSmooth(l.values, smoothing), stepScale, yLog),
+    });
+  }
   for (const l of loss) {
     series.push({
       type: 'line',
@@ -124,7 +172,8 @@ export function curvesOption(input: CurvesInput): ChartOption {
       yAxisIndex: 1,
       showSymbol: false,
       lineStyle: { width: 1.25, type: RUN_DASHES[l.runIndex % RUN_DASHES.length] },
-      color: OKABE_ITO[(l.label.includes('probe') ? 1 : 0) + 2 * (l.runIndex % 3)] ?? OKABE_ITO[0],
+      // Grey and vermillion: neither is close to a viridis block colour.
+      color: l.label.includes('probe') ? LOSS_COLOURS.probe : LOSS_COLOURS.training,
       data: curvePoints(l.steps, l.values, stepScale, false),
     });
   }
@@ -135,8 +184,8 @@ export function curvesOption(input: CurvesInput): ChartOption {
       ]
     : [{ left: 64, right: 130, top: 44, bottom: 36 }];
   const xAxes = hasLoss
-    ? [{ ...stepAxis(stepScale, extent, ''), gridIndex: 0 }, { ...stepAxis(stepScale, extent), gridIndex: 1 }]
-    : [{ ...stepAxis(stepScale, extent), gridIndex: 0 }];
+    ? [{ ...stepAxis(stepScale, extent, ''), gridIndex: 0 }, { ...stepAxis(stepScale, extent, input.xName), gridIndex: 1 }]
+    : [{ ...stepAxis(stepScale, extent, input.xName), gridIndex: 0 }];
   const yAxes: Record<string, unknown>[] = [
     {
       type: yLog ? 'log' : 'value',
@@ -167,18 +216,35 @@ export function curvesOption(input: CurvesInput): ChartOption {
       splitLine: { lineStyle: { color: '#eeeeee' } },
     });
   }
-  const soleRun = [...lines, ...loss][0]?.runName ?? '';
-  const legendData = runs.length > 1 ? series.map((s) => s.name as string) : lines.map((l) => `${l.runName} · ${l.label ?? blockLabel(l.block)}`);
+  const runNames = [...new Set([...lines, ...loss].map((l) => l.runName))];
+  const lineNames = [...new Set(lines.map((l) => `${l.runName} · ${l.label ?? blockLabel(l.block)}`))];
+  // Which run is which line style, said where the reader looks for it.
+  const dashes = runNames.length > 1 ? `; ${runNames.map((r, i) => `${RUN_DASHES[i % RUN_DASHES.length]}: ${r}`).join(', ')}` : '';
+  const smoothed = smoothing > 0 ? `; EMA smoothing ${smoothing}, raw faint` : '';
+  const interactive = input.interactive
+    ? {
+        tooltip: {
+          trigger: 'axis',
+          confine: true,
+          axisPointer: { type: 'cross', label: { show: false } },
+          formatter: (ps: Array<{ seriesName: string; value: number[]; color: string }>) => axisTooltip(ps),
+        },
+        axisPointer: { link: [{ xAxisIndex: 'all' }] },
+        dataZoom: [{ type: 'inside', xAxisIndex: hasLoss ? [0, 1] : [0], filterMode: 'none' }],
+      }
+    : {
+        tooltip: {
+          trigger: 'item',
+          confine: true,
+          formatter: (p: { seriesName: string; value: number[] }) => `${escapeHtml(p.seriesName)}<br>step ${formatStep(p.value[2]!)}: <b>${formatValue(p.value[1])}</b>`,
+        },
+      };
   return {
     animation: false,
     title: {
       text: input.title,
-      subtext: `${metric.label}${unit} vs step (${stepScale} steps${yChoice.why ? `; ${yChoice.why}` : ''})`,
-      left: 4,
-      top: 0,
-      itemGap: 2,
-      textStyle: { fontSize: 13, fontWeight: 600 },
-      subtextStyle: { fontSize: 10 },
+      subtext: `${metric.label}${unit} vs ${input.xName ?? 'step'} (${stepScale} ${input.xName === 'tokens' ? 'tokens' : 'steps'}${yChoice.why ? `; ${yChoice.why}` : ''}${smoothed}${dashes})`,
+      ...titleStyle(13, 11),
     },
     grid: grids,
     xAxis: xAxes,
@@ -191,18 +257,24 @@ export function curvesOption(input: CurvesInput): ChartOption {
       bottom: 20,
       itemWidth: 18,
       itemHeight: 8,
-      // One run: the title names it, so the legend says only the block (and the labels fit the
-      // 130 px beside the plot instead of running over the lines); longer labels are cut.
-      formatter: new Set([...lines, ...loss].map((l) => l.runName)).size === 1 ? (name: string) => (name.startsWith(`${soleRun} · `) ? name.slice(soleRun.length + 3) : name) : undefined,
+      // One run: the title names it, so the legend says only the block. Several: the block
+      // first, then the run, so a cut (labels fit the 130 px beside the plot) never removes the
+      // part that tells lines apart; the subtitle says which run is which line style.
+      formatter: (name: string) => legendText(name, runNames),
       textStyle: { fontSize: 10, width: 112, overflow: 'truncate' },
-      data: [...legendData, ...loss.map((l) => `${l.runName} · ${l.label}`)],
+      data: [...lineNames, ...loss.map((l) => `${l.runName} · ${l.label}`)],
     },
-    tooltip: {
-      trigger: 'item',
-      confine: true,
-      formatter: (p: { seriesName: string; value: number[] }) =>
-        `${escapeHtml(p.seriesName)}<br>step ${formatStep(p.value[2]!)}: <b>${formatValue(p.value[1])}</b>`,
-    },
+    ...interactive,
     series,
   };
+}
+
+export const LOSS_COLOURS = { training: '#4d4d4d', probe: '#D55E00' } as const;
+
+/** Hover text of the axis tooltip: the step once, then every line's value there. */
+function axisTooltip(ps: Array<{ seriesName: string; value: number[]; color: string }>): string {
+  const shown = ps.filter((p) => Array.isArray(p.value) && Number.isFinite(p.value[1]));
+  if (shown.length === 0) return '';
+  const rows = shown.map((p) => `<span style="color:${p.color}">●</span> ${escapeHtml(p.seriesName)}: <b>${formatValue(p.value[1])}</b>`);
+  return `step ${formatStep(shown[0]!.value[2]!)}<br>${rows.join('<br>')}`;
 }

@@ -9,6 +9,7 @@ import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './f
 import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
 import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
+import { titleStyle } from './title';
 
 export interface HeatmapRow {
   tensor: string;
@@ -59,6 +60,15 @@ function kindRank(kind: string): number {
   return kind === 'weight' ? 0 : kind === 'bias' ? 1 : 2;
 }
 
+/**
+ * The metric as named for a component: the activation metrics are labelled for the residual
+ * stream ("Residual max |x|"); on MLP hidden activations (mlp.act) they say so instead.
+ */
+export function metricForComponent(metric: MetricLike, component: string): MetricLike {
+  if (component === 'mlp.act' && metric.label.startsWith('Residual ')) return { ...metric, label: `MLP activation ${metric.label.slice('Residual '.length)}` };
+  return metric;
+}
+
 /** Split a scalar grid into panels (component x kind), rows sorted by depth. */
 export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: MetricLike): HeatmapPanel[] {
   const groups = new Map<string, { meta: TensorMeta; values: Array<number | null> }[]>();
@@ -77,7 +87,7 @@ export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: Metric
       runName,
       component,
       kind,
-      metric,
+      metric: metricForComponent(metric, component),
       steps: grid.steps,
       checkpointIds: grid.checkpointIds,
       rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values })),
@@ -181,11 +191,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
     title: {
       text: panelTitle(panel),
       subtext: `${panel.runName} · ${panel.metric.label}${unit}`,
-      left: 4,
-      top: 0,
-      itemGap: 2,
-      textStyle: { fontSize: 12, fontWeight: 600 },
-      subtextStyle: { fontSize: 10 },
+      ...titleStyle(12, 10),
     },
     grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34, show: true, backgroundColor: '#d9d9d9', borderWidth: 0 },
     xAxis: stepAxis(stepScale, extent),

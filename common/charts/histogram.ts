@@ -5,6 +5,8 @@ import { blockLabel, formatStep, formatTick, formatValue } from './format';
 import type { HistogramFrame } from './frames';
 import { niceStep } from './step-axis';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
+import { titleStyle } from './title';
+import { isSignedLogEdges, signedLogAxisName, signedLogTicks } from './signed-log';
 
 export interface HistogramSettings {
   yLog: boolean;
@@ -14,6 +16,8 @@ export interface HistogramSettings {
   xName?: string;
   /** Title before the tensor name (default "Histogram"), e.g. "Gradient histogram". */
   titlePrefix?: string;
+  /** The frame is the linear view of signed-log bins (signed-log.ts toLinearBins): the axis says so. */
+  linearOf?: boolean;
 }
 
 export const IN_RANGE_COLOUR = '#0072B2';
@@ -65,18 +69,22 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
   const yMax = settings.yMax ?? histogramYMax([frame]);
   const categories = histogramCategories(frame.edges);
   const edges = frame.edges;
+  // Activation/gradient bins: a signed-log axis, ticked at decades and named so.
+  const signedLog = isSignedLogEdges(edges);
+  const ticks = signedLog ? signedLogTicks(edges) : null;
+  const xName = `${settings.xName ?? 'value'}${label.unit ? ` [${label.unit}]` : ''}`;
   return {
     animation: false,
-    title: [{ text: `${settings.titlePrefix ?? 'Histogram'} · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...((update.title as object[])[0]) }],
+    title: [{ text: `${settings.titlePrefix ?? 'Histogram'} · ${label.tensor}`, ...titleStyle(), ...((update.title as object[])[0]) }],
     grid: { left: 64, right: 16, top: 48, bottom: 44 },
     xAxis: {
       type: 'category',
       data: categories,
-      name: `${settings.xName ?? 'value'}${label.unit ? ` [${label.unit}]` : ''}`,
+      name: signedLog ? signedLogAxisName(xName) : settings.linearOf ? `${xName}, linear scale (log bins spread evenly)` : xName,
       nameLocation: 'middle',
       nameGap: 26,
-      axisLabel: { fontSize: 10, hideOverlap: true },
-      axisTick: { alignWithLabel: true },
+      axisLabel: ticks ? { fontSize: 10, interval: (i: number) => ticks.has(i), formatter: (_v: string, i: number) => ticks.get(i) ?? '' } : { fontSize: 10, hideOverlap: true },
+      axisTick: ticks ? { alignWithLabel: true, interval: (i: number) => ticks.has(i) } : { alignWithLabel: true },
     },
     yAxis: {
       type: settings.yLog ? 'log' : 'value',

@@ -5,6 +5,7 @@ import { formatTick, formatValue } from './format';
 import type { QqFrame } from './frames';
 import { frameSubtitle } from './histogram';
 import { escapeHtml, type ChartOption, type FrameLabel } from './types';
+import { titleStyle } from './title';
 
 export type QqFamily = 'gaussian' | 'logistic' | 'student_t';
 export const QQ_FAMILY_LABEL: Record<QqFamily, string> = { gaussian: 'Gaussian', logistic: 'logistic', student_t: 'Student-t' };
@@ -64,7 +65,7 @@ export function qqOption(frame: QqFrame, label: FrameLabel, settings: QqSettings
   });
   return {
     animation: false,
-    title: [{ text: `QQ vs ${fam} · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...(update.title as object[])[0] }],
+    title: [{ text: `QQ vs ${fam} · ${label.tensor}`, ...titleStyle(), ...(update.title as object[])[0] }],
     grid: { left: 56, right: 20, top: 48, bottom: 44 },
     xAxis: axis(`${fam} quantile [σ]`),
     yAxis: axis('empirical quantile [σ]'),

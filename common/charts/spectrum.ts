@@ -4,6 +4,7 @@ import { formatTick, formatValue } from './format';
 import type { SpectrumFrame } from './frames';
 import { frameSubtitle } from './histogram';
 import type { ChartOption, FrameLabel } from './types';
+import { titleStyle } from './title';
 
 /** [rank (1-based), singular value] for positive values (log axes cannot show 0). */
 export function spectrumPoints(frame: SpectrumFrame): number[][] {
@@ -45,7 +46,7 @@ export function spectrumOption(frame: SpectrumFrame, label: FrameLabel, extent?:
   const update = spectrumUpdate(frame, label);
   return {
     animation: false,
-    title: [{ text: `Singular values · ${label.tensor}`, left: 4, top: 0, itemGap: 2, textStyle: { fontSize: 13, fontWeight: 600 }, subtextStyle: { fontSize: 11 }, ...(update.title as object[])[0] }],
+    title: [{ text: `Singular values · ${label.tensor}`, ...titleStyle(), ...(update.title as object[])[0] }],
     grid: { left: 60, right: 20, top: 48, bottom: 44 },
     xAxis: { type: 'log', name: 'rank', nameLocation: 'middle', nameGap: 26, min: 1, max: 10 ** Math.ceil(Math.log10(e.maxRank)), axisLabel: { fontSize: 10, formatter: formatTick } },
     yAxis: {

@@ -15,22 +15,28 @@ import {
   type RunSummary,
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
+import { metricTrajectories, runTimeline } from '../store/trajectories';
+import { withTokensPerStep } from '../layouts/tokens';
+
+/** run_params key of the user's tokens per step (setTokensPerStep). */
+const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
-import { JobManager } from '../jobs/manager';
+import { JobManager, type JobOptions } from '../jobs/manager';
 import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
+import { readProbeText } from '../jobs/units/model';
 import { renderGif } from '../export/gif';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
-import { availableProviders } from '../compute/providers';
+import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
-import { buildScalarGrid, presentCheckpoints } from './grids';
+import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 
 export { buildScalarGrid, presentCheckpoints };
@@ -146,11 +152,13 @@ export class Engine implements AtlasApi {
   // ------------------------------------------------------------------------------ AtlasApi
 
   async appInfo(_req: Request<'appInfo'>): Promise<Response<'appInfo'>> {
+    const attempts = await probeProviders();
     return {
       version: '0.1.0',
       carrier: this.opts.carrier,
       dbPath: this.store.path,
-      providers: availableProviders(),
+      providers: attempts.filter((a) => a.ok).map((a) => a.provider),
+      providersPassedOver: attempts.filter((a) => !a.ok).map((a) => ({ provider: a.provider, reason: a.error ?? 'failed to start' })),
       platform: `${platform()} ${process.arch}`,
     };
   }
@@ -180,7 +188,10 @@ export class Engine implements AtlasApi {
     await this.init();
     const run = this.requireRun(req.runId);
     this.watcher?.watch(run.id, run.root);
-    return { run: run as unknown as Record<string, unknown> };
+    // Checkpoints without a read token count get step x the user's tokens per step, if given.
+    const tokensPerStep = this.store.getParam<number>(run.id, TOKENS_PER_STEP_KEY);
+    const shown = { ...run, checkpoints: withTokensPerStep(run.checkpoints, tokensPerStep), tokensPerStep };
+    return { run: shown as unknown as Record<string, unknown> };
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
@@ -192,16 +203,21 @@ export class Engine implements AtlasApi {
       names = await readdir(path);
     } catch (err) {
       if (err instanceof AtlasError) throw err;
-      throw new AtlasError('io', `cannot list ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
+      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
+      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
     }
     const entries: Response<'browse'>['entries'] = [];
-    for (const name of names.sort((a, b) => a.localeCompare(b))) {
+    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
+    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
       if (name.startsWith('.') && name !== '.cache') continue;
       const full = join(path, name);
       try {
         const st = await stat(full);
         if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        else if (/\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
+        // Regular files only: a FIFO, socket or device is never offered (issue 14).
+        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
       } catch {
         // unreadable or dangling entries are not offered
       }
@@ -236,8 +252,11 @@ export class Engine implements AtlasApi {
     return fresh;
   }
 
-  async startAnalysis(req: Request<'startAnalysis'>): Promise<Response<'startAnalysis'>> {
+  /** `local` carries what only the CLI passes (a shard of a cluster sweep), never over IPC/HTTP. */
+  async startAnalysis(req: Request<'startAnalysis'>, local: Pick<JobOptions, 'shard'> = {}): Promise<Response<'startAnalysis'>> {
     await this.init();
+    // A probe must be a regular UTF-8 text file of bounded size (no FIFO, device or binary file).
+    if (req.probe?.file) await readProbeText(req.probe.file).catch((err: Error) => { throw new AtlasError('bad-request', err.message, req.probe?.file); });
     const run = await this.freshRun(req.runId);
     // Estimate first: a sweep whose peak memory would not fit is refused before it starts.
     const est = await this.sweepEstimate(run, req);
@@ -248,6 +267,7 @@ export class Engine implements AtlasApi {
       provider: req.provider,
       ...(req.subset ? { subset: req.subset } : {}),
       ...(est ? { estimate: est } : {}),
+      ...(local.shard ? { shard: local.shard } : {}),
     });
     return { jobId };
   }
@@ -319,8 +339,14 @@ export class Engine implements AtlasApi {
 
   async renderExport(req: Request<'renderExport'>): Promise<Response<'renderExport'>> {
     const run = this.requireRun(req.runId);
-    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-    const base = slug([run.name, req.view, req.metric ?? req.tensor ?? req.component ?? ''].filter(Boolean).join('-'));
+    const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+    // Distinct names for distinct figures: run, view, metric, component/kind, block or tensor, step.
+    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : '';
+    const base = slug(
+      [run.name, req.view, req.metric, req.tensor ?? [req.component, req.kind && req.kind !== 'weight' ? req.kind : undefined, req.block !== undefined ? `block${req.block}` : undefined].filter(Boolean).join('_'), step]
+        .filter(Boolean)
+        .join('-'),
+    ).slice(0, 160);
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
@@ -351,9 +377,31 @@ export class Engine implements AtlasApi {
     }
   }
 
+  async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
+    const run = this.requireRun(req.runId);
+    const r = metricTrajectories(this.store, run, req.metric);
+    // JSON has no Infinity: a form that could not be fitted has a null held-out error.
+    return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
+  }
+
+  async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
+    return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
+    this.requireRun(req.runId);
+    this.store.setParam(req.runId, TOKENS_PER_STEP_KEY, req.tokensPerStep);
+    return { tokensPerStep: req.tokensPerStep };
+  }
+
   async exportData(req: Request<'exportData'>): Promise<Response<'exportData'>> {
     const runs = req.runId ? [this.requireRun(req.runId)] : this.store.listRuns().map((r) => r.info);
-    const files = await exportRun(this.store, runs, resolve(req.outDir));
+    const outDir = resolve(req.outDir);
+    // The folder, if it exists, must be a folder (links to one are fine); safe-write.ts refuses
+    // to replace anything inside it that an earlier export did not write.
+    const st = await stat(outDir).catch(() => null);
+    if (st && !st.isDirectory()) throw new AtlasError('bad-request', `${outDir} exists and is not a folder`, outDir);
+    const files = await exportRun(this.store, runs, outDir);
     return { files };
   }
 

@@ -6,12 +6,21 @@
 // token (checked before any routing, 401 otherwise); Host must be the loopback address we bound
 // and a present Origin must be our own (DNS-rebinding and cross-site defence, 403 otherwise);
 // request bodies are capped.
+//
+// The launch token never travels further than it must (as Jupyter does): the printed URL's
+// `?token=` is exchanged, on the first page load, for a random session id in an HttpOnly,
+// SameSite=Strict cookie (named after the port, so two servers never share one) and the browser is
+// redirected to the same page without it; API calls then carry the cookie, or the token in an
+// `Authorization: Bearer` header (scripts, tests); a token in a query string is never accepted on
+// /api/ or the event socket. `--open` hands the browser a private redirect file, not the URL, so
+// the token is not on any process's command line. The CSP is sent as a header too.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AtlasError, HTTP_STATUS, parseRequest, type AtlasApi, type AtlasEvent, type MethodName } from '../../common/api';
+import { CONTENT_SECURITY_POLICY } from '../security';
 
 export const MAX_BODY_BYTES = 1 << 20;
 
@@ -51,6 +60,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
 };
 
 export function tokenMatches(given: string | null | undefined, token: string): boolean {
@@ -60,13 +70,25 @@ export function tokenMatches(given: string | null | undefined, token: string): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function requestToken(req: IncomingMessage, url: URL): string | null {
+/** The launch token of a request: the Authorization header only (never the query string). */
+function requestToken(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  const header = req.headers['x-atlas-token'];
-  if (typeof header === 'string') return header;
-  return url.searchParams.get('token');
+  return null;
 }
+
+/** The value of cookie `name` in a Cookie header, if any. */
+export function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** Session cookies handed out for this launch (a browser that presented the token once). */
+const MAX_SESSIONS = 256;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body);
@@ -114,6 +136,14 @@ export async function startHttpCarrier(options: HttpCarrierOptions): Promise<Run
   const token = options.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(options.staticRoot);
   let port = 0;
+  const sessions: string[] = [];
+  const cookieName = (): string => `atlas_session_${port}`;
+  const hasSession = (req: IncomingMessage): boolean => {
+    const id = cookieValue(req.headers.cookie, cookieName());
+    return !!id && sessions.some((s) => tokenMatches(id, s));
+  };
+  /** Token in the Authorization header, or a session cookie from an earlier exchange. */
+  const authorised = (req: IncomingMessage): boolean => tokenMatches(requestToken(req), token) || hasSession(req);
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
@@ -130,7 +160,7 @@ export async function startHttpCarrier(options: HttpCarrierOptions): Promise<Run
 
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       // Token first, before any routing: an unauthenticated caller learns nothing about the API.
-      if (!tokenMatches(requestToken(req, url), token)) throw new AtlasError('unauthorized', 'missing or wrong launch token');
+      if (!authorised(req)) throw new AtlasError('unauthorized', 'missing or wrong launch token');
       if (req.method !== 'POST') throw new AtlasError('bad-request', 'API calls are POST requests with a JSON body');
       const ctype = req.headers['content-type'] ?? '';
       if (ctype && !ctype.startsWith('application/json')) throw new AtlasError('bad-request', 'API calls need Content-Type: application/json');
@@ -144,7 +174,26 @@ export async function startHttpCarrier(options: HttpCarrierOptions): Promise<Run
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new AtlasError('bad-request', 'only GET is served outside /api/');
+    if (url.searchParams.has('token')) return exchangeToken(req, res, url);
     await serveStatic(url.pathname, res, req.method === 'HEAD');
+  }
+
+  /**
+   * `GET /page?token=T`: with the right token, set a session cookie and redirect to the page
+   * without the token (so it leaves the address bar, history and Referer); else 401.
+   */
+  function exchangeToken(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (!tokenMatches(url.searchParams.get('token'), token)) throw new AtlasError('unauthorized', 'wrong launch token: use the URL printed by this server');
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' };
+    if (!hasSession(req)) {
+      const id = randomBytes(32).toString('base64url');
+      sessions.push(id);
+      if (sessions.length > MAX_SESSIONS) sessions.shift();
+      headers['Set-Cookie'] = `${cookieName()}=${id}; HttpOnly; SameSite=Strict; Path=/`;
+    }
+    url.searchParams.delete('token');
+    res.writeHead(302, { ...headers, Location: url.pathname + url.search });
+    res.end();
   }
 
   async function serveStatic(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {
@@ -186,7 +235,7 @@ export async function startHttpCarrier(options: HttpCarrierOptions): Promise<Run
       socket.destroy();
     };
     if (!hostAllowed(req.headers.host, port) || !originAllowed(req.headers.origin, port)) return refuse(403, 'Forbidden');
-    if (!tokenMatches(requestToken(req, url), token)) return refuse(401, 'Unauthorized');
+    if (!authorised(req)) return refuse(401, 'Unauthorized');
     if (url.pathname !== '/api/events') return refuse(404, 'Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);

@@ -5,7 +5,7 @@ import type { Family, ModelConfig } from '../../common/domain';
 import { gpt2 } from './gpt2';
 import { gptNeox } from './gpt-neox';
 import { llama } from './llama';
-import type { ArchitectureRole, FamilyModule, OvHeads } from './types';
+import { ConfigError, type ArchitectureRole, type FamilyModule, type OvHeads } from './types';
 import { unknownFamily } from './unknown';
 
 export { ConfigError, ShapeError, type ArchitectureRole, type FamilyModule, type HeadSlices, type OvHeads } from './types';
@@ -34,7 +34,33 @@ export function familyOf(config: unknown): Family {
 }
 
 /** ModelConfig from config.json; throws ConfigError when the family's required keys are missing. */
+/**
+ * Upper bounds on config.json's sizes, far above any published model (Llama-3-405B: 126 layers,
+ * d=16384, 128 heads, 128k vocab; the largest vocabularies are ~262k), checked before the family
+ * reader runs: a config with `num_hidden_layers: 1e9` made loops over configured layers (the Qwen2
+ * sliding-window list, forward graphs, SVD directions) run for ever (issue 14).
+ */
+export const CONFIG_LIMITS: ReadonlyArray<[keys: string[], limit: number]> = [
+  [['num_hidden_layers', 'n_layer', 'num_layers', 'n_layers'], 1024],
+  [['hidden_size', 'n_embd', 'd_model'], 65_536],
+  [['num_attention_heads', 'n_head', 'num_key_value_heads', 'num_kv_heads'], 4096],
+  [['head_dim'], 4096],
+  [['vocab_size'], 1 << 22],
+  [['intermediate_size', 'n_inner', 'ffn_dim'], 1 << 20],
+  [['max_position_embeddings', 'n_positions', 'n_ctx'], 1 << 24],
+];
+
+export function checkConfigBounds(config: Record<string, unknown>): void {
+  for (const [keys, limit] of CONFIG_LIMITS) {
+    for (const k of keys) {
+      const v = Object.hasOwn(config, k) ? config[k] : undefined;
+      if (typeof v === 'number' && v > limit) throw new ConfigError(`${k} is ${v}, beyond any real model (limit ${limit}); refused`);
+    }
+  }
+}
+
 export function readModelConfig(config: Record<string, unknown>): ModelConfig {
+  checkConfigBounds(config);
   return MODULES[familyOf(config)].readConfig(config);
 }
 

@@ -4,7 +4,9 @@
 // than falling back silently). Availability is decided by starting a one-node session on the
 // candidate, because a listed or installed provider may still lack drivers or an adapter; the
 // result is cached per process and reported so the UI can show which provider ran.
-import { existsSync } from 'node:fs';
+// On Linux WebGPU (Dawn) needs the Vulkan loader: without libvulkan.so.1 it is passed over before
+// onnxruntime is asked, because Dawn would print a warning to the terminal on every attempt.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -73,7 +75,33 @@ export function parseProvider(value: string): ProviderName | 'auto' {
   throw new ProviderError(value, `unknown provider (expected auto, ${PROVIDER_ORDER.join(', ')})`);
 }
 
+const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib'];
+
+/** Whether the dynamic loader can find `lib` (LD_LIBRARY_PATH, the ld.so cache, the usual folders). */
+export function sharedLibraryFound(lib: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIBRARY_DIRS];
+  if (dirs.some((d) => existsSync(join(d, lib)))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes(Buffer.from(lib + '\0'));
+  } catch {
+    return false;
+  }
+}
+
+/** Why `provider` cannot start here without asking onnxruntime, or null (then it is tried). */
+export function providerPrecheck(provider: ProviderName): string | null {
+  if (provider === 'cuda' && !cudaInstalled()) return 'not installed (onnxruntime-node\'s CUDA provider library is absent; see README "Installing")';
+  if (provider === 'webgpu') {
+    const bundled = ort.listSupportedBackends().some((b) => b.name === 'webgpu' && b.bundled);
+    if (!bundled) return 'not in this onnxruntime-node build';
+    if (process.platform === 'linux' && !sharedLibraryFound('libvulkan.so.1')) return 'no Vulkan loader (libvulkan.so.1), which WebGPU (Dawn) needs on Linux';
+  }
+  return null;
+}
+
 async function tryProvider(provider: ProviderName): Promise<ProviderAttempt> {
+  const reason = providerPrecheck(provider);
+  if (reason) return { provider, ok: false, error: reason };
   try {
     const g = new GraphBuilder('provider_probe');
     g.output(g.relu(g.input('x', 'float32', [2])), 'y');
@@ -100,12 +128,7 @@ export function chooseProvider(forced: ProviderName | 'auto' = 'auto'): Promise<
   }
   cachedAuto ??= (async () => {
     const attempts: ProviderAttempt[] = [];
-    const present = new Set(availableProviders());
     for (const p of PROVIDER_ORDER) {
-      if (!present.has(p)) {
-        attempts.push({ provider: p, ok: false, error: 'not installed' });
-        continue;
-      }
       const a = await tryProvider(p);
       attempts.push(a);
       if (a.ok) return { provider: p, attempts, forced: false };
@@ -115,10 +138,35 @@ export function chooseProvider(forced: ProviderName | 'auto' = 'auto'): Promise<
   return cachedAuto;
 }
 
+let cachedProbe: Promise<ProviderAttempt[]> | null = null;
+
+/**
+ * Every provider tried once (cached per process): which start here, and for the others the reason
+ * (what the UI and CLI list: only providers that start, and why the others were passed over).
+ */
+export function probeProviders(): Promise<ProviderAttempt[]> {
+  cachedProbe ??= (async () => {
+    const out: ProviderAttempt[] = [];
+    for (const p of PROVIDER_ORDER) out.push(await tryProvider(p));
+    return out;
+  })();
+  return cachedProbe;
+}
+
+/** "webgpu: why; cuda: why" for the providers that did not start, or '' when all did. */
+export function passedOverText(attempts: readonly ProviderAttempt[]): string {
+  return attempts.filter((a) => !a.ok).map((a) => `${a.provider}: ${a.error ?? 'failed to start'}`).join('; ');
+}
+
 export interface SessionOptions {
   provider?: ProviderName | 'auto';
   /** Intra-op threads (CPU provider); default: onnxruntime's own choice. */
   threads?: number;
+  /**
+   * Keep onnxruntime's CPU memory arena (default true). The block-streamed run turns it off: an
+   * arena per small session would keep every session's peak allocated at once.
+   */
+  memArena?: boolean;
 }
 
 /** Create a session on the chosen provider, with full graph optimisation. */
@@ -127,6 +175,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [choice.provider],
     graphOptimizationLevel: 'all',
+    ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   });
   return { session, provider: choice.provider };

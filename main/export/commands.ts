@@ -133,7 +133,7 @@ function progressReporter(io: CommandIo, rawWhat: string): (done: number, total:
 
 /** `checkpoint-atlas gif`: an animation of one view of a run. */
 export async function gifCommand(opts: GifCommandOptions, io: CommandIo = processIo): Promise<GifResult> {
-  const runId = required('run', opts.run);
+  const runRef = required('run', opts.run);
   const view = required('view', opts.view);
   if (!isAnimationView(view)) throw new AtlasError('bad-request', `--view must be one of ${ANIMATION_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
@@ -144,7 +144,7 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
   const family = parseFamily(opts.family);
   const store = openCache(opts.db);
   try {
-    requireRun(store, runId);
+    const runId = requireRun(store, runRef).id;
     const meta = tensorForView(store, runId, view, opts);
     const result = await renderGif(store, {
       runId,
@@ -170,7 +170,7 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
 
 /** `checkpoint-atlas figure`: one view of a run as PNG or SVG. */
 export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = processIo): Promise<{ path: string; bytes: number }> {
-  const runId = required('run', opts.run);
+  const runRef = required('run', opts.run);
   const view = required('view', opts.view);
   if (!(FIGURE_VIEWS as readonly string[]).includes(view)) throw new AtlasError('bad-request', `--view must be one of ${FIGURE_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
@@ -186,7 +186,7 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
   const family = parseFamily(opts.family);
   const store = openCache(opts.db);
   try {
-    requireRun(store, runId);
+    const runId = requireRun(store, runRef).id;
     let tensor: string | undefined;
     if (view !== 'heatmap' && view !== 'curves') tensor = tensorForView(store, runId, view as AnimationView, opts).tensor;
     const result = await renderFigure(store, {

@@ -33,7 +33,7 @@ import {
   type SequentialScale,
   type StepScale,
 } from '../../common/charts';
-import { buildScalarGrid } from '../api/grids';
+import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { validSize } from './gif';
 import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raster';

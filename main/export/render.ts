@@ -30,7 +30,7 @@ import {
   type SpectrumExtent,
   type SpectrumFrame,
 } from '../../common/charts';
-import { presentCheckpoints } from '../api/grids';
+import { presentCheckpoints } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 
 // The animated views and their frame kinds live in common/api.ts (the renderer uses them too).
@@ -62,10 +62,16 @@ export function isAnimationView(v: string): v is AnimationView {
   return (ANIMATION_VIEWS as readonly string[]).includes(v);
 }
 
+/** The run with this id, or else the one run with this name (the CLI accepts either). */
 export function requireRun(store: Store, runId: string): StoredRun {
   const run = store.getRun(runId);
   if (run) return run;
   const runs = store.listRuns();
+  const named = runs.filter((r) => r.name === runId);
+  if (named.length === 1) return named[0]!;
+  if (named.length > 1) {
+    throw new AtlasError('bad-request', `${named.length} runs in the cache ${store.path} are named "${runId}"; give one id:\n${named.map((r) => `  ${r.id}  (${r.name}: ${r.root})`).join('\n')}`, store.path);
+  }
   const list = runs.length ? runs.map((r) => `  ${r.id}  (${r.name})`).join('\n') : '  (none: run `checkpoint-atlas analyze <folder>` first)';
   throw new AtlasError('not-found', `no run "${runId}" in the cache ${store.path}; runs there:\n${list}`, store.path);
 }
@@ -269,11 +275,22 @@ export class CanvasChart {
   }
 }
 
+/**
+ * The option for echarts' SVG renderer: series in `large` mode (histogram bars drawn as one path
+ * per series for the canvas) are drawn element by element, because the SVG renderer writes
+ * their batched path as `d=""` and the figure would have no bars (issue 15 #2).
+ */
+export function forSvg(option: ChartOption): ChartOption {
+  const series = option.series;
+  if (!Array.isArray(series)) return option;
+  return { ...option, series: series.map((s: Record<string, unknown>) => (s && s.large ? { ...s, large: false } : s)) };
+}
+
 /** echarts server-side SVG of an option (the figure exporter's vector output). */
 export function renderSvg(option: ChartOption, width: number, height: number): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption(withExportLook(option) as echarts.EChartsOption);
+    chart.setOption(withExportLook(forSvg(option)) as echarts.EChartsOption);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();

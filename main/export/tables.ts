@@ -11,26 +11,12 @@ import type { Store } from '../store/store';
 import { ANALYSES, type FrameSpec } from '../../common/analyses';
 import { orderedCheckpoints } from '../jobs/plan';
 import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
+import { csvField } from './csv';
+import { CHANGE_POINTS_HEADER, FORECASTS_HEADER, TRAJECTORY_FILES, writeTrajectories } from './trajectory-tables';
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
-/**
- * One CSV field. Numbers as the shortest round-trip decimal. Text (tensor names, ids: they come
- * from downloaded files) is written bare only when it is plain ([A-Za-z0-9._:/-]); anything else is
- * double-quoted with quotes doubled, and text that a spreadsheet would run as a formula (leading
- * = + - @ tab CR) gets a leading apostrophe (OWASP's CSV-injection rule).
- */
-export function csvField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? formatNumber(v) : '';
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /^[A-Za-z0-9._:/-]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
-}
-
-/** Shortest decimal that round-trips the float64 exactly. */
-export function formatNumber(v: number): string {
-  return String(v);
-}
+export { csvField, formatNumber } from './csv';
 
 function plain(value: unknown): unknown {
   if (value instanceof Float32Array || value instanceof Float64Array) return Array.from(value);
@@ -61,7 +47,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   mkdirSync(outDir, { recursive: true });
   // Every analysis's frames go to the JSON Lines file its descriptor names (common/analyses/).
   const frames = ANALYSES.flatMap((a) => a.frames as readonly FrameSpec[]);
-  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file)])];
+  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file), ...TRAJECTORY_FILES])];
   // Never replace a file this app did not write, never write through a link (safe-write.ts).
   await checkExportTargets(outDir, names.map((n) => basename(join(outDir, n))));
   const writers = new Map<string, LineWriter>();
@@ -80,6 +66,8 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   async function writeTables(): Promise<void> {
     const csv = writers.get('scalars.csv')!;
     await csv.write(CSV_HEADER);
+    await writers.get('change_points.csv')!.write(CHANGE_POINTS_HEADER);
+    await writers.get('forecasts.csv')!.write(FORECASTS_HEADER);
     for (const run of runs) {
       const ckpts = orderedCheckpoints(run);
       const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
@@ -97,6 +85,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
             .join(',') + '\n',
         );
       }
+      await writeTrajectories(store, run, writers.get('change_points.csv')!, writers.get('forecasts.csv')!, csvField);
       const finalId = ckpts[ckpts.length - 1]?.id;
       for (const spec of frames) {
         const writer = writers.get(spec.file)!;

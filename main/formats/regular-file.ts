@@ -58,8 +58,34 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
   }
 }
 
+/** Deepest nesting accepted in a JSON file we read (real configs, tokenizers and indexes nest < 10). */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Nesting depth of JSON text, by one linear pass that skips strings; stops early past `limit`.
+ * JSON.parse of a 24 MB file nested a million deep takes seconds of CPU (found by fuzzing
+ * tokenizer_config.json), a scan of its characters a few milliseconds.
+ */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** JSON.parse whose error says where, not what: V8's messages quote the text around the error. */
-export function parseJsonQuietly(text: string, path: string, what = 'JSON'): unknown {
+export function parseJsonQuietly(text: string, path: string, what = 'JSON', maxDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonDepth(text, maxDepth) > maxDepth) throw new FormatError(path, `${what} nests deeper than ${maxDepth} levels; refused`);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

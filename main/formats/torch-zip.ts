@@ -78,6 +78,7 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
 
   const entries: TensorEntry[] = [];
   const seen = new Set<string>();
+  let expandedElements = 0;
   for (const [name, t] of tensors) {
     if (seen.has(name)) throw new FormatError(path, `duplicate tensor name "${name}"`);
     seen.add(name);
@@ -99,6 +100,12 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
     }
     if (BigInt(t.storageOffset) + span > BigInt(storageNumel)) {
       throw new FormatError(path, `tensor "${name}": view (offset ${t.storageOffset}, size [${t.size.join(', ')}], stride [${t.stride.join(', ')}]) runs past its storage of ${storageNumel} elements`);
+    }
+    // Expanded (zero-stride) views each cost a gather of up to MAX_EXPANDED_ELEMENTS; their total
+    // per file is bounded too, so thousands of them cannot make one checkpoint take hours.
+    if (BigInt(numel) > span) {
+      expandedElements += numel;
+      if (expandedElements > MAX_EXPANDED_TOTAL) throw new FormatError(path, `expanded (zero-stride) views total more than ${MAX_EXPANDED_TOTAL} elements; refused (a bound on hostile files)`);
     }
     const contiguous = isContiguous(t.size, t.stride);
     entries.push({
@@ -131,6 +138,8 @@ export function gatherStrided<T extends Float32Array | Float64Array>(span: T, sh
 
 /** Largest expanded (zero-stride) view that is materialised: 2^26 elements (256 MB as f32). */
 export const MAX_EXPANDED_ELEMENTS = 2 ** 26;
+/** Sum of the elements of all expanded views of one file (4 of the largest). */
+export const MAX_EXPANDED_TOTAL = 2 ** 28;
 
 export async function readTorchEntry(file: RandomAccessFile, entry: TensorEntry, precision: 'f32' | 'f64'): Promise<Float32Array | Float64Array> {
   const numel = entry.shape.reduce((a, b) => a * b, 1);

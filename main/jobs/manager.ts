@@ -11,8 +11,10 @@ import type { ModelConfig, RunInfo } from '../../common/domain';
 import { describeSubset, isWholeRun } from '../../common/subset';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
-import { planUnits, type PlannedUnit } from './plan';
-import { runParamsFor, type RunParams } from './run-params';
+import { planUnits, shortHash, type PlannedUnit } from './plan';
+import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
+import { assignShards, shardPlanRecord, type ShardSpec } from './shard';
+import type { ShardExchange } from './shard-files';
 import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
 import { SweepMeter } from './meter';
 import { updateCalibration, type Probe, type RunShapes } from './estimate';
@@ -25,6 +27,8 @@ export interface JobOptions {
   subset?: CheckpointSubset;
   /** The estimate made before the start (main/jobs/estimate.ts): shown with the job, then compared with what happened and used to calibrate. */
   estimate?: { estimate: SweepEstimate; shapes: RunShapes; config: ModelConfig | null; probe?: Probe };
+  /** Compute only shard i of N of the plan (main/jobs/shard.ts); run-wide parameters come through `exchange`. */
+  shard?: { spec: ShardSpec; exchange: ShardExchange | null; waitSeconds?: number };
 }
 
 export interface ManagerOptions {
@@ -44,6 +48,8 @@ interface Job {
   done: Promise<void>;
   /** Times and resident memory of the units that ran (main/jobs/meter.ts). */
   meter?: SweepMeter;
+  /** Set when a shard stopped before its histograms because other shards' statistics are missing. */
+  waitingOn?: number[];
 }
 
 export class JobManager {
@@ -93,6 +99,7 @@ export class JobManager {
       // Until the first unit ends, the ETA is the estimate's.
       etaSeconds: opts.estimate && opts.estimate.estimate.units > 0 ? Math.round(opts.estimate.estimate.seconds) : null,
       provider: null,
+      providerNote: null,
       error: null,
       warnings: [],
       ...(isWholeRun(opts.subset) ? {} : { subset: describeSubset(opts.subset) }),
@@ -108,6 +115,11 @@ export class JobManager {
       this.publish(job);
     });
     return jobId;
+  }
+
+  /** Shards whose statistics a stopped shard job waits for (null when it does not wait). */
+  waitingOn(jobId: string): number[] | null {
+    return this.jobs.get(jobId)?.waitingOn ?? null;
   }
 
   /** How many units run at once for a requested thread count (as execute decides; 1 in-thread). */
@@ -138,11 +150,24 @@ export class JobManager {
   }
 
   private async execute(job: Job, analyses: AnalysisKind[], opts: JobOptions): Promise<void> {
-    const planned = planUnits(job.run, analyses, opts.subset).filter((p) => {
+    let planned = planUnits(job.run, analyses, opts.subset).filter((p) => {
       const why = unitPrecondition(job.run, p.unit);
       if (why && !job.state.warnings.some((w) => w.startsWith(`${p.unit}:`))) job.state.warnings.push(`${p.unit}: skipped for this run: ${why}`);
       return !why;
     });
+    // A shard keeps its share of the plan; every shard records the whole split for merge/status.
+    let planHash = '';
+    let ownWeights = new Set<string>();
+    if (opts.shard) {
+      const { spec } = opts.shard;
+      const assignment = assignShards(job.run, planned, spec.count);
+      const record = shardPlanRecord(planned, assignment, spec.count, analyses);
+      planHash = shortHash(record.units.map(([c, u, s]) => [c, u, s]));
+      this.store.setParam(job.run.id, 'shard_plan', record);
+      this.store.setParam(job.run.id, 'shard_index', spec.index);
+      ownWeights = new Set(planned.filter((p, i) => p.unit === 'weights' && assignment.shardOf[i] === spec.index).map((p) => p.checkpoint.id));
+      planned = planned.filter((_, i) => assignment.shardOf[i] === spec.index);
+    }
     const threads = Math.max(0, opts.threads ?? this.options.defaultThreads ?? Math.min(2, availableParallelism()));
     const inline = this.options.inline || threads === 0 || !existsSync(workerScript());
     job.state.state = 'running';
@@ -156,8 +181,26 @@ export class JobManager {
     const meter = new SweepMeter();
     job.meter = meter;
     for (const phase of [firstPhase, secondPhase]) {
+      // A shard hands its statistics to the others once its first phase is complete.
+      if (phase === secondPhase && opts.shard?.exchange && !job.cancelled && !job.fatal) {
+        opts.shard.exchange.publish(job.run.id, planHash, extentsFromStore(this.store, job.run, ownWeights));
+      }
       if (!phase.length || job.cancelled) continue;
-      const params = phase === secondPhase ? runParamsFor(this.store, job.run) : null;
+      let params: RunParams | null = null;
+      if (phase === secondPhase && opts.shard) {
+        const exchange = opts.shard.exchange;
+        const got = exchange
+          ? await exchange.gather(job.run.id, planHash, opts.shard.waitSeconds ?? 0, () => job.cancelled)
+          : ({ kind: 'missing', shards: [], files: [] } as const);
+        if (got.kind === 'missing') {
+          job.waitingOn = [...got.shards];
+          job.fatal = exchange
+            ? `histograms need every checkpoint's statistics; shard(s) ${got.shards.join(', ')} of ${opts.shard.spec.count} have not finished theirs (${got.files.join(', ')} missing): rerun this shard when they have`
+            : 'histograms of a shard need the shared folder of the sweep';
+          break;
+        }
+        params = runParamsFor(this.store, job.run, got.extents);
+      } else if (phase === secondPhase) params = runParamsFor(this.store, job.run);
       const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
       for (const p of phase) {
         const ctx = this.contextOf(p, params, opts);
@@ -244,6 +287,7 @@ export class JobManager {
       if (results.tensors) this.store.registerTensors(job.run.id, results.tensors);
       const provider = results.info.provider;
       if (typeof provider === 'string') job.state.provider = provider;
+      if (typeof results.info.providerNote === 'string') job.state.providerNote = results.info.providerNote;
       for (const w of (results.info.warnings as string[] | undefined) ?? []) {
         if (job.state.warnings.length < 200) job.state.warnings.push(`${item.p.checkpoint.label}: ${w}`);
       }

@@ -45,7 +45,7 @@ export class ProgressPrinter {
     if (this.opts.stream.isTTY) this.opts.stream.write('\n');
     const secs = (Date.now() - job.startedAt) / 1000;
     this.opts.stream.write(
-      `${esc(runName)}: ${job.state}; ${job.done - job.skipped - job.failed} units computed, ${job.skipped} already cached (skipped), ${job.failed} failed, ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}` : ''}\n`,
+      `${esc(runName)}: ${job.state}; ${job.done - job.skipped - job.failed} units computed, ${job.skipped} already cached (skipped), ${job.failed} failed, ${formatDuration(secs)} elapsed${job.provider ? `, provider ${job.provider}${job.providerNote ? ` (${esc(job.providerNote)})` : ''}` : ''}\n`,
     );
     for (const w of job.warnings) this.opts.stream.write(`  warning: ${esc(w)}\n`);
     if (job.error) this.opts.stream.write(`  error: ${esc(job.error)}\n`);

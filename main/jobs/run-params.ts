@@ -14,9 +14,20 @@ export interface RunParams {
   histogramEdgesHash: string;
 }
 
-export function runParamsFor(store: Store, run: RunInfo): RunParams {
-  const ids = new Set(orderedCheckpoints(run).map((c) => c.id));
-  const extents = new Map<string, CheckpointExtent[]>();
+/**
+ * Every checkpoint's [min, max] per tensor and each tensor's component: all that the run-wide
+ * parameters depend on. Plain JSON, so that shards of a sweep can hand theirs to each other
+ * (main/jobs/shard-files.ts) and derive exactly the parameters one process would.
+ */
+export interface RunExtents {
+  /** tensor -> [checkpointId, min, max] for each checkpoint with stored statistics. */
+  extents: Record<string, Array<[string, number | null, number | null]>>;
+  components: Record<string, string>;
+}
+
+/** The extents stored for the run's present checkpoints (only those in `only`, when given). */
+export function extentsFromStore(store: Store, run: RunInfo, only?: ReadonlySet<string>): RunExtents {
+  const ids = new Set(orderedCheckpoints(run).map((c) => c.id).filter((id) => !only || only.has(id)));
   const collect = (metric: 'min' | 'max'): Map<string, number | null> => {
     const m = new Map<string, number | null>();
     for (const r of store.scalarsOfMetric(run.id, metric)) if (ids.has(r.checkpointId)) m.set(`${r.tensor}\u0000${r.checkpointId}`, r.value);
@@ -24,22 +35,43 @@ export function runParamsFor(store: Store, run: RunInfo): RunParams {
   };
   const mins = collect('min');
   const maxs = collect('max');
+  // Keyed by tensor names from files: null-prototype objects, so `__proto__` is an own key.
+  const extents = Object.create(null) as RunExtents['extents'];
   for (const [key, min] of mins) {
-    const [tensor] = key.split('\u0000') as [string, string];
-    let list = extents.get(tensor);
-    if (!list) extents.set(tensor, (list = []));
-    list.push({ min, max: maxs.get(key) ?? null });
+    const [tensor, checkpointId] = key.split('\u0000') as [string, string];
+    (extents[tensor] ??= []).push([checkpointId, min, maxs.get(key) ?? null]);
   }
-  const components = new Map(store.listTensors(run.id).map((t) => [t.tensor, t.component]));
-  // Keyed by tensor names from files: a null-prototype object, so `__proto__` is an own key.
+  const components = Object.create(null) as RunExtents['components'];
+  for (const t of store.listTensors(run.id)) if (extents[t.tensor]) components[t.tensor] = t.component;
+  return { extents, components };
+}
+
+/** Union of several processes' extents (a checkpoint appears in one shard only). */
+export function mergeExtents(parts: readonly RunExtents[]): RunExtents {
+  const out: RunExtents = { extents: Object.create(null), components: Object.create(null) };
+  for (const p of parts) {
+    for (const [tensor, list] of Object.entries(p.extents)) (out.extents[tensor] ??= []).push(...list);
+    for (const [tensor, c] of Object.entries(p.components)) out.components[tensor] ??= c;
+  }
+  return out;
+}
+
+/** The run-wide parameters from the extents of every checkpoint (pure). */
+export function runParamsFromExtents(ex: RunExtents): RunParams {
   const histogramRanges = Object.create(null) as RunParams['histogramRanges'];
-  for (const [tensor, list] of [...extents.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const tensor of Object.keys(ex.extents).sort((a, b) => (a < b ? -1 : 1))) {
+    const list: CheckpointExtent[] = ex.extents[tensor]!.map(([, min, max]) => ({ min, max }));
     // Layernorm gains sit near 1 and biases anywhere: only weight matrices are centred on 0.
-    const component = components.get(tensor) ?? 'other';
+    const component = ex.components[tensor] ?? 'other';
     const symmetric = !component.startsWith('ln.') && !tensor.endsWith('bias');
     histogramRanges[tensor] = { ...histogramRangeForRun(list, { symmetric }), bins: WEIGHT_HISTOGRAM_BINS };
   }
-  const params: RunParams = { histogramRanges, histogramEdgesHash: shortHash(histogramRanges) };
-  store.setParam(run.id, 'histogram_ranges', histogramRanges);
+  return { histogramRanges, histogramEdgesHash: shortHash(histogramRanges) };
+}
+
+/** Parameters of a run from what one store holds; stored with the run. */
+export function runParamsFor(store: Store, run: RunInfo, extents: RunExtents = extentsFromStore(store, run)): RunParams {
+  const params = runParamsFromExtents(extents);
+  store.setParam(run.id, 'histogram_ranges', params.histogramRanges);
   return params;
 }

@@ -2,6 +2,7 @@
 // dtype, fingerprint) from headers only, and assemble a RunInfo with its integrity warnings.
 // A broken checkpoint becomes a warning on that checkpoint, never an exception for the scan.
 import { createHash } from 'node:crypto';
+import { assignTokens } from './tokens';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { CheckpointInfo, Family, IntegrityWarning, LayoutKind, ModelConfig, RunInfo, TrainingLogEntry } from '../../common/domain';
@@ -146,9 +147,12 @@ export interface RunParts {
   items: CheckpointFiles[];
   trainingLog: TrainingLogEntry[];
   options: ScanOptions;
+  /** Tokens seen read per checkpoint id (trainer_state.json), and per logged step (main/layouts/tokens.ts). */
+  tokens?: ReadonlyMap<string, number>;
+  tokensByStep?: ReadonlyMap<number, number>;
 }
 
-export function assembleRun(parts: RunParts): RunInfo {
+export async function assembleRun(parts: RunParts): Promise<RunInfo> {
   const warnings: IntegrityWarning[] = [];
   let family: Family = 'unknown';
   let config: ModelConfig | null = null;
@@ -161,11 +165,12 @@ export function assembleRun(parts: RunParts): RunInfo {
     }
   }
   const items = sortByStep(parts.items);
+  assignTokens(items.map((i) => i.checkpoint), parts.tokens, parts.tokensByStep);
   const unreadable = items.filter((i) => i.checkpoint.warnings.some((w) => w.startsWith('unreadable:')));
   for (const i of unreadable) {
     warnings.push({ kind: 'unreadable', message: `${i.checkpoint.label}: ${i.checkpoint.warnings.find((w) => w.startsWith('unreadable:'))}`, checkpoints: [i.checkpoint.id] });
   }
-  warnings.push(...integrityWarnings(items, parts.options.fullHash ?? false));
+  warnings.push(...(await integrityWarnings(items, parts.options.fullHash ?? false)));
   return {
     id: runId(parts.root, parts.name),
     name: parts.name,

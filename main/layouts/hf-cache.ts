@@ -3,6 +3,7 @@
 // checkpoint (step from its name, e.g. Pythia's `step1000`); `main` and other refs that point at
 // an already listed commit are aliases; a revision without weights is listed as missing.
 import { readdir } from 'node:fs/promises';
+import { tokensByStep } from './tokens';
 import { readRegularFile } from '../formats/regular-file';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -118,9 +119,9 @@ export async function scanHubModel(folder: string, guard: PathGuard, options: Sc
     if (rawConfig && tokenizerPath) break;
   }
   const log = await readJsonFile(join(folder, 'training_log.json'), guard);
-  const run = assembleRun({
+  const run = await assembleRun({
     name: hubRepoOf(folder).name, layout: 'hf-cache', root: realFolder, rawConfig, tokenizerPath, items,
-    trainingLog: trainingLogFrom(log), options,
+    trainingLog: trainingLogFrom(log), options, tokensByStep: tokensByStep(log),
   });
   run.warnings.push(...extraWarnings);
   return run;

@@ -1,18 +1,28 @@
-// Integrity of a checkpoint series: a cheap fingerprint per weight file (size + safetensors header
-// or zip central directory + a few sampled data blocks) and per checkpoint, a full sha256 on
-// request, and the warnings published series need (Pythia issues #83, #195, #205, #206, #94...):
-// identical weights at two steps, one shard equal to the same shard of another step, and steps
-// missing from an otherwise regular schedule.
+// Integrity of a checkpoint series: a cheap fingerprint per weight file and per checkpoint, a full
+// sha256 on request, and the warnings published series need (Pythia issues #83, #195, #205, #206,
+// #94...): identical weights at two steps, one shard equal to the same shard of another step, and
+// steps missing from an otherwise regular schedule.
+//
+// The cheap fingerprint covers every tensor: the file size, the safetensors header or zip central
+// directory (names, dtypes, shapes, offsets), and sampled blocks of each tensor's bytes (start,
+// middle, end). A run in which only some tensors change between checkpoints (a frozen-layer
+// fine-tune) therefore gets distinct fingerprints, and a checkpoint overwritten in place gets a
+// new one, so its cached units are computed again (the units' stamps hold the fingerprint). Two
+// checkpoints whose cheap fingerprints agree are compared by a full sha256 before the app says
+// they hold identical weights; when the full hashes differ, both take the full hash as their
+// fingerprint so the cache tells them apart.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DTYPE_BYTES, type CheckpointInfo, type DType, type IntegrityWarning } from '../../common/domain';
 import { openRandomAccess, type RandomAccessFile } from '../formats/random-access';
 import { readSafetensorsHeader } from '../formats/safetensors';
 import { readTorchZipIndex } from '../formats/torch-zip';
 
-const SAMPLE_BLOCKS = 4;
-const SAMPLE_BYTES = 4096;
+/** Blocks sampled from each tensor's bytes (start, middle, end) and their size. */
+const TENSOR_BLOCKS = 3;
+const TENSOR_BLOCK_BYTES = 256;
 
 export interface FileFingerprint {
   /** Path as listed in the checkpoint folder. */
@@ -23,6 +33,8 @@ export interface FileFingerprint {
   fingerprint: string;
   /** Bytes per dtype, from the header. */
   dtypeBytes: Partial<Record<DType, number>>;
+  /** Tensors covered by the sampled blocks. */
+  tensors: number;
 }
 
 async function sha256OfFile(path: string): Promise<string> {
@@ -31,17 +43,32 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function sampledBlocks(file: RandomAccessFile, start: number, end: number, hash: ReturnType<typeof createHash>): Promise<void> {
-  const span = end - start;
-  if (span <= 0) return;
-  if (span <= SAMPLE_BLOCKS * SAMPLE_BYTES) {
-    hash.update(await file.readExact(start, span));
+/** Every byte of short spans; TENSOR_BLOCKS evenly spaced blocks (first and last included) of long ones. */
+async function sampledBlocks(file: RandomAccessFile, start: number, length: number, hash: ReturnType<typeof createHash>): Promise<void> {
+  if (length <= 0) return;
+  if (length <= TENSOR_BLOCKS * TENSOR_BLOCK_BYTES) {
+    hash.update(await file.readExact(start, length));
     return;
   }
-  for (let k = 0; k < SAMPLE_BLOCKS; k++) {
-    const at = start + Math.floor(((span - SAMPLE_BYTES) * k) / (SAMPLE_BLOCKS - 1));
-    hash.update(await file.readExact(at, SAMPLE_BYTES));
+  for (let k = 0; k < TENSOR_BLOCKS; k++) {
+    const at = start + Math.floor(((length - TENSOR_BLOCK_BYTES) * k) / (TENSOR_BLOCKS - 1));
+    hash.update(await file.readExact(at, TENSOR_BLOCK_BYTES));
   }
+}
+
+/** Full sha256 of files already read, by path, size and modification time (rescans reuse them). */
+const fullHashes = new Map<string, string>();
+
+async function fullHashOf(path: string): Promise<string> {
+  const st = await stat(path);
+  const key = `${path}\u0000${st.size}\u0000${st.mtimeMs}\u0000${st.ino}`;
+  let h = fullHashes.get(key);
+  if (!h) {
+    h = await sha256OfFile(path);
+    if (fullHashes.size > 4096) fullHashes.clear();
+    fullHashes.set(key, h);
+  }
+  return h;
 }
 
 /**
@@ -54,13 +81,10 @@ export async function fingerprintWeightFile(path: string, options: { fullHash?: 
     const hash = createHash('sha256');
     hash.update(`size:${file.size};`);
     const dtypeBytes: Partial<Record<DType, number>> = {};
-    let dataStart = 0;
-    let dataEnd = file.size;
     let entries;
     if (path.endsWith('.safetensors')) {
       const header = await readSafetensorsHeader(file);
       hash.update(header.headerBytes);
-      dataStart = header.dataStart;
       entries = header.entries;
     } else {
       const index = await readTorchZipIndex(file);
@@ -69,11 +93,15 @@ export async function fingerprintWeightFile(path: string, options: { fullHash?: 
     }
     for (const e of entries) dtypeBytes[e.dtype] = (dtypeBytes[e.dtype] ?? 0) + e.byteLength;
     if (options.fullHash) {
-      const full = await sha256OfFile(path);
-      return { file: path, shard: basename(path), size: file.size, fingerprint: `sha256:${full}`, dtypeBytes };
+      const full = await fullHashOf(path);
+      return { file: path, shard: basename(path), size: file.size, fingerprint: `sha256:${full}`, dtypeBytes, tensors: entries.length };
     }
-    await sampledBlocks(file, dataStart, dataEnd, hash);
-    return { file: path, shard: basename(path), size: file.size, fingerprint: `fp:${hash.digest('hex').slice(0, 32)}`, dtypeBytes };
+    // Every tensor, in file order: its name, dtype, shape and place, then blocks of its bytes.
+    for (const e of entries) {
+      hash.update(`${e.name}|${e.dtype}|${e.shape.join('x')}|${e.byteOffset}|${e.byteLength};`);
+      await sampledBlocks(file, e.byteOffset, Math.min(e.byteLength, file.size - e.byteOffset), hash);
+    }
+    return { file: path, shard: basename(path), size: file.size, fingerprint: `fp:${hash.digest('hex').slice(0, 32)}`, dtypeBytes, tensors: entries.length };
   } finally {
     await file.close();
   }
@@ -124,14 +152,20 @@ export function detectMissingSteps(stepsIn: readonly number[]): MissingSteps {
   for (const [gap, count] of gapCounts) if (count > spacingCount || (count === spacingCount && gap > spacing)) [spacing, spacingCount] = [gap, count];
   let firstEven = Infinity;
   if (spacingCount >= 3) {
-    // Every positive step with the last step's residue belongs to the even part (step 0 is the init).
-    const residue = steps[steps.length - 1] % spacing;
+    // The even part: the positive steps with the residue most of them share (step 0 is the init;
+    // a last step off the grid, e.g. a final save, must not pick the residue: that made
+    // "every 400 from 2600 to 2600").
+    const residues = new Map<number, number>();
+    for (const s of steps) if (s > 0) residues.set(s % spacing, (residues.get(s % spacing) ?? 0) + 1);
+    let residue = 0;
+    let residueCount = 0;
+    for (const [r, count] of residues) if (count > residueCount) [residue, residueCount] = [r, count];
     const even = steps.filter((s) => s % spacing === residue && s > 0);
     const first = even[0];
     const last = even[even.length - 1];
     const expected = (last - first) / spacing + 1;
     // More holes than steps is not a regular schedule with gaps but a different schedule.
-    if (expected <= 2 * even.length) {
+    if (even.length >= 3 && expected <= 2 * even.length) {
       firstEven = first;
       for (let s = first; s <= last; s += spacing) if (!present.has(s)) missing.push(s);
       parts.push(`every ${spacing} from ${first} to ${last}`);
@@ -157,42 +191,70 @@ function listSteps(cks: CheckpointInfo[]): string {
   return cks.map((c) => c.label).join(', ');
 }
 
-/** Run-level integrity warnings; also appends messages to the checkpoints concerned. */
-export function integrityWarnings(items: CheckpointFiles[], fullHash: boolean): IntegrityWarning[] {
+/** The sha256 of each of a checkpoint's files (full mode: already their fingerprints). */
+async function fullFileHashes(item: CheckpointFiles): Promise<FileFingerprint[]> {
+  return Promise.all(item.files.map(async (f) => (f.fingerprint.startsWith('sha256:') ? f : { ...f, fingerprint: `sha256:${await fullHashOf(f.file)}` })));
+}
+
+/**
+ * Checkpoints whose cheap fingerprints agree, grouped again by their full sha256. Each checkpoint
+ * of such a group takes the full hash as its fingerprint when it differs from the others'.
+ */
+async function confirmByFullHash(group: CheckpointFiles[]): Promise<CheckpointFiles[][]> {
+  const full = await Promise.all(group.map(async (i) => ({ item: i, files: await fullFileHashes(i) })));
+  const byHash = new Map<string, CheckpointFiles[]>();
+  for (const { item, files } of full) {
+    const fp = combineFingerprints(files);
+    byHash.set(fp, [...(byHash.get(fp) ?? []), item]);
+  }
+  if (byHash.size > 1) for (const { item, files } of full) item.checkpoint.fingerprint = combineFingerprints(files);
+  return [...byHash.values()];
+}
+
+/**
+ * Run-level integrity warnings; also appends messages to the checkpoints concerned. Identical
+ * weights and identical shards are said only when a full sha256 confirms the cheap fingerprints.
+ */
+export async function integrityWarnings(items: CheckpointFiles[], fullHash: boolean): Promise<IntegrityWarning[]> {
   const warnings: IntegrityWarning[] = [];
   const present = items.filter((i) => !i.checkpoint.missing && i.files.length > 0);
-  const how = fullHash ? 'sha256' : 'cheap fingerprint: sizes, headers and sampled data blocks; a full hash confirms';
-  const byFingerprint = new Map<string, CheckpointInfo[]>();
-  for (const i of present) {
-    const list = byFingerprint.get(i.checkpoint.fingerprint) ?? [];
-    list.push(i.checkpoint);
-    byFingerprint.set(i.checkpoint.fingerprint, list);
-  }
-  for (const group of byFingerprint.values()) {
+  const how = fullHash ? 'sha256' : 'sha256 of every file, after their sampled fingerprints agreed';
+  const byFingerprint = new Map<string, CheckpointFiles[]>();
+  for (const i of present) byFingerprint.set(i.checkpoint.fingerprint, [...(byFingerprint.get(i.checkpoint.fingerprint) ?? []), i]);
+  for (const candidates of byFingerprint.values()) {
     // Same step saved twice (Trainer's final model = its last checkpoint) is expected, not a defect.
-    if (group.length < 2 || new Set(group.map((c) => c.step)).size === 1) continue;
-    const message = `${listSteps(group)} hold identical weights (${how})`;
-    warnings.push({ kind: 'identical-weights', message, checkpoints: group.map((c) => c.id) });
-    for (const c of group) c.warnings.push(message);
-  }
-  // Same shard equal across steps whose checkpoints otherwise differ (pythia-12b #206).
-  const byShard = new Map<string, { fp: string; item: CheckpointFiles }[]>();
-  for (const i of present) {
-    if (i.files.length < 2) continue;
-    for (const f of i.files) {
-      const list = byShard.get(f.shard) ?? [];
-      list.push({ fp: f.fingerprint, item: i });
-      byShard.set(f.shard, list);
+    if (candidates.length < 2 || new Set(candidates.map((i) => i.checkpoint.step)).size === 1) continue;
+    for (const confirmed of fullHash ? [candidates] : await confirmByFullHash(candidates)) {
+      const group = confirmed.map((i) => i.checkpoint);
+      if (group.length < 2 || new Set(group.map((c) => c.step)).size === 1) continue;
+      const message = `${listSteps(group)} hold identical weights (${how})`;
+      warnings.push({ kind: 'identical-weights', message, checkpoints: group.map((c) => c.id) });
+      for (const c of group) c.warnings.push(message);
     }
   }
+  // Same shard equal across steps whose checkpoints otherwise differ (pythia-12b #206).
+  const byShard = new Map<string, { file: FileFingerprint; item: CheckpointFiles }[]>();
+  for (const i of present) {
+    if (i.files.length < 2) continue;
+    for (const f of i.files) byShard.set(f.shard, [...(byShard.get(f.shard) ?? []), { file: f, item: i }]);
+  }
+  const shardHow = fullHash ? 'sha256' : 'sha256 of the shard, after their sampled fingerprints agreed';
   for (const [shard, list] of byShard) {
-    const groups = new Map<string, CheckpointInfo[]>();
-    for (const { fp, item } of list) groups.set(fp, [...(groups.get(fp) ?? []), item.checkpoint]);
-    for (const group of groups.values()) {
-      if (group.length < 2 || new Set(group.map((c) => c.fingerprint)).size === 1) continue;
-      const message = `shard ${shard} is identical in ${listSteps(group)} although the checkpoints differ (${how})`;
-      warnings.push({ kind: 'identical-shard', message, checkpoints: group.map((c) => c.id) });
-      for (const c of group) c.warnings.push(message);
+    const cheap = new Map<string, { file: FileFingerprint; item: CheckpointFiles }[]>();
+    for (const x of list) cheap.set(x.file.fingerprint, [...(cheap.get(x.file.fingerprint) ?? []), x]);
+    for (const candidates of cheap.values()) {
+      if (candidates.length < 2 || new Set(candidates.map((x) => x.item.checkpoint.fingerprint)).size === 1) continue;
+      const groups = new Map<string, CheckpointInfo[]>();
+      for (const { file, item } of candidates) {
+        const h = fullHash ? file.fingerprint : await fullHashOf(file.file);
+        groups.set(h, [...(groups.get(h) ?? []), item.checkpoint]);
+      }
+      for (const group of groups.values()) {
+        if (group.length < 2 || new Set(group.map((c) => c.fingerprint)).size === 1) continue;
+        const message = `shard ${shard} is identical in ${listSteps(group)} although the checkpoints differ (${shardHow})`;
+        warnings.push({ kind: 'identical-shard', message, checkpoints: group.map((c) => c.id) });
+        for (const c of group) c.warnings.push(message);
+      }
     }
   }
   const missingWeights = items.filter((i) => i.checkpoint.missing).map((i) => i.checkpoint);

@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import { listWeightFiles } from '../formats/index';
+import { specialKind } from '../formats/regular-file';
 import type { ScanOptions } from './checkpoint';
 import { PathGuard, ScanRefusal } from './guard';
 import { scanHubModel } from './hf-cache';
@@ -135,7 +136,14 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
     const abs = resolve(p);
     let isFile = false;
     try {
-      isFile = (await stat(abs)).isFile();
+      const st = await stat(abs);
+      isFile = st.isFile();
+      // A FIFO, socket or device given as a path is refused by name, never opened.
+      const kind = specialKind(st);
+      if (kind && !st.isDirectory()) {
+        result.errors.push({ path: abs, message: `is ${kind}, not a file or folder; not opened` });
+        continue;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       result.errors.push({ path: abs, message: code === 'ELOOP' ? 'symlink loop; not followed' : `cannot open: ${(err as Error).message}` });

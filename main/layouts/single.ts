@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { RunInfo } from '../../common/domain';
 import { assembleRun, describeCheckpoint, confinedFile, readJsonFile, trainingLogFrom, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
+import { tokensByStep, tokensSeenFromState } from './tokens';
 
 export async function scanSingleFolder(folder: string, guard: PathGuard, options: ScanOptions): Promise<RunInfo> {
   const real = await guard.resolve(folder);
@@ -16,6 +17,7 @@ export async function scanSingleFolder(folder: string, guard: PathGuard, options
     rawConfig: configValue && typeof configValue === 'object' && !Array.isArray(configValue) ? (configValue as Record<string, unknown>) : null,
     tokenizerPath: await confinedFile(join(folder, 'tokenizer.json'), guard),
     items: [item], trainingLog: trainingLogFrom(state), options,
+    tokens: new Map(tokensSeenFromState(state) === null ? [] : [[item.checkpoint.id, tokensSeenFromState(state)!]]), tokensByStep: tokensByStep(state),
   });
 }
 

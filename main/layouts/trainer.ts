@@ -7,6 +7,7 @@ import { listWeightFiles } from '../formats/index';
 import { assembleRun, describeCheckpoint, confinedFile, mapPool, readJsonFile, trainingLogFrom, type CheckpointSpec, type ScanOptions } from './checkpoint';
 import type { PathGuard } from './guard';
 import { stepOfTrainerFolder } from './names';
+import { tokensByStep, tokensSeenFromState } from './tokens';
 
 export function trainerCheckpointFolders(subfolders: string[]): { name: string; step: number }[] {
   return subfolders
@@ -28,6 +29,12 @@ export async function scanTrainerRun(folder: string, subfolders: string[], guard
   }
   const items = await mapPool(specs, 8, (s) => describeCheckpoint(s, guard, options));
   const state = parentState ?? (await readJsonFile(join(lastFolder, 'trainer_state.json'), guard));
+  // Tokens seen: each checkpoint's own trainer_state.json (the final model: the parent's).
+  const tokens = new Map<string, number>();
+  await mapPool(specs, 8, async (s) => {
+    const t = tokensSeenFromState(s.id === 'final' ? parentState : await readJsonFile(join(s.folder, 'trainer_state.json'), guard));
+    if (t !== null) tokens.set(s.id, t);
+  });
   const configValue = (await readJsonFile(join(folder, 'config.json'), guard)) ?? (await readJsonFile(join(lastFolder, 'config.json'), guard));
   let tokenizerPath: string | null = null;
   for (const dir of [folder, lastFolder]) {
@@ -37,6 +44,6 @@ export async function scanTrainerRun(folder: string, subfolders: string[], guard
   return assembleRun({
     name: basename(folder), layout: 'trainer', root: real,
     rawConfig: configValue && typeof configValue === 'object' && !Array.isArray(configValue) ? (configValue as Record<string, unknown>) : null,
-    tokenizerPath, items, trainingLog: trainingLogFrom(state), options,
+    tokenizerPath, items, trainingLog: trainingLogFrom(state), options, tokens, tokensByStep: tokensByStep(state),
   });
 }

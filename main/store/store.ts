@@ -147,6 +147,7 @@ export class Store {
       getUnit: db.prepare(`SELECT fingerprint, version, ctx FROM units WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
       unitsOfRun: db.prepare(`SELECT checkpoint_id, analysis, fingerprint, version, ctx, info_json FROM units WHERE run_id = ?`),
       deleteUnitScalars: db.prepare(`DELETE FROM scalars WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
+      deleteUnit: db.prepare(`DELETE FROM units WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
       deleteUnitArrays: db.prepare(`DELETE FROM arrays WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
       insertScalar: db.prepare(
         `INSERT OR REPLACE INTO scalars (run_id, metric, tensor, checkpoint_id, analysis, value) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -198,8 +199,33 @@ export class Store {
 
   // -------------------------------------------------------------------------------- runs
 
+  /**
+   * Store a run as scanned. Units of its present checkpoints whose weights changed since they
+   * were computed (fingerprint differs: a checkpoint overwritten in place) are dropped with their
+   * results, in the same transaction: no view shows numbers of weights that are gone, and the
+   * next analysis computes them again.
+   */
   upsertRun(info: RunInfo, source: RunSource): void {
-    this.stmts.upsertRun.run({ id: info.id, name: info.name, source, root: info.root, info: JSON.stringify(info), now: Date.now() });
+    const s = this.stmts;
+    const current = new Map(info.checkpoints.filter((c) => !c.missing && c.fingerprint).map((c) => [c.id, c.fingerprint]));
+    let dropped = 0;
+    const tx = this.db.transaction(() => {
+      s.upsertRun.run({ id: info.id, name: info.name, source, root: info.root, info: JSON.stringify(info), now: Date.now() });
+      for (const u of this.unitsOfRun(info.id)) {
+        const fp = current.get(u.checkpointId);
+        if (fp === undefined || fp === u.fingerprint) continue;
+        s.deleteUnitScalars.run(info.id, u.checkpointId, u.analysis);
+        s.deleteUnitArrays.run(info.id, u.checkpointId, u.analysis);
+        s.deleteUnit.run(info.id, u.checkpointId, u.analysis);
+        dropped++;
+      }
+    });
+    try {
+      tx.immediate();
+    } catch (err) {
+      throw this.writeError(err, `run ${info.name}`);
+    }
+    if (dropped) this.generations.set(info.id, (this.generations.get(info.id) ?? 0) + 1);
   }
 
   listRuns(): StoredRun[] {

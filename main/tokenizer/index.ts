@@ -24,6 +24,7 @@ export interface LoadedTokenizer {
 }
 
 const MAX_TOKENIZER_BYTES = 256 * 1024 * 1024;
+const MAX_TOKENIZER_CONFIG_BYTES = 4 * 1024 * 1024;
 
 /**
  * tokenizer.json / tokenizer_config.json: a regular file (never a FIFO or device), size-capped,
@@ -41,7 +42,9 @@ async function readJson(path: string, required: boolean, guard: PathGuard): Prom
   }
   let value: unknown;
   try {
-    value = parseJsonQuietly((await readRegularFile(real, MAX_TOKENIZER_BYTES)).toString('utf8'), path, basename(path));
+    // tokenizer_config.json holds a few settings (and at most a chat template): 4 MiB is ample.
+    const limit = basename(path) === 'tokenizer_config.json' ? MAX_TOKENIZER_CONFIG_BYTES : MAX_TOKENIZER_BYTES;
+    value = parseJsonQuietly((await readRegularFile(real, limit)).toString('utf8'), path, basename(path));
   } catch (err) {
     if (err instanceof FormatError && err.file !== path) throw new FormatError(path, err.problem);
     throw err;

@@ -1,36 +1,45 @@
-// Top-level layout and the hash router: #/ = Home, #/run/<id>/<tab> = a run's page. Hash routes
-// keep the app a single static page that works from file-less loopback serving and Electron alike.
+// Top-level layout and the hash router: #/ = Home, #/run/<id>/<tab> = a run's page (routes.ts
+// parses and builds the hashes). Hash routes keep the app a single static page that works from
+// file-less loopback serving and Electron alike.
 import { useEffect, useState } from 'react';
 import { useAppState } from './context';
 import { Home } from './views/Home';
-import { RunPage, type RunTab } from './views/RunPage';
+import { RunPage } from './views/RunPage';
+import { parseRoute } from './routes';
 
-export interface Route {
-  page: 'home' | 'run';
-  runId?: string;
-  tab?: RunTab;
-  params: URLSearchParams;
+/**
+ * The first keyboard stop of every page: jumps over the header, Analyze controls and view settings
+ * (about 20 Tab presses) to the first chart that takes focus, else to the first control of the page.
+ */
+function skipToCharts(): void {
+  const target =
+    document.querySelector<HTMLElement>('#tabpanel .chart[tabindex], #tabpanel [data-testid=timeline-slider], #tabpanel table') ??
+    document.querySelector<HTMLElement>('main a, main button, main input, main select');
+  if (!target) return;
+  if (!target.hasAttribute('tabindex') && target.tagName === 'TABLE') target.tabIndex = -1;
+  target.focus();
+  target.scrollIntoView({ block: 'nearest' });
 }
 
-export function parseRoute(hash: string): Route {
-  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  const params = new URLSearchParams(query);
-  if (parts[0] === 'run' && parts[1]) {
-    const tab = (['overview', 'curves', 'animations', 'svd'] as const).find((t) => t === parts[2]) ?? 'overview';
-    return { page: 'run', runId: parts[1], tab, params };
-  }
-  return { page: 'home', params };
-}
-
-export function runHref(runId: string, tab: RunTab = 'overview', params?: Record<string, string>): string {
-  const q = params ? `?${new URLSearchParams(params).toString()}` : '';
-  return `#/run/${encodeURIComponent(runId)}/${tab}${q}`;
+/** What to do when this page has no valid launch token (a bookmark of an earlier server, another browser). */
+function TokenHelp() {
+  return (
+    <div className="notice warn" role="alert" data-testid="token-help">
+      <p>
+        <b>This page needs the launch link of the running Checkpoint Atlas server.</b> Links work in every tab of this browser while the
+        server that printed them runs; this one is from another browser or from a server that has since stopped.
+      </p>
+      <p>
+        Get a fresh link: run <code>npx checkpoint-atlas serve</code> (or <code>npm start</code>) and open the <code>http://127.0.0.1:…/?token=…</code> address it
+        prints. To come back to this view, add the part of this address from <code>#</code> on to it: <code>{location.hash || '#/'}</code>
+      </p>
+    </div>
+  );
 }
 
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
-  const { connection, client, runs } = useAppState();
+  const { connection, client, runs, runsError } = useAppState();
   const runName = route.runId ? (runs?.find((r) => r.id === route.runId)?.name ?? route.runId) : null;
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -39,6 +48,9 @@ export function App() {
   }, []);
   return (
     <div className="app">
+      <button type="button" className="skip-link" data-testid="skip-link" onClick={skipToCharts}>
+        Skip to the charts
+      </button>
       <header className="topbar">
         <a className="brand" href="#/">
           Checkpoint Atlas
@@ -57,6 +69,7 @@ export function App() {
         </span>
       </header>
       <main className="content">
+        {client.carrier === 'http' && runsError !== null && /launch token/.test(runsError) && <TokenHelp />}
         {route.page === 'run' && route.runId ? <RunPage key={route.runId} runId={route.runId} tab={route.tab ?? 'overview'} params={route.params} /> : <Home />}
       </main>
     </div>

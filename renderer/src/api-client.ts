@@ -46,17 +46,30 @@ export interface AtlasClient {
 
 const TOKEN_KEY = 'atlas.token';
 
-/** Token from ?token= (then remembered for this tab and removed from the visible URL), else the remembered one. */
+/**
+ * Token from ?token= (then remembered and removed from the visible URL), else the remembered one.
+ * Remembered in localStorage, which is per origin, i.e. per server (127.0.0.1:PORT): a second tab,
+ * a reload or a bookmark of this server's pages works while it runs; a server started later has
+ * another port and token, and the page then says how to get a fresh link (App.tsx TokenHelp).
+ */
 export function takeToken(): string | null {
   const url = new URL(window.location.href);
   const fromUrl = url.searchParams.get('token');
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    try {
+      localStorage.setItem(TOKEN_KEY, fromUrl);
+    } catch {
+      sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    }
     url.searchParams.delete('token');
     history.replaceState(history.state, '', url.pathname + (url.search ? url.search : '') + url.hash);
     return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
 }
 
 function errorFrom(body: unknown, fallback: string): ApiError {
@@ -113,7 +126,8 @@ function httpClient(token: string | null): AtlasClient {
   };
   const connect = () => {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${proto}://${location.host}/api/events?token=${encodeURIComponent(token ?? '')}`);
+    // Authenticated by the session cookie; the server never accepts a token in a query string.
+    socket = new WebSocket(`${proto}://${location.host}/api/events`);
     setState('connecting');
     socket.onopen = () => {
       retryMs = 500;
@@ -147,7 +161,9 @@ function httpClient(token: string | null): AtlasClient {
       try {
         res = await fetch(`/api/${method}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token ?? ''}` },
+          // The server's session cookie (HttpOnly, from the token exchange) authenticates the page;
+          // a token is sent only when one was handed to this tab directly.
+          headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify(request),
         });
       } catch (e) {

@@ -1,8 +1,8 @@
 // The slice of echarts the app uses, registered once: keeps the bundle to the charts and
-// components actually drawn (custom, heatmap, line, bar, scatter; grid, tooltip, title, legend,
-// continuous visual map) on the canvas renderer.
+// components actually drawn (custom, heatmap, line, bar, scatter; grid, tooltip, axis pointer,
+// inside data zoom, title, legend, continuous visual map) on the canvas renderer.
 import { BarChart, CustomChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
-import { GridComponent, LegendScrollComponent, TitleComponent, TooltipComponent, VisualMapContinuousComponent } from 'echarts/components';
+import { AxisPointerComponent, DataZoomInsideComponent, GridComponent, LegendScrollComponent, TitleComponent, TooltipComponent, VisualMapContinuousComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
@@ -12,6 +12,8 @@ echarts.use([
   HeatmapChart,
   LineChart,
   ScatterChart,
+  AxisPointerComponent,
+  DataZoomInsideComponent,
   GridComponent,
   LegendScrollComponent,
   TitleComponent,

@@ -13,12 +13,13 @@
 //                    default test/fixtures/fuzz-regressions)
 //   FUZZ_REPLAY      directory of regression fixtures to replay before fuzzing
 //   FUZZ_JSON        write the machine-readable report to this file
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeFinding, loadRegressions, saveFinding, signatureOfFinding } from './regressions';
 import { FuzzSupervisor, type TargetReport } from './supervisor';
-import { TARGET_NAMES, type TargetName } from './targets';
+import { FIFO_NAME, SECRET_MARKER, SECRET_NAME, TARGET_NAMES, type TargetName } from './targets';
 import type { Finding, FindingKind } from './protocol';
 
 export interface FuzzRunReport {
@@ -48,6 +49,11 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
   const saveDir = env.FUZZ_SAVE === undefined ? join(repoRoot, 'test/fixtures/fuzz-regressions') : env.FUZZ_SAVE === '' ? null : resolve(env.FUZZ_SAVE);
   const casesPerTarget = Math.ceil(totalCases / Math.max(1, targets.length));
   const scratchDir = mkdtempSync(join(tmpdir(), 'atlas-fuzz-'));
+  // Special-file mutations (targets.ts SPECIAL_FILES): one FIFO that cases hard-link into their
+  // folder or link to, and a secret file outside every case folder whose contents must never be
+  // quoted. Made here, in the supervisor's thread: the workers trap child_process.
+  execFileSync('mkfifo', [join(scratchDir, FIFO_NAME)]);
+  writeFileSync(join(scratchDir, SECRET_NAME), JSON.stringify({ [SECRET_MARKER]: SECRET_MARKER, model: { type: SECRET_MARKER }, weight_map: { [SECRET_MARKER]: SECRET_MARKER } }));
   const supervisor = new FuzzSupervisor({ repoRoot, workerFile, scratchDir, timeoutMs, rssLimitBytes: rssLimitMb * 2 ** 20 });
   const canaryBefore = supervisor.canaryFileExists();
   if (canaryBefore) throw new Error('the canary marker file exists before the run; remove it first');
@@ -77,6 +83,8 @@ export async function main(repoRoot: string, workerFile: string, env: NodeJS.Pro
     }
   } finally {
     await supervisor.close();
+    // Should a reader ever have blocked opening the FIFO (a finding), release it before removal.
+    try { closeSync(openSync(join(scratchDir, FIFO_NAME), constants.O_WRONLY | constants.O_NONBLOCK)); } catch { /* no reader waiting */ }
     rmSync(scratchDir, { recursive: true, force: true });
   }
   report.canaryFile = supervisor.canaryFileExists();

@@ -141,6 +141,48 @@ function memoChaos(rng: Rng): Uint8Array {
   }
 }
 
+/** LONG_BINPUT / LONG_BINGET of memo index k. */
+const longPut = (k: number): Uint8Array => op(0x72, u32le(k));
+const longGet = (k: number): Uint8Array => op(0x6a, u32le(k));
+
+/**
+ * Ops to insert just before STOP (the state dict on top of the stack): `levels` dicts, each
+ * holding `fanout` keys that all point at the level below through the memo, the first level
+ * pointing at the state dict; the last level becomes the result. Walked as a tree it names
+ * fanout^levels copies of every tensor (issue 14: 8^16 from a 2 KB file).
+ */
+function memoDag(rng: Rng): Uint8Array {
+  const levels = 2 + rng.int(rng.chance(0.3) ? 30 : 15);
+  const fanout = 2 + rng.int(15);
+  const base = 900_000 + rng.int(10_000);
+  const parts: Uint8Array[] = [longPut(base)];
+  for (let l = 1; l <= levels; l++) {
+    parts.push(new Uint8Array([0x7d, 0x28]));
+    for (let i = 0; i < fanout; i++) parts.push(op(0x8c, new Uint8Array([`k${i}`.length]), enc.encode(`k${i}`)), longGet(base + l - 1));
+    parts.push(new Uint8Array([0x75]), longPut(base + l), new Uint8Array([0x30]));
+  }
+  parts.push(new Uint8Array([0x30]), longGet(base + levels));
+  return concat(...parts);
+}
+
+/**
+ * Ops to insert just before STOP: one memoised list of `n` items, then `copies` calls of
+ * builtins.set / frozenset on it appended to a list that is dropped (the state dict stays the
+ * result). Each call is 13 bytes and copies the whole list: n * copies items from a small file.
+ */
+function setCopies(rng: Rng): Uint8Array {
+  const n = rng.size([1000, 10_001], [50_000, 200_000], 0.2);
+  const copies = rng.size([10, 2001], [10_000, 30_000], 0.3);
+  const a = 950_000 + rng.int(1000);
+  const fn = rng.chance(0.7) ? 'set' : 'frozenset';
+  const parts: Uint8Array[] = [new Uint8Array([0x5d, 0x28]), new Uint8Array(n).fill(0x4e), new Uint8Array([0x65]), longPut(a), new Uint8Array([0x30])];
+  parts.push(global('builtins', fn), longPut(a + 1), new Uint8Array([0x30]), new Uint8Array([0x5d]));
+  const call = concat(longGet(a + 1), longGet(a), new Uint8Array([0x85, 0x52, 0x61]));
+  for (let i = 0; i < copies; i++) parts.push(call);
+  parts.push(new Uint8Array([0x30]));
+  return concat(...parts);
+}
+
 function deepNesting(rng: Rng): Uint8Array {
   const n = rng.size([100, 10_001], [100_000, 1_000_000], 0.08);
   switch (rng.int(4)) {
@@ -156,7 +198,10 @@ function deepNesting(rng: Rng): Uint8Array {
   }
 }
 
-const STRINGS = ['storage', 'torch.FloatStorage', 'torch.LongStorage', 'FloatStorage', '0', '1', '999', 'cpu', 'cuda:0', '', '../0', '/etc/passwd', 'a'.repeat(1000), '__proto__', 'constructor', 'weight', 'model.weight'];
+/** Names a downloaded header could carry to attack a terminal (window title, clear screen, a forged line, bidi override). */
+export const ESCAPE_STRINGS = ['\u001b]0;pwned\u0007', 'w\u001b[2J\u001b[H', 'a\nOK: all checks passed', 'x\r\u001b[1Aforged', '\u202eexe.txt', 'n\u0000ul', '\u009b31mred', 'tab\tsep\u2028line'];
+
+const STRINGS = [...ESCAPE_STRINGS, 'storage', 'torch.FloatStorage', 'torch.LongStorage', 'FloatStorage', '0', '1', '999', 'cpu', 'cuda:0', '', '../0', '/etc/passwd', 'a'.repeat(1000), '__proto__', 'constructor', 'weight', 'model.weight'];
 
 function intOp(rng: Rng): Uint8Array {
   switch (rng.int(4)) {
@@ -221,8 +266,14 @@ export function mutatePickle(rng: Rng, data: Uint8Array): Uint8Array {
   const at = (): number => rng.int(ops.length + 1);
   const insert = (bytes: Uint8Array, where = at()): void => { ops.splice(where, 0, { op: bytes[0] ?? -1, bytes }); };
   for (let i = 0; i < n; i++) {
-    switch (rng.int(14)) {
+    switch (rng.int(16)) {
       case 13: mutateView(rng, ops); break;
+      case 14: case 15: { // memo-DAG or set-copy amplification, just before STOP so the rest stays valid
+        const stop = ops.findIndex((o) => o.op === 0x2e);
+        const bytes = rng.chance(0.5) ? memoDag(rng) : setCopies(rng);
+        insert(bytes, stop >= 0 ? stop : ops.length);
+        break;
+      }
       case 0: { // swap two ops
         if (ops.length < 2) break;
         const a = rng.int(ops.length);

@@ -4,30 +4,49 @@
 // every tensor; parse config; load a tokenizer, encode and decode). Exercising returns normally or
 // throws; the worker classifies what was thrown (typed refusal or crash).
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { ConfigError, familyOf, readModelConfig } from '../../main/architectures/index';
-import { openCheckpoint } from '../../main/formats/index';
+import { listWeightFiles, openCheckpoint } from '../../main/formats/index';
 import type { FileOpener } from '../../main/formats/random-access';
 import { openSafetensors } from '../../main/formats/safetensors';
 import { openTorchZip } from '../../main/formats/torch-zip';
 import { FormatError, type TensorSource } from '../../main/formats/types';
-import { ScanRefusal } from '../../main/layouts/guard';
+import { PathGuard, ScanRefusal } from '../../main/layouts/guard';
 import { loadTokenizer } from '../../main/tokenizer/index';
 import { boundaryValue, concat, mutateBytes, mutateRegion, writeUintLE } from './mutate-bytes';
 import { mutateJsonValue, parseJson, writeJson, type Json, type JsonDictionary } from './mutate-json';
-import { mutatePickle } from './mutate-pickle';
+import { ESCAPE_STRINGS, mutatePickle } from './mutate-pickle';
+import { escapeTerminal } from '../../common/terminal';
+import { exerciseDifferential, generateDifferential } from './safetensors-differential';
 import { Rng, hash32, hashString } from './rng';
 import { mutateZipEntries, mutateZipFields, parseZipModel, writeZipModel, type ZipModelEntry } from './zip-model';
 
-export const TARGET_NAMES = ['safetensors', 'torch-zip', 'pickle', 'config', 'tokenizer', 'shard-index'] as const;
+export const TARGET_NAMES = ['safetensors', 'torch-zip', 'pickle', 'config', 'tokenizer', 'shard-index', 'safetensors-differential'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface FuzzFile {
   /** Relative name inside the case's folder. */
   name: string;
   bytes: Uint8Array;
+  /**
+   * Made as a special file instead of from `bytes` (issue 14): a FIFO (hard link to the run's FIFO),
+   * a link to /dev/zero, or links leaving the folder to the run's secret file or FIFO.
+   */
+  special?: SpecialFile;
 }
+
+export const SPECIAL_FILES = ['fifo', 'dev-zero', 'outside-secret', 'outside-fifo'] as const;
+export type SpecialFile = (typeof SPECIAL_FILES)[number];
+/** Made by the supervisor's process in the scratch root (test/fuzz/cli.ts). */
+export const FIFO_NAME = 'fifo';
+export const SECRET_NAME = 'secret.json';
+/** In the secret file; must never appear in any message (contents are never quoted). */
+export const SECRET_MARKER = 'SECRET-MARKER-c0ffee';
+
+/** What a terminal must never receive raw (escapeTerminal's job). */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** One generated case: a small folder of files and which of them to open ('.' = the folder). */
 export interface FuzzInput {
@@ -129,14 +148,14 @@ export async function loadSeeds(repoRoot: string): Promise<Seeds> {
 
 const SAFETENSORS_DICT: JsonDictionary = {
   strings: ['F32', 'F16', 'BF16', 'F64', 'I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'U32', 'U64', 'BOOL', 'F8_E4M3', 'F8_E5M2', 'C64', 'f32', 'float32', 'F4', '', 'pt', '__metadata__'],
-  keys: ['dtype', 'shape', 'data_offsets', '__metadata__', 'format', 'weight', 'a.weight'],
+  keys: ['dtype', 'shape', 'data_offsets', '__metadata__', 'format', 'weight', 'a.weight', ...ESCAPE_STRINGS],
 };
 const CONFIG_DICT: JsonDictionary = {
-  strings: ['gpt_neox', 'gpt2', 'llama', 'mistral', 'qwen2', 'unknown', 'GPTNeoXForCausalLM', 'GPT2LMHeadModel', 'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM', 'Qwen2Model', 'gelu', 'silu', 'gelu_new', 'relu', '__proto__', 'constructor', 'toString', 'hasOwnProperty'],
+  strings: [...ESCAPE_STRINGS, 'gpt_neox', 'gpt2', 'llama', 'mistral', 'qwen2', 'unknown', 'GPTNeoXForCausalLM', 'GPT2LMHeadModel', 'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM', 'Qwen2Model', 'gelu', 'silu', 'gelu_new', 'relu', '__proto__', 'constructor', 'toString', 'hasOwnProperty'],
   keys: ['model_type', 'architectures', 'hidden_size', 'num_attention_heads', 'num_hidden_layers', 'vocab_size', 'intermediate_size', 'max_position_embeddings', 'layer_norm_eps', 'layer_norm_epsilon', 'rms_norm_eps', 'rotary_pct', 'rotary_emb_base', 'rope_theta', 'use_parallel_residual', 'hidden_act', 'activation_function', 'tie_word_embeddings', 'attention_bias', 'mlp_bias', 'n_embd', 'n_head', 'n_layer', 'n_positions', 'n_inner', 'num_key_value_heads', 'head_dim', 'rope_scaling'],
 };
 const TOKENIZER_DICT: JsonDictionary = {
-  strings: ['BPE', 'WordPiece', 'WordLevel', 'Unigram', 'ByteLevel', 'Whitespace', 'WhitespaceSplit', 'Split', 'Metaspace', 'Sequence', 'NFC', 'NFKC', 'NFD', 'Lowercase', 'Replace', 'Strip', 'Prepend', 'BertPreTokenizer', 'Digits', 'Punctuation', 'TemplateProcessing', 'RobertaProcessing', 'BertProcessing', 'ByteFallback', 'Fuse', 'WordPiece', 'CTC', 'Isolated', 'Removed', 'MergedWithPrevious', 'Contiguous', '(a+)+$', '[', '\\p{L}+', '(?<=x)y', '', '<unk>', '<|endoftext|>', ' ', 'Ġ', '▁', 'first', 'always', 'never'],
+  strings: [...ESCAPE_STRINGS, 'BPE', 'WordPiece', 'WordLevel', 'Unigram', 'ByteLevel', 'Whitespace', 'WhitespaceSplit', 'Split', 'Metaspace', 'Sequence', 'NFC', 'NFKC', 'NFD', 'Lowercase', 'Replace', 'Strip', 'Prepend', 'BertPreTokenizer', 'Digits', 'Punctuation', 'TemplateProcessing', 'RobertaProcessing', 'BertProcessing', 'ByteFallback', 'Fuse', 'WordPiece', 'CTC', 'Isolated', 'Removed', 'MergedWithPrevious', 'Contiguous', '(a+)+$', '[', '\\p{L}+', '(?<=x)y', '', '<unk>', '<|endoftext|>', ' ', 'Ġ', '▁', 'first', 'always', 'never'],
   keys: ['type', 'model', 'vocab', 'merges', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'added_tokens', 'unk_token', 'continuing_subword_prefix', 'end_of_word_suffix', 'dropout', 'fuse_unk', 'byte_fallback', 'ignore_merges', 'pattern', 'Regex', 'String', 'behavior', 'invert', 'add_prefix_space', 'trim_offsets', 'use_regex', 'id', 'content', 'special', 'normalized', 'lstrip', 'rstrip', 'single_word', 'pretokenizers', 'normalizers', 'decoders', 'processors', 'replacement', 'prepend_scheme', 'split', 'lowercase', 'strip_accents', 'max_input_chars_per_word', 'single', 'pair', 'special_tokens', 'tokenizer_class', 'add_bos_token', 'bos_token', 'eos_token', 'model_max_length'],
 };
 
@@ -228,7 +247,17 @@ function generateConfig(rng: Rng, seed: FuzzInput): FuzzInput {
   return { files: [{ name: 'config.json', bytes: generateJsonFile(rng, seed.files[0].bytes, CONFIG_DICT, 0.75) }], entry: 'config.json', origin: `${seed.origin}:config` };
 }
 
+/** One file of a file-backed case replaced by a special file (FIFO, device, links leaving the folder). */
+function withSpecialFile(rng: Rng, input: FuzzInput): FuzzInput {
+  const files = input.files.map((f) => ({ ...f }));
+  const k = rng.int(files.length);
+  const special = rng.pick(SPECIAL_FILES);
+  files[k] = { name: files[k].name, bytes: new Uint8Array(0), special };
+  return { ...input, files, origin: `${input.origin}:special-${special}` };
+}
+
 function generateTokenizer(rng: Rng, seed: FuzzInput): FuzzInput {
+  if (rng.chance(0.06)) return withSpecialFile(rng, { files: seed.files.map((f) => ({ ...f })), entry: 'tokenizer.json', origin: seed.origin });
   const files = seed.files.map((f) => ({ ...f }));
   const which = files.length > 1 && rng.chance(0.15) ? 1 : 0;
   files[which] = { name: files[which].name, bytes: generateJsonFile(rng, files[which].bytes, TOKENIZER_DICT, 0.8) };
@@ -242,8 +271,9 @@ function generateShardFolder(rng: Rng, seed: FuzzInput, seeds: Seeds): FuzzInput
   const tensorNames = Object.keys((parseJson(text(files[0].bytes)) as { weight_map: Record<string, string> }).weight_map);
   const dict: JsonDictionary = {
     strings: [...shardNames, files[0].name, 'config.json', '../' + shardNames[0], '/etc/passwd', 'missing.safetensors', `sub/../${shardNames[0]}`, `./${shardNames[0]}`, '.', '', 'model-00001-of-00002.bin', 'model-00003-of-00002.safetensors', shardNames[0] + '/'],
-    keys: ['weight_map', 'metadata', 'total_size', ...tensorNames],
+    keys: ['weight_map', 'metadata', 'total_size', ...tensorNames, ...ESCAPE_STRINGS],
   };
+  if (rng.chance(0.06)) return withSpecialFile(rng, { files, entry: '.', origin: seed.origin });
   const choice = rng.int(10);
   let how: string;
   if (choice < 6) { files[0] = { ...files[0], bytes: generateJsonFile(rng, files[0].bytes, dict, 0.85) }; how = 'index'; }
@@ -269,6 +299,7 @@ export function generateCase(target: TargetName, runSeed: number, index: number,
     case 'config': return generateConfig(rng, rng.pick(seeds.config));
     case 'tokenizer': return generateTokenizer(rng, rng.pick(seeds.tokenizer));
     case 'shard-index': { const seed = rng.pick(seeds.shardFolders); return generateShardFolder(rng, seed, seeds); }
+    case 'safetensors-differential': return generateDifferential(rng, seeds);
   }
 }
 
@@ -304,6 +335,7 @@ async function drain(source: TensorSource): Promise<number> {
       const values = await source.read(e.name, first ? 'f64' : 'f32');
       first = false;
       if (values.length !== numel) throw new InvariantViolation(`${source.path}: tensor "${e.name}" of shape [${e.shape.join(', ')}] read as ${values.length} elements`);
+      if (RAW_CONTROL.test(escapeTerminal(e.name))) throw new InvariantViolation(`${source.path}: tensor name keeps raw control characters after escapeTerminal`);
     }
     return entries.length;
   } finally {
@@ -318,20 +350,46 @@ export interface Scratch {
   dir: string;
 }
 
-async function materialise(input: FuzzInput, folder: string): Promise<void> {
+async function materialise(input: FuzzInput, folder: string, scratch: Scratch): Promise<void> {
   await rm(folder, { recursive: true, force: true });
   await mkdir(folder, { recursive: true });
+  const root = dirname(scratch.dir);
   for (const f of input.files) {
     const p = join(folder, f.name);
     if (!p.startsWith(folder + '/')) continue; // case files never leave their folder
     await mkdir(dirname(p), { recursive: true });
-    await writeFile(p, f.bytes);
+    switch (f.special) {
+      case 'fifo': await link(join(root, FIFO_NAME), p); break; // a FIFO inside the folder
+      case 'dev-zero': await symlink('/dev/zero', p); break;
+      case 'outside-secret': await symlink(join(root, SECRET_NAME), p); break;
+      case 'outside-fifo': await symlink(join(root, FIFO_NAME), p); break;
+      default: await writeFile(p, f.bytes);
+    }
+  }
+}
+
+/**
+ * Oracles of issue 14 on top of each target's own: a typed refusal never quotes the secret file's
+ * contents, and every name and message becomes free of raw control characters once escaped for a
+ * terminal (as scan/analyze print them).
+ */
+export async function exercise(target: TargetName, input: FuzzInput, scratch: Scratch): Promise<string> {
+  try {
+    return await exerciseTarget(target, input, scratch);
+  } catch (err) {
+    if (isTypedError(err)) {
+      const message = (err as Error).message;
+      if (message.includes(SECRET_MARKER)) throw new InvariantViolation(`a refusal quotes the contents of a file outside the folder: ${escapeTerminal(message.slice(0, 200))}`);
+      if (RAW_CONTROL.test(escapeTerminal(message))) throw new InvariantViolation('a refusal keeps raw control characters after escapeTerminal');
+    }
+    throw err;
   }
 }
 
 /** Run one case against its reader; returns a short description of the success, or throws. */
-export async function exercise(target: TargetName, input: FuzzInput, scratch: Scratch): Promise<string> {
+async function exerciseTarget(target: TargetName, input: FuzzInput, scratch: Scratch): Promise<string> {
   switch (target) {
+    case 'safetensors-differential': return exerciseDifferential(input);
     case 'safetensors':
     case 'torch-zip':
     case 'pickle': {
@@ -358,7 +416,7 @@ export async function exercise(target: TargetName, input: FuzzInput, scratch: Sc
     }
     case 'tokenizer': {
       const folder = join(scratch.dir, 'case');
-      await materialise(input, folder);
+      await materialise(input, folder, scratch);
       const tok = await loadTokenizer(join(folder, input.entry));
       const ids = tok.encode(PROBE_TEXT);
       for (const id of ids) {
@@ -370,7 +428,12 @@ export async function exercise(target: TargetName, input: FuzzInput, scratch: Sc
     }
     case 'shard-index': {
       const folder = join(scratch.dir, 'case');
-      await materialise(input, folder);
+      await materialise(input, folder, scratch);
+      // As the scan does (layouts/scan.ts, checkpoint.ts): the index and every shard pass the
+      // folder guard before anything is opened.
+      const guard = await PathGuard.create(folder);
+      const weights = await listWeightFiles(folder, { checkPath: (p) => guard.resolve(p) });
+      for (const f of weights?.files ?? []) await guard.resolve(f);
       return `${await drain(await openCheckpoint(folder))} tensors`;
     }
   }

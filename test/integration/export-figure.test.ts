@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { Store } from '../../main/store/store';
 import { decodeFrame } from '../../common/frames';
-import { buildScalarGrid } from '../../main/api/grids';
+import { buildScalarGrid } from '../../main/store/grids';
 import { asCorrelationFrame, colourScaleFor, correlationPixels, heatmapOption, panelsFromGrid } from '../../common/charts';
 import { figureCommand, type CommandIo } from '../../main/export/commands';
 import { metricLike } from '../../main/export/figure';

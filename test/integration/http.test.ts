@@ -134,13 +134,13 @@ describe('loopback HTTP carrier', () => {
     });
     expect(refused).toBe(401);
     const foreign = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${url}?token=${server.token}`, { headers: { Origin: 'http://evil.example' } });
+      const ws = new WebSocket(url, { headers: { Origin: 'http://evil.example', Authorization: `Bearer ${server.token}` } });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => resolve(101));
       ws.on('error', () => undefined);
     });
     expect(foreign).toBe(403);
-    const ws = new WebSocket(`${url}?token=${server.token}`);
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${server.token}` } });
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => resolve());
       ws.on('error', reject);

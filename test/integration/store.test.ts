@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store, defaultDbPath } from '../../main/store/store';
 import { MIGRATIONS } from '../../main/store/schema';
-import { buildScalarGrid } from '../../main/api/grids';
+import { buildScalarGrid } from '../../main/store/grids';
 import { decodeFrame } from '../../common/frames';
 import type { RunInfo } from '../../common/domain';
 

@@ -27,6 +27,34 @@ export interface ForwardOptions {
   gradients?: boolean;
 }
 
+/** What one transformer block leaves: the new residual stream and its MLP hidden activation, both [N, *]. */
+export interface BlockOut {
+  x: string;
+  mlp: string;
+}
+
+/**
+ * A family's model cut into the pieces the block-streamed run (streamed.ts) builds graphs from;
+ * the whole-graph builders use the same functions, so both runs compute the same ops.
+ */
+export interface FamilyParts {
+  /** Throws a GraphError/ConfigError for a config the graphs cannot run, before any node. */
+  check(ctx: ForwardContext): void;
+  /** Token embedding [V, d] (full name). */
+  embedding: string;
+  /** Learned positions [maxPositions, d] added to the embedding (GPT-2). */
+  positions?: string;
+  /** Unembedding [V, d]: the embedding itself when tied. */
+  unembedding(config: ModelConfig): string;
+  /** Full-name prefix of block i's weights, e.g. `gpt_neox.layers.3.`. */
+  blockPrefix(i: number): string;
+  /** Blocks with equal kinds share one graph (e.g. Llama layers with and without a sliding window). */
+  blockKind(config: ModelConfig, i: number): string;
+  block(ctx: ForwardContext, x: string, prefix: string, i: number): BlockOut;
+  /** The final norm of x [N, d] (weights by their full names). */
+  finalNorm(ctx: ForwardContext, x: string): string;
+}
+
 /** State shared while one family's graph is built. */
 export class ForwardContext {
   readonly g: GraphBuilder;

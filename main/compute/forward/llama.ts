@@ -8,7 +8,7 @@
 // (with biases under Llama's mlp_bias), final norm, lm_head unless tie_word_embeddings.
 import type { ModelConfig } from '../../../common/domain';
 import { ConfigError } from '../../architectures/types';
-import { activation, causalAttention, ForwardContext, head, linear, rmsNorm, rotary, tokenInput } from './common';
+import { activation, causalAttention, ForwardContext, head, linear, rmsNorm, rotary, tokenInput, type BlockOut, type FamilyParts } from './common';
 
 /** rope_scaling types whose frequencies the graph computes. */
 export const MODELLED_ROPE_TYPES = ['default', 'linear', 'dynamic', 'llama3'] as const;
@@ -83,44 +83,67 @@ export function llamaForwardProblem(config: ModelConfig): string | null {
   }
 }
 
-export function buildLlama(ctx: ForwardContext): void {
+function windowOf(c: ModelConfig, layer: number): number | null {
+  const slidingLayers = c.slidingWindowLayers ? new Set(c.slidingWindowLayers) : null;
+  return (c.slidingWindow ?? null) !== null && (!slidingLayers || slidingLayers.has(layer)) ? c.slidingWindow! : null;
+}
+
+/** One decoder layer on x [N, d]; weights named `p` + HF suffix; `window` = its sliding window (null: causal). */
+export function llamaBlock(ctx: ForwardContext, x: string, p: string, window: number | null): BlockOut {
   const { g, config: c } = ctx;
   const { batch: B, seqLen: L } = ctx.opts;
   const d = c.hidden, H = c.heads, KV = c.kvHeads, hd = c.headDim, F = c.intermediate;
   const rotaryDims = Math.floor(hd * (c.rotaryPct > 0 ? c.rotaryPct : 1));
-  // Before any node: an unsupported rope_scaling stops the analysis at its start.
   const invFreq = c.ropeScaling ? ropeInverseFrequencies(c, rotaryDims, L) : undefined;
-  const slidingLayers = c.slidingWindowLayers ? new Set(c.slidingWindowLayers) : null;
-  const windowOf = (layer: number): number | null =>
-    (c.slidingWindow ?? null) !== null && (!slidingLayers || slidingLayers.has(layer)) ? c.slidingWindow! : null;
+  const h = rmsNorm(ctx, x, ctx.weight(p + 'input_layernorm.weight', [d]), c.normEps);
+  const proj = (name: string, heads: number) => {
+    const y = linear(ctx, h, ctx.weight(p + `self_attn.${name}.weight`, [heads * hd, d]),
+      c.attentionBias ? ctx.weight(p + `self_attn.${name}.bias`, [heads * hd]) : null);
+    return g.transpose(g.reshape(y, [B, L, heads, hd]), [0, 2, 1, 3]);
+  };
+  const q = rotary(ctx, proj('q_proj', H), hd, rotaryDims, c.rotaryBase, invFreq);
+  const k = rotary(ctx, proj('k_proj', KV), hd, rotaryDims, c.rotaryBase, invFreq);
+  const v = proj('v_proj', KV);
+  const o = causalAttention(ctx, q, k, v, H, KV, hd, window);
+  const outBias = c.attentionOutBias ? ctx.weight(p + 'self_attn.o_proj.bias', [d]) : null;
+  const afterAttn = g.add(x, linear(ctx, o, ctx.weight(p + 'self_attn.o_proj.weight', [d, H * hd]), outBias));
+  const h2 = rmsNorm(ctx, afterAttn, ctx.weight(p + 'post_attention_layernorm.weight', [d]), c.normEps);
+  const mlpBias = (name: string, n: number) => (c.mlpBias ? ctx.weight(p + `mlp.${name}.bias`, [n]) : null);
+  const gate = linear(ctx, h2, ctx.weight(p + 'mlp.gate_proj.weight', [F, d]), mlpBias('gate_proj', F));
+  const up = linear(ctx, h2, ctx.weight(p + 'mlp.up_proj.weight', [F, d]), mlpBias('up_proj', F));
+  const a = g.mul(activation(ctx, gate, c.activation), up);
+  return { x: g.add(afterAttn, linear(ctx, a, ctx.weight(p + 'mlp.down_proj.weight', [d, F]), mlpBias('down_proj', d))), mlp: a };
+}
+
+export const llamaParts: FamilyParts = {
+  check: (ctx) => {
+    const c = ctx.config;
+    // Before any node: an unsupported rope_scaling stops the analysis at its start.
+    if (c.ropeScaling) ropeInverseFrequencies(c, Math.floor(c.headDim * (c.rotaryPct > 0 ? c.rotaryPct : 1)), ctx.opts.seqLen);
+  },
+  embedding: 'model.embed_tokens.weight',
+  unembedding: (c) => (c.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'),
+  blockPrefix: (i) => `model.layers.${i}.`,
+  blockKind: (c, i) => `window:${windowOf(c, i)}`,
+  block: (ctx, x, p, i) => llamaBlock(ctx, x, p, windowOf(ctx.config, i)),
+  finalNorm: (ctx, x) => rmsNorm(ctx, x, ctx.weight('model.norm.weight', [ctx.config.hidden]), ctx.config.normEps),
+};
+
+export function buildLlama(ctx: ForwardContext): void {
+  const { g, config: c } = ctx;
+  const d = c.hidden;
+  llamaParts.check(ctx);
   const ids = tokenInput(ctx);
   const embed = ctx.weight('model.embed_tokens.weight', [c.vocabSize, d]);
   let x = g.reshape(g.gather(embed, ids), [ctx.n, d]);
   if (ctx.outputs.resid) ctx.emit(x, 'resid.0');
   for (let i = 0; i < c.layers; i++) {
-    const p = `model.layers.${i}.`;
-    const h = rmsNorm(ctx, x, ctx.weight(p + 'input_layernorm.weight', [d]), c.normEps);
-    const proj = (name: string, heads: number) => {
-      const y = linear(ctx, h, ctx.weight(p + `self_attn.${name}.weight`, [heads * hd, d]),
-        c.attentionBias ? ctx.weight(p + `self_attn.${name}.bias`, [heads * hd]) : null);
-      return g.transpose(g.reshape(y, [B, L, heads, hd]), [0, 2, 1, 3]);
-    };
-    const q = rotary(ctx, proj('q_proj', H), hd, rotaryDims, c.rotaryBase, invFreq);
-    const k = rotary(ctx, proj('k_proj', KV), hd, rotaryDims, c.rotaryBase, invFreq);
-    const v = proj('v_proj', KV);
-    const o = causalAttention(ctx, q, k, v, H, KV, hd, windowOf(i));
-    const outBias = c.attentionOutBias ? ctx.weight(p + 'self_attn.o_proj.bias', [d]) : null;
-    x = g.add(x, linear(ctx, o, ctx.weight(p + 'self_attn.o_proj.weight', [d, H * hd]), outBias));
-    const h2 = rmsNorm(ctx, x, ctx.weight(p + 'post_attention_layernorm.weight', [d]), c.normEps);
-    const mlpBias = (name: string, n: number) => (c.mlpBias ? ctx.weight(p + `mlp.${name}.bias`, [n]) : null);
-    const gate = linear(ctx, h2, ctx.weight(p + 'mlp.gate_proj.weight', [F, d]), mlpBias('gate_proj', F));
-    const up = linear(ctx, h2, ctx.weight(p + 'mlp.up_proj.weight', [F, d]), mlpBias('up_proj', F));
-    const a = g.mul(activation(ctx, gate, c.activation), up);
-    if (ctx.outputs.mlp) ctx.emit(a, `mlp.${i}`);
-    x = g.add(x, linear(ctx, a, ctx.weight(p + 'mlp.down_proj.weight', [d, F]), mlpBias('down_proj', d)));
+    const out = llamaBlock(ctx, x, llamaParts.blockPrefix(i), windowOf(c, i));
+    if (ctx.outputs.mlp) ctx.emit(out.mlp, `mlp.${i}`);
+    x = out.x;
     if (ctx.outputs.resid) ctx.emit(x, `resid.${i + 1}`);
   }
-  const fn = rmsNorm(ctx, x, ctx.weight('model.norm.weight', [d]), c.normEps);
+  const fn = llamaParts.finalNorm(ctx, x);
   const unembed = c.tiedEmbeddings ? embed : ctx.weight('lm_head.weight', [c.vocabSize, d]);
   head(ctx, fn, unembed, ids);
 }

@@ -26,10 +26,20 @@ export function analysedTensors(task: UnitTask, source: TensorSource): AnalysedT
   return out;
 }
 
+/** Tensors one checkpoint may hold to be analysed (the largest published MoE checkpoints hold under 100,000). */
+export const MAX_TENSORS_PER_CHECKPOINT = 131_072;
+
 export async function withSources<T>(folders: Array<string | null>, fn: (sources: Array<TensorSource | null>) => Promise<T>): Promise<T> {
   const sources: Array<TensorSource | null> = [];
   try {
-    for (const f of folders) sources.push(f ? await openCheckpoint(f) : null);
+    for (const f of folders) {
+      const src = f ? await openCheckpoint(f) : null;
+      sources.push(src);
+      const n = src?.list().length ?? 0;
+      // Bounds work and cache growth per checkpoint (a 100 MB header of tiny tensors became a
+      // 3.1 GB cache): said plainly instead of grinding through it (issue 14).
+      if (n > MAX_TENSORS_PER_CHECKPOINT) throw new Error(`${f}: ${n} tensors; checkpoints of more than ${MAX_TENSORS_PER_CHECKPOINT} tensors are not analysed`);
+    }
     return await fn(sources);
   } finally {
     if (holdingSlot) {

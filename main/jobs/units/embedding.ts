@@ -23,6 +23,8 @@ export async function embeddingUnit(task: UnitTask, progress: ProgressFn): Promi
       scalars: [],
       arrays: [{ kind: 'embedding_correlation', tensor: embed.entry.name, data: { rows: [EMBEDDING_ROWS[0], r1], matrix: Float32Array.from(matrix), order } }],
       info: {},
+      // Registered here too: `gif --view correlation` after an embedding-only analysis names it.
+      tensors: [{ tensor: embed.entry.name, role: embed.role, shape: embed.entry.shape }],
     };
   });
 }

@@ -1,26 +1,26 @@
 // What the `activations` and `gradients` units (main/jobs/units/activations.ts, gradients.ts) do
-// with one checkpoint: run the run's ONNX forward graph
-// (one graph per run and probe shape, weights as inputs, so the session is built once per worker)
-// on the probe batch, then reduce what it returns to the export contract's numbers:
+// with one checkpoint: run the model block by block (main/compute/forward/streamed.ts: small
+// sessions built once per worker, one block's weights at a time) on the probe batch, and reduce
+// each activation and each gradient piece to the export contract's numbers as soon as it exists,
+// so only a block's worth of tensors is resident:
 // residual-stream statistics per block, outlier dimensions, histograms on fixed bins, loss,
 // top-1 accuracy; with gradients, the norm of d(loss)/d(weight) per tensor, the total norm and
 // gradient histograms.
 import { join } from 'node:path';
-import type * as Ort from 'onnxruntime-node';
 import type { ModelConfig, TensorRole } from '../../../common/domain';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
-import { buildForward, normaliseWeightName, runForward, type ForwardGraph } from '../../compute/forward';
-import { createSession } from '../../compute/providers';
+import { readerFromSource, StreamedModel, type StreamTimings } from '../../compute/forward/streamed';
+import { chooseProvider, passedOverText } from '../../compute/providers';
 import { loadTokenizer } from '../../tokenizer';
 import { readRegularFile } from '../../formats/regular-file';
 import { FormatError } from '../../formats/types';
 import { activationStats } from '../../metrics/activations';
 import { makeProbeBatch } from '../../compute/probe';
-import { histogram } from '../../metrics/histogram';
+import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { precisionOf, withSources } from './common';
+import { withSources } from './common';
 import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
@@ -78,10 +78,12 @@ export async function probeTokens(tokenizerPath: string, shape: ProbeShape, voca
 
 interface SessionEntry {
   key: string;
-  graph: ForwardGraph;
-  session: Ort.InferenceSession;
+  model: StreamedModel;
   provider: string;
+  /** Why the providers before it were passed over, or that it was forced. */
+  providerNote: string;
   tokens: BigInt64Array;
+  shape: ProbeShape;
 }
 
 // One cached session per worker thread: consecutive checkpoints of a run reuse it.
@@ -91,13 +93,18 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
   const shape = probeShape(task, config);
   const key = JSON.stringify({ run: task.run.id, config, shape, gradients, provider: task.provider, threads: task.intraOpThreads });
   if (cached?.key === key) return cached;
-  if (cached) await cached.session.release();
+  if (cached) await cached.model.release();
   cached = null;
   if (!task.run.tokenizerPath) throw new Error('the run has no tokenizer.json: the probe text cannot be tokenised');
   const tokens = await probeTokens(task.run.tokenizerPath, shape, config.vocabSize);
-  const graph = buildForward(config, { batch: shape.batch, seqLen: shape.seqLen, gradients, outputs: { logits: false } });
-  const { session, provider } = await createSession(graph.model, { provider: task.provider, threads: task.intraOpThreads });
-  cached = { key, graph, session, provider, tokens };
+  const model = new StreamedModel(config, {
+    batch: shape.batch, seqLen: shape.seqLen, gradients, resid: !gradients, mlp: !gradients,
+    provider: task.provider, threads: task.intraOpThreads,
+  });
+  const provider = await model.prepare();
+  const choice = await chooseProvider(task.provider);
+  const providerNote = choice.forced ? `${provider} as asked (--provider)` : passedOverText(choice.attempts);
+  cached = { key, model, provider, providerNote, tokens, shape };
   return cached;
 }
 
@@ -110,15 +117,45 @@ export function activationRole(name: string): TensorRole {
   return { block: i === 0 ? 'embed' : i - 1, component: 'resid', kind: 'other' };
 }
 
-/** L2 norm; null when any element is NaN/Inf (an undefined gradient is not a zero one). */
-function l2(x: Float32Array): number | null {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isFinite(v)) return null;
-    s += v * v;
+/**
+ * A gradient's norm and histogram over its pieces, in element order: the running sum of squares
+ * is the one a single pass over the whole tensor would make; null norm when any element is
+ * NaN/Inf (an undefined gradient is not a zero one).
+ */
+class GradientReduction {
+  private sumSq = 0;
+  private finite = true;
+  private seen = 0;
+  private readonly hist: Histogram = { counts: new Array<number>(GRADIENT_EDGES.length - 1).fill(0), underflow: 0, overflow: 0, nonFinite: { nan: 0, posInf: 0, negInf: 0 } };
+
+  /** Adds the next piece; true once the tensor is complete. */
+  add(piece: Float32Array, offset: number, numel: number): boolean {
+    if (offset !== this.seen) throw new Error(`gradient pieces out of order (${offset} after ${this.seen} elements)`);
+    this.seen += piece.length;
+    let s = this.sumSq;
+    for (let i = 0; i < piece.length; i++) {
+      const v = piece[i]!;
+      if (!Number.isFinite(v)) this.finite = false;
+      s += v * v;
+    }
+    this.sumSq = s;
+    const h = histogram(piece, GRADIENT_EDGES);
+    h.counts.forEach((c, i) => (this.hist.counts[i]! += c));
+    this.hist.underflow += h.underflow;
+    this.hist.overflow += h.overflow;
+    this.hist.nonFinite.nan += h.nonFinite.nan;
+    this.hist.nonFinite.posInf += h.nonFinite.posInf;
+    this.hist.nonFinite.negInf += h.nonFinite.negInf;
+    return this.seen === numel;
   }
-  return Math.sqrt(s);
+
+  get norm(): number | null {
+    return this.finite ? Math.sqrt(this.sumSq) : null;
+  }
+
+  get histogram(): Histogram {
+    return this.hist;
+  }
 }
 
 export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients: boolean): Promise<UnitResults> {
@@ -128,29 +165,19 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
   if (problem) throw new Error(problem);
   const entry = await sessionFor(task, config, gradients);
   return withSources([task.checkpoint.folder], async ([src]) => {
-    const byCanonical = new Map(src!.list().map((e) => [normaliseWeightName(config.family, e.name), e]));
-    progress(gradients ? 'forward + backward' : 'forward');
-    const result = await runForward(entry.session, entry.graph, async (name) => {
-      const e = byCanonical.get(name);
-      if (!e) throw new Error(`weight ${name} is missing from the checkpoint`);
-      const x = await src!.read(e.name, precisionOf(e));
-      return x instanceof Float32Array ? x : Float32Array.from(x);
-    }, entry.tokens);
-
+    progress(gradients ? 'forward + backward, block by block' : 'forward, block by block');
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     const tensors: NonNullable<UnitResults['tensors']> = [];
-    const probeLoss = result.loss;
-    if (probeLoss !== null && !Number.isFinite(probeLoss)) warnings.push(`the forward pass gave a non-finite loss (${probeLoss})`);
-
-    if (!gradients) {
-      for (const [name, act] of result.activations) {
+    let total: number | null = 0;
+    let undefinedGrads = 0;
+    const open = new Map<string, GradientReduction>();
+    const result = await entry.model.run(readerFromSource(src!, config.family), entry.tokens, {
+      activation: (name, data, dims) => {
         const isResid = name.startsWith('resid.') || name === 'final_norm';
-        const isMlp = name.startsWith('mlp.');
-        if (!isResid && !isMlp) continue;
-        const width = act.dims[act.dims.length - 1]!;
-        const st = activationStats(act.data, width, { topK: TOP_DIMS, edges: ACTIVATION_EDGES });
+        const width = dims[dims.length - 1]!;
+        const st = activationStats(data, width, { topK: TOP_DIMS, edges: ACTIVATION_EDGES });
         const nonFinite = st.nonFinite.nan + st.nonFinite.posInf + st.nonFinite.negInf;
         if (nonFinite) warnings.push(`${name}: ${nonFinite} non-finite activations`);
         const put = (metric: string, value: number | null): void => {
@@ -168,27 +195,38 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
           data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: st.topDims } : {}) },
         });
         tensors.push({ tensor: name, role: activationRole(name) });
-      }
-      // A non-finite forward pass has no meaningful predictions: accuracy is undefined, not 0.
-      const finiteForward = probeLoss !== null && Number.isFinite(probeLoss);
-      scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: finiteForward ? result.top1Accuracy : null });
-      tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
-    } else {
-      let total: number | null = 0;
-      let undefinedGrads = 0;
-      for (const [name, g] of result.gradients) {
-        const norm = l2(g);
+      },
+      gradient: (name, piece, offset, numel) => {
+        let r = open.get(name);
+        if (!r) open.set(name, (r = new GradientReduction()));
+        if (!r.add(piece, offset, numel)) return;
+        open.delete(name);
+        const norm = r.norm;
         if (norm === null) undefinedGrads++;
         total = norm === null || total === null ? null : total + norm * norm;
         scalars.push({ metric: 'grad_norm', tensor: name, value: norm });
-        const h = histogram(g, GRADIENT_EDGES);
+        const h = r.histogram;
         arrays.push({ kind: 'grad_histogram', tensor: name, data: { edges: Array.from(GRADIENT_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite } });
         tensors.push({ tensor: name, role: roleOf(config.family, name) });
-      }
+      },
+    });
+    if (open.size) throw new Error(`incomplete gradients for ${[...open.keys()].join(', ')}`);
+    const probeLoss = result.loss;
+    if (!Number.isFinite(probeLoss)) warnings.push(`the forward pass gave a non-finite loss (${probeLoss})`);
+    if (!gradients) {
+      // A non-finite forward pass has no meaningful predictions: accuracy is undefined, not 0.
+      const finiteForward = Number.isFinite(probeLoss);
+      scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: finiteForward ? result.top1Accuracy : null });
+      tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
+    } else {
       if (undefinedGrads) warnings.push(`${undefinedGrads} gradients contain NaN/Inf (norms left empty)`);
       scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: total === null ? null : Math.sqrt(total) });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
     }
-    return { scalars, arrays, info: { warnings, provider: entry.provider, probe: { batch: entry.graph.batch, seqLen: entry.graph.seqLen } }, tensors };
+    return { scalars, arrays, info: { warnings, provider: entry.provider, providerNote: entry.providerNote, probe: { batch: entry.shape.batch, seqLen: entry.shape.seqLen }, timings: roundTimings(result.timings) }, tensors };
   });
+}
+
+function roundTimings(t: StreamTimings): Record<string, number> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
 }

@@ -14,8 +14,8 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
-    await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
-      if (entry.shape.length !== 2 || entry.shape[0]! < 2 || entry.shape[1]! < 2) return;
+    const matrices = analysedTensors(task, src!).filter(({ entry }) => entry.shape.length === 2 && entry.shape[0]! >= 2 && entry.shape[1]! >= 2);
+    await eachTensor(matrices, async ({ entry }) => {
       progress(entry.name);
       const [rows, cols] = entry.shape as [number, number];
       const w = await src!.read(entry.name, 'f32');
@@ -40,7 +40,8 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
       );
       arrays.push({ kind: 'spectrum', tensor: entry.name, data: { singular_values: s } });
     });
-    return { scalars, arrays, info: { warnings, provider: 'cpu' } };
+    // Registered here too, so exports of a run analysed for spectra alone can name its tensors.
+    return { scalars, arrays, info: { warnings, provider: 'cpu' }, tensors: matrices.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }
 

@@ -31,6 +31,9 @@ function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+/** Largest vocabulary mapped through (the largest real ones are ~262k tokens). */
+export const MAX_UNEMBED_ROWS = 1 << 20;
+
 export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   const config = task.run.config;
   if (!config) throw new Error('SVD directions need config.json (hidden size, heads)');
@@ -69,7 +72,11 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
     const opts = { directions: SVD_DIRECTIONS, topK: SVD_TOP_TOKENS, intraOpThreads: task.intraOpThreads };
     const un = prepareUnembedding(unembed, unembedVocab, d);
     const headsOf = (slices: (h: number) => HeadSlices): { head: number; slices: HeadSlices }[] => Array.from({ length: config.heads }, (_, h) => ({ head: h, slices: slices(h) }));
-    for (let block = 0; block < config.layers; block++) {
+    // Blocks present in the checkpoint (within the configured count), never a loop over a number
+    // that config.json merely claims (issue 14: num_hidden_layers 1e9 ran for ever).
+    const blocks = [...new Set(tensors.map((t) => t.role.block).filter((b): b is number => typeof b === 'number' && b >= 0 && b < config.layers))].sort((a, b) => a - b);
+    if (unembedVocab > MAX_UNEMBED_ROWS) throw new Error(`the unembedding has ${unembedVocab} rows; SVD directions are computed for vocabularies up to ${MAX_UNEMBED_ROWS}`);
+    for (const block of blocks) {
       progress(`block ${block}`);
       const matrices: BlockMatrices = {};
       const out = weight((t) => t.role.block === block && t.role.component === 'mlp.out');

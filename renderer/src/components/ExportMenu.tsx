@@ -9,20 +9,11 @@
 // GIF first opens the options dialog (GifOptions.tsx: frame rate, step range, size); the dialog
 // stays open, locked, while the GIF renders, shows a failure inline, and closes on success.
 import { useEffect, useId, useRef, useState } from 'react';
-import type { Request } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
 import { GifOptions, type GifChoice } from './GifOptions';
+import type { ExportFormat, ExportRequest, LocalExport } from './export-types';
 
-export type ExportFormat = 'gif' | 'png' | 'svg' | 'csv';
-
-/** What renderExport needs besides the format: the view's current settings. */
-export type ExportRequest = Omit<Request<'renderExport'>, 'format'>;
-
-/** A file a view produces by itself instead of asking the engine. */
-export interface LocalExport {
-  format: ExportFormat;
-  make: () => { filename: string; mime: string; text: string };
-}
+export type { ExportFormat, ExportRequest, LocalExport } from './export-types';
 
 const FORMAT_LABEL: Record<ExportFormat, string> = {
   gif: 'GIF (animation)…',

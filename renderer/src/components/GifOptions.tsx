@@ -12,7 +12,7 @@ import { createPortal } from 'react-dom';
 import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../../common/api';
 import { formatStep } from '../../../common/charts';
 import { errorMessage, useAppState } from '../context';
-import type { ExportRequest } from './ExportMenu';
+import type { ExportRequest } from './export-types';
 import { cachedFrames } from '../frames-cache';
 
 /** What the dialog adds to the view's request. */

@@ -126,11 +126,18 @@ export function AnalyzePanel({ runId, analysed }: { runId: string; analysed: Ana
           every
           <input type="number" name="every" min={1} placeholder="1" value={every} onChange={(e) => setEvery(e.target.value)} data-testid="analyze-every" />
         </label>
-        <button type="button" className="primary" onClick={() => void start(false)} disabled={chosen.length === 0 || !!subsetError || wontFit} data-testid="start-analysis">
-          Start
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void start(false)}
+          disabled={chosen.length === 0 || !!subsetError || wontFit || active.length > 0}
+          title={active.length > 0 ? 'An analysis of this run is running: wait for it or cancel it below' : undefined}
+          data-testid="start-analysis"
+        >
+          {active.length > 0 ? 'Running…' : 'Start'}
         </button>
         {wontFit && (
-          <button type="button" onClick={() => void start(true)} disabled={chosen.length === 0 || !!subsetError} data-testid="start-anyway" title="Start although the estimated peak memory exceeds what is free">
+          <button type="button" onClick={() => void start(true)} disabled={chosen.length === 0 || !!subsetError || active.length > 0} data-testid="start-anyway" title="Start although the estimated peak memory exceeds what is free">
             Start anyway
           </button>
         )}
@@ -181,7 +188,12 @@ function JobProgress({ job }: { job: JobState }) {
           {job.done}/{job.total} ({pct}%)
         </span>
         <span className="jobstate">{running ? formatEta(job.etaSeconds) : job.state}</span>
-        {job.provider && <span className="badge">{job.provider}</span>}
+        {job.provider && (
+          <span className="badge" data-testid="job-provider" title={job.providerNote ?? undefined}>
+            {job.provider}
+          </span>
+        )}
+        {job.provider && job.providerNote && <span className="providernote">{job.providerNote}</span>}
         {running && (
           <button type="button" onClick={() => void client.api.cancelJob({ jobId: job.jobId })}>
             Cancel

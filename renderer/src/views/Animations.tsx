@@ -6,6 +6,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, TensorMeta } from '../../../common/api';
 import {
+  isSignedLogEdges,
+  linearRange,
+  toLinearBins,
+  type HistogramFrame,
   asCorrelationFrame,
   asHistogramFrame,
   asQqFrame,
@@ -38,7 +42,8 @@ import { ExportMenu, type ExportFormat, type ExportRequest } from '../components
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
-import type { RunContext } from './RunPage';
+import { replaceRouteParams } from '../routes';
+import type { RunContext } from '../run-context';
 
 type PanelKind = 'histogram' | 'qq' | 'spectrum' | 'grad_histogram' | 'resid_histogram' | 'embedding_correlation';
 const PANEL_LABEL: Record<PanelKind, string> = {
@@ -46,7 +51,7 @@ const PANEL_LABEL: Record<PanelKind, string> = {
   qq: 'QQ plot',
   spectrum: 'Spectrum',
   grad_histogram: 'Gradient histogram',
-  resid_histogram: 'Residual stream histogram',
+  resid_histogram: 'Activation histogram',
   embedding_correlation: 'Embedding correlation',
 };
 
@@ -62,7 +67,10 @@ const EXPORT_VIEW: Record<PanelKind, ExportRequest['view']> = {
 /** Animated GIF size: the app's panel proportions. */
 const GIF_SIZE = { width: 720, height: 450 } as const;
 
-const isActivation = (t: TensorMeta) => t.kind === 'activation' || /^resid\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
+/** Forward-pass activations: the residual stream (resid.i, final_norm) and MLP hidden activations (mlp.i, component mlp.act). */
+const isActivation = (t: TensorMeta) => t.kind === 'activation' || t.component === 'resid' || t.component === 'mlp.act' || /^(resid|mlp)\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';
+/** What an activation histogram is of. */
+const activationLabel = (t: TensorMeta | null) => (t?.component === 'mlp.act' ? 'MLP hidden activation histogram' : 'Residual stream histogram');
 const isParameter = (t: TensorMeta) => !isActivation(t) && t.tensor !== 'probe' && (t.kind === 'weight' || t.kind === 'bias' || t.kind === 'other');
 
 export function Animations({ ctx }: { ctx: RunContext }) {
@@ -78,13 +86,30 @@ export function Animations({ ctx }: { ctx: RunContext }) {
 
   const initialTensor = ctx.params.get('tensor');
   const initialCheckpoint = ctx.params.get('checkpoint');
+  // Opened from a heatmap cell by Enter: the cell's panel is gone, so focus would fall to the
+  // page body; put it on the timeline, where the keyboard reader continues.
+  useEffect(() => {
+    if (!initialCheckpoint) return;
+    let tries = 0;
+    let raf = 0;
+    const focus = () => {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const el = document.querySelector<HTMLElement>('[data-testid=timeline-slider]');
+      if (el) el.focus();
+      else if (tries++ < 300) raf = requestAnimationFrame(focus);
+    };
+    raf = requestAnimationFrame(focus);
+    return () => cancelAnimationFrame(raf);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const [tensor, setTensor] = useState<string>('');
   const [resid, setResid] = useState<string>('');
   const [index, setIndex] = useState(() => Math.max(0, checkpoints.findIndex((c) => c.id === initialCheckpoint)));
   const [shown, setShown] = useState<PanelKind[]>(['histogram', 'qq', 'spectrum', 'embedding_correlation']);
   const [family, setFamily] = useState<QqFamily>('student_t');
-  const [yLog, setYLog] = useState(false);
+  const [yLog, setYLog] = useState(() => ctx.params.get('ylog') === '1');
   const [reorder, setReorder] = useState(false);
+  const [xLinear, setXLinear] = useState(() => ctx.params.get('x') === 'linear');
 
   useEffect(() => {
     if (tensor && params.some((t) => t.tensor === tensor)) return;
@@ -100,6 +125,14 @@ export function Animations({ ctx }: { ctx: RunContext }) {
     if (resid || !activations[0]) return;
     setResid(activations.some((t) => t.tensor === initialTensor) ? initialTensor! : activations[0].tensor);
   }, [activations, resid, initialTensor]);
+
+  // Deep link: the tensor, the checkpoint on the timeline and log counts go into the address
+  // (debounced: the timeline moves up to 50 times a second while playing).
+  useEffect(() => {
+    if (!tensor) return;
+    const t = setTimeout(() => replaceRouteParams({ tensor, checkpoint: checkpointIds[index] ?? null, ylog: yLog ? '1' : null }), 300);
+    return () => clearTimeout(t);
+  }, [tensor, index, checkpointIds, yLog]);
 
   const meta = params.find((t) => t.tensor === tensor) ?? null;
   const residMeta = activations.find((t) => t.tensor === resid) ?? null;
@@ -120,11 +153,11 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         </select>
         {activations.length > 0 && (
           <>
-            <label htmlFor="an-resid">Residual</label>
+            <label htmlFor="an-resid">Activations</label>
             <select id="an-resid" value={resid} onChange={(e) => setResid(e.target.value)}>
               {activations.map((t) => (
                 <option key={t.tensor} value={t.tensor}>
-                  {t.tensor}
+                  {t.tensor} ({t.component === 'mlp.act' ? 'MLP hidden' : 'residual'}, {t.block ?? '–'})
                 </option>
               ))}
             </select>
@@ -150,12 +183,23 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         <label className="check">
           <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log counts
         </label>
+        {(shown.includes('grad_histogram') || shown.includes('resid_histogram')) && (
+          <>
+            <label htmlFor="an-xscale" title="Activation and gradient histograms are binned on a signed-log scale (decades either side of 0); linear spreads each bin evenly">
+              activation/gradient x
+            </label>
+            <select id="an-xscale" value={xLinear ? 'linear' : 'signed-log'} onChange={(e) => setXLinear(e.target.value === 'linear')} data-testid="x-scale">
+              <option value="signed-log">signed log</option>
+              <option value="linear">linear</option>
+            </select>
+          </>
+        )}
         <label className="check">
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
       </div>
     ),
-    [tensor, resid, shown, family, yLog, reorder, params, activations],
+    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations],
   );
 
   return (
@@ -166,8 +210,8 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
         {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ family }} />}
         {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpointIds} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
-        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
-        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
+        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} />}
+        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
         {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
     </div>
@@ -208,6 +252,8 @@ function frameLabel(ctx: RunContext, meta: TensorMeta, series: FrameSeries, i: n
 interface PanelSettings {
   yLog?: boolean;
   family?: QqFamily;
+  /** Activation/gradient histograms: redraw their signed-log bins on a linear axis. */
+  xLinear?: boolean;
 }
 
 /** One echarts animation panel; the full option is built once per series/settings, ticks only update data. */
@@ -222,17 +268,25 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     if (!series) return null;
     try {
       const parse = kind === 'qq' ? asQqFrame : kind === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
-      const frames = series.frames.map((f) => parse(f));
+      let frames = series.frames.map((f) => parse(f)) as Array<ReturnType<typeof parse>>;
+      const first = frames.find((f) => f !== null) as HistogramFrame | undefined;
+      if (settings.xLinear && first && 'edges' in first && isSignedLogEdges(first.edges)) {
+        // One range for every frame, so frames compare by eye.
+        const range = linearRange(frames as Array<HistogramFrame | null>);
+        frames = (frames as Array<HistogramFrame | null>).map((f) => (f ? toLinearBins(f, range) : null)) as typeof frames;
+      }
       const byCheckpoint = new Map(series.checkpointIds.map((id, i) => [id, i]));
       return { frames, byCheckpoint, error: null as string | null };
     } catch (e) {
       return { frames: [], byCheckpoint: new Map<string, number>(), error: errorMessage(e) };
     }
-  }, [series, kind]);
+  }, [series, kind, settings.xLinear]);
 
   const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
   const firstFrame = parsed?.frames.findIndex((f) => f !== null) ?? -1;
 
+  // An activation histogram is of the residual stream or of an MLP's hidden activations (mlp.i).
+  const panelLabel = kind === 'resid_histogram' ? activationLabel(meta) : PANEL_LABEL[kind];
   const fullOption = useMemo<ChartOption | null>(() => {
     if (!parsed || !series || firstFrame < 0) return null;
     const label = frameLabel(ctx, meta, series, firstFrame, unit);
@@ -243,9 +297,9 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     }
     if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
     const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
-    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: PANEL_LABEL[kind] });
+    return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: panelLabel, linearOf: settings.xLinear === true && kind !== 'histogram' });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [parsed, series, firstFrame, settings.family, settings.yLog, kind, meta.tensor]);
+  }, [parsed, series, firstFrame, settings.family, settings.yLog, settings.xLinear, kind, meta.tensor]);
 
   // Per tick: only the series data and the frame label.
   useEffect(() => {
@@ -263,7 +317,7 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [frameIndex, fullOption]);
 
-  const title = `${PANEL_LABEL[kind]} of ${meta.tensor}`;
+  const title = `${panelLabel} of ${meta.tensor}`;
   // PNG/SVG: the frame on screen; the engine renders single frames of these three views only.
   const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
   const shownStep = frameIndex >= 0 && parsed?.frames[frameIndex] ? series?.steps[frameIndex] : undefined;
@@ -277,10 +331,10 @@ function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: { ctx: 
       <div className="panelbar">
         <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} />
       </div>
-      {error && <p className="notice warn">{PANEL_LABEL[kind]}: {error}</p>}
+      {error && <p className="notice warn">{panelLabel}: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
-      {series && firstFrame < 0 && <p className="notice warn">{PANEL_LABEL[kind]} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
-      {!series && !error && <p className="muted">loading {PANEL_LABEL[kind].toLowerCase()}…</p>}
+      {series && firstFrame < 0 && <p className="notice warn">{panelLabel} of {meta.tensor}: nothing computed yet: run the matching analysis.</p>}
+      {!series && !error && <p className="muted">loading {panelLabel.toLowerCase()}…</p>}
       {fullOption && <Chart ref={chart} option={fullOption} height={300} ariaLabel={title} />}
     </div>
   );

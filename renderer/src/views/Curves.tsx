@@ -1,15 +1,17 @@
 // Curves: one metric against step, one line per block of the chosen component, the runs shown
 // side by side overlaid (told apart by line style), with the training-log loss and the probe loss
-// in a strip underneath on the same step axis.
-import { useEffect, useMemo, useState } from 'react';
-import type { ScalarGrid } from '../../../common/api';
-import { curvesOption, linesFromGrid, panelTitle, panelsFromGrid, type LossLine } from '../../../common/charts';
+// in a strip underneath on the same step axis; change points, forecasts, the regime timeline and
+// the learning rate are drawn over it (common/charts/trajectory-overlays.ts); steps or tokens seen.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Response, ScalarGrid, TrajectoriesResult } from '../../../common/api';
+import { chooseLogY, curvesOption, linesFromGrid, panelTitle, panelsFromGrid, tokensOfSteps, valueAt, withTrajectoryOverlays, type ChangeMark, type ForecastBand, type LossLine } from '../../../common/charts';
 import type { RunInfo } from '../../../common/domain';
-import { Chart } from '../components/Chart';
+import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
-import type { RunContext } from './RunPage';
+import { replaceRouteParams } from '../routes';
+import type { RunContext } from '../run-context';
 
 interface RunData {
   runId: string;
@@ -17,6 +19,9 @@ interface RunData {
   grid: ScalarGrid | null;
   probeLoss: ScalarGrid | null;
   run: RunInfo | null;
+  /** Change points and forecasts of the metric (null when not computable). */
+  trajectories: TrajectoriesResult | null;
+  timeline: Response<'regimeTimeline'> | null;
   error: string | null;
 }
 
@@ -24,7 +29,12 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
   const [data, setData] = useState<RunData[]>([]);
   const [panelKey, setPanelKey] = useState<string>('');
-  const [yLog, setYLog] = useState(true);
+  const [yLog, setYLog] = useState(() => ctx.params.get('ylog') !== '0');
+  const [smoothing, setSmoothing] = useState(() => Math.min(0.95, Math.max(0, Number(ctx.params.get('smoothing')) || 0)));
+  const [showChanges, setShowChanges] = useState(true);
+  const [showForecast, setShowForecast] = useState(false);
+  const [xAxis, setXAxis] = useState<'step' | 'tokens'>('step');
+  const chart = useRef<ChartHandle>(null);
   const runKey = ctx.runs.map((r) => r.id).join(',');
 
   useEffect(() => {
@@ -33,14 +43,16 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     Promise.all(
       runs.map(async (r): Promise<RunData> => {
         try {
-          const [grid, run, probeLoss] = await Promise.all([
+          const [grid, run, probeLoss, trajectories, timeline] = await Promise.all([
             client.api.scalarGrid({ runId: r.id, metric: ctx.metric }),
             r.id === ctx.runId ? Promise.resolve({ run: ctx.run as unknown as Record<string, unknown> }) : client.api.getRun({ runId: r.id }),
             client.api.scalarGrid({ runId: r.id, metric: 'loss' }).catch(() => null),
+            client.api.trajectories({ runId: r.id, metric: ctx.metric }).catch(() => null),
+            client.api.regimeTimeline({ runId: r.id }).catch(() => null),
           ]);
-          return { runId: r.id, runName: r.name, grid, probeLoss, run: run.run as unknown as RunInfo, error: null };
+          return { runId: r.id, runName: r.name, grid, probeLoss, run: run.run as unknown as RunInfo, trajectories, timeline, error: null };
         } catch (e) {
-          return { runId: r.id, runName: r.name, grid: null, probeLoss: null, run: null, error: errorMessage(e) };
+          return { runId: r.id, runName: r.name, grid: null, probeLoss: null, run: null, trajectories: null, timeline: null, error: errorMessage(e) };
         }
       }),
     ).then((d) => live && setData(d));
@@ -65,30 +77,73 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   }, [data]);
   // Default: the first component with several blocks (a single embed row makes a dull first view).
   const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
-  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : (multiBlock?.key ?? panelKeys[0]?.key ?? '');
+  const linked = ctx.params.get('component');
+  const chosen = panelKeys.some((k) => k.key === panelKey) ? panelKey : panelKeys.some((k) => k.key === linked) ? linked! : (multiBlock?.key ?? panelKeys[0]?.key ?? '');
   const initialTensor = ctx.params.get('tensor');
+  // Deep link: component, log y and smoothing in the address (the metric and steps: RunPage).
+  useEffect(() => {
+    replaceRouteParams({ component: chosen || null, ylog: yLog ? null : '0', smoothing: smoothing > 0 ? String(smoothing) : null });
+  }, [chosen, yLog, smoothing]);
   useEffect(() => {
     if (!initialTensor) return;
     const t = ctx.tensors.find((x) => x.tensor === initialTensor);
     if (t) setPanelKey(`${t.component}|${t.kind}`);
   }, [initialTensor, ctx.tensors]);
 
+  // What the y axis really is: "log y" is ticked only when the axis is logarithmic (a log axis
+  // is refused for values ≤ 0 or spanning under a decade, and the box then says why).
+  const yAxis = useMemo(() => {
+    const [component = '', kind = ''] = chosen.split('|');
+    return chooseLogY(true, data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : [])));
+  }, [data, chosen]);
+
+  // The tokens axis needs every shown run's token counts (read, or the user's tokens per step).
+  const tokenMaps = useMemo(() => data.map((d) => (d.run ? tokensOfSteps(d.run.checkpoints) : null)), [data]);
+  const tokensAvailable = data.length > 0 && tokenMaps.every((m) => m !== null);
+  const byTokens = xAxis === 'tokens' && tokensAvailable;
+
   const option = useMemo(() => {
     const [component = '', kind = ''] = chosen.split('|');
-    const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid(d.grid, d.runName, i, component, kind) : []));
+    // Steps -> the x quantity of run i (identity, or tokens seen).
+    const xOf = (i: number) => (s: number): number => (byTokens ? tokenMaps[i]!(s) : s);
+    const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid({ ...d.grid, steps: d.grid.steps.map(xOf(i)) }, d.runName, i, component, kind) : []));
     const loss: LossLine[] = [];
+    const learningRate: { runName: string; steps: number[]; values: number[] }[] = [];
     data.forEach((d, i) => {
       const log = (d.run?.trainingLog ?? []).filter((e) => typeof e.loss === 'number');
-      if (log.length) loss.push({ runName: d.runName, runIndex: i, label: 'training loss', steps: log.map((e) => e.step), values: log.map((e) => e.loss!) });
+      if (log.length) loss.push({ runName: d.runName, runIndex: i, label: 'training loss', steps: log.map((e) => xOf(i)(e.step)), values: log.map((e) => e.loss!) });
       const probeIndex = d.probeLoss?.tensors.findIndex((t) => t.tensor === 'probe') ?? -1;
       if (d.probeLoss && probeIndex >= 0) {
-        loss.push({ runName: d.runName, runIndex: i, label: 'probe loss', steps: d.probeLoss.steps, values: d.probeLoss.values[probeIndex]! });
+        loss.push({ runName: d.runName, runIndex: i, label: 'probe loss', steps: d.probeLoss.steps.map(xOf(i)), values: d.probeLoss.values[probeIndex]! });
       }
+      const lr = (d.run?.trainingLog ?? []).filter((e) => typeof e.learning_rate === 'number');
+      if (lr.length) learningRate.push({ runName: d.runName, steps: lr.map((e) => xOf(i)(e.step)), values: lr.map((e) => e.learning_rate!) });
     });
     const title = `${component}${kind && kind !== 'weight' ? ` (${kind})` : ''} · ${data.map((d) => d.runName).join(' vs ')}`;
-    return curvesOption({ title, metric, lines, loss, stepScale: ctx.stepScale, yLog });
+    const base = curvesOption({ title, metric, lines, loss, stepScale: ctx.stepScale, yLog, smoothing, interactive: true, xName: byTokens ? 'tokens' : 'step' });
+    const shown = new Set(lines.map((l) => l.tensor));
+    const changes: ChangeMark[] = [];
+    const forecasts: ForecastBand[] = [];
+    data.forEach((d, i) => {
+      if (!d.grid || !d.trajectories) return;
+      const meta = new Map(d.grid.tensors.map((t, r) => [t.tensor, { t, r }]));
+      for (const c of showChanges ? d.trajectories.changePoints : []) {
+        const m = meta.get(c.tensor);
+        if (!m || !shown.has(c.tensor) || m.t.component !== component || m.t.kind !== kind) continue;
+        const v = valueAt(d.grid.steps, d.grid.values[m.r]!, c.step);
+        if (v !== null) changes.push({ runName: d.runName, tensor: c.tensor, block: m.t.block, step: xOf(i)(c.step), value: v, strength: c.strength });
+      }
+      for (const f of showForecast ? d.trajectories.forecasts : []) {
+        const m = meta.get(f.tensor);
+        if (!m || m.t.component !== component || m.t.kind !== kind) continue;
+        forecasts.push({ runName: d.runName, runIndex: i, tensor: f.tensor, block: m.t.block, form: f.form, points: f.points.map((p) => ({ ...p, step: xOf(i)(p.step) })) });
+      }
+    });
+    const main = data.findIndex((d) => d.runId === ctx.runId);
+    const timeline = main >= 0 && data[main]!.timeline ? data[main]!.timeline!.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
+    return withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, chosen, ctx.stepScale, yLog]);
+  }, [data, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log]);
 
   return (
     <div className="curves">
@@ -108,9 +163,40 @@ export function Curves({ ctx }: { ctx: RunContext }) {
           <option value="log">log</option>
           <option value="linear">linear</option>
         </select>
-        <label className="check">
-          <input type="checkbox" checked={yLog} onChange={(e) => setYLog(e.target.checked)} /> log y
+        <label htmlFor="cv-x">Axis</label>
+        <select id="cv-x" value={byTokens ? 'tokens' : 'step'} onChange={(e) => setXAxis(e.target.value as 'step' | 'tokens')} data-testid="x-axis" title={tokensAvailable ? 'Plot against training step or tokens seen' : 'Tokens seen are unknown for this run (no trainer_state.json counts): give tokens per step on the run page'}>
+          <option value="step">step</option>
+          <option value="tokens" disabled={!tokensAvailable}>tokens seen</option>
+        </select>
+        <label className="check" title="Checkpoints where a line's regime changes (PELT in log-step; docs/ARCHITECTURE.md)">
+          <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="show-change-points" /> change points
+          {showChanges && <span className="muted" data-testid="change-point-count"> ({data.reduce((n, d) => n + (d.trajectories?.changePoints.length ?? 0), 0)} in this metric)</span>}
         </label>
+        <label className="check" title="Fit saturating / power-law / rise-and-decay forms (chosen by held-out error) and extrapolate to twice the last step with a 95% band">
+          <input type="checkbox" checked={showForecast} onChange={(e) => setShowForecast(e.target.checked)} data-testid="show-forecast" /> forecast
+        </label>
+        <label className="check" title={yAxis.why && !yAxis.log && yLog ? yAxis.why : undefined}>
+          <input type="checkbox" checked={yLog && yAxis.log} disabled={yLog && !yAxis.log} onChange={(e) => setYLog(e.target.checked)} data-testid="log-y" /> log y
+          {yLog && !yAxis.log && <span className="muted"> ({yAxis.why})</span>}
+        </label>
+        <label htmlFor="cv-smoothing">Smoothing</label>
+        <input
+          id="cv-smoothing"
+          type="range"
+          min={0}
+          max={0.95}
+          step={0.05}
+          value={smoothing}
+          onChange={(e) => setSmoothing(Number(e.target.value))}
+          aria-valuetext={smoothing > 0 ? `EMA weight ${smoothing}` : 'off'}
+          data-testid="smoothing"
+        />
+        <output htmlFor="cv-smoothing" className="muted">
+          {smoothing > 0 ? smoothing.toFixed(2) : 'off'}
+        </output>
+        <button type="button" onClick={() => chart.current?.instance()?.dispatchAction({ type: 'dataZoom', start: 0, end: 100 })} title="Wheel zooms the step axis, drag pans it" data-testid="reset-zoom">
+          Reset zoom
+        </button>
         <ExportMenu
           formats={['png', 'svg', 'csv']}
           request={chosen ? { runId: ctx.runId, view: 'curves', metric: ctx.metric, component: chosen.split('|')[0], kind: chosen.split('|')[1] || undefined, yLog } : null}
@@ -127,7 +213,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        <Chart option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block`} testId="curves-chart" />
+        <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
       )}
     </div>
   );

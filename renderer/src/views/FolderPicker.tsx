@@ -25,18 +25,28 @@ export function FolderPicker({
   // and only the latest request's answer counts.
   const seq = useRef(0);
   const edited = useRef(false);
-  const go = async (path?: string) => {
+  const go = async (path?: string): Promise<Response<'browse'> | null> => {
     const mine = ++seq.current;
     edited.current = false;
     try {
       const r = await client.api.browse(path === undefined ? {} : { path });
-      if (mine !== seq.current) return;
+      if (mine !== seq.current) return null;
       setListing(r);
       if (!edited.current) setTyped(r.path);
       setError(null);
+      return r;
     } catch (e) {
       if (mine === seq.current) setError(errorMessage(e));
+      return null;
     }
+  };
+  // The action acts on the folder in the path field: a typed path not yet listed is listed first
+  // (and nothing is opened when it does not exist), never the folder listed before.
+  const choose = async () => {
+    const want = typed.trim();
+    if (listing && (want === '' || want === listing.path) && !error) return onChoose(listing.path);
+    const r = await go(want);
+    if (r) onChoose(r.path);
   };
 
   useEffect(() => {
@@ -113,7 +123,7 @@ export function FolderPicker({
           <button type="button" onClick={onCancel}>
             Cancel
           </button>
-          <button type="button" className="primary" disabled={!listing} onClick={() => listing && onChoose(listing.path)}>
+          <button type="button" className="primary" disabled={!listing && typed.trim() === ''} onClick={() => void choose()} data-testid="picker-choose">
             {action}
           </button>
         </div>

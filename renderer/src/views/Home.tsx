@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import type { RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
-import { runHref } from '../App';
+import { runHref } from '../routes';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { FolderPicker } from './FolderPicker';
 
@@ -31,6 +31,8 @@ export function Home() {
         note: r.runs.length === 0 && r.errors.length === 0 ? `No checkpoint series found in ${paths.join(', ')}.` : undefined,
       });
       await refreshRuns();
+      // One run found: go to it (the list stays one click away in the breadcrumb).
+      if (r.runs.length === 1 && r.errors.length === 0) location.hash = runHref(r.runs[0]!.id);
     } catch (e) {
       setResult({ opened: [], errors: paths.map((p) => ({ path: p, message: errorMessage(e) })) });
     } finally {
@@ -135,6 +137,9 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
               <a href={runHref(r.id)} title={r.root}>
                 {r.name}
               </a>
+              <div className="sub path" data-testid="run-path">
+                {r.root}
+              </div>
               <div className="sub">{r.summary}</div>
             </th>
             <td>
@@ -163,7 +168,8 @@ function AppFooter() {
   if (!info.data) return null;
   return (
     <footer className="appfooter" data-testid="app-info">
-      Checkpoint Atlas {info.data.version} · cache <code>{info.data.dbPath}</code> · compute providers: {info.data.providers.join(', ') || 'none'} · {info.data.platform} ·{' '}
+      Checkpoint Atlas {info.data.version} · cache <code>{info.data.dbPath}</code> · compute providers: {info.data.providers.join(', ') || 'none'}
+      {info.data.providersPassedOver?.length ? <> (passed over: {info.data.providersPassedOver.map((p) => `${p.provider}: ${p.reason}`).join('; ')})</> : null} · {info.data.platform} ·{' '}
       {info.data.carrier === 'http' ? 'served on 127.0.0.1' : 'desktop'}
     </footer>
   );

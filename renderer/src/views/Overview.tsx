@@ -7,14 +7,14 @@ import type { ScalarGrid } from '../../../common/api';
 import { METRIC_BY_ID } from '../../../common/catalogue';
 import { CELL, colourScaleFor, formatStep, formatValue, heatmapColour, heatmapOption, panelTitle, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
-import { runHref } from '../App';
+import { runHref } from '../routes';
 import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import type { EChartsInstance } from '../echarts';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
-import type { RunContext } from './RunPage';
+import type { RunContext } from '../run-context';
 
 type Normalise = 'shared' | 'component' | 'panel';
 
@@ -111,6 +111,19 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   );
   useEffect(() => () => observer.disconnect(), [observer]);
 
+  // The readout names a cell; its value is always read from the grid now shown for the metric now
+  // chosen, so it can never keep the previous metric's value under the new metric's name (a cell
+  // the new grid lacks, or a grid still loading, shows no value).
+  const readoutNow = useMemo(() => {
+    if (!readout) return null;
+    const grid = grids.find((g) => g.runId === readout.runId)?.grid;
+    if (!grid || grid.metric !== ctx.metric) return null;
+    const t = grid.tensors.findIndex((x) => x.tensor === readout.tensor);
+    const c = grid.checkpointIds.indexOf(readout.checkpointId);
+    const value = t >= 0 && c >= 0 ? grid.values[t]?.[c] : null;
+    return value === null || value === undefined ? null : { ...readout, value };
+  }, [readout, grids, ctx.metric]);
+
   const nRuns = Math.max(1, grids.length);
   const empty = !loading && grids.every((g) => g.grid && g.grid.tensors.length === 0);
   return (
@@ -145,16 +158,17 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       <output
         className="readout"
         data-testid="heatmap-readout"
-        data-run-id={readout?.runId ?? ''}
-        data-tensor={readout?.tensor ?? ''}
-        data-checkpoint={readout?.checkpointId ?? ''}
-        data-value={readout ? String(readout.value) : ''}
+        data-run-id={readoutNow?.runId ?? ''}
+        data-tensor={readoutNow?.tensor ?? ''}
+        data-checkpoint={readoutNow?.checkpointId ?? ''}
+        data-metric={readoutNow ? ctx.metric : ''}
+        data-value={readoutNow ? String(readoutNow.value) : ''}
         aria-live="polite"
       >
-        {readout ? (
+        {readoutNow ? (
           <>
-            <b>{readout.runName}</b> · {readout.component} · {readout.block} <span className="muted">{readout.tensor}</span> · step {formatStep(readout.step)} ({readout.checkpointId}) ·{' '}
-            {metric.label} = <b>{formatValue(readout.value)}</b> {metric.unit}
+            <b>{readoutNow.runName}</b> · {readoutNow.component} · {readoutNow.block} <span className="muted">{readoutNow.tensor}</span> · step {formatStep(readoutNow.step)} ({readoutNow.checkpointId}) ·{' '}
+            {metric.label} = <b>{formatValue(readoutNow.value)}</b> {metric.unit}
           </>
         ) : (
           <span className="muted">Hover a cell (or focus a panel and use the arrow keys) to read its exact value; click or press Enter to open its animations.</span>
@@ -196,6 +210,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       </div>
     </div>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Placeholder of a panel not drawn yet: same size, watched for coming into view. */
@@ -302,6 +320,10 @@ const HeatmapPanelView = memo(function HeatmapPanelView({
 
   // After echarts has laid out the frame (the Chart child applies the option first).
   useEffect(() => paint(), [paint, frame]);
+  // A tooltip of the previous metric's grid must not stay over the new one's cells.
+  useEffect(() => {
+    if (tip.current) tip.current.hidden = true;
+  }, [full]);
   useEffect(() => {
     const el = box.current!;
     let raf = 0;
@@ -428,7 +450,7 @@ const HeatmapPanelView = memo(function HeatmapPanelView({
           option={frame}
           height={height}
           tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${panel.rows.length} blocks by ${panel.steps.length} checkpoints. Arrow keys move, Enter opens animations.`}
+          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.`}
           onKeyDown={onKeyDown}
         />
         <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />

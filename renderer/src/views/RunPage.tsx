@@ -2,10 +2,11 @@
 // and the tabs Overview / Curves / Animations / SVD directions. Holds the choices shared across
 // tabs (metric, runs compared side by side, step scale) so switching tabs keeps them.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Response, RunSummary, TensorMeta } from '../../../common/api';
+import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
 import type { RunInfo } from '../../../common/domain';
-import { runHref } from '../App';
+import { replaceRouteParams, runHref, type RunTab } from '../routes';
+import type { RunContext, StepScaleChoice } from '../run-context';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
 import { AnalyzePanel } from './AnalyzePanel';
@@ -15,8 +16,11 @@ import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
 
-export type RunTab = 'overview' | 'curves' | 'animations' | 'svd';
-export type StepScaleChoice = 'log' | 'linear';
+export type { RunTab } from '../routes';
+export type { RunContext, StepScaleChoice } from '../run-context';
+
+/** How often the views reload the cache while an analysis of a shown run is computing. */
+const LIVE_RELOAD_MS = 2000;
 
 const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'overview', label: 'Overview' },
@@ -25,28 +29,16 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'svd', label: 'SVD directions' },
 ];
 
-export interface RunContext {
-  runId: string;
-  run: RunInfo;
-  summary: RunSummary | null;
-  tensors: TensorMeta[];
-  metrics: string[];
-  /** Runs shown together: this run first, then the compared ones. */
-  runs: RunSummary[];
-  /** Bumped whenever an analysis of a shown run finishes: views reload their data. */
-  dataVersion: number;
-  metric: string;
-  setMetric: (m: string) => void;
-  stepScale: StepScaleChoice;
-  setStepScale: (s: StepScaleChoice) => void;
-  params: URLSearchParams;
-}
-
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
   const { client, runs, jobs } = useAppState();
   const [compare, setCompare] = useState<string[]>([]);
-  const [metric, setMetric] = useState<string>('frobenius_norm');
-  const [stepScale, setStepScale] = useState<StepScaleChoice>('log');
+  // Deep links: the metric and step scale come from the address (#/run/<id>/<tab>?metric=&steps=)
+  // and are written back to it as they change.
+  const [metric, setMetric] = useState<string>(() => params.get('metric') || 'frobenius_norm');
+  const [stepScale, setStepScale] = useState<StepScaleChoice>(() => (params.get('steps') === 'linear' ? 'linear' : 'log'));
+  useEffect(() => {
+    replaceRouteParams({ metric: metric === 'frobenius_norm' ? null : metric, steps: stepScale === 'log' ? null : stepScale });
+  }, [metric, stepScale, tab]);
   const [dataVersion, setDataVersion] = useState(0);
 
   // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
@@ -80,6 +72,20 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     }
     if (bump) setDataVersion((v) => v + 1);
   }, [jobs, runId, compare]);
+
+  // While a job of a shown run computes, reload what is cached every few seconds so the views
+  // fill in as results arrive instead of saying "no values" until the job ends.
+  const progressed = [...jobs.values()].filter((j) => (j.runId === runId || compare.includes(j.runId)) && j.state === 'running').reduce((n, j) => n + j.done, 0);
+  const lastReload = useRef({ at: 0, done: 0 });
+  useEffect(() => {
+    if (progressed === 0 || progressed === lastReload.current.done) return;
+    const wait = Math.max(0, LIVE_RELOAD_MS - (Date.now() - lastReload.current.at));
+    const t = setTimeout(() => {
+      lastReload.current = { at: Date.now(), done: progressed };
+      setDataVersion((v) => v + 1);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [progressed]);
 
   const metrics = tensorCall.data?.metrics ?? [];
   useEffect(() => {

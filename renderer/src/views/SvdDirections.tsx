@@ -10,7 +10,7 @@ import { ExportMenu } from '../components/ExportMenu';
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
-import type { RunContext } from './RunPage';
+import type { RunContext } from '../run-context';
 
 
 export function SvdDirections({ ctx }: { ctx: RunContext }) {

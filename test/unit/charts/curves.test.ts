@@ -2,7 +2,7 @@
 // value is not positive; the loss strip is a second grid on the same step axis.
 import { describe, expect, it } from 'vitest';
 import type { ScalarGrid } from '../../../common/api';
-import { curvePoints, curvesOption, linesFromGrid } from '../../../common/charts/curves';
+import { curvePoints, curvesOption, emaSmooth, linesFromGrid } from '../../../common/charts/curves';
 
 const g: ScalarGrid = {
   runId: 'r',
@@ -107,6 +107,42 @@ describe('log y only over a decade or more', () => {
     expect(legend.data).toEqual(['run · a · block 0', 'run · a · block 1']);
     expect(legend.data.map((n) => legend.formatter!(n))).toEqual(['block 0', 'block 1']);
     const two = curvesOption({ title: 't', metric, lines: [line('r1', 0, 0), line('r2', 1, 0)], loss: [], stepScale: 'log', yLog: false });
-    expect((two.legend as { formatter?: unknown }).formatter).toBeUndefined();
+    const legend2 = two.legend as { data: string[]; formatter: (name: string) => string };
+    // Issue 15 #5: the block comes first (a cut removes the run's end, never the block), and the
+    // subtitle says which run is dashed.
+    expect(legend2.data.map((n) => legend2.formatter(n))).toEqual(['block 0 · r1', 'block 0 · r2']);
+    expect((two.title as { subtext: string }).subtext).toContain('solid: r1, dashed: r2');
+  });
+
+  it('issue 15 #5: EMA smoothing equals a naive debiased EMA, raw line faint under the same name', () => {
+    const values = [4, null, 6, 1, 9, 3];
+    const w = 0.6;
+    // Naive: TensorBoard's formula written out.
+    const expected: Array<number | null> = [];
+    let acc = 0;
+    let n = 0;
+    for (const v of values) {
+      if (v === null) {
+        expected.push(null);
+        continue;
+      }
+      acc = w * acc + (1 - w) * v;
+      n++;
+      expected.push(acc / (1 - Math.pow(w, n)));
+    }
+    const got = emaSmooth(values, w);
+    got.forEach((v, i) => (expected[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(expected[i]!, 12)));
+    expect(emaSmooth(values, 0)).toEqual(values);
+    const steps = [1, 2, 3, 4, 5, 6];
+    const o = curvesOption({ title: 't', metric: { id: 'm', label: 'M', unit: '' }, lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps, values }], loss: [], stepScale: 'linear', yLog: false, smoothing: w, interactive: true });
+    const series = o.series as Array<{ name: string; data: number[][]; lineStyle: { opacity?: number } }>;
+    expect(series.map((s) => s.name)).toEqual(['r · block 0', 'r · block 0']);
+    expect(series[0]!.lineStyle.opacity).toBe(0.25);
+    expect(series[0]!.data.map((p) => p[1])).toEqual([4, 6, 1, 9, 3]);
+    expect(series[1]!.data.map((p) => p[1])).toEqual(expected.filter((v) => v !== null));
+    // Interactive: values of every line at the hovered step, one crosshair over both grids, zoom.
+    expect((o.tooltip as { trigger: string }).trigger).toBe('axis');
+    expect(o.axisPointer).toEqual({ link: [{ xAxisIndex: 'all' }] });
+    expect((o.dataZoom as Array<{ type: string }>)[0]!.type).toBe('inside');
   });
 });

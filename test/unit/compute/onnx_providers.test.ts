@@ -1,7 +1,10 @@
 // Execution provider choice: the auto choice must be a provider that actually starts, with the
 // reasons the earlier ones were passed over; a forced provider that cannot start is an error.
 import { describe, expect, it } from 'vitest';
-import { availableProviders, chooseProvider, createSession, cudaInstalled, parseProvider, PROVIDER_ORDER } from '../../../main/compute/providers';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { availableProviders, chooseProvider, createSession, cudaInstalled, parseProvider, passedOverText, probeProviders, PROVIDER_ORDER, sharedLibraryFound } from '../../../main/compute/providers';
 import { GraphBuilder } from '../../../main/compute/onnx/graph';
 import * as ort from 'onnxruntime-node';
 
@@ -39,5 +42,25 @@ describe('providers', () => {
     expect(provider).toBe('cpu');
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, -2, 3), [3]) });
     expect(Array.from(out.y!.data as Float32Array)).toEqual([-1, 2, -3]);
+  });
+
+  it('probes every provider once: cpu starts, each other one that does not has its reason', async () => {
+    const attempts = await probeProviders();
+    expect(attempts.map((a) => a.provider)).toEqual([...PROVIDER_ORDER]);
+    expect(attempts.find((a) => a.provider === 'cpu')!.ok).toBe(true);
+    for (const a of attempts) if (!a.ok) expect(a.error!.length, a.provider).toBeGreaterThan(5);
+    if (!cudaInstalled()) expect(attempts.find((a) => a.provider === 'cuda')!.error).toMatch(/not installed/);
+    // Without a Vulkan loader WebGPU is passed over before onnxruntime (and Dawn's warning) is reached.
+    if (process.platform === 'linux' && !sharedLibraryFound('libvulkan.so.1')) {
+      expect(attempts.find((a) => a.provider === 'webgpu')).toEqual({ provider: 'webgpu', ok: false, error: expect.stringMatching(/no Vulkan loader \(libvulkan\.so\.1\)/) });
+    }
+    expect(passedOverText([{ provider: 'cuda', ok: false, error: 'not installed' }, { provider: 'cpu', ok: true }])).toBe('cuda: not installed');
+  });
+
+  it('finds a shared library through LD_LIBRARY_PATH and not a missing one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atlas-lib-'));
+    writeFileSync(join(dir, 'libatlas-probe.so.1'), '');
+    expect(sharedLibraryFound('libatlas-probe.so.1', { LD_LIBRARY_PATH: `/nonexistent:${dir}` })).toBe(true);
+    expect(sharedLibraryFound('libatlas-probe.so.1', {})).toBe(false);
   });
 });

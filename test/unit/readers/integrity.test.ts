@@ -25,6 +25,11 @@ describe('missing steps', () => {
     expect(detectMissingSteps([50, 150, 250, 450, 550]).missing).toEqual([350]);
     expect(detectMissingSteps([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40]).missing).toEqual([]);
   });
+  it('issue 15 #11: a last step off the even grid does not make "every 400 from 2600 to 2600"', () => {
+    const result = detectMissingSteps([0, 1, 2, 4, 8, 16, 32, 64, 400, 800, 1200, 1600, 2600]);
+    expect(result.schedule).toBe('powers of two from 1, then every 400 from 400 to 1600');
+    expect(result.missing).toEqual([128, 256]);
+  });
   it('finds nothing in irregular or short series', () => {
     expect(detectMissingSteps([0, 1, 2, 4, 8]).missing).toEqual([]);
     expect(detectMissingSteps([3, 17, 40, 41, 1000]).missing).toEqual([]);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SafetensorsRuleError, openSafetensors } from '../../../main/formats/safetensors';
+import { referenceVerdict } from '../../fuzz/safetensors-reference';
 import { CONFORMANCE_CASES, type ReferenceVerdict } from './safetensors-cases';
 
 const dir = mkdtempSync(join(tmpdir(), 'atlas-st-conformance-'));
@@ -38,6 +39,11 @@ describe('safetensors conformance table', () => {
     }
     const deliberate = CONFORMANCE_CASES.filter((c) => c.deliberate).length;
     console.log(`safetensors conformance: ${CONFORMANCE_CASES.length} cases, ${CONFORMANCE_CASES.length - deliberate} agree with the reference, ${deliberate} deliberate differences`);
+  });
+
+  it("the fuzzer's oracle (test/fuzz/safetensors-reference.ts) gives the reference's verdict on every row", () => {
+    const wrong = CONFORMANCE_CASES.filter((c) => referenceVerdict(c.bytes).verdict !== c.reference).map((c) => `${c.name}: ${referenceVerdict(c.bytes).verdict}`);
+    expect(wrong).toEqual([]);
   });
 
   CONFORMANCE_CASES.forEach((c, i) => {

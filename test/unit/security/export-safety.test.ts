@@ -62,7 +62,10 @@ describe('export never overwrites what it did not write', () => {
   it('its own earlier export is replaced; a file changed since is refused', async () => {
     const out = join(dir, 'again');
     const first = await exportRun(store, [], out);
-    expect(first.map((f) => f.slice(out.length + 1)).sort()).toEqual(['embedding_correlation.jsonl', 'histograms.jsonl', 'qq.jsonl', 'scalars.csv', 'spectra.jsonl', 'svd_directions.jsonl']);
+    const names = first.map((f) => f.slice(out.length + 1));
+    expect(names).toContain('scalars.csv');
+    expect(names).toContain('spectra.jsonl');
+    for (const f of first) expect(existsSync(f), f).toBe(true);
     expect(readFileSync(join(out, 'scalars.csv'), 'utf8')).toBe('run,step,checkpoint,tensor,role,block,metric,value\n');
     await exportRun(store, [], out);
     expect(temporaries(out)).toEqual([]);

@@ -17,13 +17,14 @@ export const longBinget = (k: number): number[] => [0x6a, k & 0xff, (k >> 8) & 0
 export const MARK = 0x28, TUPLE = 0x74, TUPLE1 = 0x85, REDUCE = 0x52, SETITEM = 0x73, SETITEMS = 0x75;
 export const EMPTY_DICT = 0x7d, EMPTY_LIST = 0x5d, APPEND = 0x61, APPENDS = 0x65, POP = 0x30, STOP = 0x2e, NONE = 0x4e;
 
-/** A float32 tensor of one element over storage "0": _rebuild_tensor_v2(storage, 0, (1,), (1,)). */
-export function tensorOps(): number[] {
+/** A float32 view over the one-element storage "0": _rebuild_tensor_v2(storage, 0, size, stride). */
+export function tensorOps(size: number[] = [1], stride: number[] = [1]): number[] {
+  const tuple = (xs: number[]): number[] => [MARK, ...xs.flatMap(binint), TUPLE];
   return [
     ...global('torch._utils', '_rebuild_tensor_v2'),
     MARK,
     MARK, ...binunicode('storage'), ...global('torch', 'FloatStorage'), ...binunicode('0'), ...binunicode('cpu'), ...binint(1), TUPLE, 0x51,
-    ...binint(0), ...binint(1), TUPLE1, ...binint(1), TUPLE1,
+    ...binint(0), ...tuple(size), ...tuple(stride),
     TUPLE, REDUCE,
   ];
 }

@@ -116,6 +116,17 @@ describe('tokenizer files are confined to the opened folder', () => {
     const err2 = await readJsonRegular(join(dir, 'secret.txt'), 1024).then(() => null, (e: unknown) => e);
     expect((err2 as Error).message).not.toContain('TOP-SECRET');
   });
+  it('deeply nested or oversized tokenizer_config.json is refused before JSON.parse spends seconds on it', async () => {
+    const f = join(dir, 'tok-deep');
+    mkdirSync(f);
+    copyFileSync(join(FIXTURES, 'tokenizer', 'tokenizer.json'), join(f, 'tokenizer.json'));
+    writeFileSync(join(f, 'tokenizer_config.json'), `{"tokenizer_class":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
+    const err = await loadTokenizer(join(f, 'tokenizer.json')).then(() => null, (e: unknown) => e);
+    expect((err as FormatError).problem).toMatch(/tokenizer_config\.json nests deeper than 512 levels/);
+    writeFileSync(join(f, 'tokenizer_config.json'), JSON.stringify({ chat_template: 'x'.repeat(5 * 1024 * 1024) }));
+    const big = await loadTokenizer(join(f, 'tokenizer.json')).then(() => null, (e: unknown) => e);
+    expect((big as FormatError).problem).toMatch(/larger than the 4194304-byte limit/);
+  });
   it('hub snapshots whose tokenizer files link into the same model blobs still load', async () => {
     const demo = join(__dirname, '..', '..', '..', 'resources', 'demo', 'hub');
     const result = await scanPaths([demo]);

@@ -85,9 +85,10 @@ describe('Electron window security', () => {
     expect(app).not.toMatch(/loadFile\(|pathToFileURL/);
     expect(app).toMatch(/webPreferences: \{ \.\.\.WINDOW_WEB_PREFERENCES, preload:/);
     expect(app).toMatch(/'Content-Security-Policy': \[CONTENT_SECURITY_POLICY\]/);
-    expect(app).toMatch(/setWindowOpenHandler\([^)]*\)?[\s\S]*action: 'deny'/);
-    expect(app).toMatch(/will-navigate/);
-    expect(app).toMatch(/setPermissionRequestHandler/);
+    // Window-open, navigation, webview, permission and download guards live in main/security.ts
+    // (hardenWebContents / hardenSession, exercised in electron-handlers.test.ts).
+    expect(app).toMatch(/hardenWebContents\(contents, APP_INDEX_URL\)/);
+    expect(app).toMatch(/hardenSession\(session\.defaultSession\)/);
   });
 
   it('ships the same policy in the renderer page itself', () => {

@@ -1,24 +1,35 @@
 // Walks the block structure of a GIF89a file (header, logical screen descriptor, colour tables,
 // extensions, image descriptors, trailer) for the e2e export checks: the screen size, how many
 // frames (image descriptors) it holds and each frame's delay (from the Graphic Control Extension
-// before it, GIF89a section 23). Hand-written because no GIF decoder is installed and the
-// e2e suite is plain .mjs (test/unit/export/gif-decode.ts is TypeScript and also decodes pixels,
-// which these checks do not need).
+// before it, GIF89a section 23). Hand-written because no GIF decoder is installed and
+// test/unit/export/gif-decode.ts also decodes pixels, which these checks do not need.
 
 /** Thrown when the bytes are not a well-formed GIF; says at which byte. */
 export class GifStructureError extends Error {}
 
-/**
- * @param {Uint8Array} bytes
- * @returns {{ signature: string, width: number, height: number, frames: Array<{ left: number, top: number, width: number, height: number, delay: number | null }>, trailer: boolean }}
- *   `delay` is in centiseconds, null when no Graphic Control Extension precedes the frame.
- */
-export function gifBlocks(bytes) {
+export interface GifFrameBlock {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  /** Centiseconds; null when no Graphic Control Extension precedes the frame. */
+  delay: number | null;
+}
+
+export interface GifStructure {
+  signature: string;
+  width: number;
+  height: number;
+  frames: GifFrameBlock[];
+  trailer: boolean;
+}
+
+export function gifBlocks(bytes: Uint8Array): GifStructure {
   let p = 0;
-  const need = (n) => {
+  const need = (n: number) => {
     if (p + n > bytes.length) throw new GifStructureError(`GIF ends at byte ${bytes.length}, needed ${n} more at ${p}`);
   };
-  const u8 = () => (need(1), bytes[p++]);
+  const u8 = (): number => (need(1), bytes[p++]!);
   const u16 = () => u8() | (u8() << 8);
   const skipSubBlocks = () => {
     for (;;) {
@@ -40,9 +51,9 @@ export function gifBlocks(bytes) {
     need(size);
     p += size;
   }
-  const frames = [];
+  const frames: GifFrameBlock[] = [];
   /** Delay of the Graphic Control Extension waiting for the next image, in centiseconds. */
-  let pendingDelay = null;
+  let pendingDelay: number | null = null;
   for (;;) {
     const introducer = u8();
     if (introducer === 0x3b) return { signature, width, height, frames, trailer: true };
@@ -58,7 +69,7 @@ export function gifBlocks(bytes) {
       }
       skipSubBlocks();
     } else if (introducer === 0x2c) {
-      const frame = { left: u16(), top: u16(), width: u16(), height: u16(), delay: pendingDelay };
+      const frame: GifFrameBlock = { left: u16(), top: u16(), width: u16(), height: u16(), delay: pendingDelay };
       pendingDelay = null;
       const local = u8();
       if (local & 0x80) {

@@ -1,9 +1,10 @@
 // Read-side shaping of cached results for the views: the tensor x checkpoint grid of a metric,
-// in the run's step order. Pure over the store; shared by the API and the exporters.
+// in the run's step order: the read model, pure over the store; shared by the API and the
+// exporters (export/ reads through store/, never through api/).
 import { AtlasError, type ScalarGrid } from '../../common/api';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 import { METRIC_BY_ID } from '../../common/catalogue';
-import type { Store } from '../store/store';
+import type { Store } from './store';
 
 /** Present checkpoints of a run in step order: the columns of every plot. */
 export function presentCheckpoints(run: RunInfo): CheckpointInfo[] {

@@ -1,0 +1,23 @@
+// What a run's page hands every view (views/RunPage.tsx holds the state; the views read it): a
+// module of its own, so that views need not import the page that imports them.
+import type { RunSummary, TensorMeta } from '../../common/api';
+import type { RunInfo } from '../../common/domain';
+
+export type StepScaleChoice = 'log' | 'linear';
+
+export interface RunContext {
+  runId: string;
+  run: RunInfo;
+  summary: RunSummary | null;
+  tensors: TensorMeta[];
+  metrics: string[];
+  /** Runs shown together: this run first, then the compared ones. */
+  runs: RunSummary[];
+  /** Bumped whenever an analysis of a shown run finishes: views reload their data. */
+  dataVersion: number;
+  metric: string;
+  setMetric: (m: string) => void;
+  stepScale: StepScaleChoice;
+  setStepScale: (s: StepScaleChoice) => void;
+  params: URLSearchParams;
+}
