@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Forward and forward+backward of a GPT-NeoX (default d=512, 6 layers, 8 heads, V=8192, B=4, L=256)
 // on the same probe-sized batch: our ONNX graphs on onnxruntime-node vs PyTorch (bench/forward_torch.py)
-// with the same thread count, median of repeats after a warm-up; prints a Markdown table.
+// with the same thread count, median of repeats after a warm-up; prints a Markdown table. Both our
+// paths are timed: the whole-model graph (index.ts) and the block-streamed run the app uses
+// (streamed.ts, one block's weights at a time, the vocabulary in row pieces).
 // The TypeScript sources are bundled on the fly with vite (a devDependency) into
 // bench/.tmp/, since plain Node 20 cannot import .ts files.
 // Usage: node bench/forward.mjs [--threads 2] [--d 512] [--layers 6] [--heads 8] [--vocab 8192] [--batch 4] [--seq 256] [--repeats 3]
@@ -34,7 +36,18 @@ await build({
     rollupOptions: { output: { format: 'es', entryFileNames: 'forward.bundle.mjs' } },
   },
 });
+await build({
+  configFile: false,
+  logLevel: 'warn',
+  build: {
+    ssr: join(root, 'main', 'compute', 'forward', 'streamed.ts'),
+    outDir: tmp,
+    emptyOutDir: false,
+    rollupOptions: { output: { format: 'es', entryFileNames: 'streamed.bundle.mjs' } },
+  },
+});
 const { buildForward, runForward } = await import(pathToFileURL(bundle).href);
+const { StreamedModel, readerFromLookup } = await import(pathToFileURL(join(tmp, 'streamed.bundle.mjs')).href);
 const ort = await import('onnxruntime-node');
 
 /** @type {import('../common/domain').ModelConfig} */
@@ -79,6 +92,36 @@ async function timeOurs(gradients) {
   return { seconds: times[Math.floor(times.length / 2)], setup, loss: result.loss, grads: result.gradients.size };
 }
 
+async function timeStreamed(gradients) {
+  const t0 = performance.now();
+  const model = new StreamedModel(config, { batch, seqLen, gradients, resid: !gradients, mlp: !gradients, provider: 'cpu', threads });
+  await model.prepare();
+  const setup = (performance.now() - t0) / 1000;
+  const weights = randomWeights(buildForward(config, { batch, seqLen, outputs: { resid: false, mlp: false, logits: false, finalNorm: false, loss: false } }));
+  const reader = readerFromLookup(weights, config.family);
+  const tokens = Array.from({ length: batch * seqLen }, (_, i) => (i * 7919) % vocab);
+  // The sinks do what the app's do with each piece (read every element once).
+  let touched = 0;
+  const sink = {
+    activation: (_n, data) => { for (let i = 0; i < data.length; i += 64) touched += data[i]; },
+    gradient: (_n, piece) => { for (let i = 0; i < piece.length; i += 64) touched += piece[i]; },
+  };
+  let result = await model.run(reader, tokens, sink);
+  const times = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    result = await model.run(reader, tokens, sink);
+    times.push((performance.now() - t) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  await model.release();
+  return { seconds: times[Math.floor(times.length / 2)], setup, loss: result.loss, timings: result.timings, touched };
+}
+
+process.stderr.write('ours, block-streamed: forward ...\n');
+const sfwd = await timeStreamed(false);
+process.stderr.write('ours, block-streamed: forward + backward ...\n');
+const sbwd = await timeStreamed(true);
 process.stderr.write('ours: forward ...\n');
 const fwd = await timeOurs(false);
 process.stderr.write('ours: forward + backward ...\n');
@@ -89,6 +132,7 @@ if (py.status !== 0) throw new Error(`forward_torch.py failed:\n${py.stderr}`);
 const torch = JSON.parse(py.stdout.trim().split('\n').pop());
 
 const f = (x) => x.toFixed(3);
+const phases = (t) => Object.entries(t).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
 console.log(`## Forward / backward (GPT-NeoX d=${d}, ${layers} layers, ${heads} heads, V=${vocab}, B=${batch}, L=${seqLen})
 
 ${cpus()[0]?.model ?? 'CPU'}; ${threads} threads on both sides; median of ${repeats} after a warm-up.
@@ -97,5 +141,9 @@ ${cpus()[0]?.model ?? 'CPU'}; ${threads} threads on both sides; median of ${repe
 |---|---|---|---|---|
 | forward (resid, mlp, final_norm, logits, loss) | ${f(fwd.seconds)} | ${f(torch.forward_s)} | ${(fwd.seconds / torch.forward_s).toFixed(2)} | <= 1.5 |
 | forward + backward (${bwd.grads} weight gradients) | ${f(bwd.seconds)} | ${f(torch.forward_backward_s)} | ${(bwd.seconds / torch.forward_backward_s).toFixed(2)} | <= 2 |
+| forward, block-streamed (the app's path: resid, mlp, final_norm, loss) | ${f(sfwd.seconds)} | ${f(torch.forward_s)} | ${(sfwd.seconds / torch.forward_s).toFixed(2)} | <= 1.5 |
+| forward + backward, block-streamed (the app's path) | ${f(sbwd.seconds)} | ${f(torch.forward_backward_s)} | ${(sbwd.seconds / torch.forward_backward_s).toFixed(2)} | <= 2 |
 
-Graph build + session creation (once per run, not per checkpoint): forward ${f(fwd.setup)} s, forward + backward ${f(bwd.setup)} s.`);
+Graph build + session creation (once per run, not per checkpoint): forward ${f(fwd.setup)} s, forward + backward ${f(bwd.setup)} s;
+block-streamed ${f(sfwd.setup)} s and ${f(sbwd.setup)} s. Block-streamed phases (s): forward ${phases(sfwd.timings)}; forward + backward ${phases(sbwd.timings)}.
+Loss whole graph ${fwd.loss.toFixed(6)}, block-streamed ${sfwd.loss.toFixed(6)}.`);

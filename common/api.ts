@@ -147,6 +147,24 @@ export const FRAME_KIND_OF_VIEW: Record<AnimationView, FrameKind> = {
   gradients: 'grad_histogram',
 };
 
+/**
+ * The one set of export limits: the renderExport schema below, the exporters (main/export/gif.ts,
+ * figure.ts), the CLI's gif/figure (validated with the same schema) and the GIF dialog
+ * (renderer/src/components/GifOptions.tsx). GIF delays are whole centiseconds and players slow
+ * delays under 20 ms down, hence at most 50 frames per second; the smallest size still holds the
+ * title, axes and labels.
+ */
+export const EXPORT_LIMITS = {
+  width: { min: 160, max: 4096 },
+  height: { min: 120, max: 4096 },
+  fps: { min: 1, max: 50, default: 10 },
+} as const;
+
+const sizeIn = (l: { min: number; max: number }) => {
+  const message = `must be an integer ${l.min}..${l.max}`;
+  return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
+};
+
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -293,9 +311,9 @@ export const methods = {
       block: z.string().optional(),
       step: z.number().optional(),
       steps: z.tuple([z.number(), z.number()]).optional(),
-      width: z.number().int().min(64).max(4096).optional(),
-      height: z.number().int().min(64).max(4096).optional(),
-      fps: z.number().min(1).max(60).optional(),
+      width: sizeIn(EXPORT_LIMITS.width).optional(),
+      height: sizeIn(EXPORT_LIMITS.height).optional(),
+      fps: z.number().min(EXPORT_LIMITS.fps.min, { message: `must be in [${EXPORT_LIMITS.fps.min}, ${EXPORT_LIMITS.fps.max}]` }).max(EXPORT_LIMITS.fps.max, { message: `must be in [${EXPORT_LIMITS.fps.min}, ${EXPORT_LIMITS.fps.max}]` }).optional(),
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
@@ -311,7 +329,8 @@ export const methods = {
    * from the cached scalars (main/store/trajectories.ts; cached per metric).
    */
   trajectories: {
-    request: z.object({ runId: z.string(), metric: z.string() }),
+    /** forecast: also fit and extrapolate (smooth metrics only; slower, so asked for when shown). */
+    request: z.object({ runId: z.string(), metric: z.string(), forecast: z.boolean().optional() }),
     response: TrajectoriesResult,
   },
   /** Steps where many trajectories (weights' norms, distances, fits, spectra) change together. */

@@ -227,7 +227,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
           trigger: 'axis',
           confine: true,
           axisPointer: { type: 'cross', label: { show: false } },
-          formatter: (ps: Array<{ seriesName: string; value: number[]; color: string }>) => axisTooltip(ps),
+          formatter: (ps: Array<{ seriesName: string; value: number[]; color: string }>) => axisTooltip(ps, input.xName),
         },
         axisPointer: { link: [{ xAxisIndex: 'all' }] },
         dataZoom: [{ type: 'inside', xAxisIndex: hasLoss ? [0, 1] : [0], filterMode: 'none' }],
@@ -272,9 +272,9 @@ export function curvesOption(input: CurvesInput): ChartOption {
 export const LOSS_COLOURS = { training: '#4d4d4d', probe: '#D55E00' } as const;
 
 /** Hover text of the axis tooltip: the step once, then every line's value there. */
-function axisTooltip(ps: Array<{ seriesName: string; value: number[]; color: string }>): string {
+function axisTooltip(ps: Array<{ seriesName: string; value: number[]; color: string }>, xName = 'step'): string {
   const shown = ps.filter((p) => Array.isArray(p.value) && Number.isFinite(p.value[1]));
   if (shown.length === 0) return '';
   const rows = shown.map((p) => `<span style="color:${p.color}">●</span> ${escapeHtml(p.seriesName)}: <b>${formatValue(p.value[1])}</b>`);
-  return `step ${formatStep(shown[0]!.value[2]!)}<br>${rows.join('<br>')}`;
+  return `${xName} ${formatStep(shown[0]!.value[2]!)}<br>${rows.join('<br>')}`;
 }

@@ -1,10 +1,10 @@
 // The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
 // is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, parse as parsePath, resolve } from 'node:path';
-import { homedir, platform, tmpdir } from 'node:os';
+import { homedir, platform } from 'node:os';
 import {
   AtlasError,
   type AtlasApi,
@@ -31,8 +31,8 @@ import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { readProbeText } from '../jobs/units/model';
-import { renderGif } from '../export/gif';
-import { renderFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
+import { MemorySink, renderGifTo } from '../export/gif';
+import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/render';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
@@ -354,32 +354,30 @@ export class Engine implements AtlasApi {
       const bytes = Buffer.from(csv, 'utf8');
       return { filename: `${base}.csv`, mime: 'text/csv', base64: bytes.toString('base64'), bytes: bytes.length };
     }
-    const dir = await mkdtemp(join(tmpdir(), 'atlas-export-'));
-    try {
-      const out = join(dir, `${base}.${req.format}`);
-      if (req.format === 'gif') {
-        if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
-        const view = req.view;
-        const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
-        await renderGif(this.store, { runId: run.id, view, tensor: meta.tensor, out, fps: req.fps, width: req.width, height: req.height, steps: req.steps, reorder: req.reorder, yLog: req.yLog, family: req.family });
-      } else {
-        if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
-        await renderFigure(this.store, {
-          runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
-          format: req.format, width: req.width ?? 1000, height: req.height ?? 600, out, yLog: req.yLog, family: req.family, reorder: req.reorder,
-        });
-      }
-      const bytes = await readFile(out);
-      const mime = req.format === 'gif' ? 'image/gif' : req.format === 'png' ? 'image/png' : 'image/svg+xml';
-      return { filename: `${base}.${req.format}`, mime, base64: bytes.toString('base64'), bytes: bytes.length };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
+    let bytes: Buffer;
+    if (req.format === 'gif') {
+      if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
+      const view = req.view;
+      const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
+      const sink = new MemorySink();
+      await renderGifTo(this.store, { runId: run.id, view, tensor: meta.tensor, fps: req.fps, width: req.width, height: req.height, steps: req.steps, reorder: req.reorder, yLog: req.yLog, family: req.family }, sink);
+      bytes = sink.bytes();
+    } else {
+      if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
+      const { content } = await drawFigure(this.store, {
+        runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
+        format: req.format, width: req.width ?? 1000, height: req.height ?? 600, yLog: req.yLog, family: req.family, reorder: req.reorder,
+      });
+      bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     }
+    const mime = req.format === 'gif' ? 'image/gif' : req.format === 'png' ? 'image/png' : 'image/svg+xml';
+    return { filename: `${base}.${req.format}`, mime, base64: bytes.toString('base64'), bytes: bytes.length };
   }
 
   async trajectories(req: Request<'trajectories'>): Promise<Response<'trajectories'>> {
     const run = this.requireRun(req.runId);
-    const r = metricTrajectories(this.store, run, req.metric);
+    const r = metricTrajectories(this.store, run, req.metric, { forecasts: !!req.forecast });
     // JSON has no Infinity: a form that could not be fitted has a null held-out error.
     return { ...r, forecasts: r.forecasts.map((f) => ({ ...f, heldOut: Object.fromEntries(Object.entries(f.heldOut).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })) };
   }

@@ -4,7 +4,7 @@
 // Errors are AtlasErrors with the fix in the message (unknown run: the runs in the cache; nothing
 // cached: the `analyze --analyses` that computes it).
 import { extname, resolve } from 'node:path';
-import { AtlasError, type TensorMeta } from '../../common/api';
+import { AtlasError, EXPORT_LIMITS, methods, type Request, type TensorMeta } from '../../common/api';
 import type { QqFamily, SequentialScale, StepScale } from '../../common/charts';
 import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
@@ -91,6 +91,21 @@ function parseFamily(v: string | undefined): QqFamily | undefined {
   return f as QqFamily;
 }
 
+/**
+ * The CLI's gif/figure build the same request as the app's Export menu (renderExport) and check it
+ * with the same zod schema, so both accept the same views, sizes and frame rates
+ * (common/api.ts EXPORT_LIMITS). A problem names the command-line option.
+ */
+export function checkAsAppRequest(req: Request<'renderExport'>): Request<'renderExport'> {
+  const parsed = methods.renderExport.request.safeParse(req);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const key = String(issue.path[0] ?? 'request');
+  const given = (req as Record<string, unknown>)[key];
+  const option = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  throw new AtlasError('bad-request', `--${option} ${issue.message}${given === undefined ? '' : `, got ${JSON.stringify(given)}`}`);
+}
+
 function openCache(db: string | undefined): Store {
   // Read-only: exporting never changes the cache, and may run beside an analysis writing it.
   return new Store(resolve(db ?? defaultDbPath()), { readonly: true });
@@ -137,28 +152,31 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
   const view = required('view', opts.view);
   if (!isAnimationView(view)) throw new AtlasError('bad-request', `--view must be one of ${ANIMATION_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
-  const fps = parseNumberOption('fps', opts.fps) ?? 10;
-  const width = parseIntOption('width', opts.width, 640);
-  const height = parseIntOption('height', opts.height, 480);
   const steps = opts.steps === undefined ? undefined : parseStepRange(opts.steps);
   const family = parseFamily(opts.family);
+  const req = checkAsAppRequest({
+    runId: runRef,
+    format: 'gif',
+    view,
+    fps: parseNumberOption('fps', opts.fps) ?? EXPORT_LIMITS.fps.default,
+    width: parseIntOption('width', opts.width, 640),
+    height: parseIntOption('height', opts.height, 480),
+    ...(steps ? { steps } : {}),
+    reorder: opts.reorder === true,
+    ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
+    ...(family ? { family } : {}),
+  });
   const store = openCache(opts.db);
   try {
     const runId = requireRun(store, runRef).id;
     const meta = tensorForView(store, runId, view, opts);
     const result = await renderGif(store, {
+      ...req,
       runId,
       view,
       tensor: meta.tensor,
       out,
-      fps,
-      width,
-      height,
-      ...(steps ? { steps } : {}),
       loop: opts.loop !== false,
-      reorder: opts.reorder === true,
-      ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
-      ...(family ? { family } : {}),
       onProgress: progressReporter(io, `${view} of ${meta.tensor}`),
     });
     io.stdout(`wrote ${escapeTerminal(result.path)}: ${result.frames} frames, ${result.width} x ${result.height}, ${(result.bytes / 1024).toFixed(1)} KiB\n`);
@@ -176,9 +194,15 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
   const out = required('out', opts.out);
   const format = opts.format ?? extname(out).slice(1).toLowerCase();
   if (format !== 'png' && format !== 'svg') throw new AtlasError('bad-request', `--format must be png or svg (or give --out a .png/.svg name), got "${format}"`);
-  const width = parseIntOption('width', opts.width, 800);
-  const height = parseIntOption('height', opts.height, 480);
   const step = parseNumberOption('step', opts.step);
+  const { width, height } = checkAsAppRequest({
+    runId: runRef,
+    format,
+    view: view as FigureView,
+    width: parseIntOption('width', opts.width, 800),
+    height: parseIntOption('height', opts.height, 480),
+    ...(step !== undefined ? { step } : {}),
+  }) as { width: number; height: number };
   const stepScale = opts.stepScale;
   if (stepScale !== undefined && stepScale !== 'log' && stepScale !== 'linear') throw new AtlasError('bad-request', `--step-scale must be log or linear, got "${stepScale}"`);
   const palette = opts.palette;

@@ -123,7 +123,7 @@ function pickPanel<T extends { component: string; kind: string; rows?: unknown[]
 }
 
 /** The option of a heatmap or curves figure. */
-export function scalarFigureOption(store: Store, run: StoredRun, options: FigureOptions): { option: ChartOption; description: string } {
+export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<FigureOptions, 'out'>): { option: ChartOption; description: string } {
   const metricId = options.metric ?? 'frobenius_norm';
   const grid = metricGrid(store, run, metricId);
   const metric = metricLike(metricId);
@@ -241,9 +241,10 @@ async function encodeRgbaPng(rgba: Uint8ClampedArray, width: number, height: num
   return canvas.encode('png');
 }
 
-export async function renderFigure(store: Store, options: FigureOptions): Promise<FigureResult> {
-  const width = validSize('width', options.width, 160);
-  const height = validSize('height', options.height, 120);
+/** Draw the figure in memory (the app's renderExport sends these bytes back without a file). */
+export async function drawFigure(store: Store, options: Omit<FigureOptions, 'out'>): Promise<{ content: Buffer | string; description: string }> {
+  const width = validSize('width', options.width);
+  const height = validSize('height', options.height);
   if (options.format !== 'png' && options.format !== 'svg') throw new AtlasError('bad-request', `--format must be png or svg, got ${String(options.format)}`);
   const run = requireRun(store, options.runId);
   let content: Buffer | string;
@@ -272,6 +273,12 @@ export async function renderFigure(store: Store, options: FigureOptions): Promis
     content = await drawOption(option, options.format, width, height);
     description = `${view} of ${seq.meta.tensor} at step ${seq.checkpoints[i]!.step ?? seq.checkpoints[i]!.id}`;
   }
+  return { content, description };
+}
+
+/** Draw the figure into options.out (the CLI). */
+export async function renderFigure(store: Store, options: FigureOptions): Promise<FigureResult> {
+  const { content, description } = await drawFigure(store, options);
   const path = resolve(options.out);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);

@@ -9,7 +9,7 @@
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { AtlasError, type TensorMeta } from '../../common/api';
+import { AtlasError, EXPORT_LIMITS, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
 import { clusterOrder, type QqFamily } from '../../common/charts';
 import { Store, type StoredRun } from '../store/store';
@@ -87,7 +87,9 @@ export function noFramesError(runId: string, view: AnimationView, tensor: string
   );
 }
 
-export function validSize(name: string, v: number, min: number, max = 4096): number {
+/** Width or height within the one set of export limits (common/api.ts EXPORT_LIMITS). */
+export function validSize(name: 'width' | 'height', v: number): number {
+  const { min, max } = EXPORT_LIMITS[name];
   if (!Number.isInteger(v) || v < min || v > max) throw new AtlasError('bad-request', `${name} must be an integer ${min}..${max}, got ${v}`);
   return v;
 }
@@ -96,6 +98,60 @@ export function validSize(name: string, v: number, min: number, max = 4096): num
 function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/**
+ * Where an exporter writes its bytes: a file (the CLI: written beside the target and renamed at
+ * the end, so an interrupted export leaves no truncated file) or memory (the app's renderExport,
+ * whose bytes go back over the API without a temporary file).
+ */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+  /** A folder for scratch files (frame blocks of a correlation GIF), or null to keep them in memory. */
+  readonly scratchDir: string | null;
+}
+
+export class FileSink implements ByteSink {
+  readonly partial: string;
+  readonly scratchDir: string;
+  private fd: number | null;
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.partial = `${path}.partial`;
+    this.scratchDir = dirname(path);
+    this.fd = openSync(this.partial, 'w');
+  }
+  write(bytes: Uint8Array): void {
+    if (this.fd === null) throw new Error(`${this.path}: already closed`);
+    writeAll(this.fd, bytes);
+  }
+  /** Close and move the finished file into place; returns its size. */
+  commit(): number {
+    this.close();
+    renameSync(this.partial, this.path);
+    return statSync(this.path).size;
+  }
+  /** Close and remove what was written. */
+  abort(): void {
+    this.close();
+    rmSync(this.partial, { force: true });
+  }
+  private close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export class MemorySink implements ByteSink {
+  readonly scratchDir = null;
+  private readonly chunks: Buffer[] = [];
+  write(bytes: Uint8Array): void {
+    // Copied: gifenc reuses its output buffer after reset().
+    this.chunks.push(Buffer.from(bytes));
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /**
@@ -120,7 +176,7 @@ interface Target {
   height: number;
   delay: number;
   loop: boolean;
-  partial: string;
+  sink: ByteSink;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -148,10 +204,12 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
   // caller's Store stays free across the event-loop turns below (the app's engine keeps serving
   // queries while a GIF renders; a connection with an open iterator refuses other statements).
   const reader = privateReader(store);
-  const blocksPath = `${t.partial}.frames`;
-  const blocks: Array<{ offset: number; length: number } | undefined> = new Array(checkpoints.length);
+  // Encoded frames arrive in storage order and are written in step order: kept in a scratch file
+  // beside a file target (memory stays at one frame), in memory for a memory target.
+  const blocksPath = t.sink.scratchDir ? resolve(t.sink.scratchDir, `.atlas-gif-${process.pid}-${Date.now()}.frames`) : null;
+  const blocks: Array<{ offset: number; length: number; bytes?: Buffer } | undefined> = new Array(checkpoints.length);
   let count = 0;
-  const blocksFd = openSync(blocksPath, 'w+');
+  const blocksFd = blocksPath ? openSync(blocksPath, 'w+') : null;
   try {
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
     let offset = 0;
@@ -161,8 +219,8 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
       // Not the first frame: gifenc writes control extension, descriptor (global table) and pixels.
       encoder.writeFrame(index, t.width, t.height, { first: false, delay: t.delay });
       const bytes = encoder.bytesView();
-      writeAll(blocksFd, bytes);
-      blocks[position] = { offset, length: bytes.length };
+      if (blocksFd !== null) writeAll(blocksFd, bytes);
+      blocks[position] = { offset, length: bytes.length, ...(blocksFd === null ? { bytes: Buffer.from(bytes) } : {}) };
       offset += bytes.length;
       longest = Math.max(longest, bytes.length);
       encoder.reset();
@@ -175,23 +233,21 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
     }
     if (count === 0) return 0;
     if (count < checkpoints.length) t.onProgress?.(count, count);
-    const fd = openSync(t.partial, 'w');
-    try {
-      writeAll(fd, gifHeader(t.width, t.height, raster.palette, t.loop));
-      const buffer = Buffer.alloc(longest);
-      for (const b of blocks) {
-        if (!b) continue;
-        readSync(blocksFd, buffer, 0, b.length, b.offset);
-        writeAll(fd, buffer.subarray(0, b.length));
+    t.sink.write(gifHeader(t.width, t.height, raster.palette, t.loop));
+    const buffer = Buffer.alloc(longest);
+    for (const b of blocks) {
+      if (!b) continue;
+      if (b.bytes) t.sink.write(b.bytes);
+      else {
+        readSync(blocksFd!, buffer, 0, b.length, b.offset);
+        t.sink.write(buffer.subarray(0, b.length));
       }
-      writeAll(fd, Uint8Array.of(0x3b));
-    } finally {
-      closeSync(fd);
     }
+    t.sink.write(Uint8Array.of(0x3b));
     return count;
   } finally {
-    closeSync(blocksFd);
-    rmSync(blocksPath, { force: true });
+    if (blocksFd !== null) closeSync(blocksFd);
+    if (blocksPath) rmSync(blocksPath, { force: true });
     reader?.close();
   }
 }
@@ -214,13 +270,12 @@ function privateReader(store: Store): Store | null {
  * Chart views: frames in step order, each drawn by echarts on a canvas, quantised to its own
  * palette (local colour table) and written to the file at once. Their stored frames are small.
  */
-async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, view: Exclude<AnimationView, 'correlation'>, steps: [number, number] | undefined, options: GifOptions, t: Target): Promise<number> {
+async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, view: Exclude<AnimationView, 'correlation'>, steps: [number, number] | undefined, options: Omit<GifOptions, 'out'>, t: Target): Promise<number> {
   const seq = FrameSequence.load(store, run, FRAME_KIND_OF_VIEW[view], meta, steps);
   if (seq.length === 0) return 0;
   const settings = sparseSettings(view, seq, { ...(options.yLog !== undefined ? { yLog: options.yLog } : {}), ...(options.family ? { family: options.family } : {}) });
   const chart = new CanvasChart(t.width, t.height);
   const unit = unitOfView(view);
-  const fd = openSync(t.partial, 'w');
   try {
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
     encoder.writeHeader();
@@ -230,7 +285,7 @@ async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, vie
       const palette = gifenc.quantize(rgba, 256);
       // The first frame's palette is the global table; later frames carry local tables.
       encoder.writeFrame(gifenc.applyPalette(rgba, palette), t.width, t.height, { first: i === 0, palette, delay: t.delay, repeat: t.loop ? 0 : -1 });
-      writeAll(fd, encoder.bytesView());
+      t.sink.write(encoder.bytesView());
       encoder.reset();
       t.onProgress?.(i + 1, seq.length);
       // Let the event loop turn: progress output, and @napi-rs/canvas frees its pixel buffers
@@ -238,50 +293,52 @@ async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, vie
       if (i % 4 === 3) await new Promise((r) => setImmediate(r));
     }
     encoder.finish();
-    writeAll(fd, encoder.bytesView());
+    t.sink.write(encoder.bytesView());
     return seq.length;
   } finally {
-    closeSync(fd);
     chart.dispose();
   }
 }
 
 /**
- * Render the GIF. Safe beside other users of the same Store (the app's engine): the correlation
- * stream reads through its own connection, and the chart views read their frames in one query.
+ * Render the GIF into a sink. Safe beside other users of the same Store (the app's engine): the
+ * correlation stream reads through its own connection, and the chart views read their frames in
+ * one query.
  */
-export async function renderGif(store: Store, options: GifOptions): Promise<GifResult> {
-  const width = validSize('width', options.width ?? 640, 160);
-  const height = validSize('height', options.height ?? 480, 120);
-  const fps = options.fps ?? 10;
+export async function renderGifTo(store: Store, options: Omit<GifOptions, 'out'>, sink: ByteSink): Promise<{ frames: number; width: number; height: number }> {
+  const width = validSize('width', options.width ?? 640);
+  const height = validSize('height', options.height ?? 480);
+  const fps = options.fps ?? EXPORT_LIMITS.fps.default;
   // GIF delays are whole centiseconds, and browsers play delays under 20 ms as 100 ms.
-  if (!(fps > 0 && fps <= 50)) throw new AtlasError('bad-request', `fps must be in (0, 50] (GIF players slow shorter frame delays down), got ${fps}`);
+  if (!(fps >= EXPORT_LIMITS.fps.min && fps <= EXPORT_LIMITS.fps.max)) {
+    throw new AtlasError('bad-request', `fps must be in [${EXPORT_LIMITS.fps.min}, ${EXPORT_LIMITS.fps.max}] (GIF players slow shorter frame delays down), got ${fps}`);
+  }
   if (options.view === 'correlation') correlationLayout(width, height);
   const run = requireRun(store, options.runId);
   const meta = store.listTensors(run.id).find((t) => t.tensor === options.tensor);
   if (!meta) throw new AtlasError('not-found', `run ${run.id} has no tensor "${options.tensor}"`);
   const kind = FRAME_KIND_OF_VIEW[options.view];
-
-  const path = resolve(options.out);
-  mkdirSync(dirname(path), { recursive: true });
-  // Written beside the target and renamed at the end: an interrupted export leaves no truncated GIF.
-  const partial = `${path}.partial`;
-  const target: Target = { width, height, delay: Math.round(100 / fps) * 10, loop: options.loop !== false, partial, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-  let frames = 0;
-  try {
-    frames =
-      options.view === 'correlation'
-        ? await writeCorrelationGif(store, run, meta, checkpointsInRange(run, options.steps), options.reorder ?? false, target)
-        : await writeChartGif(store, run, meta, options.view, options.steps, options, target);
-  } catch (err) {
-    rmSync(partial, { force: true });
-    throw err;
-  }
+  const target: Target = { width, height, delay: Math.round(100 / fps) * 10, loop: options.loop !== false, sink, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+  const frames =
+    options.view === 'correlation'
+      ? await writeCorrelationGif(store, run, meta, checkpointsInRange(run, options.steps), options.reorder ?? false, target)
+      : await writeChartGif(store, run, meta, options.view, options.steps, options, target);
   if (frames === 0) {
-    rmSync(partial, { force: true });
     const anyAtAll = store.arrayKinds(run.id).some((a) => a.kind === kind && a.tensor === meta.tensor);
     throw noFramesError(run.id, options.view, meta.tensor, options.steps, anyAtAll);
   }
-  renameSync(partial, path);
-  return { path, frames, bytes: statSync(path).size, width, height };
+  return { frames, width, height };
+}
+
+/** Render the GIF to options.out (the CLI). */
+export async function renderGif(store: Store, options: GifOptions): Promise<GifResult> {
+  const path = resolve(options.out);
+  const sink = new FileSink(path);
+  try {
+    const { frames, width, height } = await renderGifTo(store, options, sink);
+    return { path, frames, bytes: sink.commit(), width, height };
+  } catch (err) {
+    sink.abort();
+    throw err;
+  }
 }

@@ -18,7 +18,7 @@ interface Writer {
 
 export async function writeTrajectories(store: Store, run: RunInfo, changes: Writer, forecasts: Writer, field: (v: string | number) => string): Promise<void> {
   for (const metric of [...store.listMetrics(run.id)].sort()) {
-    const r = metricTrajectories(store, run, metric);
+    const r = metricTrajectories(store, run, metric, { forecasts: true });
     const name = EXPORT_NAME[metric] ?? metric;
     const cps = [...r.changePoints].sort((a, b) => (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : a.step - b.step));
     for (const c of cps) await changes.write([run.id, c.tensor, name, c.step, c.strength].map(field).join(',') + '\n');

@@ -2,8 +2,9 @@
 // grids.ts: change points (metrics/changepoints.ts), forecasts (metrics/forecast.ts) and the run's
 // regime timeline. They are not analysis units (nothing is read from the checkpoints): they are
 // computed from the cached scalars of a metric and cached in `run_params` under
-// `trajectories:v1:<metric>` with a hash of the grid they came from, so they are recomputed only
-// when the metric's values change (a new checkpoint, a rerun) and never otherwise.
+// `trajectories:v1:<metric>` (change points) and `forecasts:v1:<metric>` with a hash of the grid
+// they came from, so they are recomputed only when the metric's values change (a new
+// checkpoint, a rerun) and never otherwise.
 import { createHash } from 'node:crypto';
 import type { ScalarGrid } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
@@ -42,7 +43,7 @@ export interface MetricTrajectories {
   /** Trajectories examined (tensors with at least one value). */
   trajectories: number;
   changePoints: TrajectoryChange[];
-  /** Only for FORECAST_METRICS (empty otherwise). */
+  /** Only for FORECAST_METRICS and when asked for (empty otherwise). */
   forecasts: TrajectoryForecast[];
 }
 
@@ -69,16 +70,15 @@ function series(steps: number[], row: (number | null)[]): { steps: number[]; val
   return { steps: s, values: v };
 }
 
-export function computeTrajectories(grid: ScalarGrid): MetricTrajectories {
+export function computeTrajectories(grid: ScalarGrid, withForecasts = FORECAST_METRICS.includes(grid.metric), withChanges = true): MetricTrajectories {
   const out: MetricTrajectories = { metric: grid.metric, trajectories: 0, changePoints: [], forecasts: [] };
   if (NOT_TRAJECTORIES.has(grid.metric)) return out;
-  const withForecast = FORECAST_METRICS.includes(grid.metric);
   grid.tensors.forEach((t, i) => {
     const { steps, values } = series(grid.steps, grid.values[i]!);
     if (!steps.length) return;
     out.trajectories++;
-    for (const c of changePoints(steps, values)) out.changePoints.push({ tensor: t.tensor, step: c.step, strength: c.strength });
-    if (withForecast) {
+    if (withChanges) for (const c of changePoints(steps, values)) out.changePoints.push({ tensor: t.tensor, step: c.step, strength: c.strength });
+    if (withForecasts) {
       const f = forecast(steps, values);
       if (f) out.forecasts.push({ tensor: t.tensor, form: f.fit.form, heldOut: f.heldOut, points: f.points });
     }
@@ -86,19 +86,31 @@ export function computeTrajectories(grid: ScalarGrid): MetricTrajectories {
   return out;
 }
 
-/** Cached change points and forecasts of one metric of a run (file header). */
-export function metricTrajectories(store: Store, run: RunInfo, metric: string, grid: ScalarGrid = buildScalarGrid(store, run, metric)): MetricTrajectories {
-  const key = `trajectories:v${VERSION}:${metric}`;
-  const hash = gridHash(grid);
-  const cached = store.getParam<{ hash: string; result: MetricTrajectories }>(run.id, key);
-  if (cached && cached.hash === hash) return cached.result;
-  const result = computeTrajectories(grid);
+/** A cached value of run_params keyed by the grid's hash: computed only when the values changed. */
+function cached<T>(store: Store, runId: string, key: string, hash: string, compute: () => T): T {
+  const hit = store.getParam<{ hash: string; result: T }>(runId, key);
+  if (hit && hit.hash === hash) return hit.result;
+  const result = compute();
   try {
-    store.setParam(run.id, key, { hash, result });
+    store.setParam(runId, key, { hash, result });
   } catch {
     // A read-only cache (export beside a running analysis): the result is still returned.
   }
   return result;
+}
+
+/**
+ * Cached change points of one metric of a run and, with `forecasts` (only for FORECAST_METRICS:
+ * fitting is about 100x slower than change points, so views ask for it when shown), its
+ * forecasts. Change points and forecasts are cached under separate keys (file header).
+ */
+export function metricTrajectories(store: Store, run: RunInfo, metric: string, options: { forecasts?: boolean; grid?: ScalarGrid } = {}): MetricTrajectories {
+  const grid = options.grid ?? buildScalarGrid(store, run, metric);
+  const hash = gridHash(grid);
+  const base = cached(store, run.id, `trajectories:v${VERSION}:${metric}`, hash, () => computeTrajectories(grid, false));
+  if (!options.forecasts || !FORECAST_METRICS.includes(metric)) return base;
+  const forecasts = cached(store, run.id, `forecasts:v${VERSION}:${metric}`, hash, () => computeTrajectories(grid, true, false).forecasts);
+  return { ...base, forecasts };
 }
 
 export interface RunTimeline {

@@ -171,8 +171,8 @@ function mutate(rng: Rng, root: Node & { k: 'obj' }): void {
 
 /** Whitespace, byte-order marks and padding around (or in front of) the JSON text. */
 function frame(rng: Rng, json: string): string {
-  const lead = rng.chance(0.8) ? '' : rng.pick([' ', '\t\n', '\r\n  ', BOM, `${BOM} `, ' \f', '\u00a0']);
-  let tail = rng.chance(0.6) ? '' : rng.pick([' ', '\n', BOM, '\u0000', '\u0000\u0000\u0000', '//', ',', '}', '\u2028']);
+  const lead = rng.chance(0.9) ? '' : rng.pick([' ', '\t\n', '\r\n  ', BOM, `${BOM} `, ' \f', '\u00a0']);
+  let tail = rng.chance(0.85) ? '' : rng.pick([' ', '\n', BOM, '\u0000', '\u0000\u0000\u0000', '//', ',', '}', '\u2028']);
   let out = lead + json + tail;
   if (rng.chance(0.5)) {
     const pad = (8 - (new TextEncoder().encode(out).length % 8)) % 8;

@@ -288,3 +288,42 @@ describe('gif errors', () => {
     expect(existsSync(join(dir, 'x.gif'))).toBe(false);
   });
 });
+
+describe('one request, one set of limits, a sink instead of a file', () => {
+  it('the CLI checks its gif/figure options with the app schema: the same limits, naming the option', async () => {
+    const { EXPORT_LIMITS, parseRequest } = await import('../../common/api');
+    const { figureCommand } = await import('../../main/export/commands');
+    await expect(gifCommand({ db, run: RUN, view: 'correlation', fps: '55', out: join(dir, 'x.gif') }, io)).rejects.toThrow(`--fps must be in [1, ${EXPORT_LIMITS.fps.max}], got 55`);
+    await expect(gifCommand({ db, run: RUN, view: 'correlation', height: '5000', out: join(dir, 'x.gif') }, io)).rejects.toThrow('--height must be an integer 120..4096, got 5000');
+    await expect(figureCommand({ db, run: RUN, view: 'heatmap', width: '100', out: join(dir, 'x.png') }, io)).rejects.toThrow('--width must be an integer 160..4096, got 100');
+    // The app's request is refused at the same bounds, and accepted at them.
+    expect(() => parseRequest('renderExport', { runId: RUN, format: 'gif', view: 'qq', fps: 55 })).toThrow(/fps: must be in \[1, 50\]/);
+    expect(() => parseRequest('renderExport', { runId: RUN, format: 'png', view: 'heatmap', width: 159 })).toThrow(/width: must be an integer 160\.\.4096/);
+    expect(parseRequest<'renderExport'>('renderExport', { runId: RUN, format: 'gif', view: 'qq', fps: 50, width: 160, height: 120 }).request.width).toBe(160);
+    expect(existsSync(join(dir, 'x.gif'))).toBe(false);
+  });
+
+  it("the app's renderExport (memory sink) returns the bytes the CLI writes (file sink), and leaves no file behind", async () => {
+    const { Engine } = await import('../../main/api/engine');
+    const { readdirSync } = await import('node:fs');
+    const store = new Store(db, { readonly: true });
+    const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, watchRuns: false });
+    const tmpBefore = readdirSync(tmpdir()).filter((f) => f.startsWith('atlas-export-')).length;
+    try {
+      const cli = join(dir, 'cli-correlation.gif');
+      await gifCommand({ db, run: RUN, view: 'correlation', width: '320', height: '240', fps: '5', out: cli }, io);
+      const app = await engine.renderExport({ runId: RUN, format: 'gif', view: 'correlation', tensor: EMBED, width: 320, height: 240, fps: 5 });
+      expect(Buffer.from(app.base64, 'base64').equals(readFileSync(cli))).toBe(true);
+      expect(app.bytes).toBe(readFileSync(cli).length);
+      const cliHist = join(dir, 'cli-histogram.gif');
+      await gifCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0], width: '320', height: '240', out: cliHist }, io);
+      const appHist = await engine.renderExport({ runId: RUN, format: 'gif', view: 'histogram', tensor: MLP_IN[0], width: 320, height: 240 });
+      expect(Buffer.from(appHist.base64, 'base64').equals(readFileSync(cliHist))).toBe(true);
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('atlas-export-')).length).toBe(tmpBefore);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.partial') || f.endsWith('.frames'))).toEqual([]);
+    } finally {
+      await engine.close();
+      store.close();
+    }
+  });
+});

@@ -97,7 +97,8 @@ describe('trajectory exports', () => {
 
   it('the API: trajectories, the regime timeline, and tokens per step remembered for a run without counts', async () => {
     const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
-    const t = await engine.trajectories({ runId: run.id, metric: 'frobenius_norm' });
+    const t = await engine.trajectories({ runId: run.id, metric: 'frobenius_norm', forecast: true });
+    expect((await engine.trajectories({ runId: run.id, metric: 'frobenius_norm' })).forecasts).toEqual([]);
     expect(t.trajectories).toBe(2);
     expect(t.forecasts.map((f) => f.tensor)).toEqual(['layers.0.mlp.weight', 'layers.1.mlp.weight']);
     const timeline = await engine.regimeTimeline({ runId: run.id });

@@ -98,6 +98,12 @@ export interface StreamedOptions {
   threads?: number;
   /** Upper bound on the elements of one [N, rows] logits piece (default 4M, 16 MB). */
   logitsPieceElements?: number;
+  /**
+   * Called after each block and head piece: a full garbage collection there (the app passes
+   * main/jobs/units/common.ts collectGarbage) frees the last block's weights before the next
+   * block's are read, since V8 frees typed arrays only when it collects.
+   */
+  collect?: () => void;
 }
 
 export interface StreamTimings {
@@ -249,6 +255,7 @@ export class StreamedModel {
       x = out.y!.data as Float32Array;
       if (emitMlp) sink.activation?.(`mlp.${i}`, out.mlp!.data as Float32Array, dims(c.intermediate));
       if (emitResid) sink.activation?.(`resid.${i + 1}`, x, dims(d));
+      opts.collect?.();
     }
     lap('blocksForward');
 
@@ -377,6 +384,7 @@ export class StreamedModel {
         sink.gradient?.(names[k]!, gw, 0, gw.length);
       });
       dy = out.dx!.data as Float32Array;
+      opts.collect?.();
     }
     lap('blocksBackward');
 

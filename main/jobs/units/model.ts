@@ -20,7 +20,7 @@ import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { withSources } from './common';
+import { collectGarbage, withSources } from './common';
 import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
@@ -99,7 +99,7 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
   const tokens = await probeTokens(task.run.tokenizerPath, shape, config.vocabSize);
   const model = new StreamedModel(config, {
     batch: shape.batch, seqLen: shape.seqLen, gradients, resid: !gradients, mlp: !gradients,
-    provider: task.provider, threads: task.intraOpThreads,
+    provider: task.provider, threads: task.intraOpThreads, collect: collectGarbage,
   });
   const provider = await model.prepare();
   const choice = await chooseProvider(task.provider);

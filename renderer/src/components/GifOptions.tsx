@@ -9,7 +9,7 @@
 // be aborted) and a failure is shown inline in the engine's words.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../../common/api';
+import { ANIMATION_VIEWS, EXPORT_LIMITS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../../common/api';
 import { formatStep } from '../../../common/charts';
 import { errorMessage, useAppState } from '../context';
 import type { ExportRequest } from './export-types';
@@ -24,13 +24,13 @@ export interface GifChoice {
   height: number;
 }
 
-/** The engine's limits (main/export/gif.ts renderGif: fps in (0, 50]; width >= 160, height >= 120). */
-export const GIF_FPS_MIN = 1;
-export const GIF_FPS_MAX = 50;
-export const GIF_FPS_DEFAULT = 10;
-const MIN_WIDTH = 160;
-const MIN_HEIGHT = 120;
-const MAX_SIDE = 4096;
+/** The one set of export limits (common/api.ts EXPORT_LIMITS: the schema and the engine use them too). */
+export const GIF_FPS_MIN = EXPORT_LIMITS.fps.min;
+export const GIF_FPS_MAX = EXPORT_LIMITS.fps.max;
+export const GIF_FPS_DEFAULT = EXPORT_LIMITS.fps.default;
+const MIN_WIDTH = EXPORT_LIMITS.width.min;
+const MIN_HEIGHT = EXPORT_LIMITS.height.min;
+const MAX_SIDE = EXPORT_LIMITS.width.max;
 
 /** Fixed size presets offered besides the view's own export size and its size on screen. */
 const PRESETS: ReadonlyArray<{ width: number; height: number }> = [

@@ -19,10 +19,14 @@ interface RunData {
   grid: ScalarGrid | null;
   probeLoss: ScalarGrid | null;
   run: RunInfo | null;
-  /** Change points and forecasts of the metric (null when not computable). */
+  error: string | null;
+}
+
+/** Derived from the cached values (main/store/trajectories.ts), loaded after the curves themselves. */
+interface RunTrajectories {
+  runId: string;
   trajectories: TrajectoriesResult | null;
   timeline: Response<'regimeTimeline'> | null;
-  error: string | null;
 }
 
 export function Curves({ ctx }: { ctx: RunContext }) {
@@ -43,16 +47,14 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     Promise.all(
       runs.map(async (r): Promise<RunData> => {
         try {
-          const [grid, run, probeLoss, trajectories, timeline] = await Promise.all([
+          const [grid, run, probeLoss] = await Promise.all([
             client.api.scalarGrid({ runId: r.id, metric: ctx.metric }),
             r.id === ctx.runId ? Promise.resolve({ run: ctx.run as unknown as Record<string, unknown> }) : client.api.getRun({ runId: r.id }),
             client.api.scalarGrid({ runId: r.id, metric: 'loss' }).catch(() => null),
-            client.api.trajectories({ runId: r.id, metric: ctx.metric }).catch(() => null),
-            client.api.regimeTimeline({ runId: r.id }).catch(() => null),
           ]);
-          return { runId: r.id, runName: r.name, grid, probeLoss, run: run.run as unknown as RunInfo, trajectories, timeline, error: null };
+          return { runId: r.id, runName: r.name, grid, probeLoss, run: run.run as unknown as RunInfo, error: null };
         } catch (e) {
-          return { runId: r.id, runName: r.name, grid: null, probeLoss: null, run: null, trajectories: null, timeline: null, error: errorMessage(e) };
+          return { runId: r.id, runName: r.name, grid: null, probeLoss: null, run: null, error: errorMessage(e) };
         }
       }),
     ).then((d) => live && setData(d));
@@ -61,6 +63,28 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
+
+  // Change points, forecasts and the regime timeline: computed (then cached) by the engine on the
+  // first request, so they arrive after the curves and never hold them up.
+  const [derived, setDerived] = useState<RunTrajectories[]>([]);
+  const loaded = data.length > 0;
+  useEffect(() => {
+    // Asked only once the curves are in: the first request computes, and the curves come first.
+    if (!loaded) return;
+    let live = true;
+    const runs = ctx.runs.length ? ctx.runs : [{ id: ctx.runId, name: ctx.run.name }];
+    Promise.all(
+      runs.map(async (r): Promise<RunTrajectories> => ({
+        runId: r.id,
+        trajectories: await client.api.trajectories({ runId: r.id, metric: ctx.metric, forecast: showForecast }).catch(() => null),
+        timeline: r.id === ctx.runId ? await client.api.regimeTimeline({ runId: r.id }).catch(() => null) : null,
+      })),
+    ).then((d) => live && setDerived(d));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [runKey, ctx.metric, ctx.dataVersion, client, showForecast, loaded]);
 
   const metric = metricLike(ctx.metric);
   const panelKeys = useMemo(() => {
@@ -125,25 +149,27 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const changes: ChangeMark[] = [];
     const forecasts: ForecastBand[] = [];
     data.forEach((d, i) => {
-      if (!d.grid || !d.trajectories) return;
+      const tr = derived.find((x) => x.runId === d.runId)?.trajectories;
+      if (!d.grid || !tr) return;
       const meta = new Map(d.grid.tensors.map((t, r) => [t.tensor, { t, r }]));
-      for (const c of showChanges ? d.trajectories.changePoints : []) {
+      for (const c of showChanges ? tr.changePoints : []) {
         const m = meta.get(c.tensor);
         if (!m || !shown.has(c.tensor) || m.t.component !== component || m.t.kind !== kind) continue;
         const v = valueAt(d.grid.steps, d.grid.values[m.r]!, c.step);
         if (v !== null) changes.push({ runName: d.runName, tensor: c.tensor, block: m.t.block, step: xOf(i)(c.step), value: v, strength: c.strength });
       }
-      for (const f of showForecast ? d.trajectories.forecasts : []) {
+      for (const f of showForecast ? tr.forecasts : []) {
         const m = meta.get(f.tensor);
         if (!m || m.t.component !== component || m.t.kind !== kind) continue;
         forecasts.push({ runName: d.runName, runIndex: i, tensor: f.tensor, block: m.t.block, form: f.form, points: f.points.map((p) => ({ ...p, step: xOf(i)(p.step) })) });
       }
     });
     const main = data.findIndex((d) => d.runId === ctx.runId);
-    const timeline = main >= 0 && data[main]!.timeline ? data[main]!.timeline!.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
+    const mainTimeline = derived.find((x) => x.runId === ctx.runId)?.timeline;
+    const timeline = main >= 0 && mainTimeline ? mainTimeline.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
     return withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log]);
+  }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log]);
 
   return (
     <div className="curves">
@@ -170,7 +196,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
         </select>
         <label className="check" title="Checkpoints where a line's regime changes (PELT in log-step; docs/ARCHITECTURE.md)">
           <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="show-change-points" /> change points
-          {showChanges && <span className="muted" data-testid="change-point-count"> ({data.reduce((n, d) => n + (d.trajectories?.changePoints.length ?? 0), 0)} in this metric)</span>}
+          {showChanges && derived.length > 0 && <span className="muted" data-testid="change-point-count"> ({derived.reduce((n, d) => n + (d.trajectories?.changePoints.length ?? 0), 0)} in this metric)</span>}
         </label>
         <label className="check" title="Fit saturating / power-law / rise-and-decay forms (chosen by held-out error) and extrapolate to twice the last step with a 95% band">
           <input type="checkbox" checked={showForecast} onChange={(e) => setShowForecast(e.target.checked)} data-testid="show-forecast" /> forecast

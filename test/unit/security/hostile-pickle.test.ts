@@ -3,7 +3,7 @@
 // were not counted against maxValues. Now a dict reached twice is refused, copies count, tensors
 // are capped, and data.pkl is unpickled in a resource-limited worker whose death is a FormatError
 // naming the file. Every hostile input is built here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'rolldown';
@@ -13,6 +13,7 @@ import { collectTensors, unpickleStateDict } from '../../../main/formats/state-d
 import { openTorchZip } from '../../../main/formats/torch-zip';
 import { FormatError } from '../../../main/formats/types';
 import { unpickleStateDictIsolated } from '../../../main/formats/unpickle-thread';
+import { scanPaths } from '../../../main/layouts/scan';
 import { memoDagPickle, setCopyPickle, tensorOps, writeTorchArchive, EMPTY_DICT, SETITEM, STOP, binunicode } from './hostile-builders';
 
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -40,6 +41,14 @@ describe('memo DAG', () => {
     const err = await refusal(openTorchZip(file));
     expect(err.file).toBe(file);
     expect(err.problem).toMatch(/second time through the memo/);
+  });
+  it('a run folder holding it scans at once: the checkpoint is reported unreadable with the file and the reason', async () => {
+    const folder = join(dir, 'dag-run');
+    mkdirSync(folder);
+    writeTorchArchive(join(folder, 'pytorch_model.bin'), memoDagPickle(16, 8));
+    const { runs } = await scanPaths([folder]);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.checkpoints[0]!.warnings.join()).toMatch(/unreadable: .*pytorch_model\.bin: data\.pkl reaches the dict .* a second time through the memo/);
   });
   it('a tree (each dict once) still lists every tensor by its dotted name', () => {
     const ops = [0x80, 2, EMPTY_DICT, ...binunicode('a'), EMPTY_DICT, ...binunicode('w'), ...tensorOps(), SETITEM, SETITEM, ...binunicode('b'), ...tensorOps(), SETITEM, STOP];
