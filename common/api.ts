@@ -34,6 +34,19 @@ export const RunSummary = z.object({
   /** Analyses whose results are complete in the cache for every present checkpoint. */
   analysed: z.array(AnalysisKind),
   summary: z.string(),
+  /**
+   * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
+   * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
+   */
+  sweep: z
+    .object({
+      shards: z.number().int(),
+      mergedShards: z.array(z.number().int()),
+      units: z.number().int(),
+      present: z.number().int(),
+      missing: z.array(z.object({ shard: z.number().int(), units: z.number().int(), examples: z.array(z.string()) })),
+    })
+    .optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -297,6 +297,7 @@ export async function main(argv: string[]): Promise<void> {
     .action((dir: string) => {
       const { text, complete } = sweepStatus(dir);
       process.stdout.write(text);
+      // 4: shards still to run (scripts poll until 0: every shard finished, failures listed).
       process.exitCode = complete ? 0 : 4;
     });
 

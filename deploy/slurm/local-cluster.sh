@@ -30,6 +30,11 @@ export PATH="$PATH:/usr/sbin"
 node=$(hostname -s)
 # Memory for the node: what is free now, less a margin, in MiB.
 mem=$(awk '/MemAvailable/ {printf "%d", $2/1024*0.8}' /proc/meminfo)
+# CPUs the node offers (ATLAS_NODE_CPUS, default 2): more than the machine has lets every task of
+# a small array run at once (config_overrides: slurmd takes the configured count as true).
+cpus=${ATLAS_NODE_CPUS:-2}
+overrides=""
+if [ "$cpus" -gt "$(nproc)" ]; then overrides="SlurmdParameters=config_overrides"; fi
 mkdir -p "$dir/spool/ctld" "$dir/spool/d" "$dir/log" "$dir/munge"
 : > "$dir/pids"
 
@@ -62,6 +67,7 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
 JobRequeue=1
+$overrides
 ReturnToService=2
 MpiDefault=none
 StateSaveLocation=$dir/spool/ctld
@@ -78,7 +84,7 @@ JobCompType=jobcomp/none
 MinJobAge=300
 KillWait=2
 InactiveLimit=0
-NodeName=$node CPUs=2 RealMemory=$mem State=UNKNOWN
+NodeName=$node CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=atlas Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"

@@ -30,6 +30,7 @@ import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
+import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
@@ -146,6 +147,22 @@ export class Engine implements AtlasApi {
       warningCount: info.warnings.length,
       analysed,
       summary: `${familyLabel(info.family)}, ${dims}`,
+      ...this.sweepCoverage(info),
+    };
+  }
+
+  /** A cache merged from a cluster sweep's shards: the plan's units it holds and what is missing. */
+  private sweepCoverage(info: RunInfo): Pick<RunSummary, 'sweep'> {
+    const m = runMissingUnits(this.store, info.id, info.name);
+    if (!m) return {};
+    return {
+      sweep: {
+        shards: m.shards,
+        mergedShards: m.mergedShards,
+        units: m.total,
+        present: m.total - m.count,
+        missing: m.byShard.map((b) => ({ shard: b.shard, units: b.missing, examples: b.examples })),
+      },
     };
   }
 

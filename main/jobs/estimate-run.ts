@@ -57,7 +57,7 @@ export async function estimateRun(
 }
 
 /** Shapes of one checkpoint (headers only); an unreadable checkpoint gives an empty summary. */
-async function runShapes(run: RunInfo, folder: string | null): Promise<RunShapes> {
+export async function runShapes(run: RunInfo, folder: string | null): Promise<RunShapes> {
   if (!folder) return summariseShapes([], run.config);
   let src;
   try {

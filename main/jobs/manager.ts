@@ -13,7 +13,8 @@ import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
 import { planUnits, shortHash, type PlannedUnit } from './plan';
 import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
-import { assignShards, shardPlanRecord, type ShardSpec } from './shard';
+import { assignShards, checkpointBytesOf, shardPlanRecord, type ShardSpec } from './shard';
+import { runShapes } from './estimate-run';
 import type { ShardExchange } from './shard-files';
 import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
 import { SweepMeter } from './meter';
@@ -160,7 +161,12 @@ export class JobManager {
     let ownWeights = new Set<string>();
     if (opts.shard) {
       const { spec } = opts.shard;
-      const assignment = assignShards(job.run, planned, spec.count);
+      // Costs from the shapes of the last planned checkpoint's headers (as the estimate reads them).
+      const shapesCkpt = planned[planned.length - 1]?.checkpoint ?? null;
+      const bytesOf = checkpointBytesOf(job.run);
+      const shapes = shapesCkpt ? await runShapes(job.run, shapesCkpt.folder) : null;
+      const probe = { ...(opts.probe?.batch ? { batch: opts.probe.batch } : {}), ...(opts.probe?.seqLen ? { seqLen: opts.probe.seqLen } : {}) };
+      const assignment = assignShards(planned, spec.count, { shapes, config: job.run.config, probe, bytesOf, shapesBytes: shapesCkpt ? bytesOf(shapesCkpt.id) : 0 });
       const record = shardPlanRecord(planned, assignment, spec.count, analyses);
       planHash = shortHash(record.units.map(([c, u, s]) => [c, u, s]));
       this.store.setParam(job.run.id, 'shard_plan', record);

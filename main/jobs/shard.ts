@@ -3,17 +3,19 @@
 // between them, so it is a pure function of the plan: every process scans the same folders,
 // plans the same units, and assigns them with the same deterministic longest-processing-time
 // rule (largest estimated cost first, each to the least loaded shard, ties to the lower index).
-// Cost, not count: a unit's estimated seconds are its checkpoint's bytes on disk times a
-// per-unit factor measured on this machine (docs/SCALE.md), and `weights` also streams the
-// init and previous checkpoints. Each phase (first: everything but histograms; second:
+// Cost, not count: a unit's estimated seconds come from the same work model as the estimate shown
+// before a sweep (main/jobs/estimate.ts; spectra grow as r*c*min(r,c), statistics as elements),
+// scaled by the checkpoint's bytes on disk; `weights` also streams the init and previous
+// checkpoints. Each phase (first: everything but histograms; second:
 // histograms, which wait for every checkpoint's statistics) is balanced on its own, so no shard
 // idles long at the barrier between them.
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { AnalysisKind } from '../../common/api';
-import type { RunInfo } from '../../common/domain';
+import type { ModelConfig, RunInfo } from '../../common/domain';
 import type { PlannedUnit, UnitName } from './plan';
 import { unitDescriptor } from './units';
+import { DEFAULT_CALIBRATION, fixedCost, unitWork, type Probe, type RunShapes } from './estimate';
 
 export interface ShardSpec {
   index: number;
@@ -39,20 +41,34 @@ export function shardFileName(spec: ShardSpec, ext = 'sqlite'): string {
 export const SHARD_FILE_RE = /^shard-(\d+)-of-(\d+)\.sqlite$/;
 
 /**
- * Seconds per GiB of checkpoint read, per unit, on one core of this machine (bench/shard.mjs
- * and docs/SCALE.md measure them). Only the ratios matter for balancing; SCALE.md uses the
- * absolute values for its cost model. `weights` is per GiB of each checkpoint it streams.
+ * What a unit's cost depends on: the run's shapes (one checkpoint's headers, as the estimate
+ * before a sweep reads them: main/jobs/estimate-run.ts) and, per checkpoint, its bytes on disk
+ * relative to the checkpoint whose shapes were read (a series whose later checkpoints are larger).
  */
-export const UNIT_SECONDS_PER_GIB: Record<UnitName, number> = {
-  weights: 9,
-  histogram: 4,
-  fits: 6,
-  spectra: 40,
-  embedding: 8,
-  'svd-directions': 30,
-  activations: 25,
-  gradients: 60,
-};
+export interface CostInputs {
+  shapes: RunShapes | null;
+  config: ModelConfig | null;
+  probe?: Probe;
+  bytesOf: (checkpointId: string) => number;
+  /** Bytes of the checkpoint the shapes came from (0: unknown, every checkpoint counts the same). */
+  shapesBytes: number;
+}
+
+/**
+ * Estimated core-seconds of one unit: the estimate's model (main/jobs/estimate.ts: fixed seconds
+ * + rate x work) with its DEFAULT rates, never this machine's calibration, so that every node of
+ * a cluster computes the same split. `weights` also streams the init and previous checkpoints.
+ */
+export function unitCost(p: PlannedUnit, c: CostInputs): number {
+  const base = fixedCost(p.unit).seconds + (c.shapes ? DEFAULT_CALIBRATION[p.unit].rate * unitWork(p.unit, c.shapes, c.probe, c.config) : 0);
+  const scale = (id: string): number => (c.shapesBytes > 0 ? c.bytesOf(id) / c.shapesBytes : 1);
+  let cost = base * scale(p.checkpoint.id);
+  if (p.unit === 'weights') {
+    if (p.checkpoint.id !== p.init.id) cost += 0.5 * base * scale(p.init.id);
+    if (p.prev && p.prev.id !== p.init.id) cost += 0.5 * base * scale(p.prev.id);
+  }
+  return cost;
+}
 
 function checkpointBytes(folder: string, files: string[]): number {
   let total = 0;
@@ -66,17 +82,17 @@ function checkpointBytes(folder: string, files: string[]): number {
   return total;
 }
 
-/** Estimated seconds of one unit (deterministic from the files on disk). */
-export function unitCost(p: PlannedUnit, bytesOf: (id: string) => number): number {
-  const gib = (id: string): number => bytesOf(id) / 2 ** 30;
-  let cost = UNIT_SECONDS_PER_GIB[p.unit] * gib(p.checkpoint.id);
-  // Distances to init and previous stream both reference checkpoints in full.
-  if (p.unit === 'weights') {
-    if (p.checkpoint.id !== p.init.id) cost += UNIT_SECONDS_PER_GIB.weights * gib(p.init.id) * 0.5;
-    if (p.prev && p.prev.id !== p.init.id) cost += UNIT_SECONDS_PER_GIB.weights * gib(p.prev.id) * 0.5;
-  }
-  // A fixed floor so that empty or unreadable checkpoints still spread across shards.
-  return cost + 1e-3;
+/** Bytes on disk of a checkpoint's weight files (cached per call of the planner). */
+export function checkpointBytesOf(run: RunInfo): (id: string) => number {
+  const sizes = new Map<string, number>();
+  return (id: string): number => {
+    let v = sizes.get(id);
+    if (v === undefined) {
+      const c = run.checkpoints.find((x) => x.id === id);
+      sizes.set(id, (v = c ? checkpointBytes(c.folder, c.weightFiles) : 0));
+    }
+    return v;
+  };
 }
 
 export interface ShardAssignment {
@@ -89,21 +105,10 @@ export interface ShardAssignment {
 }
 
 /** Deterministic cost-balanced split of a run's planned units over `count` shards. */
-export function assignShards(run: RunInfo, planned: readonly PlannedUnit[], count: number, bytesOf?: (id: string) => number): ShardAssignment {
-  const sizes = new Map<string, number>();
-  const bytes =
-    bytesOf ??
-    ((id: string): number => {
-      let v = sizes.get(id);
-      if (v === undefined) {
-        const c = run.checkpoints.find((x) => x.id === id);
-        sizes.set(id, (v = c ? checkpointBytes(c.folder, c.weightFiles) : 0));
-      }
-      return v;
-    });
+export function assignShards(planned: readonly PlannedUnit[], count: number, costs: CostInputs): ShardAssignment {
   const shardOf = new Array<number>(planned.length).fill(0);
   const load = new Array<number>(count).fill(0);
-  const cost = planned.map((p) => unitCost(p, bytes));
+  const cost = planned.map((p) => unitCost(p, costs));
   for (const second of [false, true]) {
     const phaseLoad = new Array<number>(count).fill(0);
     const items = planned

@@ -121,7 +121,9 @@ export function sweepStatus(dirArg: string, now = Date.now()): { text: string; c
     const total = rows.reduce((a, r) => a + r.total, 0);
     const failed = rows.reduce((a, r) => a + r.failed, 0);
     const notStarted = rows.filter((r) => r.state === 'not started').length;
-    if (notStarted || rows.some((r) => r.state !== 'done') || failed) complete = false;
+    // Finished: every shard done, or failed for good (its failures are listed); anything else is
+    // still to run (not started, running, waiting for other shards, cancelled, stale).
+    if (notStarted || rows.some((r) => r.state !== 'done' && r.state !== 'failed')) complete = false;
     out.push(`${dir}: sweep of ${count} shard${count === 1 ? '' : 's'}`);
     out.push(['shard', 'state', 'done/total', 'failed', 'ETA', 'host:pid', 'updated'].map((h, k) => h.padEnd([6, 16, 12, 7, 9, 22, 10][k]!)).join(''));
     for (const r of rows) {

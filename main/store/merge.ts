@@ -26,6 +26,9 @@ export interface MissingUnits {
   runId: string;
   runName: string;
   count: number;
+  /** Shards of the sweep, and those merged so far. */
+  shards: number;
+  mergedShards: number[];
   /** Per shard index: how many of its units are missing, and the first few (checkpoint analysis). */
   byShard: Array<{ shard: number; missing: number; examples: string[] }>;
   total: number;
@@ -185,10 +188,18 @@ export function mergeShard(out: Store, shardPath: string): ShardMergeResult {
 
 /** Units of the sweep's plan that the merged cache does not hold yet, per shard. */
 export function missingUnits(out: Store): MissingUnits[] {
-  const result: MissingUnits[] = [];
-  for (const r of out.listRuns()) {
+  return out
+    .listRuns()
+    .map((r) => runMissingUnits(out, r.id, r.name))
+    .filter((m): m is MissingUnits => m !== null);
+}
+
+/** One run's coverage of its sweep plan (null when the run was not merged from shards). */
+export function runMissingUnits(out: Store, runId: string, runName: string): MissingUnits | null {
+  const r = { id: runId, name: runName };
+  {
     const plan = out.getParam<ShardPlanRecord>(r.id, 'shard_plan');
-    if (!plan) continue;
+    if (!plan) return null;
     const have = new Set(out.unitsOfRun(r.id).filter((u) => plan.unitVersions[u.analysis] === undefined || plan.unitVersions[u.analysis] === u.version).map((u) => `${u.checkpointId}\u0000${u.analysis}`));
     const byShard = new Map<number, { missing: number; examples: string[] }>();
     let count = 0;
@@ -200,7 +211,6 @@ export function missingUnits(out: Store): MissingUnits[] {
       s.missing++;
       if (s.examples.length < 5) s.examples.push(`${ckpt} ${unit}`);
     }
-    result.push({ runId: r.id, runName: r.name, count, total: plan.units.length, byShard: [...byShard.entries()].sort(([a], [b]) => a - b).map(([shard, v]) => ({ shard, ...v })) });
+    return { runId: r.id, runName: r.name, count, total: plan.units.length, shards: plan.count, mergedShards: out.getParam<number[]>(r.id, 'merged_shards') ?? [], byShard: [...byShard.entries()].sort(([a], [b]) => a - b).map(([shard, v]) => ({ shard, ...v })) };
   }
-  return result;
 }

@@ -34,12 +34,12 @@ let slurmEnv: NodeJS.ProcessEnv = {};
 let pids: number[] = [];
 
 function slurm(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...slurmEnv, ...extra }, timeout: 600_000 });
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...slurmEnv, ...extra }, timeout: 1_500_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function sweepEnv(): NodeJS.ProcessEnv {
-  return { ATLAS_ANALYSES: SWEEP_ANALYSES, ATLAS_WAIT_SECONDS: '15', ATLAS_NODE: process.execPath, ATLAS_PROJECT_DIR: ROOT };
+  return { ATLAS_ANALYSES: SWEEP_ANALYSES, ATLAS_WAIT_SECONDS: '120', ATLAS_NODE: process.execPath, ATLAS_PROJECT_DIR: ROOT };
 }
 
 function unitsOf(db: string): Map<string, number> {
@@ -78,12 +78,14 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     const r = cli(['analyze', runRoot, '--db', join(dir, 'single.sqlite'), '--analyses', SWEEP_ANALYSES, '--threads', '1']);
     if (r.status !== 0) throw new Error(r.stderr);
     single = exportOf(join(dir, 'single.sqlite'), join(dir, 'exp-single'));
-    // Requeued tasks start again after cred_expire + 1 s (Slurm's default 120 s is for real clusters).
-    const out = execFileSync('bash', [SCRIPT, 'start', join(dir, 'cluster')], { encoding: 'utf8', env: { ...process.env, ATLAS_CRED_EXPIRE: '5' } });
+    // Requeued tasks start again after cred_expire + 1 s (Slurm's default 120 s is for real
+    // clusters); 4 CPUs so that the 4 tasks run at once and meet at the histogram barrier (a task
+    // that waits longer than ATLAS_WAIT_SECONDS requeues itself, as in the kill test below).
+    const out = execFileSync('bash', [SCRIPT, 'start', join(dir, 'cluster')], { encoding: 'utf8', env: { ...process.env, ATLAS_CRED_EXPIRE: '5', ATLAS_NODE_CPUS: '4' } });
     slurmEnv = { SLURM_CONF: /SLURM_CONF=(\S+)/.exec(out)![1]! };
     pids = /PIDS=([\d ]+)/.exec(out)![1]!.trim().split(/\s+/).map(Number);
     expect(pids.length).toBeGreaterThanOrEqual(2);
-  }, 300_000);
+  }, 900_000);
 
   afterAll(() => {
     if (slurmEnv.SLURM_CONF) slurm('scancel', ['--user', 'root']);
@@ -116,7 +118,7 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     expect(names).toEqual(expect.arrayContaining(['scalars.csv', 'histograms.jsonl', 'spectra.jsonl', 'qq.jsonl', 'embedding_correlation.jsonl']));
     const st = cli(['status', out]);
     expect(st.stdout).toMatch(/total: 50\/50 units \(100%\), 0 failed/);
-  }, 600_000);
+  }, 1_800_000);
 
   it('a task killed mid-way and resubmitted alone completes the sweep, recomputing nothing it stored', async () => {
     const out = join(dir, 'sweep-kill');
@@ -128,11 +130,11 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     // Kill task 0 as soon as it has stored some, not all, of its units.
     const db0 = join(out, 'shard-0-of-4.sqlite');
     let stored = new Map<string, number>();
-    const deadline = Date.now() + 300_000;
+    const deadline = Date.now() + 900_000;
     for (;;) {
       stored = unitsOf(db0);
       if (stored.size >= 1) break;
-      if (Date.now() > deadline) throw new Error(`task 0 stored nothing in 300 s${logs(logDir)}`);
+      if (Date.now() > deadline) throw new Error(`task 0 stored nothing in 900 s${logs(logDir)}`);
       await new Promise((r) => setTimeout(r, 40));
     }
     const k = slurm('scancel', ['--signal=KILL', `${jobId}_0`]);
@@ -148,7 +150,7 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     // Resubmit only index 0 of the 4-task sweep.
     const again = slurm('sbatch', ['--wait', '--array=0', `--output=${logDir}/resubmit-%A_%a.log`, SWEEP, out, runRoot], { ...sweepEnv(), ATLAS_SHARDS: '4' });
     expect(again.status, `${again.stdout}${again.stderr}${logs(logDir)}`).toBe(0);
-    await untilQueueEmpty(jobId, 420);
+    await untilQueueEmpty(jobId, 1200);
     const after = unitsOf(db0);
     expect(after.size).toBe(plannedForShard0);
     for (const [key, finished] of stored) expect(after.get(key), `${key} was recomputed`).toBe(finished);
@@ -159,5 +161,5 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     const m = cli(['merge', join(out, 'merged.sqlite'), ...shards]);
     expect(m.status, m.stdout + m.stderr + logs(logDir)).toBe(0);
     expectSameExport(single, exportOf(join(out, 'merged.sqlite'), join(dir, 'exp-2')));
-  }, 900_000);
+  }, 2_400_000);
 });

@@ -2,7 +2,7 @@
 // worst order for the histogram barrier), rerun, merged; the merged export is byte-identical to
 // one process's, merging twice changes nothing, and bad shards are refused by name while the
 // merged cache keeps what it held. Real processes, real SQLite files.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { makeRun } from './make-run';
 import { CLI, ROOT, SWEEP_ANALYSES, cli, expectSameExport, exportOf } from './sweep-helpers';
+
+// Every step spawns the CLI; on a loaded two-core machine a step can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 let dir: string;
 let runRoot: string;

@@ -1,6 +1,7 @@
 // A run's page: header (checkpoints, steps, warnings), the Analyze control with live progress,
 // and the tabs Overview / Curves / Animations / SVD directions. Holds the choices shared across
 // tabs (metric, runs compared side by side, step scale) so switching tabs keeps them.
+import { SweepCoverage } from '../components/SweepCoverage';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
@@ -158,6 +159,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
             </ul>
           </details>
         )}
+        {summary?.sweep && <SweepCoverage sweep={summary.sweep} />}
         <AnalyzePanel runId={runId} analysed={summary?.analysed ?? []} />
         <ExportData runId={runId} />
         <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />

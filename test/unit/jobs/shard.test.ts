@@ -3,7 +3,24 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointInfo, RunInfo } from '../../../common/domain';
 import { planUnits } from '../../../main/jobs/plan';
-import { assignShards, parseShardSpec, shardPlanRecord, unitCost } from '../../../main/jobs/shard';
+import { assignShards, parseShardSpec, shardPlanRecord, unitCost, type CostInputs } from '../../../main/jobs/shard';
+import { summariseShapes } from '../../../main/jobs/estimate';
+
+/** Shapes of a Pythia-160M-like model (d=768, 12 layers, V=50304). */
+const SHAPES = summariseShapes(
+  [
+    { shape: [50304, 768], role: { component: 'embed', kind: 'weight' } },
+    { shape: [50304, 768], role: { component: 'unembed', kind: 'weight' } },
+    ...Array.from({ length: 12 }, () => [
+      { shape: [2304, 768], role: { component: 'attn.qkv', kind: 'weight' } },
+      { shape: [768, 768], role: { component: 'attn.out', kind: 'weight' } },
+      { shape: [3072, 768], role: { component: 'mlp.in', kind: 'weight' } },
+      { shape: [768, 3072], role: { component: 'mlp.out', kind: 'weight' } },
+    ]).flat(),
+  ] as Parameters<typeof summariseShapes>[0],
+  null,
+);
+const costs = (bytesOf: (id: string) => number): CostInputs => ({ shapes: SHAPES, config: null, bytesOf, shapesBytes: 2 ** 30 });
 
 function run(n: number): RunInfo {
   const checkpoints: CheckpointInfo[] = Array.from({ length: n }, (_, i) => ({
@@ -32,8 +49,8 @@ describe('assignShards', () => {
   const planned = planUnits(r, ['weights', 'fits', 'spectra', 'embedding']);
 
   it('gives every unit to exactly one shard, the same way every time', () => {
-    const a = assignShards(r, planned, 7, bytesOf);
-    const b = assignShards(r, [...planned], 7, bytesOf);
+    const a = assignShards(planned, 7, costs(bytesOf));
+    const b = assignShards([...planned], 7, costs(bytesOf));
     expect(a.shardOf).toEqual(b.shardOf);
     expect(a.shardOf).toHaveLength(planned.length);
     for (const s of a.shardOf) expect(s >= 0 && s < 7).toBe(true);
@@ -44,7 +61,7 @@ describe('assignShards', () => {
 
   it('balances each phase by cost within the LPT bound (4/3 of the best possible)', () => {
     for (const n of [2, 3, 8, 16]) {
-      const a = assignShards(r, planned, n, bytesOf);
+      const a = assignShards(planned, n, costs(bytesOf));
       for (const second of [false, true]) {
         const idx = planned.map((p, i) => ({ p, i })).filter(({ p }) => (p.unit === 'histogram') === second);
         if (!idx.length) continue;
@@ -52,7 +69,7 @@ describe('assignShards', () => {
         let total = 0;
         let biggest = 0;
         for (const { p, i } of idx) {
-          const c = unitCost(p, bytesOf);
+          const c = unitCost(p, costs(bytesOf));
           load[a.shardOf[i]!] += c;
           total += c;
           biggest = Math.max(biggest, c);
@@ -64,19 +81,21 @@ describe('assignShards', () => {
   });
 
   it('splits by cost, not by count: loads within 5% where a round-robin split by count is not', () => {
-    const a = assignShards(r, planned, 4, bytesOf);
-    const roundRobin = [0, 1, 2, 3].map((s) => planned.filter((_, i) => i % 4 === s).reduce((acc, p) => acc + unitCost(p, bytesOf), 0));
+    const a = assignShards(planned, 4, costs(bytesOf));
+    const roundRobin = [0, 1, 2, 3].map((s) => planned.filter((_, i) => i % 4 === s).reduce((acc, p) => acc + unitCost(p, costs(bytesOf)), 0));
     expect(Math.max(...a.load) / Math.min(...a.load)).toBeLessThan(Math.max(...roundRobin) / Math.min(...roundRobin));
     expect(Math.max(...a.load) / Math.min(...a.load)).toBeLessThan(1.05);
   });
 
-  it('weights streams the init and previous checkpoints too', () => {
+  it('weights streams the init and previous checkpoints too; cost scales with bytes', () => {
     const w = planned.filter((p) => p.unit === 'weights');
     const f = planned.filter((p) => p.unit === 'fits');
-    const eq = (): number => 2 ** 30;
+    const eq = costs(() => 2 ** 30);
     // First checkpoint: itself only; second: itself + init (== prev); later: itself + init + prev.
-    expect(unitCost(w[0]!, eq) / unitCost(f[0]!, eq)).toBeCloseTo(9 / 6, 3);
-    expect(unitCost(w[1]!, eq)).toBeCloseTo(9 * 1.5 + 1e-3, 6);
-    expect(unitCost(w[5]!, eq)).toBeCloseTo(9 * 2 + 1e-3, 6);
+    expect(unitCost(w[1]!, eq) / unitCost(w[0]!, eq)).toBeCloseTo(1.5, 9);
+    expect(unitCost(w[5]!, eq) / unitCost(w[0]!, eq)).toBeCloseTo(2, 9);
+    // A checkpoint twice the size costs twice as much.
+    const big = costs((id) => (id === f[3]!.checkpoint.id ? 2 ** 31 : 2 ** 30));
+    expect(unitCost(f[3]!, big) / unitCost(f[3]!, eq)).toBeCloseTo(2, 9);
   });
 });
