@@ -122,7 +122,15 @@ export const JobState = z.object({
   subset: z.string().optional(),
   /** What was expected before the sweep, and what happened (seconds, peak RSS) once it ended. */
   estimate: SweepEstimate.nullable().optional(),
-  measured: z.object({ seconds: z.number(), peakBytes: z.number() }).nullable().optional(),
+  measured: z
+    .object({
+      seconds: z.number(),
+      peakBytes: z.number(),
+      /** Where the time went: units computed per unit kind and their summed wall seconds (main/jobs/meter.ts). */
+      byUnit: z.array(z.object({ unit: z.string(), units: z.number().int(), seconds: z.number(), peakBytes: z.number() })).optional(),
+    })
+    .nullable()
+    .optional(),
 });
 export type JobState = z.infer<typeof JobState>;
 

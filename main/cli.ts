@@ -264,6 +264,8 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(
             `${run.name}: took ${formatSeconds(m.seconds)} (estimated ${formatSeconds(e.seconds)}), peak ${formatBytes(m.peakBytes)} (estimated ${formatBytes(e.peakBytes)}); this machine's calibration is updated\n`,
           );
+          const split = (m.byUnit ?? []).map((u) => `${u.unit} ${u.seconds.toFixed(1)} s / ${u.units} (peak ${formatBytes(u.peakBytes)})`).join(', ');
+          if (split) process.stderr.write(`${run.name}: unit seconds (summed over threads): ${split}\n`);
         }
         status?.runEnded(final);
         if (engine.jobs.waitingOn(jobId)) waiting = true;

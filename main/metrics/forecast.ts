@@ -53,6 +53,8 @@ export interface ForecastOptions {
   extraSteps?: number;
   /** Forms to try. Default all three. */
   forms?: FormName[];
+  /** Explicit steps to forecast after the last input step, instead of the evenly spaced ones (the back-test's held-out checkpoints). */
+  at?: number[];
 }
 
 const FORMS: readonly FormName[] = ['saturating', 'power_law', 'rise_decay'];
@@ -174,7 +176,7 @@ export function forecast(steps: readonly number[], values: readonly number[], op
     if (sat && n * Math.log(Math.max(sat.rms, 1e-300) ** 2 / Math.max(fit.rms, 1e-300) ** 2) < 2 * Math.log(n)) fit = sat;
   }
   const last = s[s.length - 1]!;
-  const outSteps = [...s, ...Array.from({ length: extra }, (_, i) => last + ((horizon - 1) * last * (i + 1)) / extra)];
+  const outSteps = [...s, ...(options.at ?? Array.from({ length: extra }, (_, i) => last + ((horizon - 1) * last * (i + 1)) / extra))];
   const band = predictionBand(fit, Float64Array.from(s), Float64Array.from(y), outSteps);
   return { fit, heldOut, points: outSteps.map((step, i) => ({ step, value: evaluate(fit!.form, fit!.params, step), lower: band[i]!.lower, upper: band[i]!.upper })) };
 }
