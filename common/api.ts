@@ -34,6 +34,8 @@ export const RunSummary = z.object({
   /** Analyses whose results are complete in the cache for every present checkpoint. */
   analysed: z.array(AnalysisKind),
   summary: z.string(),
+  /** The run's folder no longer exists (moved or deleted): its cached results remain. */
+  folderMissing: z.boolean().optional(),
   /**
    * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
    * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
@@ -120,7 +122,15 @@ export const JobState = z.object({
   subset: z.string().optional(),
   /** What was expected before the sweep, and what happened (seconds, peak RSS) once it ended. */
   estimate: SweepEstimate.nullable().optional(),
-  measured: z.object({ seconds: z.number(), peakBytes: z.number() }).nullable().optional(),
+  measured: z
+    .object({
+      seconds: z.number(),
+      peakBytes: z.number(),
+      /** Where the time went: units computed per unit kind and their summed wall seconds (main/jobs/meter.ts). */
+      byUnit: z.array(z.object({ unit: z.string(), units: z.number().int(), seconds: z.number(), peakBytes: z.number() })).optional(),
+    })
+    .nullable()
+    .optional(),
 });
 export type JobState = z.infer<typeof JobState>;
 

@@ -22,6 +22,7 @@ import { ShardExchange, ShardStatusWriter, shardStatusPath } from './jobs/shard-
 import type { ShardPlanRecord } from './jobs/shard';
 import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from './jobs/sweep';
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
+import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE } from '../common/charts/types';
 import { initDistribution } from './export/init-dist';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
@@ -263,6 +264,8 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(
             `${run.name}: took ${formatSeconds(m.seconds)} (estimated ${formatSeconds(e.seconds)}), peak ${formatBytes(m.peakBytes)} (estimated ${formatBytes(e.peakBytes)}); this machine's calibration is updated\n`,
           );
+          const split = (m.byUnit ?? []).map((u) => `${u.unit} ${u.seconds.toFixed(1)} s / ${u.units} (peak ${formatBytes(u.peakBytes)})`).join(', ');
+          if (split) process.stderr.write(`${run.name}: unit seconds (summed over threads): ${split}\n`);
         }
         status?.runEnded(final);
         if (engine.jobs.waitingOn(jobId)) waiting = true;
@@ -377,8 +380,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--block <b>', 'block index, or embed|final|unembed')
     .requiredOption('--out <file>', 'output .gif')
     .option('--fps <n>', 'frames per second', '10')
-    .option('--width <w>', 'width in pixels', '640')
-    .option('--height <h>', 'height in pixels', '480')
+    .option('--width <w>', 'width in pixels', String(GIF_DEFAULT_SIZE.width))
+    .option('--height <h>', 'height in pixels', String(GIF_DEFAULT_SIZE.height))
     .option('--steps <a:b>', 'only checkpoints with a <= step <= b')
     .option('--no-loop', 'play once instead of looping')
     .option('--reorder', 'correlation: reorder tokens to reveal clusters')
@@ -401,8 +404,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--tensor <name>', 'raw tensor name')
     .option('--step <n>', 'checkpoint step (default: the last)')
     .option('--format <f>', 'png|svg (default: from --out)')
-    .option('--width <w>', 'width in pixels', '1000')
-    .option('--height <h>', 'height in pixels', '600')
+    .option('--width <w>', 'width in pixels', String(FIGURE_DEFAULT_SIZE.width))
+    .option('--height <h>', 'height in pixels', String(FIGURE_DEFAULT_SIZE.height))
     .requiredOption('--out <file>', 'output file')
     .option('--step-scale <s>', 'log|linear')
     .option('--y-log', 'logarithmic y (curves default to it)')

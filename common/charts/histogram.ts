@@ -93,6 +93,8 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
       nameGap: 48,
       min: settings.yLog ? 1 : 0,
       max: histogramAxisMax(yMax, settings.yLog),
+      // Ticks on the same nice step as the top, so the top label never crowds the one below it.
+      ...(!settings.yLog && yMax > 0 ? { interval: niceStep(yMax, 5) } : {}),
       axisLabel: { fontSize: 10, formatter: formatTick },
       splitLine: { lineStyle: { color: '#e6e6e6' } },
     },

@@ -27,3 +27,7 @@ export type ChartOption = Record<string, unknown>;
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
+
+/** Default export sizes, one for the app and the CLI: GIFs in the Animations panels' proportions, figures. */
+export const GIF_DEFAULT_SIZE = { width: 720, height: 450 } as const;
+export const FIGURE_DEFAULT_SIZE = { width: 1000, height: 600 } as const;

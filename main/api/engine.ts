@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, parse as parsePath, resolve } from 'node:path';
+import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
 import { homedir, platform } from 'node:os';
 import {
   AtlasError,
@@ -28,6 +28,7 @@ import { ANALYSES } from '../../common/analyses';
 import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
+import { FIGURE_DEFAULT_SIZE } from '../../common/charts/types';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { runMissingUnits } from '../store/merge';
@@ -182,7 +183,16 @@ export class Engine implements AtlasApi {
 
   async listRuns(_req: Request<'listRuns'>): Promise<Response<'listRuns'>> {
     await this.init();
-    return { runs: this.store.listRuns().map((r) => this.summarize(r.info, r.source)) };
+    // The bundled demo is listed once: the per-user cache also holds the demo runs of every other
+    // checkout of the app it has seen (same names, other folders); those are not this app's demo.
+    const demoRoots = (this.opts.demoRoots ?? [defaultDemoRoot()]).map((p) => resolve(p));
+    const ownDemo = (root: string) => demoRoots.some((d) => root === d || root.startsWith(d + sep));
+    return {
+      runs: this.store
+        .listRuns()
+        .filter((r) => r.source !== 'demo' || ownDemo(resolve(r.root)))
+        .map((r) => ({ ...this.summarize(r.info, r.source), ...(existsSync(r.root) ? {} : { folderMissing: true }) })),
+    };
   }
 
   async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {
@@ -384,7 +394,7 @@ export class Engine implements AtlasApi {
       if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
       const { content } = await drawFigure(this.store, {
         runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
-        format: req.format, width: req.width ?? 1000, height: req.height ?? 600, yLog: req.yLog, family: req.family, reorder: req.reorder,
+        format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, yLog: req.yLog, family: req.family, reorder: req.reorder,
       });
       bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     }

@@ -5,7 +5,7 @@
 // cached: the `analyze --analyses` that computes it).
 import { extname, resolve } from 'node:path';
 import { AtlasError, EXPORT_LIMITS, methods, type Request, type TensorMeta } from '../../common/api';
-import type { QqFamily, SequentialScale, StepScale } from '../../common/charts';
+import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, type QqFamily, type SequentialScale, type StepScale } from '../../common/charts';
 import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
@@ -159,8 +159,8 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
     format: 'gif',
     view,
     fps: parseNumberOption('fps', opts.fps) ?? EXPORT_LIMITS.fps.default,
-    width: parseIntOption('width', opts.width, 640),
-    height: parseIntOption('height', opts.height, 480),
+    width: parseIntOption('width', opts.width, GIF_DEFAULT_SIZE.width),
+    height: parseIntOption('height', opts.height, GIF_DEFAULT_SIZE.height),
     ...(steps ? { steps } : {}),
     reorder: opts.reorder === true,
     ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
@@ -199,8 +199,8 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
     runId: runRef,
     format,
     view: view as FigureView,
-    width: parseIntOption('width', opts.width, 800),
-    height: parseIntOption('height', opts.height, 480),
+    width: parseIntOption('width', opts.width, FIGURE_DEFAULT_SIZE.width),
+    height: parseIntOption('height', opts.height, FIGURE_DEFAULT_SIZE.height),
     ...(step !== undefined ? { step } : {}),
   }) as { width: number; height: number };
   const stepScale = opts.stepScale;

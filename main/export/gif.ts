@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { AtlasError, EXPORT_LIMITS, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
-import { clusterOrder, type QqFamily } from '../../common/charts';
+import { GIF_DEFAULT_SIZE, clusterOrder, type QqFamily } from '../../common/charts';
 import { Store, type StoredRun } from '../store/store';
 import { CorrelationRasterizer, correlationLayout } from './raster';
 import {
@@ -306,8 +306,8 @@ async function writeChartGif(store: Store, run: StoredRun, meta: TensorMeta, vie
  * one query.
  */
 export async function renderGifTo(store: Store, options: Omit<GifOptions, 'out'>, sink: ByteSink): Promise<{ frames: number; width: number; height: number }> {
-  const width = validSize('width', options.width ?? 640);
-  const height = validSize('height', options.height ?? 480);
+  const width = validSize('width', options.width ?? GIF_DEFAULT_SIZE.width);
+  const height = validSize('height', options.height ?? GIF_DEFAULT_SIZE.height);
   const fps = options.fps ?? EXPORT_LIMITS.fps.default;
   // GIF delays are whole centiseconds, and browsers play delays under 20 ms as 100 ms.
   if (!(fps >= EXPORT_LIMITS.fps.min && fps <= EXPORT_LIMITS.fps.max)) {

@@ -220,7 +220,11 @@ export class JobManager {
       await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
     }
     meter.stop();
-    job.state.measured = { seconds: (Date.now() - timing.startedAt) / 1000, peakBytes: meter.peakBytes() };
+    job.state.measured = {
+      seconds: (Date.now() - timing.startedAt) / 1000,
+      peakBytes: meter.peakBytes(),
+      byUnit: meter.observations().map((o) => ({ unit: o.unit, units: o.count, seconds: o.unitSeconds, peakBytes: o.peakRss })),
+    };
     // This machine's rates and memory factors, measured on the units that ran (estimate.ts).
     if (opts.estimate && !job.fatal && meter.observations().length) {
       try {

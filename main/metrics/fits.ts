@@ -233,13 +233,18 @@ export interface LikelihoodDerivatives {
 /**
  * Damped Newton (Levenberg-Marquardt on the Hessian diagonal) maximising `evaluate`.
  * `free(theta, g)` says which coordinates may move (bounds); `clamp` projects onto the box.
+ * `value`, when given, computes the log-likelihood alone (bit for bit what `evaluate` sums): a
+ * trial step is judged on it, and `evaluate(theta, ll)` then adds the derivatives only for steps
+ * that are taken. Near the optimum most trials are refused (rounding of a sum over 10^6 terms),
+ * so this saves the derivative pass of each refused trial and changes no number.
  */
 function maximise(
   theta0: number[],
-  evaluate: (theta: number[]) => LikelihoodDerivatives,
+  evaluate: (theta: number[], knownLl?: number) => LikelihoodDerivatives,
   clamp: (theta: number[]) => number[],
   free: (theta: number[], g: number[]) => boolean[],
   n: number,
+  value?: (theta: number[]) => number,
 ): { theta: number[]; ll: number } {
   let theta = clamp(theta0);
   let cur = evaluate(theta);
@@ -263,12 +268,14 @@ function maximise(
       const next = theta.slice();
       idx.forEach((i, k) => (next[i] = next[i]! + step[k]!));
       const candidate = clamp(next);
-      const trial = evaluate(candidate);
-      if (Number.isFinite(trial.ll) && trial.ll >= cur.ll - 1e-15 * Math.abs(cur.ll)) {
-        gain = trial.ll - cur.ll;
+      const trialLl = value ? value(candidate) : NaN;
+      const trial = value ? null : evaluate(candidate);
+      const ll = trial ? trial.ll : trialLl;
+      if (Number.isFinite(ll) && ll >= cur.ll - 1e-15 * Math.abs(cur.ll)) {
+        gain = ll - cur.ll;
         stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i]!)));
         theta = candidate;
-        cur = trial;
+        cur = trial ?? evaluate(candidate, trialLl);
         damping = damping / 10 < 1e-9 ? 0 : damping / 10;
         accepted = true;
         break;
@@ -292,10 +299,19 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
   const s0 = (Math.sqrt(ss / n) * Math.sqrt(3)) / Math.PI;
-  // theta = (mu, log s)
-  const evaluate = (theta: number[]): LikelihoodDerivatives => {
+  // theta = (mu, log s). The log-likelihood alone (maximise's `value`): the same terms in the
+  // same order as `evaluate` sums them, so both give the same bits.
+  const value = (theta: number[]): number => {
     const mu = theta[0]!;
     const s = Math.exp(theta[1]!);
+    let ll = 0;
+    for (let i = 0; i < n; i++) ll += logisticLogPdf((sorted[i]! - mu) / s);
+    return ll - n * Math.log(s);
+  };
+  const evaluate = (theta: number[], knownLl?: number): LikelihoodDerivatives => {
+    const mu = theta[0]!;
+    const s = Math.exp(theta[1]!);
+    const withLl = knownLl === undefined;
     let ll = 0;
     let gMu = 0;
     let gS = 0;
@@ -304,7 +320,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
     let hSS = 0;
     for (let i = 0; i < n; i++) {
       const z = (sorted[i]! - mu) / s;
-      ll += logisticLogPdf(z);
+      if (withLl) ll += logisticLogPdf(z);
       const t = Math.tanh(z / 2);
       const dt = (1 - t * t) / 2;
       gMu += t;
@@ -316,7 +332,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
     ll -= n * Math.log(s);
     // d/dmu = gMu/s; d/dlog s = gS; second derivatives in (mu, log s):
     return {
-      ll,
+      ll: withLl ? ll : knownLl,
       g: [gMu / s, gS],
       h: [
         [hMuMu / (s * s), hMuS / s],
@@ -331,6 +347,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
     (t) => [t[0]!, Math.max(sLo, t[1]!)],
     (t, g) => [true, !(t[1]! <= sLo && g[1]! < 0)],
     n,
+    value,
   );
   const mu = theta[0]!;
   const s = Math.exp(theta[1]!);
@@ -423,13 +440,14 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
   // Method-of-moments start (excess kurtosis of t is 6/(nu-4)); a MAD-based scale is robust
   // when the variance is dominated by a few huge values.
   const nu0 = kurt > 0.01 ? Math.min(1000, 4 + 6 / kurt) : 1000;
-  const mad = (() => {
+  // Only the direct fit (small samples) starts from it; a large sample starts from its warm fit.
+  const sigma0 = (): number => {
     const dev = new Float64Array(n);
     for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i]! - median);
     dev.sort();
-    return quantileSorted(dev, 0.5);
-  })();
-  const sigma0 = mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
+    const mad = quantileSorted(dev, 0.5);
+    return mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
+  };
   const lo = Math.log(NU_MIN);
   const hi = Math.log(NU_MAX);
   const sigmaLo = Math.log(SCALE_FLOOR * Math.sqrt(m2));
@@ -446,7 +464,7 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
     const warm = fitStudentT(orderStatisticSample(sorted, WARM_START_SIZE));
     best = maximise([warm.mu, Math.log(warm.sigma), Math.log(warm.nu)], evaluate, clamp, free, n);
   } else {
-    best = maximise([median, Math.log(sigma0), Math.log(nu0)], evaluate, clamp, free, n);
+    best = maximise([median, Math.log(sigma0()), Math.log(nu0)], evaluate, clamp, free, n);
     // A second start from the Gaussian limit guards against a poor method-of-moments start.
     const alt = maximise([mean, 0.5 * Math.log(m2), Math.log(100)], evaluate, clamp, free, n);
     if (alt.ll > best.ll) best = alt;
@@ -465,12 +483,23 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
 export function quantileSorted(sorted: Float64Array | Float32Array, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new MetricInputError('fits.ts', 'quantile of an empty array');
+  return quantileAt(n, p, (i) => sorted[i]!);
+}
+
+/** The two sorted positions a type-7 quantile of n values reads (they may coincide). */
+export function quantilePositions(n: number, p: number): [number, number] {
+  const lo = Math.floor((n - 1) * p);
+  return [lo, Math.min(n - 1, lo + 1)];
+}
+
+/** Type-7 quantile of n values given the value at a sorted position (e.g. from select.ts). */
+export function quantileAt(n: number, p: number, at: (i: number) => number): number {
   const h = (n - 1) * p;
   const lo = Math.floor(h);
   const hiIdx = Math.min(n - 1, lo + 1);
   const t = h - lo;
-  const a = sorted[lo]!;
-  const b = sorted[hiIdx]!;
+  const a = at(lo);
+  const b = at(hiIdx);
   // numpy's lerp: a + (b - a) t, evaluated from the nearer end for t >= 0.5.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }

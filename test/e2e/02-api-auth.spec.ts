@@ -36,8 +36,10 @@ test('issue 15 #9: deep links keep view, metric, step scale, tensor and step; a 
   await page.keyboard.press('Home');
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
-  const label = await page.getByTestId('frame-label').textContent();
-  await expect(page).toHaveURL(/checkpoint=/);
+  const label = (await page.getByTestId('frame-label').textContent()) ?? '';
+  const id = /\(([^()]+)\) \(\d+\/\d+\)$/.exec(label)?.[1];
+  expect(id, `the frame label names its checkpoint: ${label}`).toBeTruthy();
+  await expect(page).toHaveURL(new RegExp(`checkpoint=${id}(&|$)`));
   await second.goto(page.url());
   await second.locator('[data-testid=anim-histogram] [data-drawn]').waitFor();
   await expect(second.getByTestId('frame-label')).toHaveText(label ?? '');

@@ -10,7 +10,8 @@ test('weights analysis of the demo runs to the end; a heatmap value equals scala
   await page.locator('[data-testid=start-analysis]').click();
   await page.locator('[data-testid=job-progress]').first().waitFor({ state: 'visible', timeout: 30_000 });
   await shot(page, 'analysis-progress');
-  await page.locator('[data-testid=job][data-state=done]').first().waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
+  await expect(page.locator('[data-testid=job]:is([data-state=running], [data-state=queued])')).toHaveCount(0, { timeout: ANALYSIS_TIMEOUT_MS });
+  await page.locator('[data-testid=job][data-state=done]').first().waitFor();
   expect(await page.locator('[data-testid=job][data-state=failed]').count(), 'the job did not fail').toBe(0);
   const metric = 'frobenius_norm';
   await page.locator('#ov-metric').selectOption(metric);
@@ -48,7 +49,9 @@ test('weights analysis of the demo runs to the end; a heatmap value equals scala
   await page.keyboard.press('ArrowRight');
   await page.locator('[data-testid=curves-chart]').waitFor();
   expect(await page.getByRole('tab', { name: 'Curves' }).getAttribute('aria-selected'), 'Curves tab selected').toBe('true');
-  await page.waitForTimeout(400);
+  // The grids arrive after the tab: wait for the components (and so the lines) before the picture.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached', timeout: 120_000 });
+  await page.waitForTimeout(500);
   await shot(page, 'curves');
 });
 

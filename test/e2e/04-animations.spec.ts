@@ -73,7 +73,9 @@ test('activations: the residual-stream histogram animates, the probe loss is in 
   await page.goto(srv.url + href(demo.id, 'curves'));
   await page.locator('#cv-metric').selectOption('max_abs');
   await page.locator('[data-testid=curves-chart][data-drawn]').waitFor();
-  await page.waitForTimeout(300);
+  // The chart is drawn before the grid arrives: wait for its components before the picture.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached' });
+  await page.waitForTimeout(500);
   await shot(page, 'curves-activations');
   const grid = await apiOk('scalarGrid', { runId: demo.id, metric: 'loss' });
   expect(grid.tensors.some((t: { tensor: string }) => t.tensor === 'probe'), 'the probe loss is in the cache').toBe(true);

@@ -2,7 +2,7 @@
 // that equal the API's grid, inline errors in the engine's words, and Export data into a folder.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, downloaded, openHistogramExport, recordButtonTexts, recordedButtonTexts, test, type Checkpoint, type Grid, type Series } from './fixtures';
+import { check, downloaded, expect, openHistogramExport, recordButtonTexts, recordedButtonTexts, test, type Checkpoint, type Grid, type Series } from './fixtures';
 import { gifBlocks } from './gif-blocks';
 
 test('the weight-histogram GIF downloads with the engine size and many frames; the Overview CSV equals scalarGrid', async ({ page, srv, api, apiOk, analyse, demo, shot, consoleErrors }) => {
@@ -85,6 +85,9 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
   // move, Escape closes it and gives focus back; Enter on CSV downloads the chosen component's rows.
   await page.getByRole('tab', { name: 'Curves' }).click();
   await page.locator('[data-testid=curves-chart][data-drawn]').waitFor({ timeout: 30_000 });
+  // The grids arrive after the tab (the chart is drawn empty first): wait for the components.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached', timeout: 30_000 });
+  await expect(page.locator('[data-testid=export-curves] [data-testid=export-button]')).toBeEnabled();
   const curvesButton = page.locator('[data-testid=export-curves] [data-testid=export-button]');
   await curvesButton.focus();
   await page.keyboard.press('ArrowDown');
@@ -186,8 +189,7 @@ test('GIF options: fps 5 over a step range exports exactly those frames at 20 cs
   const wanted = `${expected} frames, ${((expected * 20) / 100).toFixed(1)} s at 5 fps, 640 × 480`;
   await page.waitForFunction((t) => document.querySelector('[data-testid=gif-summary]')?.textContent === t, wanted, { timeout: 5_000 });
   check(Number(await summary.getAttribute('data-frames')) === expected, `data-frames ${await summary.getAttribute('data-frames')}`);
-  const box = (await dialog.boundingBox())!;
-  await shot(page, 'export-gif-options', { clip: { x: box.x - 24, y: box.y - 24, width: box.width + 48, height: box.height + 48 } });
+  await shot(page, 'export-gif-options', { around: dialog });
 
   // Enter on a select exports; the Export button shows the render's progress meanwhile.
   const exportButton = page.locator('[data-testid=gif-export]');

@@ -8,6 +8,9 @@ test('issue 15 #5 and #11: hover values equal scalarGrid; smoothing; zoom; log y
   await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/curves`);
   const chart = page.locator('[data-testid=curves-chart][data-drawn]');
   await chart.waitFor();
+  // The chart is drawn empty before the grids arrive: wait for the components, then the lines.
+  await page.locator('#cv-component option').first().waitFor({ state: 'attached' });
+  await page.waitForTimeout(300);
   const [component, kind] = (await page.locator('#cv-component').inputValue()).split('|') as [string, string];
   const grid: Grid = await apiOk('scalarGrid', { runId: demo.id, metric: 'frobenius_norm' });
   const box = (await chart.boundingBox())!;

@@ -73,7 +73,7 @@ interface WorkerFixtures {
 interface TestFixtures {
   consoleErrors: ConsoleErrors;
   /** Screenshot of the page as `name` (see the header for where and at which sizes). */
-  shot: (page: Page, name: string, options?: { clip?: { x: number; y: number; width: number; height: number } }) => Promise<void>;
+  shot: (page: Page, name: string, options?: { around?: import('@playwright/test').Locator; pad?: number }) => Promise<void>;
 }
 
 export function serverFromEnv(): Server {
@@ -109,10 +109,18 @@ async function waitForPanels(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
 }
 
-export async function takeShot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> {
+export async function takeShot(page: Page, name: string, around?: import('@playwright/test').Locator, pad = 24): Promise<void> {
   mkdirSync(shotsDir, { recursive: true });
+  /** The element's box with a margin, inside the viewport (measured again at each size). */
+  const clip = async () => {
+    const box = (await around!.boundingBox())!;
+    const size = page.viewportSize()!;
+    const x = Math.max(0, box.x - pad);
+    const y = Math.max(0, box.y - pad);
+    return { x, y, width: Math.min(box.width + 2 * pad, size.width - x), height: Math.min(box.height + 2 * pad, size.height - y) };
+  };
   if (SHOT_SIZES.length === 0) {
-    if (clip) await page.screenshot({ path: join(shotsDir, `${name}.png`), clip });
+    if (around) await page.screenshot({ path: join(shotsDir, `${name}.png`), clip: await clip() });
     else {
       await waitForPanels(page);
       await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
@@ -124,22 +132,13 @@ export async function takeShot(page: Page, name: string, clip?: { x: number; y: 
     await page.setViewportSize(size);
     // Charts resize on a ResizeObserver; give them a frame or two, then draw what is in view.
     await page.waitForTimeout(400);
-    if (!clip) {
-      await page.waitForFunction(() => !document.querySelector('.panelgrid [aria-busy=true]'), null, { timeout: 5_000 }).catch(() => undefined);
-    }
-    await page.screenshot({ path: join(shotsDir, `${name}-${size.width}x${size.height}.png`), ...(clip ? { clip: await clipFor(page, clip, size) } : {}) });
+    if (!around) await page.waitForFunction(() => !document.querySelector('.panelgrid [aria-busy=true]'), null, { timeout: 5_000 }).catch(() => undefined);
+    await page.screenshot({ path: join(shotsDir, `${name}-${size.width}x${size.height}.png`), ...(around ? { clip: await clip() } : {}) });
   }
   if (original) {
     await page.setViewportSize(original);
     await page.waitForTimeout(200);
   }
-}
-
-/** A clip given at the suite's viewport, kept inside the screenshot's. */
-async function clipFor(_page: Page, clip: { x: number; y: number; width: number; height: number }, size: { width: number; height: number }) {
-  const x = Math.max(0, Math.min(clip.x, size.width - 1));
-  const y = Math.max(0, Math.min(clip.y, size.height - 1));
-  return { x, y, width: Math.min(clip.width, size.width - x), height: Math.min(clip.height, size.height - y) };
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -169,7 +168,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   analyse: [
     async ({ api, apiOk }, use) => {
       await use(async (runId, analyses) => {
-        const started = await api('startAnalysis', { runId, analyses });
+        // A job of this run still running (started from the UI by an earlier test): wait for it.
+        let started = await api('startAnalysis', { runId, analyses });
+        for (let i = 0; started.status === 409 && started.body?.code === 'busy' && i < ANALYSIS_TIMEOUT_MS / 500; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          started = await api('startAnalysis', { runId, analyses });
+        }
         if (started.status === 501) base.skip(true, `${analyses.join('+')}: ${started.body?.message}`);
         expect(started.status, `startAnalysis ${analyses} -> ${JSON.stringify(started.body)}`).toBe(200);
         const deadline = Date.now() + ANALYSIS_TIMEOUT_MS;
@@ -217,7 +221,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     expect(consoleErrors.list(), 'console errors').toEqual([]);
   },
   shot: async ({}, use) => {
-    await use((page, name, options) => takeShot(page, name, options?.clip));
+    await use((page, name, options) => takeShot(page, name, options?.around, options?.pad));
   },
 });
 

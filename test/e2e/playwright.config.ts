@@ -6,7 +6,8 @@
 // analyses it needs through the API, so a single spec can also run alone:
 //   npx playwright test -c test/e2e/playwright.config.ts 07-svd-directions
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -25,7 +26,8 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   forbidOnly: true,
   reporter: [['list']],
-  outputDir: join(tmpdir(), 'atlas-e2e-results'),
+  // Per checkout: several worktrees run their suites on one machine, and each run empties it.
+  outputDir: join(tmpdir(), `atlas-e2e-results-${basename(join(dirname(fileURLToPath(import.meta.url)), '..', '..'))}`),
   use: {
     browserName: 'chromium',
     headless: true,

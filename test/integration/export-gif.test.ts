@@ -119,8 +119,9 @@ describe('gif --view correlation', () => {
     const result = await gifCommand({ db, run: RUN, view: 'correlation', out, steps: '100:800', loop: false }, io);
     expect(result.frames).toBe(4);
     const gif = readGif(out);
-    expect([gif.width, gif.height, gif.frames.length, gif.loopCount]).toEqual([640, 480, 4, null]);
-    expectCorrelationFrames(gif, 640, 480, [100, 200, 400, 800]);
+    // No --width/--height: the app's GIF size (common/charts/types.ts GIF_DEFAULT_SIZE, issue 15 #11).
+    expect([gif.width, gif.height, gif.frames.length, gif.loopCount]).toEqual([720, 450, 4, null]);
+    expectCorrelationFrames(gif, 720, 450, [100, 200, 400, 800]);
   });
 
   it('--reorder applies the clustered order of the last frame to every frame', async () => {

@@ -11,6 +11,7 @@ import { Store } from '../../main/store/store';
 import { Engine } from '../../main/api/engine';
 import { figureCommand, gifCommand, type CommandIo } from '../../main/export/commands';
 import { gifBlocks } from '../e2e/gif-blocks';
+import { GIF_DEFAULT_SIZE } from '../../common/charts/types';
 import { makeRun, type MadeRun } from './make-run';
 import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../main/paths';
@@ -49,6 +50,10 @@ describe('exports after a partial analysis', () => {
     expect(result.frames).toBe(made.steps.length);
     const gif = gifBlocks(new Uint8Array(readFileSync(out)));
     expect([gif.signature, gif.width, gif.height, gif.frames.length]).toEqual(['GIF89a', 320, 240, made.steps.length]);
+    // Issue 15 #11: without --width/--height the CLI draws the app's GIF size.
+    const byDefault = await gifCommand({ db, run: run.id, view: 'correlation', out: join(dir, 'corr-default.gif') }, io);
+    expect([byDefault.width, byDefault.height]).toEqual([GIF_DEFAULT_SIZE.width, GIF_DEFAULT_SIZE.height]);
+    expect(GIF_DEFAULT_SIZE).toEqual({ width: 720, height: 450 });
   });
 
   it('figure --view spectrum --tensor NAME after a spectra-only analysis; the run named by its name', async () => {

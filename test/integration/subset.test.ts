@@ -68,7 +68,7 @@ async function exported(s: Session, name: string): Promise<Record<string, string
 
 let scratch: Record<string, string>;
 
-describe('checkpoint subsets', () => {
+describe('checkpoint subsets', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     const s = await open(join(dir, 'scratch.sqlite'));
     const job = await analyze(s);
@@ -141,7 +141,7 @@ describe('checkpoint subsets', () => {
   });
 });
 
-describe('a sweep too large for memory', () => {
+describe('a sweep too large for memory', { timeout: 300_000 }, () => {
   it('is refused with a clear message before it starts, and runs when forced', async () => {
     const s = await open(join(dir, 'memory.sqlite'));
     const saved = process.env.ATLAS_MAX_MEMORY;

@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, TensorMeta } from '../../../common/api';
 import {
+  GIF_DEFAULT_SIZE,
   isSignedLogEdges,
   linearRange,
   toLinearBins,
@@ -65,7 +66,7 @@ const EXPORT_VIEW: Record<PanelKind, ExportRequest['view']> = {
   embedding_correlation: 'correlation',
 };
 /** Animated GIF size: the app's panel proportions. */
-const GIF_SIZE = { width: 720, height: 450 } as const;
+const GIF_SIZE = GIF_DEFAULT_SIZE;
 
 /** Forward-pass activations: the residual stream (resid.i, final_norm) and MLP hidden activations (mlp.i, component mlp.act). */
 const isActivation = (t: TensorMeta) => t.kind === 'activation' || t.component === 'resid' || t.component === 'mlp.act' || /^(resid|mlp)\.\d+$/.test(t.tensor) || t.tensor === 'final_norm';

@@ -139,6 +139,12 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
               </a>
               <div className="sub path" data-testid="run-path">
                 {r.root}
+                {r.folderMissing && (
+                  <span className="warn-text" data-testid="folder-missing">
+                    {' '}
+                    (folder missing: cached results only)
+                  </span>
+                )}
               </div>
               <div className="sub">{r.summary}</div>
             </th>
