@@ -25,6 +25,7 @@ interface RunData {
 /** Derived from the cached values (main/store/trajectories.ts), loaded after the curves themselves. */
 interface RunTrajectories {
   runId: string;
+  metric: string;
   trajectories: TrajectoriesResult | null;
   timeline: Response<'regimeTimeline'> | null;
 }
@@ -68,6 +69,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   // first request, so they arrive after the curves and never hold them up.
   const [derived, setDerived] = useState<RunTrajectories[]>([]);
   const loaded = data.length > 0;
+  // The chart is drawn once, with its overlays: a second draw when they arrive would hide a
+  // tooltip the reader (or a test) is already looking at.
+  const derivedReady = derived.length > 0 && derived.every((d) => d.metric === ctx.metric);
   useEffect(() => {
     // Asked only once the curves are in: the first request computes, and the curves come first.
     if (!loaded) return;
@@ -76,6 +80,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     Promise.all(
       runs.map(async (r): Promise<RunTrajectories> => ({
         runId: r.id,
+        metric: ctx.metric,
         trajectories: await client.api.trajectories({ runId: r.id, metric: ctx.metric, forecast: showForecast }).catch(() => null),
         timeline: r.id === ctx.runId ? await client.api.regimeTimeline({ runId: r.id }).catch(() => null) : null,
       })),
@@ -239,7 +244,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
+        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
       )}
     </div>
   );
