@@ -9,7 +9,10 @@
 //   spectra        sum over matrices of r*c*min(r,c)        largest matrix as float32 + its float64 Gram
 //   embedding      embedding elements                       embedding as float32
 //   svd-directions sum of r*c*min(r,c) + unembedding x layers   largest tensor as float32
-//   activations, gradients   parameters x probe tokens      parameters as float32 + the logits
+//   activations, gradients   parameters x probe tokens      one block's weights as float32 + the
+//                            residual stream saved per block (layers + 1) x tokens x hidden +
+//                            one logits piece (main/compute/forward/streamed.ts runs the model block
+//                            by block and reads the unembedding in row pieces of <= 4M logits)
 // time = units x (fixed seconds + rate[kind] x work) / min(lanes, cores)   (rate: core-seconds per
 //        unit of work; the fixed part is opening files, starting a session)
 // peak = resident memory now + max over kinds of (lanes x fixed bytes + factor[kind] x memory
@@ -117,8 +120,25 @@ export function unitMemory(unit: UnitName, s: RunShapes, probe: Probe = {}, conf
       return s.embed * 4;
     case 'activations':
     case 'gradients':
-      return s.params * 4 + tokens * s.vocab * 4;
+      return streamedModelBytes(s, tokens, config);
   }
+}
+
+/** Elements of one logits piece: main/compute/forward/streamed.ts's default bound (4M). */
+export const LOGITS_PIECE_ELEMENTS = 4 << 20;
+
+/**
+ * Bytes a block-streamed model run holds beyond the process's baseline, for one worker: the weights
+ * of one block (the non-embedding parameters spread over the layers), the residual stream kept at
+ * each block boundary for the backward's recomputation, and one piece of logits.
+ */
+export function streamedModelBytes(s: RunShapes, tokens: number, config: ModelConfig | null): number {
+  const layers = Math.max(1, s.layers);
+  const blockParams = Math.max(0, s.params - s.embed - (s.unembed === s.embed && config?.tiedEmbeddings ? 0 : s.unembed)) / layers;
+  const hidden = config?.hidden ?? (s.vocab > 0 && s.embed > 0 ? s.embed / s.vocab : 0);
+  const residual = (layers + 1) * tokens * hidden;
+  const logits = Math.min(tokens * Math.max(1, s.vocab), LOGITS_PIECE_ELEMENTS);
+  return (blockParams + residual + logits) * 4;
 }
 
 export interface KindCalibration {
@@ -133,7 +153,8 @@ export interface KindCalibration {
  * threads), the 160m sweep of issue 16 (34 s, 3 checkpoints), the Gram products (750 GFLOP in
  * ~15 s on 2 cores), forward/backward (0.38 / 1.16 s for 27M parameters x 1024 tokens), SVD
  * directions (36 s per 410m checkpoint); peaks 382 MB (largest 98 MB), 1258 MB (5120 x 20480),
- * 2.4 / 6.2 GB for the 160m model runs.
+ * 414 / 611 MB for the block-streamed 160m model runs (a measure of 86 MB: factors 3 and 5.5 leave
+ * ~200 MB for the process and onnxruntime).
  */
 export const DEFAULT_CALIBRATION: Record<UnitName, KindCalibration> = {
   weights: { rate: 5e-8, memoryFactor: 2.5 },
@@ -143,7 +164,7 @@ export const DEFAULT_CALIBRATION: Record<UnitName, KindCalibration> = {
   embedding: { rate: 1e-8, memoryFactor: 3 },
   'svd-directions': { rate: 1.7e-10, memoryFactor: 3 },
   activations: { rate: 3e-11, memoryFactor: 3 },
-  gradients: { rate: 9e-11, memoryFactor: 7.5 },
+  gradients: { rate: 9e-11, memoryFactor: 5.5 },
 };
 
 /** The calibration key of this machine: a cache copied to another machine starts from defaults. */
@@ -151,8 +172,20 @@ export function machineKey(): string {
   return shortHash({ host: hostname(), cpu: cpus()[0]?.model ?? '', cores: availableParallelism() });
 }
 
+/**
+ * Version of each kind's memory measure: a calibration stored under an older measure (the model
+ * units' whole-graph one, before block streaming) means nothing under the new one and is ignored.
+ */
+const MEASURE_VERSION: Partial<Record<UnitName, number>> = { activations: 2, gradients: 2 };
+
+/** The calibration table's key of a kind on this machine. */
+export function calibrationKey(unit: UnitName): string {
+  const v = MEASURE_VERSION[unit];
+  return `${machineKey()}:${unit}${v ? `@${v}` : ''}`;
+}
+
 export function loadCalibration(store: Store, unit: UnitName): (KindCalibration & { calibrated: boolean }) {
-  const row = store.getCalibration<Partial<KindCalibration>>(`${machineKey()}:${unit}`);
+  const row = store.getCalibration<Partial<KindCalibration>>(calibrationKey(unit));
   const d = DEFAULT_CALIBRATION[unit];
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
   return {
@@ -318,7 +351,7 @@ export function updateCalibration(
     const growth = o.peakRss - ctx.baseRss;
     const sizedGrowth = growth - lanes * fixed.bytes;
     const memoryFactor = mem > 0 && sizedGrowth >= 0.5 * growth ? sizedGrowth / mem : prev.memoryFactor;
-    store.setCalibration(`${machineKey()}:${o.unit}`, { rate, memoryFactor, measuredAt: Date.now(), units: o.count });
+    store.setCalibration(calibrationKey(o.unit), { rate, memoryFactor, measuredAt: Date.now(), units: o.count });
     out.push({ unit: o.unit, rate, memoryFactor });
   }
   return out;

@@ -11,6 +11,7 @@ import {
   DEFAULT_CALIBRATION,
   ESTIMATE_PROBE_BATCH,
   ESTIMATE_PROBE_LEN,
+  LOGITS_PIECE_ELEMENTS,
   availableMemory,
   estimateSweep,
   fixedCost,
@@ -24,6 +25,7 @@ import {
 } from '../../../main/jobs/estimate';
 import { DEFAULT_PROBE_BATCH, DEFAULT_PROBE_LEN } from '../../../main/jobs/units/model';
 import type { UnitName } from '../../../main/jobs/plan';
+import type { ModelConfig } from '../../../common/domain';
 
 const dir = mkdtempSync(join(tmpdir(), 'atlas-estimate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,9 +63,20 @@ describe('shapes -> work and memory measures', () => {
     expect(s.spectraBytes).toBe(50304 * 768 * 4 + 768 * 768 * 8);
   });
 
-  it('model units: parameters x probe tokens; memory: float32 weights + the logits', () => {
+  it('model units: parameters x probe tokens; memory: one block, the saved residual streams, one logits piece', () => {
     expect(unitWork('gradients', s, { batch: 4, seqLen: 256 })).toBe(162_322_944 * 1024);
-    expect(unitMemory('activations', { ...s, vocab: 50304 }, { batch: 4, seqLen: 256 })).toBe(162_322_944 * 4 + 1024 * 50304 * 4);
+    // Pythia-160m: 12 blocks of 7,087,872 parameters (qkv 3d^2+3d, out d^2+d, mlp 8d^2+5d, 2 LNs 4d);
+    // 13 residual streams of 1024 x 768; a logits piece capped at 4M elements (1024 x 50304 is more).
+    const block = 3 * 768 * 768 + 3 * 768 + 768 * 768 + 768 + 8 * 768 * 768 + 4 * 768 + 768 + 4 * 768;
+    expect(block).toBe(7_087_872);
+    expect(s.params - 2 * 50304 * 768 - 2 * 768).toBe(12 * block);
+    const config = { hidden: 768, maxPositions: 2048, tiedEmbeddings: false } as ModelConfig;
+    const bytes = unitMemory('activations', { ...s, vocab: 50304, layers: 12 }, { batch: 4, seqLen: 256 }, config);
+    // (final LayerNorm's 2 x 768 counted with the blocks: 1536 / 12 = 128 per block)
+    expect(bytes).toBeCloseTo((block + 128 + 13 * 1024 * 768 + LOGITS_PIECE_ELEMENTS) * 4, 6);
+    // A tied unembedding is the embedding: not subtracted twice.
+    const tied = unitMemory('gradients', { ...s, vocab: 50304, layers: 12, unembed: s.embed }, { batch: 4, seqLen: 256 }, { ...config, tiedEmbeddings: true });
+    expect(tied).toBeCloseTo(((s.params - s.embed) / 12 + 13 * 1024 * 768 + LOGITS_PIECE_ELEMENTS) * 4, 6);
     // The default probe is the model unit's own.
     expect([ESTIMATE_PROBE_BATCH, ESTIMATE_PROBE_LEN]).toEqual([DEFAULT_PROBE_BATCH, DEFAULT_PROBE_LEN]);
   });
@@ -124,12 +137,15 @@ describe('fitting in memory', () => {
   const shapes = summariseShapes(pythia160m(), null);
 
   it('the peak growth is compared with what is free; the message names the unit and its need', () => {
-    const e = estimateSweep({ todo: { weights: 3, gradients: 3 }, cached: 0, checkpoints: 3, shapes: { ...shapes, vocab: 50304 }, config: null, lanes: 1, cores: 2, baseRss: 100 * 2 ** 20, available: 2 * 2 ** 30, calibration: (u) => ({ ...DEFAULT_CALIBRATION[u], calibrated: false }) });
-    const gradGrowth = 45 * 2 ** 20 + 7.5 * (shapes.params * 4 + ESTIMATE_PROBE_BATCH * ESTIMATE_PROBE_LEN * 50304 * 4);
+    const config = { hidden: 768, maxPositions: 2048, tiedEmbeddings: false } as ModelConfig;
+    const e = estimateSweep({ todo: { weights: 3, gradients: 3 }, cached: 0, checkpoints: 3, shapes: { ...shapes, vocab: 50304, layers: 12 }, config, lanes: 1, cores: 2, baseRss: 100 * 2 ** 20, available: 256 * 2 ** 20, calibration: (u) => ({ ...DEFAULT_CALIBRATION[u], calibrated: false }) });
+    // Block-streamed gradients: one block (7,087,872 + 128 parameters), 13 residual streams of
+    // 8 x 128 tokens x 768, one 4M-element logits piece; factor 5.5; 45 MB per worker.
+    const gradGrowth = 45 * 2 ** 20 + 5.5 * (7_087_872 + 128 + 13 * ESTIMATE_PROBE_BATCH * ESTIMATE_PROBE_LEN * 768 + LOGITS_PIECE_ELEMENTS) * 4;
     expect(e.peakBytes).toBeCloseTo(100 * 2 ** 20 + gradGrowth, 3);
-    expect(e.fits).toBe(gradGrowth <= 2 * 2 ** 30);
+    expect(e.fits).toBe(gradGrowth <= 256 * 2 ** 20);
     expect(e.fits).toBe(false);
-    expect(e.message).toContain(`This does not fit: gradients needs ~${(gradGrowth / 2 ** 30).toFixed(1)} GB more`);
+    expect(e.message).toContain(`This does not fit: gradients needs ~${Math.round(gradGrowth / 2 ** 20)} MB more`);
   });
 
   it('ATLAS_MAX_MEMORY caps what is available; sizes parse with binary suffixes', () => {
