@@ -112,7 +112,19 @@ export async function loadTokenizer(tokenizerJsonPath: string): Promise<LoadedTo
   return {
     path: tokenizerJsonPath,
     vocabSize: maxId + 1,
-    encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
+    encode: (text) => {
+      // The library returns `undefined` for a piece its model has no id for (a BPE whose vocab is
+      // empty or a list, with no unk token: fuzz run 6, seed 3 case 13593); such ids would reach the
+      // model graph as NaN, so the file is refused here, by name.
+      const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i];
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > maxId) {
+          throw new FormatError(tokenizerJsonPath, `encoding gave token ${i} no id in the vocabulary (got ${typeof id === 'number' ? id : typeof id}; ${maxId + 1} ids known): the model's vocab lacks a piece of the text and no unk_token is set`);
+        }
+      }
+      return ids;
+    },
     decodeToken,
     displayToken: (id) => {
       const text = decodeToken(id);

@@ -1,7 +1,8 @@
 // Tokenizer loading on the fixture's tiny byte-level BPE: ids equal those of an independent
 // plain-Python BPE (tools/make_reader_fixtures.py), single ids decode to their text, and decoding
 // an encoding gives the text back.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesForDisplay, loadTokenizer } from '../../../main/tokenizer/index';
@@ -80,5 +81,28 @@ describe('tokenizer', () => {
   it('refuses a missing or malformed file with the path named', async () => {
     await expect(loadTokenizer(join(dir, 'nope.json'))).rejects.toThrow(FormatError);
     await expect(loadTokenizer(join(dir, 'expected.json'))).rejects.toThrow(/tokenizer.json has no model/);
+  });
+
+  it('refuses to encode to ids the vocabulary lacks (a BPE with a list vocab and no unk token; fuzz seed 3 case 13593)', async () => {
+    // Before the fix, encode returned `undefined` ids, which would reach the model graph as NaN.
+    const folder = mkdtempSync(join(tmpdir(), 'atlas-tok-'));
+    try {
+      const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+      writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify({
+        version: '1.0', truncation: null, padding: null,
+        added_tokens: [special(0, '<|endoftext|>'), special(1, '<|padding|>')],
+        normalizer: null, pre_tokenizer: byteLevel, post_processor: null, decoder: byteLevel,
+        model: { type: 'BPE', dropout: null, unk_token: false, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: [], merges: ['h e', 'l l'] },
+      }));
+      const tok = await loadTokenizer(join(folder, 'tokenizer.json'));
+      expect(tok.vocabSize).toBe(2);
+      expect(() => tok.encode('hello world')).toThrow(FormatError);
+      expect(() => tok.encode('hello world')).toThrow(/tokenizer\.json: encoding gave token 0 no id in the vocabulary \(got undefined; 2 ids known\)/);
+      // The specials it does know still encode.
+      expect(tok.encode('<|endoftext|>')).toEqual([0]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
