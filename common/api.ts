@@ -214,6 +214,22 @@ export const TrajectoriesResult = z.object({
 });
 export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
 
+/** What an analysis is asked with: the same for starting it and for estimating it. */
+const AnalysisRequest = z.object({
+  runId: z.string(),
+  analyses: z.array(AnalysisKind).min(1),
+  threads: z.number().int().min(1).max(256).optional(),
+  probe: z
+    .object({
+      file: z.string().optional(),
+      batch: z.number().int().min(1).max(1024).optional(),
+      seqLen: z.number().int().min(2).max(65536).optional(),
+    })
+    .optional(),
+  provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
+  subset: CheckpointSubset.optional(),
+});
+
 export const methods = {
   appInfo: {
     request: z.object({}),
@@ -254,19 +270,7 @@ export const methods = {
     }),
   },
   startAnalysis: {
-    request: z.object({
-      runId: z.string(),
-      analyses: z.array(AnalysisKind).min(1),
-      threads: z.number().int().min(1).max(256).optional(),
-      probe: z
-        .object({
-          file: z.string().optional(),
-          batch: z.number().int().min(1).max(1024).optional(),
-          seqLen: z.number().int().min(2).max(65536).optional(),
-        })
-        .optional(),
-      provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
-      subset: CheckpointSubset.optional(),
+    request: AnalysisRequest.extend({
       /** Start even when the estimate says the peak memory would not fit. */
       force: z.boolean().optional(),
     }),
@@ -274,20 +278,7 @@ export const methods = {
   },
   /** What startAnalysis with the same request would cost: time, peak memory, whether it fits. */
   estimateAnalysis: {
-    request: z.object({
-      runId: z.string(),
-      analyses: z.array(AnalysisKind).min(1),
-      threads: z.number().int().min(1).max(256).optional(),
-      probe: z
-        .object({
-          file: z.string().optional(),
-          batch: z.number().int().min(1).max(1024).optional(),
-          seqLen: z.number().int().min(2).max(65536).optional(),
-        })
-        .optional(),
-      provider: z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional(),
-      subset: CheckpointSubset.optional(),
-    }),
+    request: AnalysisRequest,
     response: SweepEstimate,
   },
   cancelJob: {
