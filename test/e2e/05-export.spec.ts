@@ -13,7 +13,8 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
   await menu.waitFor();
   const offered = await menu.getByRole('menuitem').allTextContents();
   check(offered.some((t) => t.startsWith('GIF')) && offered.some((t) => t.startsWith('PNG')) && offered.some((t) => t.startsWith('SVG')), `histogram offers GIF, PNG, SVG: ${offered}`);
-  check((await page.evaluate(() => document.activeElement?.getAttribute('role'))) === 'menuitem', 'the open menu has focus on its first item');
+  // The menu moves focus to its first item in an effect after it renders: poll, don't sample once.
+  await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role')), { message: 'the open menu has focus on its first item' }).toBe('menuitem');
   await shot(page, 'export');
   // Record the button's texts while it renders (React sets "Rendering GIF… n s" before the call).
   await recordButtonTexts(button, '__exportTexts');
@@ -92,9 +93,9 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
   await curvesButton.focus();
   await page.keyboard.press('ArrowDown');
   const focusedItem = () => page.evaluate(() => (document.activeElement?.getAttribute('role') === 'menuitem' ? document.activeElement.textContent : null));
-  check((await focusedItem())?.startsWith('PNG'), `ArrowDown opens the menu on PNG: ${await focusedItem()}`);
+  await expect.poll(focusedItem, { message: 'ArrowDown opens the menu on PNG' }).toMatch(/^PNG/);
   await page.keyboard.press('ArrowDown');
-  check((await focusedItem())?.startsWith('SVG'), `ArrowDown moves to SVG: ${await focusedItem()}`);
+  await expect.poll(focusedItem, { message: 'ArrowDown moves to SVG' }).toMatch(/^SVG/);
   await page.keyboard.press('Escape');
   check((await page.locator('[data-testid=export-curves] [role=menu]').count()) === 0, 'Escape closes the menu');
   check(await curvesButton.evaluate((el) => el === document.activeElement), 'focus is back on the Export button');
@@ -156,7 +157,7 @@ test('GIF options: fps 5 over a step range exports exactly those frames at 20 cs
   // Keyboard: ArrowDown opens the menu on GIF, Enter opens the dialog with focus on the frame rate.
   await button.focus();
   await page.keyboard.press('ArrowDown');
-  check((await page.evaluate(() => document.activeElement?.textContent ?? '')).startsWith('GIF'), 'the menu opens on GIF');
+  await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? ''), { message: 'the menu opens on GIF' }).toMatch(/^GIF/);
   await page.keyboard.press('Enter');
   await dialog.waitFor();
   check((await dialog.getAttribute('role')) === 'dialog' && (await dialog.getAttribute('aria-modal')) === 'true', 'a modal dialog');
