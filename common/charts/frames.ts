@@ -3,6 +3,7 @@
 // lists: both are accepted). The API types frames as unknown; these guards check the shape once,
 // when frames arrive, so the chart functions can rely on it and a malformed frame is reported
 // rather than drawn wrong.
+import { uniformEdges } from '../analyses/weights';
 
 export interface HistogramFrame {
   edges: number[];
@@ -61,22 +62,6 @@ export function asHistogramFrame(v: unknown): HistogramFrame | null {
   return { edges, counts, underflow: Number(o.underflow ?? 0), overflow: Number(o.overflow ?? 0) };
 }
 
-/**
- * Weight histograms store their uniform bins as {lo, hi, bins} (main/jobs/units/histogram.ts):
- * edges by the same arithmetic as main/metrics/histogram.ts histogramEdges (numpy.linspace style,
- * last edge exactly hi).
- */
-export function uniformEdges(o: Record<string, unknown>): number[] | null {
-  const lo = o.lo;
-  const hi = o.hi;
-  const bins = o.bins;
-  if (typeof lo !== 'number' || typeof hi !== 'number' || typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || !(lo < hi)) return null;
-  const step = (hi - lo) / bins;
-  const edges = new Array<number>(bins + 1);
-  for (let i = 0; i < bins; i++) edges[i] = lo + i * step;
-  edges[bins] = hi;
-  return edges;
-}
 
 export function asQqFrame(v: unknown): QqFrame | null {
   if (v === null || v === undefined) return null;
