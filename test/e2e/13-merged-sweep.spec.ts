@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeRun } from '../integration/make-run';
-import { check, root, test } from './fixtures';
+import { check, expect, root, test } from './fixtures';
 
 test('a partially merged sweep: coverage notice with the missing shard, missing checkpoints without values', async ({ page, srv, apiOk, shot }) => {
   const runRoot = join(srv.tmp, 'sweep-run');
@@ -37,6 +37,8 @@ test('a partially merged sweep: coverage notice with the missing shard, missing 
   const emptyColumns = grid.checkpointIds.filter((_: string, j: number) => grid.values.every((row: Array<number | null>) => row[j] === null));
   const fullColumns = grid.checkpointIds.filter((_: string, j: number) => grid.values.every((row: Array<number | null>) => row[j] !== null));
   check(emptyColumns.length > 0 && fullColumns.length > 0 && emptyColumns.length + fullColumns.length === 4, `grey and filled columns: ${emptyColumns} | ${fullColumns}`);
+  // The run header counts this one-block model in the singular ("1 layer", not "1 layers").
+  await expect(page.locator('.meta').first()).toContainText('· 1 layer · d=8');
   await shot(page, 'merged-sweep-partial');
   // The rest merged: the notice says complete.
   const m2 = cli(['analyze', runRoot, '--db', shard(0), '--shard', '0/2', '--analyses', 'weights', '--threads', '1']);

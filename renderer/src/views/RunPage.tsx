@@ -142,7 +142,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
             {present.length} checkpoints
             {run.checkpoints.length > present.length && <span className="warn-text"> ({run.checkpoints.length - present.length} missing)</span>}
             {steps.length > 0 && ` · steps ${formatStep(Math.min(...steps))} – ${formatStep(Math.max(...steps))}`}
-            {run.config && ` · ${run.config.layers} layers · d=${run.config.hidden}`}
+            {run.config && ` · ${run.config.layers} layer${run.config.layers === 1 ? '' : 's'} · d=${run.config.hidden}`}
           </span>
         </div>
         {run.warnings.length > 0 && (
