@@ -12,11 +12,11 @@
 // Standardisation: (q - mean) / std with the population mean/std of the finite elements; the
 // theoretical quantiles are the fitted distributions' quantiles mapped the same way, so both
 // axes are in units of the tensor's std.
-// Exactness: quantiles are exact: the order statistics they read are selected from a copy of
-// the finite values (main/metrics/select.ts; the same values a full sort gives, without sorting
-// 10^7 values for 278 of them). The copy is Float32 for Float32 input (f32/f16/bf16 checkpoints:
-// exact), Float64 otherwise up to 50M elements; above that Float32, which rounds Float64 input
-// to float32 (reported as `approximate`).
+// Exactness: quantiles are exact: the order statistics they read are the values a full sort
+// gives, without sorting 10^7 values for 278 of them. Float32 input (f32/f16/bf16 checkpoints)
+// by radix selection over the array itself (main/metrics/radix-select.ts, no copy); Float64
+// input by quickselect on a copy of the finite values (main/metrics/select.ts), Float64 up to
+// 50M elements, above that Float32, which rounds to float32 (reported as `approximate`).
 //
 // Inverse CDFs (hand-written, no library offers them in JS at this accuracy):
 //   normal: Abramowitz-Stegun 26.2.23 start (|error| < 4.5e-4) refined by Halley steps on the
@@ -26,6 +26,7 @@
 //     t CDF is close to a power law, so this is nearly linear), bracketed by bisection.
 import { MetricInputError, moments, type Moments, type NumericArray } from './moments';
 import { selectInPlace } from './select';
+import { finiteCount, selectFloat32 } from './radix-select';
 import {
   fitDistributions,
   normalCdf,
@@ -153,6 +154,7 @@ export function sortedFinite(x: NumericArray): { sorted: Float64Array | Float32A
  * (main/metrics/select.ts). A Float32 input is copied as Float32 (exact, half the memory).
  */
 export function finiteQuantiles(x: NumericArray, probabilities: readonly number[]): { values: number[]; approximate: boolean } {
+  if (x instanceof Float32Array) return { values: finiteQuantilesFloat32(x, probabilities), approximate: false };
   let count = 0;
   for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
   const useF64 = !(x instanceof Float32Array) && count <= MAX_F64_SORT;
@@ -167,6 +169,18 @@ export function finiteQuantiles(x: NumericArray, probabilities: readonly number[
   for (const p of probabilities) for (const i of quantilePositions(count, p)) wanted.add(i);
   selectInPlace(out, [...wanted].sort((a, b) => a - b));
   return { values: probabilities.map((p) => quantileAt(count, p, (i) => out[i]!)), approximate: !useF64 && x instanceof Float64Array };
+}
+
+/** finiteQuantiles of Float32 input by radix selection (main/metrics/radix-select.ts: no copy). */
+function finiteQuantilesFloat32(x: Float32Array, probabilities: readonly number[]): number[] {
+  const count = finiteCount(x);
+  if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
+  const wanted = new Set<number>();
+  for (const p of probabilities) for (const i of quantilePositions(count, p)) wanted.add(i);
+  const positions = [...wanted].sort((a, b) => a - b);
+  const values = selectFloat32(x, positions);
+  const at = new Map(positions.map((pos, k) => [pos, values[k]!]));
+  return probabilities.map((p) => quantileAt(count, p, (i) => at.get(i)!));
 }
 
 /** Type-7 quantiles of sorted data at each probability. */
