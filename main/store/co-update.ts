@@ -29,7 +29,7 @@ function unitRows(store: Store, run: RunInfo, group: CoUpdateGroup): { steps: nu
   if (group === 'tensor') {
     grid.tensors.forEach((t, i) => {
       if (t.kind !== 'weight' || (t.shape && t.shape.length < 2)) return;
-      rows.push({ name: t.tensor, label: `${blockLabel(t.block)} · ${t.component}`, block: t.block, component: t.component, sizes: grid.values[i]! });
+      rows.push({ name: t.tensor, label: typeof t.block === 'number' ? `${blockLabel(t.block)} · ${t.component}` : t.component, block: t.block, component: t.component, sizes: grid.values[i]! });
     });
   } else {
     const byBlock = new Map<string, { block: Block | null; sq: Array<number | null> }>();
