@@ -20,7 +20,8 @@ import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { collectGarbage, withSources } from './common';
+import { withSources } from './common';
+import { collectGarbage } from './large-tensor';
 import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
