@@ -35,12 +35,13 @@ describe('analysis registry', () => {
   it('keeps the unit versions and stamp contexts that the cache was written with', () => {
     // The version table plan.ts held before the registry: changing one recomputes every cache.
     expect(Object.fromEntries(Object.entries(UNITS).map(([n, d]) => [n, d.version]))).toEqual({
-      weights: 2, histogram: 1, fits: 1, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 2, gradients: 1, 'head-spectra': 1,
+      weights: 3, histogram: 1, fits: 1, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 2, gradients: 1, 'head-spectra': 1,
     });
     const planned = planUnits(run(), ['weights']);
     const p = planned.find((x) => x.unit === 'weights' && x.checkpoint.id === 'c') as PlannedUnit;
     const inputs = { planned: p, params: { histogramRanges: {}, histogramEdgesHash: 'e1' }, probe: { batch: 2 } };
-    expect(UNITS.weights.context(inputs)).toBe(shortHash({ init: 'fp-a', prev: 'fp-b' }));
+    // weights 3: update_per_step depends on the steps between b (10) and c (20).
+    expect(UNITS.weights.context(inputs)).toBe(shortHash({ init: 'fp-a', prev: 'fp-b', gap: 10 }));
     expect(UNITS.histogram.context(inputs)).toBe(shortHash('e1'));
     expect(UNITS.activations.context(inputs)).toBe(shortHash({ probe: { batch: 2 } }));
     expect(UNITS.gradients.context({ ...inputs, probe: null })).toBe(shortHash({ probe: null }));
