@@ -1,4 +1,6 @@
 // AtlasApi: the ONE contract between the engine (main/) and the UI (renderer/).
+// Over 450 lines: it is the one typed contract (docs/ARCHITECTURE.md), every method's request and
+// response schema and every event in one file, so neither carrier nor the client can miss one.
 //
 // Every call is a named method taking one JSON request and returning one JSON response; progress
 // arrives as events. Electron IPC (preload + ipcMain) and the loopback HTTP server (POST

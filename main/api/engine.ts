@@ -36,7 +36,7 @@ import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
-import { isAnimationView, resolveTensor } from '../export/render';
+import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
