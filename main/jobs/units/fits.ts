@@ -5,6 +5,7 @@ import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
+import { bestFitFamily } from '../../../common/analyses/fits';
 import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
@@ -30,10 +31,11 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
       put('student_t_ks', fits.studentT.ks);
       put('student_t_loglik', fits.studentT.loglik);
       put('student_t_nu', fits.studentT.nu);
+      put('best_fit_family', bestFitFamily([fits.gaussian.ks, fits.logistic.ks, fits.studentT.ks]));
       arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits, m) });
     });
     return { scalars, arrays, info: {}, tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'fits', version: 1, context: () => shortHash({}), run: fitsUnit };
+export const descriptor: UnitDescriptor = { name: 'fits', version: 2, context: () => shortHash({}), run: fitsUnit };
