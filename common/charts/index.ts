@@ -15,3 +15,6 @@ export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
 export * from './co-update';
+export * from './category-heatmap';
+export * from './outliers';
+export * from './head-spectra';
