@@ -35,7 +35,7 @@ import { exportRun, gridToCsv } from '../export/tables';
 import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
-import { isStudyView, renderStudyView } from '../export/study-views';
+import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
@@ -417,11 +417,8 @@ export class Engine implements AtlasApi {
     }
     // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
     let bytes: Buffer;
-    if (isStudyView(req.view)) {
-      // Issue 19's views (outliers, head spectra): main/export/study-views.ts.
-      const content = await renderStudyView(this.store, { runId: run.id, view: req.view, format: req.format, tensor: req.tensor, step: req.step, steps: req.steps, width: req.width, height: req.height, fps: req.fps, yLog: req.yLog });
-      bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    } else if (req.format === 'gif') {
+    if (isStudyView(req.view)) bytes = await studyExportBytes(this.store, { ...req, runId: run.id, view: req.view, format: req.format }); // outliers, head spectra
+    else if (req.format === 'gif') {
       if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
       const view = req.view;
       const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });

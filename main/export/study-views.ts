@@ -16,7 +16,9 @@ import { EXPORT_LIMITS } from '../../common/api';
 import { buildScalarGrid } from '../store/grids';
 import type { Store } from '../store/store';
 import { gifenc, validSize } from './gif';
-import { CanvasChart, FrameSequence, renderSvg, requireRun } from './render';
+import { CanvasChart, renderSvg } from './canvas';
+import { requireRun } from './lookup';
+import { FrameSequence } from './render';
 
 export type StudyView = 'outliers' | 'head-spectrum';
 
@@ -112,4 +114,10 @@ async function gif(draw: (i: number) => ChartOption, count: number, width: numbe
   } finally {
     chart.dispose();
   }
+}
+
+/** The file's bytes (the engine's renderExport: UTF-8 for SVG). */
+export async function studyExportBytes(store: Store, req: StudyExport): Promise<Buffer> {
+  const content = await renderStudyView(store, req);
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
