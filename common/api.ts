@@ -180,6 +180,25 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
+/** tokenLossChange: the most predictions / sequences it lists (default TOKEN_LOSS_TOP_DEFAULT). */
+export const TOKEN_LOSS_TOP_MAX = 1000;
+export const TOKEN_LOSS_TOP_DEFAULT = 20;
+const Checkpointed = z.object({ step: z.number(), checkpointId: z.string() });
+export const TokenLossChangeResult = z.object({
+  runId: z.string(),
+  from: Checkpointed,
+  to: Checkpointed,
+  batch: z.number().int(),
+  seqLen: z.number().int(),
+  /** Mean loss over the predictions finite at both checkpoints (null when none is). */
+  meanFrom: z.number().nullable(),
+  meanTo: z.number().nullable(),
+  /** Position: of the predicted token in its sequence (1..L-1); context: up to 8 tokens before it. */
+  tokens: z.array(z.object({ sequence: z.number().int(), position: z.number().int(), token: z.number().int(), text: z.string(), context: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
+  sequences: z.array(z.object({ sequence: z.number().int(), text: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
+});
+export type TokenLossChangeResult = z.infer<typeof TokenLossChangeResult>;
+
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -347,6 +366,14 @@ export const methods = {
       trajectories: z.number().int(),
       entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
     }),
+  },
+  /**
+   * Per-token loss change between two checkpoints on the probe batch (common/analyses/probes.ts
+   * tokenLossChange): the `top` predictions and sequences whose loss changed most, decoded.
+   */
+  tokenLossChange: {
+    request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
+    response: TokenLossChangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {

@@ -12,13 +12,17 @@ its causal_attention is wrapped here to record each block's softmax probabilitie
   induction: the pinned probe x[b][j] = floor(V/4) + (7919 (64 b + j) + 13) mod floor(V/2),
         4 sequences of 64 ids each repeated twice; per block and query head the mean probability
         from t in 64..127 to t - 63
-Writes test/fixtures/lens/<name>/{config.json, model.safetensors (F32), expected.json}.
+Writes test/fixtures/lens/<name>/{config.json, model.safetensors (F32), expected.json}, and
+test/fixtures/lens/demo-tiny.json: the same numbers for the bundled demo's atlas-demo-tiny at steps
+0, 512 and 2600 on its stored float16 weights, on the default probe (first 4 x 128 tokens of
+resources/probe/default.txt, tokenised by tools/bpe_tokenizer.py with the run's merges).
 Run: /usr/bin/python3 tools/make_lens_induction_fixtures.py
 """
 import json
 import os
 import sys
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -80,6 +84,19 @@ def main():
         return out
 
     mff.causal_attention = recording
+
+    def induction_scores(forward, p, cfg, V):
+        # The pinned probe: 4 x 64 ids, each sequence repeated twice.
+        T = 64
+        half = V // 2
+        first = torch.tensor([[V // 4 + (7919 * (64 * b + j) + 13) % half for j in range(T)] for b in range(4)])
+        ids = torch.cat([first, first], dim=1)
+        mff.B, mff.L = 4, 2 * T
+        recorded.clear()
+        with torch.no_grad():
+            forward(p, cfg, ids, {})
+        t = torch.arange(T, 2 * T)
+        return ids, [[float(probs[:, h, t, t - T + 1].mean()) for h in range(probs.shape[1])] for probs in recorded]
     for seed, (name, (family, cfg)) in enumerate(MODELS.items()):
         g = torch.Generator().manual_seed(4321 + seed)
         make_params, forward = mff.FORWARD[family]
@@ -99,19 +116,7 @@ def main():
             lens_loss.append(li)
             lens_top1.append(ti)
         assert abs(lens_loss[-1] - loss) < 1e-12
-        # Induction on the pinned probe.
-        T = 64
-        half = V // 2
-        first = torch.tensor([[V // 4 + (7919 * (64 * b + j) + 13) % half for j in range(T)] for b in range(4)])
-        ids = torch.cat([first, first], dim=1)
-        mff.B, mff.L = 4, 2 * T
-        recorded.clear()
-        with torch.no_grad():
-            forward(p, cfg, ids, {})
-        induction = []
-        t = torch.arange(T, 2 * T)
-        for probs in recorded:
-            induction.append([float(probs[:, h, t, t - T + 1].mean()) for h in range(probs.shape[1])])
+        ids, induction = induction_scores(forward, p, cfg, V)
         folder = os.path.join(OUT, name)
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, 'config.json'), 'w') as fh:
@@ -122,6 +127,56 @@ def main():
                        'lens_loss': lens_loss, 'lens_top1': lens_top1, 'token_loss': per.tolist(),
                        'induction_ids': ids.tolist(), 'induction': induction}, fh, indent=1)
         print(name, 'loss', loss, 'lens', [round(x, 4) for x in lens_loss], 'induction', [[round(x, 4) for x in r] for r in induction])
+    demo(lambda p, cfg: induction_scores(mff.neox_forward, p, cfg, cfg['vocab_size'])[1])
+
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+DEMO = os.path.join(ROOT, 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny')
+
+
+def read_safetensors_f64(path):
+    with open(path, 'rb') as fh:
+        n = int.from_bytes(fh.read(8), 'little')
+        header = json.loads(fh.read(n))
+        data = fh.read()
+    out = {}
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        dt = {'F16': np.float16, 'F32': np.float32, 'F64': np.float64}[e['dtype']]
+        a, b = e['data_offsets']
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=dt).astype(np.float64).reshape(e['shape']))
+    return out
+
+
+def demo(induction_of):
+    import bpe_tokenizer
+    steps = [0, 512, 2600]
+    result = {'source': 'tools/make_lens_induction_fixtures.py: float64 PyTorch on the stored float16 weights', 'batch': 4, 'seq_len': 128, 'steps': {}}
+    for step in steps:
+        commit = open(os.path.join(DEMO, 'refs', f'step{step}')).read().strip()
+        snap = os.path.join(DEMO, 'snapshots', commit)
+        cfg = json.load(open(os.path.join(snap, 'config.json')))
+        if step == steps[0]:
+            tj = json.load(open(os.path.join(snap, 'tokenizer.json')))
+            merges = [tuple(m.split(' ')) if isinstance(m, str) else tuple(m) for m in tj['model']['merges']]
+            tok = bpe_tokenizer.ByteLevelBPE(merges)
+            text = open(os.path.join(ROOT, 'resources', 'probe', 'default.txt'), encoding='utf-8').read()
+            ids = tok.encode(text)[:4 * 128]
+            tokens = torch.tensor(ids).view(4, 128)
+            result['tokens'] = tokens.tolist()
+        p = read_safetensors_f64(os.path.join(snap, 'model.safetensors'))
+        mff.B, mff.L = 4, 128
+        rec = {}
+        with torch.no_grad():
+            logits = mff.neox_forward(p, cfg, tokens, rec)
+        per, loss, top1 = score(logits, tokens)
+        lens = [score(final_norm('gpt_neox', p, cfg, rec[f'resid.{i}']) @ p['embed_out.weight'].T, tokens) for i in range(cfg['num_hidden_layers'] + 1)]
+        result['steps'][str(step)] = {'loss': loss, 'top1_accuracy': top1, 'lens_loss': [x[1] for x in lens], 'lens_top1': [x[2] for x in lens],
+                                      'token_loss': per.tolist(), 'induction': induction_of(p, cfg)}
+        print('demo step', step, 'loss', loss, 'lens', [round(x[1], 4) for x in lens], 'induction max', max(max(r) for r in result['steps'][str(step)]['induction']))
+    with open(os.path.join(OUT, 'demo-tiny.json'), 'w') as fh:
+        json.dump(result, fh)
 
 
 if __name__ == '__main__':

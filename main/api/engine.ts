@@ -7,6 +7,7 @@ import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
 import { homedir, platform } from 'node:os';
 import {
   AtlasError,
+  TOKEN_LOSS_TOP_DEFAULT,
   type AtlasApi,
   type AtlasEvent,
   type FrameKind,
@@ -40,6 +41,7 @@ import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { runDecoder, tokenLossChangeOf } from '../store/token-loss';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -411,6 +413,11 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    const run = this.requireRun(req.runId);
+    return tokenLossChangeOf(this.store, run, req.from, req.to, req.top ?? TOKEN_LOSS_TOP_DEFAULT, await runDecoder(run));
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
