@@ -7,6 +7,7 @@
 // knows which carrier it talks to.
 import { z } from 'zod';
 import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
+import { TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -180,25 +181,7 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
-/** tokenLossChange: the most predictions / sequences it lists (default TOKEN_LOSS_TOP_DEFAULT). */
-export const TOKEN_LOSS_TOP_MAX = 1000;
-export const TOKEN_LOSS_TOP_DEFAULT = 20;
-const Checkpointed = z.object({ step: z.number(), checkpointId: z.string() });
-export const TokenLossChangeResult = z.object({
-  runId: z.string(),
-  from: Checkpointed,
-  to: Checkpointed,
-  batch: z.number().int(),
-  seqLen: z.number().int(),
-  /** Mean loss over the predictions finite at both checkpoints (null when none is). */
-  meanFrom: z.number().nullable(),
-  meanTo: z.number().nullable(),
-  /** Position: of the predicted token in its sequence (1..L-1); context: up to 8 tokens before it. */
-  tokens: z.array(z.object({ sequence: z.number().int(), position: z.number().int(), token: z.number().int(), text: z.string(), context: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
-  sequences: z.array(z.object({ sequence: z.number().int(), text: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
-});
-export type TokenLossChangeResult = z.infer<typeof TokenLossChangeResult>;
-
+export { TOKEN_LOSS_TOP_DEFAULT, TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -379,6 +362,31 @@ export const methods = {
   setTokensPerStep: {
     request: z.object({ runId: z.string(), tokensPerStep: z.number().positive().max(1e12).nullable() }),
     response: z.object({ tokensPerStep: z.number().nullable() }),
+  },
+  /**
+   * Which weights update together: the correlation across checkpoint intervals of per-block (or
+   * per-matrix) update sizes per training step, with a clustering order (main/store/co-update.ts).
+   */
+  coUpdate: {
+    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor']).optional(), removeCommon: z.boolean().optional() }),
+    response: z.object({
+      runId: z.string(),
+      group: z.enum(['block', 'tensor']),
+      removeCommon: z.boolean(),
+      /** Per row/column, in the cache's order: tensor name or block, label, block, component. */
+      names: z.array(z.string()),
+      labels: z.array(z.string()),
+      blocks: z.array(Block.nullable()),
+      components: z.array(z.string()),
+      /** Steps ending the intervals correlated over. */
+      steps: z.array(z.number()),
+      /** names.length^2 correlations, row-major; null where undefined. */
+      matrix: z.array(z.number().nullable()),
+      /** Display order (a permutation of row indices) from average-linkage clustering. */
+      order: z.array(z.number().int()),
+      /** Rows without any update size (not analysed, or never moved). */
+      dropped: z.array(z.string()),
+    }),
   },
 } as const;
 

@@ -4,6 +4,7 @@
 import { histogramExportShape } from './weights';
 import { metric, type AnalysisInfo } from './types';
 import { PROBE_METRICS, TOKEN_LOSS_FRAME } from './probes';
+import { outlierDimsFrameSpec } from './outliers';
 
 export const activations = {
   id: 'activations',
@@ -19,6 +20,11 @@ export const activations = {
     metric('top1_accuracy', 'Probe top-1 accuracy', 'fraction', 'probe', 'next-token top-1 accuracy'),
     ...PROBE_METRICS,
   ],
-  frames: [{ kind: 'resid_histogram', file: 'histograms.jsonl', exportShape: histogramExportShape('resid') }, TOKEN_LOSS_FRAME],
-  views: ['overview', 'curves', 'animations:activations', 'probes'],
+  frames: [
+    { kind: 'resid_histogram', file: 'histograms.jsonl', exportShape: histogramExportShape('resid') },
+    // Which residual dimensions carry the outliers, with the reading norms' gains (./outliers.ts).
+    { ...outlierDimsFrameSpec, kind: 'outlier_dims' },
+    TOKEN_LOSS_FRAME,
+  ],
+  views: ['overview', 'curves', 'animations:activations', 'outliers', 'probes'],
 } as const satisfies AnalysisInfo;

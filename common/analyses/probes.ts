@@ -5,6 +5,7 @@
 // loss (frame `token_loss`, exported to token_loss.jsonl) from which the per-token loss change
 // between two checkpoints is derived (tokenLossChange below; main/store/token-loss.ts serves it).
 // Plain data and pure functions: the unit, the exporter, the API and the views import them.
+import { z } from 'zod';
 import { metric, type FrameSpec } from './types';
 
 export const PROBE_METRICS = [
@@ -109,3 +110,23 @@ export function tokenLossChange(a: TokenLossFrame, b: TokenLossFrame, top: numbe
   const byDelta = <T extends { delta: number }>(x: T[]) => x.map((v, i) => [v, i] as const).sort((p, q) => Math.abs(q[0].delta) - Math.abs(p[0].delta) || p[1] - q[1]).map(([v]) => v);
   return { meanFrom: n ? sa / n : NaN, meanTo: n ? sb / n : NaN, tokens: byDelta(tokens).slice(0, top), sequences: byDelta(sequences).slice(0, top) };
 }
+
+// ------------------------------------------------------------------ API (common/api.ts tokenLossChange)
+/** tokenLossChange: the most predictions / sequences it lists (default TOKEN_LOSS_TOP_DEFAULT). */
+export const TOKEN_LOSS_TOP_MAX = 1000;
+export const TOKEN_LOSS_TOP_DEFAULT = 20;
+const Checkpointed = z.object({ step: z.number(), checkpointId: z.string() });
+export const TokenLossChangeResult = z.object({
+  runId: z.string(),
+  from: Checkpointed,
+  to: Checkpointed,
+  batch: z.number().int(),
+  seqLen: z.number().int(),
+  /** Mean loss over the predictions finite at both checkpoints (null when none is). */
+  meanFrom: z.number().nullable(),
+  meanTo: z.number().nullable(),
+  /** Position: of the predicted token in its sequence (1..L-1); context: up to 8 tokens before it. */
+  tokens: z.array(z.object({ sequence: z.number().int(), position: z.number().int(), token: z.number().int(), text: z.string(), context: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
+  sequences: z.array(z.object({ sequence: z.number().int(), text: z.string(), from: z.number(), to: z.number(), delta: z.number() })),
+});
+export type TokenLossChangeResult = z.infer<typeof TokenLossChangeResult>;

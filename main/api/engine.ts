@@ -17,6 +17,7 @@ import {
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
+import { runCoUpdate } from '../store/co-update';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
@@ -418,6 +419,10 @@ export class Engine implements AtlasApi {
   async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
     const run = this.requireRun(req.runId);
     return tokenLossChangeOf(this.store, run, req.from, req.to, req.top ?? TOKEN_LOSS_TOP_DEFAULT, await runDecoder(run));
+  }
+
+  async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
+    return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {

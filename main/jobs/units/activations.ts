@@ -7,8 +7,8 @@ import type { UnitDescriptor } from './types';
 
 export const descriptor: UnitDescriptor = {
   name: 'activations',
-  // 2: logit lens, token_loss frames, induction score.
-  version: 2,
+  // 2: outlier_dims frames; 3: logit lens, token_loss frames, induction score.
+  version: 3,
   precondition: modelPrecondition,
   context: ({ probe }) => shortHash({ probe: probe ?? null }),
   // model.ts loads onnxruntime: imported only by workers that run the model.
