@@ -3,7 +3,7 @@
 // `activations` unit) compared with tokenLossChange, each listed prediction given its token's
 // text and a little context, each sequence its text, decoded with the run's tokenizer. A read
 // model over the cache: nothing is recomputed.
-import { AtlasError, type TokenLossChangeResult } from '../../common/api';
+import { AtlasError, TOKEN_LOSS_TOP_DEFAULT, type Request, type TokenLossChangeResult } from '../../common/api';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 import { decodeFrame } from '../../common/frames';
 import { asTokenLossFrame, tokenLossChange, TOKEN_LOSS_KIND, TOKEN_LOSS_TENSOR, type TokenLossFrame } from '../../common/analyses/probes';
@@ -68,4 +68,9 @@ export async function runDecoder(run: RunInfo): Promise<TextDecoder | null> {
   } catch {
     return null;
   }
+}
+
+/** The API request (common/api.ts tokenLossChange) on a run: decoded with the run's tokenizer. */
+export async function tokenLossChangeFor(store: Store, run: RunInfo, req: Request<'tokenLossChange'>): Promise<TokenLossChangeResult> {
+  return tokenLossChangeOf(store, run, req.from, req.to, req.top ?? TOKEN_LOSS_TOP_DEFAULT, await runDecoder(run));
 }

@@ -8,7 +8,7 @@ import { inductionTensor, TOKEN_LOSS_KIND, TOKEN_LOSS_TENSOR, type TokenLossFram
 import { InductionRunner, inductionProblem } from '../../compute/forward/induction';
 import type { WeightReader } from '../../compute/forward/streamed';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
-import { collectGarbage } from './common';
+import { collectGarbage } from './large-tensor';
 import type { UnitTask } from './types';
 
 type Tensors = NonNullable<UnitResults['tensors']>;
