@@ -18,3 +18,4 @@ export * from './co-update';
 export * from './category-heatmap';
 export * from './outliers';
 export * from './head-spectra';
+export * from './heatmap-changes';
