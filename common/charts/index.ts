@@ -16,3 +16,4 @@ export * from './svd-directions';
 export * from './trajectory-overlays';
 export * from './compare';
 export * from './compare-curves';
+export * from './co-update';

@@ -16,6 +16,7 @@ import {
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
+import { runCoUpdate } from '../store/co-update';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
@@ -411,6 +412,10 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
+    return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {

@@ -18,6 +18,7 @@ import { Animations } from './Animations';
 import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
+import { CoUpdate } from './CoUpdate';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -30,6 +31,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'curves', label: 'Curves' },
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
+  { id: 'coupdate', label: 'Co-update' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -207,6 +209,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'curves' && <Curves ctx={ctx} />}
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
+        {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
       </section>
     </div>
   );
