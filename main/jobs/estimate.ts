@@ -17,7 +17,7 @@
 //        unit of work; the fixed part is opening files, starting a session)
 // peak = resident memory now + max over kinds of (lanes x fixed bytes + factor[kind] x memory
 //        measure x (lanes for the model units, whose workers each hold a model; the weight units
-//        share one large-tensor slot, main/jobs/units/common.ts))
+//        share one large-tensor slot, main/jobs/units/large-tensor.ts))
 // The fixed parts (measured on the demo run, whose tensors are too small to matter) stay
 // constants; the calibration updates rate and factor only from sweeps where the size-dependent
 // part dominates what was measured, so a sweep of a tiny run cannot teach a 1000x factor.

@@ -20,7 +20,8 @@ import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { collectGarbage, withSources } from './common';
+import { withSources } from './common';
+import { collectGarbage } from './large-tensor';
 import { outlierDimsFrames } from './outlier-dims';
 import type { ProgressFn, UnitTask } from './types';
 
