@@ -17,3 +17,4 @@ export * from './trajectory-overlays';
 export * from './compare';
 export * from './compare-curves';
 export * from './co-update';
+export * from './heatmap-changes';

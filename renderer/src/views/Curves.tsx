@@ -66,7 +66,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   // Change points, forecasts and the regime timeline: computed (then cached) by the engine on the
@@ -92,7 +91,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client, showForecast, loaded]);
 
   const metric = metricLike(ctx.metric);
@@ -106,7 +104,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       }
     }
     return keys;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
   // Default: the first component with several blocks (a single embed row makes a dull first view).
   const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
@@ -185,7 +182,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const timeline = main >= 0 && mainTimeline ? mainTimeline.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
     const drawn = withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
     return compared?.bands.length ? { ...drawn, series: [...(drawn.series as object[]), ...bandSeries(compared.bands, ctx.stepScale, yLog && yAxis.log)] } : drawn;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log, byRun, block, ctx.band]);
 
   return (
