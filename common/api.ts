@@ -9,6 +9,7 @@
 // knows which carrier it talks to.
 import { z } from 'zod';
 import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
+import { TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -187,6 +188,7 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
+export { TOKEN_LOSS_TOP_DEFAULT, TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -374,6 +376,14 @@ export const methods = {
       trajectories: z.number().int(),
       entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
     }),
+  },
+  /**
+   * Per-token loss change between two checkpoints on the probe batch (common/analyses/probes.ts
+   * tokenLossChange): the `top` predictions and sequences whose loss changed most, decoded.
+   */
+  tokenLossChange: {
+    request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
+    response: TokenLossChangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {

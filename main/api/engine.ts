@@ -41,6 +41,7 @@ import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { tokenLossChangeFor } from '../store/token-loss';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -444,6 +445,10 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    return tokenLossChangeFor(this.store, this.requireRun(req.runId), req);
   }
 
   async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
