@@ -14,6 +14,8 @@ export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
+export * from './compare';
+export * from './compare-curves';
 export * from './co-update';
 export * from './category-heatmap';
 export * from './outliers';
