@@ -36,12 +36,14 @@ import { exportRun, gridToCsv } from '../export/tables';
 import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
+import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { tokenLossChangeFor } from '../store/token-loss';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -417,7 +419,8 @@ export class Engine implements AtlasApi {
     }
     // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
     let bytes: Buffer;
-    if (req.format === 'gif') {
+    if (isStudyView(req.view)) bytes = await studyExportBytes(this.store, { ...req, runId: run.id, view: req.view, format: req.format }); // outliers, head spectra
+    else if (req.format === 'gif') {
       if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
       const view = req.view;
       const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
@@ -445,6 +448,10 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    return tokenLossChangeFor(this.store, this.requireRun(req.runId), req);
   }
 
   async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
