@@ -9,6 +9,7 @@
 // knows which carrier it talks to.
 import { z } from 'zod';
 import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
+import { TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -187,6 +188,7 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
+export { TOKEN_LOSS_TOP_DEFAULT, TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -344,6 +346,12 @@ export const methods = {
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
+      /** A comparison: further runs drawn with runId, in order (colours runColour(1), (2), ...; main/export/compare.ts). */
+      compare: z.array(z.string()).max(64).optional(),
+      /** Heatmaps: draw each run minus this run (A − B) on a diverging scale. */
+      minus: z.string().optional(),
+      /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
+      band: z.enum(['minmax', 'std']).optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },
@@ -368,6 +376,14 @@ export const methods = {
       trajectories: z.number().int(),
       entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
     }),
+  },
+  /**
+   * Per-token loss change between two checkpoints on the probe batch (common/analyses/probes.ts
+   * tokenLossChange): the `top` predictions and sequences whose loss changed most, decoded.
+   */
+  tokenLossChange: {
+    request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
+    response: TokenLossChangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {

@@ -14,4 +14,7 @@ export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
+export * from './compare';
+export * from './compare-curves';
 export * from './co-update';
+export * from './heatmap-changes';

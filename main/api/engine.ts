@@ -40,6 +40,7 @@ import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 import { browseFolder } from './browse';
 import { summarizeRun } from './summary';
+import { tokenLossChangeFor } from '../store/token-loss';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -368,6 +369,10 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    return tokenLossChangeFor(this.store, this.requireRun(req.runId), req);
   }
 
   async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
