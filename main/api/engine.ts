@@ -32,6 +32,7 @@ import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
+import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
@@ -341,7 +342,8 @@ export class Engine implements AtlasApi {
     }
     // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
     let bytes: Buffer;
-    if (req.format === 'gif') {
+    if (isStudyView(req.view)) bytes = await studyExportBytes(this.store, { ...req, runId: run.id, view: req.view, format: req.format }); // outliers, head spectra
+    else if (req.format === 'gif') {
       if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
       const view = req.view;
       const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
