@@ -16,3 +16,4 @@ export * from './svd-directions';
 export * from './trajectory-overlays';
 export * from './co-update';
 export * from './heatmap-changes';
+export * from './probes';

@@ -17,6 +17,7 @@ import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
 import { CoUpdate } from './CoUpdate';
+import { Probes } from './Probes';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -30,6 +31,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
   { id: 'coupdate', label: 'Co-update' },
+  { id: 'probes', label: 'Lens & induction' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -203,6 +205,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
         {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
+        {tab === 'probes' && <Probes ctx={ctx} />}
       </section>
     </div>
   );
