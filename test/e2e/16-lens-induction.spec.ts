@@ -47,6 +47,7 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   const hi = induction.tensors.findIndex((x) => x.tensor === hTensor);
   check(induction.values[hi]!.at(-1) === hValue, `induction readout ${hTensor} = ${hValue} (cache)`);
 
+  await shot(page, 'lens-induction');
   // PNG of block 0's induction panel.
   await heads.first().locator('[data-testid=export-panel] [data-testid=export-button]').click();
   const downloading = page.waitForEvent('download', { timeout: 60_000 });
@@ -56,7 +57,6 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   check(png.subarray(1, 4).toString('latin1') === 'PNG' && png.length > 2000, `PNG of block 0's induction panel (${png.length} bytes)`);
   check(/induction_score.*attn\.head.*block0/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
   await page.keyboard.press('Escape');
-  await shot(page, 'lens-induction');
 
   // Per-token loss change, first to last checkpoint: the table is the API's list.
   const change = await apiOk('tokenLossChange', { runId: demo.id, from: lens.steps[0], to: lens.steps.at(-1), top: 20 });
@@ -67,7 +67,7 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   check(cells[0] === String(change.tokens[0].sequence) && cells[1] === String(change.tokens[0].position), `first row is sequence ${change.tokens[0].sequence} position ${change.tokens[0].position}`);
   check((await page.locator('[data-testid=lc-sequences] tbody tr').count()) === change.sequences.length, 'one row per sequence');
   await page.selectOption('[data-testid=lc-from]', String(lens.steps.at(-2)));
-  await page.waitForFunction((s) => document.querySelector('[data-testid=lc-tokens] caption')?.textContent?.includes(`step ${s}`), String(lens.steps.at(-2)));
+  await expect(page.locator('[data-testid=lc-tokens]')).toHaveAttribute('data-from', String(lens.steps.at(-2)));
   await page.selectOption('[data-testid=lc-from]', String(lens.steps[0]));
   await page.locator('[data-testid=loss-change]').scrollIntoViewIfNeeded();
   await shot(page, 'loss-change', { around: page.locator('[data-testid=loss-change]') });

@@ -141,7 +141,7 @@ function LossChange({ ctx, steps }: { ctx: RunContext; steps: number[] }) {
       {result && (
         <div className="loss-change">
           <div className="tablewrap">
-            <table className="tokens" data-testid="lc-tokens">
+            <table className="tokens" data-testid="lc-tokens" data-from={result.from.step} data-to={result.to.step}>
               <caption>
                 {ctx.run.name}: the {result.tokens.length} predictions whose loss changed most, step {formatStep(result.from.step)} → {formatStep(result.to.step)} (nats)
               </caption>
