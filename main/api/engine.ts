@@ -17,6 +17,7 @@ import {
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { runCoUpdate } from '../store/co-update';
+import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
@@ -379,6 +380,10 @@ export class Engine implements AtlasApi {
 
   async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
     return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
+  }
+
+  async initDist(req: Request<'initDist'>): Promise<Response<'initDist'>> {
+    return initDistResponse(this.store, req);
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
