@@ -14,3 +14,4 @@ export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
+export * from './scaling';

@@ -40,6 +40,8 @@ import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { scalingSeries } from '../store/scaling';
+import { renderScalingExport } from '../export/scaling';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -411,6 +413,15 @@ export class Engine implements AtlasApi {
 
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
+  }
+
+  async scaling(req: Request<'scaling'>): Promise<Response<'scaling'>> {
+    return scalingSeries(this.store, req);
+  }
+
+  async scalingExport(req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> {
+    const f = await renderScalingExport(this.store, req);
+    return { filename: f.filename, mime: f.mime, base64: f.bytes.toString('base64'), bytes: f.bytes.length };
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
