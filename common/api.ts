@@ -251,6 +251,45 @@ export const ScalingResult = z.object({
 export type ScalingRequest = z.infer<typeof ScalingRequest>;
 export type ScalingResult = z.infer<typeof ScalingResult>;
 
+/**
+ * Embedding correlation over a chosen token range, computed on demand (main/api/embedding-range.ts)
+ * and bounded so the matrix stays small: at most EMBEDDING_RANGE_MAX rows (512^2 cells, 1 MiB).
+ */
+export const EMBEDDING_RANGE_MAX = 512;
+export const EmbeddingRangeRequest = z
+  .object({
+    runId: z.string(),
+    /** Default: the run's last present checkpoint. */
+    checkpointId: z.string().optional(),
+    /** Token ids from..to-1. */
+    from: z.number().int().min(0).max(1e9),
+    to: z.number().int().min(1).max(1e9),
+    /** id: token order; cluster: average-linkage leaf order of the final checkpoint's matrix; frequency: by count in the probe text. */
+    order: z.enum(['id', 'cluster', 'frequency']).optional(),
+  })
+  .refine((r) => r.to > r.from, { message: 'the token range must end after it starts (from < to)' })
+  .refine((r) => r.to - r.from >= 2 && r.to - r.from <= EMBEDDING_RANGE_MAX, { message: `the token range must hold 2 to ${EMBEDDING_RANGE_MAX} tokens (the matrix is range x range)` });
+export const EmbeddingRangeResult = z.object({
+  runId: z.string(),
+  runName: z.string(),
+  checkpointId: z.string(),
+  step: z.number().nullable(),
+  tokensSeen: z.number().nullable(),
+  tensor: z.string(),
+  rows: z.tuple([z.number().int(), z.number().int()]),
+  /** The correlation frame as common/frames.ts encodes it ({ rows, matrix: {$f32} }). */
+  frame: z.unknown(),
+  /** Display position p shows row offset order[p] (from + order[p] is the token id). */
+  order: z.array(z.number().int()),
+  orderBy: z.enum(['id', 'cluster', 'frequency']),
+  /** How the order was made, in words (which checkpoint, which text). */
+  orderNote: z.string(),
+  /** Decoded token strings of rows from..to-1 (partial UTF-8 as \xNN), or null without a tokenizer. */
+  labels: z.array(z.string()).nullable(),
+  tokenizerNote: z.string().nullable(),
+});
+export type EmbeddingRangeResult = z.infer<typeof EmbeddingRangeResult>;
+
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request schema + response schema
 
@@ -416,6 +455,11 @@ export const methods = {
       fps: z.number().min(EXPORT_LIMITS.fps.min).max(EXPORT_LIMITS.fps.max).optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
+  },
+  /** The embedding correlation of a chosen token range at one checkpoint (on demand, cached). */
+  embeddingCorrelation: {
+    request: EmbeddingRangeRequest,
+    response: EmbeddingRangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {

@@ -15,3 +15,4 @@ export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
 export * from './scaling';
+export * from './tokens';

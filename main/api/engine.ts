@@ -42,6 +42,7 @@ import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
 import { scalingSeries } from '../store/scaling';
 import { renderScalingExport } from '../export/scaling';
+import { EmbeddingRanges } from './embedding-range';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -415,14 +416,11 @@ export class Engine implements AtlasApi {
     return runTimeline(this.store, this.requireRun(req.runId));
   }
 
-  async scaling(req: Request<'scaling'>): Promise<Response<'scaling'>> {
-    return scalingSeries(this.store, req);
-  }
-
-  async scalingExport(req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> {
-    const f = await renderScalingExport(this.store, req);
-    return { filename: f.filename, mime: f.mime, base64: f.bytes.toString('base64'), bytes: f.bytes.length };
-  }
+  // The scaling view (main/store/scaling.ts, main/export/scaling.ts); token-range embedding correlation (./embedding-range.ts).
+  readonly embeddingRanges = new EmbeddingRanges();
+  scaling = async (req: Request<'scaling'>): Promise<Response<'scaling'>> => scalingSeries(this.store, req);
+  scalingExport = async (req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> => renderScalingExport(this.store, req);
+  embeddingCorrelation = async (req: Request<'embeddingCorrelation'>): Promise<Response<'embeddingCorrelation'>> => this.embeddingRanges.correlation(this.requireRun(req.runId), req);
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
     this.requireRun(req.runId);

@@ -42,7 +42,13 @@ export function scalingFilename(r: ScalingResult, format: string): string {
   return `scaling-${r.metric}-${r.reduce}-${what}${at}-${r.runs.length}runs.${format}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 160);
 }
 
-export async function renderScalingExport(store: Store, req: ScalingExportRequest): Promise<{ filename: string; mime: string; bytes: Buffer }> {
+/** The file as the API returns it (bytes as base64). */
+export async function renderScalingExport(store: Store, req: ScalingExportRequest): Promise<{ filename: string; mime: string; base64: string; bytes: number }> {
+  const f = await renderScalingFile(store, req);
+  return { filename: f.filename, mime: f.mime, base64: f.bytes.toString('base64'), bytes: f.bytes.length };
+}
+
+export async function renderScalingFile(store: Store, req: ScalingExportRequest): Promise<{ filename: string; mime: string; bytes: Buffer }> {
   const result = scalingSeries(store, req);
   const filename = scalingFilename(result, req.format);
   if (req.format === 'csv') return { filename, mime: 'text/csv', bytes: Buffer.from(scalingCsv(result), 'utf8') };

@@ -16,6 +16,8 @@ import { Animations } from './Animations';
 import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
+import { Scaling } from './Scaling';
+import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -28,6 +30,8 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'curves', label: 'Curves' },
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
+  { id: 'scaling', label: 'Scaling' },
+  { id: 'embeddings', label: 'Embedding correlation' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -198,6 +202,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'curves' && <Curves ctx={ctx} />}
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
+        {tab === 'scaling' && <Scaling ctx={ctx} />}
+        {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>
     </div>
   );
