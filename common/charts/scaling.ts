@@ -18,10 +18,19 @@ export function formatParams(n: number): string {
   return String(n);
 }
 
+/** Whole decades around positive values (log axes label decades; other bounds print as 17.8). */
+export function logBounds(v: readonly number[]): { min?: number; max?: number } {
+  const pos = v.filter((x) => x > 0 && Number.isFinite(x));
+  if (!pos.length) return {};
+  const lo = Math.floor(Math.log10(Math.min(...pos)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...pos))));
+  return { min: Math.pow(10, lo), max: Math.pow(10, hi) };
+}
+
 /** "at step 512" / "at 1.2M tokens" / "max up to step 512": what the y values are. */
 export function scalingWhen(r: Pick<ScalingResult, 'align' | 'at' | 'reduce'>): string {
   if (r.at === null) return 'no matched point';
-  const where = r.align === 'tokens' ? `${formatStep(r.at)} tokens` : `step ${formatStep(r.at)}`;
+  const where = r.align === 'tokens' ? `${formatStep(r.at)} tokens` : `step ${r.at}`;
   return r.reduce === 'max-ever' ? `max up to ${where}` : `at ${where}`;
 }
 
@@ -60,7 +69,7 @@ export function scalingOption(r: ScalingResult, options: { interactive?: boolean
   });
   const values = series.flatMap((s) => s.data.map((p) => p.value[1]!));
   const xs = series.flatMap((s) => s.data.map((p) => p.value[0]!));
-  const bounds = (v: number[]) => (v.length ? { min: Math.pow(10, Math.floor(Math.log10(Math.min(...v)) * 4) / 4), max: Math.pow(10, Math.ceil(Math.log10(Math.max(...v)) * 4) / 4) } : {});
+  const bounds = logBounds;
   return {
     animation: false,
     title: [{ text: t.text, subtext: t.subtext, ...titleStyle() }],

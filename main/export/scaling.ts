@@ -4,7 +4,7 @@
 // the asked one, on axes fixed over all frames so the points move and the frame does not, and
 // the numbers as CSV. Reads through store/ (main/store/scaling.ts), like every exporter.
 import { AtlasError, EXPORT_LIMITS, type Request, type ScalingResult } from '../../common/api';
-import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, scalingCsv, scalingOption, type ChartOption } from '../../common/charts';
+import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, logBounds, scalingCsv, scalingOption, type ChartOption } from '../../common/charts';
 import { scalingSeries } from '../store/scaling';
 import type { Store } from '../store/store';
 import { gifenc } from './gif';
@@ -15,7 +15,7 @@ export type ScalingExportRequest = Request<'scalingExport'>;
 /** At most this many GIF frames (matched points); longer axes are sampled evenly. */
 export const SCALING_GIF_MAX_FRAMES = 200;
 
-/** Axis bounds covering every frame (log axes: powers of ten in quarter decades). */
+/** Axis bounds covering every frame (whole decades). */
 function fixedAxes(results: ScalingResult[], option: ChartOption): ChartOption {
   const xs: number[] = [];
   const ys: number[] = [];
@@ -31,9 +31,7 @@ function fixedAxes(results: ScalingResult[], option: ChartOption): ChartOption {
     }
   }
   if (!xs.length) return option;
-  const lo = (v: number[]) => Math.pow(10, Math.floor(Math.log10(Math.min(...v)) * 4) / 4);
-  const hi = (v: number[]) => Math.pow(10, Math.ceil(Math.log10(Math.max(...v)) * 4) / 4);
-  return { ...option, xAxis: { ...(option.xAxis as object), min: lo(xs), max: hi(xs) }, yAxis: { ...(option.yAxis as object), min: lo(ys), max: hi(ys) } };
+  return { ...option, xAxis: { ...(option.xAxis as object), ...logBounds(xs) }, yAxis: { ...(option.yAxis as object), ...logBounds(ys) } };
 }
 
 export function scalingFilename(r: ScalingResult, format: string): string {
