@@ -26,7 +26,9 @@ function blockComponents(ctx: RunContext, metricAppliesTo: string | undefined): 
 
 export function Scaling({ ctx }: { ctx: RunContext }) {
   const { client, runs } = useAppState();
-  const [metric, setMetric] = useState(() => ctx.params.get('smetric') ?? (ctx.metrics.includes('max_abs') ? 'max_abs' : ctx.metric));
+  // The user's choice, else the study's example (residual max |x|) once the run's metrics are known.
+  const [picked, setMetric] = useState<string | null>(() => ctx.params.get('smetric'));
+  const metric = picked ?? (ctx.metrics.includes('max_abs') ? 'max_abs' : ctx.metrics.includes(ctx.metric) ? ctx.metric : (ctx.metrics[0] ?? 'max_abs'));
   const [lines, setLines] = useState<'depth' | 'component'>(() => (ctx.params.get('lines') === 'component' ? 'component' : 'depth'));
   const [component, setComponent] = useState<string>('');
   const [reduce, setReduce] = useState<'at' | 'max-ever'>(() => (ctx.params.get('reduce') === 'at' ? 'at' : 'max-ever'));
@@ -41,7 +43,7 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
   const components = blockComponents(ctx, def?.appliesTo);
   const kind = def?.appliesTo === 'activation' || def?.appliesTo === 'probe' ? undefined : 'weight';
 
-  useEffect(() => replaceRouteParams({ smetric: metric, lines: lines === 'depth' ? null : lines, reduce: reduce === 'max-ever' ? null : reduce }), [metric, lines, reduce]);
+  useEffect(() => replaceRouteParams({ smetric: picked, lines: lines === 'depth' ? null : lines, reduce: reduce === 'max-ever' ? null : reduce }), [picked, lines, reduce]);
 
   const request: ScalingRequest = useMemo(
     () => ({ runIds, metric, lines, reduce, align, params: paramsKind, ...(kind ? { kind } : {}), ...(lines === 'depth' && component && components.includes(component) ? { component } : {}), ...(at !== undefined ? { at } : {}) }),
