@@ -1,4 +1,6 @@
 // AtlasApi: the ONE contract between the engine (main/) and the UI (renderer/).
+// Over 450 lines: it is the one typed contract (docs/ARCHITECTURE.md), every method's request and
+// response schema and every event in one file, so neither carrier nor the client can miss one.
 //
 // Every call is a named method taking one JSON request and returning one JSON response; progress
 // arrives as events. Electron IPC (preload + ipcMain) and the loopback HTTP server (POST
@@ -465,6 +467,31 @@ export const methods = {
   setTokensPerStep: {
     request: z.object({ runId: z.string(), tokensPerStep: z.number().positive().max(1e12).nullable() }),
     response: z.object({ tokensPerStep: z.number().nullable() }),
+  },
+  /**
+   * Which weights update together: the correlation across checkpoint intervals of per-block (or
+   * per-matrix) update sizes per training step, with a clustering order (main/store/co-update.ts).
+   */
+  coUpdate: {
+    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor']).optional(), removeCommon: z.boolean().optional() }),
+    response: z.object({
+      runId: z.string(),
+      group: z.enum(['block', 'tensor']),
+      removeCommon: z.boolean(),
+      /** Per row/column, in the cache's order: tensor name or block, label, block, component. */
+      names: z.array(z.string()),
+      labels: z.array(z.string()),
+      blocks: z.array(Block.nullable()),
+      components: z.array(z.string()),
+      /** Steps ending the intervals correlated over. */
+      steps: z.array(z.number()),
+      /** names.length^2 correlations, row-major; null where undefined. */
+      matrix: z.array(z.number().nullable()),
+      /** Display order (a permutation of row indices) from average-linkage clustering. */
+      order: z.array(z.number().int()),
+      /** Rows without any update size (not analysed, or never moved). */
+      dropped: z.array(z.string()),
+    }),
   },
 } as const;
 

@@ -3,6 +3,7 @@
 // Unit: main/jobs/units/activations.ts (the forward pass itself: main/jobs/units/model.ts).
 import { histogramExportShape } from './weights';
 import { metric, type AnalysisInfo } from './types';
+import { outlierDimsFrameSpec } from './outliers';
 
 export const activations = {
   id: 'activations',
@@ -17,6 +18,10 @@ export const activations = {
     metric('loss', 'Probe loss', 'nats/token', 'probe', 'mean next-token cross-entropy on the probe batch'),
     metric('top1_accuracy', 'Probe top-1 accuracy', 'fraction', 'probe', 'next-token top-1 accuracy'),
   ],
-  frames: [{ kind: 'resid_histogram', file: 'histograms.jsonl', exportShape: histogramExportShape('resid') }],
-  views: ['overview', 'curves', 'animations:activations'],
+  frames: [
+    { kind: 'resid_histogram', file: 'histograms.jsonl', exportShape: histogramExportShape('resid') },
+    // Which residual dimensions carry the outliers, with the reading norms' gains (./outliers.ts).
+    { ...outlierDimsFrameSpec, kind: 'outlier_dims' },
+  ],
+  views: ['overview', 'curves', 'animations:activations', 'outliers'],
 } as const satisfies AnalysisInfo;

@@ -8,8 +8,11 @@ export interface MetricSpec {
   id: string;
   label: string;
   unit: string;
-  /** weight tensors, 2-D weights only, activations (resid.i / final_norm), the probe, gradients */
-  appliesTo: 'tensor' | 'matrix' | 'activation' | 'probe' | 'gradient';
+  /**
+   * weight tensors, 2-D weights only, activations (resid.i / final_norm), the probe, gradients,
+   * attention heads (`attn.{block}.head.{h}...`, common/analyses/head-spectra.ts)
+   */
+  appliesTo: 'tensor' | 'matrix' | 'activation' | 'probe' | 'gradient' | 'head';
   description: string;
   /** Heavy-tailed or multiplicative quantities read better on a log colour scale. */
   logScale: boolean;

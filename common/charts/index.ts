@@ -14,5 +14,6 @@ export * from './spectrum';
 export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
+export * from './co-update';
 export * from './scaling';
 export * from './tokens';

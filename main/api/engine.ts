@@ -16,6 +16,7 @@ import {
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
+import { runCoUpdate } from '../store/co-update';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
@@ -35,7 +36,7 @@ import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
-import { isAnimationView, resolveTensor } from '../export/render';
+import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
@@ -416,7 +417,10 @@ export class Engine implements AtlasApi {
     return runTimeline(this.store, this.requireRun(req.runId));
   }
 
-  // The scaling view (main/store/scaling.ts, main/export/scaling.ts); token-range embedding correlation (./embedding-range.ts).
+  async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
+    return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
+  }
+
   readonly embeddingRanges = new EmbeddingRanges();
   scaling = async (req: Request<'scaling'>): Promise<Response<'scaling'>> => scalingSeries(this.store, req);
   scalingExport = async (req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> => renderScalingExport(this.store, req);

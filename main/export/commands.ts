@@ -10,7 +10,8 @@ import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
 import { renderGif, type GifResult } from './gif';
-import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, isAnimationView, parseStepRange, requireRun, resolveTensor, type AnimationView } from './render';
+import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../common/api';
+import { isAnimationView, parseStepRange, requireRun, resolveTensor } from './lookup';
 
 export interface GifCommandOptions {
   db?: string;

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import { AtlasError, type ScalarGrid } from '../../common/api';
+import { AtlasError, FRAME_KIND_OF_VIEW, type ScalarGrid } from '../../common/api';
 import { METRIC_BY_ID } from '../../common/catalogue';
 import {
   BLUE_ORANGE,
@@ -37,26 +37,9 @@ import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { validSize } from './gif';
 import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raster';
-import {
-  ANALYSIS_OF_VIEW,
-  CanvasChart,
-  EXPORT_FONT_FAMILY,
-  FRAME_KIND_OF_VIEW,
-  FrameSequence,
-  INK,
-  checkpointsInRange,
-  frameLabelOf,
-  streamFrames,
-  LINE,
-  MUTED,
-  PANEL_BACKGROUND,
-  correlationFrameOf,
-  renderSvg,
-  requireRun,
-  sparseOption,
-  sparseSettings,
-  unitOfView,
-} from './render';
+import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, streamFrames, sparseOption, sparseSettings } from './render';
+import { CanvasChart, EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, renderSvg } from './canvas';
+import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
 
 export type FigureView = 'heatmap' | 'curves' | 'histogram' | 'qq' | 'spectrum' | 'correlation';
 export const FIGURE_VIEWS: readonly FigureView[] = ['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation'];

@@ -8,7 +8,7 @@ import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, logBounds, scalingCsv, scalingOp
 import { scalingSeries } from '../store/scaling';
 import type { Store } from '../store/store';
 import { gifenc } from './gif';
-import { CanvasChart, renderSvg } from './render';
+import { CanvasChart, renderSvg } from './canvas';
 
 export type ScalingExportRequest = Request<'scalingExport'>;
 

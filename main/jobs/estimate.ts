@@ -17,7 +17,7 @@
 //        unit of work; the fixed part is opening files, starting a session)
 // peak = resident memory now + max over kinds of (lanes x fixed bytes + factor[kind] x memory
 //        measure x (lanes for the model units, whose workers each hold a model; the weight units
-//        share one large-tensor slot, main/jobs/units/common.ts))
+//        share one large-tensor slot, main/jobs/units/large-tensor.ts))
 // The fixed parts (measured on the demo run, whose tensors are too small to matter) stay
 // constants; the calibration updates rate and factor only from sweeps where the size-dependent
 // part dominates what was measured, so a sweep of a tiny run cannot teach a 1000x factor.
@@ -102,6 +102,9 @@ export function unitWork(unit: UnitName, s: RunShapes, probe: Probe = {}, config
     case 'activations':
     case 'gradients':
       return s.params * tokens;
+    case 'head-spectra':
+      // Gram products of every head's Q, K, V [hd, d] and of their shuffled copies: 6 d^2 hd per block.
+      return config ? 6 * config.hidden * config.hidden * config.headDim * Math.max(1, s.layers) : s.gramWork;
   }
 }
 
@@ -113,6 +116,7 @@ export function unitMemory(unit: UnitName, s: RunShapes, probe: Probe = {}, conf
     case 'histogram':
     case 'fits':
     case 'svd-directions':
+    case 'head-spectra':
       return s.largest * 4;
     case 'spectra':
       return s.spectraBytes;
@@ -165,6 +169,8 @@ export const DEFAULT_CALIBRATION: Record<UnitName, KindCalibration> = {
   'svd-directions': { rate: 1.7e-10, memoryFactor: 3 },
   activations: { rate: 3e-11, memoryFactor: 3 },
   gradients: { rate: 9e-11, memoryFactor: 5.5 },
+  // Small Gram products: the spectra rate; a block's attention weights as float32 plus float64 slices.
+  'head-spectra': { rate: 8e-11, memoryFactor: 3 },
 };
 
 /** The calibration key of this machine: a cache copied to another machine starts from defaults. */

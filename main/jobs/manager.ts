@@ -333,7 +333,7 @@ export class JobManager {
     }
 
     const lanes = Math.min(threads, todo.length);
-    // Shared by this pool's workers: one large tensor in memory at a time (units/common.ts).
+    // Shared by this pool's workers: one large tensor in memory at a time (units/large-tensor.ts).
     const largeTensorSlot = new SharedArrayBuffer(4);
     await Promise.all(
       Array.from({ length: lanes }, async () => {

@@ -100,7 +100,7 @@ export interface StreamedOptions {
   logitsPieceElements?: number;
   /**
    * Called after each block and head piece: a full garbage collection there (the app passes
-   * main/jobs/units/common.ts collectGarbage) frees the last block's weights before the next
+   * main/jobs/units/large-tensor.ts collectGarbage) frees the last block's weights before the next
    * block's are read, since V8 frees typed arrays only when it collects.
    */
   collect?: () => void;

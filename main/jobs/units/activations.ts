@@ -6,7 +6,7 @@ import type { UnitDescriptor } from './types';
 
 export const descriptor: UnitDescriptor = {
   name: 'activations',
-  version: 1,
+  version: 2,
   precondition: modelPrecondition,
   context: ({ probe }) => shortHash({ probe: probe ?? null }),
   // model.ts loads onnxruntime: imported only by workers that run the model.

@@ -20,7 +20,9 @@ import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { collectGarbage, withSources } from './common';
+import { withSources } from './common';
+import { collectGarbage } from './large-tensor';
+import { outlierDimsFrames } from './outlier-dims';
 import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
@@ -173,6 +175,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
     let total: number | null = 0;
     let undefinedGrads = 0;
     const open = new Map<string, GradientReduction>();
+    const dimMax = new Map<string, Float64Array>();
     const result = await entry.model.run(readerFromSource(src!, config.family), entry.tokens, {
       activation: (name, data, dims) => {
         const isResid = name.startsWith('resid.') || name === 'final_norm';
@@ -194,6 +197,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
           tensor: name,
           data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: st.topDims } : {}) },
         });
+        if (name.startsWith('resid.') && st.count > 0) dimMax.set(name, st.dimMaxAbs);
         tensors.push({ tensor: name, role: activationRole(name) });
       },
       gradient: (name, piece, offset, numel) => {
@@ -211,6 +215,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
       },
     });
     if (open.size) throw new Error(`incomplete gradients for ${[...open.keys()].join(', ')}`);
+    if (!gradients) arrays.push(...(await outlierDimsFrames(src!, config.family, config, dimMax)));
     const probeLoss = result.loss;
     if (!Number.isFinite(probeLoss)) warnings.push(`the forward pass gave a non-finite loss (${probeLoss})`);
     if (!gradients) {

@@ -16,6 +16,7 @@ import { Animations } from './Animations';
 import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
+import { CoUpdate } from './CoUpdate';
 import { Scaling } from './Scaling';
 import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
@@ -30,6 +31,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'curves', label: 'Curves' },
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
+  { id: 'coupdate', label: 'Co-update' },
   { id: 'scaling', label: 'Scaling' },
   { id: 'embeddings', label: 'Embedding correlation' },
 ];
@@ -202,6 +204,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'curves' && <Curves ctx={ctx} />}
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
+        {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
         {tab === 'scaling' && <Scaling ctx={ctx} />}
         {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>

@@ -1,0 +1,106 @@
+// Issue 19 end to end on the bundled demo run: the head-spectra and activations analyses through
+// the engine (cache, API frames and grids, export files), the demo's per-head spectra at step 2600
+// against float64 PyTorch (tools/make_random_matrix_expectations.py), the max-ever bar data and the
+// outlier dimensions' frames against the cached scalars, and outlier_dims.jsonl / head_spectra.jsonl.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../main/store/store';
+import { Engine } from '../../main/api/engine';
+import { projectRoot } from '../../main/paths';
+import { decodeFrame } from '../../common/frames';
+import { maxEverByDepth, OUTLIER_TOP_DIMS, type OutlierDimsFrame } from '../../common/analyses/outliers';
+import type { HeadSpectrumFrame } from '../../common/analyses/head-spectra';
+
+const fx = JSON.parse(readFileSync(join(projectRoot(), 'test/fixtures/random-matrix/expectations.json'), 'utf8'));
+
+let dir: string;
+let store: Store;
+let engine: Engine;
+let runId: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'atlas-i19-'));
+  store = new Store(join(dir, 'atlas.sqlite'));
+  engine = new Engine({ store, carrier: 'http', scanHubCache: false, defaultThreads: 0 });
+  const { runs } = await engine.listRuns({});
+  runId = runs.find((r) => r.name === 'atlas-demo-tiny')!.id;
+  const { jobId } = await engine.startAnalysis({ runId, analyses: ['head-spectra', 'activations'], subset: { steps: [0, 512, 2600] }, probe: { batch: 2, seqLen: 64 } });
+  const job = await engine.jobs.wait(jobId);
+  expect(job.failed).toBe(0);
+}, 180_000);
+afterAll(async () => {
+  await engine.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('head spectra on the demo run', () => {
+  it('stores every head\'s Q/K/V spectrum at step 2600 as float64 PyTorch computes it (1e-9 of s_max)', async () => {
+    let worst = 0;
+    for (const e of fx.head_spectra.demo_tiny_step2600 as Array<{ tensor: string; singular_values: number[]; shuffled_singular_values: number[]; mp_upper: number; mp_spikes: number }>) {
+      const series = await engine.frames({ runId, kind: 'head_spectrum', tensor: e.tensor });
+      const f = decodeFrame<HeadSpectrumFrame>(series.frames[series.steps.indexOf(2600)]);
+      e.singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.singular_values[i]! - v) / e.singular_values[0]!)));
+      e.shuffled_singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.shuffled_singular_values[i]! - v) / e.shuffled_singular_values[0]!)));
+      expect(Math.abs(f.mp_upper / e.mp_upper - 1)).toBeLessThan(1e-12);
+    }
+    expect(worst).toBeLessThan(1e-9);
+    const spikes = await engine.scalarGrid({ runId, metric: 'mp_spikes' });
+    const t = spikes.tensors.findIndex((x) => x.tensor === 'attn.0.head.0.q');
+    const expected = fx.head_spectra.demo_tiny_step2600.find((x: { tensor: string }) => x.tensor === 'attn.0.head.0.q').mp_spikes;
+    expect(spikes.values[t]![spikes.steps.indexOf(2600)]).toBe(expected);
+    expect(spikes.tensors[t]).toMatchObject({ block: 0, component: 'attn.q' });
+  });
+});
+
+describe('outliers on the demo run', () => {
+  it('max ever per block is the largest cached max_abs over the checkpoints', async () => {
+    const grid = await engine.scalarGrid({ runId, metric: 'max_abs' });
+    const bars = maxEverByDepth(grid.tensors.map((t) => t.tensor), grid.values);
+    expect(bars.map((b) => b.depth)).toEqual([0, 1, 2, 3]);
+    for (const b of bars) {
+      const row = grid.values[grid.tensors.findIndex((t) => t.tensor === b.tensor)]!.filter((v): v is number => v !== null);
+      expect(b.maxEver).toBe(Math.max(...row));
+    }
+  });
+
+  it('outlier_dims frames agree with the max_abs scalar, the histogram top_dims, and carry the norms\' gains', async () => {
+    const grid = await engine.scalarGrid({ runId, metric: 'max_abs' });
+    for (const tensor of ['resid.0', 'resid.1', 'resid.3']) {
+      const series = await engine.frames({ runId, kind: 'outlier_dims', tensor });
+      const hist = await engine.frames({ runId, kind: 'resid_histogram', tensor });
+      series.frames.forEach((raw, c) => {
+        if (!raw) return;
+        const f = decodeFrame<OutlierDimsFrame>(raw);
+        expect(f.dim_max_abs.length).toBe(48);
+        expect(f.top_dims.length).toBe(OUTLIER_TOP_DIMS);
+        const top = f.dim_max_abs[f.top_dims[0]!]!;
+        const scalar = grid.values[grid.tensors.findIndex((t) => t.tensor === tensor)]![grid.checkpointIds.indexOf(series.checkpointIds[c]!)]!;
+        expect(Math.abs(top - scalar)).toBeLessThanOrEqual(1e-6 * scalar); // float32 storage of the vector
+        const h = decodeFrame<{ top_dims: Array<{ dim: number }> }>(hist.frames[c]);
+        expect(f.top_dims).toEqual(h.top_dims.map((d) => d.dim));
+        const comps = f.norms.map((n) => n.component);
+        expect(comps).toEqual(tensor === 'resid.3' ? ['ln.final'] : ['ln.attn', 'ln.mlp']);
+        for (const n of f.norms) expect(n.gain.length).toBe(48);
+      });
+    }
+  });
+
+  it('exports outlier_dims.jsonl and head_spectra.jsonl, and the WW-free head metrics in scalars.csv', async () => {
+    const out = join(dir, 'export');
+    await engine.exportData({ runId, outDir: out });
+    const od = readFileSync(join(out, 'outlier_dims.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(od.length).toBe(3 * 4);
+    const row = od.find((r) => r.tensor === 'resid.1' && r.step === 2600);
+    expect(Object.keys(row)).toEqual(['run', 'step', 'checkpoint', 'tensor', 'dims', 'max_abs', 'ln_gain', 'ln_tensor']);
+    expect(row.dims.length).toBe(OUTLIER_TOP_DIMS);
+    expect(row.ln_gain['ln.attn'].length).toBe(OUTLIER_TOP_DIMS);
+    expect(row.ln_tensor['ln.attn']).toBe('gpt_neox.layers.1.input_layernorm.weight');
+    const hs = readFileSync(join(out, 'head_spectra.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(hs.length).toBe(3 * 3 * 3 * 3); // checkpoints x blocks x heads x q/k/v
+    const csv = readFileSync(join(out, 'scalars.csv'), 'utf8');
+    for (const m of ['head_spectral_norm', 'mp_upper_edge', 'mp_spikes', 'shuffled_spectral_norm', 'spike_ratio']) expect(csv).toContain(`,${m},`);
+  });
+});
