@@ -20,6 +20,9 @@ const Block = z.union([z.number().int().nonnegative(), z.enum(['embed', 'final',
 export const AnalysisKind = z.enum(ANALYSIS_IDS);
 export type AnalysisKind = z.infer<typeof AnalysisKind>;
 
+/** Longest user-given run name (renameRun). */
+export const RUN_ALIAS_MAX = 120;
+
 export const RunSummary = z.object({
   id: z.string(),
   name: z.string(),
@@ -38,6 +41,8 @@ export const RunSummary = z.object({
   summary: z.string(),
   /** The run's folder no longer exists (moved or deleted): its cached results remain. */
   folderMissing: z.boolean().optional(),
+  /** The user's name for the run (renameRun), shown instead of `name`; absent: none given. */
+  alias: z.string().optional(),
   /**
    * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
    * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
@@ -349,6 +354,20 @@ export const methods = {
       runs: z.array(RunSummary),
       errors: z.array(z.object({ path: z.string(), message: z.string() })),
     }),
+  },
+  /**
+   * Remove a run from the library: its cached results go, its checkpoint files are never touched.
+   * The demo and Hugging Face cache discovery do not list it again; opening its folder does.
+   * Refused (busy) while an analysis of the run is queued or running.
+   */
+  removeRun: {
+    request: z.object({ runId: z.string() }),
+    response: z.object({ runId: z.string(), name: z.string(), root: z.string() }),
+  },
+  /** Give a run a name of the user's (shown in the list and every figure); '' restores the scanned name. */
+  renameRun: {
+    request: z.object({ runId: z.string(), alias: z.string().max(RUN_ALIAS_MAX) }),
+    response: z.object({ run: RunSummary }),
   },
   getRun: {
     request: z.object({ runId: z.string() }),

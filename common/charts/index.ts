@@ -15,5 +15,6 @@ export * from './correlation';
 export * from './svd-directions';
 export * from './trajectory-overlays';
 export * from './co-update';
+export * from './heatmap-changes';
 export * from './scaling';
 export * from './tokens';

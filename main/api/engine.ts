@@ -21,7 +21,7 @@ import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
 const TOKENS_PER_STEP_KEY = 'tokens_per_step';
-import { Store, type RunSource } from '../store/store';
+import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager, type JobOptions } from '../jobs/manager';
@@ -112,6 +112,10 @@ export class Engine implements AtlasApi {
 
   private async register(paths: string[], source: RunSource): Promise<{ runs: RunInfo[]; errors: { path: string; message: string }[] }> {
     const result = await scanPaths(paths);
+    // A run the user removed from the library stays removed when found again by discovery (demo,
+    // HF cache); opening its folder explicitly brings it back.
+    if (source === 'opened') for (const run of result.runs) this.store.forgetRemoval(run.id);
+    else result.runs = result.runs.filter((run) => !this.store.isRemoved(run.id));
     for (const run of result.runs) this.store.upsertRun(run, source);
     if (result.runs.length) this.emit({ type: 'runs-changed' });
     return result;
@@ -195,8 +199,36 @@ export class Engine implements AtlasApi {
       runs: this.store
         .listRuns()
         .filter((r) => r.source !== 'demo' || ownDemo(resolve(r.root)))
-        .map((r) => ({ ...this.summarize(r.info, r.source), ...(existsSync(r.root) ? {} : { folderMissing: true }) })),
+        .map((r) => this.listed(r)),
     };
+  }
+
+  /** A stored run as the run list shows it: summary, the user's name, whether its folder is gone. */
+  private listed(r: StoredRun): RunSummary {
+    return { ...this.summarize(r.info, r.source), ...(r.alias ? { alias: r.alias } : {}), ...(existsSync(r.root) ? {} : { folderMissing: true }) };
+  }
+
+  async removeRun(req: Request<'removeRun'>): Promise<Response<'removeRun'>> {
+    await this.init();
+    const stored = this.store.getRun(req.runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
+    const active = this.jobs.list().find((j) => j.runId === req.runId && (j.state === 'queued' || j.state === 'running'));
+    if (active) throw new AtlasError('busy', `an analysis of ${stored.alias ?? stored.name} is running; cancel it before removing the run`);
+    this.store.removeRun(req.runId);
+    for (const key of [...this.gridCache.keys()]) if (key.startsWith(`${req.runId}\u0000`)) this.gridCache.delete(key);
+    this.emit({ type: 'runs-changed' });
+    return { runId: stored.id, name: stored.name, root: stored.root };
+  }
+
+  async renameRun(req: Request<'renameRun'>): Promise<Response<'renameRun'>> {
+    await this.init();
+    const stored = this.store.getRun(req.runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
+    const alias = req.alias.trim();
+    if (/[\u0000-\u001f\u007f]/.test(alias)) throw new AtlasError('bad-request', 'a run name cannot contain control characters');
+    this.store.setAlias(req.runId, alias === '' || alias === stored.name ? null : alias);
+    this.emit({ type: 'runs-changed' });
+    return { run: this.listed(this.store.getRun(req.runId)!) };
   }
 
   async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {

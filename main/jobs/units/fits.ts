@@ -36,4 +36,4 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'fits', version: 1, context: () => shortHash({}), run: fitsUnit };
+export const descriptor: UnitDescriptor = { name: 'fits', version: 2, context: () => shortHash({}), run: fitsUnit };

@@ -62,7 +62,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   // Change points, forecasts and the regime timeline: computed (then cached) by the engine on the
@@ -88,7 +87,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client, showForecast, loaded]);
 
   const metric = metricLike(ctx.metric);
@@ -102,7 +100,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       }
     }
     return keys;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
   // Default: the first component with several blocks (a single embed row makes a dull first view).
   const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
@@ -173,7 +170,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const mainTimeline = derived.find((x) => x.runId === ctx.runId)?.timeline;
     const timeline = main >= 0 && mainTimeline ? mainTimeline.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
     return withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log]);
 
   return (

@@ -13,6 +13,7 @@ import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
 import type { RunContext } from '../run-context';
 import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overview/HeatmapPanel';
+import { useChangePoints } from './overview/use-change-points';
 
 type Normalise = 'shared' | 'component' | 'panel';
 
@@ -24,6 +25,8 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const [palette, setPalette] = useState<SequentialScale>('viridis');
   const [readout, setReadout] = useState<Readout | null>(null);
   const runKey = ctx.runs.map((r) => r.id).join(',');
+  const [showChanges, setShowChanges] = useState(true);
+  const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
 
   useEffect(() => {
     let live = true;
@@ -134,6 +137,9 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="viridis">viridis</option>
           <option value="cividis">cividis</option>
         </select>
+        <label className="check" title="Diamonds where a row's trajectory changes regime, ticks above such columns; ] and [ jump between them in a focused panel">
+          <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
+        </label>
         <ExportMenu
           formats={['csv']}
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric } : null}
@@ -186,7 +192,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
+              <HeatmapPanelView key={`${row.key}|${i}`} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {grids[i]?.runName}

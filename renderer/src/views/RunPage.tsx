@@ -107,7 +107,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
       const r = runs?.find((x) => x.id === id);
       if (r) list.push(r);
     }
-    return list;
+    // A run the user renamed is called by that name in every view and figure.
+    return list.map((r) => (r.alias ? { ...r, name: r.alias } : r));
   }, [summary, compare, runs]);
 
   if (runCall.error) {
@@ -117,8 +118,9 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
       </div>
     );
   }
-  const run = runCall.data?.run as unknown as RunInfo | undefined;
-  if (!run) return <p className="muted">Loading run…</p>;
+  const scanned = runCall.data?.run as unknown as RunInfo | undefined;
+  if (!scanned) return <p className="muted">Loading run…</p>;
+  const run = summary?.alias ? { ...scanned, name: summary.alias } : scanned;
 
   const present = run.checkpoints.filter((c) => !c.missing);
   const steps = present.map((c) => c.step).filter((s): s is number => s !== null);

@@ -8,6 +8,8 @@ import { runHref } from '../../routes';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
+import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
+import { nextChangeCell, paintChangeMarks } from './change-marks';
 
 /** The cell named by the Overview's readout line. */
 export interface Readout {
@@ -61,7 +63,10 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   stepScale,
   palette,
   onReadout,
+  changes,
 }: {
+  /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
+  changes?: ChangeIndex | null;
   panel: HeatmapPanel;
   scale: ReturnType<typeof colourScaleFor>;
   stepScale: 'log' | 'linear';
@@ -76,7 +81,8 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   const height = panelHeight(panel);
   // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
   const colourBarHeight = Math.max(24, height - 74 - 30);
-  const full = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), [panel, stepScale, scale, palette, colourBarHeight]);
+  const marks = useMemo(() => panelChangeMarks(panel, changes, stepScale), [panel, changes, stepScale]);
+  const full = useMemo(() => withHeatmapChangeMarks(heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), marks), [panel, stepScale, scale, palette, colourBarHeight, marks]);
   const data = (full.series as Array<{ data: number[][] }>)[0]!.data;
   const tooltipText = (full.tooltip as { formatter: (p: { value: number[] }) => string }).formatter;
   const xExtent = [(full.xAxis as { min: number }).min, (full.xAxis as { max: number }).max] as const;
@@ -124,8 +130,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
     }
     ctx.restore();
+    paintChangeMarks(ctx, marks, px, rect, band);
     el.dataset.cells = String(data.length);
-  }, [data, scale, palette, panel.rows.length, xExtent[0], xExtent[1]]);
+  }, [data, scale, palette, panel.rows.length, xExtent[0], xExtent[1], marks]);
 
   // After echarts has laid out the frame (the Chart child applies the option first).
   useEffect(() => paint(), [paint, frame]);
@@ -222,6 +229,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     } else if (e.key === 'Enter') {
       const d = byCell.get(cursor.row * panel.steps.length + cursor.col);
       if (d) openDetail(d);
+    } else if (e.key === ']' || e.key === '[') {
+      const next = nextChangeCell(marks, cursor.row, cursor.col, e.key === ']' ? 1 : -1);
+      if (next) moveCursor(next.row, next.col);
     } else if (e.key === 'Escape') showTip(null);
   };
   const local = (e: React.MouseEvent): [number, number] => {
@@ -259,8 +269,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
           option={frame}
           height={height}
           tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.`}
+          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.${marks.length ? ` ${changeSummary(marks)} ] and [ jump between them.` : ''}`}
           onKeyDown={onKeyDown}
+          dataAttributes={{ 'change-marks': String(marks.length) }}
         />
         <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />
         <div ref={tip} className="heatmap-tip" role="tooltip" data-testid="heatmap-tooltip" hidden />
