@@ -1,10 +1,10 @@
 // The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
 // is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
-import { homedir, platform } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { platform } from 'node:os';
 import {
   AtlasError,
   type AtlasApi,
@@ -18,9 +18,6 @@ import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { runCoUpdate } from '../store/co-update';
 import { withTokensPerStep } from '../layouts/tokens';
-
-/** run_params key of the user's tokens per step (setTokensPerStep). */
-const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
@@ -41,7 +38,8 @@ import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
-import { scalingSeries } from '../store/scaling';
+import { browseFolder } from './browse';
+import { scalingSeries, TOKENS_PER_STEP_KEY } from '../store/scaling';
 import { renderScalingExport } from '../export/scaling';
 import { EmbeddingRanges } from './embedding-range';
 
@@ -258,38 +256,7 @@ export class Engine implements AtlasApi {
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
-    const path = resolve(req.path ?? homedir());
-    let names: string[];
-    try {
-      const st = await stat(path);
-      if (!st.isDirectory()) throw new AtlasError('bad-request', `${path} is not a folder`, path);
-      names = await readdir(path);
-    } catch (err) {
-      if (err instanceof AtlasError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
-      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
-      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
-    }
-    const entries: Response<'browse'>['entries'] = [];
-    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
-    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
-      if (name.startsWith('.') && name !== '.cache') continue;
-      const full = join(path, name);
-      try {
-        const st = await stat(full);
-        if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        // Regular files only: a FIFO, socket or device is never offered (issue 14).
-        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
-      } catch {
-        // unreadable or dangling entries are not offered
-      }
-      if (entries.length >= 2000) break;
-    }
-    const hub = findHubCacheRoot(this.opts.env ?? process.env);
-    const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...this.store.recentPaths()];
-    const parent = parsePath(path).root === path ? null : dirname(path);
-    return { path, parent, entries, roots: [...new Set(roots)] };
+    return browseFolder(req.path, { env: this.opts.env ?? process.env, recent: this.store.recentPaths() });
   }
 
   /**

@@ -25,7 +25,7 @@ import { withTokensPerStep } from '../layouts/tokens';
 import { buildScalarGrid, presentCheckpoints } from './grids';
 import type { Store } from './store';
 
-/** run_params key of the user's tokens per step (the engine's setTokensPerStep writes it). */
+/** run_params key of the user's tokens per step (the engine's getRun reads it, setTokensPerStep writes it). */
 export const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 
 type TensorRow = ScalarGrid['tensors'][number];
