@@ -1,13 +1,16 @@
 // Embedding correlation over a chosen token range (300..363, outside the stored 0..255) for both
 // demo runs side by side on one timeline: token strings on the axes with whitespace visible, a
 // cell read by keyboard equal to the engine's number, a bad range refused with a clear message.
-import { check, expect, test, type RunSummary } from './fixtures';
+import { check, chooseRuns, expect, test, type RunSummary } from './fixtures';
 
 test('embedding correlation: chosen range, token strings, two runs on one timeline', async ({ page, srv, apiOk, shot }) => {
   const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
   const demo = runs.filter((r) => r.source === 'demo');
   test.skip(demo.length < 2, `needs the two demo runs, the engine lists ${demo.length}`);
   await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0]!.id)}/embeddings`);
+  // Earlier specs may have opened more runs of the same family: show the two demo runs only.
+  await page.locator('[data-testid=run-choice]').first().waitFor();
+  await chooseRuns(page, demo.map((r) => r.id));
   await page.locator('[data-testid=range-from]').fill('300');
   await page.locator('[data-testid=range-to]').fill('363');
   await page.locator('[data-testid=order-select]').selectOption('id');

@@ -1,7 +1,7 @@
 // Scaling view over the two demo sizes: the residual stream's max-ever |x| per depth fraction
 // against parameters, matched at a common step; the table shows the engine's numbers, the slider
 // moves the matched step, and PNG/SVG/GIF/CSV exports hold both runs.
-import { check, downloaded, expect, test, type RunSummary } from './fixtures';
+import { check, chooseRuns, downloaded, expect, test, type RunSummary } from './fixtures';
 
 test('scaling view: two demo sizes, max-ever residual outlier vs parameters, exports', async ({ page, srv, apiOk, analyse, shot }) => {
   const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
@@ -15,6 +15,9 @@ test('scaling view: two demo sizes, max-ever residual outlier vs parameters, exp
   expect(api.series).toHaveLength(5);
 
   await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0]!.id)}/scaling`);
+  // Earlier specs may have opened more runs of the same family: show the two demo sizes only.
+  await page.locator('[data-testid=run-choice]').first().waitFor();
+  await chooseRuns(page, ids);
   const chart = page.locator('[data-testid=scaling-chart]');
   await chart.and(page.locator('[data-drawn]')).waitFor({ timeout: 30_000 });
   await expect(chart).toHaveAttribute('data-runs', '2');

@@ -236,7 +236,7 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
         <legend>Runs ({runIds.length})</legend>
         {(runs ?? []).map((r) => (
           <label key={r.id} className="check" title={r.summary}>
-            <input type="checkbox" checked={runIds.includes(r.id)} onChange={(e) => setChosen(e.target.checked ? [...new Set([...runIds, r.id])] : runIds.filter((x) => x !== r.id))} /> {r.name}
+            <input type="checkbox" value={r.id} data-testid="run-choice" checked={runIds.includes(r.id)} onChange={(e) => setChosen(e.target.checked ? [...new Set([...runIds, r.id])] : runIds.filter((x) => x !== r.id))} /> {r.name}
           </label>
         ))}
       </fieldset>

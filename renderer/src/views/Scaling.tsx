@@ -53,6 +53,10 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
   const [result, setResult] = useState<{ data: ScalingResult | null; error: string | null }>({ data: null, error: null });
   useEffect(() => {
     let live = true;
+    if (request.runIds.length === 0) {
+      setResult({ data: null, error: 'Tick at least one run.' });
+      return;
+    }
     client.api.scaling(request).then(
       (data) => live && setResult({ data, error: null }),
       (e) => live && setResult({ data: null, error: errorMessage(e) }),
@@ -117,7 +121,7 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
         <legend>Runs ({runIds.length} chosen)</legend>
         {(runs ?? []).map((r) => (
           <label key={r.id} className="check" title={r.summary}>
-            <input type="checkbox" checked={runIds.includes(r.id)} onChange={(e) => toggleRun(r.id, e.target.checked)} /> {r.name}
+            <input type="checkbox" value={r.id} data-testid="run-choice" checked={runIds.includes(r.id)} onChange={(e) => toggleRun(r.id, e.target.checked)} /> {r.name}
           </label>
         ))}
       </fieldset>
