@@ -1,16 +1,14 @@
-// The folder picker's listing (API browse): a folder's subfolders and weight/config files, numbers
-// in names sorted as numbers, regular files only, with the roots offered beside it (home, the
-// Hugging Face cache, recent folders). Moved out of engine.ts as is (a pure move; the engine
-// delegates), so the engine stays under the file-size floor.
+// The browse method of AtlasApi (main/api/engine.ts): one folder's subfolders and weight files
+// for the folder picker, with the roots it offers (home, the Hugging Face cache, recent folders).
 import { readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, parse as parsePath, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { AtlasError, type Response } from '../../common/api';
+import { AtlasError, type Request, type Response } from '../../common/api';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 
-export async function browseFolder(asked: string | undefined, options: { env: NodeJS.ProcessEnv; recent: string[] }): Promise<Response<'browse'>> {
-  const path = resolve(asked ?? homedir());
+export async function browseFolder(req: Request<'browse'>, env: NodeJS.ProcessEnv, recentPaths: readonly string[]): Promise<Response<'browse'>> {
+  const path = resolve(req.path ?? homedir());
   let names: string[];
   try {
     const st = await stat(path);
@@ -38,8 +36,8 @@ export async function browseFolder(asked: string | undefined, options: { env: No
     }
     if (entries.length >= 2000) break;
   }
-  const hub = findHubCacheRoot(options.env);
-  const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...options.recent];
+  const hub = findHubCacheRoot(env);
+  const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...recentPaths];
   const parent = parsePath(path).root === path ? null : dirname(path);
   return { path, parent, entries, roots: [...new Set(roots)] };
 }

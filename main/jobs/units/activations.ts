@@ -1,12 +1,14 @@
 // The `activations` unit (common/analyses/activations.ts): the forward pass on the probe batch,
-// reduced to residual-stream statistics, histograms, loss and top-1 accuracy (main/jobs/units/model.ts).
+// reduced to residual-stream statistics, histograms, loss and top-1 accuracy, the logit lens, per-token
+// losses and the induction score per head (main/jobs/units/model.ts, model-probes.ts).
 import { shortHash } from '../plan';
 import { modelPrecondition } from './model-precondition';
 import type { UnitDescriptor } from './types';
 
 export const descriptor: UnitDescriptor = {
   name: 'activations',
-  version: 2,
+  // 2: outlier_dims frames; 3: logit lens, token_loss frames, induction score.
+  version: 3,
   precondition: modelPrecondition,
   context: ({ probe }) => shortHash({ probe: probe ?? null }),
   // model.ts loads onnxruntime: imported only by workers that run the model.

@@ -63,11 +63,14 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   stepScale,
   palette,
   onReadout,
+  minus,
   changes,
 }: {
   /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
   changes?: ChangeIndex | null;
   panel: HeatmapPanel;
+  /** B of an A − B panel (the panel's run is A). */
+  minus?: string;
   scale: ReturnType<typeof colourScaleFor>;
   stepScale: 'log' | 'linear';
   palette: SequentialScale;
@@ -239,11 +242,11 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     return [e.clientX - r.left, e.clientY - r.top];
   };
   return (
-    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-component={panel.component} data-kind={panel.kind}>
+    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-minus={minus ?? ''} data-colour-mode={scale.mode} data-colour-min={scale.min} data-colour-max={scale.max} data-component={panel.component} data-kind={panel.kind}>
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind }}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
         />
