@@ -21,5 +21,6 @@ export * from './category-heatmap';
 export * from './outliers';
 export * from './head-spectra';
 export * from './heatmap-changes';
+export * from './probes';
 export * from './scaling';
 export * from './tokens';

@@ -21,6 +21,7 @@ import { SvdDirections } from './SvdDirections';
 import { CoUpdate } from './CoUpdate';
 import { Outliers } from './Outliers';
 import { Heads } from './Heads';
+import { Probes } from './Probes';
 import { Scaling } from './Scaling';
 import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
@@ -38,6 +39,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'coupdate', label: 'Co-update' },
   { id: 'outliers', label: 'Outliers' },
   { id: 'heads', label: 'Head spectra' },
+  { id: 'probes', label: 'Lens & induction' },
   { id: 'scaling', label: 'Scaling' },
   { id: 'embeddings', label: 'Embedding correlation' },
 ];
@@ -222,6 +224,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
         {tab === 'outliers' && <Outliers ctx={ctx} />}
         {tab === 'heads' && <Heads ctx={ctx} />}
+        {tab === 'probes' && <Probes ctx={ctx} />}
         {tab === 'scaling' && <Scaling ctx={ctx} />}
         {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>
