@@ -18,3 +18,4 @@ export * from './compare';
 export * from './compare-curves';
 export * from './co-update';
 export * from './heatmap-changes';
+export * from './compare-frames';
