@@ -332,7 +332,7 @@ export const methods = {
     request: z.object({
       runId: z.string(),
       format: z.enum(['gif', 'png', 'svg', 'csv']),
-      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients']),
+      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients', 'outliers', 'head-spectrum']),
       metric: z.string().optional(),
       component: z.string().optional(),
       kind: z.string().optional(),

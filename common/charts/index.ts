@@ -17,5 +17,8 @@ export * from './trajectory-overlays';
 export * from './compare';
 export * from './compare-curves';
 export * from './co-update';
+export * from './category-heatmap';
+export * from './outliers';
+export * from './head-spectra';
 export * from './heatmap-changes';
 export * from './compare-frames';

@@ -5,6 +5,7 @@ import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
+import { bestFitFamily } from '../../../common/analyses/fits';
 import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
@@ -30,6 +31,7 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
       put('student_t_ks', fits.studentT.ks);
       put('student_t_loglik', fits.studentT.loglik);
       put('student_t_nu', fits.studentT.nu);
+      put('best_fit_family', bestFitFamily([fits.gaussian.ks, fits.logistic.ks, fits.studentT.ks]));
       arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits, m) });
     });
     return { scalars, arrays, info: {}, tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };

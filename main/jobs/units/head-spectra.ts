@@ -5,6 +5,7 @@
 import type { TensorEntry } from '../../formats/types';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { qkvHeadsOf } from '../../architectures';
+import { eigenvaluesFromSingularValues, powerLawAlpha } from '../../metrics/spectrum';
 import { entrySigma, randomMatrixSummary, shuffledCopy, SHUFFLE_SEED } from '../../metrics/random-matrix';
 import { headTensor, type HeadSpectrumFrame } from '../../../common/analyses/head-spectra';
 import { shortHash } from '../plan';
@@ -61,6 +62,7 @@ export async function headSpectraUnit(task: UnitTask, progress: ProgressFn): Pro
         const opts = { intraOpThreads: task.intraOpThreads };
         const s = await singularValues(slice.data, slice.rows, slice.cols, opts);
         const shuffled = await singularValues(shuffledCopy(slice.data), slice.rows, slice.cols, opts);
+        const fit = powerLawAlpha(eigenvaluesFromSingularValues(s));
         const sum = randomMatrixSummary(s, shuffled, slice.rows, slice.cols, entrySigma(slice.data));
         scalars.push(
           { metric: 'head_spectral_norm', tensor: name, value: s[0] ?? null },
@@ -68,10 +70,12 @@ export async function headSpectraUnit(task: UnitTask, progress: ProgressFn): Pro
           { metric: 'mp_spikes', tensor: name, value: sum.spikes },
           { metric: 'shuffled_spectral_norm', tensor: name, value: shuffled[0] ?? null },
           { metric: 'spike_ratio', tensor: name, value: sum.spikeRatio },
+          { metric: 'head_alpha', tensor: name, value: fit?.alpha ?? null },
         );
         const frame: HeadSpectrumFrame = {
           rows: slice.rows, cols: slice.cols, singular_values: s, shuffled_singular_values: shuffled,
           mp_sigma: sum.mp.sigma, mp_lower: sum.mp.lower, mp_upper: sum.mp.upper,
+          alpha: fit?.alpha ?? null, alpha_xmin: fit?.xmin ?? null, alpha_ks: fit?.ks ?? null,
         };
         arrays.push({ kind: 'head_spectrum', tensor: name, data: frame });
         tensors.push({ tensor: name, role: { block, component: `attn.${slice.part}`, kind: 'other' }, shape: [slice.rows, slice.cols] });

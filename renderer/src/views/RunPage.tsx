@@ -19,6 +19,8 @@ import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
 import { CoUpdate } from './CoUpdate';
+import { Outliers } from './Outliers';
+import { Heads } from './Heads';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -32,6 +34,8 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
   { id: 'coupdate', label: 'Co-update' },
+  { id: 'outliers', label: 'Outliers' },
+  { id: 'heads', label: 'Head spectra' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -212,6 +216,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
         {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
+        {tab === 'outliers' && <Outliers ctx={ctx} />}
+        {tab === 'heads' && <Heads ctx={ctx} />}
       </section>
     </div>
   );
