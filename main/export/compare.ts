@@ -166,7 +166,13 @@ export function compareCurvesOption(store: Store, req: ExportReq): ChartOption {
   return { ...option, series: [...(option.series as object[]), ...bandSeries(bands, 'log', yLog)] };
 }
 
-type ChartView = Exclude<AnimationView, 'correlation'>;
+type ChartView = Extract<AnimationView, 'histogram' | 'qq' | 'spectrum' | 'activations' | 'gradients'>;
+const CHART_VIEWS: readonly string[] = ['histogram', 'qq', 'spectrum', 'activations', 'gradients'];
+
+function chartView(view: string): ChartView {
+  if (!CHART_VIEWS.includes(view)) throw new AtlasError('bad-request', `${view} of a comparison exports one run at a time (comparisons overlay ${CHART_VIEWS.join(', ')})`);
+  return view as ChartView;
+}
 
 function overlayKindOf(view: ChartView): OverlayKind {
   return view === 'qq' ? 'qq' : view === 'spectrum' ? 'spectrum' : 'histogram';
@@ -210,19 +216,17 @@ export async function compareFigure(store: Store, req: ExportReq): Promise<Buffe
   const format = req.format === 'svg' ? 'svg' : 'png';
   if (req.view === 'heatmap') return drawStack(compareHeatmapOptions(store, req, height), format, width, height);
   if (req.view === 'curves') return drawStack([compareCurvesOption(store, req)], format, width, height);
-  if (req.view === 'correlation') throw new AtlasError('bad-request', 'the correlation view of a comparison exports one run at a time');
-  const o = loadOverlay(store, req, req.view);
+  const o = loadOverlay(store, req, chartView(req.view));
   const step = req.step ?? o.steps[o.steps.length - 1]!;
   return drawStack([overlayOption(o.at(step), o.tensor, o.settings)], format, width, height);
 }
 
 /** GIF of a comparison's overlay over the union of the runs' steps. */
 export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): Promise<number> {
-  if (req.view === 'heatmap' || req.view === 'curves' || req.view === 'correlation') throw new AtlasError('bad-request', `${req.view} of a comparison has no GIF export`);
   const width = validSize('width', req.width ?? GIF_DEFAULT_SIZE.width);
   const height = validSize('height', req.height ?? GIF_DEFAULT_SIZE.height);
   const fps = req.fps ?? EXPORT_LIMITS.fps.default;
-  const o = loadOverlay(store, req, req.view);
+  const o = loadOverlay(store, req, chartView(req.view));
   const chart = new CanvasChart(width, height);
   try {
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
