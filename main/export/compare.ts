@@ -144,7 +144,9 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   const columns: HeatmapPanel[][] = minus
     ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: g.run.name }, { grid: minus.grid, runName: minus.run.name }, metric))
     : grids.map((g) => panelsFromGrid(g.grid, g.run.name, metric));
-  const first = columns.flat().find((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
+  const matching = columns.flat().filter((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
+  // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
+  const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
   if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => r.name).join(', ')}`);
   const panels = columns.map((ps) => ps.find((p) => p.component === first.component && p.kind === first.kind)).filter((p): p is HeatmapPanel => p !== undefined);
   const colour = colourScaleFor(panels, { mode: minus ? 'diverging' : 'auto' });
