@@ -223,6 +223,21 @@ export const TrajectoriesResult = z.object({
 });
 export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
 
+/**
+ * One tensor's distribution for initialising a new model (docs/INIT_DIST.md): the request of the
+ * API's `initDist` (the app's Export menu) and of `checkpoint-atlas init-dist`, which checks its
+ * --run/--tensor/--step/--points with this same schema.
+ */
+export const InitDistRequest = z.object({
+  /** Run id or (unique) name. */
+  run: z.string().min(1),
+  tensor: z.string().min(1),
+  /** Checkpoint step; absent: the last. */
+  step: z.number().int().nonnegative().optional(),
+  points: z.number().int().min(1025).max(1_000_001).optional(),
+});
+export type InitDistRequest = z.infer<typeof InitDistRequest>;
+
 /** What an analysis is asked with: the same for starting it and for estimating it. */
 const AnalysisRequest = z.object({
   runId: z.string(),
@@ -414,6 +429,11 @@ export const methods = {
       /** Rows without any update size (not analysed, or never moved). */
       dropped: z.array(z.string()),
     }),
+  },
+  /** The init-dist safetensors file of one tensor (probabilities, quantiles, metadata), as bytes to save. */
+  initDist: {
+    request: InitDistRequest,
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number(), metadata: z.record(z.string(), z.string()) }),
   },
 } as const;
 

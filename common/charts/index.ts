@@ -22,3 +22,4 @@ export * from './outliers';
 export * from './head-spectra';
 export * from './heatmap-changes';
 export * from './compare-frames';
+export * from './probes';

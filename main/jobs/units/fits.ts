@@ -1,6 +1,7 @@
 // The `fits` unit of one checkpoint: for every parameter tensor, the maximum-likelihood Gaussian,
 // logistic and Student-t fits with their KS distances and per-element log-likelihoods, and the QQ
 // frame against each (main/metrics/fits.ts and qq.ts say how large tensors are sampled).
+import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
@@ -38,4 +39,10 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'fits', version: 2, context: () => shortHash({}), run: fitsUnit };
+export const descriptor: UnitDescriptor = {
+  name: 'fits',
+  version: 2,
+  context: () => shortHash({}),
+  run: fitsUnit,
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 3e-8, memoryFactor: 4 } },
+};

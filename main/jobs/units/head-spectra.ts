@@ -2,6 +2,7 @@
 // attention weights sliced into every head's Q, K and V matrix by the family module
 // (main/architectures/<family>.ts `qkvHeads`), and per matrix its singular values, those of the
 // same entries shuffled (main/metrics/random-matrix.ts, seeded) and the Marchenko-Pastur edges.
+import { largestTensorBytes } from '../cost';
 import type { TensorEntry } from '../../formats/types';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { qkvHeadsOf } from '../../architectures';
@@ -101,4 +102,11 @@ export const descriptor: UnitDescriptor = {
   precondition: headSpectraPrecondition,
   context: () => shortHash({ seed: SHUFFLE_SEED }),
   run: headSpectraUnit,
+  cost: {
+    // Gram products of every head's Q, K, V [hd, d] and of their shuffled copies: 6 d^2 hd per block.
+    work: (s, _probe, config) => (config ? 6 * config.hidden * config.hidden * config.headDim * Math.max(1, s.layers) : s.gramWork),
+    memory: largestTensorBytes,
+    // Small Gram products: the spectra rate; a block's attention weights as float32 plus float64 slices.
+    calibration: { rate: 8e-11, memoryFactor: 3 },
+  },
 };

@@ -141,7 +141,7 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
   return (
     <div className="panel anim" data-testid={`anim-${kind}`}>
       <div className="panelbar">
-        <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} />
+        <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} initDist={kind === 'histogram' && shownStep !== undefined ? { run: ctx.runId, tensor: meta.tensor, step: shownStep } : null} />
       </div>
       {error && <p className="notice warn">{panelLabel}: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
