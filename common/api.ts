@@ -9,6 +9,7 @@
 // knows which carrier it talks to.
 import { z } from 'zod';
 import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
+import { TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -192,6 +193,7 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
+export { TOKEN_LOSS_TOP_DEFAULT, TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -225,6 +227,21 @@ export const TrajectoriesResult = z.object({
   })),
 });
 export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
+
+/**
+ * One tensor's distribution for initialising a new model (docs/INIT_DIST.md): the request of the
+ * API's `initDist` (the app's Export menu) and of `checkpoint-atlas init-dist`, which checks its
+ * --run/--tensor/--step/--points with this same schema.
+ */
+export const InitDistRequest = z.object({
+  /** Run id or (unique) name. */
+  run: z.string().min(1),
+  tensor: z.string().min(1),
+  /** Checkpoint step; absent: the last. */
+  step: z.number().int().nonnegative().optional(),
+  points: z.number().int().min(1025).max(1_000_001).optional(),
+});
+export type InitDistRequest = z.infer<typeof InitDistRequest>;
 
 /** What an analysis is asked with: the same for starting it and for estimating it. */
 const AnalysisRequest = z.object({
@@ -335,7 +352,7 @@ export const methods = {
     request: z.object({
       runId: z.string(),
       format: z.enum(['gif', 'png', 'svg', 'csv']),
-      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients']),
+      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients', 'outliers', 'head-spectrum']),
       metric: z.string().optional(),
       component: z.string().optional(),
       kind: z.string().optional(),
@@ -349,6 +366,12 @@ export const methods = {
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
+      /** A comparison: further runs drawn with runId, in order (colours runColour(1), (2), ...; main/export/compare.ts). */
+      compare: z.array(z.string()).max(64).optional(),
+      /** Heatmaps: draw each run minus this run (A − B) on a diverging scale. */
+      minus: z.string().optional(),
+      /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
+      band: z.enum(['minmax', 'std']).optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },
@@ -373,6 +396,14 @@ export const methods = {
       trajectories: z.number().int(),
       entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
     }),
+  },
+  /**
+   * Per-token loss change between two checkpoints on the probe batch (common/analyses/probes.ts
+   * tokenLossChange): the `top` predictions and sequences whose loss changed most, decoded.
+   */
+  tokenLossChange: {
+    request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
+    response: TokenLossChangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {
@@ -403,6 +434,11 @@ export const methods = {
       /** Rows without any update size (not analysed, or never moved). */
       dropped: z.array(z.string()),
     }),
+  },
+  /** The init-dist safetensors file of one tensor (probabilities, quantiles, metadata), as bytes to save. */
+  initDist: {
+    request: InitDistRequest,
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number(), metadata: z.record(z.string(), z.string()) }),
   },
 } as const;
 

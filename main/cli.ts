@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
+import { AtlasError, InitDistRequest, type AnalysisKind, type CheckpointSubset } from '../common/api';
 import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
 import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
@@ -24,6 +24,7 @@ import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
 import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE } from '../common/charts/types';
 import { initDistribution } from './export/init-dist';
+import { writeInitCheckpoint } from './export/init-checkpoint';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
@@ -318,21 +319,35 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('init-dist')
-    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, to initialise a new model from it (docs/INIT_DIST.md)')
+    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, or with --write-checkpoint a whole initial checkpoint drawn from the trained one, to initialise a new model (docs/INIT_DIST.md)')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
     .requiredOption('--run <id>', 'run id or name')
-    .requiredOption('--tensor <name>', 'raw tensor name')
+    .option('--tensor <name>', 'raw tensor name (one tensor\'s distribution; with --out)')
     .option('--step <n>', 'checkpoint step (default: the last)')
     .option('--points <n>', 'points of the quantile function (>= 1025)', '2049')
-    .requiredOption('--out <file>', 'output .safetensors')
-    .action(async (opts: { db?: string; run: string; tensor: string; step?: string; points: string; out: string }) => {
-      const step = opts.step === undefined ? undefined : Number(opts.step);
-      if (step !== undefined && !(Number.isInteger(step) && step >= 0)) fail(`--step must be a step number, got ${opts.step}`, 2);
-      const points = Number(opts.points);
-      if (!Number.isInteger(points) || points < 1025 || points > 1_000_001) fail(`--points must be an integer from 1025 to 1000001, got ${opts.points}`, 2);
+    .option('--out <file>', 'output .safetensors (one tensor)')
+    .option('--write-checkpoint <dir>', 'write a whole initial checkpoint (model.safetensors + config.json) into this new folder')
+    .addOption(new Option('--method <m>', 'with --write-checkpoint: sample each tensor from its quantile function, or permute its trained values').choices(['sample', 'permute']).default('sample'))
+    .option('--seed <n>', 'with --write-checkpoint: random seed', '0')
+    .action(async (opts: { db?: string; run: string; tensor?: string; step?: string; points: string; out?: string; writeCheckpoint?: string; method: 'sample' | 'permute'; seed: string }) => {
+      // The same request schema as the app's Export menu (common/api.ts InitDistRequest).
+      const parsed = InitDistRequest.safeParse({ run: opts.run, tensor: opts.tensor ?? '-', points: Number(opts.points), ...(opts.step === undefined ? {} : { step: Number(opts.step) }) });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        fail(`--${String(issue.path[0] ?? 'run')}: ${issue.message}`, 2);
+      }
+      const req = parsed.data;
       const store = new Store(resolve(opts.db ?? defaultDbPath()), { readonly: true });
       try {
-        const r = await initDistribution(store, { run: opts.run, tensor: opts.tensor, out: opts.out, points, ...(step === undefined ? {} : { step }) });
+        if (opts.writeCheckpoint) {
+          const seed = Number(opts.seed);
+          if (!Number.isSafeInteger(seed) || seed < 0) fail(`--seed must be a non-negative integer, got ${opts.seed}`, 2);
+          const r = await writeInitCheckpoint(store, { run: req.run, out: opts.writeCheckpoint, method: opts.method, seed, points: req.points, ...(req.step === undefined ? {} : { step: req.step }) });
+          process.stdout.write(`${escapeTerminal(r.path)}: ${r.drawn.length} tensors ${opts.method === 'sample' ? 'sampled from their' : 'permuted within their'} step-${r.checkpoint.step} distributions of ${escapeTerminal(r.run.name)}, ${r.copied.length} copied (buffers, integers)\n`);
+          return;
+        }
+        if (!opts.tensor || !opts.out) fail('init-dist needs --tensor and --out (one tensor), or --write-checkpoint DIR (a whole checkpoint)', 2);
+        const r = await initDistribution(store, { run: req.run, tensor: opts.tensor, out: opts.out, points: req.points, ...(req.step === undefined ? {} : { step: req.step }) });
         process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
       } finally {
         store.close();

@@ -86,7 +86,9 @@ def head_entry(block, head, part, m):
     sigma = float(np.std(m))
     p, n = min(rows, cols), max(rows, cols)
     lower, upper = sigma * (math.sqrt(n) - math.sqrt(p)), sigma * (math.sqrt(n) + math.sqrt(p))
+    fit = powerlaw_fit(s * s)
     return {
+        'alpha': fit and fit['alpha'], 'alpha_xmin': fit and fit['xmin'],
         'tensor': f'attn.{block}.head.{head}.{part}', 'rows': rows, 'cols': cols,
         'singular_values': s.tolist(), 'shuffled_singular_values': sh.tolist(),
         'mp_sigma': sigma, 'mp_lower': lower, 'mp_upper': upper,

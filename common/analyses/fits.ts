@@ -21,7 +21,20 @@ export const fits = {
     metric('gaussian_loglik', 'Gaussian log-lik', 'nats/elem', 'tensor', 'mean log-likelihood per element'),
     metric('logistic_loglik', 'Logistic log-lik', 'nats/elem', 'tensor', 'mean log-likelihood per element'),
     metric('student_t_loglik', 'Student-t log-lik', 'nats/elem', 'tensor', 'mean log-likelihood per element'),
+    metric('best_fit_family', 'Best-fitting family', '0 Gaussian · 1 logistic · 2 Student-t', 'tensor', 'the family of smallest KS distance (ties: the earlier of Gaussian, logistic, Student-t)'),
   ],
   frames: [{ kind: 'qq', file: 'qq.jsonl', exportShape: (d) => d }],
   views: ['overview', 'curves', 'animations:qq'],
 } as const satisfies AnalysisInfo;
+
+/** The families best_fit_family numbers, in order (its value is the index). */
+export const FIT_FAMILIES = ['gaussian', 'logistic', 'student_t'] as const;
+
+/** Index of the smallest finite KS distance (Gaussian, logistic, Student-t); null when none is finite. */
+export function bestFitFamily(ks: ReadonlyArray<number | null>): number | null {
+  let best: number | null = null;
+  ks.forEach((v, i) => {
+    if (v !== null && Number.isFinite(v) && (best === null || v < ks[best]!)) best = i;
+  });
+  return best;
+}

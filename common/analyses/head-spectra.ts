@@ -31,6 +31,10 @@ export interface HeadSpectrumFrame {
   mp_sigma: number;
   mp_lower: number;
   mp_upper: number;
+  /** Power-law fit of the eigenvalues s^2 (WeightWatcher's method), null when none: for the QQ plot. */
+  alpha: number | null;
+  alpha_xmin: number | null;
+  alpha_ks: number | null;
 }
 
 export const headSpectra = {
@@ -43,6 +47,7 @@ export const headSpectra = {
     metric('mp_spikes', 'Spikes above MP', 'count', 'head', 'singular values above the Marchenko-Pastur upper edge'),
     metric('shuffled_spectral_norm', 'Shuffled s_max', 's_max', 'head', 's_max of the same entries shuffled (seeded): the unstructured reference', true),
     metric('spike_ratio', 's_max / shuffled', 'ratio', 'head', 's_max over the shuffled matrix\'s s_max: 1 = Gaussian-like, > 1 = learned spikes', true),
+    metric('head_alpha', 'Head power-law α', 'α', 'head', 'power-law exponent of the head matrix\'s eigenvalue (s²) tail, xmin by minimum KS'),
   ],
   frames: [
     {
@@ -53,6 +58,7 @@ export const headSpectra = {
         singular_values: Array.from(d.singular_values as ArrayLike<number>),
         shuffled_singular_values: Array.from(d.shuffled_singular_values as ArrayLike<number>),
         mp_sigma: d.mp_sigma, mp_lower: d.mp_lower, mp_upper: d.mp_upper,
+        alpha: d.alpha, alpha_xmin: d.alpha_xmin, alpha_ks: d.alpha_ks,
       }),
     },
   ],

@@ -1,10 +1,10 @@
 // The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
 // is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
-import { homedir, platform } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { platform } from 'node:os';
 import {
   AtlasError,
   type AtlasApi,
@@ -17,6 +17,7 @@ import {
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { runCoUpdate } from '../store/co-update';
+import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
 
 /** run_params key of the user's tokens per step (setTokensPerStep). */
@@ -25,22 +26,23 @@ import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager, type JobOptions } from '../jobs/manager';
-import { ANALYSES } from '../../common/analyses';
-import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { FIGURE_DEFAULT_SIZE } from '../../common/charts/types';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
-import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
+import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { browseFolder } from './browse';
+import { summarizeRun } from './summary';
+import { tokenLossChangeFor } from '../store/token-loss';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -125,51 +127,7 @@ export class Engine implements AtlasApi {
   }
 
   summarize(info: RunInfo, source: RunSource): RunSummary {
-    const present = presentCheckpoints(info);
-    const units = this.store.unitsOfRun(info.id);
-    const doneBy = new Map<string, Set<string>>();
-    for (const u of units) {
-      const fp = present.find((c) => c.id === u.checkpointId)?.fingerprint;
-      if (fp !== u.fingerprint) continue;
-      let s = doneBy.get(u.analysis);
-      if (!s) doneBy.set(u.analysis, (s = new Set()));
-      s.add(u.checkpointId);
-    }
-    const analysed = ANALYSES.filter((a) => present.length > 0 && a.units.every((n) => (doneBy.get(n)?.size ?? 0) >= present.length)).map((a) => a.id);
-    const c = info.config;
-    const dims = c ? `${c.layers} layers, d=${c.hidden}, ${c.heads} heads, vocab ${c.vocabSize}` : 'no config.json';
-    const steps = present.map((p) => p.step).filter((s): s is number => s !== null);
-    return {
-      id: info.id,
-      name: info.name,
-      layout: info.layout,
-      root: info.root,
-      family: info.family,
-      source,
-      checkpointCount: present.length,
-      missingCount: info.checkpoints.length - present.length,
-      firstStep: steps.length ? Math.min(...steps) : null,
-      lastStep: steps.length ? Math.max(...steps) : null,
-      warningCount: info.warnings.length,
-      analysed,
-      summary: `${familyLabel(info.family)}, ${dims}`,
-      ...this.sweepCoverage(info),
-    };
-  }
-
-  /** A cache merged from a cluster sweep's shards: the plan's units it holds and what is missing. */
-  private sweepCoverage(info: RunInfo): Pick<RunSummary, 'sweep'> {
-    const m = runMissingUnits(this.store, info.id, info.name);
-    if (!m) return {};
-    return {
-      sweep: {
-        shards: m.shards,
-        mergedShards: m.mergedShards,
-        units: m.total,
-        present: m.total - m.count,
-        missing: m.byShard.map((b) => ({ shard: b.shard, units: b.missing, examples: b.examples })),
-      },
-    };
+    return summarizeRun(this.store, info, source);
   }
 
   // ------------------------------------------------------------------------------ AtlasApi
@@ -255,38 +213,7 @@ export class Engine implements AtlasApi {
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
-    const path = resolve(req.path ?? homedir());
-    let names: string[];
-    try {
-      const st = await stat(path);
-      if (!st.isDirectory()) throw new AtlasError('bad-request', `${path} is not a folder`, path);
-      names = await readdir(path);
-    } catch (err) {
-      if (err instanceof AtlasError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
-      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
-      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
-    }
-    const entries: Response<'browse'>['entries'] = [];
-    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
-    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
-      if (name.startsWith('.') && name !== '.cache') continue;
-      const full = join(path, name);
-      try {
-        const st = await stat(full);
-        if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        // Regular files only: a FIFO, socket or device is never offered (issue 14).
-        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
-      } catch {
-        // unreadable or dangling entries are not offered
-      }
-      if (entries.length >= 2000) break;
-    }
-    const hub = findHubCacheRoot(this.opts.env ?? process.env);
-    const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...this.store.recentPaths()];
-    const parent = parsePath(path).root === path ? null : dirname(path);
-    return { path, parent, entries, roots: [...new Set(roots)] };
+    return browseFolder(req, this.opts.env ?? process.env, this.store.recentPaths());
   }
 
   /**
@@ -416,7 +343,8 @@ export class Engine implements AtlasApi {
     }
     // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
     let bytes: Buffer;
-    if (req.format === 'gif') {
+    if (isStudyView(req.view)) bytes = await studyExportBytes(this.store, { ...req, runId: run.id, view: req.view, format: req.format }); // outliers, head spectra
+    else if (req.format === 'gif') {
       if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
       const view = req.view;
       const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
@@ -446,8 +374,16 @@ export class Engine implements AtlasApi {
     return runTimeline(this.store, this.requireRun(req.runId));
   }
 
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    return tokenLossChangeFor(this.store, this.requireRun(req.runId), req);
+  }
+
   async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
     return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
+  }
+
+  async initDist(req: Request<'initDist'>): Promise<Response<'initDist'>> {
+    return initDistResponse(this.store, req);
   }
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {

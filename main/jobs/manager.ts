@@ -18,7 +18,8 @@ import { runShapes } from './estimate-run';
 import type { ShardExchange } from './shard-files';
 import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
 import { SweepMeter } from './meter';
-import { updateCalibration, type Probe, type RunShapes } from './estimate';
+import { updateCalibration } from './estimate';
+import type { Probe, RunShapes } from './cost';
 
 export interface JobOptions {
   threads?: number;

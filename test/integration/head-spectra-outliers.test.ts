@@ -12,6 +12,7 @@ import { projectRoot } from '../../main/paths';
 import { decodeFrame } from '../../common/frames';
 import { maxEverByDepth, OUTLIER_TOP_DIMS, type OutlierDimsFrame } from '../../common/analyses/outliers';
 import type { HeadSpectrumFrame } from '../../common/analyses/head-spectra';
+import { decodeGif } from '../unit/export/gif-decode';
 
 const fx = JSON.parse(readFileSync(join(projectRoot(), 'test/fixtures/random-matrix/expectations.json'), 'utf8'));
 
@@ -102,5 +103,37 @@ describe('outliers on the demo run', () => {
     expect(hs.length).toBe(3 * 3 * 3 * 3); // checkpoints x blocks x heads x q/k/v
     const csv = readFileSync(join(out, 'scalars.csv'), 'utf8');
     for (const m of ['head_spectral_norm', 'mp_upper_edge', 'mp_spikes', 'shuffled_spectral_norm', 'spike_ratio']) expect(csv).toContain(`,${m},`);
+  });
+});
+
+describe('GIF / PNG / SVG of the new views (renderExport)', () => {
+  const render = (req: Record<string, unknown>) => engine.renderExport({ runId, ...req } as Parameters<Engine['renderExport']>[0]);
+
+  it('draws the max-ever bars and the outlier dimensions as PNG and SVG, self-described', async () => {
+    const png = await render({ view: 'outliers', format: 'png', width: 640, height: 400 });
+    const bytes = Buffer.from(png.base64, 'base64');
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(bytes.readUInt32BE(16)).toBe(640);
+    const svg = Buffer.from((await render({ view: 'outliers', format: 'svg' })).base64, 'base64').toString('utf8');
+    expect(svg).toContain('Max |x| ever per block · atlas-demo-tiny');
+    expect(svg).toContain('block 2');
+    const dims = Buffer.from((await render({ view: 'outliers', format: 'svg', tensor: 'resid.2' })).base64, 'base64').toString('utf8');
+    expect(dims).toContain('Outlier dimensions · block 1 · atlas-demo-tiny');
+    expect(dims).toContain('ln.attn gain');
+    await expect(render({ view: 'outliers', format: 'gif' })).rejects.toThrow(/not an animation/);
+    await expect(render({ view: 'outliers', format: 'png', tensor: 'attn.0.head.0.q' })).rejects.toThrow(/resid/);
+  });
+
+  it('animates the per-dimension profile and a head spectrum as GIFs, one frame per checkpoint', async () => {
+    for (const req of [{ view: 'outliers', tensor: 'resid.1' }, { view: 'head-spectrum', tensor: 'attn.1.head.2.k' }]) {
+      const r = await render({ ...req, format: 'gif', width: 360, height: 240 });
+      const gif = decodeGif(new Uint8Array(Buffer.from(r.base64, 'base64')));
+      expect(gif.frames.length, req.view).toBe(3);
+      expect([gif.width, gif.height]).toEqual([360, 240]);
+    }
+    const svg = Buffer.from((await render({ view: 'head-spectrum', format: 'svg', tensor: 'attn.1.head.2.k', step: 512 })).base64, 'base64').toString('utf8');
+    expect(svg).toContain('Head spectrum vs random · attn.1.head.2.k (16×48)');
+    expect(svg).toContain('step 512');
+    expect(svg).toContain('MP edge');
   });
 });

@@ -2,9 +2,11 @@
 // attention weights sliced into every head's Q, K and V matrix by the family module
 // (main/architectures/<family>.ts `qkvHeads`), and per matrix its singular values, those of the
 // same entries shuffled (main/metrics/random-matrix.ts, seeded) and the Marchenko-Pastur edges.
+import { largestTensorBytes } from '../cost';
 import type { TensorEntry } from '../../formats/types';
 import type { ArrayResult, ScalarResult, UnitResults } from '../../store/store';
 import { qkvHeadsOf } from '../../architectures';
+import { eigenvaluesFromSingularValues, powerLawAlpha } from '../../metrics/spectrum';
 import { entrySigma, randomMatrixSummary, shuffledCopy, SHUFFLE_SEED } from '../../metrics/random-matrix';
 import { headTensor, type HeadSpectrumFrame } from '../../../common/analyses/head-spectra';
 import { shortHash } from '../plan';
@@ -61,6 +63,7 @@ export async function headSpectraUnit(task: UnitTask, progress: ProgressFn): Pro
         const opts = { intraOpThreads: task.intraOpThreads };
         const s = await singularValues(slice.data, slice.rows, slice.cols, opts);
         const shuffled = await singularValues(shuffledCopy(slice.data), slice.rows, slice.cols, opts);
+        const fit = powerLawAlpha(eigenvaluesFromSingularValues(s));
         const sum = randomMatrixSummary(s, shuffled, slice.rows, slice.cols, entrySigma(slice.data));
         scalars.push(
           { metric: 'head_spectral_norm', tensor: name, value: s[0] ?? null },
@@ -68,10 +71,12 @@ export async function headSpectraUnit(task: UnitTask, progress: ProgressFn): Pro
           { metric: 'mp_spikes', tensor: name, value: sum.spikes },
           { metric: 'shuffled_spectral_norm', tensor: name, value: shuffled[0] ?? null },
           { metric: 'spike_ratio', tensor: name, value: sum.spikeRatio },
+          { metric: 'head_alpha', tensor: name, value: fit?.alpha ?? null },
         );
         const frame: HeadSpectrumFrame = {
           rows: slice.rows, cols: slice.cols, singular_values: s, shuffled_singular_values: shuffled,
           mp_sigma: sum.mp.sigma, mp_lower: sum.mp.lower, mp_upper: sum.mp.upper,
+          alpha: fit?.alpha ?? null, alpha_xmin: fit?.xmin ?? null, alpha_ks: fit?.ks ?? null,
         };
         arrays.push({ kind: 'head_spectrum', tensor: name, data: frame });
         tensors.push({ tensor: name, role: { block, component: `attn.${slice.part}`, kind: 'other' }, shape: [slice.rows, slice.cols] });
@@ -97,4 +102,11 @@ export const descriptor: UnitDescriptor = {
   precondition: headSpectraPrecondition,
   context: () => shortHash({ seed: SHUFFLE_SEED }),
   run: headSpectraUnit,
+  cost: {
+    // Gram products of every head's Q, K, V [hd, d] and of their shuffled copies: 6 d^2 hd per block.
+    work: (s, _probe, config) => (config ? 6 * config.hidden * config.hidden * config.headDim * Math.max(1, s.layers) : s.gramWork),
+    memory: largestTensorBytes,
+    // Small Gram products: the spectra rate; a block's attention weights as float32 plus float64 slices.
+    calibration: { rate: 8e-11, memoryFactor: 3 },
+  },
 };

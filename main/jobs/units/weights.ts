@@ -4,6 +4,7 @@
 // checkpoints (on a log-spaced run dist_to_prev mostly measures the spacing; docs/ANALYSES.md)
 // (the fits and QQ frames are the `fits` unit).
 // Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
+import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
@@ -93,4 +94,7 @@ export const descriptor: UnitDescriptor = {
   version: 3,
   context: ({ planned: p }) => shortHash({ init: p.init.fingerprint, prev: p.prev?.fingerprint ?? null, gap: stepGap(p) }),
   run: weightsUnit,
+  // Defaults (weights, histogram, fits): BENCHMARKS.md's weight sweep (50 s for 20 x 70.4M elements
+  // at 2 threads) and the 160m sweep of issue 16 (34 s, 3 checkpoints); peak 382 MB (largest tensor 98 MB).
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 5e-8, memoryFactor: 2.5 } },
 };

@@ -39,7 +39,6 @@ export function Animations({ ctx }: { ctx: RunContext }) {
     };
     raf = requestAnimationFrame(focus);
     return () => cancelAnimationFrame(raf);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   const [tensor, setTensor] = useState<string>('');
   const [resid, setResid] = useState<string>('');
@@ -58,7 +57,6 @@ export function Animations({ ctx }: { ctx: RunContext }) {
       setResid(initialTensor);
       setShown((s) => (s.includes('resid_histogram') ? s : [...s, 'resid_histogram']));
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ctx.tensors]);
   useEffect(() => {
     if (resid || !activations[0]) return;

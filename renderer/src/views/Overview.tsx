@@ -3,9 +3,8 @@
 // component (across runs) or per panel. Hover shows the exact value (tooltip + a readout line),
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
 import { useEffect, useMemo, useState } from 'react';
-import type { ScalarGrid } from '../../../common/api';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { colourScaleFor, formatStep, formatValue, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
+import { formatStep, formatValue, runColour } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
@@ -13,17 +12,20 @@ import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
 import type { RunContext } from '../run-context';
 import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overview/HeatmapPanel';
-
-type Normalise = 'shared' | 'component' | 'panel';
+import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layout';
+import { replaceRouteParams } from '../routes';
+import { useChangePoints } from './overview/use-change-points';
 
 export function Overview({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
-  const [grids, setGrids] = useState<Array<{ runId: string; runName: string; grid: ScalarGrid | null; error: string | null }>>([]);
+  const [grids, setGrids] = useState<LoadedGrid[]>([]);
   const [loading, setLoading] = useState(false);
   const [normalise, setNormalise] = useState<Normalise>('component');
   const [palette, setPalette] = useState<SequentialScale>('viridis');
   const [readout, setReadout] = useState<Readout | null>(null);
   const runKey = ctx.runs.map((r) => r.id).join(',');
+  const [showChanges, setShowChanges] = useState(true);
+  const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
 
   useEffect(() => {
     let live = true;
@@ -48,22 +50,14 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   const metric = metricLike(ctx.metric);
-  const layout = useMemo(() => {
-    const perRun = grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
-    const keys: string[] = [];
-    for (const panels of perRun) for (const p of panels) if (!keys.includes(`${p.component}|${p.kind}`)) keys.push(`${p.component}|${p.kind}`);
-    // Keep the catalogue order established by panelsFromGrid of the first run that has each key.
-    const all = perRun.flat();
-    const sharedScale = colourScaleFor(all);
-    const rows = keys.map((key) => {
-      const cells = perRun.map((panels) => panels.find((p) => `${p.component}|${p.kind}` === key) ?? null);
-      const present = cells.filter((c): c is HeatmapPanel => c !== null);
-      const componentScale = colourScaleFor(present);
-      return { key, cells: cells.map((p) => (p ? { panel: p, scale: normalise === 'shared' ? sharedScale : normalise === 'component' ? componentScale : colourScaleFor([p]) } : null)) };
-    });
-    return rows;
+  // A − B: each compared run minus the page's run, on a diverging scale (in the address: diff=1).
+  const [difference, setDifference] = useState(() => ctx.params.get('diff') === '1');
+  useEffect(() => replaceRouteParams({ diff: difference ? '1' : null }), [difference]);
+  const { columns, rows: layout } = useMemo(
+    () => overviewLayout(grids, metric, normalise, difference),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [grids, normalise, ctx.metric]);
+    [grids, normalise, ctx.metric, difference],
+  );
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
   // is on screen as soon as it is drawn instead of after all of them (a 24-block run has ~15
@@ -111,7 +105,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return value === null || value === undefined ? null : { ...readout, value };
   }, [readout, grids, ctx.metric]);
 
-  const nRuns = Math.max(1, grids.length);
+  const nRuns = Math.max(1, columns.length);
   const empty = !loading && grids.every((g) => g.grid && g.grid.tensors.length === 0);
   return (
     <div className="overview">
@@ -134,12 +128,20 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="viridis">viridis</option>
           <option value="cividis">cividis</option>
         </select>
+        <label className="check" title="Diamonds where a row's trajectory changes regime, ticks above such columns; ] and [ jump between them in a focused panel">
+          <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
+        </label>
         <ExportMenu
           formats={['csv']}
-          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric } : null}
-          what={`${metric.label} of every component in ${ctx.run.name}`}
+          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
+          what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"
         />
+        {grids.length > 1 && (
+          <label className="check" title={`Each compared run minus ${ctx.run.name}, at the steps both have, on a diverging colour scale symmetric about 0`}>
+            <input type="checkbox" checked={difference} onChange={(e) => setDifference(e.target.checked)} data-testid="difference-mode" /> A − B (minus {ctx.run.name})
+          </label>
+        )}
         {loading && <span className="muted">loading…</span>}
       </div>
       <output
@@ -173,9 +175,9 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       )}
       {nRuns > 1 && (
         <div className="panelgrid runheads" style={{ gridTemplateColumns: `repeat(${nRuns}, minmax(0, 1fr))` }}>
-          {grids.map((g) => (
-            <div key={g.runId} className="runhead-col">
-              {g.runName}
+          {columns.map((c) => (
+            <div key={c.label} className="runhead-col" data-testid="overview-column" data-run-id={c.runId} data-minus={c.minus ?? ''}>
+              <span className="swatch" style={{ background: runColour(c.runIndex) }} aria-hidden="true" /> {c.label}
             </div>
           ))}
         </div>
@@ -186,10 +188,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
-                {row.key.replace('|', ' ')}: not in {grids[i]?.runName}
+                {row.key.replace('|', ' ')}: not in {columns[i]?.label}
               </div>
             ),
           ),
@@ -197,4 +199,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       </div>
     </div>
   );
+}
+
+/** The export request's comparison: the other shown runs, or (difference mode) B of A − B. */
+function compareFields(ids: string[], difference: boolean): { compare?: string[]; minus?: string } {
+  if (ids.length < 2) return {};
+  return difference ? { compare: ids.slice(1), minus: ids[0] } : { compare: ids.slice(1) };
 }

@@ -2,6 +2,8 @@
 // and the tabs Overview / Curves / Animations / SVD directions. Holds the choices shared across
 // tabs (metric, runs compared side by side, step scale) so switching tabs keeps them.
 import { SweepCoverage } from '../components/SweepCoverage';
+import { RunSelector, type SeedBand } from '../components/RunSelector';
+import { seedGroups } from '../../../common/charts/compare';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
@@ -17,6 +19,8 @@ import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
 import { CoUpdate } from './CoUpdate';
+import { Outliers } from './Outliers';
+import { Heads } from './Heads';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -30,11 +34,18 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
   { id: 'coupdate', label: 'Co-update' },
+  { id: 'outliers', label: 'Outliers' },
+  { id: 'heads', label: 'Head spectra' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
   const { client, runs, jobs } = useAppState();
-  const [compare, setCompare] = useState<string[]>([]);
+  // Compared runs and seed bands are in the address too (compare=id,id&band=minmax).
+  const [compare, setCompare] = useState<string[]>(() => (params.get('compare') ?? '').split(',').filter((id) => id && id !== runId));
+  const [band, setBand] = useState<SeedBand>(() => (['minmax', 'std'].includes(params.get('band') ?? '') ? (params.get('band') as SeedBand) : 'none'));
+  useEffect(() => {
+    replaceRouteParams({ compare: compare.length ? compare.join(',') : null, band: band === 'none' ? null : band });
+  }, [compare, band, tab]);
   // Deep links: the metric and step scale come from the address (#/run/<id>/<tab>?metric=&steps=)
   // and are written back to it as they change.
   const [metric, setMetric] = useState<string>(() => params.get('metric') || 'frobenius_norm');
@@ -133,6 +144,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     stepScale,
     setStepScale,
     params,
+    band,
+    groups: seedGroups(shownRuns),
   };
 
   return (
@@ -166,7 +179,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {summary?.sweep && <SweepCoverage sweep={summary.sweep} />}
         <AnalyzePanel runId={runId} analysed={summary?.analysed ?? []} />
         <ExportData runId={runId} />
-        <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />
+        <RunSelector runs={runs ?? []} runId={runId} compare={compare} setCompare={setCompare} band={band} setBand={setBand} />
       </section>
       <div
         role="tablist"
@@ -203,31 +216,10 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
         {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
+        {tab === 'outliers' && <Outliers ctx={ctx} />}
+        {tab === 'heads' && <Heads ctx={ctx} />}
       </section>
     </div>
-  );
-}
-
-function CompareRuns({ runId, compare, setCompare }: { runId: string; compare: string[]; setCompare: (ids: string[]) => void }) {
-  const { runs } = useAppState();
-  const others = (runs ?? []).filter((r) => r.id !== runId);
-  if (others.length === 0) return null;
-  return (
-    <fieldset className="compare">
-      <legend>Side by side with</legend>
-      {others.map((r) => (
-        <label key={r.id} className="check">
-          <input
-            type="checkbox"
-            data-testid="compare-run"
-            value={r.id}
-            checked={compare.includes(r.id)}
-            onChange={(e) => setCompare(e.target.checked ? [...compare, r.id] : compare.filter((id) => id !== r.id))}
-          />
-          {r.name}
-        </label>
-      ))}
-    </fieldset>
   );
 }
 

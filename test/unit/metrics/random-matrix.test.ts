@@ -16,12 +16,13 @@ import { qkvHeadsOf, readModelConfig } from '../../../main/architectures';
 import { headTensor } from '../../../common/analyses/head-spectra';
 import { openSafetensors } from '../../../main/formats/safetensors';
 import type { Family } from '../../../common/domain';
+import { bestFitFamily } from '../../../common/analyses/fits';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fx = JSON.parse(readFileSync(join(root, 'test/fixtures/random-matrix/expectations.json'), 'utf8'));
 const spec = JSON.parse(readFileSync(join(root, 'test/fixtures/spectrum/expectations.json'), 'utf8'));
 
-interface HeadExpect { tensor: string; rows: number; cols: number; singular_values: number[]; shuffled_singular_values: number[]; mp_sigma: number; mp_lower: number; mp_upper: number; mp_spikes: number; spike_ratio: number }
+interface HeadExpect { alpha: number | null; alpha_xmin: number | null; tensor: string; rows: number; cols: number; singular_values: number[]; shuffled_singular_values: number[]; mp_sigma: number; mp_lower: number; mp_upper: number; mp_spikes: number; spike_ratio: number }
 
 function loadF32(file: string, n: number): Float32Array {
   const bytes = new Uint8Array(readFileSync(file));
@@ -135,6 +136,12 @@ async function compareHeads(expected: HeadExpect[], heads: Map<string, { rows: n
     expect(Math.abs(sum.mp.lower - e.mp_lower)).toBeLessThan(1e-12 * e.mp_upper);
     expect(sum.spikes, e.tensor).toBe(e.mp_spikes);
     expect(rel(sum.spikeRatio!, e.spike_ratio)).toBeLessThan(1e-9);
+    const fit = powerLawAlpha(eigenvaluesFromSingularValues(s));
+    if (e.alpha === null) expect(fit).toBeNull();
+    else {
+      expect(rel(fit!.xmin, e.alpha_xmin!), e.tensor).toBeLessThan(1e-8);
+      expect(rel(fit!.alpha, e.alpha), e.tensor).toBeLessThan(1e-6);
+    }
   }
   return worst;
 }
@@ -146,4 +153,14 @@ describe('per-head Q/K/V spectra against torch.linalg.svdvals (float64)', () => 
       expect(worst).toBeLessThan(1e-9);
     });
   }
+});
+
+describe('best_fit_family', () => {
+  it('is the index of the smallest finite KS distance, the earlier family on ties, null when none', () => {
+    expect(bestFitFamily([0.03, 0.02, 0.01])).toBe(2);
+    expect(bestFitFamily([0.01, 0.02, 0.03])).toBe(0);
+    expect(bestFitFamily([0.02, 0.02, null])).toBe(0);
+    expect(bestFitFamily([Number.NaN, 0.5, 0.2])).toBe(2);
+    expect(bestFitFamily([null, null, null])).toBeNull();
+  });
 });

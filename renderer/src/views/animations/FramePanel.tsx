@@ -112,7 +112,6 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
     if (kind === 'spectrum') return spectrumOption(f as never, label, spectrumExtent(parsed.frames as ReturnType<typeof asSpectrumFrame>[]));
     const xName = kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight';
     return histogramOption(f as never, label, { yLog: settings.yLog ?? false, yMax: histogramYMax(parsed.frames as ReturnType<typeof asHistogramFrame>[]), xName, titlePrefix: panelLabel, linearOf: settings.xLinear === true && kind !== 'histogram' });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [parsed, series, firstFrame, settings.family, settings.yLog, settings.xLinear, kind, meta.tensor]);
 
   // Per tick: only the series data and the frame label.
@@ -128,7 +127,6 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
     const update =
       kind === 'qq' ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' }) : kind === 'spectrum' ? spectrumUpdate(f as never, label) : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
     chart.current?.update(update);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [frameIndex, fullOption]);
 
   const title = `${panelLabel} of ${meta.tensor}`;
@@ -143,7 +141,7 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
   return (
     <div className="panel anim" data-testid={`anim-${kind}`}>
       <div className="panelbar">
-        <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} />
+        <ExportMenu formats={formats} request={exportRequest} extra={{ png: { step: shownStep }, svg: { step: shownStep } }} what={title} testId={`export-${kind}`} initDist={kind === 'histogram' && shownStep !== undefined ? { run: ctx.runId, tensor: meta.tensor, step: shownStep } : null} />
       </div>
       {error && <p className="notice warn">{panelLabel}: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}

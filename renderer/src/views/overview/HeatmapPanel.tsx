@@ -9,6 +9,8 @@ import { runHref } from '../../routes';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
+import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
+import { nextChangeCell, paintChangeMarks } from './change-marks';
 
 /** The cell named by the Overview's readout line. */
 export interface Readout {
@@ -62,8 +64,14 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   stepScale,
   palette,
   onReadout,
+  minus,
+  changes,
 }: {
+  /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
+  changes?: ChangeIndex | null;
   panel: HeatmapPanel;
+  /** B of an A − B panel (the panel's run is A). */
+  minus?: string;
   scale: ReturnType<typeof colourScaleFor>;
   stepScale: 'log' | 'linear';
   palette: SequentialScale;
@@ -77,7 +85,8 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   const height = panelHeight(panel);
   // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
   const colourBarHeight = Math.max(24, height - 74 - 30 - heatmapLegendHeight(panel, scale));
-  const full = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), [panel, stepScale, scale, palette, colourBarHeight]);
+  const marks = useMemo(() => panelChangeMarks(panel, changes, stepScale), [panel, changes, stepScale]);
+  const full = useMemo(() => withHeatmapChangeMarks(heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), marks), [panel, stepScale, scale, palette, colourBarHeight, marks]);
   const data = (full.series as Array<{ data: number[][] }>)[0]!.data;
   const tooltipText = (full.tooltip as { formatter: (p: { value: number[] }) => string }).formatter;
   const xExtent = [(full.xAxis as { min: number }).min, (full.xAxis as { max: number }).max] as const;
@@ -147,8 +156,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       ctx.stroke();
     }
     ctx.restore();
+    paintChangeMarks(ctx, marks, px, rect, band);
     el.dataset.cells = String(data.length);
-  }, [data, scale, palette, panel, stepScale, xExtent[0], xExtent[1]]);
+  }, [data, scale, palette, panel, stepScale, xExtent[0], xExtent[1], marks]);
 
   // After echarts has laid out the frame (the Chart child applies the option first).
   useEffect(() => paint(), [paint, frame]);
@@ -245,6 +255,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     } else if (e.key === 'Enter') {
       const d = byCell.get(cursor.row * panel.steps.length + cursor.col);
       if (d) openDetail(d);
+    } else if (e.key === ']' || e.key === '[') {
+      const next = nextChangeCell(marks, cursor.row, cursor.col, e.key === ']' ? 1 : -1);
+      if (next) moveCursor(next.row, next.col);
     } else if (e.key === 'Escape') showTip(null);
   };
   const local = (e: React.MouseEvent): [number, number] => {
@@ -252,11 +265,11 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     return [e.clientX - r.left, e.clientY - r.top];
   };
   return (
-    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-component={panel.component} data-kind={panel.kind}>
+    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-minus={minus ?? ''} data-colour-mode={scale.mode} data-colour-min={scale.min} data-colour-max={scale.max} data-component={panel.component} data-kind={panel.kind}>
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind }}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
         />
@@ -282,8 +295,9 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
           option={frame}
           height={height}
           tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.`}
+          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.${marks.length ? ` ${changeSummary(marks)} ] and [ jump between them.` : ''}`}
           onKeyDown={onKeyDown}
+          dataAttributes={{ 'change-marks': String(marks.length) }}
         />
         <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />
         <div ref={tip} className="heatmap-tip" role="tooltip" data-testid="heatmap-tooltip" hidden />
