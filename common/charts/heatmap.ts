@@ -273,6 +273,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
   const showBar = settings.showColourBar !== false;
   const rows = panel.rows;
   const legend = heatmapLegend(panel, colour);
+  const undef = undefinedCells(panel, stepScale);
   return {
     animation: false,
     title: {
@@ -339,16 +340,21 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
         data,
         progressive: 0,
       },
-      {
-        type: 'custom',
-        name: 'undefined',
-        coordinateSystem: 'cartesian2d',
-        silent: true,
-        encode: { x: [0, 1], y: 2 },
-        renderItem: renderUndefinedCell,
-        data: undefinedCells(panel, stepScale),
-        progressive: 0,
-      },
+      // undefined cells (hatched), only when there are some: series 0 stays the cells, 1 what follows
+      ...(undef.length
+        ? [
+            {
+              type: 'custom',
+              name: 'undefined',
+              coordinateSystem: 'cartesian2d',
+              silent: true,
+              encode: { x: [0, 1], y: 2 },
+              renderItem: renderUndefinedCell,
+              data: undef,
+              progressive: 0,
+            },
+          ]
+        : []),
     ],
   };
 }
