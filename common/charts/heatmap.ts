@@ -10,11 +10,20 @@ import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from
 import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
 import { titleStyle } from './title';
+import { parseInductionTensor } from '../analyses/probes';
+
+/** Rows of per-head tensors (`attn.{b}.head.{h}`) are labelled `b.h` (the block alone repeats). */
+function headRowLabel(tensor: string): { label?: string } {
+  const h = parseInductionTensor(tensor);
+  return h ? { label: `${h.block}.${h.head}` } : {};
+}
 
 export interface HeatmapRow {
   tensor: string;
   block: Block | null;
   values: Array<number | null>;
+  /** y-axis label instead of the block's (e.g. a head: common/charts/probes.ts). */
+  label?: string;
 }
 
 export interface HeatmapPanel {
@@ -30,6 +39,10 @@ export interface HeatmapPanel {
   rows: HeatmapRow[];
   /** computed[c]: the metric's analysis finished at column c (ScalarGrid.computed); absent: unknown. */
   computed?: boolean[];
+  /** One block's rows only (per-block panels of per-head metrics: common/charts/probes.ts). */
+  block?: number;
+  /** What a row is (y-axis name; default block). */
+  rowName?: string;
 }
 
 /** A colour scale in colour space: log10 of the value when `log`, else the value. */
@@ -101,7 +114,7 @@ export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: Metric
       metric: metricForComponent(metric, component),
       steps: grid.steps,
       checkpointIds: grid.checkpointIds,
-      rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values })),
+      rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values, ...headRowLabel(meta.tensor) })),
       ...(grid.computed ? { computed: grid.computed } : {}),
     });
   }
@@ -228,7 +241,8 @@ export function rowLabel(block: Block | null, tensor: string): string {
 
 export function panelTitle(panel: HeatmapPanel): string {
   // 'other' (activations, pseudo tensors) adds nothing to the component's name.
-  return panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
+  const name = panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
+  return panel.block === undefined ? name : `${name} · block ${panel.block}`;
 }
 
 /** The cells of a panel as [x0, x1, row, colour, value, column, step, flag] tuples (see CELL), nulls skipped. */
@@ -287,8 +301,8 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
     yAxis: {
       type: 'category',
       inverse: true,
-      data: rows.map((r) => rowLabel(r.block, r.tensor)),
-      name: 'block',
+      data: rows.map((r) => r.label ?? rowLabel(r.block, r.tensor)),
+      name: panel.rowName ?? 'block',
       nameLocation: 'middle',
       nameGap: 38,
       axisTick: { show: false },

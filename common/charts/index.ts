@@ -21,3 +21,4 @@ export * from './category-heatmap';
 export * from './outliers';
 export * from './head-spectra';
 export * from './heatmap-changes';
+export * from './probes';

@@ -337,7 +337,7 @@ export class Engine implements AtlasApi {
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
-      const csv = gridToCsv(run.id, grid, (t) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind));
+      const csv = gridToCsv(run.id, grid, (t) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind) && (req.block === undefined || String(t.block) === req.block));
       const bytes = Buffer.from(csv, 'utf8');
       return { filename: `${base}.csv`, mime: 'text/csv', base64: bytes.toString('base64'), bytes: bytes.length };
     }
@@ -354,7 +354,7 @@ export class Engine implements AtlasApi {
     } else {
       if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
       const { content } = await drawFigure(this.store, {
-        runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
+        runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, block: req.block, tensor: req.tensor, step: req.step,
         format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, yLog: req.yLog, family: req.family, reorder: req.reorder,
       });
       bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;

@@ -224,6 +224,7 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
       ...(opts.metric ? { metric: opts.metric } : {}),
       ...(opts.component && (view === 'heatmap' || view === 'curves') ? { component: opts.component } : {}),
       ...(opts.kind ? { kind: opts.kind } : {}),
+      ...(opts.block !== undefined && view === 'heatmap' ? { block: opts.block } : {}),
       ...(tensor ? { tensor } : {}),
       ...(step !== undefined ? { step } : {}),
       ...(stepScale ? { stepScale: stepScale as StepScale } : {}),

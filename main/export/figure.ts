@@ -21,6 +21,8 @@ import {
   frameSubtitle,
   heatmapOption,
   heatmapLegendHeight,
+  HEAD_COMPONENT,
+  splitHeadPanels,
   linesFromGrid,
   panelTitle,
   panelsFromGrid,
@@ -52,6 +54,8 @@ export interface FigureOptions {
   metric?: string;
   /** heatmap / curves: the component (e.g. attn.qkv, mlp.in); default the first with several blocks. */
   component?: string;
+  /** heatmap of a per-head metric (component attn.head): the block whose heads are drawn. */
+  block?: string;
   /** heatmap / curves: weight, bias, ... (default: weight when the component has one). */
   kind?: string;
   /** histogram / qq / spectrum / correlation: the tensor. */
@@ -112,13 +116,14 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   const grid = metricGrid(store, run, metricId);
   const metric = metricLike(metricId);
   const stepScale = options.stepScale ?? 'log';
-  const panels = panelsFromGrid(grid, run.name, metric);
+  const all = panelsFromGrid(grid, run.name, metric);
+  const panels = options.block !== undefined && options.view === 'heatmap' && options.component === HEAD_COMPONENT ? splitHeadPanels(all).filter((p) => String(p.block) === options.block) : all;
   const panel = pickPanel(panels, options.component, options.kind, (p) => p.rows.length);
   if (options.view === 'heatmap') {
     // Plot area = height - 74 (grid top 40 + bottom 34); room for the bar's end labels (as the app).
     const colour = colourScaleFor([panel]);
     const option = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
-    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} blocks x ${panel.steps.length} checkpoints` };
+    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints` };
   }
   const lines = linesFromGrid(grid, run.name, 0, panel.component, panel.kind);
   const loss: LossLine[] = [];

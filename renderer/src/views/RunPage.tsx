@@ -21,6 +21,7 @@ import { SvdDirections } from './SvdDirections';
 import { CoUpdate } from './CoUpdate';
 import { Outliers } from './Outliers';
 import { Heads } from './Heads';
+import { Probes } from './Probes';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -36,6 +37,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'coupdate', label: 'Co-update' },
   { id: 'outliers', label: 'Outliers' },
   { id: 'heads', label: 'Head spectra' },
+  { id: 'probes', label: 'Lens & induction' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -218,6 +220,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
         {tab === 'outliers' && <Outliers ctx={ctx} />}
         {tab === 'heads' && <Heads ctx={ctx} />}
+        {tab === 'probes' && <Probes ctx={ctx} />}
       </section>
     </div>
   );

@@ -269,7 +269,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}) }}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
         />
