@@ -7,7 +7,7 @@ import { COMPONENT_ORDER } from '../catalogue';
 import type { Block } from '../domain';
 import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './format';
 import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
-import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
+import { axisName, columnSpans, stepAxis, stepPosition, xPositions, type AxisUnit, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
 import { titleStyle } from './title';
 import { parseInductionTensor } from '../analyses/probes';
@@ -35,6 +35,8 @@ export interface HeatmapPanel {
   metric: MetricLike;
   steps: number[];
   checkpointIds: string[];
+  /** Columns on a tokens axis: tokens seen at each checkpoint (step-axis.ts xOfRun); absent = steps. */
+  x?: { unit: AxisUnit; values: number[] };
   /** Sorted embed, 0..n-1, final, unembed. */
   rows: HeatmapRow[];
   /** computed[c]: the metric's analysis finished at column c (ScalarGrid.computed); absent: unknown. */
@@ -224,7 +226,7 @@ export function heatmapLegendHeight(panel: HeatmapPanel, colour: ColourScale): n
 /** Cells the analysis ran at but whose value is undefined: [x0, x1, row] tuples (drawn hatched). */
 export function undefinedCells(panel: HeatmapPanel, stepScale: StepScale): number[][] {
   if (!panel.computed) return [];
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const out: number[][] = [];
   panel.rows.forEach((row, r) => {
     row.values.forEach((v, c) => {
@@ -247,7 +249,7 @@ export function panelTitle(panel: HeatmapPanel): string {
 
 /** The cells of a panel as [x0, x1, row, colour, value, column, step, flag] tuples (see CELL), nulls skipped. */
 export function heatmapCells(panel: HeatmapPanel, stepScale: StepScale, colour: ColourScale): number[][] {
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const data: number[][] = [];
   panel.rows.forEach((row, r) => {
     row.values.forEach((v, c) => {
@@ -277,9 +279,14 @@ export function heatmapColour(value: number, colour: ColourScale, palette?: Sequ
   return sampleScale(heatmapStops(colour, palette), t);
 }
 
+/** Axis positions of a panel's columns: its steps, or its tokens when `x` says so (step-axis.ts). */
+export function columnPositions(panel: HeatmapPanel, stepScale: StepScale): number[] {
+  return panel.x && panel.x.unit !== 'step' ? xPositions(panel.x.values, stepScale) : panel.steps.map((s) => stepPosition(s, stepScale));
+}
+
 export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): ChartOption {
   const { stepScale, colour } = settings;
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const data = heatmapCells(panel, stepScale, colour);
   const extent: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
   const stops = heatmapStops(colour, settings.palette);
@@ -297,7 +304,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
     },
     grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34 + (legend.length ? LEGEND_LINE_HEIGHT : 0), show: true, backgroundColor: MISSING_FILL.notComputed, borderWidth: 0 },
     ...(legend.length ? { graphic: [legendGraphic(legend, stops)] } : {}),
-    xAxis: stepAxis(stepScale, extent),
+    xAxis: stepAxis(stepScale, extent, axisName(panel.x?.unit ?? 'step')),
     yAxis: {
       type: 'category',
       inverse: true,
@@ -338,7 +345,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
         return [
           `<b>${escapeHtml(panel.runName)}</b>`,
           `${escapeHtml(panelTitle(panel))} · ${escapeHtml(blockLabel(row.block))} <span style="opacity:.7">${escapeHtml(row.tensor)}</span>`,
-          `step ${formatStep(d[CELL.step]!)} (${escapeHtml(panel.checkpointIds[c] ?? '')})`,
+          `step ${formatStep(d[CELL.step]!)} (${escapeHtml(panel.checkpointIds[c] ?? '')})${panel.x && panel.x.unit !== 'step' ? ` · ${formatStep(panel.x.values[c]!)} tokens` : ''}`,
           `${escapeHtml(panel.metric.label)}: <b>${formatValue(d[CELL.value])}</b> ${escapeHtml(panel.metric.unit)}`,
         ].join('<br>');
       },

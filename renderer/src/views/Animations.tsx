@@ -4,20 +4,22 @@
 // series data to echarts (setOption merge, lazyUpdate); the 256x256 correlation matrix is painted
 // as pixels (putImageData), which keeps 30+ fps where 65,536 chart rectangles would not.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { formatStep, QQ_FAMILY_LABEL, type QqFamily } from '../../../common/charts';
+import { QQ_FAMILY_LABEL, type QqFamily } from '../../../common/charts';
 import { Timeline } from '../components/Timeline';
 import { replaceRouteParams } from '../routes';
 import type { RunContext } from '../run-context';
 import { CorrelationPanel } from './animations/CorrelationPanel';
 import { FramePanel } from './animations/FramePanel';
 import { isActivation, isParameter, PANEL_LABEL, type PanelKind } from './animations/panels';
+import { XAxisSelect, checkpointLabels } from './x-axis';
+import { tokensOfSteps } from '../../../common/charts/step-axis';
 
 export function Animations({ ctx }: { ctx: RunContext }) {
   const checkpoints = useMemo(
     () => ctx.run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0)),
     [ctx.run],
   );
-  const labels = useMemo(() => checkpoints.map((c) => (c.step === null ? c.label : `step ${formatStep(c.step)} (${c.id})`)), [checkpoints]);
+  const labels = useMemo(() => checkpointLabels(ctx.xUnit, ctx.run.checkpoints, checkpoints), [checkpoints, ctx.xUnit, ctx.run]);
   const params = useMemo(() => ctx.tensors.filter(isParameter), [ctx.tensors]);
   const activations = useMemo(() => ctx.tensors.filter(isActivation), [ctx.tensors]);
   const embeds = useMemo(() => params.filter((t) => t.component === 'embed' && t.kind === 'weight'), [params]);
@@ -134,9 +136,11 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         <label className="check">
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
+        <XAxisSelect ctx={ctx} available={tokensOfSteps(ctx.run.checkpoints) !== null} id="an-x" />
       </div>
     ),
-    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations, ctx.xUnit, ctx.run],
   );
 
   return (

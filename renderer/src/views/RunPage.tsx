@@ -7,6 +7,7 @@ import { seedGroups } from '../../../common/charts/compare';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
+import type { AxisUnit } from '../../../common/charts/step-axis';
 import type { RunInfo } from '../../../common/domain';
 import { replaceRouteParams, runHref, type RunTab } from '../routes';
 import type { RunContext, StepScaleChoice } from '../run-context';
@@ -55,6 +56,9 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
   useEffect(() => {
     replaceRouteParams({ metric: metric === 'frobenius_norm' ? null : metric, steps: stepScale === 'log' ? null : stepScale });
   }, [metric, stepScale, tab]);
+  // Steps or tokens seen on every step axis (common/charts/step-axis.ts), deep-linked as ?x=tokens.
+  const [xUnit, setXUnit] = useState<AxisUnit>(() => (params.get('x') === 'tokens' ? 'tokens' : 'step'));
+  useEffect(() => replaceRouteParams({ x: xUnit === 'tokens' ? 'tokens' : null }), [xUnit, tab]);
   const [dataVersion, setDataVersion] = useState(0);
 
   // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
@@ -145,6 +149,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     setMetric,
     stepScale,
     setStepScale,
+    xUnit,
+    setXUnit,
     params,
     band,
     groups: seedGroups(shownRuns),
