@@ -35,6 +35,7 @@ import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
 import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
+import { renderCompareExport } from '../export/compare';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
@@ -334,6 +335,11 @@ export class Engine implements AtlasApi {
         .filter(Boolean)
         .join('-'),
     ).slice(0, 160);
+    if (req.compare?.length || req.minus) {
+      // A comparison: every run shown is in the file (main/export/compare.ts).
+      const file = await renderCompareExport(this.store, req);
+      return { filename: `${slug(`${base}-${file.suffix}`).slice(0, 200)}.${req.format}`, mime: file.mime, base64: file.bytes.toString('base64'), bytes: file.bytes.length };
+    }
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
