@@ -54,11 +54,13 @@ export function categoryHeatmapOption(input: CategoryHeatmapInput): ChartOption 
   const yAxis: unknown[] = [];
   const series: unknown[] = [];
   const visualMap: unknown[] = [];
+  const titles: unknown[] = [{ text: input.title, subtext: input.subtitle, ...titleStyle() }];
   const rowFont = input.rowLabels.length > 30 ? 7 : input.rowLabels.length > 16 ? 8 : 10;
   input.panels.forEach((p, k) => {
     const x0 = left + k * (width + gap);
-    grid.push({ left: `${x0}%`, width: `${width - 1}%`, top: 78, bottom: 56 });
-    xAxis.push({ type: 'category', gridIndex: k, data: xLabels, name: `${p.title} · step`, nameLocation: 'middle', nameGap: 28, axisLabel: { fontSize: 9, hideOverlap: true }, splitArea: { show: false } });
+    grid.push({ left: `${x0}%`, width: `${width - 1}%`, top: 96, bottom: 40 });
+    titles.push({ text: p.title, left: `${x0}%`, top: 48, textStyle: { fontSize: 11, fontWeight: 600, lineHeight: 14 } });
+    xAxis.push({ type: 'category', gridIndex: k, data: xLabels, name: 'step', nameLocation: 'middle', nameGap: 24, axisLabel: { fontSize: 9, hideOverlap: true }, splitArea: { show: false } });
     yAxis.push({ type: 'category', gridIndex: k, data: input.rowLabels, inverse: true, axisLabel: { show: k === 0, fontSize: rowFont }, splitArea: { show: false } });
     const data: Array<[number, number, number, number]> = [];
     p.values.forEach((row, r) => row.forEach((v, c) => {
@@ -68,15 +70,16 @@ export function categoryHeatmapOption(input: CategoryHeatmapInput): ChartOption 
     const range = panelRange(p) ?? [0, 1];
     visualMap.push({
       type: 'continuous', seriesIndex: k, dimension: 2, min: range[0], max: range[1], calculable: false, orient: 'horizontal',
-      left: `${x0}%`, top: 50, itemWidth: 10, itemHeight: 120, textStyle: { fontSize: 9 },
-      formatter: (v: number) => formatValue(p.log ? 10 ** v : v),
+      left: `${x0}%`, top: 68, itemWidth: 10, itemHeight: 120, textStyle: { fontSize: 9 },
+      // End labels (a calculable-free bar shows none by itself): high on the right, low on the left.
+      text: [formatValue(p.log ? 10 ** range[1] : range[1]), formatValue(p.log ? 10 ** range[0] : range[0])],
       inRange: { color: p.diverging ? [...BLUE_ORANGE] : [...VIRIDIS] },
     });
     series.push({ type: 'heatmap', name: p.title, xAxisIndex: k, yAxisIndex: k, data, emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } }, progressive: 0 });
   });
   return {
     animation: false,
-    title: [{ text: input.title, subtext: input.subtitle, ...titleStyle() }],
+    title: titles,
     tooltip: {
       trigger: 'item', confine: true,
       formatter: (p: { seriesName: string; value: [number, number, number, number] }) =>

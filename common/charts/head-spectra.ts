@@ -43,19 +43,21 @@ export function headSpectrumOption(frame: HeadSpectrumFrame, label: FrameLabel, 
   return {
     animation: false,
     title: [{ text: `Head spectrum vs random · ${label.tensor} (${frame.rows}×${frame.cols})`, subtext: `${frameSubtitle(label)} · ${spikes} above MP edge · s_max/shuffled = ${formatValue(ratio)}`, ...titleStyle() }],
-    grid: { left: 60, right: 20, top: 56, bottom: 44 },
+    grid: { left: 60, right: 20, top: 56, bottom: 62 },
     legend: { bottom: 0, textStyle: { fontSize: 10 }, data: ['head', 'shuffled entries', 'MP bulk'] },
-    xAxis: { type: 'log', name: 'rank', nameLocation: 'middle', nameGap: 24, min: 1, max: 10 ** Math.ceil(Math.log10(Math.max(2, e.maxRank))), axisLabel: { fontSize: 10, formatter: formatTick } },
+    xAxis: { type: 'log', name: 'rank', nameLocation: 'middle', nameGap: 24, min: 1, max: Math.max(2, e.maxRank), axisLabel: { fontSize: 10, formatter: formatTick } },
     yAxis: { type: 'log', name: `singular value${label.unit ? ` [${label.unit}]` : ''}`, nameLocation: 'middle', nameGap: 44, min: 10 ** Math.floor(Math.log10(e.sMin)), max: 10 ** Math.ceil(Math.log10(e.sMax)), axisLabel: { fontSize: 10, formatter: formatTick }, splitLine: { lineStyle: { color: '#eeeeee' } } },
     tooltip: { trigger: 'item', confine: true, formatter: (p: { seriesName: string; value: number[] }) => `${p.seriesName}: rank ${p.value[0]}<br>s = <b>${formatValue(p.value[1])}</b>` },
     series: [
-      { type: 'line', name: 'head', showSymbol: true, symbolSize: 4, data: positives(frame.singular_values), lineStyle: { width: 1.6, color: '#0072B2' }, itemStyle: { color: '#0072B2' } },
-      { type: 'line', name: 'shuffled entries', showSymbol: false, data: positives(frame.shuffled_singular_values), lineStyle: { width: 1.4, type: 'dashed', color: '#E69F00' }, itemStyle: { color: '#E69F00' } },
+      // The legend's entry for the band; the band itself is a markArea on the head's series (a
+      // marker needs a series with data). A square matrix's lower edge 0 is the axis bottom.
+      { type: 'line', name: 'MP bulk', data: [], itemStyle: { color: 'rgba(0,158,115,0.5)' } },
       {
-        type: 'line', name: 'MP bulk', data: [], itemStyle: { color: 'rgba(0,158,115,0.35)' },
-        markArea: { silent: true, itemStyle: { color: 'rgba(0,158,115,0.14)' }, data: [[{ yAxis: Math.max(frame.mp_lower, 10 ** Math.floor(Math.log10(e.sMin))) }, { yAxis: frame.mp_upper }]] },
+        type: 'line', name: 'head', showSymbol: true, symbolSize: 4, data: positives(frame.singular_values), lineStyle: { width: 1.6, color: '#0072B2' }, itemStyle: { color: '#0072B2' },
+        markArea: { silent: true, itemStyle: { color: 'rgba(0,158,115,0.16)' }, data: [[{ yAxis: Math.max(frame.mp_lower, 10 ** Math.floor(Math.log10(e.sMin))) }, { yAxis: frame.mp_upper }]] },
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#009E73', type: 'solid' }, label: { formatter: `MP edge ${formatTick(frame.mp_upper)}`, fontSize: 9, position: 'insideEndTop' }, data: [{ yAxis: frame.mp_upper }] },
       },
+      { type: 'line', name: 'shuffled entries', showSymbol: false, data: positives(frame.shuffled_singular_values), lineStyle: { width: 1.4, type: 'dashed', color: '#E69F00' }, itemStyle: { color: '#E69F00' } },
     ],
   };
 }

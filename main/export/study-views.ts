@@ -67,7 +67,7 @@ export async function renderStudyView(store: Store, req: StudyExport): Promise<B
     const extent = dimProfileExtent(f);
     draw = (i) => dimProfileOption(f[i]!, labels[i]!, extent);
     if (req.format !== 'gif') {
-      const dims = outlierDimsOverTime(f).slice(0, 24);
+      const dims = outlierDimsOverTime(f).slice(0, 16);
       return still(outlierDimsOption({ runName: run.name, depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
     }
   } else {

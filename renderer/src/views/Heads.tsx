@@ -121,10 +121,10 @@ export function Heads({ ctx }: { ctx: RunContext }) {
           testId="export-head-spectrum"
         />
       </div>
-      <Chart option={heatmap} height={Math.max(260, 150 + inBlock.length * 14)} replace ariaLabel={`${def?.label ?? metric} per head of block ${shownBlock} over training`} testId="heads-heatmap" />
+      <Chart option={heatmap} height={Math.max(260, 150 + inBlock.length * 14)} replace ariaLabel={`${def?.label ?? metric} per head of block ${shownBlock} over training`} testId="heads-heatmap" dataAttributes={{ rows: inBlock.map((h) => headTensor(h.block, h.head, h.part)).join('|') }} />
       <Timeline count={frames.length} index={index} onIndex={setIndex} labels={labels} />
       <div className="pair">
-        {frame && label ? <Chart option={headSpectrumOption(frame, label, extent)} height={340} replace ariaLabel={`Singular values of ${tensor} against its shuffled entries and the Marchenko-Pastur bulk, ${labels[index]}`} testId="heads-spectrum" /> : <p className="muted">not computed at this checkpoint</p>}
+        {frame && label ? <Chart option={headSpectrumOption(frame, label, extent)} height={340} replace ariaLabel={`Singular values of ${tensor} against its shuffled entries and the Marchenko-Pastur bulk, ${labels[index]}`} testId="heads-spectrum" dataAttributes={{ tensor, step: String(label.step), 's-max': String(frame.singular_values[0]), 'mp-upper': String(frame.mp_upper) }} /> : <p className="muted">not computed at this checkpoint</p>}
         {frame && label ? <Chart option={powerLawQqOption(frame, label)} height={340} replace ariaLabel={`Power-law QQ plot of the eigenvalue tail of ${tensor}, ${labels[index]}`} testId="heads-qq" /> : null}
       </div>
       <p className="muted small">

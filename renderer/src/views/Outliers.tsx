@@ -54,7 +54,7 @@ export function Outliers({ ctx }: { ctx: RunContext }) {
   }, [client, ctx.runId, ctx.dataVersion, tensor, shownDepth]);
 
   const frames = useMemo(() => (series?.frames ?? []) as Array<OutlierDimsFrame | null>, [series]);
-  const dims = useMemo(() => outlierDimsOverTime(frames).slice(0, 24), [frames]);
+  const dims = useMemo(() => outlierDimsOverTime(frames).slice(0, 16), [frames]);
   const extent = useMemo(() => dimProfileExtent(frames), [frames]);
 
   if (error) return <p className="notice warn">Outliers: {error}. Run the “Activations” analysis above.</p>;
@@ -87,14 +87,14 @@ export function Outliers({ ctx }: { ctx: RunContext }) {
           testId="export-outliers-dims"
         />
       </div>
-      <Chart option={barsOption} height={300} replace ariaLabel={`Max |x| ever per block, ${ctx.run.name}`} testId="outliers-bars" />
+      <Chart option={barsOption} height={300} replace ariaLabel={`Max |x| ever per block, ${ctx.run.name}`} testId="outliers-bars" dataAttributes={{ 'max-ever': bars.map((b) => b.maxEver ?? '').join('|') }} />
       {dims.length === 0 ? (
         <p className="notice warn">No outlier dimensions for {tensor} yet: run the “Activations” analysis above (its cached results older than this version have none).</p>
       ) : (
         <>
-          <Chart option={outlierDimsOption({ runName: ctx.run.name, depth: shownDepth, steps: series!.steps, frames, dims })} height={Math.max(320, 120 + dims.length * 16)} replace ariaLabel={`Outlier dimensions of ${tensor} over training with the reading norms' gains`} testId="outliers-dims" />
+          <Chart option={outlierDimsOption({ runName: ctx.run.name, depth: shownDepth, steps: series!.steps, frames, dims })} height={Math.max(320, 150 + dims.length * 16)} replace ariaLabel={`Outlier dimensions of ${tensor} over training with the reading norms' gains`} testId="outliers-dims" dataAttributes={{ dims: dims.join('|') }} />
           <Timeline count={frames.length} index={index} onIndex={setIndex} labels={labels} />
-          {frame && label ? <Chart option={dimProfileOption(frame, label, extent)} height={300} replace ariaLabel={`Max |x| per residual dimension at ${labels[index]}`} testId="outliers-profile" /> : <p className="muted">not computed at this checkpoint</p>}
+          {frame && label ? <Chart option={dimProfileOption(frame, label, extent)} height={300} replace ariaLabel={`Max |x| per residual dimension at ${labels[index]}`} testId="outliers-profile" dataAttributes={{ step: String(label.step), top: frame.top_dims.join('|') }} /> : <p className="muted">not computed at this checkpoint</p>}
         </>
       )}
     </div>
