@@ -150,6 +150,11 @@ export const ScalarGrid = z.object({
   tensors: z.array(TensorMeta),
   /** values[t][c]: tensor t at checkpoint c; null where not computed or undefined. */
   values: z.array(z.array(z.number().nullable())),
+  /**
+   * computed[c]: the analysis that stores this metric has finished at checkpoint c, so a null there
+   * is undefined for that tensor (a constant tensor's fit, a NaN), not "not computed yet".
+   */
+  computed: z.array(z.boolean()).optional(),
 });
 export type ScalarGrid = z.infer<typeof ScalarGrid>;
 
