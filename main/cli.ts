@@ -26,6 +26,7 @@ import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE } from '../common/charts/types';
 import { initDistribution } from './export/init-dist';
 import { writeInitCheckpoint } from './export/init-checkpoint';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
+import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
@@ -316,6 +317,8 @@ export async function main(argv: string[]): Promise<void> {
       for (const f of files) process.stdout.write(`${escapeTerminal(f)}\n`);
       store.close();
     });
+
+  addTokenLossCommand(program);
 
   program
     .command('init-dist')
