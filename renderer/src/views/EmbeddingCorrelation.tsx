@@ -146,7 +146,6 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, runIds.join(','), ctx.run]);
 
   // One timeline on the run page's step/tokens axis (common/charts/step-axis.ts xOfRun: tokens
@@ -182,7 +181,6 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, pickKey, range?.from, range?.to, order]);
 
   const [playing, setPlaying] = useState(false);
