@@ -282,7 +282,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
+        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear', bands: String((option.series as Array<{ type?: string }>).filter((x) => x.type === 'custom').length), runs: String(ctx.runs.length) }} />
       )}
     </div>
   );

@@ -49,7 +49,6 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   const metric = metricLike(ctx.metric);
@@ -58,7 +57,6 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   useEffect(() => replaceRouteParams({ diff: difference ? '1' : null }), [difference]);
   const { columns, rows: layout } = useMemo(
     () => overviewLayout(grids, metric, normalise, difference),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [grids, normalise, ctx.metric, difference],
   );
 
@@ -136,7 +134,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
         </label>
         <ExportMenu
-          formats={['csv']}
+          formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
           what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"

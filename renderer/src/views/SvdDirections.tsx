@@ -11,11 +11,17 @@ import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
 import type { RunContext } from '../run-context';
+import { CompareSvd } from './svd/CompareSvd';
 import { xOfRun } from '../../../common/charts/step-axis';
 import { XAxisSelect, checkpointLabels } from './x-axis';
 
 
 export function SvdDirections({ ctx }: { ctx: RunContext }) {
+  // Several runs shown: their tables side by side on one timeline (svd/CompareSvd.tsx).
+  return ctx.runs.length > 1 ? <CompareSvd ctx={ctx} /> : <SvdOfRun ctx={ctx} />;
+}
+
+function SvdOfRun({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
   const [series, setSeries] = useState<FrameSeries | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,7 +77,6 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
       yLog: false,
       xName: xOfRun(ctx.xUnit, ctx.run.checkpoints) ? ctx.xUnit : 'step',
     });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [parsed, series, ctx.run.name, ctx.stepScale, ctx.xUnit]);
 
   if (error) return <p className="notice warn">SVD directions: {error}. Run the “SVD directions” analysis above.</p>;
