@@ -4,8 +4,8 @@
 // canvas (views/overview/HeatmapPanel.tsx) and echarts (series added here, for exported figures)
 // draw the same ones; the cell tooltip gains a "change point" line.
 import { formatStep, formatValue } from './format';
-import type { HeatmapPanel } from './heatmap';
-import { columnSpans, stepPosition, type StepScale } from './step-axis';
+import { columnPositions, type HeatmapPanel } from './heatmap';
+import { columnSpans, type StepScale } from './step-axis';
 import type { ChartOption } from './types';
 import { CHANGE_COLOUR } from './trajectory-overlays';
 
@@ -28,7 +28,7 @@ export const MARK = { x: 0, row: 1, column: 2, step: 3, strength: 4 } as const;
 /** [x centre, row, column, step, strength] of every marked cell of the panel. */
 export function panelChangeMarks(panel: HeatmapPanel, index: ChangeIndex | null | undefined, stepScale: StepScale): number[][] {
   if (!index || !index.size) return [];
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const marks: number[][] = [];
   panel.rows.forEach((row, r) => {
     const m = index.get(row.tensor);

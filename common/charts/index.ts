@@ -21,4 +21,7 @@ export * from './category-heatmap';
 export * from './outliers';
 export * from './head-spectra';
 export * from './heatmap-changes';
+export * from './compare-frames';
 export * from './probes';
+export * from './scaling';
+export * from './tokens';

@@ -19,9 +19,6 @@ import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { runCoUpdate } from '../store/co-update';
 import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
-
-/** run_params key of the user's tokens per step (setTokensPerStep). */
-const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
@@ -35,6 +32,7 @@ import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
 import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
+import { renderCompareExport } from '../export/compare';
 import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
@@ -43,6 +41,9 @@ import { RunWatcher } from './watch';
 import { browseFolder } from './browse';
 import { summarizeRun } from './summary';
 import { tokenLossChangeFor } from '../store/token-loss';
+import { scalingSeries, TOKENS_PER_STEP_KEY } from '../store/scaling';
+import { renderScalingExport } from '../export/scaling';
+import { EmbeddingRanges } from './embedding-range';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -334,6 +335,11 @@ export class Engine implements AtlasApi {
         .filter(Boolean)
         .join('-'),
     ).slice(0, 160);
+    if (req.compare?.length || req.minus) {
+      // A comparison: every run shown is in the file (main/export/compare.ts).
+      const file = await renderCompareExport(this.store, req);
+      return { filename: `${slug(`${base}-${file.suffix}`).slice(0, 200)}.${req.format}`, mime: file.mime, base64: file.bytes.toString('base64'), bytes: file.bytes.length };
+    }
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
@@ -385,6 +391,11 @@ export class Engine implements AtlasApi {
   async initDist(req: Request<'initDist'>): Promise<Response<'initDist'>> {
     return initDistResponse(this.store, req);
   }
+
+  readonly embeddingRanges = new EmbeddingRanges();
+  scaling = async (req: Request<'scaling'>): Promise<Response<'scaling'>> => scalingSeries(this.store, req);
+  scalingExport = async (req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> => renderScalingExport(this.store, req);
+  embeddingCorrelation = async (req: Request<'embeddingCorrelation'>): Promise<Response<'embeddingCorrelation'>> => this.embeddingRanges.correlation(this.requireRun(req.runId), req);
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
     this.requireRun(req.runId);

@@ -4,20 +4,25 @@
 // series data to echarts (setOption merge, lazyUpdate); the 256x256 correlation matrix is painted
 // as pixels (putImageData), which keeps 30+ fps where 65,536 chart rectangles would not.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { formatStep, QQ_FAMILY_LABEL, type QqFamily } from '../../../common/charts';
+import type { TensorMeta } from '../../../common/api';
+import { QQ_FAMILY_LABEL, type QqFamily } from '../../../common/charts';
 import { Timeline } from '../components/Timeline';
 import { replaceRouteParams } from '../routes';
 import type { RunContext } from '../run-context';
 import { CorrelationPanel } from './animations/CorrelationPanel';
-import { FramePanel } from './animations/FramePanel';
+import { FramePanel, type PanelSettings } from './animations/FramePanel';
+import { CompareFramePanel } from './animations/ComparePanel';
+import { useSharedTimeline } from './animations/timeline';
 import { isActivation, isParameter, PANEL_LABEL, type PanelKind } from './animations/panels';
+import { XAxisSelect, checkpointLabels } from './x-axis';
+import { tokensOfSteps } from '../../../common/charts/step-axis';
 
 export function Animations({ ctx }: { ctx: RunContext }) {
   const checkpoints = useMemo(
     () => ctx.run.checkpoints.filter((c) => !c.missing).sort((a, b) => (a.step ?? 0) - (b.step ?? 0)),
     [ctx.run],
   );
-  const labels = useMemo(() => checkpoints.map((c) => (c.step === null ? c.label : `step ${formatStep(c.step)} (${c.id})`)), [checkpoints]);
+  const labels = useMemo(() => checkpointLabels(ctx.xUnit, ctx.run.checkpoints, checkpoints), [checkpoints, ctx.xUnit, ctx.run]);
   const params = useMemo(() => ctx.tensors.filter(isParameter), [ctx.tensors]);
   const activations = useMemo(() => ctx.tensors.filter(isActivation), [ctx.tensors]);
   const embeds = useMemo(() => params.filter((t) => t.component === 'embed' && t.kind === 'weight'), [params]);
@@ -134,22 +139,34 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         <label className="check">
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
+        <XAxisSelect ctx={ctx} available={tokensOfSteps(ctx.run.checkpoints) !== null} id="an-x" />
       </div>
     ),
-    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations, ctx.xUnit, ctx.run],
   );
 
+  // A comparison: every shown run in one chart per panel, on the union of their steps.
+  const shared = useSharedTimeline(ctx);
+  const count = shared ? shared.steps.length : checkpoints.length;
+  const at = Math.min(index, Math.max(0, count - 1));
+  const chartPanel = (kind: Exclude<PanelKind, 'embedding_correlation'>, m: TensorMeta, settings: PanelSettings) =>
+    shared ? (
+      <CompareFramePanel runs={ctx.runs} kind={kind} meta={m} steps={shared.steps} index={at} settings={settings} dataVersion={ctx.dataVersion} />
+    ) : (
+      <FramePanel ctx={ctx} kind={kind} meta={m} index={at} checkpointIds={checkpointIds} settings={settings} />
+    );
   return (
     <div className="animations">
       {controls}
-      <Timeline count={checkpoints.length} index={Math.min(index, Math.max(0, checkpoints.length - 1))} onIndex={onIndex} labels={labels} />
+      <Timeline count={count} index={at} onIndex={onIndex} labels={shared ? shared.labels : labels} />
       <div className="animgrid">
-        {meta && shown.includes('histogram') && <FramePanel ctx={ctx} kind="histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog }} />}
-        {meta && shown.includes('qq') && <FramePanel ctx={ctx} kind="qq" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ family }} />}
-        {meta && shown.includes('spectrum') && (is2d ? <FramePanel ctx={ctx} kind="spectrum" meta={meta} index={index} checkpointIds={checkpointIds} settings={{}} /> : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
-        {meta && shown.includes('grad_histogram') && <FramePanel ctx={ctx} kind="grad_histogram" meta={meta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} />}
-        {shown.includes('resid_histogram') && (residMeta ? <FramePanel ctx={ctx} kind="resid_histogram" meta={residMeta} index={index} checkpointIds={checkpointIds} settings={{ yLog, xLinear }} /> : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
-        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={index} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
+        {meta && shown.includes('histogram') && chartPanel('histogram', meta, { yLog })}
+        {meta && shown.includes('qq') && chartPanel('qq', meta, { family })}
+        {meta && shown.includes('spectrum') && (is2d ? chartPanel('spectrum', meta, {}) : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
+        {meta && shown.includes('grad_histogram') && chartPanel('grad_histogram', meta, { yLog, xLinear })}
+        {shown.includes('resid_histogram') && (residMeta ? chartPanel('resid_histogram', residMeta, { yLog, xLinear }) : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
+        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
     </div>
   );

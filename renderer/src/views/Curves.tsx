@@ -38,7 +38,8 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const [smoothing, setSmoothing] = useState(() => Math.min(0.95, Math.max(0, Number(ctx.params.get('smoothing')) || 0)));
   const [showChanges, setShowChanges] = useState(true);
   const [showForecast, setShowForecast] = useState(false);
-  const [xAxis, setXAxis] = useState<'step' | 'tokens'>('step');
+  // Steps or tokens: the run page's choice, shared with every view (views/x-axis.tsx).
+  const [xAxis, setXAxis] = [ctx.xUnit, ctx.setXUnit];
   const chart = useRef<ChartHandle>(null);
   // A comparison colours lines by run (fixed colours, seed groups as bands) and may show one block.
   const [colourBy, setColourBy] = useState<'run' | 'block'>(() => (ctx.params.get('colour') === 'block' ? 'block' : 'run'));
@@ -281,7 +282,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
+        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear', bands: String((option.series as Array<{ type?: string }>).filter((x) => x.type === 'custom').length), runs: String(ctx.runs.length) }} />
       )}
     </div>
   );

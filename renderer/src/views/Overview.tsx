@@ -15,6 +15,7 @@ import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overvi
 import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layout';
 import { replaceRouteParams } from '../routes';
 import { useChangePoints } from './overview/use-change-points';
+import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
 
 export function Overview({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
@@ -26,6 +27,8 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const runKey = ctx.runs.map((r) => r.id).join(',');
   const [showChanges, setShowChanges] = useState(true);
   const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
+  const tokenMaps = useTokenMaps(ctx);
+  const onAxis = usePanelsOnAxis(ctx.xUnit, tokenMaps);
 
   useEffect(() => {
     let live = true;
@@ -117,6 +120,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="log">log</option>
           <option value="linear">linear</option>
         </select>
+        <XAxisSelect ctx={ctx} available={tokensAvailable(tokenMaps)} id="ov-x" />
         <label htmlFor="ov-norm">Colour scale</label>
         <select id="ov-norm" value={normalise} onChange={(e) => setNormalise(e.target.value as Normalise)}>
           <option value="component">shared per component</option>
@@ -132,7 +136,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
         </label>
         <ExportMenu
-          formats={['csv']}
+          formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
           what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"
@@ -188,7 +192,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}

@@ -7,6 +7,7 @@ import { seedGroups } from '../../../common/charts/compare';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
+import type { AxisUnit } from '../../../common/charts/step-axis';
 import type { RunInfo } from '../../../common/domain';
 import { replaceRouteParams, runHref, type RunTab } from '../routes';
 import type { RunContext, StepScaleChoice } from '../run-context';
@@ -22,6 +23,8 @@ import { CoUpdate } from './CoUpdate';
 import { Outliers } from './Outliers';
 import { Heads } from './Heads';
 import { Probes } from './Probes';
+import { Scaling } from './Scaling';
+import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -38,6 +41,8 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'outliers', label: 'Outliers' },
   { id: 'heads', label: 'Head spectra' },
   { id: 'probes', label: 'Lens & induction' },
+  { id: 'scaling', label: 'Scaling' },
+  { id: 'embeddings', label: 'Embedding correlation' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -55,6 +60,9 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
   useEffect(() => {
     replaceRouteParams({ metric: metric === 'frobenius_norm' ? null : metric, steps: stepScale === 'log' ? null : stepScale });
   }, [metric, stepScale, tab]);
+  // Steps or tokens seen on every step axis (common/charts/step-axis.ts), deep-linked as ?x=tokens.
+  const [xUnit, setXUnit] = useState<AxisUnit>(() => (params.get('x') === 'tokens' ? 'tokens' : 'step'));
+  useEffect(() => replaceRouteParams({ x: xUnit === 'tokens' ? 'tokens' : null }), [xUnit, tab]);
   const [dataVersion, setDataVersion] = useState(0);
 
   // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
@@ -145,6 +153,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     setMetric,
     stepScale,
     setStepScale,
+    xUnit,
+    setXUnit,
     params,
     band,
     groups: seedGroups(shownRuns),
@@ -221,6 +231,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'outliers' && <Outliers ctx={ctx} />}
         {tab === 'heads' && <Heads ctx={ctx} />}
         {tab === 'probes' && <Probes ctx={ctx} />}
+        {tab === 'scaling' && <Scaling ctx={ctx} />}
+        {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>
     </div>
   );
