@@ -146,7 +146,6 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, runIds.join(','), ctx.run]);
 
   // One timeline: every chosen run's steps, merged; a run shows its last checkpoint at or before.
@@ -176,7 +175,6 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, pickKey, range?.from, range?.to, order]);
 
   const [playing, setPlaying] = useState(false);

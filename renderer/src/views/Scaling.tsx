@@ -47,7 +47,6 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
 
   const request: ScalingRequest = useMemo(
     () => ({ runIds, metric, lines, reduce, align, params: paramsKind, ...(kind ? { kind } : {}), ...(lines === 'depth' && component && components.includes(component) ? { component } : {}), ...(at !== undefined ? { at } : {}) }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [runIds.join(','), metric, lines, reduce, align, paramsKind, kind, component, components.join(','), at],
   );
   const [result, setResult] = useState<{ data: ScalingResult | null; error: string | null }>({ data: null, error: null });
