@@ -17,6 +17,7 @@
 // Student-t: nu is restricted to [NU_MIN, NU_MAX] = [0.2, 1e4]; nu = 1e4 (`nuAtBound`) means
 // the data show no tails heavier than Gaussian (the MLE of nu then diverges). Logistic and
 // Student-t scales are kept >= SCALE_FLOOR (1e-6) x the sample std (degenerate point masses).
+import { STUDENT_T_NU_MAX } from '../../common/analyses/fits';
 import type { NonFiniteCounts, NumericArray } from './moments';
 import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, orderStatisticSample, quantileSorted, type Distinct } from './fit-sample';
 import { maximise, type LikelihoodDerivatives } from './newton';
@@ -73,7 +74,7 @@ export const NU_MIN = 0.2;
  * fit must stay a finite, comparable number rather than run to 1e-300.
  */
 export const SCALE_FLOOR = 1e-6;
-export const NU_MAX = 1e4;
+export const NU_MAX = STUDENT_T_NU_MAX;
 
 export function fitGaussian(sorted: Float64Array, distinct: Distinct = distinctOf(sorted)): GaussianFit {
   const n = sorted.length;

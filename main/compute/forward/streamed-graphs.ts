@@ -1,6 +1,7 @@
 // The small ONNX graphs of the block-streamed run (streamed.ts), built from the same family code as
 // the whole graph (FamilyParts in common.ts), so both compute the same ops:
-//   block forward   x [N, d] + one block's weights -> next residual stream (+ its MLP activation)
+//   block forward   x [N, d] + one block's weights -> next residual stream (+ its MLP activation,
+//                   + its attention probabilities when asked)
 //   block backward  x, weights, dy = d(loss)/d(block output) -> d(loss)/dx and every weight's
 //                   gradient; the block is recomputed inside (nothing but residual streams is kept
 //                   between blocks), and the gradients come from main/compute/backward/autodiff.ts
@@ -55,7 +56,7 @@ function context(config: ModelConfig, batch: number, seqLen: number): ForwardCon
 }
 
 /** Block `layer`'s graph (any block of the same kind gives the same graph). */
-export function buildBlockGraph(config: ModelConfig, batch: number, seqLen: number, layer: number, backward: boolean, mlp: boolean): SmallGraph {
+export function buildBlockGraph(config: ModelConfig, batch: number, seqLen: number, layer: number, backward: boolean, mlp: boolean, attention = false): SmallGraph {
   const parts = familyParts(config);
   const ctx = context(config, batch, seqLen);
   parts.check(ctx);
@@ -66,6 +67,8 @@ export function buildBlockGraph(config: ModelConfig, batch: number, seqLen: numb
   if (!backward) {
     g.output(out.x, 'y');
     if (mlp) ctx.emit(out.mlp, 'mlp');
+    // The attention probabilities [B, H, L, L] (query heads) for the induction score.
+    if (attention) g.output(ctx.attentionProbs[0]!, 'attn');
     return finish(ctx, weights);
   }
   const dy = g.input('dy', 'float32', [ctx.n, config.hidden]);

@@ -185,6 +185,10 @@ describe('QQ order statistics by radix selection', () => {
         const bv = sorted[Math.min(sorted.length - 1, lo + 1)]!;
         expect(q[k]).toBe(t >= 0.5 ? bv - (bv - av) * (1 - t) : av + (bv - av) * t);
       });
+      // Blom positions (type 9, the QQ frames' default): the same values as the Float64 path.
+      const blom = finiteQuantiles(a, (n) => qqProbabilities(n), 'blom');
+      const viaCopy = finiteQuantiles(Float64Array.from(a), (n) => qqProbabilities(n), 'blom');
+      expect(blom).toEqual(viaCopy);
     }
   });
 
