@@ -150,6 +150,11 @@ export const ScalarGrid = z.object({
   tensors: z.array(TensorMeta),
   /** values[t][c]: tensor t at checkpoint c; null where not computed or undefined. */
   values: z.array(z.array(z.number().nullable())),
+  /**
+   * computed[c]: the analysis that stores this metric has finished at checkpoint c, so a null there
+   * is undefined for that tensor (a constant tensor's fit, a NaN), not "not computed yet".
+   */
+  computed: z.array(z.boolean()).optional(),
 });
 export type ScalarGrid = z.infer<typeof ScalarGrid>;
 
@@ -205,6 +210,99 @@ export const BrowseEntry = z.object({
   path: z.string(),
   isDir: z.boolean(),
 });
+
+/**
+ * The scaling view (main/store/scaling.ts): one metric of several runs against their parameter
+ * count (main/architectures/params.ts) at a matched step or token count, one line per depth
+ * fraction of a component or one per component.
+ */
+export const SCALING_DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1] as const;
+export const ScalingRequest = z.object({
+  runIds: z.array(z.string()).min(1).max(64),
+  metric: z.string(),
+  /** depth: one line per depth fraction of `component`; component: one line per component (its blocks reduced by blockReduce). */
+  lines: z.enum(['depth', 'component']).optional(),
+  component: z.string().optional(),
+  kind: z.string().optional(),
+  fractions: z.array(z.number().min(0).max(1)).min(1).max(11).optional(),
+  blockReduce: z.enum(['max', 'mean']).optional(),
+  /** at: the value at the matched checkpoint; max-ever: the largest value at or before it. */
+  reduce: z.enum(['at', 'max-ever']).optional(),
+  align: z.enum(['step', 'tokens']).optional(),
+  /** The matched step (or token count); default: the furthest point every run reached. */
+  at: z.number().nonnegative().optional(),
+  /** x axis: every parameter, or without embeddings (Kaplan's N). */
+  params: z.enum(['total', 'non-embedding']).optional(),
+});
+export const ScalingResult = z.object({
+  metric: z.string(),
+  label: z.string(),
+  unit: z.string(),
+  align: z.enum(['step', 'tokens']),
+  at: z.number().nullable(),
+  reduce: z.enum(['at', 'max-ever']),
+  lines: z.enum(['depth', 'component']),
+  component: z.string().nullable(),
+  kind: z.string().nullable(),
+  params: z.enum(['total', 'non-embedding']),
+  /** The step (or token) values a matched point can take: every run's checkpoints, merged. */
+  axis: z.array(z.number()),
+  series: z.array(z.object({ id: z.string(), label: z.string(), slope: z.number().nullable() })),
+  runs: z.array(z.object({
+    runId: z.string(),
+    name: z.string(),
+    params: z.number().nullable(),
+    paramsMethod: z.string(),
+    checkpointId: z.string().nullable(),
+    step: z.number().nullable(),
+    tokens: z.number().nullable(),
+    /** values[s]: series s at this run's matched checkpoint (null: none); tensors[s]: which tensor(s) it read. */
+    values: z.array(z.number().nullable()),
+    tensors: z.array(z.string().nullable()),
+    note: z.string().nullable(),
+  })),
+});
+export type ScalingRequest = z.infer<typeof ScalingRequest>;
+export type ScalingResult = z.infer<typeof ScalingResult>;
+
+/**
+ * Embedding correlation over a chosen token range, computed on demand (main/api/embedding-range.ts)
+ * and bounded so the matrix stays small: at most EMBEDDING_RANGE_MAX rows (512^2 cells, 1 MiB).
+ */
+export const EMBEDDING_RANGE_MAX = 512;
+export const EmbeddingRangeRequest = z
+  .object({
+    runId: z.string(),
+    /** Default: the run's last present checkpoint. */
+    checkpointId: z.string().optional(),
+    /** Token ids from..to-1. */
+    from: z.number().int().min(0).max(1e9),
+    to: z.number().int().min(1).max(1e9),
+    /** id: token order; cluster: average-linkage leaf order of the final checkpoint's matrix; frequency: by count in the probe text. */
+    order: z.enum(['id', 'cluster', 'frequency']).optional(),
+  })
+  .refine((r) => r.to > r.from, { message: 'the token range must end after it starts (from < to)' })
+  .refine((r) => r.to - r.from >= 2 && r.to - r.from <= EMBEDDING_RANGE_MAX, { message: `the token range must hold 2 to ${EMBEDDING_RANGE_MAX} tokens (the matrix is range x range)` });
+export const EmbeddingRangeResult = z.object({
+  runId: z.string(),
+  runName: z.string(),
+  checkpointId: z.string(),
+  step: z.number().nullable(),
+  tokensSeen: z.number().nullable(),
+  tensor: z.string(),
+  rows: z.tuple([z.number().int(), z.number().int()]),
+  /** The correlation frame as common/frames.ts encodes it ({ rows, matrix: {$f32} }). */
+  frame: z.unknown(),
+  /** Display position p shows row offset order[p] (from + order[p] is the token id). */
+  order: z.array(z.number().int()),
+  orderBy: z.enum(['id', 'cluster', 'frequency']),
+  /** How the order was made, in words (which checkpoint, which text). */
+  orderNote: z.string(),
+  /** Decoded token strings of rows from..to-1 (partial UTF-8 as \xNN), or null without a tokenizer. */
+  labels: z.array(z.string()).nullable(),
+  tokenizerNote: z.string().nullable(),
+});
+export type EmbeddingRangeResult = z.infer<typeof EmbeddingRangeResult>;
 
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request schema + response schema
@@ -399,6 +497,26 @@ export const methods = {
   tokenLossChange: {
     request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
     response: TokenLossChangeResult,
+  },
+  /** A metric against model size across runs at a matched step or token count (the scaling view). */
+  scaling: {
+    request: ScalingRequest,
+    response: ScalingResult,
+  },
+  /** The scaling view as a file: PNG/SVG figure, GIF over the matched steps, CSV of its numbers. */
+  scalingExport: {
+    request: ScalingRequest.extend({
+      format: z.enum(['png', 'svg', 'gif', 'csv']),
+      width: sizeIn(EXPORT_LIMITS.width).optional(),
+      height: sizeIn(EXPORT_LIMITS.height).optional(),
+      fps: z.number().min(EXPORT_LIMITS.fps.min).max(EXPORT_LIMITS.fps.max).optional(),
+    }),
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
+  },
+  /** The embedding correlation of a chosen token range at one checkpoint (on demand, cached). */
+  embeddingCorrelation: {
+    request: EmbeddingRangeRequest,
+    response: EmbeddingRangeResult,
   },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {

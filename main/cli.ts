@@ -26,6 +26,7 @@ import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE } from '../common/charts/types';
 import { initDistribution } from './export/init-dist';
 import { writeInitCheckpoint } from './export/init-checkpoint';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
+import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
@@ -317,6 +318,8 @@ export async function main(argv: string[]): Promise<void> {
       store.close();
     });
 
+  addTokenLossCommand(program);
+
   program
     .command('init-dist')
     .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, or with --write-checkpoint a whole initial checkpoint drawn from the trained one, to initialise a new model (docs/INIT_DIST.md)')
@@ -388,7 +391,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('gif')
     .description('Render an animation of a run over its checkpoints as a GIF, headless (works over SSH)')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
-    .requiredOption('--run <id>', 'run id (see `export` or the app)')
+    .requiredOption('--run <id>', 'run id or name (see `runs`)')
     .requiredOption('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients')
     .option('--tensor <name>', 'raw tensor name (or use --component and --block)')
     .option('--component <c>', 'component, e.g. mlp.in, attn.qkv, resid')
@@ -410,7 +413,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('figure')
     .description('Render one view of a run as PNG or SVG, headless')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
-    .requiredOption('--run <id>', 'run id')
+    .requiredOption('--run <id>', 'run id or name (see `runs`)')
     .requiredOption('--view <name>', 'heatmap|curves|histogram|qq|spectrum|correlation')
     .option('--metric <id>', 'heatmap/curves: metric id (e.g. frobenius_norm)')
     .option('--component <c>', 'component')

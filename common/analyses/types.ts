@@ -16,6 +16,11 @@ export interface MetricSpec {
   description: string;
   /** Heavy-tailed or multiplicative quantities read better on a log colour scale. */
   logScale: boolean;
+  /**
+   * A bound the computation clamps the value to (Student-t ν stops at 10^4): cells at the bound are
+   * marked and the heatmap's legend says what the bound means.
+   */
+  bound?: { value: number; side: 'max' | 'min'; /** legend words: 'at <note> <value>' */ note: string };
 }
 
 /** What the exporter knows besides the frame itself. */

@@ -23,3 +23,5 @@ export * from './head-spectra';
 export * from './heatmap-changes';
 export * from './compare-frames';
 export * from './probes';
+export * from './scaling';
+export * from './tokens';

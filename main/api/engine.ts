@@ -19,9 +19,6 @@ import { metricTrajectories, runTimeline } from '../store/trajectories';
 import { runCoUpdate } from '../store/co-update';
 import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
-
-/** run_params key of the user's tokens per step (setTokensPerStep). */
-const TOKENS_PER_STEP_KEY = 'tokens_per_step';
 import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
@@ -44,6 +41,9 @@ import { RunWatcher } from './watch';
 import { browseFolder } from './browse';
 import { summarizeRun } from './summary';
 import { tokenLossChangeFor } from '../store/token-loss';
+import { scalingSeries, TOKENS_PER_STEP_KEY } from '../store/scaling';
+import { renderScalingExport } from '../export/scaling';
+import { EmbeddingRanges } from './embedding-range';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -391,6 +391,11 @@ export class Engine implements AtlasApi {
   async initDist(req: Request<'initDist'>): Promise<Response<'initDist'>> {
     return initDistResponse(this.store, req);
   }
+
+  readonly embeddingRanges = new EmbeddingRanges();
+  scaling = async (req: Request<'scaling'>): Promise<Response<'scaling'>> => scalingSeries(this.store, req);
+  scalingExport = async (req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> => renderScalingExport(this.store, req);
+  embeddingCorrelation = async (req: Request<'embeddingCorrelation'>): Promise<Response<'embeddingCorrelation'>> => this.embeddingRanges.correlation(this.requireRun(req.runId), req);
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
     this.requireRun(req.runId);

@@ -20,6 +20,7 @@ import {
   curvesOption,
   frameSubtitle,
   heatmapOption,
+  heatmapLegendHeight,
   HEAD_COMPONENT,
   splitHeadPanels,
   linesFromGrid,
@@ -82,7 +83,7 @@ export interface FigureResult {
 
 export function metricLike(id: string): MetricLike {
   const def = METRIC_BY_ID.get(id);
-  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale } : { id, label: id, unit: '' };
+  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale, ...(def.bound ? { bound: def.bound } : {}) } : { id, label: id, unit: '' };
 }
 
 function metricGrid(store: Store, run: StoredRun, metric: string): ScalarGrid {
@@ -120,7 +121,8 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   const panel = pickPanel(panels, options.component, options.kind, (p) => p.rows.length);
   if (options.view === 'heatmap') {
     // Plot area = height - 74 (grid top 40 + bottom 34); room for the bar's end labels (as the app).
-    const option = heatmapOption(panel, { stepScale, colour: colourScaleFor([panel]), palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30) });
+    const colour = colourScaleFor([panel]);
+    const option = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
     return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints` };
   }
   const lines = linesFromGrid(grid, run.name, 0, panel.component, panel.kind);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Store } from '../../main/store/store';
 import { Engine, defaultDemoRoot } from '../../main/api/engine';
 import { projectRoot } from '../../main/paths';
+import { TOKEN_LOSS_CSV_HEADER, tokenLossCommand } from '../../main/export/token-loss-command';
 
 const expected = JSON.parse(readFileSync(join(projectRoot(), 'test', 'fixtures', 'demo', 'probe-loss.json'), 'utf8')) as {
   batch: number;
@@ -100,6 +101,21 @@ describe('bundled demo', () => {
     }
     expect(change.meanFrom! - change.meanTo!).toBeGreaterThan(2);
     await expect(engine.tokenLossChange({ runId: tiny.id, from: 3, to: 2600 })).rejects.toThrow(/no checkpoint at step 3/);
+    // The CLI's `token-loss` writes the same lists as CSV.
+    const out = join(dir, 'loss-change.csv');
+    const cli = await tokenLossCommand({ db: join(dir, 'atlas.sqlite'), run: 'atlas-demo-tiny', from: '0', to: '2600', top: '5', out });
+    const text = readFileSync(out, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    expect(cli.rows).toBe(9);
+    expect(lines[0]).toBe(TOKEN_LOSS_CSV_HEADER);
+    // Rows start with the run id (sequence texts are quoted and may hold newlines).
+    const rowStart = (kind: string) => text.split(`\n${tiny.id},0,2600,${kind},`).length - 1;
+    expect(rowStart('token')).toBe(5);
+    expect(rowStart('sequence')).toBe(4);
+    const t0 = change.tokens[0]!;
+    expect(lines[1]!.startsWith(`${tiny.id},0,2600,token,${t0.sequence},${t0.position},${t0.token},`)).toBe(true);
+    expect(text.split(`,${t0.from},${t0.to},${t0.delta}\n`)).toHaveLength(2);
+    await expect(tokenLossCommand({ db: join(dir, 'atlas.sqlite'), run: 'atlas-demo-tiny', from: '0', to: '2600', top: '0' })).rejects.toThrow(/--top must be an integer 1\.\.1000/);
     process.stdout.write(`demo lens max |err| ${worstLens}, induction max |err| ${worstInduction}\n`);
   });
 });

@@ -41,7 +41,8 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
 
 export const descriptor: UnitDescriptor = {
   name: 'fits',
-  version: 2,
+  // 2 came twice (QQ plotting positions, issue 15 #10; best_fit_family): 3 holds both.
+  version: 3,
   context: () => shortHash({}),
   run: fitsUnit,
   cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 3e-8, memoryFactor: 4 } },

@@ -66,9 +66,14 @@ interface Props {
   extra?: Partial<Record<ExportFormat, Partial<ExportRequest>>>;
   /** Offer the tensor's initialisation distribution at this checkpoint (init-dist). */
   initDist?: InitDistRequest | null;
+  /**
+   * A view whose files come from another API method (e.g. the scaling view's scalingExport):
+   * called instead of renderExport, and GIF is rendered with the view's defaults (no dialog).
+   */
+  render?: (format: ExportFormat) => Promise<{ filename: string; mime: string; base64: string; bytes: number }>;
 }
 
-export function ExportMenu({ formats, request, local = [], what, testId, extra, initDist }: Props) {
+export function ExportMenu({ formats, request, local = [], what, testId, extra, initDist, render }: Props) {
   const { client } = useAppState();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState<{ format: ExportFormat | 'init-dist'; started: number } | null>(null);
@@ -130,7 +135,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
   const run = async (format: ExportFormat, gif?: GifChoice) => {
     setOpen(false);
     setMessage(null);
-    if (format === 'gif' && formats.includes('gif') && !gif) {
+    if (format === 'gif' && formats.includes('gif') && !gif && !render) {
       // The element the view draws: its size is one of the dialog's choices.
       const panel = button.current?.closest<HTMLElement>('.panel') ?? null;
       setGifDialog({ error: null, viewElement: panel?.querySelector<HTMLElement>('.chart') ?? panel });
@@ -148,11 +153,11 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
       }
       return;
     }
-    if (!request) return;
+    if (!request && !render) return;
     setElapsed(0);
     setBusy({ format, started: performance.now() });
     try {
-      const file = await client.api.renderExport({ ...request, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
+      const file = render ? await render(format) : await client.api.renderExport({ ...request!, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
       saveDownload(base64Bytes(file.base64), file.mime, file.filename);
       setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
       if (gif) closeGifDialog();
@@ -183,7 +188,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
     entries[next]?.focus();
   };
 
-  const disabled = busy !== null || (!request && local.length === 0 && !initDist);
+  const disabled = busy !== null || (!request && !render && local.length === 0 && !initDist);
   return (
     <span className="export" data-testid={testId} onKeyDown={(e) => e.stopPropagation()}>
       <button
@@ -209,7 +214,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
       {open && (
         <div ref={menu} id={menuId} className="export-menu" role="menu" aria-label={`Export ${what} as`} onKeyDown={onMenuKey}>
           {items.map((f) => (
-            <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request}>
+            <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request && !render}>
               {FORMAT_LABEL[f]}
             </button>
           ))}

@@ -23,6 +23,8 @@ import { CoUpdate } from './CoUpdate';
 import { Outliers } from './Outliers';
 import { Heads } from './Heads';
 import { Probes } from './Probes';
+import { Scaling } from './Scaling';
+import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -39,6 +41,8 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'outliers', label: 'Outliers' },
   { id: 'heads', label: 'Head spectra' },
   { id: 'probes', label: 'Lens & induction' },
+  { id: 'scaling', label: 'Scaling' },
+  { id: 'embeddings', label: 'Embedding correlation' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
@@ -227,6 +231,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'outliers' && <Outliers ctx={ctx} />}
         {tab === 'heads' && <Heads ctx={ctx} />}
         {tab === 'probes' && <Probes ctx={ctx} />}
+        {tab === 'scaling' && <Scaling ctx={ctx} />}
+        {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>
     </div>
   );

@@ -3,6 +3,7 @@
 // placeholder slot of a panel not drawn yet. Split out of Overview.tsx to keep files small.
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { CELL, colourScaleFor, heatmapColour, heatmapOption, panelTitle, type HeatmapPanel } from '../../../../common/charts';
+import { BOUND_MARK, CELL_FLAG, MISSING_FILL, heatmapLegendHeight, undefinedCells } from '../../../../common/charts/heatmap';
 import type { SequentialScale } from '../../../../common/charts/palette';
 import { runHref } from '../../routes';
 import { Chart, type ChartHandle } from '../../components/Chart';
@@ -83,7 +84,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   const [cursor, setCursor] = useState<{ row: number; col: number }>({ row: 0, col: panel.steps.length - 1 });
   const height = panelHeight(panel);
   // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
-  const colourBarHeight = Math.max(24, height - 74 - 30);
+  const colourBarHeight = Math.max(24, height - 74 - 30 - heatmapLegendHeight(panel, scale));
   const marks = useMemo(() => panelChangeMarks(panel, changes, stepScale), [panel, changes, stepScale]);
   const full = useMemo(() => withHeatmapChangeMarks(heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), marks), [panel, stepScale, scale, palette, colourBarHeight, marks]);
   const data = (full.series as Array<{ data: number[][] }>)[0]!.data;
@@ -131,11 +132,33 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       const y0 = Math.floor(rect.y + d[CELL.row]! * band);
       const y1 = Math.ceil(rect.y + (d[CELL.row]! + 1) * band);
       ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
+      if (d[CELL.flag] === CELL_FLAG.bound) {
+        // the metric's bound (Student-t ν = 10^4): a dot, as heatmapOption's renderCell draws it
+        ctx.fillStyle = BOUND_MARK;
+        ctx.beginPath();
+        ctx.arc((px(d[CELL.x0]!) + px(d[CELL.x1]!)) / 2, rect.y + (d[CELL.row]! + 0.5) * band, Math.max(1, Math.min(2.5, band / 3, (x1 - x0) / 3)), 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    // Undefined cells (the analysis ran, the value is not defined): hatched, as in the legend.
+    for (const [a, b2, row] of undefinedCells(panel, stepScale)) {
+      const x0 = Math.floor(px(a!));
+      const x1 = Math.ceil(px(b2!));
+      const y0 = Math.floor(rect.y + row! * band);
+      const y1 = Math.ceil(rect.y + (row! + 1) * band);
+      ctx.fillStyle = MISSING_FILL.undefined;
+      ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
+      ctx.strokeStyle = MISSING_FILL.hatch;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(x0, y1);
+      ctx.lineTo(x1, y0);
+      ctx.stroke();
     }
     ctx.restore();
     paintChangeMarks(ctx, marks, px, rect, band);
     el.dataset.cells = String(data.length);
-  }, [data, scale, palette, panel.rows.length, xExtent[0], xExtent[1], marks]);
+  }, [data, scale, palette, panel, stepScale, xExtent[0], xExtent[1], marks]);
 
   // After echarts has laid out the frame (the Chart child applies the option first).
   useEffect(() => paint(), [paint, frame]);
