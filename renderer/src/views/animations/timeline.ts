@@ -38,7 +38,6 @@ export function useSharedTimeline(ctx: RunContext): SharedTimeline | null {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, ctx.dataVersion]);
   return useMemo(() => {
     if (!others || ids.length === 0) return null;
@@ -48,6 +47,5 @@ export function useSharedTimeline(ctx: RunContext): SharedTimeline | null {
     const steps = unionPositions(runs.map((r) => ({ checkpoints: r.checkpoints, x: xOf.get(r.id)! })));
     const labels = steps.map((x) => (byTokens ? `${formatStep(x)} tokens (${ctx.runs.length} runs)` : `${axisLabel('step', x, x)} (${ctx.runs.length} runs)`));
     return { steps, labels, xOf, byTokens };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [others, ctx.run, key, ctx.xUnit, maps]);
 }
