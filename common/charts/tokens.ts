@@ -31,3 +31,13 @@ export function labelledPositions(n: number, most = 32): number[] {
   for (let p = 0; p < n; p += k) out.push(p);
   return out;
 }
+
+/**
+ * An axis label's token: visibleToken, a run of one repeated character as "␣×16" (BPE vocabularies
+ * hold long runs of spaces), anything else longer than `max` cut with "…" (hover shows it whole).
+ */
+export function shortToken(text: string, max = 10): string {
+  const chars = [...visibleToken(text)];
+  if (chars.length > 3 && chars.every((c) => c === chars[0])) return `${chars[0]}×${chars.length}`;
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+}

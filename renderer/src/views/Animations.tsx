@@ -142,7 +142,6 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         <XAxisSelect ctx={ctx} available={tokensOfSteps(ctx.run.checkpoints) !== null} id="an-x" />
       </div>
     ),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations, ctx.xUnit, ctx.run],
   );
 

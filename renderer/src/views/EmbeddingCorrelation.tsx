@@ -8,7 +8,7 @@
 // steps (or tokens seen); each run shows its last checkpoint at or before the timeline's point.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { EMBEDDING_RANGE_MAX, type EmbeddingRangeResult } from '../../../common/api';
-import { BLUE_ORANGE, asCorrelationFrame, correlationAt, correlationPixels, correlationSize, formatStep, formatValue, labelledPositions, tokenCaption, visibleToken, type CorrelationFrame } from '../../../common/charts';
+import { BLUE_ORANGE, xOfRun, type AxisUnit, asCorrelationFrame, correlationAt, correlationPixels, correlationSize, formatStep, formatValue, labelledPositions, shortToken, tokenCaption, type CorrelationFrame } from '../../../common/charts';
 import type { CheckpointInfo, RunInfo } from '../../../common/domain';
 import { decodeFrame } from '../../../common/frames';
 import { ExportMenu } from '../components/ExportMenu';
@@ -78,14 +78,14 @@ function Matrix({ shown, testId }: { shown: Shown; testId: string }) {
         <div className="tokx" aria-hidden="true">
           {ticks.map((p) => (
             <span key={p} style={{ left: `${((p + 0.5) / n) * 100}%` }} data-testid="token-x-label">
-              {data.labels ? visibleToken(data.labels[order[p]!] ?? '') : data.rows[0] + order[p]!}
+              {data.labels ? shortToken(data.labels[order[p]!] ?? '') : data.rows[0] + order[p]!}
             </span>
           ))}
         </div>
         <div className="toky" aria-hidden="true">
           {ticks.map((p) => (
             <span key={p} style={{ top: `${((p + 0.5) / n) * 100}%` }} data-testid="token-y-label">
-              {caption(p)}
+              {data.labels ? `${data.rows[0] + order[p]!} ${shortToken(data.labels[order[p]!] ?? '')}` : data.rows[0] + order[p]!}
             </span>
           ))}
         </div>
@@ -146,16 +146,21 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, runIds.join(','), ctx.run]);
 
-  // One timeline: every chosen run's steps, merged; a run shows its last checkpoint at or before.
-  const steps = useMemo(() => [...new Set([...infos.values()].flatMap((r) => r.checkpoints.filter((c) => !c.missing && c.step !== null).map((c) => c.step!)))].sort((a, b) => a - b), [infos]);
+  // One timeline on the run page's step/tokens axis (common/charts/step-axis.ts xOfRun: tokens
+  // where every chosen run has counts, else steps): every chosen run's points merged; a run shows
+  // its last checkpoint at or before the timeline's point.
+  const present = (r: RunInfo) => r.checkpoints.filter((c) => !c.missing && c.step !== null).sort((a, b) => a.step! - b.step!);
+  const unit: AxisUnit = ctx.xUnit === 'tokens' && [...infos.values()].every((r) => xOfRun('tokens', r.checkpoints) !== null) ? 'tokens' : 'step';
+  const xOf = (r: RunInfo) => xOfRun(unit, r.checkpoints) ?? ((s: number) => s);
+  const steps = useMemo(() => [...new Set([...infos.values()].flatMap((r) => present(r).map((c) => xOf(r)(c.step!))))].sort((a, b) => a - b), [infos, unit]); // eslint-disable-line react-hooks/exhaustive-deps
   const at = position === null ? steps.at(-1) : steps[Math.min(position, steps.length - 1)];
   const pick = (r: RunInfo): CheckpointInfo | null => {
-    const present = r.checkpoints.filter((c) => !c.missing && c.step !== null).sort((a, b) => a.step! - b.step!);
-    return [...present].reverse().find((c) => at !== undefined && c.step! <= at) ?? present[0] ?? null;
+    const list = present(r);
+    return [...list].reverse().find((c) => at !== undefined && xOf(r)(c.step!) <= at) ?? list[0] ?? null;
   };
+  const atLabel = at === undefined ? '' : unit === 'tokens' ? `${formatStep(at)} tokens` : `step ${at}`;
   const picks = runIds.map((id) => ({ id, c: infos.get(id) ? pick(infos.get(id)!) : null }));
   const pickKey = picks.map((p) => `${p.id}:${p.c?.id ?? ''}`).join(',');
 
@@ -176,7 +181,6 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, pickKey, range?.from, range?.to, order]);
 
   const [playing, setPlaying] = useState(false);
@@ -185,6 +189,7 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     const timer = setInterval(() => setPosition((p) => ((p ?? steps.length - 1) + 1) % steps.length), 700);
     return () => clearInterval(timer);
   }, [playing, steps.length]);
+  useEffect(() => setPosition(null), [unit]);
 
   const apply = () => {
     const r = parseTokenRange(fromText, toText, vocab);
@@ -245,10 +250,10 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
           <button type="button" onClick={() => setPlaying((p) => !p)} aria-pressed={playing} data-testid="tokcorr-play">
             {playing ? 'Pause' : 'Play'}
           </button>
-          <label htmlFor="ec-step">Step</label>
-          <input id="ec-step" type="range" min={0} max={steps.length - 1} value={position ?? steps.length - 1} onChange={(e) => setPosition(Number(e.target.value))} aria-valuetext={`step ${at}`} data-testid="tokcorr-step" />
+          <label htmlFor="ec-step">{unit === 'tokens' ? 'Tokens seen' : 'Step'}</label>
+          <input id="ec-step" type="range" min={0} max={steps.length - 1} value={position ?? steps.length - 1} onChange={(e) => setPosition(Number(e.target.value))} aria-valuetext={atLabel} data-testid="tokcorr-step" />
           <output htmlFor="ec-step" data-testid="tokcorr-step-label">
-            step {at}
+            {atLabel}
           </output>
           <span className="colourbar inline" aria-hidden="true" title="Pearson r from −1 (blue) to +1 (orange)">
             <span>−1</span>

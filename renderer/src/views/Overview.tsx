@@ -49,7 +49,6 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   const metric = metricLike(ctx.metric);
@@ -58,7 +57,6 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   useEffect(() => replaceRouteParams({ diff: difference ? '1' : null }), [difference]);
   const { columns, rows: layout } = useMemo(
     () => overviewLayout(grids, metric, normalise, difference),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [grids, normalise, ctx.metric, difference],
   );
 

@@ -32,7 +32,9 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
   const [lines, setLines] = useState<'depth' | 'component'>(() => (ctx.params.get('lines') === 'component' ? 'component' : 'depth'));
   const [component, setComponent] = useState<string>('');
   const [reduce, setReduce] = useState<'at' | 'max-ever'>(() => (ctx.params.get('reduce') === 'at' ? 'at' : 'max-ever'));
-  const [align, setAlign] = useState<'step' | 'tokens'>('step');
+  // Matched by the run page's shared step/tokens choice (common/charts/step-axis.ts, views/x-axis.tsx).
+  const align = ctx.xUnit;
+  const setAlign = ctx.setXUnit;
   const [paramsKind, setParamsKind] = useState<'total' | 'non-embedding'>('total');
   const [at, setAt] = useState<number | undefined>(undefined);
   const family = ctx.run.family;
@@ -47,7 +49,6 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
 
   const request: ScalingRequest = useMemo(
     () => ({ runIds, metric, lines, reduce, align, params: paramsKind, ...(kind ? { kind } : {}), ...(lines === 'depth' && component && components.includes(component) ? { component } : {}), ...(at !== undefined ? { at } : {}) }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [runIds.join(','), metric, lines, reduce, align, paramsKind, kind, component, components.join(','), at],
   );
   const [result, setResult] = useState<{ data: ScalingResult | null; error: string | null }>({ data: null, error: null });
@@ -104,7 +105,7 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
           <option value="step">step</option>
           <option value="tokens">tokens seen</option>
         </select>
-        <label htmlFor="sc-params">x</label>
+        <label htmlFor="sc-params">x axis</label>
         <select id="sc-params" value={paramsKind} onChange={(e) => setParamsKind(e.target.value as 'total' | 'non-embedding')}>
           <option value="total">all parameters</option>
           <option value="non-embedding">non-embedding parameters</option>

@@ -77,7 +77,6 @@ function SvdOfRun({ ctx }: { ctx: RunContext }) {
       yLog: false,
       xName: xOfRun(ctx.xUnit, ctx.run.checkpoints) ? ctx.xUnit : 'step',
     });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [parsed, series, ctx.run.name, ctx.stepScale, ctx.xUnit]);
 
   if (error) return <p className="notice warn">SVD directions: {error}. Run the “SVD directions” analysis above.</p>;

@@ -27,7 +27,6 @@ export function useTokenMaps(ctx: RunContext): ReadonlyMap<string, StepMap | nul
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, ctx.run, ctx.dataVersion]);
   return maps;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelledPositions, tokenCaption, visibleToken } from '../../../common/charts/tokens';
+import { labelledPositions, shortToken, tokenCaption, visibleToken } from '../../../common/charts/tokens';
 
 describe('visibleToken', () => {
   it('makes whitespace visible and escapes control characters', () => {
@@ -19,5 +19,12 @@ describe('visibleToken', () => {
     expect(labelledPositions(10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(labelledPositions(128, 32)).toEqual(Array.from({ length: 32 }, (_, i) => i * 4));
     expect(labelledPositions(100, 32)).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80, 84, 88, 92, 96]);
+  });
+  it('short axis labels: runs of one character counted, long tokens cut', () => {
+    expect(shortToken('                ')).toBe('␣×16');
+    expect(shortToken('\n\n\n\n')).toBe('↵×4');
+    expect(shortToken(' the')).toBe('␣the');
+    expect(shortToken('internationalisation')).toBe('internati…');
+    expect(shortToken('aaa')).toBe('aaa');
   });
 });

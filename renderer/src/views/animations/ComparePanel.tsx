@@ -39,7 +39,6 @@ function useRunsFrames(runs: readonly RunSummary[], kind: FrameKind, tensor: str
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, kind, tensor, dataVersion]);
   return loaded;
 }
@@ -96,13 +95,11 @@ export function CompareFramePanel({ runs, kind, meta, steps, index, settings, da
   const fullOption = useMemo<ChartOption | null>(
     () => (anyFrame ? overlayOption(runsAt(index), meta.tensor, overlaySettings) : null),
     // Rebuilt on new data or settings only; ticks update the series below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [parsed, anyFrame, settings.yLog, settings.family, meta.tensor],
   );
   useEffect(() => {
     if (!fullOption) return;
     chart.current?.update(overlayUpdate(runsAt(index), overlaySettings));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [index, fullOption]);
 
   const step = steps[index];

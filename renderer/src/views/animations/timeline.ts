@@ -26,12 +26,10 @@ export function useSharedTimeline(ctx: RunContext): { steps: number[]; labels: s
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, ctx.dataVersion]);
   return useMemo(() => {
     if (!others || ids.length === 0) return null;
     const steps = unionSteps([ctx.run.checkpoints, ...others]);
     return { steps, labels: steps.map((s) => `step ${formatStep(s)} (${ctx.runs.length} runs)`) };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [others, ctx.run, key]);
 }

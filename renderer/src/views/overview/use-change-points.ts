@@ -21,7 +21,6 @@ export function useChangePoints(runIds: readonly string[], metric: string, dataV
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, metric, dataVersion, enabled]);
   return byRun;
 }

@@ -51,7 +51,6 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key, ctx.dataVersion]);
 
   const steps = useMemo(() => [...new Set((loaded ?? []).flatMap((l) => (l.series ? l.series.steps.filter((_, i) => l.frames[i]) : [])))].sort((a, b) => a - b), [loaded]);
