@@ -1,4 +1,6 @@
 // AtlasApi: the ONE contract between the engine (main/) and the UI (renderer/).
+// Over 450 lines: it is the one typed contract (docs/ARCHITECTURE.md), every method's request and
+// response schema and every event in one file, so neither carrier nor the client can miss one.
 //
 // Every call is a named method taking one JSON request and returning one JSON response; progress
 // arrives as events. Electron IPC (preload + ipcMain) and the loopback HTTP server (POST
@@ -7,6 +9,7 @@
 // knows which carrier it talks to.
 import { z } from 'zod';
 import { ANALYSIS_IDS, FRAME_KINDS } from './analyses';
+import { TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -17,6 +20,9 @@ const Block = z.union([z.number().int().nonnegative(), z.enum(['embed', 'final',
 // analysis says its units, metrics, frames and views).
 export const AnalysisKind = z.enum(ANALYSIS_IDS);
 export type AnalysisKind = z.infer<typeof AnalysisKind>;
+
+/** Longest user-given run name (renameRun). */
+export const RUN_ALIAS_MAX = 120;
 
 export const RunSummary = z.object({
   id: z.string(),
@@ -36,6 +42,8 @@ export const RunSummary = z.object({
   summary: z.string(),
   /** The run's folder no longer exists (moved or deleted): its cached results remain. */
   folderMissing: z.boolean().optional(),
+  /** The user's name for the run (renameRun), shown instead of `name`; absent: none given. */
+  alias: z.string().optional(),
   /**
    * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
    * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
@@ -142,6 +150,11 @@ export const ScalarGrid = z.object({
   tensors: z.array(TensorMeta),
   /** values[t][c]: tensor t at checkpoint c; null where not computed or undefined. */
   values: z.array(z.array(z.number().nullable())),
+  /**
+   * computed[c]: the analysis that stores this metric has finished at checkpoint c, so a null there
+   * is undefined for that tensor (a constant tensor's fit, a NaN), not "not computed yet".
+   */
+  computed: z.array(z.boolean()).optional(),
 });
 export type ScalarGrid = z.infer<typeof ScalarGrid>;
 
@@ -180,6 +193,7 @@ const sizeIn = (l: { min: number; max: number }) => {
   return z.number({ message }).int({ message }).min(l.min, { message }).max(l.max, { message });
 };
 
+export { TOKEN_LOSS_TOP_DEFAULT, TOKEN_LOSS_TOP_MAX, TokenLossChangeResult } from './analyses/probes';
 export const FrameSeries = z.object({
   runId: z.string(),
   kind: FrameKind,
@@ -197,6 +211,99 @@ export const BrowseEntry = z.object({
   isDir: z.boolean(),
 });
 
+/**
+ * The scaling view (main/store/scaling.ts): one metric of several runs against their parameter
+ * count (main/architectures/params.ts) at a matched step or token count, one line per depth
+ * fraction of a component or one per component.
+ */
+export const SCALING_DEFAULT_FRACTIONS = [0, 0.25, 0.5, 0.75, 1] as const;
+export const ScalingRequest = z.object({
+  runIds: z.array(z.string()).min(1).max(64),
+  metric: z.string(),
+  /** depth: one line per depth fraction of `component`; component: one line per component (its blocks reduced by blockReduce). */
+  lines: z.enum(['depth', 'component']).optional(),
+  component: z.string().optional(),
+  kind: z.string().optional(),
+  fractions: z.array(z.number().min(0).max(1)).min(1).max(11).optional(),
+  blockReduce: z.enum(['max', 'mean']).optional(),
+  /** at: the value at the matched checkpoint; max-ever: the largest value at or before it. */
+  reduce: z.enum(['at', 'max-ever']).optional(),
+  align: z.enum(['step', 'tokens']).optional(),
+  /** The matched step (or token count); default: the furthest point every run reached. */
+  at: z.number().nonnegative().optional(),
+  /** x axis: every parameter, or without embeddings (Kaplan's N). */
+  params: z.enum(['total', 'non-embedding']).optional(),
+});
+export const ScalingResult = z.object({
+  metric: z.string(),
+  label: z.string(),
+  unit: z.string(),
+  align: z.enum(['step', 'tokens']),
+  at: z.number().nullable(),
+  reduce: z.enum(['at', 'max-ever']),
+  lines: z.enum(['depth', 'component']),
+  component: z.string().nullable(),
+  kind: z.string().nullable(),
+  params: z.enum(['total', 'non-embedding']),
+  /** The step (or token) values a matched point can take: every run's checkpoints, merged. */
+  axis: z.array(z.number()),
+  series: z.array(z.object({ id: z.string(), label: z.string(), slope: z.number().nullable() })),
+  runs: z.array(z.object({
+    runId: z.string(),
+    name: z.string(),
+    params: z.number().nullable(),
+    paramsMethod: z.string(),
+    checkpointId: z.string().nullable(),
+    step: z.number().nullable(),
+    tokens: z.number().nullable(),
+    /** values[s]: series s at this run's matched checkpoint (null: none); tensors[s]: which tensor(s) it read. */
+    values: z.array(z.number().nullable()),
+    tensors: z.array(z.string().nullable()),
+    note: z.string().nullable(),
+  })),
+});
+export type ScalingRequest = z.infer<typeof ScalingRequest>;
+export type ScalingResult = z.infer<typeof ScalingResult>;
+
+/**
+ * Embedding correlation over a chosen token range, computed on demand (main/api/embedding-range.ts)
+ * and bounded so the matrix stays small: at most EMBEDDING_RANGE_MAX rows (512^2 cells, 1 MiB).
+ */
+export const EMBEDDING_RANGE_MAX = 512;
+export const EmbeddingRangeRequest = z
+  .object({
+    runId: z.string(),
+    /** Default: the run's last present checkpoint. */
+    checkpointId: z.string().optional(),
+    /** Token ids from..to-1. */
+    from: z.number().int().min(0).max(1e9),
+    to: z.number().int().min(1).max(1e9),
+    /** id: token order; cluster: average-linkage leaf order of the final checkpoint's matrix; frequency: by count in the probe text. */
+    order: z.enum(['id', 'cluster', 'frequency']).optional(),
+  })
+  .refine((r) => r.to > r.from, { message: 'the token range must end after it starts (from < to)' })
+  .refine((r) => r.to - r.from >= 2 && r.to - r.from <= EMBEDDING_RANGE_MAX, { message: `the token range must hold 2 to ${EMBEDDING_RANGE_MAX} tokens (the matrix is range x range)` });
+export const EmbeddingRangeResult = z.object({
+  runId: z.string(),
+  runName: z.string(),
+  checkpointId: z.string(),
+  step: z.number().nullable(),
+  tokensSeen: z.number().nullable(),
+  tensor: z.string(),
+  rows: z.tuple([z.number().int(), z.number().int()]),
+  /** The correlation frame as common/frames.ts encodes it ({ rows, matrix: {$f32} }). */
+  frame: z.unknown(),
+  /** Display position p shows row offset order[p] (from + order[p] is the token id). */
+  order: z.array(z.number().int()),
+  orderBy: z.enum(['id', 'cluster', 'frequency']),
+  /** How the order was made, in words (which checkpoint, which text). */
+  orderNote: z.string(),
+  /** Decoded token strings of rows from..to-1 (partial UTF-8 as \xNN), or null without a tokenizer. */
+  labels: z.array(z.string()).nullable(),
+  tokenizerNote: z.string().nullable(),
+});
+export type EmbeddingRangeResult = z.infer<typeof EmbeddingRangeResult>;
+
 // ---------------------------------------------------------------------------------------------
 // Methods: name -> request schema + response schema
 
@@ -213,6 +320,21 @@ export const TrajectoriesResult = z.object({
   })),
 });
 export type TrajectoriesResult = z.infer<typeof TrajectoriesResult>;
+
+/**
+ * One tensor's distribution for initialising a new model (docs/INIT_DIST.md): the request of the
+ * API's `initDist` (the app's Export menu) and of `checkpoint-atlas init-dist`, which checks its
+ * --run/--tensor/--step/--points with this same schema.
+ */
+export const InitDistRequest = z.object({
+  /** Run id or (unique) name. */
+  run: z.string().min(1),
+  tensor: z.string().min(1),
+  /** Checkpoint step; absent: the last. */
+  step: z.number().int().nonnegative().optional(),
+  points: z.number().int().min(1025).max(1_000_001).optional(),
+});
+export type InitDistRequest = z.infer<typeof InitDistRequest>;
 
 /** What an analysis is asked with: the same for starting it and for estimating it. */
 const AnalysisRequest = z.object({
@@ -254,6 +376,20 @@ export const methods = {
       runs: z.array(RunSummary),
       errors: z.array(z.object({ path: z.string(), message: z.string() })),
     }),
+  },
+  /**
+   * Remove a run from the library: its cached results go, its checkpoint files are never touched.
+   * The demo and Hugging Face cache discovery do not list it again; opening its folder does.
+   * Refused (busy) while an analysis of the run is queued or running.
+   */
+  removeRun: {
+    request: z.object({ runId: z.string() }),
+    response: z.object({ runId: z.string(), name: z.string(), root: z.string() }),
+  },
+  /** Give a run a name of the user's (shown in the list and every figure); '' restores the scanned name. */
+  renameRun: {
+    request: z.object({ runId: z.string(), alias: z.string().max(RUN_ALIAS_MAX) }),
+    response: z.object({ run: RunSummary }),
   },
   getRun: {
     request: z.object({ runId: z.string() }),
@@ -309,7 +445,7 @@ export const methods = {
     request: z.object({
       runId: z.string(),
       format: z.enum(['gif', 'png', 'svg', 'csv']),
-      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients']),
+      view: z.enum(['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation', 'activations', 'gradients', 'outliers', 'head-spectrum']),
       metric: z.string().optional(),
       component: z.string().optional(),
       kind: z.string().optional(),
@@ -323,6 +459,12 @@ export const methods = {
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
+      /** A comparison: further runs drawn with runId, in order (colours runColour(1), (2), ...; main/export/compare.ts). */
+      compare: z.array(z.string()).max(64).optional(),
+      /** Heatmaps: draw each run minus this run (A − B) on a diverging scale. */
+      minus: z.string().optional(),
+      /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
+      band: z.enum(['minmax', 'std']).optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },
@@ -348,10 +490,68 @@ export const methods = {
       entries: z.array(z.object({ step: z.number(), count: z.number().int(), fraction: z.number(), strength: z.number() })),
     }),
   },
+  /**
+   * Per-token loss change between two checkpoints on the probe batch (common/analyses/probes.ts
+   * tokenLossChange): the `top` predictions and sequences whose loss changed most, decoded.
+   */
+  tokenLossChange: {
+    request: z.object({ runId: z.string(), from: z.number(), to: z.number(), top: z.number().int().min(1).max(TOKEN_LOSS_TOP_MAX).optional() }),
+    response: TokenLossChangeResult,
+  },
+  /** A metric against model size across runs at a matched step or token count (the scaling view). */
+  scaling: {
+    request: ScalingRequest,
+    response: ScalingResult,
+  },
+  /** The scaling view as a file: PNG/SVG figure, GIF over the matched steps, CSV of its numbers. */
+  scalingExport: {
+    request: ScalingRequest.extend({
+      format: z.enum(['png', 'svg', 'gif', 'csv']),
+      width: sizeIn(EXPORT_LIMITS.width).optional(),
+      height: sizeIn(EXPORT_LIMITS.height).optional(),
+      fps: z.number().min(EXPORT_LIMITS.fps.min).max(EXPORT_LIMITS.fps.max).optional(),
+    }),
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
+  },
+  /** The embedding correlation of a chosen token range at one checkpoint (on demand, cached). */
+  embeddingCorrelation: {
+    request: EmbeddingRangeRequest,
+    response: EmbeddingRangeResult,
+  },
   /** The user's tokens per step for a run whose checkpoints carry no token count (null forgets it). */
   setTokensPerStep: {
     request: z.object({ runId: z.string(), tokensPerStep: z.number().positive().max(1e12).nullable() }),
     response: z.object({ tokensPerStep: z.number().nullable() }),
+  },
+  /**
+   * Which weights update together: the correlation across checkpoint intervals of per-block (or
+   * per-matrix) update sizes per training step, with a clustering order (main/store/co-update.ts).
+   */
+  coUpdate: {
+    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor']).optional(), removeCommon: z.boolean().optional() }),
+    response: z.object({
+      runId: z.string(),
+      group: z.enum(['block', 'tensor']),
+      removeCommon: z.boolean(),
+      /** Per row/column, in the cache's order: tensor name or block, label, block, component. */
+      names: z.array(z.string()),
+      labels: z.array(z.string()),
+      blocks: z.array(Block.nullable()),
+      components: z.array(z.string()),
+      /** Steps ending the intervals correlated over. */
+      steps: z.array(z.number()),
+      /** names.length^2 correlations, row-major; null where undefined. */
+      matrix: z.array(z.number().nullable()),
+      /** Display order (a permutation of row indices) from average-linkage clustering. */
+      order: z.array(z.number().int()),
+      /** Rows without any update size (not analysed, or never moved). */
+      dropped: z.array(z.string()),
+    }),
+  },
+  /** The init-dist safetensors file of one tensor (probabilities, quantiles, metadata), as bytes to save. */
+  initDist: {
+    request: InitDistRequest,
+    response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number(), metadata: z.record(z.string(), z.string()) }),
   },
 } as const;
 

@@ -28,5 +28,5 @@ export const METRIC_BY_ID: ReadonlyMap<string, MetricDef> = new Map(METRICS.map(
 /** Display order of components in the overview grid. */
 export const COMPONENT_ORDER = [
   'embed', 'pos_embed', 'ln.attn', 'attn.qkv', 'attn.q', 'attn.k', 'attn.v', 'attn.out',
-  'ln.mlp', 'mlp.in', 'mlp.gate', 'mlp.out', 'ln.final', 'unembed', 'resid', 'other',
+  'ln.mlp', 'mlp.in', 'mlp.gate', 'mlp.out', 'ln.final', 'unembed', 'resid', 'attn.head', 'other',
 ] as const;

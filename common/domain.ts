@@ -21,6 +21,8 @@ export type Component =
   | 'unembed'
   /** Results of running the model: residual stream, MLP hidden activations, probe-wide numbers. */
   | 'resid' | 'mlp.act' | 'probe'
+  /** One query head's attention on the induction probe (`attn.{block}.head.{h}`). */
+  | 'attn.head'
   | 'other';
 
 /** A transformer layer index, or one of the pseudo-blocks. */

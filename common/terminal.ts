@@ -5,7 +5,6 @@
 // (C0 including newline, DEL, C1), and the Unicode bidi and line-separator controls that reorder
 // or break what is shown, is written as a visible escape. `--json` output is already escaped by
 // JSON.stringify.
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };

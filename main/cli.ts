@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { AtlasError, type AnalysisKind, type CheckpointSubset } from '../common/api';
+import { AtlasError, InitDistRequest, type AnalysisKind, type CheckpointSubset } from '../common/api';
 import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
 import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
@@ -24,7 +24,9 @@ import { formatMergeOutcome, mergeShards, requireWritableDir, sweepStatus } from
 import { escapeTerminal, escapeTerminalDeep } from '../common/terminal';
 import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE } from '../common/charts/types';
 import { initDistribution } from './export/init-dist';
+import { writeInitCheckpoint } from './export/init-checkpoint';
 import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOptions } from './export/commands';
+import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
 const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
@@ -316,23 +318,39 @@ export async function main(argv: string[]): Promise<void> {
       store.close();
     });
 
+  addTokenLossCommand(program);
+
   program
     .command('init-dist')
-    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, to initialise a new model from it (docs/INIT_DIST.md)')
+    .description('Write one tensor\'s empirical quantile function (float64 probabilities, quantiles) as safetensors, or with --write-checkpoint a whole initial checkpoint drawn from the trained one, to initialise a new model (docs/INIT_DIST.md)')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
     .requiredOption('--run <id>', 'run id or name')
-    .requiredOption('--tensor <name>', 'raw tensor name')
+    .option('--tensor <name>', 'raw tensor name (one tensor\'s distribution; with --out)')
     .option('--step <n>', 'checkpoint step (default: the last)')
     .option('--points <n>', 'points of the quantile function (>= 1025)', '2049')
-    .requiredOption('--out <file>', 'output .safetensors')
-    .action(async (opts: { db?: string; run: string; tensor: string; step?: string; points: string; out: string }) => {
-      const step = opts.step === undefined ? undefined : Number(opts.step);
-      if (step !== undefined && !(Number.isInteger(step) && step >= 0)) fail(`--step must be a step number, got ${opts.step}`, 2);
-      const points = Number(opts.points);
-      if (!Number.isInteger(points) || points < 1025 || points > 1_000_001) fail(`--points must be an integer from 1025 to 1000001, got ${opts.points}`, 2);
+    .option('--out <file>', 'output .safetensors (one tensor)')
+    .option('--write-checkpoint <dir>', 'write a whole initial checkpoint (model.safetensors + config.json) into this new folder')
+    .addOption(new Option('--method <m>', 'with --write-checkpoint: sample each tensor from its quantile function, or permute its trained values').choices(['sample', 'permute']).default('sample'))
+    .option('--seed <n>', 'with --write-checkpoint: random seed', '0')
+    .action(async (opts: { db?: string; run: string; tensor?: string; step?: string; points: string; out?: string; writeCheckpoint?: string; method: 'sample' | 'permute'; seed: string }) => {
+      // The same request schema as the app's Export menu (common/api.ts InitDistRequest).
+      const parsed = InitDistRequest.safeParse({ run: opts.run, tensor: opts.tensor ?? '-', points: Number(opts.points), ...(opts.step === undefined ? {} : { step: Number(opts.step) }) });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        fail(`--${String(issue.path[0] ?? 'run')}: ${issue.message}`, 2);
+      }
+      const req = parsed.data;
       const store = new Store(resolve(opts.db ?? defaultDbPath()), { readonly: true });
       try {
-        const r = await initDistribution(store, { run: opts.run, tensor: opts.tensor, out: opts.out, points, ...(step === undefined ? {} : { step }) });
+        if (opts.writeCheckpoint) {
+          const seed = Number(opts.seed);
+          if (!Number.isSafeInteger(seed) || seed < 0) fail(`--seed must be a non-negative integer, got ${opts.seed}`, 2);
+          const r = await writeInitCheckpoint(store, { run: req.run, out: opts.writeCheckpoint, method: opts.method, seed, points: req.points, ...(req.step === undefined ? {} : { step: req.step }) });
+          process.stdout.write(`${escapeTerminal(r.path)}: ${r.drawn.length} tensors ${opts.method === 'sample' ? 'sampled from their' : 'permuted within their'} step-${r.checkpoint.step} distributions of ${escapeTerminal(r.run.name)}, ${r.copied.length} copied (buffers, integers)\n`);
+          return;
+        }
+        if (!opts.tensor || !opts.out) fail('init-dist needs --tensor and --out (one tensor), or --write-checkpoint DIR (a whole checkpoint)', 2);
+        const r = await initDistribution(store, { run: req.run, tensor: opts.tensor, out: opts.out, points: req.points, ...(req.step === undefined ? {} : { step: req.step }) });
         process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
       } finally {
         store.close();
@@ -373,8 +391,8 @@ export async function main(argv: string[]): Promise<void> {
     .command('gif')
     .description('Render an animation of a run over its checkpoints as a GIF, headless (works over SSH)')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
-    .requiredOption('--run <id>', 'run id (see `export` or the app)')
-    .requiredOption('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients')
+    .requiredOption('--run <id>', 'run id or name (see `runs`)')
+    .requiredOption('--view <name>', 'histogram|qq|spectrum|correlation|activations|gradients|outliers (--tensor resid.{i})|head-spectrum (--tensor attn.{b}.head.{h}.{q|k|v})')
     .option('--tensor <name>', 'raw tensor name (or use --component and --block)')
     .option('--component <c>', 'component, e.g. mlp.in, attn.qkv, resid')
     .option('--block <b>', 'block index, or embed|final|unembed')
@@ -395,8 +413,8 @@ export async function main(argv: string[]): Promise<void> {
     .command('figure')
     .description('Render one view of a run as PNG or SVG, headless')
     .option('--db <file>', 'cache database (default: the per-user data folder)')
-    .requiredOption('--run <id>', 'run id')
-    .requiredOption('--view <name>', 'heatmap|curves|histogram|qq|spectrum|correlation')
+    .requiredOption('--run <id>', 'run id or name (see `runs`)')
+    .requiredOption('--view <name>', 'heatmap|curves|histogram|qq|spectrum|correlation|outliers (max |x| ever per block; with --tensor resid.{i}: its outlier dimensions)|head-spectrum')
     .option('--metric <id>', 'heatmap/curves: metric id (e.g. frobenius_norm)')
     .option('--component <c>', 'component')
     .option('--kind <k>', 'weight|bias')

@@ -11,8 +11,8 @@ structure.
 The pre-tokenizer reproduces the GPT-2 split pattern that the Hugging Face ByteLevel pre-tokenizer
 (use_regex true) applies, restricted to ASCII text: Python's `re` has no \\p{L}/\\p{N}, so letters
 and digits are spelled as ASCII classes and `pretokenize` refuses non-ASCII input rather than
-splitting it differently from the real tokenizer. tools/check_tokenizer.mjs verifies that
-@huggingface/tokenizers produces the same ids on the training and probe texts.
+splitting it differently from the real tokenizer. tools/check_demo.mjs verifies that
+@huggingface/tokenizers produces the ids this encoder produced for the probe text.
 """
 
 from __future__ import annotations

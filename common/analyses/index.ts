@@ -10,11 +10,12 @@ import { embedding } from './embedding';
 import { svdDirections } from './svd-directions';
 import { activations } from './activations';
 import { gradients } from './gradients';
+import { headSpectra } from './head-spectra';
 
 export type { AnalysisInfo, FrameSpec, MetricSpec, FrameExportContext } from './types';
 
 /** In planning order: an analysis's units run after those of the analyses before it. */
-export const ANALYSES = [weights, fits, spectra, embedding, svdDirections, activations, gradients] as const satisfies readonly AnalysisInfo[];
+export const ANALYSES = [weights, fits, spectra, embedding, svdDirections, activations, gradients, headSpectra] as const satisfies readonly AnalysisInfo[];
 
 type Analysis = (typeof ANALYSES)[number];
 export type AnalysisId = Analysis['id'];

@@ -8,11 +8,19 @@ export interface MetricSpec {
   id: string;
   label: string;
   unit: string;
-  /** weight tensors, 2-D weights only, activations (resid.i / final_norm), the probe, gradients */
-  appliesTo: 'tensor' | 'matrix' | 'activation' | 'probe' | 'gradient';
+  /**
+   * weight tensors, 2-D weights only, activations (resid.i / final_norm), the probe, gradients,
+   * attention heads (`attn.{block}.head.{h}...`, common/analyses/head-spectra.ts)
+   */
+  appliesTo: 'tensor' | 'matrix' | 'activation' | 'probe' | 'gradient' | 'head';
   description: string;
   /** Heavy-tailed or multiplicative quantities read better on a log colour scale. */
   logScale: boolean;
+  /**
+   * A bound the computation clamps the value to (Student-t ν stops at 10^4): cells at the bound are
+   * marked and the heatmap's legend says what the bound means.
+   */
+  bound?: { value: number; side: 'max' | 'min'; /** legend words: 'at <note> <value>' */ note: string };
 }
 
 /** What the exporter knows besides the frame itself. */

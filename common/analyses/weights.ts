@@ -41,6 +41,7 @@ export const weights = {
     metric('rel_dist_to_init', 'Relative distance to init', '‖W−W₀‖/‖W₀‖', 'tensor', 'distance to init over the init norm'),
     metric('cos_to_init', 'Cosine to init', 'cos', 'tensor', 'cosine similarity with the earliest checkpoint'),
     metric('dist_to_prev', 'Update size', '‖W−W_prev‖F', 'tensor', 'Frobenius distance to the previous checkpoint', true),
+    metric('update_per_step', 'Update per step', '‖W−W_prev‖F / step', 'tensor', 'dist_to_prev divided by the training steps since the previous checkpoint (not the spacing of checkpoints)', true),
   ],
   frames: [{ kind: 'histogram', file: 'histograms.jsonl', exportShape: histogramExportShape('weight') }],
   views: ['overview', 'curves', 'animations:histogram'],

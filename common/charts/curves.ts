@@ -19,6 +19,9 @@ export interface CurveLine {
   values: Array<number | null>;
   /** Legend name instead of the block's (e.g. "average"). */
   label?: string;
+  /** Fixed colour and line type (a comparison colours by run: common/charts/compare.ts runStyle). */
+  colour?: string;
+  line?: 'solid' | 'dashed' | 'dotted';
 }
 
 export interface LossLine {
@@ -144,8 +147,8 @@ export function curvesOption(input: CurvesInput): ChartOption {
   const series: Record<string, unknown>[] = [];
   for (const l of lines) {
     const name = `${l.runName} · ${l.label ?? blockLabel(l.block)}`;
-    const color = orderedLineColour(blocks.indexOf(blockOrder(l.block)), blocks.length);
-    const dash = RUN_DASHES[l.runIndex % RUN_DASHES.length];
+    const color = l.colour ?? orderedLineColour(blocks.indexOf(blockOrder(l.block)), blocks.length);
+    const dash = l.line ?? RUN_DASHES[l.runIndex % RUN_DASHES.length];
     if (smoothing > 0) {
       // The raw line, faint, under the same name: the legend toggles both.
       series.push({ type: 'line', name, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, silent: true, color, lineStyle: { width: 1, type: dash, opacity: 0.25 }, emphasis: { disabled: true }, tooltip: { show: false }, z: 1, data: curvePoints(l.steps, l.values, stepScale, yLog) });
@@ -219,7 +222,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
   const runNames = [...new Set([...lines, ...loss].map((l) => l.runName))];
   const lineNames = [...new Set(lines.map((l) => `${l.runName} · ${l.label ?? blockLabel(l.block)}`))];
   // Which run is which line style, said where the reader looks for it.
-  const dashes = runNames.length > 1 ? `; ${runNames.map((r, i) => `${RUN_DASHES[i % RUN_DASHES.length]}: ${r}`).join(', ')}` : '';
+  const dashes = runNames.length > 1 && !lines.some((l) => l.colour) ? `; ${runNames.map((r, i) => `${RUN_DASHES[i % RUN_DASHES.length]}: ${r}`).join(', ')}` : '';
   const smoothed = smoothing > 0 ? `; EMA smoothing ${smoothing}, raw faint` : '';
   const interactive = input.interactive
     ? {

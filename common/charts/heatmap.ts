@@ -7,14 +7,23 @@ import { COMPONENT_ORDER } from '../catalogue';
 import type { Block } from '../domain';
 import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './format';
 import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
-import { columnSpans, stepAxis, stepPosition, type StepScale } from './step-axis';
+import { axisName, columnSpans, stepAxis, stepPosition, xPositions, type AxisUnit, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
 import { titleStyle } from './title';
+import { parseInductionTensor } from '../analyses/probes';
+
+/** Rows of per-head tensors (`attn.{b}.head.{h}`) are labelled `b.h` (the block alone repeats). */
+function headRowLabel(tensor: string): { label?: string } {
+  const h = parseInductionTensor(tensor);
+  return h ? { label: `${h.block}.${h.head}` } : {};
+}
 
 export interface HeatmapRow {
   tensor: string;
   block: Block | null;
   values: Array<number | null>;
+  /** y-axis label instead of the block's (e.g. a head: common/charts/probes.ts). */
+  label?: string;
 }
 
 export interface HeatmapPanel {
@@ -26,8 +35,16 @@ export interface HeatmapPanel {
   metric: MetricLike;
   steps: number[];
   checkpointIds: string[];
+  /** Columns on a tokens axis: tokens seen at each checkpoint (step-axis.ts xOfRun); absent = steps. */
+  x?: { unit: AxisUnit; values: number[] };
   /** Sorted embed, 0..n-1, final, unembed. */
   rows: HeatmapRow[];
+  /** computed[c]: the metric's analysis finished at column c (ScalarGrid.computed); absent: unknown. */
+  computed?: boolean[];
+  /** One block's rows only (per-block panels of per-head metrics: common/charts/probes.ts). */
+  block?: number;
+  /** What a row is (y-axis name; default block). */
+  rowName?: string;
 }
 
 /** A colour scale in colour space: log10 of the value when `log`, else the value. */
@@ -36,6 +53,8 @@ export interface ColourScale {
   log: boolean;
   min: number;
   max: number;
+  /** Log scale with values <= 0 present (a distance at init): drawn in the lowest colour. */
+  floor?: boolean;
 }
 
 export interface HeatmapSettings {
@@ -48,8 +67,15 @@ export interface HeatmapSettings {
   colourBarHeight?: number;
 }
 
-/** Column order of a panel's data tuple (documented because tests and the app read it). */
-export const CELL = { x0: 0, x1: 1, row: 2, colour: 3, value: 4, column: 5, step: 6 } as const;
+/**
+ * Column order of a panel's data tuple (documented because tests and the app read it). `flag`:
+ * CELL_FLAG.bound = the value sits at the metric's bound, CELL_FLAG.floor = <= 0 on a log scale.
+ */
+export const CELL = { x0: 0, x1: 1, row: 2, colour: 3, value: 4, column: 5, step: 6, flag: 7 } as const;
+export const CELL_FLAG = { none: 0, bound: 1, floor: 2 } as const;
+
+/** Colour-bar span at or above which a non-negative metric is drawn on a log colour scale. */
+export const LOG_SPAN = 1e3;
 
 function componentRank(component: string): number {
   const i = (COMPONENT_ORDER as readonly string[]).indexOf(component);
@@ -90,7 +116,8 @@ export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: Metric
       metric: metricForComponent(metric, component),
       steps: grid.steps,
       checkpointIds: grid.checkpointIds,
-      rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values })),
+      rows: list.map(({ meta, values }) => ({ tensor: meta.tensor, block: meta.block, values, ...headRowLabel(meta.tensor) })),
+      ...(grid.computed ? { computed: grid.computed } : {}),
     });
   }
   panels.sort((a, b) => componentRank(a.component) - componentRank(b.component) || kindRank(a.kind) - kindRank(b.kind));
@@ -98,9 +125,12 @@ export function panelsFromGrid(grid: ScalarGrid, runName: string, metric: Metric
 }
 
 /**
- * One colour scale for a set of panels (pass one panel for per-panel normalisation). Log colour
- * only when the metric asks for it and every value is positive; diverging (symmetric about 0)
- * when values of both signs occur, unless a mode is forced.
+ * One colour scale for a set of panels (pass one panel for per-panel normalisation). Diverging
+ * (symmetric about 0) when values of both signs occur, unless a mode is forced. Otherwise log
+ * colour when the metric asks for it or its positive values span LOG_SPAN (three decades) or
+ * more, over the positive values: zeros (a distance to init at step 0) take the lowest colour
+ * (`floor`) instead of turning the whole scale linear (issue 15 #10: Student-t ν up to its bound
+ * 10^4, distances from 0 to 10).
  */
 export function colourScaleFor(
   panels: readonly HeatmapPanel[],
@@ -108,32 +138,102 @@ export function colourScaleFor(
 ): ColourScale {
   let lo = Infinity;
   let hi = -Infinity;
+  let minPos = Infinity;
   for (const p of panels) for (const r of p.rows) for (const v of r.values) {
     if (v === null || !Number.isFinite(v)) continue;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
+    if (v > 0 && v < minPos) minPos = v;
   }
   if (lo > hi) return { mode: 'sequential', log: false, min: 0, max: 1 };
-  const wantLog = options.log ?? panels.some((p) => p.metric.logScale === true);
   const mode = options.mode && options.mode !== 'auto' ? options.mode : lo < 0 && hi > 0 ? 'diverging' : 'sequential';
   if (mode === 'diverging') {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     return { mode, log: false, min: -m, max: m };
   }
-  const log = wantLog && lo > 0;
-  let min = log ? Math.log10(lo) : lo;
+  const spansDecades = lo >= 0 && minPos < Infinity && hi / minPos >= LOG_SPAN;
+  const wantLog = options.log ?? (panels.some((p) => p.metric.logScale === true) || spansDecades);
+  const log = wantLog && minPos < Infinity && lo >= 0;
+  let min = log ? Math.log10(minPos) : lo;
   let max = log ? Math.log10(hi) : hi;
   if (min === max) {
     const pad = Math.abs(min) * 0.05 || 0.5;
     min -= pad;
     max += pad;
   }
-  return { mode, log, min, max };
+  return log && lo <= 0 ? { mode, log, min, max, floor: true } : { mode, log, min, max };
 }
 
+/** The value in colour space: log10 on a log scale (<= 0: the scale's lowest colour when `floor`). */
 export function colourValue(v: number, scale: ColourScale): number | null {
   if (!scale.log) return v;
-  return v > 0 ? Math.log10(v) : null;
+  if (v > 0) return Math.log10(v);
+  return scale.floor ? scale.min : null;
+}
+
+/** Whether a value sits at its metric's bound (the computation clamps it there). */
+export function atBound(v: number, metric: MetricLike): boolean {
+  const b = metric.bound;
+  if (!b) return false;
+  return b.side === 'max' ? v >= b.value * (1 - 1e-9) : v <= b.value * (1 + 1e-9);
+}
+
+/** One entry of a heatmap's legend for what the colour bar cannot say. */
+export interface HeatmapLegendEntry {
+  kind: 'not-computed' | 'undefined' | 'bound' | 'floor';
+  text: string;
+}
+
+/** Fill of cells with no value: not computed (the plot's background) and undefined (hatched). */
+export const MISSING_FILL = { notComputed: '#d9d9d9', undefined: '#ffffff', hatch: '#8c8c8c' } as const;
+
+/**
+ * What a panel's legend lists (only what occurs in it; a log colour scale is said in the
+ * subtitle): the lowest colour holding zeros, cells at the metric's bound, undefined cells (the analysis ran there, the value
+ * is not defined: a constant tensor's fit, a NaN) and cells not computed.
+ */
+export function heatmapLegend(panel: HeatmapPanel, colour: ColourScale): HeatmapLegendEntry[] {
+  let notComputed = false;
+  let undef = false;
+  let bound = false;
+  let floor = false;
+  for (const row of panel.rows) {
+    for (let c = 0; c < panel.steps.length; c++) {
+      const v = row.values[c];
+      if (v === null || v === undefined || !Number.isFinite(v)) {
+        if (panel.computed?.[c]) undef = true;
+        else notComputed = true;
+        continue;
+      }
+      if (atBound(v, panel.metric)) bound = true;
+      if (colour.log && v <= 0) floor = true;
+    }
+  }
+  const out: HeatmapLegendEntry[] = [];
+  if (floor) out.push({ kind: 'floor', text: 'lowest colour = 0' });
+  if (bound) out.push({ kind: 'bound', text: `at ${panel.metric.bound!.note} ${formatTick(panel.metric.bound!.value)}` });
+  if (undef) out.push({ kind: 'undefined', text: 'undefined value' });
+  if (notComputed) out.push({ kind: 'not-computed', text: 'not computed' });
+  return out;
+}
+
+/** Height the legend line adds under a panel's plot (0 when there is nothing to say). */
+export const LEGEND_LINE_HEIGHT = 14;
+export function heatmapLegendHeight(panel: HeatmapPanel, colour: ColourScale): number {
+  return heatmapLegend(panel, colour).length ? LEGEND_LINE_HEIGHT : 0;
+}
+
+/** Cells the analysis ran at but whose value is undefined: [x0, x1, row] tuples (drawn hatched). */
+export function undefinedCells(panel: HeatmapPanel, stepScale: StepScale): number[][] {
+  if (!panel.computed) return [];
+  const spans = columnSpans(columnPositions(panel, stepScale));
+  const out: number[][] = [];
+  panel.rows.forEach((row, r) => {
+    row.values.forEach((v, c) => {
+      if ((v === null || !Number.isFinite(v)) && panel.computed![c]) out.push([spans[c]![0], spans[c]![1], r]);
+    });
+  });
+  return out;
 }
 
 /** Row label on the y axis: `embed`, `0`, `1`, ..., `final`, `unembed`. */
@@ -143,12 +243,13 @@ export function rowLabel(block: Block | null, tensor: string): string {
 
 export function panelTitle(panel: HeatmapPanel): string {
   // 'other' (activations, pseudo tensors) adds nothing to the component's name.
-  return panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
+  const name = panel.kind === 'weight' || panel.kind === 'other' ? panel.component : `${panel.component} (${panel.kind})`;
+  return panel.block === undefined ? name : `${name} · block ${panel.block}`;
 }
 
-/** The cells of a panel as [x0, x1, row, colour, value, column, step] tuples (see CELL), nulls skipped. */
+/** The cells of a panel as [x0, x1, row, colour, value, column, step, flag] tuples (see CELL), nulls skipped. */
 export function heatmapCells(panel: HeatmapPanel, stepScale: StepScale, colour: ColourScale): number[][] {
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const data: number[][] = [];
   panel.rows.forEach((row, r) => {
     row.values.forEach((v, c) => {
@@ -156,7 +257,8 @@ export function heatmapCells(panel: HeatmapPanel, stepScale: StepScale, colour: 
       const cv = colourValue(v, colour);
       if (cv === null) return;
       const [x0, x1] = spans[c]!;
-      data.push([x0, x1, r, cv, v, c, panel.steps[c]!]);
+      const flag = atBound(v, panel.metric) ? CELL_FLAG.bound : colour.log && v <= 0 ? CELL_FLAG.floor : CELL_FLAG.none;
+      data.push([x0, x1, r, cv, v, c, panel.steps[c]!, flag]);
     });
   });
   return data;
@@ -177,29 +279,37 @@ export function heatmapColour(value: number, colour: ColourScale, palette?: Sequ
   return sampleScale(heatmapStops(colour, palette), t);
 }
 
+/** Axis positions of a panel's columns: its steps, or its tokens when `x` says so (step-axis.ts). */
+export function columnPositions(panel: HeatmapPanel, stepScale: StepScale): number[] {
+  return panel.x && panel.x.unit !== 'step' ? xPositions(panel.x.values, stepScale) : panel.steps.map((s) => stepPosition(s, stepScale));
+}
+
 export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): ChartOption {
   const { stepScale, colour } = settings;
-  const spans = columnSpans(panel.steps.map((s) => stepPosition(s, stepScale)));
+  const spans = columnSpans(columnPositions(panel, stepScale));
   const data = heatmapCells(panel, stepScale, colour);
   const extent: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
   const stops = heatmapStops(colour, settings.palette);
   const unit = panel.metric.unit ? ` [${panel.metric.unit}]` : '';
   const showBar = settings.showColourBar !== false;
   const rows = panel.rows;
+  const legend = heatmapLegend(panel, colour);
+  const undef = undefinedCells(panel, stepScale);
   return {
     animation: false,
     title: {
       text: panelTitle(panel),
-      subtext: `${panel.runName} · ${panel.metric.label}${unit}`,
+      subtext: `${panel.runName} · ${panel.metric.label}${unit}${colour.log ? ' · log colour' : ''}`,
       ...titleStyle(12, 10),
     },
-    grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34, show: true, backgroundColor: '#d9d9d9', borderWidth: 0 },
-    xAxis: stepAxis(stepScale, extent),
+    grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34 + (legend.length ? LEGEND_LINE_HEIGHT : 0), show: true, backgroundColor: MISSING_FILL.notComputed, borderWidth: 0 },
+    ...(legend.length ? { graphic: [legendGraphic(legend, stops)] } : {}),
+    xAxis: stepAxis(stepScale, extent, axisName(panel.x?.unit ?? 'step')),
     yAxis: {
       type: 'category',
       inverse: true,
-      data: rows.map((r) => rowLabel(r.block, r.tensor)),
-      name: 'block',
+      data: rows.map((r) => r.label ?? rowLabel(r.block, r.tensor)),
+      name: panel.rowName ?? 'block',
       nameLocation: 'middle',
       nameGap: 38,
       axisTick: { show: false },
@@ -235,7 +345,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
         return [
           `<b>${escapeHtml(panel.runName)}</b>`,
           `${escapeHtml(panelTitle(panel))} · ${escapeHtml(blockLabel(row.block))} <span style="opacity:.7">${escapeHtml(row.tensor)}</span>`,
-          `step ${formatStep(d[CELL.step]!)} (${escapeHtml(panel.checkpointIds[c] ?? '')})`,
+          `step ${formatStep(d[CELL.step]!)} (${escapeHtml(panel.checkpointIds[c] ?? '')})${panel.x && panel.x.unit !== 'step' ? ` · ${formatStep(panel.x.values[c]!)} tokens` : ''}`,
           `${escapeHtml(panel.metric.label)}: <b>${formatValue(d[CELL.value])}</b> ${escapeHtml(panel.metric.unit)}`,
         ].join('<br>');
       },
@@ -245,12 +355,68 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
         type: 'custom',
         name: panelTitle(panel),
         coordinateSystem: 'cartesian2d',
-        dimensions: ['x0', 'x1', 'row', 'colour', 'value', 'column', 'step'],
+        dimensions: ['x0', 'x1', 'row', 'colour', 'value', 'column', 'step', 'flag'],
         encode: { x: [CELL.x0, CELL.x1], y: CELL.row, tooltip: [CELL.value] },
         renderItem: renderCell,
         data,
         progressive: 0,
       },
+      // undefined cells (hatched), only when there are some: series 0 stays the cells, 1 what follows
+      ...(undef.length
+        ? [
+            {
+              type: 'custom',
+              name: 'undefined',
+              coordinateSystem: 'cartesian2d',
+              silent: true,
+              encode: { x: [0, 1], y: 2 },
+              renderItem: renderUndefinedCell,
+              data: undef,
+              progressive: 0,
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** The legend line under the plot: a swatch and a word per entry, left to right. */
+function legendGraphic(entries: readonly HeatmapLegendEntry[], stops: readonly string[]): Record<string, unknown> {
+  const children: Record<string, unknown>[] = [];
+  let x = 0;
+  const box = { width: 9, height: 9 };
+  for (const e of entries) {
+    if (e.kind === 'not-computed') children.push({ type: 'rect', shape: { x, y: 0, ...box }, style: { fill: MISSING_FILL.notComputed } });
+    else if (e.kind === 'undefined') {
+      children.push({ type: 'rect', shape: { x, y: 0, ...box }, style: { fill: MISSING_FILL.undefined, stroke: MISSING_FILL.hatch, lineWidth: 1 } });
+      children.push({ type: 'line', shape: { x1: x, y1: 9, x2: x + 9, y2: 0 }, style: { stroke: MISSING_FILL.hatch, lineWidth: 1 } });
+    } else if (e.kind === 'bound') {
+      children.push({ type: 'rect', shape: { x, y: 0, ...box }, style: { fill: stops[stops.length - 1] } });
+      children.push({ type: 'circle', shape: { cx: x + 4.5, cy: 4.5, r: 2 }, style: { fill: BOUND_MARK } });
+    } else children.push({ type: 'rect', shape: { x, y: 0, ...box }, style: { fill: stops[0] } });
+    children.push({ type: 'text', x: x + 12, y: 1, style: { text: e.text, fontSize: 9, fill: '#444444', textVerticalAlign: 'top' } });
+    x += 12 + e.text.length * 5.4 + 12;
+  }
+  return { type: 'group', left: 52, bottom: 4, silent: true, children };
+}
+
+/** Mark drawn on cells at the metric's bound. */
+export const BOUND_MARK = 'rgba(0, 0, 0, 0.75)';
+
+function renderUndefinedCell(_params: unknown, api: RenderApi): Record<string, unknown> {
+  const row = api.value(2);
+  const a = api.coord([api.value(0), row]);
+  const b = api.coord([api.value(1), row]);
+  const h = api.size([0, 1])[1]!;
+  const x = Math.floor(a[0]!);
+  const y = Math.floor(a[1]! - h / 2);
+  const w = Math.max(1, Math.ceil(b[0]!) - x);
+  const hh = Math.ceil(h);
+  return {
+    type: 'group',
+    children: [
+      { type: 'rect', shape: { x, y, width: w, height: hh }, style: { fill: MISSING_FILL.undefined } },
+      { type: 'line', shape: { x1: x, y1: y + hh, x2: x + w, y2: y }, style: { stroke: MISSING_FILL.hatch, lineWidth: 1 } },
     ],
   };
 }
@@ -267,10 +433,13 @@ function renderCell(_params: unknown, api: RenderApi): Record<string, unknown> {
   const a = api.coord([api.value(CELL.x0), row]);
   const b = api.coord([api.value(CELL.x1), row]);
   const h = api.size([0, 1])[1]!;
-  return {
+  const rect = {
     type: 'rect',
     // Whole-pixel edges: adjacent cells share a pixel column instead of leaving an antialiased seam.
     shape: { x: Math.floor(a[0]!), y: Math.floor(a[1]! - h / 2), width: Math.max(1, Math.ceil(b[0]!) - Math.floor(a[0]!)), height: Math.ceil(h) + 1 },
     style: { fill: api.visual('color') as string },
   };
+  if (api.value(CELL.flag) !== CELL_FLAG.bound) return rect;
+  const r = Math.max(1, Math.min(2.5, h / 3, (b[0]! - a[0]!) / 3));
+  return { type: 'group', children: [rect, { type: 'circle', shape: { cx: (a[0]! + b[0]!) / 2, cy: a[1]!, r }, style: { fill: BOUND_MARK } }] };
 }

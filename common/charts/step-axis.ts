@@ -84,3 +84,65 @@ export function stepAxis(scale: StepScale, extent: [number, number], name = 'ste
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Steps or tokens seen (DOMAIN.md: runs with different batch sizes compare by tokens): one choice
+// per run page (renderer/src/run-context.ts `xUnit`) that every step axis follows: Curves, the
+// Overview heatmap columns, the Animations timeline, SVD directions. A view maps each run's steps
+// with `xOfRun` and names the axis with `axisName`; runs side by side then align by the same x.
+
+export type AxisUnit = 'step' | 'tokens';
+
+/**
+ * Steps -> tokens for the tokens axis: exact at checkpoints with a count, linear between them,
+ * and beyond the last (forecasts) at the last checkpoint's tokens per step. null when the run has
+ * fewer than one checkpoint with both.
+ */
+export function tokensOfSteps(checkpoints: ReadonlyArray<{ step: number | null; tokens?: number | null }>): ((step: number) => number) | null {
+  const known = checkpoints.filter((c) => c.step !== null && typeof c.tokens === 'number').map((c) => [c.step!, c.tokens!] as const).sort((a, b) => a[0] - b[0]);
+  if (!known.length) return null;
+  return (step: number) => {
+    if (step <= known[0]![0]) return known[0]![0] > 0 ? (known[0]![1] * step) / known[0]![0] : known[0]![1];
+    for (let i = 1; i < known.length; i++) {
+      const [s1, t1] = known[i]!;
+      if (step <= s1) {
+        const [s0, t0] = known[i - 1]!;
+        return t0 + ((t1 - t0) * (step - s0)) / (s1 - s0);
+      }
+    }
+    const [sl, tl] = known[known.length - 1]!;
+    return sl > 0 ? (tl * step) / sl : tl;
+  };
+}
+
+/** A run's step -> x of the chosen unit (identity for steps); null when its tokens are unknown. */
+export function xOfRun(unit: AxisUnit, checkpoints: ReadonlyArray<{ step: number | null; tokens?: number | null }>): ((step: number) => number) | null {
+  return unit === 'step' ? (s: number) => s : tokensOfSteps(checkpoints);
+}
+
+/** Whether every run shown can be drawn against tokens. */
+export function tokensKnown(runs: ReadonlyArray<ReadonlyArray<{ step: number | null; tokens?: number | null }>>): boolean {
+  return runs.length > 0 && runs.every((c) => tokensOfSteps(c) !== null);
+}
+
+export function axisName(unit: AxisUnit): string {
+  return unit === 'tokens' ? 'tokens seen' : 'step';
+}
+
+/** "step 512" / "1.05M tokens": one checkpoint's position on the axis, as the timelines label it. */
+export function axisLabel(unit: AxisUnit, step: number, x: number): string {
+  return unit === 'tokens' ? `${formatStep(x)} tokens (step ${formatStep(step)})` : `step ${formatStep(step)}`;
+}
+
+/**
+ * Log-axis positions of x values where 0 (the init) sits half of the smallest positive value
+ * left of it, as step 0 sits at 0.5 next to step 1 (LOG_ZERO_STEP): 0 tokens next to 2048 is at
+ * 1024, not at 0.5 three decades away (for steps that start 0, 1, 2, ... this is stepPosition).
+ * Linear: the values themselves.
+ */
+export function xPositions(values: readonly number[], scale: StepScale): number[] {
+  if (scale === 'linear') return [...values];
+  const minPos = Math.min(...values.filter((v) => v > 0));
+  const zero = Number.isFinite(minPos) ? minPos / 2 : LOG_ZERO_STEP;
+  return values.map((v) => Math.log10(v > 0 ? v : zero));
+}

@@ -5,6 +5,7 @@ import { directionKey, frameCloseness, matchesWithFinal as listMatches } from '.
 import type { Block } from '../domain';
 import { blockLabel, blockOrder } from './format';
 import { FrameShapeError } from './frames';
+import { visibleToken } from './tokens';
 
 export interface SvdDirection {
   component: string;
@@ -110,15 +111,11 @@ export function closenessToFinal(frames: ReadonlyArray<SvdDirectionsFrame | null
 }
 
 /**
- * A token as the SVD table shows it: its text, with line breaks, tabs and other invisible control
- * characters written as escapes (\n, \t, \u000b) so that every token is a visible chip. Quotes
- * and backslashes stay as they are (the engine already writes partial UTF-8 bytes as \xNN).
+ * A token as the SVD table shows it: as every token view does (common/charts/tokens.ts
+ * visibleToken), whitespace made visible ("␣the", "↵", "⇥"; a leading space is most of what tells
+ * BPE pieces apart) and other control characters escaped, so that every token is a visible chip.
+ * Quotes and backslashes stay as they are (the engine already writes partial UTF-8 bytes as \xNN).
  */
 export function tokenForDisplay(token: string): string {
-  return token.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
+  return visibleToken(token);
 }

@@ -143,24 +143,5 @@ export function valueAt(steps: readonly number[], values: ReadonlyArray<number |
   return i >= 0 ? (values[i] ?? null) : null;
 }
 
-/**
- * Steps -> tokens for the tokens axis: exact at checkpoints with a count, linear between them,
- * and beyond the last (forecasts) at the last checkpoint's tokens per step. null when the run has
- * fewer than one checkpoint with both.
- */
-export function tokensOfSteps(checkpoints: ReadonlyArray<{ step: number | null; tokens?: number | null }>): ((step: number) => number) | null {
-  const known = checkpoints.filter((c) => c.step !== null && typeof c.tokens === 'number').map((c) => [c.step!, c.tokens!] as const).sort((a, b) => a[0] - b[0]);
-  if (!known.length) return null;
-  return (step: number) => {
-    if (step <= known[0]![0]) return known[0]![0] > 0 ? (known[0]![1] * step) / known[0]![0] : known[0]![1];
-    for (let i = 1; i < known.length; i++) {
-      const [s1, t1] = known[i]!;
-      if (step <= s1) {
-        const [s0, t0] = known[i - 1]!;
-        return t0 + ((t1 - t0) * (step - s0)) / (s1 - s0);
-      }
-    }
-    const [sl, tl] = known[known.length - 1]!;
-    return sl > 0 ? (tl * step) / sl : tl;
-  };
-}
+/** Moved to step-axis.ts (the shared step/tokens axis module); re-exported for old importers. */
+export { tokensOfSteps } from './step-axis';

@@ -8,6 +8,8 @@ export interface MetricLike {
   label: string;
   unit: string;
   logScale?: boolean;
+  /** A bound the value is clamped to (common/analyses/types.ts MetricSpec.bound). */
+  bound?: { value: number; side: 'max' | 'min'; note: string };
 }
 
 /** What every animation frame must say about itself (presentation rule: run, component, block, step, units). */

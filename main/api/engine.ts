@@ -1,10 +1,10 @@
 // The engine: implements AtlasApi once, over the layouts (what runs exist), the job manager (what
 // is being computed) and the store (what has been computed). ipc.ts and http.ts only carry it.
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, parse as parsePath, resolve, sep } from 'node:path';
-import { homedir, platform } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { platform } from 'node:os';
 import {
   AtlasError,
   type AtlasApi,
@@ -16,30 +16,34 @@ import {
 } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import { metricTrajectories, runTimeline } from '../store/trajectories';
+import { runCoUpdate } from '../store/co-update';
+import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
-
-/** run_params key of the user's tokens per step (setTokensPerStep). */
-const TOKENS_PER_STEP_KEY = 'tokens_per_step';
-import { Store, type RunSource } from '../store/store';
+import { Store, type RunSource, type StoredRun } from '../store/store';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager, type JobOptions } from '../jobs/manager';
-import { ANALYSES } from '../../common/analyses';
-import { familyLabel } from '../architectures';
 import { orderedCheckpoints } from '../jobs/plan';
 import { estimateRun, type RunEstimate } from '../jobs/estimate-run';
 import { FIGURE_DEFAULT_SIZE } from '../../common/charts/types';
 import { SubsetError, selectCheckpoints } from '../../common/subset';
 import { exportRun, gridToCsv } from '../export/tables';
-import { runMissingUnits } from '../store/merge';
 import { readProbeText } from '../jobs/units/model';
 import { MemorySink, renderGifTo } from '../export/gif';
+import { isStudyView, studyExportBytes } from '../export/study-views';
 import { drawFigure, FIGURE_VIEWS, type FigureView } from '../export/figure';
-import { isAnimationView, resolveTensor } from '../export/render';
+import { renderCompareExport } from '../export/compare';
+import { isAnimationView, resolveTensor } from '../export/lookup';
 import { probeProviders } from '../compute/providers';
 import { projectRoot } from '../paths';
 import { buildScalarGrid, presentCheckpoints } from '../store/grids';
 import { RunWatcher } from './watch';
+import { browseFolder } from './browse';
+import { summarizeRun } from './summary';
+import { tokenLossChangeFor } from '../store/token-loss';
+import { scalingSeries, TOKENS_PER_STEP_KEY } from '../store/scaling';
+import { renderScalingExport } from '../export/scaling';
+import { EmbeddingRanges } from './embedding-range';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -108,6 +112,10 @@ export class Engine implements AtlasApi {
 
   private async register(paths: string[], source: RunSource): Promise<{ runs: RunInfo[]; errors: { path: string; message: string }[] }> {
     const result = await scanPaths(paths);
+    // A run the user removed from the library stays removed when found again by discovery (demo,
+    // HF cache); opening its folder explicitly brings it back.
+    if (source === 'opened') for (const run of result.runs) this.store.forgetRemoval(run.id);
+    else result.runs = result.runs.filter((run) => !this.store.isRemoved(run.id));
     for (const run of result.runs) this.store.upsertRun(run, source);
     if (result.runs.length) this.emit({ type: 'runs-changed' });
     return result;
@@ -120,51 +128,7 @@ export class Engine implements AtlasApi {
   }
 
   summarize(info: RunInfo, source: RunSource): RunSummary {
-    const present = presentCheckpoints(info);
-    const units = this.store.unitsOfRun(info.id);
-    const doneBy = new Map<string, Set<string>>();
-    for (const u of units) {
-      const fp = present.find((c) => c.id === u.checkpointId)?.fingerprint;
-      if (fp !== u.fingerprint) continue;
-      let s = doneBy.get(u.analysis);
-      if (!s) doneBy.set(u.analysis, (s = new Set()));
-      s.add(u.checkpointId);
-    }
-    const analysed = ANALYSES.filter((a) => present.length > 0 && a.units.every((n) => (doneBy.get(n)?.size ?? 0) >= present.length)).map((a) => a.id);
-    const c = info.config;
-    const dims = c ? `${c.layers} layers, d=${c.hidden}, ${c.heads} heads, vocab ${c.vocabSize}` : 'no config.json';
-    const steps = present.map((p) => p.step).filter((s): s is number => s !== null);
-    return {
-      id: info.id,
-      name: info.name,
-      layout: info.layout,
-      root: info.root,
-      family: info.family,
-      source,
-      checkpointCount: present.length,
-      missingCount: info.checkpoints.length - present.length,
-      firstStep: steps.length ? Math.min(...steps) : null,
-      lastStep: steps.length ? Math.max(...steps) : null,
-      warningCount: info.warnings.length,
-      analysed,
-      summary: `${familyLabel(info.family)}, ${dims}`,
-      ...this.sweepCoverage(info),
-    };
-  }
-
-  /** A cache merged from a cluster sweep's shards: the plan's units it holds and what is missing. */
-  private sweepCoverage(info: RunInfo): Pick<RunSummary, 'sweep'> {
-    const m = runMissingUnits(this.store, info.id, info.name);
-    if (!m) return {};
-    return {
-      sweep: {
-        shards: m.shards,
-        mergedShards: m.mergedShards,
-        units: m.total,
-        present: m.total - m.count,
-        missing: m.byShard.map((b) => ({ shard: b.shard, units: b.missing, examples: b.examples })),
-      },
-    };
+    return summarizeRun(this.store, info, source);
   }
 
   // ------------------------------------------------------------------------------ AtlasApi
@@ -191,8 +155,36 @@ export class Engine implements AtlasApi {
       runs: this.store
         .listRuns()
         .filter((r) => r.source !== 'demo' || ownDemo(resolve(r.root)))
-        .map((r) => ({ ...this.summarize(r.info, r.source), ...(existsSync(r.root) ? {} : { folderMissing: true }) })),
+        .map((r) => this.listed(r)),
     };
+  }
+
+  /** A stored run as the run list shows it: summary, the user's name, whether its folder is gone. */
+  private listed(r: StoredRun): RunSummary {
+    return { ...this.summarize(r.info, r.source), ...(r.alias ? { alias: r.alias } : {}), ...(existsSync(r.root) ? {} : { folderMissing: true }) };
+  }
+
+  async removeRun(req: Request<'removeRun'>): Promise<Response<'removeRun'>> {
+    await this.init();
+    const stored = this.store.getRun(req.runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
+    const active = this.jobs.list().find((j) => j.runId === req.runId && (j.state === 'queued' || j.state === 'running'));
+    if (active) throw new AtlasError('busy', `an analysis of ${stored.alias ?? stored.name} is running; cancel it before removing the run`);
+    this.store.removeRun(req.runId);
+    for (const key of [...this.gridCache.keys()]) if (key.startsWith(`${req.runId}\u0000`)) this.gridCache.delete(key);
+    this.emit({ type: 'runs-changed' });
+    return { runId: stored.id, name: stored.name, root: stored.root };
+  }
+
+  async renameRun(req: Request<'renameRun'>): Promise<Response<'renameRun'>> {
+    await this.init();
+    const stored = this.store.getRun(req.runId);
+    if (!stored) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
+    const alias = req.alias.trim();
+    if (/[\u0000-\u001f\u007f]/.test(alias)) throw new AtlasError('bad-request', 'a run name cannot contain control characters');
+    this.store.setAlias(req.runId, alias === '' || alias === stored.name ? null : alias);
+    this.emit({ type: 'runs-changed' });
+    return { run: this.listed(this.store.getRun(req.runId)!) };
   }
 
   async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {
@@ -222,38 +214,7 @@ export class Engine implements AtlasApi {
   }
 
   async browse(req: Request<'browse'>): Promise<Response<'browse'>> {
-    const path = resolve(req.path ?? homedir());
-    let names: string[];
-    try {
-      const st = await stat(path);
-      if (!st.isDirectory()) throw new AtlasError('bad-request', `${path} is not a folder`, path);
-      names = await readdir(path);
-    } catch (err) {
-      if (err instanceof AtlasError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new AtlasError('not-found', `there is no folder ${path}`);
-      if (code === 'EACCES' || code === 'EPERM') throw new AtlasError('forbidden', `no permission to list ${path}`, path);
-      throw new AtlasError('io', `cannot list ${path}: ${code ?? (err as Error).message}`, path);
-    }
-    const entries: Response<'browse'>['entries'] = [];
-    // Numbers in names sort as numbers: checkpoint-16 before checkpoint-128 before checkpoint-1200.
-    for (const name of names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
-      if (name.startsWith('.') && name !== '.cache') continue;
-      const full = join(path, name);
-      try {
-        const st = await stat(full);
-        if (st.isDirectory()) entries.push({ name, path: full, isDir: true });
-        // Regular files only: a FIFO, socket or device is never offered (issue 14).
-        else if (st.isFile() && /\.(safetensors|bin|pt|pth|json)$/.test(name)) entries.push({ name, path: full, isDir: false });
-      } catch {
-        // unreadable or dangling entries are not offered
-      }
-      if (entries.length >= 2000) break;
-    }
-    const hub = findHubCacheRoot(this.opts.env ?? process.env);
-    const roots = [homedir(), ...(hub && existsSync(hub) ? [hub] : []), ...this.store.recentPaths()];
-    const parent = parsePath(path).root === path ? null : dirname(path);
-    return { path, parent, entries, roots: [...new Set(roots)] };
+    return browseFolder(req, this.opts.env ?? process.env, this.store.recentPaths());
   }
 
   /**
@@ -374,16 +335,22 @@ export class Engine implements AtlasApi {
         .filter(Boolean)
         .join('-'),
     ).slice(0, 160);
+    if (req.compare?.length || req.minus) {
+      // A comparison: every run shown is in the file (main/export/compare.ts).
+      const file = await renderCompareExport(this.store, req);
+      return { filename: `${slug(`${base}-${file.suffix}`).slice(0, 200)}.${req.format}`, mime: file.mime, base64: file.bytes.toString('base64'), bytes: file.bytes.length };
+    }
     if (req.format === 'csv') {
       if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
       const grid = buildScalarGrid(this.store, run, req.metric ?? 'frobenius_norm');
-      const csv = gridToCsv(run.id, grid, (t) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind));
+      const csv = gridToCsv(run.id, grid, (t) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind) && (req.block === undefined || String(t.block) === req.block));
       const bytes = Buffer.from(csv, 'utf8');
       return { filename: `${base}.csv`, mime: 'text/csv', base64: bytes.toString('base64'), bytes: bytes.length };
     }
     // Rendered into memory (a sink, not a temporary file read back): the bytes go back over the API.
     let bytes: Buffer;
-    if (req.format === 'gif') {
+    if (isStudyView(req.view)) bytes = await studyExportBytes(this.store, { ...req, runId: run.id, view: req.view, format: req.format }); // outliers, head spectra
+    else if (req.format === 'gif') {
       if (!isAnimationView(req.view)) throw new AtlasError('bad-request', `${req.view} is not an animation; export it as PNG or SVG`);
       const view = req.view;
       const meta = resolveTensor(this.store, run.id, { tensor: req.tensor, component: req.component, block: req.block });
@@ -393,7 +360,7 @@ export class Engine implements AtlasApi {
     } else {
       if (!(FIGURE_VIEWS as readonly string[]).includes(req.view)) throw new AtlasError('bad-request', `${req.view} has no figure export yet; export it as GIF`);
       const { content } = await drawFigure(this.store, {
-        runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, tensor: req.tensor, step: req.step,
+        runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, block: req.block, tensor: req.tensor, step: req.step,
         format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, yLog: req.yLog, family: req.family, reorder: req.reorder,
       });
       bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -412,6 +379,23 @@ export class Engine implements AtlasApi {
   async regimeTimeline(req: Request<'regimeTimeline'>): Promise<Response<'regimeTimeline'>> {
     return runTimeline(this.store, this.requireRun(req.runId));
   }
+
+  async tokenLossChange(req: Request<'tokenLossChange'>): Promise<Response<'tokenLossChange'>> {
+    return tokenLossChangeFor(this.store, this.requireRun(req.runId), req);
+  }
+
+  async coUpdate(req: Request<'coUpdate'>): Promise<Response<'coUpdate'>> {
+    return runCoUpdate(this.store, this.requireRun(req.runId), req.group, req.removeCommon ?? true);
+  }
+
+  async initDist(req: Request<'initDist'>): Promise<Response<'initDist'>> {
+    return initDistResponse(this.store, req);
+  }
+
+  readonly embeddingRanges = new EmbeddingRanges();
+  scaling = async (req: Request<'scaling'>): Promise<Response<'scaling'>> => scalingSeries(this.store, req);
+  scalingExport = async (req: Request<'scalingExport'>): Promise<Response<'scalingExport'>> => renderScalingExport(this.store, req);
+  embeddingCorrelation = async (req: Request<'embeddingCorrelation'>): Promise<Response<'embeddingCorrelation'>> => this.embeddingRanges.correlation(this.requireRun(req.runId), req);
 
   async setTokensPerStep(req: Request<'setTokensPerStep'>): Promise<Response<'setTokensPerStep'>> {
     this.requireRun(req.runId);

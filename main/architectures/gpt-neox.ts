@@ -1,7 +1,7 @@
 // GPT-NeoX (Pythia): raw names -> roles and config.json -> ModelConfig (FORMATS.md table).
 // Old Pythia files carry the causal mask, masked_bias and rotary inv_freq as buffers.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, type QkvHeadSlice, ShapeError } from './types';
 
 const LAYER_PARTS: Record<string, Component> = {
   input_layernorm: 'ln.attn',
@@ -79,6 +79,24 @@ export function gptNeoxHeadSlices(
   return { wO, wV, headDim: hd };
 }
 
+/**
+ * Every head's Q, K and V [hd, d] from GPT-NeoX's fused query_key_value [3d, d], whose rows are
+ * grouped per head: head h's query rows start at (3h) hd, key at (3h + 1) hd, value at (3h + 2) hd.
+ */
+export function gptNeoxQkvSlices(qkv: ArrayLike<number>, d: number, heads: number): QkvHeadSlice[] {
+  if (d % heads !== 0) throw new ShapeError(`hidden size ${d} is not divisible by ${heads} heads`);
+  if (qkv.length !== 3 * d * d) throw new ShapeError(`query_key_value has ${qkv.length} values, not ${3 * d} x ${d}`);
+  const hd = d / heads;
+  const out: QkvHeadSlice[] = [];
+  for (let h = 0; h < heads; h++) {
+    (['q', 'k', 'v'] as const).forEach((part, p) => {
+      const start = (h * 3 + p) * hd * d;
+      out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => qkv[start + i]!) });
+    });
+  }
+  return out;
+}
+
 export const gptNeox: FamilyModule = {
   family: 'gpt_neox',
   prefixes: ['gpt_neox.'],
@@ -88,4 +106,5 @@ export const gptNeox: FamilyModule = {
     components: ['attn.qkv', 'attn.out'],
     slice: (qkv, dense, c, h) => gptNeoxHeadSlices(qkv, dense, c.hidden, c.heads, h),
   },
+  qkvHeads: { components: ['attn.qkv'], slices: ([qkv], c) => gptNeoxQkvSlices(qkv!, c.hidden, c.heads) },
 };

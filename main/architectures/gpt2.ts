@@ -1,7 +1,7 @@
 // GPT-2: raw names -> roles and config.json -> ModelConfig. Its Conv1D layers store weights as
 // [in, out] (the transpose of torch.nn.Linear), flagged `transposed` for the forward graphs.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, type QkvHeadSlice, ShapeError } from './types';
 
 /** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
 const lookupPart = (key: string): { component: Component; conv1d: boolean } | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
@@ -83,6 +83,25 @@ export function gpt2HeadSlices(cAttn: ArrayLike<number>, cProj: ArrayLike<number
   return { wO, wV, headDim: hd };
 }
 
+/**
+ * Every head's Q, K and V [hd, d] from GPT-2's Conv1D c_attn [d, 3d] ([in, out]): part p of head
+ * h is output columns p d + h hd .. p d + (h + 1) hd, transposed.
+ */
+export function gpt2QkvSlices(cAttn: ArrayLike<number>, d: number, heads: number): QkvHeadSlice[] {
+  if (d % heads !== 0) throw new ShapeError(`hidden size ${d} is not divisible by ${heads} heads`);
+  if (cAttn.length !== 3 * d * d) throw new ShapeError(`c_attn has ${cAttn.length} values, not ${d} x ${3 * d}`);
+  const hd = d / heads;
+  const out: QkvHeadSlice[] = [];
+  for (let h = 0; h < heads; h++) {
+    (['q', 'k', 'v'] as const).forEach((part, p) => {
+      const data = new Float64Array(hd * d);
+      for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) data[r * d + c] = cAttn[c * 3 * d + p * d + h * hd + r]!;
+      out.push({ part, head: h, rows: hd, cols: d, data });
+    });
+  }
+  return out;
+}
+
 export const gpt2: FamilyModule = {
   family: 'gpt2',
   prefixes: ['transformer.'],
@@ -92,4 +111,5 @@ export const gpt2: FamilyModule = {
     components: ['attn.qkv', 'attn.out'],
     slice: (cAttn, cProj, c, h) => gpt2HeadSlices(cAttn, cProj, c.hidden, c.heads, h),
   },
+  qkvHeads: { components: ['attn.qkv'], slices: ([cAttn], c) => gpt2QkvSlices(cAttn!, c.hidden, c.heads) },
 };

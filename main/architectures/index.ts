@@ -5,10 +5,10 @@ import type { Family, ModelConfig } from '../../common/domain';
 import { gpt2 } from './gpt2';
 import { gptNeox } from './gpt-neox';
 import { llama } from './llama';
-import { ConfigError, type ArchitectureRole, type FamilyModule, type OvHeads } from './types';
+import { ConfigError, type ArchitectureRole, type FamilyModule, type OvHeads, type QkvHeads } from './types';
 import { unknownFamily } from './unknown';
 
-export { ConfigError, ShapeError, type ArchitectureRole, type FamilyModule, type HeadSlices, type OvHeads } from './types';
+export { ConfigError, ShapeError, type ArchitectureRole, type FamilyModule, type HeadSlices, type OvHeads, type QkvHeads, type QkvHeadSlice } from './types';
 
 const MODULES: Record<Family, FamilyModule> = { gpt_neox: gptNeox, gpt2, llama, unknown: unknownFamily };
 // A Map, not an object literal: model_type comes from the file, and "constructor" or "__proto__"
@@ -92,6 +92,11 @@ export function modelProblem(family: Family): string | null {
 /** The family's per-head OV slicing, or null when its attention weights cannot be sliced. */
 export function ovHeadsOf(family: Family): OvHeads | null {
   return MODULES[family].ovHeads ?? null;
+}
+
+/** The family's per-head Q/K/V slicing, or null when its attention weights cannot be sliced. */
+export function qkvHeadsOf(family: Family): QkvHeads | null {
+  return MODULES[family].qkvHeads ?? null;
 }
 
 /** The family as a run summary names it. */

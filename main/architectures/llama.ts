@@ -9,7 +9,7 @@
 // rope_scaling (or transformers 5's rope_parameters) is recorded as written and never rejected
 // here: weight analyses do not need it, and the forward graph refuses the types it does not model.
 import type { Component, ModelConfig } from '../../common/domain';
-import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, ShapeError } from './types';
+import { boolOr, kindOf, numberOr, otherRole, positiveInt, stringOr, stripPrefix, type ArchitectureRole, type FamilyModule, type HeadSlices, type QkvHeadSlice, ShapeError } from './types';
 
 /** Own keys only: tensor names come from files ("constructor" must not hit Object.prototype). */
 const lookupPart = (key: string): Component | undefined => (Object.hasOwn(LAYER_PARTS, key) ? LAYER_PARTS[key] : undefined);
@@ -157,6 +157,20 @@ export function llamaHeadSlices(vProj: ArrayLike<number>, oProj: ArrayLike<numbe
   return { wO, wV, headDim: hd };
 }
 
+/**
+ * Every head's Q, K and V [hd, d] from q_proj [heads*hd, d], k_proj and v_proj [kvHeads*hd, d]:
+ * one K and one V per kv head under grouped-query attention (head = the kv head's index).
+ */
+export function llamaQkvSlices(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, d: number, heads: number, kvHeads: number, hd: number): QkvHeadSlice[] {
+  const parts = [['q', q, heads], ['k', k, kvHeads], ['v', v, kvHeads]] as const;
+  const out: QkvHeadSlice[] = [];
+  for (const [part, w, n] of parts) {
+    if (w.length !== n * hd * d) throw new ShapeError(`${part}_proj has ${w.length} values, not ${n * hd} x ${d}`);
+    for (let h = 0; h < n; h++) out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => w[h * hd * d + i]!) });
+  }
+  return out;
+}
+
 export const llama: FamilyModule = {
   family: 'llama',
   prefixes: ['model.'],
@@ -165,5 +179,9 @@ export const llama: FamilyModule = {
   ovHeads: {
     components: ['attn.v', 'attn.out'],
     slice: (v, o, c, h) => llamaHeadSlices(v, o, c.hidden, c.heads, c.kvHeads, c.headDim, h),
+  },
+  qkvHeads: {
+    components: ['attn.q', 'attn.k', 'attn.v'],
+    slices: ([q, k, v], c) => llamaQkvSlices(q!, k!, v!, c.hidden, c.heads, c.kvHeads, c.headDim),
   },
 };

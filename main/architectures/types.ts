@@ -24,6 +24,24 @@ export interface FamilyModule {
   tiedByDefault: boolean;
   /** Per-head OV circuits, when the family's attention weights can be sliced per head. */
   ovHeads?: OvHeads;
+  /** Per-head query, key and value matrices (main/architectures/qkv-heads.ts). */
+  qkvHeads?: QkvHeads;
+}
+
+/** One head's query, key or value projection, [hd, d] row-major float64 (a K/V head under GQA). */
+export interface QkvHeadSlice {
+  part: 'q' | 'k' | 'v';
+  head: number;
+  rows: number;
+  cols: number;
+  data: Float64Array;
+}
+
+export interface QkvHeads {
+  /** The weights of a block holding its Q, K and V projections, as stored (one fused or three). */
+  components: readonly Component[];
+  /** Every head's Q, K and V slices from those weights (given in `components` order). */
+  slices(weights: readonly ArrayLike<number>[], config: ModelConfig): QkvHeadSlice[];
 }
 
 /** W_O^h [d, hd] and W_V^h [hd, d] of one head (row-major float64), W_O^h W_V^h = its OV circuit. */

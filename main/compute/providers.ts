@@ -47,7 +47,7 @@ function bindingFolder(): string | null {
   }
 }
 
-/** Whether onnxruntime-node's CUDA provider library was installed (ONNXRUNTIME_NODE_INSTALL_CUDA). */
+/** Whether onnxruntime-node's CUDA provider library was installed (`npm run onnxruntime:install-cuda`). */
 export function cudaInstalled(): boolean {
   const folder = bindingFolder();
   if (!folder) return false;

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import { AtlasError, type ScalarGrid } from '../../common/api';
+import { AtlasError, FRAME_KIND_OF_VIEW, type ScalarGrid } from '../../common/api';
 import { METRIC_BY_ID } from '../../common/catalogue';
 import {
   BLUE_ORANGE,
@@ -20,6 +20,9 @@ import {
   curvesOption,
   frameSubtitle,
   heatmapOption,
+  heatmapLegendHeight,
+  HEAD_COMPONENT,
+  splitHeadPanels,
   linesFromGrid,
   panelTitle,
   panelsFromGrid,
@@ -37,26 +40,9 @@ import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { validSize } from './gif';
 import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raster';
-import {
-  ANALYSIS_OF_VIEW,
-  CanvasChart,
-  EXPORT_FONT_FAMILY,
-  FRAME_KIND_OF_VIEW,
-  FrameSequence,
-  INK,
-  checkpointsInRange,
-  frameLabelOf,
-  streamFrames,
-  LINE,
-  MUTED,
-  PANEL_BACKGROUND,
-  correlationFrameOf,
-  renderSvg,
-  requireRun,
-  sparseOption,
-  sparseSettings,
-  unitOfView,
-} from './render';
+import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, streamFrames, sparseOption, sparseSettings } from './render';
+import { CanvasChart, EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, renderSvg } from './canvas';
+import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
 
 export type FigureView = 'heatmap' | 'curves' | 'histogram' | 'qq' | 'spectrum' | 'correlation';
 export const FIGURE_VIEWS: readonly FigureView[] = ['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation'];
@@ -68,6 +54,8 @@ export interface FigureOptions {
   metric?: string;
   /** heatmap / curves: the component (e.g. attn.qkv, mlp.in); default the first with several blocks. */
   component?: string;
+  /** heatmap of a per-head metric (component attn.head): the block whose heads are drawn. */
+  block?: string;
   /** heatmap / curves: weight, bias, ... (default: weight when the component has one). */
   kind?: string;
   /** histogram / qq / spectrum / correlation: the tensor. */
@@ -95,7 +83,7 @@ export interface FigureResult {
 
 export function metricLike(id: string): MetricLike {
   const def = METRIC_BY_ID.get(id);
-  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale } : { id, label: id, unit: '' };
+  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale, ...(def.bound ? { bound: def.bound } : {}) } : { id, label: id, unit: '' };
 }
 
 function metricGrid(store: Store, run: StoredRun, metric: string): ScalarGrid {
@@ -128,12 +116,14 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   const grid = metricGrid(store, run, metricId);
   const metric = metricLike(metricId);
   const stepScale = options.stepScale ?? 'log';
-  const panels = panelsFromGrid(grid, run.name, metric);
+  const all = panelsFromGrid(grid, run.name, metric);
+  const panels = options.block !== undefined && options.view === 'heatmap' && options.component === HEAD_COMPONENT ? splitHeadPanels(all).filter((p) => String(p.block) === options.block) : all;
   const panel = pickPanel(panels, options.component, options.kind, (p) => p.rows.length);
   if (options.view === 'heatmap') {
     // Plot area = height - 74 (grid top 40 + bottom 34); room for the bar's end labels (as the app).
-    const option = heatmapOption(panel, { stepScale, colour: colourScaleFor([panel]), palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30) });
-    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} blocks x ${panel.steps.length} checkpoints` };
+    const colour = colourScaleFor([panel]);
+    const option = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
+    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints` };
   }
   const lines = linesFromGrid(grid, run.name, 0, panel.component, panel.kind);
   const loss: LossLine[] = [];

@@ -9,26 +9,14 @@
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { AtlasError, EXPORT_LIMITS, type TensorMeta } from '../../common/api';
+import { AtlasError, EXPORT_LIMITS, FRAME_KIND_OF_VIEW, type AnimationView, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
 import { GIF_DEFAULT_SIZE, clusterOrder, type QqFamily } from '../../common/charts';
 import { Store, type StoredRun } from '../store/store';
 import { CorrelationRasterizer, correlationLayout } from './raster';
-import {
-  ANALYSIS_OF_VIEW,
-  CanvasChart,
-  FRAME_KIND_OF_VIEW,
-  FrameSequence,
-  checkpointsInRange,
-  correlationFrameOf,
-  frameLabelOf,
-  requireRun,
-  streamFrames,
-  sparseOption,
-  sparseSettings,
-  unitOfView,
-  type AnimationView,
-} from './render';
+import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, streamFrames, sparseOption, sparseSettings } from './render';
+import { CanvasChart } from './canvas';
+import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
 
 /** The slice of gifenc (plain JS, no type declarations) the exporter uses. */
 interface GifencStream {

@@ -5,10 +5,11 @@
 // tensor, step, shape and dtype, and carries the Student-t fit (mu, sigma, nu) for those who prefer
 // a parametric draw. docs/INIT_DIST.md shows the PyTorch snippet that samples from the file.
 import { resolve } from 'node:path';
-import { AtlasError } from '../../common/api';
+import { AtlasError, type InitDistRequest, type Response } from '../../common/api';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 import { openCheckpoint } from '../formats/index';
-import { writeSafetensors } from '../formats/safetensors-write';
+import { safetensorsFileBytes } from '../formats/safetensors-write';
+import { writeFileSync } from 'node:fs';
 import { fitDistributions } from '../metrics/fits';
 import { empiricalQuantiles, sortedFinite, tailDenseProbabilities, QUANTILE_POINTS } from '../metrics/quantiles';
 import type { Store } from '../store/store';
@@ -42,13 +43,32 @@ export function findRun(store: Store, key: string): RunInfo {
   throw new AtlasError('not-found', named.length > 1 ? `run name "${key}" is ambiguous: use its id (${named.map((r) => r.id).join(', ')})` : `no run "${key}" in the cache (runs: ${known || 'none; run analyze or serve first'})`);
 }
 
-export async function initDistribution(store: Store, opts: InitDistOptions): Promise<InitDistResult> {
-  const run = findRun(store, opts.run);
-  const present = run.checkpoints.filter((c) => !c.missing && c.step !== null);
-  const checkpoint = opts.step === undefined ? present[present.length - 1] : present.find((c) => c.step === opts.step);
+/** The checkpoint at `step`, or the last one with a step; a clear error naming the steps there are. */
+export function pickCheckpoint(run: RunInfo, step: number | undefined): CheckpointInfo {
+  const present = run.checkpoints.filter((c) => !c.missing && c.step !== null).sort((a, b) => a.step! - b.step!);
+  const checkpoint = step === undefined ? present[present.length - 1] : present.find((c) => c.step === step);
   if (!checkpoint) {
-    throw new AtlasError('not-found', `run ${run.name} has no checkpoint at step ${opts.step ?? '(any)'} (steps: ${present.map((c) => c.step).slice(0, 20).join(', ')}${present.length > 20 ? ', ...' : ''})`);
+    throw new AtlasError('not-found', `run ${run.name} has no checkpoint at step ${step ?? '(any)'} (steps: ${present.map((c) => c.step).slice(0, 20).join(', ')}${present.length > 20 ? ', ...' : ''})`);
   }
+  return checkpoint;
+}
+
+/** The file of `initDistribution` as the API's `initDist` answer (the app's Export menu saves it); nothing written here. */
+export async function initDistResponse(store: Store, req: InitDistRequest): Promise<Response<'initDist'>> {
+  const r = await build(store, req);
+  const filename = `${r.run.name}-${r.metadata.tensor}-step${r.checkpoint.step}.init-dist.safetensors`.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return { filename, mime: 'application/octet-stream', base64: Buffer.from(r.bytes).toString('base64'), bytes: r.bytes.length, metadata: r.metadata };
+}
+
+export async function initDistribution(store: Store, opts: InitDistOptions): Promise<InitDistResult> {
+  const r = await build(store, opts);
+  writeFileSync(r.path, r.bytes);
+  return r;
+}
+
+async function build(store: Store, opts: Omit<InitDistOptions, 'out'> & { out?: string }): Promise<InitDistResult & { bytes: Uint8Array }> {
+  const run = findRun(store, opts.run);
+  const checkpoint = pickCheckpoint(run, opts.step);
   const source = await openCheckpoint(checkpoint.folder);
   try {
     const entry = source.list().find((e) => e.name === opts.tensor);
@@ -79,12 +99,12 @@ export async function initDistribution(store: Store, opts: InitDistOptions): Pro
           }
         : {}),
     };
-    const path = resolve(opts.out);
-    writeSafetensors(path, {
+    const path = resolve(opts.out ?? `${entry.name}.init-dist.safetensors`);
+    const bytes = safetensorsFileBytes({
       probabilities: { dtype: 'F64', shape: [probabilities.length], data: probabilities },
       quantiles: { dtype: 'F64', shape: [quantiles.length], data: quantiles },
     }, metadata);
-    return { path, run, checkpoint, shape: entry.shape, probabilities, quantiles, metadata };
+    return { path, run, checkpoint, shape: entry.shape, probabilities, quantiles, metadata, bytes };
   } finally {
     await source.close();
   }

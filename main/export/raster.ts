@@ -9,7 +9,7 @@
 import { createCanvas } from '@napi-rs/canvas';
 import { AtlasError } from '../../common/api';
 import { BLUE_ORANGE, correlationPixels, correlationSize, frameSubtitle, sampleScale, type CorrelationFrame, type FrameLabel } from '../../common/charts';
-import { EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND } from './render';
+import { EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND } from './canvas';
 
 export type Rgb = [number, number, number];
 

@@ -3,9 +3,7 @@
 // streamed row by row), and turn each into exactly the echarts option the app draws (the option
 // functions of common/charts, with the same settings and frame labels as
 // renderer/src/views/Animations.tsx), so an exported frame is the picture the user saw.
-// Also the echarts canvas renderer on @napi-rs/canvas (no display, no browser) for sparse views.
-import { createCanvas } from '@napi-rs/canvas';
-import * as echarts from 'echarts';
+// Drawing them: ./canvas.ts; finding the run, view and tensor: ./lookup.ts.
 import { AtlasError, type FrameKind, type TensorMeta } from '../../common/api';
 import type { CheckpointInfo } from '../../common/domain';
 import { decodeFrame } from '../../common/frames';
@@ -32,59 +30,6 @@ import {
 } from '../../common/charts';
 import { presentCheckpoints } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
-
-// The animated views and their frame kinds live in common/api.ts (the renderer uses them too).
-export { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../common/api';
-import { ANIMATION_VIEWS, type AnimationView } from '../../common/api';
-
-/** Which `analyze --analyses` value computes the frames of a view (for "nothing cached" errors). */
-export const ANALYSIS_OF_VIEW: Record<AnimationView, string> = {
-  histogram: 'weights',
-  qq: 'weights',
-  spectrum: 'spectra',
-  correlation: 'embedding',
-  activations: 'activations',
-  gradients: 'gradients',
-};
-
-/** The unit each panel of the app prints in its frame label (Animations.tsx: FramePanel, CorrelationPanel). */
-export function unitOfView(view: AnimationView): string {
-  return view === 'gradients' ? '∂loss/∂w' : view === 'qq' ? 'σ' : view === 'correlation' ? 'Pearson r' : 'value';
-}
-
-/** The app's white panel, ink and muted text colours (renderer/src/styles.css --panel, --ink, --muted, --line). */
-export const PANEL_BACKGROUND = '#ffffff';
-export const INK = '#1d232b';
-export const MUTED = '#5d6673';
-export const LINE = '#d8dde4';
-
-export function isAnimationView(v: string): v is AnimationView {
-  return (ANIMATION_VIEWS as readonly string[]).includes(v);
-}
-
-/** The run with this id, or else the one run with this name (the CLI accepts either). */
-export function requireRun(store: Store, runId: string): StoredRun {
-  const run = store.getRun(runId);
-  if (run) return run;
-  const runs = store.listRuns();
-  const named = runs.filter((r) => r.name === runId);
-  if (named.length === 1) return named[0]!;
-  if (named.length > 1) {
-    throw new AtlasError('bad-request', `${named.length} runs in the cache ${store.path} are named "${runId}"; give one id:\n${named.map((r) => `  ${r.id}  (${r.name}: ${r.root})`).join('\n')}`, store.path);
-  }
-  const list = runs.length ? runs.map((r) => `  ${r.id}  (${r.name})`).join('\n') : '  (none: run `checkpoint-atlas analyze <folder>` first)';
-  throw new AtlasError('not-found', `no run "${runId}" in the cache ${store.path}; runs there:\n${list}`, store.path);
-}
-
-/** Parse "A:B" (either end may be empty) into an inclusive step range. */
-export function parseStepRange(text: string): [number, number] {
-  const m = /^\s*(-?\d+(?:\.\d+)?)?\s*:\s*(-?\d+(?:\.\d+)?)?\s*$/.exec(text);
-  if (!m) throw new AtlasError('bad-request', `--steps must look like A:B (e.g. 0:1000, 512:, :2000), got "${text}"`);
-  const a = m[1] === undefined ? -Infinity : Number(m[1]);
-  const b = m[2] === undefined ? Infinity : Number(m[2]);
-  if (a > b) throw new AtlasError('bad-request', `--steps ${text}: the first step is after the last`);
-  return [a, b];
-}
 
 /** A tensor's frames of one kind: the checkpoints that have one, in step order, decoded on demand. */
 export class FrameSequence {
@@ -223,97 +168,4 @@ export function correlationFrameOf(frame: unknown): CorrelationFrame {
   const f = asCorrelationFrame(frame);
   if (!f) throw new AtlasError('format', 'embedding_correlation frame is empty');
   return f;
-}
-
-/** The font the exporter draws with (installed fonts are found by @napi-rs/canvas; sans-serif falls back). */
-export const EXPORT_FONT_FAMILY = 'Liberation Sans, DejaVu Sans, Arial, sans-serif';
-
-/** Options every exported chart adds: the app's white panel and a font that exists headless. */
-export function withExportLook(option: ChartOption): ChartOption {
-  return { ...option, backgroundColor: PANEL_BACKGROUND, textStyle: { fontFamily: EXPORT_FONT_FAMILY } };
-}
-
-let platformSet = false;
-
-/**
- * echarts on a @napi-rs/canvas canvas: one instance reused for every frame (setOption without
- * merge, so each frame is exactly its own option). dispose() is required, or Node never exits.
- */
-export class CanvasChart {
-  private readonly canvas;
-  private readonly chart;
-
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    if (!platformSet) {
-      // echarts measures text on a canvas it creates itself: give it one (there is no document).
-      echarts.setPlatformAPI({ createCanvas: () => createCanvas(32, 32) as unknown as HTMLCanvasElement });
-      platformSet = true;
-    }
-    this.canvas = createCanvas(width, height);
-    this.chart = echarts.init(this.canvas as unknown as HTMLCanvasElement, null, { width, height, devicePixelRatio: 1, renderer: 'canvas' });
-  }
-
-  /** Draw an option and return its RGBA pixels (width * height * 4). */
-  render(option: ChartOption): Uint8ClampedArray {
-    this.chart.setOption(withExportLook(option) as echarts.EChartsOption, { notMerge: true, lazyUpdate: false });
-    // echarts paints on its own schedule; force the pending frame now.
-    (this.chart as unknown as { getZr(): { flush(): void } }).getZr().flush();
-    const ctx = this.canvas.getContext('2d');
-    return ctx.getImageData(0, 0, this.width, this.height).data;
-  }
-
-  async png(option: ChartOption): Promise<Buffer> {
-    this.render(option);
-    return this.canvas.encode('png');
-  }
-
-  dispose(): void {
-    this.chart.dispose();
-  }
-}
-
-/**
- * The option for echarts' SVG renderer: series in `large` mode (histogram bars drawn as one path
- * per series for the canvas) are drawn element by element, because the SVG renderer writes
- * their batched path as `d=""` and the figure would have no bars (issue 15 #2).
- */
-export function forSvg(option: ChartOption): ChartOption {
-  const series = option.series;
-  if (!Array.isArray(series)) return option;
-  return { ...option, series: series.map((s: Record<string, unknown>) => (s && s.large ? { ...s, large: false } : s)) };
-}
-
-/** echarts server-side SVG of an option (the figure exporter's vector output). */
-export function renderSvg(option: ChartOption, width: number, height: number): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
-  try {
-    chart.setOption(withExportLook(forSvg(option)) as echarts.EChartsOption);
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
-}
-
-/** Resolve --tensor, or --component and --block, to one of the run's tensors. */
-export function resolveTensor(store: Store, runId: string, want: { tensor?: string; component?: string; block?: string }, accept: (t: TensorMeta) => boolean = () => true): TensorMeta {
-  const all = store.listTensors(runId);
-  if (want.tensor) {
-    const t = all.find((x) => x.tensor === want.tensor);
-    if (!t) throw new AtlasError('not-found', `run ${runId} has no tensor "${want.tensor}"; tensors: ${all.map((x) => x.tensor).join(', ') || '(none registered)'}`);
-    return t;
-  }
-  if (want.component) {
-    const blockText = want.block;
-    const matches = all.filter((t) => t.component === want.component && (blockText === undefined || String(t.block) === blockText) && accept(t));
-    const weight = matches.filter((t) => t.kind === 'weight');
-    const pick = weight.length === 1 ? weight : matches;
-    if (pick.length === 1) return pick[0]!;
-    const components = [...new Set(all.map((t) => t.component))].join(', ');
-    if (pick.length === 0) throw new AtlasError('not-found', `run ${runId} has no tensor of component "${want.component}"${blockText === undefined ? '' : ` in block ${blockText}`} (components: ${components})`);
-    throw new AtlasError('bad-request', `--component ${want.component}${blockText === undefined ? '' : ` --block ${blockText}`} matches ${pick.length} tensors (${pick.map((t) => t.tensor).join(', ')}); add --block or name one with --tensor`);
-  }
-  throw new AtlasError('bad-request', 'name the tensor: --tensor NAME, or --component C --block B');
 }

@@ -13,6 +13,7 @@ import { orderedCheckpoints } from '../jobs/plan';
 import { AtomicLineWriter as LineWriter, checkExportTargets, writeManifest } from './safe-write';
 import { csvField } from './csv';
 import { CHANGE_POINTS_HEADER, FORECASTS_HEADER, TRAJECTORY_FILES, writeTrajectories } from './trajectory-tables';
+import { CO_UPDATE_FILE, CO_UPDATE_HEADER, writeCoUpdate } from './co-update-table';
 
 const CSV_HEADER = 'run,step,checkpoint,tensor,role,block,metric,value\n';
 
@@ -47,7 +48,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
   mkdirSync(outDir, { recursive: true });
   // Every analysis's frames go to the JSON Lines file its descriptor names (common/analyses/).
   const frames = ANALYSES.flatMap((a) => a.frames as readonly FrameSpec[]);
-  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file), ...TRAJECTORY_FILES])];
+  const names = [...new Set(['scalars.csv', ...frames.map((f) => f.file), ...TRAJECTORY_FILES, CO_UPDATE_FILE])];
   // Never replace a file this app did not write, never write through a link (safe-write.ts).
   await checkExportTargets(outDir, names.map((n) => basename(join(outDir, n))));
   const writers = new Map<string, LineWriter>();
@@ -68,6 +69,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
     await csv.write(CSV_HEADER);
     await writers.get('change_points.csv')!.write(CHANGE_POINTS_HEADER);
     await writers.get('forecasts.csv')!.write(FORECASTS_HEADER);
+    await writers.get(CO_UPDATE_FILE)!.write(CO_UPDATE_HEADER);
     for (const run of runs) {
       const ckpts = orderedCheckpoints(run);
       const stepOf = new Map(ckpts.map((c) => [c.id, c.step]));
@@ -86,6 +88,7 @@ export async function exportRun(store: Store, runs: RunInfo[], outDir: string): 
         );
       }
       await writeTrajectories(store, run, writers.get('change_points.csv')!, writers.get('forecasts.csv')!, csvField);
+      await writeCoUpdate(store, run, writers.get(CO_UPDATE_FILE)!, csvField);
       const finalId = ckpts[ckpts.length - 1]?.id;
       for (const spec of frames) {
         const writer = writers.get(spec.file)!;

@@ -8,7 +8,8 @@ import { roleOf } from '../architectures';
 import type { Store } from '../store/store';
 import { planUnits, shortHash, type UnitName } from './plan';
 import type { RunParams } from './run-params';
-import { availableMemory, estimateSweep, loadCalibration, summariseShapes, type Probe, type RunShapes } from './estimate';
+import { availableMemory, estimateSweep, loadCalibration, summariseShapes } from './estimate';
+import type { Probe, RunShapes } from './cost';
 import { unitDescriptor, unitPrecondition } from './units';
 
 export interface RunEstimate {

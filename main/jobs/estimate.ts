@@ -3,26 +3,20 @@
 // memory factors of the units that ran (kept in the cache's `calibration` table).
 //
 // Hand-written because the model is the project's own: per unit kind, a WORK measure and a MEMORY
-// measure taken from the run's shapes (headers only, no tensor read):
-//   unit           work per checkpoint                     memory measure
-//   weights, histogram, fits   parameter elements          largest tensor as float32
-//   spectra        sum over matrices of r*c*min(r,c)        largest matrix as float32 + its float64 Gram
-//   embedding      embedding elements                       embedding as float32
-//   svd-directions sum of r*c*min(r,c) + unembedding x layers   largest tensor as float32
-//   activations, gradients   parameters x probe tokens      one block's weights as float32 + the
-//                            residual stream saved per block (layers + 1) x tokens x hidden +
-//                            one logits piece (main/compute/forward/streamed.ts runs the model block
-//                            by block and reads the unembedding in row pieces of <= 4M logits)
+// measure taken from the run's shapes (headers only, no tensor read), stated by each unit's
+// descriptor (main/jobs/units/<unit>.ts `cost`, types in main/jobs/cost.ts): parameter elements and
+// the largest tensor for the weight units, sum of r*c*min(r,c) for the Gram-based ones, parameters x
+// probe tokens and one streamed block per worker for the model units (activations, gradients).
 // time = units x (fixed seconds + rate[kind] x work) / min(lanes, cores)   (rate: core-seconds per
 //        unit of work; the fixed part is opening files, starting a session)
 // peak = resident memory now + max over kinds of (lanes x fixed bytes + factor[kind] x memory
 //        measure x (lanes for the model units, whose workers each hold a model; the weight units
-//        share one large-tensor slot, main/jobs/units/common.ts))
+//        share one large-tensor slot, main/jobs/units/large-tensor.ts))
 // The fixed parts (measured on the demo run, whose tensors are too small to matter) stay
 // constants; the calibration updates rate and factor only from sweeps where the size-dependent
 // part dominates what was measured, so a sweep of a tiny run cannot teach a 1000x factor.
-// Default rates and factors come from BENCHMARKS.md's measurements on a 2-core EPYC; the first
-// sweep of each kind on a machine replaces them. The memory the sweep may take is what the OS
+// Default rates and factors (each descriptor's cost.calibration) come from BENCHMARKS.md's
+// measurements on a 2-core EPYC; the first sweep of each kind on a machine replaces them. The memory the sweep may take is what the OS
 // says is available (MemAvailable, or a cgroup limit where one is set) on top of what this
 // process already holds.
 import { readFileSync } from 'node:fs';
@@ -31,27 +25,12 @@ import type { SweepEstimate } from '../../common/api';
 import type { ModelConfig, TensorRole } from '../../common/domain';
 import type { Store } from '../store/store';
 import { shortHash, type UnitName } from './plan';
-
-/** Probe shape used when none is given (the defaults of main/jobs/units/model.ts; a test keeps them equal). */
-export const ESTIMATE_PROBE_BATCH = 8;
-export const ESTIMATE_PROBE_LEN = 128;
+import { UNITS } from './units';
+import type { KindCalibration, Probe, RunShapes } from './cost';
 
 export interface ShapeEntry {
   shape: number[];
   role: Pick<TensorRole, 'component' | 'kind'>;
-}
-
-/** What the model needs of a run's shapes. */
-export interface RunShapes {
-  params: number;
-  largest: number;
-  /** Largest float32 matrix + float64 Gram bytes over 2-D tensors. */
-  spectraBytes: number;
-  gramWork: number;
-  embed: number;
-  unembed: number;
-  layers: number;
-  vocab: number;
 }
 
 export function summariseShapes(entries: readonly ShapeEntry[], config: ModelConfig | null): RunShapes {
@@ -74,113 +53,28 @@ export function summariseShapes(entries: readonly ShapeEntry[], config: ModelCon
   return s;
 }
 
-export interface Probe {
-  batch?: number;
-  seqLen?: number;
-}
-
-/** B x L of the probe batch, capped by the model's positions as main/jobs/units/model.ts probeShape does. */
-function probeTokens(probe: Probe, config: ModelConfig | null): number {
-  const len = probe.seqLen ?? ESTIMATE_PROBE_LEN;
-  return (probe.batch ?? ESTIMATE_PROBE_BATCH) * (config ? Math.min(len, config.maxPositions || ESTIMATE_PROBE_LEN) : len);
-}
-
-/** Work of one unit on one checkpoint (units of the table in the header). */
+/** Work of one unit on one checkpoint (its descriptor's cost.work). */
 export function unitWork(unit: UnitName, s: RunShapes, probe: Probe = {}, config: ModelConfig | null = null): number {
-  const tokens = probeTokens(probe, config);
-  switch (unit) {
-    case 'weights':
-    case 'histogram':
-    case 'fits':
-      return s.params;
-    case 'spectra':
-      return s.gramWork;
-    case 'embedding':
-      return s.embed;
-    case 'svd-directions':
-      return s.gramWork + s.unembed * Math.max(1, s.layers);
-    case 'activations':
-    case 'gradients':
-      return s.params * tokens;
-  }
+  return UNITS[unit].cost.work(s, probe, config);
 }
 
-/** Bytes the unit's memory factor multiplies. */
+/** Bytes the unit's memory factor multiplies (its descriptor's cost.memory). */
 export function unitMemory(unit: UnitName, s: RunShapes, probe: Probe = {}, config: ModelConfig | null = null): number {
-  const tokens = probeTokens(probe, config);
-  switch (unit) {
-    case 'weights':
-    case 'histogram':
-    case 'fits':
-    case 'svd-directions':
-      return s.largest * 4;
-    case 'spectra':
-      return s.spectraBytes;
-    case 'embedding':
-      return s.embed * 4;
-    case 'activations':
-    case 'gradients':
-      return streamedModelBytes(s, tokens, config);
-  }
+  return UNITS[unit].cost.memory(s, probe, config);
 }
 
-/** Elements of one logits piece: main/compute/forward/streamed.ts's default bound (4M). */
-export const LOGITS_PIECE_ELEMENTS = 4 << 20;
-
-/**
- * Bytes a block-streamed model run holds beyond the process's baseline, for one worker: the weights
- * of one block (the non-embedding parameters spread over the layers), the residual stream kept at
- * each block boundary for the backward's recomputation, and one piece of logits.
- */
-export function streamedModelBytes(s: RunShapes, tokens: number, config: ModelConfig | null): number {
-  const layers = Math.max(1, s.layers);
-  const blockParams = Math.max(0, s.params - s.embed - (s.unembed === s.embed && config?.tiedEmbeddings ? 0 : s.unembed)) / layers;
-  const hidden = config?.hidden ?? (s.vocab > 0 && s.embed > 0 ? s.embed / s.vocab : 0);
-  const residual = (layers + 1) * tokens * hidden;
-  const logits = Math.min(tokens * Math.max(1, s.vocab), LOGITS_PIECE_ELEMENTS);
-  return (blockParams + residual + logits) * 4;
-}
-
-export interface KindCalibration {
-  /** Core-seconds per unit of work. */
-  rate: number;
-  /** Peak growth over the resident memory at the start, per byte of the memory measure. */
-  memoryFactor: number;
-}
-
-/**
- * Defaults from BENCHMARKS.md (2-core EPYC): the weight sweep (50 s for 20 x 70.4M elements at 2
- * threads), the 160m sweep of issue 16 (34 s, 3 checkpoints), the Gram products (750 GFLOP in
- * ~15 s on 2 cores), forward/backward (0.38 / 1.16 s for 27M parameters x 1024 tokens), SVD
- * directions (36 s per 410m checkpoint); peaks 382 MB (largest 98 MB), 1258 MB (5120 x 20480),
- * 414 / 611 MB for the block-streamed 160m model runs (a measure of 86 MB: factors 3 and 5.5 leave
- * ~200 MB for the process and onnxruntime).
- */
-export const DEFAULT_CALIBRATION: Record<UnitName, KindCalibration> = {
-  weights: { rate: 5e-8, memoryFactor: 2.5 },
-  histogram: { rate: 2e-8, memoryFactor: 2 },
-  fits: { rate: 3e-8, memoryFactor: 4 },
-  spectra: { rate: 8e-11, memoryFactor: 2 },
-  embedding: { rate: 1e-8, memoryFactor: 3 },
-  'svd-directions': { rate: 1.7e-10, memoryFactor: 3 },
-  activations: { rate: 3e-11, memoryFactor: 3 },
-  gradients: { rate: 9e-11, memoryFactor: 5.5 },
-};
+/** Each unit's default rate and memory factor (its descriptor's cost.calibration). */
+export const DEFAULT_CALIBRATION = Object.fromEntries(Object.entries(UNITS).map(([u, d]) => [u, d.cost.calibration])) as Readonly<Record<UnitName, KindCalibration>>;
 
 /** The calibration key of this machine: a cache copied to another machine starts from defaults. */
 export function machineKey(): string {
   return shortHash({ host: hostname(), cpu: cpus()[0]?.model ?? '', cores: availableParallelism() });
 }
 
-/**
- * Version of each kind's memory measure: a calibration stored under an older measure (the model
- * units' whole-graph one, before block streaming) means nothing under the new one and is ignored.
- */
-const MEASURE_VERSION: Partial<Record<UnitName, number>> = { activations: 2, gradients: 2 };
-
 /** The calibration table's key of a kind on this machine. */
 export function calibrationKey(unit: UnitName): string {
-  const v = MEASURE_VERSION[unit];
+  // A calibration stored under an older memory measure means nothing under the new one: ignored.
+  const v = UNITS[unit].cost.measureVersion;
   return `${machineKey()}:${unit}${v ? `@${v}` : ''}`;
 }
 
@@ -248,12 +142,9 @@ export interface EstimateInput {
   calibration: (unit: UnitName) => KindCalibration & { calibrated: boolean };
 }
 
-const MODEL_UNITS: ReadonlySet<UnitName> = new Set(['activations', 'gradients']);
-const ORT_UNITS: ReadonlySet<UnitName> = new Set(['spectra', 'svd-directions', 'activations', 'gradients']);
-
 /** Per-unit fixed seconds and per-worker fixed bytes (a worker thread; onnxruntime's library and session). */
 export function fixedCost(unit: UnitName): { seconds: number; bytes: number } {
-  return ORT_UNITS.has(unit) ? { seconds: 0.2, bytes: 45 * 2 ** 20 } : { seconds: 0.1, bytes: 35 * 2 ** 20 };
+  return UNITS[unit].cost.onnxruntime ? { seconds: 0.2, bytes: 45 * 2 ** 20 } : { seconds: 0.1, bytes: 35 * 2 ** 20 };
 }
 
 /** The estimate (model in the header). Pure: every machine-dependent input is passed in. */
@@ -271,7 +162,7 @@ export function estimateSweep(inp: EstimateInput): SweepEstimate {
     const fixed = fixedCost(unit);
     const s = ((fixed.seconds + cal.rate * unitWork(unit, inp.shapes, inp.probe, inp.config)) * count) / parallel;
     const lanes = Math.min(inp.lanes, count);
-    const concurrent = MODEL_UNITS.has(unit) ? lanes : 1;
+    const concurrent = UNITS[unit].cost.modelPerWorker ? lanes : 1;
     const g = lanes * fixed.bytes + cal.memoryFactor * unitMemory(unit, inp.shapes, inp.probe, inp.config) * concurrent;
     byUnit.push({ unit, units: count, seconds: s, peakBytes: inp.baseRss + g, calibrated: cal.calibrated });
     seconds += s;
@@ -346,7 +237,7 @@ export function updateCalibration(
     const sized = coreSeconds - o.count * fixed.seconds;
     const rate = work > 0 && sized >= 0.5 * coreSeconds ? sized / work : prev.rate;
     const lanes = Math.min(ctx.lanes, o.count);
-    const concurrent = MODEL_UNITS.has(o.unit) ? lanes : 1;
+    const concurrent = UNITS[o.unit].cost.modelPerWorker ? lanes : 1;
     const mem = unitMemory(o.unit, ctx.shapes, ctx.probe, ctx.config) * concurrent;
     const growth = o.peakRss - ctx.baseRss;
     const sizedGrowth = growth - lanes * fixed.bytes;

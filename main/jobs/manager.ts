@@ -18,7 +18,8 @@ import { runShapes } from './estimate-run';
 import type { ShardExchange } from './shard-files';
 import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
 import { SweepMeter } from './meter';
-import { updateCalibration, type Probe, type RunShapes } from './estimate';
+import { updateCalibration } from './estimate';
+import type { Probe, RunShapes } from './cost';
 
 export interface JobOptions {
   threads?: number;
@@ -333,7 +334,7 @@ export class JobManager {
     }
 
     const lanes = Math.min(threads, todo.length);
-    // Shared by this pool's workers: one large tensor in memory at a time (units/common.ts).
+    // Shared by this pool's workers: one large tensor in memory at a time (units/large-tensor.ts).
     const largeTensorSlot = new SharedArrayBuffer(4);
     await Promise.all(
       Array.from({ length: lanes }, async () => {

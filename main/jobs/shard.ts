@@ -15,7 +15,8 @@ import type { AnalysisKind } from '../../common/api';
 import type { ModelConfig, RunInfo } from '../../common/domain';
 import type { PlannedUnit, UnitName } from './plan';
 import { unitDescriptor } from './units';
-import { DEFAULT_CALIBRATION, fixedCost, unitWork, type Probe, type RunShapes } from './estimate';
+import { DEFAULT_CALIBRATION, fixedCost, unitWork } from './estimate';
+import type { Probe, RunShapes } from './cost';
 
 export interface ShardSpec {
   index: number;

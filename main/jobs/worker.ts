@@ -2,7 +2,7 @@
 // Errors are reported per task; the worker stays alive for the next one.
 import { parentPort, workerData } from 'node:worker_threads';
 import { runUnit, type UnitTask, type WorkerMessage } from './units';
-import { useLargeTensorSlot } from './units/common';
+import { useLargeTensorSlot } from './units/large-tensor';
 
 const port = parentPort;
 if (!port) throw new Error('main/jobs/worker.ts must run in a worker thread');

@@ -27,6 +27,8 @@ export interface ActivationStats {
   excess_kurtosis: number | null;
   /** The k dimensions with the largest max |x|, descending (ties: lower index first). */
   topDims: TopDim[];
+  /** max |x| per dimension over all rows (finite elements; 0 where none). */
+  dimMaxAbs: Float64Array;
   /** Counts over the given fixed edges, when edges were passed. */
   histogram?: Histogram;
 }
@@ -63,7 +65,7 @@ export function activationStats(x: NumericArray, d: number, options: ActivationS
     if (a > dimMax[col]!) dimMax[col] = a;
   }
   const stats: ActivationStats = {
-    count, nonFinite, max_abs: null, mean: null, std: null, rms: null, excess_kurtosis: null, topDims: [],
+    count, nonFinite, max_abs: null, mean: null, std: null, rms: null, excess_kurtosis: null, topDims: [], dimMaxAbs: dimMax,
   };
   if (count > 0) {
     const mean = sum / count;

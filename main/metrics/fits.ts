@@ -21,6 +21,7 @@
 // Student-t: nu is restricted to [NU_MIN, NU_MAX] = [0.2, 1e4]; nu = 1e4 (`nuAtBound`) means
 // the data show no tails heavier than Gaussian (the MLE of nu then diverges). Logistic and
 // Student-t scales are kept >= SCALE_FLOOR (1e-6) x the sample std (degenerate point masses).
+import { STUDENT_T_NU_MAX } from '../../common/analyses/fits';
 import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
 import { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf } from './special';
 
@@ -172,7 +173,7 @@ export const NU_MIN = 0.2;
  * fit must stay a finite, comparable number rather than run to 1e-300.
  */
 export const SCALE_FLOOR = 1e-6;
-export const NU_MAX = 1e4;
+export const NU_MAX = STUDENT_T_NU_MAX;
 
 export function fitGaussian(sorted: Float64Array): GaussianFit {
   const n = sorted.length;

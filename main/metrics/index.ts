@@ -7,5 +7,7 @@ export * from './spectrum';
 export * from './fits';
 export * from './qq';
 export * from './embedding';
+export * from './linear-algebra';
+export * from './token-ranking';
 export * from './svd-directions';
 export * from './changepoints';

@@ -6,9 +6,14 @@
 //   lower tail  p = 10^(-6 + k/5), k = 0..20          (1e-6 .. 1e-2, 5 points per decade)
 //   body        p = k/100,         k = 2..98
 //   upper tail  p = 1 - 10^(-6 + k/5), k = 20..0      (0.99 .. 1 - 1e-6)
-// Empirical quantiles use numpy's default (type 7, linear interpolation) on the finite values.
-// A tensor with fewer than 1e6 elements cannot resolve p = 1e-6; type 7 then returns values
-// interpolated towards the min/max, exactly as numpy.quantile does.
+// A tensor of n finite values supports only the probabilities between its extreme order
+// statistics' plotting positions: `qqProbabilities(n)` keeps the grid points inside
+// [p_1, p_n] and adds p_1 and p_n themselves, with Blom's positions p_i = (i - 3/8) / (n + 1/4)
+// (nearly unbiased for the expected order statistics of a Gaussian sample). Before, a tensor of
+// 2,304 values was plotted out to p = 1e-6, where every empirical quantile is its minimum: the
+// tails ended in flat shelves even for Gaussian weights at step 0 (issue 15 #10).
+// Empirical quantiles use the matching definition, Hyndman-Fan type 9 (numpy's method
+// 'normal_unbiased'): at p_i it is exactly the i-th order statistic, between them linear.
 // Standardisation: (q - mean) / std with the population mean/std of the finite elements; the
 // theoretical quantiles are the fitted distributions' quantiles mapped the same way, so both
 // axes are in units of the tensor's std.
@@ -38,14 +43,45 @@ import {
   type DistributionFits,
 } from './fits';
 
-/** Probability grid of the QQ plot (see the file header). */
-export function qqProbabilities(): number[] {
+/** Blom's plotting position of the i-th (1-based) of n order statistics: (i - 3/8) / (n + 1/4). */
+export function blomPosition(i: number, n: number): number {
+  return (i - 0.375) / (n + 0.25);
+}
+
+/**
+ * Probability grid of the QQ plot (see the file header): the fixed 139-point grid, or with `n`
+ * the part of it that n values support (inside Blom's [p_1, p_n]) plus p_1 and p_n.
+ */
+export function qqProbabilities(n?: number): number[] {
   const lower: number[] = [];
   for (let k = 0; k <= 20; k++) lower.push(Math.pow(10, -6 + k / 5));
   const body: number[] = [];
   for (let k = 2; k <= 98; k++) body.push(k / 100);
   const upper = lower.map((p) => 1 - p).reverse();
-  return [...lower, ...body, ...upper];
+  const grid = [...lower, ...body, ...upper];
+  if (n === undefined) return grid;
+  if (!(Number.isInteger(n) && n >= 2)) throw new MetricInputError('qq.ts', `a QQ plot needs at least 2 values, got ${n}`);
+  const first = blomPosition(1, n);
+  const last = blomPosition(n, n);
+  return [first, ...grid.filter((p) => p > first && p < last), last];
+}
+
+/** The two 0-based sorted positions a type-9 (Blom) quantile of n values reads. */
+export function blomQuantilePositions(n: number, p: number): [number, number] {
+  const h = Math.min(n - 1, Math.max(0, (n + 0.25) * p + 0.375 - 1));
+  const lo = Math.floor(h);
+  return [lo, Math.min(n - 1, lo + 1)];
+}
+
+/** Type-9 quantile of n values (numpy 'normal_unbiased'); clamped to the extremes outside [p_1, p_n]. */
+export function blomQuantileAt(n: number, p: number, at: (i: number) => number): number {
+  const h = Math.min(n - 1, Math.max(0, (n + 0.25) * p + 0.375 - 1));
+  const lo = Math.floor(h);
+  const t = h - lo;
+  const a = at(lo);
+  if (t === 0) return a;
+  const b = at(Math.min(n - 1, lo + 1));
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 /** Standard normal quantile (inverse CDF) for 0 < p < 1. */
@@ -152,7 +188,11 @@ export function sortedFinite(x: NumericArray): { sorted: Float64Array | Float32A
  * rearranged only far enough to place the order statistics the quantiles read
  * (main/metrics/select.ts). A Float32 input is copied as Float32 (exact, half the memory).
  */
-export function finiteQuantiles(x: NumericArray, probabilities: readonly number[]): { values: number[]; approximate: boolean } {
+export function finiteQuantiles(
+  x: NumericArray,
+  probabilities: readonly number[] | ((count: number) => readonly number[]),
+  method: 'type7' | 'blom' = 'type7',
+): { values: number[]; probabilities: number[]; approximate: boolean } {
   let count = 0;
   for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
   const useF64 = !(x instanceof Float32Array) && count <= MAX_F64_SORT;
@@ -163,10 +203,17 @@ export function finiteQuantiles(x: NumericArray, probabilities: readonly number[
     if (v - v === 0) out[k++] = v;
   }
   if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
+  const probs = [...(typeof probabilities === 'function' ? probabilities(count) : probabilities)];
+  const positions = method === 'blom' ? blomQuantilePositions : quantilePositions;
+  const valueAt = method === 'blom' ? blomQuantileAt : quantileAt;
   const wanted = new Set<number>();
-  for (const p of probabilities) for (const i of quantilePositions(count, p)) wanted.add(i);
+  for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
   selectInPlace(out, [...wanted].sort((a, b) => a - b));
-  return { values: probabilities.map((p) => quantileAt(count, p, (i) => out[i]!)), approximate: !useF64 && x instanceof Float64Array };
+  return {
+    values: probs.map((p) => valueAt(count, p, (i) => out[i]!)),
+    probabilities: probs,
+    approximate: !useF64 && x instanceof Float64Array,
+  };
 }
 
 /** Type-7 quantiles of sorted data at each probability. */
@@ -176,7 +223,8 @@ export function empiricalQuantiles(sorted: Float64Array | Float32Array, probabil
 
 /**
  * QQ data for a tensor. `fits` defaults to `fitDistributions(x)` and `moments` to `moments(x)`;
- * pass them when already computed.
+ * pass them when already computed. Probabilities default to `qqProbabilities(n)` of the n finite
+ * values; empirical quantiles are type 9 (Blom), see the file header.
  * null when the tensor has fewer than 2 distinct finite values.
  */
 export function qq(
@@ -189,8 +237,11 @@ export function qq(
   if (m.count < 2 || m.std === null || m.std === 0 || m.mean === null) return null;
   const mean = m.mean;
   const std = m.std;
-  const probabilities = [...(options.probabilities ?? qqProbabilities())];
-  const { values: empirical, approximate } = finiteQuantiles(x, probabilities);
+  const { values: empirical, probabilities, approximate } = finiteQuantiles(
+    x,
+    options.probabilities ?? ((count) => qqProbabilities(count)),
+    'blom',
+  );
   const standardise = (v: number): number => (v - mean) / std;
   const { gaussian, logistic, studentT } = fits;
   return {

@@ -4,6 +4,7 @@
 import { AtlasError, type ScalarGrid } from '../../common/api';
 import type { CheckpointInfo, RunInfo } from '../../common/domain';
 import { METRIC_BY_ID } from '../../common/catalogue';
+import { ANALYSES } from '../../common/analyses';
 import type { Store } from './store';
 
 /** Present checkpoints of a run in step order: the columns of every plot. */
@@ -27,5 +28,10 @@ export function buildScalarGrid(store: Store, run: RunInfo, metric: string): Sca
     const j = col.get(r.checkpointId);
     if (i !== undefined && j !== undefined) values[i]![j] = r.value;
   }
-  return { runId: run.id, metric, steps: present.map((c) => c.step ?? 0), checkpointIds: present.map((c) => c.id), tensors, values };
+  // Which columns the metric's analysis has finished (its first unit stores the scalars), for the
+  // same weights (fingerprint): a null there means undefined, elsewhere not computed.
+  const unit = ANALYSES.find((a) => a.id === METRIC_BY_ID.get(metric)!.analysis)?.units[0];
+  const done = new Set(store.unitsOfRun(run.id).filter((u) => u.analysis === unit).map((u) => `${u.checkpointId}\u0000${u.fingerprint}`));
+  const computed = present.map((c) => done.has(`${c.id}\u0000${c.fingerprint}`));
+  return { runId: run.id, metric, steps: present.map((c) => c.step ?? 0), checkpointIds: present.map((c) => c.id), tensors, values, computed };
 }

@@ -83,4 +83,16 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: the run library (issue 15 #7): a user's name for a run (alias; NULL = the scanned name), and
+  // runs removed from the library, so that the demo and Hugging Face cache discovery do not list
+  // them again (opening the folder explicitly brings a run back). Removing never touches files.
+  `
+  ALTER TABLE runs ADD COLUMN alias TEXT;
+  CREATE TABLE removed_runs (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    root       TEXT NOT NULL,
+    removed_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

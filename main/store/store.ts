@@ -22,6 +22,8 @@ export interface StoredRun {
   root: string;
   info: RunInfo;
   updatedAt: number;
+  /** The user's name for the run (renameRun); null: the scanned name is shown. */
+  alias: string | null;
 }
 
 export interface UnitKey {
@@ -142,8 +144,11 @@ export class Store {
            updated_at = excluded.updated_at,
            source = CASE WHEN runs.source = 'demo' THEN runs.source ELSE excluded.source END`,
       ),
-      listRuns: db.prepare(`SELECT id, name, source, root, info_json, updated_at FROM runs ORDER BY source = 'demo' DESC, name`),
-      getRun: db.prepare(`SELECT id, name, source, root, info_json, updated_at FROM runs WHERE id = ?`),
+      listRuns: db.prepare(`SELECT id, name, source, root, info_json, updated_at, alias FROM runs ORDER BY source = 'demo' DESC, COALESCE(alias, name)`),
+      getRun: db.prepare(`SELECT id, name, source, root, info_json, updated_at, alias FROM runs WHERE id = ?`),
+      setAlias: db.prepare(`UPDATE runs SET alias = ? WHERE id = ?`),
+      isRemoved: db.prepare(`SELECT 1 AS removed FROM removed_runs WHERE id = ?`),
+      forgetRemoved: db.prepare(`DELETE FROM removed_runs WHERE id = ?`),
       getUnit: db.prepare(`SELECT fingerprint, version, ctx FROM units WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
       unitsOfRun: db.prepare(`SELECT checkpoint_id, analysis, fingerprint, version, ctx, info_json FROM units WHERE run_id = ?`),
       deleteUnitScalars: db.prepare(`DELETE FROM scalars WHERE run_id = ? AND checkpoint_id = ? AND analysis = ?`),
@@ -226,6 +231,46 @@ export class Store {
       throw this.writeError(err, `run ${info.name}`);
     }
     if (dropped) this.generations.set(info.id, (this.generations.get(info.id) ?? 0) + 1);
+  }
+
+  /**
+   * Remove a run from the library: its row, tensors, units, results and run parameters, in one
+   * transaction, and remember the removal (discovery of the demo and the HF cache skips it; an
+   * explicit open brings it back, see `forgetRemoval`). Never touches the run's files.
+   */
+  removeRun(id: string): StoredRun | null {
+    const run = this.getRun(id);
+    if (!run) return null;
+    const tx = this.db.transaction(() => {
+      for (const table of ['scalars', 'arrays', 'units', 'tensors', 'run_params']) this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+      this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
+      this.db.prepare(`INSERT OR REPLACE INTO removed_runs (id, name, root, removed_at) VALUES (?, ?, ?, ?)`).run(id, run.name, run.root, Date.now());
+    });
+    try {
+      tx.immediate();
+    } catch (err) {
+      throw this.writeError(err, `the removal of run ${run.name}`);
+    }
+    this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    return run;
+  }
+
+  /** Whether the run was removed from the library (and not opened again since). */
+  isRemoved(id: string): boolean {
+    return this.stmts.isRemoved.get(id) !== undefined;
+  }
+
+  forgetRemoval(id: string): void {
+    this.stmts.forgetRemoved.run(id);
+  }
+
+  /** The user's name for a run; null or '' clears it. */
+  setAlias(id: string, alias: string | null): void {
+    try {
+      this.stmts.setAlias.run(alias ? alias : null, id);
+    } catch (err) {
+      throw this.writeError(err, `the name of run ${id}`);
+    }
   }
 
   listRuns(): StoredRun[] {
@@ -392,8 +437,9 @@ interface RunRow {
   root: string;
   info_json: string;
   updated_at: number;
+  alias: string | null;
 }
 
 function rowToRun(r: RunRow): StoredRun {
-  return { id: r.id, name: r.name, source: r.source, root: r.root, info: JSON.parse(r.info_json) as RunInfo, updatedAt: r.updated_at };
+  return { id: r.id, name: r.name, source: r.source, root: r.root, info: JSON.parse(r.info_json) as RunInfo, updatedAt: r.updated_at, alias: r.alias };
 }

@@ -103,7 +103,6 @@ export function useApiCall<T>(call: (() => Promise<T>) | null, deps: unknown[]):
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, nonce]);
   return { data, error, loading, reload: () => setNonce((n) => n + 1) };
 }

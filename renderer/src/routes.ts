@@ -2,7 +2,7 @@
 // built by every view that links to a run (a module of its own, so views need not import App).
 
 /** The tabs of a run's page. */
-export type RunTab = 'overview' | 'curves' | 'animations' | 'svd';
+export type RunTab = 'overview' | 'curves' | 'animations' | 'svd' | 'coupdate' | 'outliers' | 'heads' | 'probes' | 'scaling' | 'embeddings';
 
 export interface Route {
   page: 'home' | 'run';
@@ -16,7 +16,7 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query);
   if (parts[0] === 'run' && parts[1]) {
-    const tab = (['overview', 'curves', 'animations', 'svd'] as const).find((t) => t === parts[2]) ?? 'overview';
+    const tab = (['overview', 'curves', 'animations', 'svd', 'coupdate', 'outliers', 'heads', 'probes', 'scaling', 'embeddings'] as const).find((t) => t === parts[2]) ?? 'overview';
     return { page: 'run', runId: parts[1], tab, params };
   }
   return { page: 'home', params };

@@ -2,6 +2,8 @@
 // module of its own, so that views need not import the page that imports them.
 import type { RunSummary, TensorMeta } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
+import type { AxisUnit } from '../../common/charts/step-axis';
+import { runColour, type RunGroup } from '../../common/charts/compare';
 
 export type StepScaleChoice = 'log' | 'linear';
 
@@ -19,5 +21,17 @@ export interface RunContext {
   setMetric: (m: string) => void;
   stepScale: StepScaleChoice;
   setStepScale: (s: StepScaleChoice) => void;
+  /** Steps or tokens seen on every step axis (common/charts/step-axis.ts; views/x-axis.tsx). */
+  xUnit: AxisUnit;
+  setXUnit: (u: AxisUnit) => void;
   params: URLSearchParams;
+  /** Seed groups among `runs` and how views that draw lines show them ('none': each run). */
+  band: 'none' | 'minmax' | 'std';
+  groups: RunGroup[];
+}
+
+/** A shown run's fixed colour: its position among ctx.runs (the page's run first). */
+export function colourOfRun(ctx: Pick<RunContext, 'runs' | 'runId'>, runId: string): string {
+  const i = ctx.runs.findIndex((r) => r.id === runId);
+  return runColour(i < 0 ? 0 : i);
 }

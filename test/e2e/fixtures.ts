@@ -279,3 +279,11 @@ export async function recordButtonTexts(button: import('@playwright/test').Locat
 export async function recordedButtonTexts(page: Page, key: string): Promise<string[]> {
   return page.evaluate((k) => (window as unknown as Record<string, string[]>)[k] ?? [], key);
 }
+
+/** Tick exactly these runs in a view's run chooser (the Scaling and Embedding correlation tabs). */
+export async function chooseRuns(page: Page, ids: string[]): Promise<void> {
+  for (const box of await page.locator('[data-testid=run-choice]').all()) {
+    const want = ids.includes((await box.getAttribute('value')) ?? '');
+    if ((await box.isChecked()) !== want) await box.setChecked(want);
+  }
+}

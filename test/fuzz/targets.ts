@@ -45,7 +45,6 @@ export const SECRET_NAME = 'secret.json';
 export const SECRET_MARKER = 'SECRET-MARKER-c0ffee';
 
 /** What a terminal must never receive raw (escapeTerminal's job). */
-// eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** One generated case: a small folder of files and which of them to open ('.' = the folder). */

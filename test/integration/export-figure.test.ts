@@ -12,7 +12,7 @@ import { buildScalarGrid } from '../../main/store/grids';
 import { asCorrelationFrame, colourScaleFor, correlationPixels, heatmapOption, panelsFromGrid } from '../../common/charts';
 import { figureCommand, type CommandIo } from '../../main/export/commands';
 import { metricLike } from '../../main/export/figure';
-import { CanvasChart } from '../../main/export/render';
+import { CanvasChart } from '../../main/export/canvas';
 import { cellMap, correlationLayout, correlationPalette } from '../../main/export/raster';
 import { EMBED, MLP_IN, writeSyntheticRun } from '../unit/export/synthetic';
 

@@ -26,7 +26,7 @@ import {
 } from '../../common/charts';
 import { gifCommand, type CommandIo } from '../../main/export/commands';
 import { renderGif } from '../../main/export/gif';
-import { CanvasChart } from '../../main/export/render';
+import { CanvasChart } from '../../main/export/canvas';
 import { cellMap, correlationLayout, correlationPalette } from '../../main/export/raster';
 import { decodeGif, type DecodedGif } from '../unit/export/gif-decode';
 import { EMBED, MLP_IN, RESID, writeSyntheticRun } from '../unit/export/synthetic';

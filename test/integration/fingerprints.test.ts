@@ -1,6 +1,7 @@
 // Checkpoint fingerprints (main/layouts/integrity.ts) cover every tensor: a run in which one
 // tensor changes per checkpoint (a frozen-layer fine-tune) gets distinct fingerprints and no
-// "identical weights" warning; identical weights are said only once a full sha256 confirms them;
+// "identical weights" warning (safetensors, and a torch.save zip: fails without the per-tensor
+// blocks); identical weights are said only once a full sha256 confirms them;
 // and a checkpoint overwritten in place loses its cached units at the rescan and is computed again.
 // (The changed tensors lie between the blocks the former whole-file sampler read, so each of these
 // tests failed with it.)
@@ -12,6 +13,10 @@ import { scanPaths } from '../../main/layouts/scan';
 import { Store } from '../../main/store/store';
 import { Engine } from '../../main/api/engine';
 import { safetensorsBytes, type TinyTensor } from '../unit/readers/make-big-hub';
+import { FIXTURES } from '../unit/readers/expected';
+import { fingerprintWeightFile } from '../../main/layouts/integrity';
+import { openRandomAccess } from '../../main/formats/random-access';
+import { readTorchZipIndex } from '../../main/formats/torch-zip';
 
 const dir = mkdtempSync(join(tmpdir(), 'atlas-fingerprints-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,6 +58,37 @@ describe('fingerprints per tensor', () => {
     const run = (await scanPaths([root])).runs[0]!;
     expect(run.checkpoints.length).toBe(8);
     expect(new Set(run.checkpoints.map((c) => c.fingerprint)).size).toBe(8);
+    expect(run.warnings.filter((w) => w.kind === 'identical-weights')).toEqual([]);
+  });
+
+  it('torch zip (pytorch_model.bin, made by torch.save): one tensor changing per checkpoint gives distinct fingerprints, no identical-weights warning', async () => {
+    // The real file from tools/ (Pythia's old layout, buffers included); step k flips one byte in
+    // the middle of tensor k's bytes, so each checkpoint differs from the previous one in one tensor.
+    const original = readFileSync(join(FIXTURES, 'pythia-old', 'pytorch_model.bin'));
+    const file = await openRandomAccess(join(FIXTURES, 'pythia-old', 'pytorch_model.bin'));
+    const { entries } = await readTorchZipIndex(file).finally(() => file.close());
+    const tensors = entries.filter((e) => e.byteLength > 0);
+    expect(tensors.length).toBeGreaterThan(4);
+    const root = join(dir, 'torch-zip');
+    const bytes = Buffer.from(original);
+    const paths: string[] = [];
+    for (let k = 0; k <= tensors.length; k++) {
+      if (k > 0) {
+        const e = tensors[k - 1]!;
+        const at = e.byteOffset + Math.floor(e.byteLength / 2);
+        bytes[at] = bytes[at]! ^ 0x01;
+      }
+      const folder = join(root, `step_${k * 100}`);
+      mkdirSync(folder, { recursive: true });
+      copyFileSync(join(FIXTURES, 'pythia-old', 'config.json'), join(folder, 'config.json'));
+      writeFileSync(join(folder, 'pytorch_model.bin'), bytes);
+      paths.push(join(folder, 'pytorch_model.bin'));
+    }
+    const perFile = await Promise.all(paths.map((p) => fingerprintWeightFile(p)));
+    expect(new Set(perFile.map((f) => f.fingerprint)).size).toBe(tensors.length + 1);
+    const run = (await scanPaths([root])).runs[0]!;
+    expect(run.checkpoints.length).toBe(tensors.length + 1);
+    expect(new Set(run.checkpoints.map((c) => c.fingerprint)).size).toBe(tensors.length + 1);
     expect(run.warnings.filter((w) => w.kind === 'identical-weights')).toEqual([]);
   });
 

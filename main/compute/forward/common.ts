@@ -59,6 +59,8 @@ export interface FamilyParts {
 export class ForwardContext {
   readonly g: GraphBuilder;
   readonly weightInputs: string[] = [];
+  /** Each causalAttention's probabilities [B, H, L, L], in call order (streamed-graphs.ts can output them). */
+  readonly attentionProbs: string[] = [];
   readonly n: number;
   readonly outputs: Required<ForwardOutputs>;
 
@@ -207,6 +209,7 @@ export function causalAttention(ctx: ForwardContext, q: string, k: string, v: st
     mask = g.node('Trilu', [full, g.int64([1], [])], { upper: 1 });
   }
   const probs = g.softmax(g.add(scores, mask), -1);
+  ctx.attentionProbs.push(probs);
   const context = g.matmul(probs, v);
   return g.reshape(g.transpose(context, [0, 2, 1, 3]), [ctx.n, heads * headDim]);
 }

@@ -17,6 +17,7 @@ import type { TensorSource } from '../../formats/types';
 import { createSession, type ProviderName } from '../providers';
 import { ForwardError, type WeightLookup } from './index';
 import { normaliseWeightName } from './names';
+import { headForward, scoreHead } from './streamed-head';
 import { BLOCK_PREFIX, buildBlockGraph, buildHeadGraph, familyParts, UNEMBED_PIECE, type SmallGraph } from './streamed-graphs';
 
 /** Where a streamed run reads weights: whole tensors, or rows of 2-D ones. */
@@ -85,6 +86,10 @@ export interface StreamSink {
   activation?(name: string, data: Float32Array, dims: number[]): void;
   /** Consecutive pieces of one weight's gradient (C order) starting at element `offset`; `numel` in all. */
   gradient?(name: string, piece: Float32Array, offset: number, numel: number): void;
+  /** Logit lens (opts.lens): resid.i through the final norm and unembedding, i = 0..layers (the last is the probe's). */
+  lens?(resid: number, loss: number, top1Accuracy: number): void;
+  /** Block i's attention probabilities [B, H, L, L] (query heads; opts.attention). */
+  attention?(block: number, probs: Float32Array, dims: number[]): void;
 }
 
 export interface StreamedOptions {
@@ -94,13 +99,19 @@ export interface StreamedOptions {
   /** Emit resid.i / final_norm (default true) and mlp.i (default true) to the sink. */
   resid?: boolean;
   mlp?: boolean;
+  /** Logit lens on every block's residual stream (streamed-head.ts; reported to sink.lens). */
+  lens?: boolean;
+  /** Report each block's attention probabilities (sink.attention). */
+  attention?: boolean;
+  /** Run the head (default true; false: blocks only, e.g. for attention patterns). */
+  head?: boolean;
   provider?: ProviderName | 'auto';
   threads?: number;
   /** Upper bound on the elements of one [N, rows] logits piece (default 4M, 16 MB). */
   logitsPieceElements?: number;
   /**
    * Called after each block and head piece: a full garbage collection there (the app passes
-   * main/jobs/units/common.ts collectGarbage) frees the last block's weights before the next
+   * main/jobs/units/large-tensor.ts collectGarbage) frees the last block's weights before the next
    * block's are read, since V8 frees typed arrays only when it collects.
    */
   collect?: () => void;
@@ -116,12 +127,16 @@ export interface StreamTimings {
   headBackward: number;
   blocksBackward: number;
   embedBackward: number;
+  /** The logit lens's heads (not in blocksForward). */
+  lens: number;
   total: number;
 }
 
 export interface StreamResult {
   loss: number;
   top1Accuracy: number;
+  /** Each prediction's loss, [B, L-1] row-major (empty when the head is not run). */
+  tokenLoss: Float64Array;
   timings: StreamTimings;
 }
 
@@ -150,7 +165,7 @@ export class StreamedModel {
     const pieces = Math.ceil(config.vocabSize / maxRows);
     this.pieceRows = Math.ceil(config.vocabSize / pieces);
     // Build one block graph now, so a config the graphs cannot run fails before any checkpoint.
-    this.prebuilt.set(`block:${this.blockKinds[0]}:f`, buildBlockGraph(config, opts.batch, opts.seqLen, 0, false, opts.mlp ?? true));
+    this.prebuilt.set(this.blockKey(0, false), buildBlockGraph(config, opts.batch, opts.seqLen, 0, false, opts.mlp ?? true, opts.attention ?? false));
   }
 
   private compiled(key: string, make: () => SmallGraph): Promise<Compiled> {
@@ -170,7 +185,11 @@ export class StreamedModel {
 
   private block(i: number, backward: boolean): Promise<Compiled> {
     const { batch, seqLen } = this.opts;
-    return this.compiled(`block:${this.blockKinds[i]}:${backward ? 'b' : 'f'}`, () => buildBlockGraph(this.config, batch, seqLen, i, backward, this.opts.mlp ?? true));
+    return this.compiled(this.blockKey(i, backward), () => buildBlockGraph(this.config, batch, seqLen, i, backward, this.opts.mlp ?? true, !backward && (this.opts.attention ?? false)));
+  }
+
+  private blockKey(i: number, backward: boolean): string {
+    return `block:${this.blockKinds[i]}:${backward ? 'b' : 'f'}`;
   }
 
   private head(rows: number, backward: boolean): Promise<Compiled> {
@@ -186,7 +205,7 @@ export class StreamedModel {
       waits.push(this.block(i, false));
       if (this.opts.gradients) waits.push(this.block(i, true));
     }
-    for (const rows of new Set([R, V - R * (Math.ceil(V / R) - 1)])) {
+    if (this.opts.head !== false) for (const rows of new Set([R, V - R * (Math.ceil(V / R) - 1)])) {
       waits.push(this.head(rows, false));
       if (this.opts.gradients) waits.push(this.head(rows, true));
     }
@@ -221,7 +240,7 @@ export class StreamedModel {
     const ids = Array.from(tokens as ArrayLike<number | bigint>, Number);
     for (const t of ids) if (!(t >= 0 && t < V) || !Number.isInteger(t)) throw new ForwardError('probe batch', `token id ${t} outside the vocabulary (${V})`);
     const emitResid = opts.resid ?? true, emitMlp = opts.mlp ?? true;
-    const t: StreamTimings = { embed: 0, blocksForward: 0, headForward: 0, headBackward: 0, blocksBackward: 0, embedBackward: 0, total: 0 };
+    const t: StreamTimings = { embed: 0, blocksForward: 0, headForward: 0, headBackward: 0, blocksBackward: 0, embedBackward: 0, lens: 0, total: 0 };
     const t0 = performance.now();
     let mark = t0;
     const lap = (k: keyof StreamTimings) => {
@@ -247,6 +266,28 @@ export class StreamedModel {
     lap('embed');
     const dims = (w: number) => [B, L, w];
     sink.activation?.('resid.0', x, dims(d));
+    // Next-token targets, and the head's inputs (the logit lens runs it on every block's residual).
+    const unembedName = parts.unembedding(c);
+    const targetsGlobal = new Int32Array(N);
+    const rowWeight = new Float32Array(N);
+    for (let b = 0; b < B; b++) for (let s = 0; s < L - 1; s++) {
+      targetsGlobal[b * L + s] = ids[b * L + s + 1]!;
+      rowWeight[b * L + s] = 1 / (B * (L - 1));
+    }
+    const headIn = {
+      n: N, d, vocab: V, pieceRows: this.pieceRows, targets: targetsGlobal,
+      head: (rows: number) => this.head(rows, false),
+      unembedRows: (r0: number, rows: number) => reader.readRows(unembedName, r0, rows, d, V),
+      weight: (name: string, n: number) => reader.read(name, n),
+    };
+    const lens = async (i: number) => {
+      if (!opts.lens || !sink.lens) return;
+      const mark0 = performance.now();
+      const sc = scoreHead(await headForward({ ...headIn, x }), targetsGlobal, B, L);
+      sink.lens(i, sc.loss, sc.top1Accuracy);
+      t.lens += (performance.now() - mark0) / 1000;
+    };
+    await lens(0);
     const saved: Float32Array[] = [];
     for (let i = 0; i < c.layers; i++) {
       const { graph, session } = await this.block(i, false);
@@ -257,18 +298,18 @@ export class StreamedModel {
       x = out.y!.data as Float32Array;
       if (emitMlp) sink.activation?.(`mlp.${i}`, out.mlp!.data as Float32Array, dims(c.intermediate));
       if (emitResid) sink.activation?.(`resid.${i + 1}`, x, dims(d));
+      if (opts.attention) sink.attention?.(i, out.attn!.data as Float32Array, out.attn!.dims as number[]);
+      if (i < c.layers - 1) await lens(i + 1);
       opts.collect?.();
     }
     lap('blocksForward');
+    t.blocksForward -= t.lens;
+    if (opts.head === false) {
+      t.total = (performance.now() - t0) / 1000;
+      return { loss: NaN, top1Accuracy: NaN, tokenLoss: new Float64Array(0), timings: t };
+    }
 
     // Head, forward: per-row statistics over each piece of the vocabulary.
-    const unembedName = parts.unembedding(c);
-    const targetsGlobal = new Int32Array(N);
-    const rowWeight = new Float32Array(N);
-    for (let b = 0; b < B; b++) for (let s = 0; s < L - 1; s++) {
-      targetsGlobal[b * L + s] = ids[b * L + s + 1]!;
-      rowWeight[b * L + s] = 1 / (B * (L - 1));
-    }
     const normFeeds = async (graph: SmallGraph, feeds: Record<string, ort.Tensor>) => {
       for (const w of graph.weights) {
         const shape = graph.weightShapes.get(w)!;
@@ -283,51 +324,15 @@ export class StreamedModel {
       }
       return local;
     };
-    const M = new Float64Array(N).fill(-Infinity), S = new Float64Array(N), zt = new Float64Array(N);
-    const best = new Float64Array(N).fill(-Infinity), arg = new Int32Array(N);
-    for (let r0 = 0; r0 < V; r0 += this.pieceRows) {
-      const rows = Math.min(this.pieceRows, V - r0);
-      const { graph, session } = await this.head(rows, false);
-      const feeds: Record<string, ort.Tensor> = {
-        x: new ort.Tensor('float32', x, [N, d]),
-        [UNEMBED_PIECE]: new ort.Tensor('float32', await reader.readRows(unembedName, r0, rows, d, V), [rows, d]),
-        targets: new ort.Tensor('int64', localTargets(r0, rows), [N, 1]),
-      };
-      await normFeeds(graph, feeds);
-      const out = await session.run(feeds);
-      if (r0 === 0 && emitResid) sink.activation?.('final_norm', out.final_norm!.data as Float32Array, dims(d));
-      const max = out.max!.data as Float32Array, sumexp = out.sumexp!.data as Float32Array;
-      const am = out.argmax!.data as BigInt64Array, tl = out.target_logit!.data as Float32Array;
-      for (let n = 0; n < N; n++) {
-        const m = max[n]!;
-        // Running log-sum-exp (NaN propagates: a non-finite forward gives a NaN loss).
-        if (m > M[n]!) {
-          S[n] = S[n]! * Math.exp(M[n]! - m) + sumexp[n]!;
-          M[n] = m;
-        } else S[n] = S[n]! + sumexp[n]! * Math.exp(m - M[n]!);
-        if (Number.isNaN(m)) M[n] = NaN;
-        if (m > best[n]!) {
-          best[n] = m;
-          arg[n] = r0 + Number(am[n]!);
-        }
-        const tg = targetsGlobal[n]! - r0;
-        if (tg >= 0 && tg < rows) zt[n] = tl[n]!;
-      }
-    }
-    let loss = 0, hits = 0;
+    const st = await headForward({ ...headIn, x, first: (out) => emitResid && sink.activation?.('final_norm', out.final_norm!.data as Float32Array, dims(d)) });
+    const { loss, top1Accuracy, tokenLoss } = scoreHead(st, targetsGlobal, B, L);
+    if (opts.lens) sink.lens?.(c.layers, loss, top1Accuracy);
+    const M = st.max, S = st.sumExp;
     const maxF = Float32Array.from(M), logSum = Float32Array.from(S, Math.log);
-    for (let n = 0; n < N; n++) {
-      const l = M[n]! + Math.log(S[n]!);
-      if (rowWeight[n]! > 0) {
-        loss += l - zt[n]!;
-        if (arg[n] === targetsGlobal[n]) hits++;
-      }
-    }
-    loss /= B * (L - 1);
     lap('headForward');
     if (!opts.gradients) {
       t.total = (performance.now() - t0) / 1000;
-      return { loss, top1Accuracy: hits / (B * (L - 1)), timings: t };
+      return { loss, top1Accuracy, tokenLoss, timings: t };
     }
 
     // Head, backward: each piece's unembedding gradient at once; d(loss)/dx and the final norm's summed.
@@ -420,6 +425,6 @@ export class StreamedModel {
     }
     lap('embedBackward');
     t.total = (performance.now() - t0) / 1000;
-    return { loss, top1Accuracy: hits / (B * (L - 1)), timings: t };
+    return { loss, top1Accuracy, tokenLoss, timings: t };
   }
 }

@@ -4,74 +4,12 @@
 // because main/compute/backward/ walks this record to emit gradient nodes and needs the shapes to
 // undo broadcasting. Symbolic dims (strings) are allowed on inputs; ops then propagate them where
 // they can and give up (shape = null) where they cannot, which only matters for backward.
-import { AttributeType, encodeModel, OnnxDataType, type AttributeObject, type NodeObject, type TensorProtoObject, type ValueInfoObject } from './proto';
+// Shape inference lives in ./infer.ts, serialisation in ./serialise.ts, the types in ./types.ts.
+import { inferOutputs, numel } from './infer';
+import { encodeGraph } from './serialise';
+import { GraphError, ONNX_ELEM_TYPE, f, type Attrs, type ElemType, type NodeRecord, type Shape, type TypedData, type ValueMeta } from './types';
 
-export type ElemType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
-export type Dim = number | string;
-export type Shape = Dim[];
-
-export const ONNX_ELEM_TYPE: Record<ElemType, number> = {
-  float32: OnnxDataType.FLOAT,
-  float64: OnnxDataType.DOUBLE,
-  int64: OnnxDataType.INT64,
-  int32: OnnxDataType.INT32,
-  bool: OnnxDataType.BOOL,
-  uint8: OnnxDataType.UINT8,
-};
-
-/** A float attribute must be wrapped so that `1.0` is not written as the integer 1. */
-export interface FloatAttr { float: number }
-export interface FloatsAttr { floats: number[] }
-/** A tensor attribute (e.g. ConstantOfShape's `value`). */
-export interface TensorAttr { tensor: TypedData; dims: number[]; dtype: ElemType }
-export type AttrValue = number | number[] | string | FloatAttr | FloatsAttr | TensorAttr;
-export type Attrs = Record<string, AttrValue | undefined>;
-export const f = (value: number): FloatAttr => ({ float: value });
-
-export interface ValueMeta {
-  dtype: ElemType;
-  /** Static shape when known (numbers), symbolic dims as strings; null when not inferred. */
-  shape: Shape | null;
-}
-
-export interface NodeRecord {
-  opType: string;
-  domain: string;
-  inputs: string[];
-  outputs: string[];
-  attrs: Attrs;
-  name: string;
-}
-
-export type TypedData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
-
-export class GraphError extends Error {
-  constructor(readonly graph: string, readonly problem: string) {
-    super(`ONNX graph ${graph}: ${problem}`);
-    this.name = 'GraphError';
-  }
-}
-
-const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function broadcastShapes(graph: string, shapes: (Shape | null)[]): Shape | null {
-  if (shapes.some((s) => s === null)) return null;
-  const rank = Math.max(...shapes.map((s) => s!.length));
-  const out: Shape = [];
-  for (let i = 0; i < rank; i++) {
-    let dim: Dim = 1;
-    for (const s of shapes as Shape[]) {
-      const d = s[s.length - rank + i];
-      if (d === undefined || d === 1) continue;
-      if (dim === 1) dim = d;
-      else if (dim !== d) throw new GraphError(graph, `cannot broadcast shapes ${JSON.stringify(shapes)}`);
-    }
-    out.push(dim);
-  }
-  return out;
-}
-
-const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+export * from './types';
 
 export class GraphBuilder {
   readonly nodes: NodeRecord[] = [];
@@ -199,7 +137,7 @@ export class GraphBuilder {
     const outputs = typeof spec === 'number' ? Array.from({ length: spec }, () => this.fresh(opType.toLowerCase())) : spec;
     for (const o of outputs) if (o !== '' && this.metas.has(o)) throw new GraphError(this.name, `${opType}: output name ${o} already used`);
     const domain = opts.domain ?? '';
-    const inferred = this.infer(opType, inputs, attrs, outputs.length);
+    const inferred = inferOutputs(this, opType, inputs, attrs, outputs.length);
     outputs.forEach((o, k) => {
       if (o !== '') this.metas.set(o, inferred[k] ?? { dtype: this.meta(inputs[0]!).dtype, shape: null });
     });
@@ -207,170 +145,6 @@ export class GraphBuilder {
     return outputs;
   }
 
-  // ---- shape and type inference for the ops we use -------------------------------------------
-  private infer(op: string, inputs: string[], attrs: Attrs, nOut: number): (ValueMeta | undefined)[] {
-    const g = this.name;
-    const m = (k: number) => this.meta(inputs[k]!);
-    const x = inputs.length > 0 && inputs[0] !== '' ? m(0) : undefined;
-    const same = (): ValueMeta[] => [{ dtype: x!.dtype, shape: x!.shape ? [...x!.shape] : null }];
-    const intAttr = (k: string, dflt: number): number => (typeof attrs[k] === 'number' ? (attrs[k] as number) : dflt);
-    switch (op) {
-      case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow': case 'Max': case 'Min': case 'Sum':
-        return [{ dtype: x!.dtype, shape: broadcastShapes(g, inputs.map((_, k) => m(k).shape)) }];
-      case 'Equal': case 'Less': case 'Greater': case 'And': case 'Or':
-        return [{ dtype: 'bool', shape: broadcastShapes(g, [m(0).shape, m(1).shape]) }];
-      case 'Where':
-        return [{ dtype: m(1).dtype, shape: broadcastShapes(g, [m(0).shape, m(1).shape, m(2).shape]) }];
-      case 'Neg': case 'Sqrt': case 'Erf': case 'Tanh': case 'Sigmoid': case 'Exp': case 'Log': case 'Reciprocal':
-      case 'Relu': case 'Identity': case 'Softmax': case 'LogSoftmax': case 'Abs': case 'Gelu': case 'FastGelu':
-        return same();
-      case 'Cast': {
-        const to = intAttr('to', 1);
-        const dtype = (Object.keys(ONNX_ELEM_TYPE) as ElemType[]).find((k) => ONNX_ELEM_TYPE[k] === to) ?? 'float32';
-        return [{ dtype, shape: x!.shape ? [...x!.shape] : null }];
-      }
-      case 'MatMul': {
-        const a = m(0).shape, b = m(1).shape;
-        if (!a || !b) return [{ dtype: x!.dtype, shape: null }];
-        const a2 = a.length === 1 ? [1, a[0]!] : a, b2 = b.length === 1 ? [b[0]!, 1] : b;
-        const batch = broadcastShapes(g, [a2.slice(0, -2), b2.slice(0, -2)])!;
-        const shape: Shape = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
-        if (a.length === 1) shape.splice(shape.length - 2, 1);
-        if (b.length === 1) shape.splice(shape.length - 1, 1);
-        return [{ dtype: x!.dtype, shape }];
-      }
-      case 'Gemm': {
-        const a = m(0).shape, b = m(1).shape;
-        if (!a || !b) return [{ dtype: x!.dtype, shape: null }];
-        const rows = intAttr('transA', 0) ? a[1]! : a[0]!;
-        const cols = intAttr('transB', 0) ? b[0]! : b[1]!;
-        return [{ dtype: x!.dtype, shape: [rows, cols] }];
-      }
-      case 'Transpose': {
-        const perm = attrs.perm as number[] | undefined;
-        if (!x!.shape) return [{ dtype: x!.dtype, shape: null }];
-        const p = perm ?? x!.shape.map((_, i) => x!.shape!.length - 1 - i);
-        return [{ dtype: x!.dtype, shape: p.map((i) => x!.shape![i]!) }];
-      }
-      case 'Reshape': {
-        const target = this.constInts.get(inputs[1]!);
-        if (!target) return [{ dtype: x!.dtype, shape: null }];
-        const shape: Shape = target.map((d, i) => (d === 0 ? x!.shape?.[i] ?? 0 : d));
-        const minus = shape.indexOf(-1);
-        if (minus >= 0) {
-          if (!x!.shape || x!.shape.some((d) => typeof d !== 'number')) return [{ dtype: x!.dtype, shape: null }];
-          const known = numel(shape.filter((_, i) => i !== minus) as number[]);
-          shape[minus] = numel(x!.shape as number[]) / known;
-        }
-        return [{ dtype: x!.dtype, shape }];
-      }
-      case 'Expand': {
-        const target = this.constInts.get(inputs[1]!);
-        if (!target || !x!.shape) return [{ dtype: x!.dtype, shape: null }];
-        return [{ dtype: x!.dtype, shape: broadcastShapes(g, [x!.shape, target]) }];
-      }
-      case 'Unsqueeze': case 'Squeeze': {
-        const axes = this.constInts.get(inputs[1] ?? '');
-        if (!x!.shape || !axes) return [{ dtype: x!.dtype, shape: null }];
-        if (op === 'Unsqueeze') {
-          const rank = x!.shape.length + axes.length;
-          const ax = axes.map((a) => normAxis(a, rank));
-          const out: Shape = [];
-          let k = 0;
-          for (let i = 0; i < rank; i++) out.push(ax.includes(i) ? 1 : x!.shape[k++]!);
-          return [{ dtype: x!.dtype, shape: out }];
-        }
-        const ax = axes.map((a) => normAxis(a, x!.shape!.length));
-        return [{ dtype: x!.dtype, shape: x!.shape.filter((_, i) => !ax.includes(i)) }];
-      }
-      case 'Split': {
-        const axis = normAxis(intAttr('axis', 0), x!.shape?.length ?? 0);
-        const sizes = this.constInts.get(inputs[1] ?? '');
-        return Array.from({ length: nOut }, (_, k) => {
-          if (!x!.shape || !sizes) return { dtype: x!.dtype, shape: null };
-          const s = [...x!.shape];
-          s[axis] = sizes[k]!;
-          return { dtype: x!.dtype, shape: s };
-        });
-      }
-      case 'Concat': {
-        const shapes = inputs.map((_, k) => m(k).shape);
-        if (shapes.some((s) => !s)) return [{ dtype: x!.dtype, shape: null }];
-        const axis = normAxis(intAttr('axis', 0), shapes[0]!.length);
-        const s = [...shapes[0]!];
-        const dims = shapes.map((q) => q![axis]!);
-        s[axis] = dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : '?';
-        return [{ dtype: x!.dtype, shape: s }];
-      }
-      case 'Slice': {
-        const starts = this.constInts.get(inputs[1]!), ends = this.constInts.get(inputs[2]!);
-        const axes = inputs[3] ? this.constInts.get(inputs[3]) : starts?.map((_, i) => i);
-        const steps = inputs[4] ? this.constInts.get(inputs[4]) : undefined;
-        if (!x!.shape || !starts || !ends || !axes || (steps && steps.some((s) => s !== 1))) return [{ dtype: x!.dtype, shape: null }];
-        const s = [...x!.shape];
-        axes.forEach((a, k) => {
-          const ax = normAxis(a, s.length);
-          const d = s[ax];
-          if (typeof d !== 'number') return;
-          const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-          s[ax] = Math.max(0, clamp(ends[k]!) - clamp(starts[k]!));
-        });
-        return [{ dtype: x!.dtype, shape: s }];
-      }
-      case 'Pad': {
-        const pads = this.constInts.get(inputs[1]!);
-        if (!x!.shape || !pads) return [{ dtype: x!.dtype, shape: null }];
-        const r = x!.shape.length;
-        return [{ dtype: x!.dtype, shape: x!.shape.map((d, i) => (typeof d === 'number' ? d + pads[i]! + pads[i + r]! : d)) }];
-      }
-      case 'Gather': {
-        const data = m(0).shape, idx = m(1).shape;
-        if (!data || !idx) return [{ dtype: x!.dtype, shape: null }];
-        const axis = normAxis(intAttr('axis', 0), data.length);
-        return [{ dtype: x!.dtype, shape: [...data.slice(0, axis), ...idx, ...data.slice(axis + 1)] }];
-      }
-      case 'GatherElements':
-        return [{ dtype: x!.dtype, shape: m(1).shape ? [...m(1).shape!] : null }];
-      case 'ScatterElements': case 'ScatterND':
-        return same();
-      case 'ReduceMean': case 'ReduceSum': case 'ReduceMax': case 'ReduceSumSquare': case 'ReduceL2': {
-        // opset 13-17: ReduceSum takes axes as an input, the others as an attribute (all inputs from 18).
-        const axes = (op === 'ReduceSum' || this.opset >= 18) ? this.constInts.get(inputs[1] ?? '') : (attrs.axes as number[] | undefined);
-        const keep = intAttr('keepdims', 1);
-        if (!x!.shape) return [{ dtype: x!.dtype, shape: null }];
-        const rank = x!.shape.length;
-        const ax = axes ? axes.map((a) => normAxis(a, rank)) : x!.shape.map((_, i) => i);
-        const s: Shape = [];
-        x!.shape.forEach((d, i) => {
-          if (!ax.includes(i)) s.push(d);
-          else if (keep) s.push(1);
-        });
-        return [{ dtype: x!.dtype, shape: s }];
-      }
-      case 'ArgMax': {
-        if (!x!.shape) return [{ dtype: 'int64', shape: null }];
-        const ax = normAxis(intAttr('axis', 0), x!.shape.length);
-        const keep = intAttr('keepdims', 1);
-        const s = keep ? x!.shape.map((d, i) => (i === ax ? 1 : d)) : x!.shape.filter((_, i) => i !== ax);
-        return [{ dtype: 'int64', shape: s }];
-      }
-      case 'LayerNormalization': {
-        const axis = normAxis(intAttr('axis', -1), x!.shape?.length ?? 0);
-        const stat = x!.shape ? x!.shape.map((d, i) => (i < axis ? d : 1)) : null;
-        return [same()[0]!, { dtype: x!.dtype, shape: stat }, { dtype: x!.dtype, shape: stat }];
-      }
-      case 'ConstantOfShape': {
-        const target = this.constInts.get(inputs[0]!);
-        return [{ dtype: 'float32', shape: target ? [...target] : null }];
-      }
-      case 'Shape':
-        return [{ dtype: 'int64', shape: x!.shape ? [x!.shape.length] : null }];
-      case 'Trilu':
-        return same();
-      default:
-        return [];
-    }
-  }
 
   // ---- helpers ----------------------------------------------------------------------------------
   add(a: string, b: string): string { return this.node('Add', [a, b]); }
@@ -427,65 +201,8 @@ export class GraphBuilder {
     return out;
   }
 
-  // ---- serialisation ------------------------------------------------------------------------
-  private attrToProto(name: string, value: AttrValue): AttributeObject {
-    if (typeof value === 'number') {
-      if (!Number.isInteger(value)) throw new GraphError(this.name, `attribute ${name}=${value}: wrap floats with f()`);
-      return { name, type: AttributeType.INT, i: value };
-    }
-    if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
-    if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
-    if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
-    if ('tensor' in value) return { name, type: AttributeType.TENSOR, t: tensorProto(name, value.tensor, value.dims, value.dtype) };
-    return { name, type: AttributeType.FLOATS, floats: value.floats };
-  }
-
-  private valueInfo(name: string): ValueInfoObject {
-    const meta = this.meta(name);
-    const tensorType: ValueInfoObject['type']['tensorType'] = { elemType: ONNX_ELEM_TYPE[meta.dtype] };
-    if (meta.shape) {
-      tensorType.shape = { dim: meta.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
-    }
-    return { name, type: { tensorType } };
-  }
-
   /** Serialise to ONNX bytes, ready for `InferenceSession.create(bytes)`. */
   toBuffer(): Uint8Array {
-    const used = new Set<string>();
-    for (const n of this.nodes) for (const i of n.inputs) used.add(i);
-    for (const o of this.outputs) used.add(o);
-    const nodes: NodeObject[] = this.nodes.map((n) => ({
-      input: n.inputs,
-      output: n.outputs,
-      name: n.name,
-      opType: n.opType,
-      domain: n.domain,
-      attribute: Object.entries(n.attrs)
-        .filter((e): e is [string, AttrValue] => e[1] !== undefined)
-        .map(([k, v]) => this.attrToProto(k, v)),
-    }));
-    const initializer = [...this.initializers.entries()]
-      .filter(([k]) => used.has(k))
-      .map(([k, v]) => tensorProto(k, v.data, v.dims, v.dtype));
-    const domains = new Set(this.nodes.map((n) => n.domain).filter((d) => d !== ''));
-    return encodeModel({
-      irVersion: 8,
-      producerName: 'checkpoint-atlas',
-      producerVersion: '0.1.0',
-      opsetImport: [{ domain: '', version: this.opset }, ...[...domains].map((d) => ({ domain: d, version: 1 }))],
-      graph: {
-        name: this.name,
-        node: nodes,
-        initializer,
-        input: this.inputs.map((i) => this.valueInfo(i)),
-        output: this.outputs.map((o) => this.valueInfo(o)),
-      },
-    });
+    return encodeGraph(this, this.initializers);
   }
-}
-
-function tensorProto(name: string, data: TypedData, dims: number[], dtype: ElemType): TensorProtoObject {
-  // raw_data is little-endian; typed arrays on every platform Node runs on are little-endian.
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return { name, dims, dataType: ONNX_ELEM_TYPE[dtype], rawData: bytes };
 }

@@ -1,12 +1,11 @@
-// Helpers shared by the units: which tensors an analysis covers, and opening checkpoints so that
-// every unit closes what it opened.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { threadId } from 'node:worker_threads';
+// Helpers shared by the units: which tensors an analysis covers, opening checkpoints so that
+// every unit closes what it opened, and iterating over tensors one at a time (the large-tensor
+// slot it takes around large ones: ./large-tensor.ts).
 import type { TensorRole } from '../../../common/domain';
 import type { TensorEntry, TensorSource } from '../../formats/types';
 import { openCheckpoint } from '../../formats';
 import { roleOf } from '../../architectures';
+import { dropLargeTensor, releaseLarge } from './large-tensor';
 import type { UnitTask } from './types';
 
 export interface AnalysedTensor {
@@ -42,17 +41,14 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
     }
     return await fn(sources);
   } finally {
-    if (holdingSlot) {
-      collectGarbage();
-      leaveLargeTensor();
-    }
+    dropLargeTensor();
     await Promise.all(sources.map((s) => s?.close()));
   }
 }
 
 /**
  * Run `measure` on each tensor in turn, taking the large-tensor slot around large ones (see
- * releaseLarge). Each tensor is measured in its own async call on purpose: V8 keeps the whole
+ * ./large-tensor.ts releaseLarge). Each tensor is measured in its own async call on purpose: V8 keeps the whole
  * register file of a suspended async function, so a loop that read tensor k into a local keeps
  * it reachable while it waits to read tensor k+1; garbage collection then cannot free it, and
  * two large tensors sit in memory (with the slot already handed on). A finished call leaves
@@ -68,74 +64,6 @@ export async function eachTensor<T extends { entry: TensorEntry }>(items: readon
 /** float64 for F64 tensors (no precision lost), float32 otherwise (exact upcast of F16/BF16/F32). */
 export function precisionOf(entry: TensorEntry): 'f32' | 'f64' {
   return entry.dtype === 'F64' ? 'f64' : 'f32';
-}
-
-let collect: (() => void) | null | undefined;
-
-/**
- * Collect garbage before reading a large tensor: typed arrays are freed only when V8 collects,
- * and the previous dead tensors of a worker would otherwise sit in memory next to the new one
- * (peak memory is meant to be bounded by the largest tensor). V8's gc() is reached through the
- * documented --expose-gc flag, set at run time for this isolate only.
- */
-export function releaseLarge(elements: number): void {
-  // Our previous tensor was large: free it before another worker may load its own.
-  if (holdingSlot) {
-    collectGarbage();
-    leaveLargeTensor();
-  }
-  if (elements < 1 << 22) return;
-  collectGarbage();
-  enterLargeTensor(elements);
-}
-
-/** A full garbage collection, when V8 allows it. */
-export function collectGarbage(): void {
-  if (collect === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
-    } catch {
-      collect = null;
-    }
-  }
-  collect?.();
-}
-
-// ------------------------------------------------------------------ one large tensor at a time
-// Workers share one slot (a SharedArrayBuffer from the manager): a worker about to read a large
-// tensor waits until no other worker holds one. Small tensors never wait. So with N workers the
-// peak is about one large tensor's working set plus N small ones, not N large ones.
-
-/** Tensors of at least this many elements (32 MB as float32) take the shared slot. */
-export const LARGE_TENSOR_ELEMENTS = 1 << 23;
-let largeSlot: Int32Array | null = null;
-let holdingSlot = false;
-
-/** Called by the worker entry with the manager's shared slot. */
-export function useLargeTensorSlot(shared: SharedArrayBuffer): void {
-  largeSlot = new Int32Array(shared);
-}
-
-function enterLargeTensor(elements: number): void {
-  if (!largeSlot || holdingSlot || elements < LARGE_TENSOR_ELEMENTS) return;
-  // Blocking wait: allowed in worker threads, and this worker has nothing else to do meanwhile.
-  // The slot holds the holder's thread id, so the manager can free it if that worker dies.
-  const me = threadId || 1;
-  for (;;) {
-    const holder = Atomics.compareExchange(largeSlot, 0, 0, me);
-    if (holder === 0) break;
-    Atomics.wait(largeSlot, 0, holder, 200);
-  }
-  holdingSlot = true;
-}
-
-/** Give the slot back (before the next tensor, and when a unit ends however it ends). */
-export function leaveLargeTensor(): void {
-  if (!largeSlot || !holdingSlot) return;
-  holdingSlot = false;
-  Atomics.store(largeSlot, 0, 0);
-  Atomics.notify(largeSlot, 0, 1);
 }
 
 export function hasName(source: TensorSource, name: string): TensorEntry | undefined {

@@ -29,4 +29,10 @@ export async function embeddingUnit(task: UnitTask, progress: ProgressFn): Promi
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'embedding', version: 1, context: () => shortHash({}), run: embeddingUnit };
+export const descriptor: UnitDescriptor = {
+  name: 'embedding',
+  version: 1,
+  context: () => shortHash({}),
+  run: embeddingUnit,
+  cost: { work: (s) => s.embed, memory: (s) => s.embed * 4, calibration: { rate: 1e-8, memoryFactor: 3 } },
+};

@@ -1,10 +1,12 @@
 // The `fits` unit of one checkpoint: for every parameter tensor, the maximum-likelihood Gaussian,
 // logistic and Student-t fits with their KS distances and per-element log-likelihoods, and the QQ
 // frame against each (main/metrics/fits.ts and qq.ts say how large tensors are sampled).
+import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
+import { bestFitFamily } from '../../../common/analyses/fits';
 import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
@@ -30,10 +32,18 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
       put('student_t_ks', fits.studentT.ks);
       put('student_t_loglik', fits.studentT.loglik);
       put('student_t_nu', fits.studentT.nu);
+      put('best_fit_family', bestFitFamily([fits.gaussian.ks, fits.logistic.ks, fits.studentT.ks]));
       arrays.push({ kind: 'qq', tensor: entry.name, data: qqFrame(x, fits, m) });
     });
     return { scalars, arrays, info: {}, tensors: tensors.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'fits', version: 1, context: () => shortHash({}), run: fitsUnit };
+export const descriptor: UnitDescriptor = {
+  name: 'fits',
+  // 2 came twice (QQ plotting positions, issue 15 #10; best_fit_family): 3 holds both.
+  version: 3,
+  context: () => shortHash({}),
+  run: fitsUnit,
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 3e-8, memoryFactor: 4 } },
+};

@@ -1,5 +1,6 @@
 // The `histogram` unit of one checkpoint: every parameter tensor counted on the bins fixed for
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
+import { largestTensorBytes } from '../cost';
 import type { UnitResults, ArrayResult } from '../../store/store';
 import { histogram, histogramEdges } from '../../metrics/histogram';
 import { shortHash } from '../plan';
@@ -35,4 +36,5 @@ export const descriptor: UnitDescriptor = {
   needsRunParams: true,
   context: ({ params }) => shortHash(params?.histogramEdgesHash ?? ''),
   run: histogramUnit,
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 2e-8, memoryFactor: 2 } },
 };

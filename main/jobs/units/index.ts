@@ -14,6 +14,7 @@ import { descriptor as embedding } from './embedding';
 import { descriptor as svdDirections } from './svd-directions';
 import { descriptor as activations } from './activations';
 import { descriptor as gradients } from './gradients';
+import { descriptor as headSpectra } from './head-spectra';
 
 export type { ProgressFn, UnitDescriptor, UnitName, UnitTask, WorkerMessage } from './types';
 
@@ -27,6 +28,7 @@ export const UNITS: Readonly<Record<UnitName, UnitDescriptor>> = {
   'svd-directions': svdDirections,
   activations,
   gradients,
+  'head-spectra': headSpectra,
 };
 
 export function unitDescriptor(unit: UnitName): UnitDescriptor {

@@ -20,7 +20,10 @@ import { histogram, type Histogram } from '../../metrics/histogram';
 import { ACTIVATION_EDGES, GRADIENT_EDGES } from '../../metrics/log-histogram';
 import { projectRoot } from '../../paths';
 import { modelProblem, roleOf } from '../../architectures';
-import { collectGarbage, withSources } from './common';
+import { withSources } from './common';
+import { collectGarbage } from './large-tensor';
+import { inductionResults, lensScalars, tokenLossArray } from './model-probes';
+import { outlierDimsFrames } from './outlier-dims';
 import type { ProgressFn, UnitTask } from './types';
 
 export const DEFAULT_PROBE_FILE = (): string => join(projectRoot(), 'resources', 'probe', 'default.txt');
@@ -98,7 +101,7 @@ async function sessionFor(task: UnitTask, config: ModelConfig, gradients: boolea
   if (!task.run.tokenizerPath) throw new Error('the run has no tokenizer.json: the probe text cannot be tokenised');
   const tokens = await probeTokens(task.run.tokenizerPath, shape, config.vocabSize);
   const model = new StreamedModel(config, {
-    batch: shape.batch, seqLen: shape.seqLen, gradients, resid: !gradients, mlp: !gradients,
+    batch: shape.batch, seqLen: shape.seqLen, gradients, resid: !gradients, mlp: !gradients, lens: !gradients,
     provider: task.provider, threads: task.intraOpThreads, collect: collectGarbage,
   });
   const provider = await model.prepare();
@@ -173,7 +176,11 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
     let total: number | null = 0;
     let undefinedGrads = 0;
     const open = new Map<string, GradientReduction>();
-    const result = await entry.model.run(readerFromSource(src!, config.family), entry.tokens, {
+    const dimMax = new Map<string, Float64Array>();
+    const reader = readerFromSource(src!, config.family);
+    let inductionSeconds: number | undefined;
+    const result = await entry.model.run(reader, entry.tokens, {
+      lens: (i, loss, top1) => lensScalars(scalars, i, loss, top1),
       activation: (name, data, dims) => {
         const isResid = name.startsWith('resid.') || name === 'final_norm';
         const width = dims[dims.length - 1]!;
@@ -194,6 +201,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
           tensor: name,
           data: { edges: Array.from(ACTIVATION_EDGES), counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite, ...(isResid ? { top_dims: st.topDims } : {}) },
         });
+        if (name.startsWith('resid.') && st.count > 0) dimMax.set(name, st.dimMaxAbs);
         tensors.push({ tensor: name, role: activationRole(name) });
       },
       gradient: (name, piece, offset, numel) => {
@@ -211,6 +219,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
       },
     });
     if (open.size) throw new Error(`incomplete gradients for ${[...open.keys()].join(', ')}`);
+    if (!gradients) arrays.push(...(await outlierDimsFrames(src!, config.family, config, dimMax)));
     const probeLoss = result.loss;
     if (!Number.isFinite(probeLoss)) warnings.push(`the forward pass gave a non-finite loss (${probeLoss})`);
     if (!gradients) {
@@ -218,15 +227,22 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
       const finiteForward = Number.isFinite(probeLoss);
       scalars.push({ metric: 'loss', tensor: 'probe', value: probeLoss }, { metric: 'top1_accuracy', tensor: 'probe', value: finiteForward ? result.top1Accuracy : null });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
+      arrays.push(tokenLossArray(entry.shape.batch, entry.shape.seqLen, entry.tokens, result.tokenLoss));
+      progress('induction probe, block by block');
+      const induction = await inductionResults(task, config, reader);
+      scalars.push(...induction.scalars);
+      tensors.push(...induction.tensors);
+      warnings.push(...induction.warnings);
+      inductionSeconds = induction.seconds;
     } else {
       if (undefinedGrads) warnings.push(`${undefinedGrads} gradients contain NaN/Inf (norms left empty)`);
       scalars.push({ metric: 'grad_total_norm', tensor: 'probe', value: total === null ? null : Math.sqrt(total) });
       tensors.push({ tensor: 'probe', role: { block: null, component: 'probe', kind: 'other' } });
     }
-    return { scalars, arrays, info: { warnings, provider: entry.provider, providerNote: entry.providerNote, probe: { batch: entry.shape.batch, seqLen: entry.shape.seqLen }, timings: roundTimings(result.timings) }, tensors };
+    return { scalars, arrays, info: { warnings, provider: entry.provider, providerNote: entry.providerNote, probe: { batch: entry.shape.batch, seqLen: entry.shape.seqLen }, timings: roundTimings({ ...result.timings, ...(inductionSeconds === undefined ? {} : { induction: inductionSeconds }) }) }, tensors };
   });
 }
 
-function roundTimings(t: StreamTimings): Record<string, number> {
+function roundTimings(t: StreamTimings & { induction?: number }): Record<string, number> {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
 }

@@ -1,8 +1,9 @@
 // The `spectra` unit of one checkpoint: all singular values of every 2-D parameter (Gram matrix on
 // onnxruntime, eigenvalues by main/compute/eigen.ts), the spectral scalars and the power-law
-// alpha of the eigenvalue tail.
+// alpha of the eigenvalue tail, and WeightWatcher's other per-layer numbers (metrics/weightwatcher.ts).
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
+import { weightWatcherScalars } from '../../metrics/weightwatcher';
 import { shortHash } from '../plan';
 import { analysedTensors, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
@@ -38,6 +39,14 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
         { metric: 'alpha_xmin', tensor: entry.name, value: fit?.xmin ?? null },
         { metric: 'alpha_ks', tensor: entry.name, value: fit?.ks ?? null },
       );
+      const ww = weightWatcherScalars(s, fit);
+      scalars.push(
+        { metric: 'alpha_weighted', tensor: entry.name, value: ww.alphaWeighted },
+        { metric: 'log_norm', tensor: entry.name, value: ww.logNorm },
+        { metric: 'log_spectral_norm', tensor: entry.name, value: ww.logSpectralNorm },
+        { metric: 'num_pl_spikes', tensor: entry.name, value: ww.numPlSpikes },
+        { metric: 'sigma', tensor: entry.name, value: ww.sigma },
+      );
       arrays.push({ kind: 'spectrum', tensor: entry.name, data: { singular_values: s } });
     });
     // Registered here too, so exports of a run analysed for spectra alone can name its tensors.
@@ -45,4 +54,13 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
   });
 }
 
-export const descriptor: UnitDescriptor = { name: 'spectra', version: 1, context: () => shortHash({}), run: spectraUnit };
+export const descriptor: UnitDescriptor = {
+  name: 'spectra',
+  version: 2,
+  context: () => shortHash({}),
+  run: spectraUnit,
+  // Work: sum over matrices of r*c*min(r,c); memory: the largest matrix as float32 + its float64
+  // Gram. Defaults: BENCHMARKS.md's Gram products (750 GFLOP in ~15 s on 2 cores), peak 1258 MB
+  // for 5120 x 20480.
+  cost: { work: (s) => s.gramWork, memory: (s) => s.spectraBytes, calibration: { rate: 8e-11, memoryFactor: 2 }, onnxruntime: true },
+};

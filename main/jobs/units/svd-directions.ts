@@ -7,6 +7,7 @@
 // computed from the token ids when read (export, UI), so checkpoints stay independent.
 // The numerics run in main/compute/directions.ts (products on onnxruntime, one pass over the
 // unembedding per block for every direction of the block).
+import { largestTensorBytes } from '../cost';
 import { SVD_DIRECTIONS, SVD_FRAME_KIND, SVD_TENSOR, SVD_TOP_TOKENS, type StoredDirection } from '../../../common/analyses/svd-directions';
 import type { UnitResults } from '../../store/store';
 import type { TensorEntry, TensorSource } from '../../formats/types';
@@ -111,4 +112,12 @@ export const descriptor: UnitDescriptor = {
   precondition: needsConfigAndTokenizer,
   context: () => shortHash({}),
   run: svdDirectionsUnit,
+  // Work: the Gram work of the matrices + the unembedding once per block. Default rate: BENCHMARKS.md's
+  // SVD directions (36 s per 410m checkpoint).
+  cost: {
+    work: (s) => s.gramWork + s.unembed * Math.max(1, s.layers),
+    memory: largestTensorBytes,
+    calibration: { rate: 1.7e-10, memoryFactor: 3 },
+    onnxruntime: true,
+  },
 };

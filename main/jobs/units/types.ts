@@ -1,11 +1,12 @@
 // The unit side of an analysis descriptor: what main/jobs/units/<unit>.ts exports as `descriptor`
-// (version, precondition, stamp context, run), and the task a worker receives. The common side
+// (version, precondition, stamp context, run, cost), and the task a worker receives. The common side
 // (ids, metrics, frames, export, views) is common/analyses/<name>.ts.
 import type { UnitName } from '../../../common/analyses';
 import type { CheckpointInfo, Family, ModelConfig, RunInfo } from '../../../common/domain';
 import type { UnitResults } from '../../store/store';
 import type { PlannedUnit } from '../plan';
 import type { RunParams } from '../run-params';
+import type { UnitCost } from '../cost';
 
 export type { UnitName };
 
@@ -64,6 +65,8 @@ export interface UnitDescriptor {
    * inside, so a worker that never runs this unit never loads them.
    */
   run(task: UnitTask, progress: ProgressFn): Promise<UnitResults>;
+  /** Work and memory per checkpoint and default rates, for the estimate before a sweep (main/jobs/estimate.ts). */
+  cost: UnitCost;
 }
 
 /** The precondition of units that read config.json and decode tokens. */

@@ -1,7 +1,10 @@
 // The `weights` unit of one checkpoint: for every parameter tensor, moments (norm, mean, std,
 // min, max, absmax, skewness, excess kurtosis), distances to the run's init and to the previous
-// checkpoint (the fits and QQ frames are the `fits` unit).
+// checkpoint, and the update per training step: dist_to_prev over the steps between the two
+// checkpoints (on a log-spaced run dist_to_prev mostly measures the spacing; docs/ANALYSES.md)
+// (the fits and QQ frames are the `fits` unit).
 // Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
+import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
@@ -53,6 +56,10 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
         }
         const d = acc.result();
         put(metricDist, d.dist);
+        if (metricDist === 'dist_to_prev') {
+          const gap = stepGap(task);
+          if (gap !== null) put('update_per_step', d.dist / gap);
+        }
         if (withInit) {
           put('rel_dist_to_init', d.relDist);
           put('cos_to_init', d.cos);
@@ -74,10 +81,20 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
   });
 }
 
+/** Training steps between the previous checkpoint and this one; null when either step is unknown or they coincide. */
+export function stepGap(task: Pick<UnitTask, 'checkpoint' | 'prev'>): number | null {
+  const a = task.prev?.step;
+  const b = task.checkpoint.step;
+  return typeof a === 'number' && typeof b === 'number' && b > a ? b - a : null;
+}
+
 export const descriptor: UnitDescriptor = {
   name: 'weights',
-  // 2: fits and QQ moved to their own unit.
-  version: 2,
-  context: ({ planned: p }) => shortHash({ init: p.init.fingerprint, prev: p.prev?.fingerprint ?? null }),
+  // 2: fits and QQ moved to their own unit. 3: update_per_step (needs the previous step: context).
+  version: 3,
+  context: ({ planned: p }) => shortHash({ init: p.init.fingerprint, prev: p.prev?.fingerprint ?? null, gap: stepGap(p) }),
   run: weightsUnit,
+  // Defaults (weights, histogram, fits): BENCHMARKS.md's weight sweep (50 s for 20 x 70.4M elements
+  // at 2 threads) and the 160m sweep of issue 16 (34 s, 3 checkpoints); peak 382 MB (largest tensor 98 MB).
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 5e-8, memoryFactor: 2.5 } },
 };

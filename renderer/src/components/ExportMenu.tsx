@@ -6,9 +6,13 @@
 // Electron). A view may also offer a format it builds itself (e.g. a table as CSV) via `local`.
 // Keyboard: Enter/Space/ArrowDown open the menu on its first item, arrows move, Escape closes and
 // returns focus to the button; a click outside closes it.
+// A view showing one weight tensor at one checkpoint may also offer its initialisation
+// distribution (`initDist`: the API's initDist, the request schema of `checkpoint-atlas
+// init-dist`; docs/INIT_DIST.md), saved as a .safetensors download.
 // GIF first opens the options dialog (GifOptions.tsx: frame rate, step range, size); the dialog
 // stays open, locked, while the GIF renders, shows a failure inline, and closes on success.
 import { useEffect, useId, useRef, useState } from 'react';
+import type { InitDistRequest } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
 import { GifOptions, type GifChoice } from './GifOptions';
 import type { ExportFormat, ExportRequest, LocalExport } from './export-types';
@@ -60,12 +64,19 @@ interface Props {
   testId?: string;
   /** Per-format request additions (e.g. a step for a single-frame PNG but not for the GIF). */
   extra?: Partial<Record<ExportFormat, Partial<ExportRequest>>>;
+  /** Offer the tensor's initialisation distribution at this checkpoint (init-dist). */
+  initDist?: InitDistRequest | null;
+  /**
+   * A view whose files come from another API method (e.g. the scaling view's scalingExport):
+   * called instead of renderExport, and GIF is rendered with the view's defaults (no dialog).
+   */
+  render?: (format: ExportFormat) => Promise<{ filename: string; mime: string; base64: string; bytes: number }>;
 }
 
-export function ExportMenu({ formats, request, local = [], what, testId, extra }: Props) {
+export function ExportMenu({ formats, request, local = [], what, testId, extra, initDist, render }: Props) {
   const { client } = useAppState();
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState<{ format: ExportFormat; started: number } | null>(null);
+  const [busy, setBusy] = useState<{ format: ExportFormat | 'init-dist'; started: number } | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   /** The GIF options dialog: open, and the failure of its last export. */
@@ -104,10 +115,27 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
     button.current?.focus();
   }, [gifDialog, busy]);
 
+  const saveInitDist = async (req: InitDistRequest) => {
+    setOpen(false);
+    setMessage(null);
+    button.current?.focus();
+    setElapsed(0);
+    setBusy({ format: 'init-dist', started: performance.now() });
+    try {
+      const file = await client.api.initDist(req);
+      saveDownload(base64Bytes(file.base64), file.mime, file.filename);
+      setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
+    } catch (e) {
+      setMessage({ kind: 'error', text: `Init distribution failed: ${errorMessage(e)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+
   const run = async (format: ExportFormat, gif?: GifChoice) => {
     setOpen(false);
     setMessage(null);
-    if (format === 'gif' && formats.includes('gif') && !gif) {
+    if (format === 'gif' && formats.includes('gif') && !gif && !render) {
       // The element the view draws: its size is one of the dialog's choices.
       const panel = button.current?.closest<HTMLElement>('.panel') ?? null;
       setGifDialog({ error: null, viewElement: panel?.querySelector<HTMLElement>('.chart') ?? panel });
@@ -125,11 +153,11 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
       }
       return;
     }
-    if (!request) return;
+    if (!request && !render) return;
     setElapsed(0);
     setBusy({ format, started: performance.now() });
     try {
-      const file = await client.api.renderExport({ ...request, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
+      const file = render ? await render(format) : await client.api.renderExport({ ...request!, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
       saveDownload(base64Bytes(file.base64), file.mime, file.filename);
       setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
       if (gif) closeGifDialog();
@@ -160,7 +188,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
     entries[next]?.focus();
   };
 
-  const disabled = busy !== null || (!request && local.length === 0);
+  const disabled = busy !== null || (!request && !render && local.length === 0 && !initDist);
   return (
     <span className="export" data-testid={testId} onKeyDown={(e) => e.stopPropagation()}>
       <button
@@ -186,10 +214,15 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra }
       {open && (
         <div ref={menu} id={menuId} className="export-menu" role="menu" aria-label={`Export ${what} as`} onKeyDown={onMenuKey}>
           {items.map((f) => (
-            <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request}>
+            <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request && !render}>
               {FORMAT_LABEL[f]}
             </button>
           ))}
+          {initDist && (
+            <button type="button" role="menuitem" tabIndex={-1} data-format="init-dist" onClick={() => void saveInitDist(initDist)} title="The tensor's empirical quantile function at this checkpoint, to initialise a new model from (docs/INIT_DIST.md)">
+              Init distribution (.safetensors)
+            </button>
+          )}
         </div>
       )}
       <span className="export-status" role="status" aria-live="polite" data-testid="export-message">

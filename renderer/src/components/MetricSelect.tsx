@@ -5,7 +5,7 @@ import type { MetricLike } from '../../../common/charts';
 
 export function metricLike(id: string): MetricLike {
   const def = METRIC_BY_ID.get(id);
-  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale } : { id, label: id, unit: '' };
+  return def ? { id, label: def.label, unit: def.unit, logScale: def.logScale, ...(def.bound ? { bound: def.bound } : {}) } : { id, label: id, unit: '' };
 }
 
 export function MetricSelect({ value, onChange, available, id, filter }: { value: string; onChange: (v: string) => void; available: string[]; id: string; filter?: (metric: string) => boolean }) {

@@ -17,6 +17,7 @@ const ANALYSES: Array<{ id: AnalysisKind; label: string; title: string }> = [
   { id: 'svd-directions', label: 'SVD directions', title: 'top singular directions through the unembedding' },
   { id: 'activations', label: 'Activations', title: 'forward pass on the probe batch (residual stream, loss)' },
   { id: 'gradients', label: 'Gradients', title: 'backward pass on the probe batch' },
+  { id: 'head-spectra', label: 'Head spectra', title: "every attention head's Q, K, V singular values against the Marchenko-Pastur bulk and its shuffled entries" },
 ];
 
 export function formatEta(seconds: number | null): string {

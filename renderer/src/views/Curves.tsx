@@ -4,7 +4,7 @@
 // the learning rate are drawn over it (common/charts/trajectory-overlays.ts); steps or tokens seen.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, ScalarGrid, TrajectoriesResult } from '../../../common/api';
-import { chooseLogY, curvesOption, linesFromGrid, panelTitle, panelsFromGrid, tokensOfSteps, valueAt, withTrajectoryOverlays, type ChangeMark, type ForecastBand, type LossLine } from '../../../common/charts';
+import { bandSeries, blockLabel, chooseLogY, compareCurves, curvesOption, linesFromGrid, panelTitle, panelsFromGrid, tokensOfSteps, valueAt, withTrajectoryOverlays, type ChangeMark, type ForecastBand, type LossLine } from '../../../common/charts';
 import type { RunInfo } from '../../../common/domain';
 import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
@@ -38,8 +38,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const [smoothing, setSmoothing] = useState(() => Math.min(0.95, Math.max(0, Number(ctx.params.get('smoothing')) || 0)));
   const [showChanges, setShowChanges] = useState(true);
   const [showForecast, setShowForecast] = useState(false);
-  const [xAxis, setXAxis] = useState<'step' | 'tokens'>('step');
+  // Steps or tokens: the run page's choice, shared with every view (views/x-axis.tsx).
+  const [xAxis, setXAxis] = [ctx.xUnit, ctx.setXUnit];
   const chart = useRef<ChartHandle>(null);
+  // A comparison colours lines by run (fixed colours, seed groups as bands) and may show one block.
+  const [colourBy, setColourBy] = useState<'run' | 'block'>(() => (ctx.params.get('colour') === 'block' ? 'block' : 'run'));
+  const [blockPick, setBlockPick] = useState(() => ctx.params.get('block') ?? '');
+  const byRun = ctx.runs.length > 1 && colourBy === 'run';
   const runKey = ctx.runs.map((r) => r.id).join(',');
 
   useEffect(() => {
@@ -62,7 +67,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   // Change points, forecasts and the regime timeline: computed (then cached) by the engine on the
@@ -88,7 +92,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client, showForecast, loaded]);
 
   const metric = metricLike(ctx.metric);
@@ -102,7 +105,6 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       }
     }
     return keys;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data]);
   // Default: the first component with several blocks (a single embed row makes a dull first view).
   const multiBlock = panelKeys.find((k) => data.some((d) => d.grid && linesFromGrid(d.grid, d.runName, 0, ...(k.key.split('|') as [string, string])).length > 1));
@@ -111,8 +113,13 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const initialTensor = ctx.params.get('tensor');
   // Deep link: component, log y and smoothing in the address (the metric and steps: RunPage).
   useEffect(() => {
-    replaceRouteParams({ component: chosen || null, ylog: yLog ? null : '0', smoothing: smoothing > 0 ? String(smoothing) : null });
-  }, [chosen, yLog, smoothing]);
+    replaceRouteParams({ component: chosen || null, ylog: yLog ? null : '0', smoothing: smoothing > 0 ? String(smoothing) : null, colour: colourBy === 'block' ? 'block' : null, block: blockPick || null });
+  }, [chosen, yLog, smoothing, colourBy, blockPick]);
+  const blockChoices = useMemo(() => {
+    const [component = '', kind = ''] = chosen.split('|');
+    return [...new Set(data.flatMap((d) => (d.grid ? linesFromGrid(d.grid, d.runName, 0, component, kind).map((l) => blockLabel(l.block)) : [])))];
+  }, [data, chosen]);
+  const block = blockChoices.includes(blockPick) ? blockPick : '';
   useEffect(() => {
     if (!initialTensor) return;
     const t = ctx.tensors.find((x) => x.tensor === initialTensor);
@@ -135,7 +142,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const [component = '', kind = ''] = chosen.split('|');
     // Steps -> the x quantity of run i (identity, or tokens seen).
     const xOf = (i: number) => (s: number): number => (byTokens ? tokenMaps[i]!(s) : s);
-    const lines = data.flatMap((d, i) => (d.grid ? linesFromGrid({ ...d.grid, steps: d.grid.steps.map(xOf(i)) }, d.runName, i, component, kind) : []));
+    const mapped = data.map((d, i) => (d.grid ? { runId: d.runId, runName: d.runName, grid: { ...d.grid, steps: d.grid.steps.map(xOf(i)) } } : null));
+    const compared = byRun ? compareCurves({ runs: mapped.filter((m) => m !== null), component, kind, block: block || undefined, band: ctx.band }) : null;
+    const lines = compared ? compared.lines : mapped.flatMap((m, i) => (m ? linesFromGrid(m.grid, m.runName, i, component, kind).filter((l) => !block || blockLabel(l.block) === block) : []));
     const loss: LossLine[] = [];
     const learningRate: { runName: string; steps: number[]; values: number[] }[] = [];
     data.forEach((d, i) => {
@@ -172,9 +181,9 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const main = data.findIndex((d) => d.runId === ctx.runId);
     const mainTimeline = derived.find((x) => x.runId === ctx.runId)?.timeline;
     const timeline = main >= 0 && mainTimeline ? mainTimeline.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
-    return withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log]);
+    const drawn = withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
+    return compared?.bands.length ? { ...drawn, series: [...(drawn.series as object[]), ...bandSeries(compared.bands, ctx.stepScale, yLog && yAxis.log)] } : drawn;
+  }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log, byRun, block, ctx.band]);
 
   return (
     <div className="curves">
@@ -189,6 +198,24 @@ export function Curves({ ctx }: { ctx: RunContext }) {
             </option>
           ))}
         </select>
+        <label htmlFor="cv-block">Block</label>
+        <select id="cv-block" value={block} onChange={(e) => setBlockPick(e.target.value)} data-testid="block-select">
+          <option value="">all</option>
+          {blockChoices.map((b) => (
+            <option key={b} value={b}>
+              {b}
+            </option>
+          ))}
+        </select>
+        {ctx.runs.length > 1 && (
+          <>
+            <label htmlFor="cv-colour">Colour by</label>
+            <select id="cv-colour" value={colourBy} onChange={(e) => setColourBy(e.target.value as 'run' | 'block')} data-testid="colour-by">
+              <option value="run">run (fixed colours{ctx.band !== 'none' ? ', seed bands' : ''})</option>
+              <option value="block">block (runs by line style)</option>
+            </select>
+          </>
+        )}
         <label htmlFor="cv-steps">Steps</label>
         <select id="cv-steps" value={ctx.stepScale} onChange={(e) => ctx.setStepScale(e.target.value as 'log' | 'linear')}>
           <option value="log">log</option>
@@ -230,11 +257,22 @@ export function Curves({ ctx }: { ctx: RunContext }) {
         </button>
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={chosen ? { runId: ctx.runId, view: 'curves', metric: ctx.metric, component: chosen.split('|')[0], kind: chosen.split('|')[1] || undefined, yLog } : null}
-          what={`${metric.label} curves of ${panelKeys.find((k) => k.key === chosen)?.label ?? 'the component'} in ${ctx.run.name}`}
+          request={
+            chosen
+              ? {
+                  runId: ctx.runId,
+                  view: 'curves',
+                  metric: ctx.metric,
+                  component: chosen.split('|')[0],
+                  kind: chosen.split('|')[1] || undefined,
+                  yLog,
+                  ...(byRun ? { compare: ctx.runs.slice(1).map((r) => r.id), ...(block ? { block } : {}), ...(ctx.band !== 'none' ? { band: ctx.band } : {}) } : {}),
+                }
+              : null
+          }
+          what={`${metric.label} curves of ${panelKeys.find((k) => k.key === chosen)?.label ?? 'the component'} in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}`}
           testId="export-curves"
         />
-        {ctx.runs.length > 1 && <span className="muted">(export renders {ctx.run.name} only)</span>}
       </div>
       {data.map((d) => d.error && (
         <p key={d.runId} className="notice error" role="alert">
@@ -244,7 +282,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       {panelKeys.length === 0 && data.length > 0 ? (
         <p className="notice warn">No values of {metric.label} in the cache yet: run an analysis above.</p>
       ) : (
-        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear' }} />
+        derivedReady && <Chart ref={chart} option={option} height={560} ariaLabel={`${metric.label} against training step, one line per block; hover for values, wheel to zoom, drag to pan`} testId="curves-chart" dataAttributes={{ 'y-scale': yLog && yAxis.log ? 'log' : 'linear', bands: String((option.series as Array<{ type?: string }>).filter((x) => x.type === 'custom').length), runs: String(ctx.runs.length) }} />
       )}
     </div>
   );

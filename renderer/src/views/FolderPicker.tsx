@@ -52,7 +52,6 @@ export function FolderPicker({
   useEffect(() => {
     void go();
     dialog.current?.focus();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const dirs = listing?.entries.filter((e) => e.isDir) ?? [];

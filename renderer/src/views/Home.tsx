@@ -1,12 +1,14 @@
 // Home: every run the engine knows (bundled demo, Hugging Face cache, folders opened), with
 // checkpoint counts, step range and integrity warnings; opening a folder by drag-and-drop (desktop)
-// or through the folder picker built on the `browse` method (desktop and browser).
+// or through the folder picker built on the `browse` method (desktop and browser); each run can be
+// renamed or removed from the library (components/RunActions.tsx).
 import { useState } from 'react';
 import type { RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
 import { runHref } from '../routes';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { FolderPicker } from './FolderPicker';
+import { RunActions, runLabel } from '../components/RunActions';
 
 interface OpenResult {
   opened: RunSummary[];
@@ -73,7 +75,7 @@ export function Home() {
       </div>
       {result && (
         <div className={`notice ${result.errors.length || result.note ? 'warn' : 'ok'}`} role="status" data-testid="open-result">
-          {result.opened.length > 0 && <p>Opened {result.opened.map((r) => r.name).join(', ')}.</p>}
+          {result.opened.length > 0 && <p>Opened {result.opened.map((r) => runLabel(r)).join(', ')}.</p>}
           {result.note && <p>{result.note}</p>}
           {result.errors.map((e) => (
             <p key={e.path}>
@@ -111,7 +113,7 @@ const SOURCE_LABEL: Record<RunSummary['source'], string> = { demo: 'demo', 'hf-c
 
 function RunTable({ runs }: { runs: RunSummary[] }) {
   const order: RunSummary['source'][] = ['demo', 'hf-cache', 'opened'];
-  const sorted = [...runs].sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source) || a.name.localeCompare(b.name));
+  const sorted = [...runs].sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source) || runLabel(a).localeCompare(runLabel(b)));
   return (
     <table className="runs" data-testid="runs-table">
       <thead>
@@ -128,6 +130,9 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
             Warnings
           </th>
           <th scope="col">Analysed</th>
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -135,8 +140,14 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
           <tr key={r.id} data-testid="run-row" data-run-id={r.id}>
             <th scope="row">
               <a href={runHref(r.id)} title={r.root}>
-                {r.name}
+                {runLabel(r)}
               </a>
+              {r.alias && (
+                <span className="sub" data-testid="scanned-name">
+                  {' '}
+                  ({r.name})
+                </span>
+              )}
               <div className="sub path" data-testid="run-path">
                 {r.root}
                 {r.folderMissing && (
@@ -160,6 +171,9 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
             <td>{r.firstStep === null ? '–' : r.firstStep === r.lastStep ? formatStep(r.firstStep) : `${formatStep(r.firstStep)} – ${formatStep(r.lastStep ?? r.firstStep)}`}</td>
             <td className="num">{r.warningCount > 0 ? <span className="warn-text">{r.warningCount}</span> : '0'}</td>
             <td className="analysed">{r.analysed.length ? r.analysed.join(', ') : <span className="muted">none yet</span>}</td>
+            <td>
+              <RunActions run={r} />
+            </td>
           </tr>
         ))}
       </tbody>

@@ -2,41 +2,33 @@
 // column per run when runs are compared side by side; colour scale shared (all panels), per
 // component (across runs) or per panel. Hover shows the exact value (tooltip + a readout line),
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ScalarGrid } from '../../../common/api';
+import { useEffect, useMemo, useState } from 'react';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { CELL, colourScaleFor, formatStep, formatValue, heatmapColour, heatmapOption, panelTitle, panelsFromGrid, type HeatmapPanel } from '../../../common/charts';
+import { formatStep, formatValue, runColour } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
-import { runHref } from '../routes';
-import { Chart, type ChartHandle } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
-import type { EChartsInstance } from '../echarts';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
 import type { RunContext } from '../run-context';
-
-type Normalise = 'shared' | 'component' | 'panel';
-
-interface Readout {
-  runId: string;
-  runName: string;
-  tensor: string;
-  component: string;
-  block: string;
-  checkpointId: string;
-  step: number;
-  value: number;
-}
+import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overview/HeatmapPanel';
+import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layout';
+import { replaceRouteParams } from '../routes';
+import { useChangePoints } from './overview/use-change-points';
+import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
 
 export function Overview({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
-  const [grids, setGrids] = useState<Array<{ runId: string; runName: string; grid: ScalarGrid | null; error: string | null }>>([]);
+  const [grids, setGrids] = useState<LoadedGrid[]>([]);
   const [loading, setLoading] = useState(false);
   const [normalise, setNormalise] = useState<Normalise>('component');
   const [palette, setPalette] = useState<SequentialScale>('viridis');
   const [readout, setReadout] = useState<Readout | null>(null);
   const runKey = ctx.runs.map((r) => r.id).join(',');
+  const [showChanges, setShowChanges] = useState(true);
+  const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
+  const tokenMaps = useTokenMaps(ctx);
+  const onAxis = usePanelsOnAxis(ctx.xUnit, tokenMaps);
 
   useEffect(() => {
     let live = true;
@@ -57,26 +49,16 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runKey, ctx.metric, ctx.dataVersion, client]);
 
   const metric = metricLike(ctx.metric);
-  const layout = useMemo(() => {
-    const perRun = grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
-    const keys: string[] = [];
-    for (const panels of perRun) for (const p of panels) if (!keys.includes(`${p.component}|${p.kind}`)) keys.push(`${p.component}|${p.kind}`);
-    // Keep the catalogue order established by panelsFromGrid of the first run that has each key.
-    const all = perRun.flat();
-    const sharedScale = colourScaleFor(all);
-    const rows = keys.map((key) => {
-      const cells = perRun.map((panels) => panels.find((p) => `${p.component}|${p.kind}` === key) ?? null);
-      const present = cells.filter((c): c is HeatmapPanel => c !== null);
-      const componentScale = colourScaleFor(present);
-      return { key, cells: cells.map((p) => (p ? { panel: p, scale: normalise === 'shared' ? sharedScale : normalise === 'component' ? componentScale : colourScaleFor([p]) } : null)) };
-    });
-    return rows;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [grids, normalise, ctx.metric]);
+  // A − B: each compared run minus the page's run, on a diverging scale (in the address: diff=1).
+  const [difference, setDifference] = useState(() => ctx.params.get('diff') === '1');
+  useEffect(() => replaceRouteParams({ diff: difference ? '1' : null }), [difference]);
+  const { columns, rows: layout } = useMemo(
+    () => overviewLayout(grids, metric, normalise, difference),
+    [grids, normalise, ctx.metric, difference],
+  );
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
   // is on screen as soon as it is drawn instead of after all of them (a 24-block run has ~15
@@ -124,7 +106,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     return value === null || value === undefined ? null : { ...readout, value };
   }, [readout, grids, ctx.metric]);
 
-  const nRuns = Math.max(1, grids.length);
+  const nRuns = Math.max(1, columns.length);
   const empty = !loading && grids.every((g) => g.grid && g.grid.tensors.length === 0);
   return (
     <div className="overview">
@@ -136,6 +118,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="log">log</option>
           <option value="linear">linear</option>
         </select>
+        <XAxisSelect ctx={ctx} available={tokensAvailable(tokenMaps)} id="ov-x" />
         <label htmlFor="ov-norm">Colour scale</label>
         <select id="ov-norm" value={normalise} onChange={(e) => setNormalise(e.target.value as Normalise)}>
           <option value="component">shared per component</option>
@@ -147,12 +130,20 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           <option value="viridis">viridis</option>
           <option value="cividis">cividis</option>
         </select>
+        <label className="check" title="Diamonds where a row's trajectory changes regime, ticks above such columns; ] and [ jump between them in a focused panel">
+          <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
+        </label>
         <ExportMenu
-          formats={['csv']}
-          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric } : null}
-          what={`${metric.label} of every component in ${ctx.run.name}`}
+          formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
+          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
+          what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"
         />
+        {grids.length > 1 && (
+          <label className="check" title={`Each compared run minus ${ctx.run.name}, at the steps both have, on a diverging colour scale symmetric about 0`}>
+            <input type="checkbox" checked={difference} onChange={(e) => setDifference(e.target.checked)} data-testid="difference-mode" /> A − B (minus {ctx.run.name})
+          </label>
+        )}
         {loading && <span className="muted">loading…</span>}
       </div>
       <output
@@ -186,9 +177,9 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       )}
       {nRuns > 1 && (
         <div className="panelgrid runheads" style={{ gridTemplateColumns: `repeat(${nRuns}, minmax(0, 1fr))` }}>
-          {grids.map((g) => (
-            <div key={g.runId} className="runhead-col">
-              {g.runName}
+          {columns.map((c) => (
+            <div key={c.label} className="runhead-col" data-testid="overview-column" data-run-id={c.runId} data-minus={c.minus ?? ''}>
+              <span className="swatch" style={{ background: runColour(c.runIndex) }} aria-hidden="true" /> {c.label}
             </div>
           ))}
         </div>
@@ -199,10 +190,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} panel={cell.panel} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
-                {row.key.replace('|', ' ')}: not in {grids[i]?.runName}
+                {row.key.replace('|', ' ')}: not in {columns[i]?.label}
               </div>
             ),
           ),
@@ -212,250 +203,8 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   );
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+/** The export request's comparison: the other shown runs, or (difference mode) B of A − B. */
+function compareFields(ids: string[], difference: boolean): { compare?: string[]; minus?: string } {
+  if (ids.length < 2) return {};
+  return difference ? { compare: ids.slice(1), minus: ids[0] } : { compare: ids.slice(1) };
 }
-
-/** Placeholder of a panel not drawn yet: same size, watched for coming into view. */
-function PanelSlot({ slot, height, observer }: { slot: number; height: number; observer: IntersectionObserver }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = ref.current!;
-    observer.observe(el);
-    return () => observer.unobserve(el);
-  }, [observer]);
-  return <div ref={ref} className="panel" data-slot={slot} style={{ height }} aria-busy="true" />;
-}
-
-function panelHeight(panel: HeatmapPanel): number {
-  return Math.max(150, panel.rows.length * 9 + 84);
-}
-
-/** Pixel rectangle of the plot (grid) of a chart, from echarts' own layout. */
-function gridRect(inst: EChartsInstance): { x: number; y: number; width: number; height: number } | null {
-  // getModel() is not in echarts' public typings but is its documented-by-use way to read the
-  // laid-out grid; convertToPixel cannot give the band edges of a one-row category axis.
-  const model = (inst as unknown as { getModel(): { getComponent(type: string, i: number): { coordinateSystem?: { getRect(): { x: number; y: number; width: number; height: number } } } | undefined } }).getModel();
-  return model.getComponent('grid', 0)?.coordinateSystem?.getRect() ?? null;
-}
-
-/**
- * One heatmap panel. echarts draws the frame (title, axes, colour bar) from heatmapOption; the
- * cells themselves are painted on a canvas laid over the plot, with heatmapColour (the colour
- * bar's own mapping) and the same cell geometry: thousands of fillRects take milliseconds where
- * as many echarts custom-series elements take a third of a second per panel. Hover, click and
- * the keyboard cursor use the same cells and the option's own tooltip text.
- */
-const HeatmapPanelView = memo(function HeatmapPanelView({
-  panel,
-  scale,
-  stepScale,
-  palette,
-  onReadout,
-}: {
-  panel: HeatmapPanel;
-  scale: ReturnType<typeof colourScaleFor>;
-  stepScale: 'log' | 'linear';
-  palette: SequentialScale;
-  onReadout: (r: Readout | null) => void;
-}) {
-  const chart = useRef<ChartHandle>(null);
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const tip = useRef<HTMLDivElement>(null);
-  const box = useRef<HTMLDivElement>(null);
-  const [cursor, setCursor] = useState<{ row: number; col: number }>({ row: 0, col: panel.steps.length - 1 });
-  const height = panelHeight(panel);
-  // Plot area = height - 74 (grid top 40 + bottom 34); the bar leaves room for its two end labels.
-  const colourBarHeight = Math.max(24, height - 74 - 30);
-  const full = useMemo(() => heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), [panel, stepScale, scale, palette, colourBarHeight]);
-  const data = (full.series as Array<{ data: number[][] }>)[0]!.data;
-  const tooltipText = (full.tooltip as { formatter: (p: { value: number[] }) => string }).formatter;
-  const xExtent = [(full.xAxis as { min: number }).min, (full.xAxis as { max: number }).max] as const;
-  // echarts gets the frame only: no cells, no tooltip of its own.
-  const frame = useMemo(() => ({ ...full, tooltip: { show: false }, series: [{ ...(full.series as object[])[0], data: [], silent: true }] }), [full]);
-  const byCell = useMemo(() => {
-    const m = new Map<number, number[]>();
-    for (const d of data) m.set(d[CELL.row]! * panel.steps.length + d[CELL.column]!, d);
-    return m;
-  }, [data, panel.steps.length]);
-
-  const paint = useCallback(() => {
-    const inst = chart.current?.instance();
-    const el = canvas.current;
-    if (!inst || !el) return;
-    const rect = gridRect(inst);
-    const host = el.parentElement!;
-    const dpr = window.devicePixelRatio || 1;
-    const w = host.clientWidth;
-    const h = host.clientHeight;
-    if (el.width !== Math.round(w * dpr) || el.height !== Math.round(h * dpr)) {
-      el.width = Math.round(w * dpr);
-      el.height = Math.round(h * dpr);
-      el.style.width = `${w}px`;
-      el.style.height = `${h}px`;
-    }
-    const ctx = el.getContext('2d')!;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, el.width, el.height);
-    if (!rect) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const band = rect.height / Math.max(1, panel.rows.length);
-    const px = (x: number) => rect.x + ((x - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(rect.x, rect.y, rect.width, rect.height);
-    ctx.clip();
-    for (const d of data) {
-      const [r, g, b] = heatmapColour(d[CELL.colour]!, scale, palette);
-      ctx.fillStyle = `rgb(${r},${g},${b})`;
-      const x0 = Math.floor(px(d[CELL.x0]!));
-      const x1 = Math.ceil(px(d[CELL.x1]!));
-      const y0 = Math.floor(rect.y + d[CELL.row]! * band);
-      const y1 = Math.ceil(rect.y + (d[CELL.row]! + 1) * band);
-      ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
-    }
-    ctx.restore();
-    el.dataset.cells = String(data.length);
-  }, [data, scale, palette, panel.rows.length, xExtent[0], xExtent[1]]);
-
-  // After echarts has laid out the frame (the Chart child applies the option first).
-  useEffect(() => paint(), [paint, frame]);
-  // A tooltip of the previous metric's grid must not stay over the new one's cells.
-  useEffect(() => {
-    if (tip.current) tip.current.hidden = true;
-  }, [full]);
-  useEffect(() => {
-    const el = box.current!;
-    let raf = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(raf);
-      raf = requestAnimationFrame(paint);
-    });
-    observer.observe(el);
-    return () => {
-      observer.disconnect();
-      cancelAnimationFrame(raf);
-    };
-  }, [paint]);
-
-  /** The cell under a point in the chart's coordinates, if any. */
-  const cellAtPoint = (x: number, y: number): number[] | null => {
-    const inst = chart.current?.instance();
-    const rect = inst ? gridRect(inst) : null;
-    if (!rect || x < rect.x || x > rect.x + rect.width || y < rect.y || y > rect.y + rect.height) return null;
-    const row = Math.min(panel.rows.length - 1, Math.floor(((y - rect.y) / rect.height) * panel.rows.length));
-    const pos = xExtent[0] + ((x - rect.x) / rect.width) * (xExtent[1] - xExtent[0]);
-    for (let c = 0; c < panel.steps.length; c++) {
-      const d = byCell.get(row * panel.steps.length + c);
-      if (d && pos >= d[CELL.x0]! && pos < d[CELL.x1]!) return d;
-    }
-    return null;
-  };
-  const showTip = (d: number[] | null, x = 0, y = 0) => {
-    const el = tip.current!;
-    if (!d) {
-      el.hidden = true;
-      return;
-    }
-    el.innerHTML = tooltipText({ value: d });
-    el.hidden = false;
-    const host = box.current!;
-    const left = Math.min(x + 14, host.clientWidth - el.offsetWidth - 4);
-    const top = y + 14 + el.offsetHeight > host.clientHeight ? Math.max(0, y - el.offsetHeight - 10) : y + 14;
-    el.style.left = `${Math.max(0, left)}px`;
-    el.style.top = `${top}px`;
-  };
-  const cellCentre = (d: number[]): [number, number] => {
-    const inst = chart.current?.instance();
-    const rect = inst ? gridRect(inst) : null;
-    if (!rect) return [0, 0];
-    const mid = (d[CELL.x0]! + d[CELL.x1]!) / 2;
-    return [rect.x + ((mid - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width, rect.y + ((d[CELL.row]! + 0.5) / panel.rows.length) * rect.height];
-  };
-
-  const readoutOf = (d: number[]): Readout => {
-    const row = panel.rows[d[CELL.row]!]!;
-    return {
-      runId: panel.runId,
-      runName: panel.runName,
-      tensor: row.tensor,
-      component: panelTitle(panel),
-      block: typeof row.block === 'number' ? `block ${row.block}` : String(row.block ?? '–'),
-      checkpointId: panel.checkpointIds[d[CELL.column]!] ?? '',
-      step: d[CELL.step]!,
-      value: d[CELL.value]!,
-    };
-  };
-  const openDetail = (d: number[]) => {
-    const r = readoutOf(d);
-    location.hash = runHref(panel.runId, 'animations', { tensor: r.tensor, checkpoint: r.checkpointId });
-  };
-  const moveCursor = (row: number, col: number) => {
-    const r = Math.max(0, Math.min(panel.rows.length - 1, row));
-    const c = Math.max(0, Math.min(panel.steps.length - 1, col));
-    setCursor({ row: r, col: c });
-    const d = byCell.get(r * panel.steps.length + c) ?? null;
-    if (d) {
-      const [x, y] = cellCentre(d);
-      showTip(d, x, y);
-      onReadout(readoutOf(d));
-    } else showTip(null);
-  };
-  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    const m = moves[e.key];
-    if (m) {
-      e.preventDefault();
-      moveCursor(cursor.row + m[0], cursor.col + m[1]);
-    } else if (e.key === 'Home' || e.key === 'End') {
-      e.preventDefault();
-      moveCursor(cursor.row, e.key === 'Home' ? 0 : panel.steps.length - 1);
-    } else if (e.key === 'Enter') {
-      const d = byCell.get(cursor.row * panel.steps.length + cursor.col);
-      if (d) openDetail(d);
-    } else if (e.key === 'Escape') showTip(null);
-  };
-  const local = (e: React.MouseEvent): [number, number] => {
-    const r = box.current!.getBoundingClientRect();
-    return [e.clientX - r.left, e.clientY - r.top];
-  };
-  return (
-    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-component={panel.component} data-kind={panel.kind}>
-      <div className="panel-export">
-        <ExportMenu
-          formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind }}
-          what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
-          testId="export-panel"
-        />
-      </div>
-      <div
-        className="heatmap-box"
-        ref={box}
-        onMouseMove={(e) => {
-          const [x, y] = local(e);
-          const d = cellAtPoint(x, y);
-          showTip(d, x, y);
-          if (d) onReadout(readoutOf(d));
-        }}
-        onMouseLeave={() => showTip(null)}
-        onClick={(e) => {
-          const d = cellAtPoint(...local(e));
-          if (d) openDetail(d);
-        }}
-        onBlur={() => showTip(null)}
-      >
-        <Chart
-          ref={chart}
-          option={frame}
-          height={height}
-          tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.`}
-          onKeyDown={onKeyDown}
-        />
-        <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />
-        <div ref={tip} className="heatmap-tip" role="tooltip" data-testid="heatmap-tooltip" hidden />
-      </div>
-    </div>
-  );
-});

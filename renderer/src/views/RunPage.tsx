@@ -2,9 +2,12 @@
 // and the tabs Overview / Curves / Animations / SVD directions. Holds the choices shared across
 // tabs (metric, runs compared side by side, step scale) so switching tabs keeps them.
 import { SweepCoverage } from '../components/SweepCoverage';
+import { RunSelector, type SeedBand } from '../components/RunSelector';
+import { seedGroups } from '../../../common/charts/compare';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Response, RunSummary } from '../../../common/api';
 import { formatStep } from '../../../common/charts/format';
+import type { AxisUnit } from '../../../common/charts/step-axis';
 import type { RunInfo } from '../../../common/domain';
 import { replaceRouteParams, runHref, type RunTab } from '../routes';
 import type { RunContext, StepScaleChoice } from '../run-context';
@@ -16,6 +19,12 @@ import { Animations } from './Animations';
 import { Curves } from './Curves';
 import { Overview } from './Overview';
 import { SvdDirections } from './SvdDirections';
+import { CoUpdate } from './CoUpdate';
+import { Outliers } from './Outliers';
+import { Heads } from './Heads';
+import { Probes } from './Probes';
+import { Scaling } from './Scaling';
+import { EmbeddingCorrelation } from './EmbeddingCorrelation';
 
 export type { RunTab } from '../routes';
 export type { RunContext, StepScaleChoice } from '../run-context';
@@ -28,11 +37,22 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: 'curves', label: 'Curves' },
   { id: 'animations', label: 'Animations' },
   { id: 'svd', label: 'SVD directions' },
+  { id: 'coupdate', label: 'Co-update' },
+  { id: 'outliers', label: 'Outliers' },
+  { id: 'heads', label: 'Head spectra' },
+  { id: 'probes', label: 'Lens & induction' },
+  { id: 'scaling', label: 'Scaling' },
+  { id: 'embeddings', label: 'Embedding correlation' },
 ];
 
 export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; params: URLSearchParams }) {
   const { client, runs, jobs } = useAppState();
-  const [compare, setCompare] = useState<string[]>([]);
+  // Compared runs and seed bands are in the address too (compare=id,id&band=minmax).
+  const [compare, setCompare] = useState<string[]>(() => (params.get('compare') ?? '').split(',').filter((id) => id && id !== runId));
+  const [band, setBand] = useState<SeedBand>(() => (['minmax', 'std'].includes(params.get('band') ?? '') ? (params.get('band') as SeedBand) : 'none'));
+  useEffect(() => {
+    replaceRouteParams({ compare: compare.length ? compare.join(',') : null, band: band === 'none' ? null : band });
+  }, [compare, band, tab]);
   // Deep links: the metric and step scale come from the address (#/run/<id>/<tab>?metric=&steps=)
   // and are written back to it as they change.
   const [metric, setMetric] = useState<string>(() => params.get('metric') || 'frobenius_norm');
@@ -40,6 +60,9 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
   useEffect(() => {
     replaceRouteParams({ metric: metric === 'frobenius_norm' ? null : metric, steps: stepScale === 'log' ? null : stepScale });
   }, [metric, stepScale, tab]);
+  // Steps or tokens seen on every step axis (common/charts/step-axis.ts), deep-linked as ?x=tokens.
+  const [xUnit, setXUnit] = useState<AxisUnit>(() => (params.get('x') === 'tokens' ? 'tokens' : 'step'));
+  useEffect(() => replaceRouteParams({ x: xUnit === 'tokens' ? 'tokens' : null }), [xUnit, tab]);
   const [dataVersion, setDataVersion] = useState(0);
 
   // The run's checkpoint count from the runs list (refreshed on runs-changed, which the engine says
@@ -101,7 +124,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
       const r = runs?.find((x) => x.id === id);
       if (r) list.push(r);
     }
-    return list;
+    // A run the user renamed is called by that name in every view and figure.
+    return list.map((r) => (r.alias ? { ...r, name: r.alias } : r));
   }, [summary, compare, runs]);
 
   if (runCall.error) {
@@ -111,8 +135,9 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
       </div>
     );
   }
-  const run = runCall.data?.run as unknown as RunInfo | undefined;
-  if (!run) return <p className="muted">Loading run…</p>;
+  const scanned = runCall.data?.run as unknown as RunInfo | undefined;
+  if (!scanned) return <p className="muted">Loading run…</p>;
+  const run = summary?.alias ? { ...scanned, name: summary.alias } : scanned;
 
   const present = run.checkpoints.filter((c) => !c.missing);
   const steps = present.map((c) => c.step).filter((s): s is number => s !== null);
@@ -128,7 +153,11 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
     setMetric,
     stepScale,
     setStepScale,
+    xUnit,
+    setXUnit,
     params,
+    band,
+    groups: seedGroups(shownRuns),
   };
 
   return (
@@ -162,7 +191,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {summary?.sweep && <SweepCoverage sweep={summary.sweep} />}
         <AnalyzePanel runId={runId} analysed={summary?.analysed ?? []} />
         <ExportData runId={runId} />
-        <CompareRuns runId={runId} compare={compare} setCompare={setCompare} />
+        <RunSelector runs={runs ?? []} runId={runId} compare={compare} setCompare={setCompare} band={band} setBand={setBand} />
       </section>
       <div
         role="tablist"
@@ -198,31 +227,14 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
         {tab === 'curves' && <Curves ctx={ctx} />}
         {tab === 'animations' && <Animations ctx={ctx} />}
         {tab === 'svd' && <SvdDirections ctx={ctx} />}
+        {tab === 'coupdate' && <CoUpdate ctx={ctx} />}
+        {tab === 'outliers' && <Outliers ctx={ctx} />}
+        {tab === 'heads' && <Heads ctx={ctx} />}
+        {tab === 'probes' && <Probes ctx={ctx} />}
+        {tab === 'scaling' && <Scaling ctx={ctx} />}
+        {tab === 'embeddings' && <EmbeddingCorrelation ctx={ctx} />}
       </section>
     </div>
-  );
-}
-
-function CompareRuns({ runId, compare, setCompare }: { runId: string; compare: string[]; setCompare: (ids: string[]) => void }) {
-  const { runs } = useAppState();
-  const others = (runs ?? []).filter((r) => r.id !== runId);
-  if (others.length === 0) return null;
-  return (
-    <fieldset className="compare">
-      <legend>Side by side with</legend>
-      {others.map((r) => (
-        <label key={r.id} className="check">
-          <input
-            type="checkbox"
-            data-testid="compare-run"
-            value={r.id}
-            checked={compare.includes(r.id)}
-            onChange={(e) => setCompare(e.target.checked ? [...compare, r.id] : compare.filter((id) => id !== r.id))}
-          />
-          {r.name}
-        </label>
-      ))}
-    </fieldset>
   );
 }
 

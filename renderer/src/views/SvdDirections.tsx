@@ -4,16 +4,24 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries } from '../../../common/api';
 import { SVD_FRAME_KIND, SVD_TENSOR } from '../../../common/analyses/svd-directions';
-import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
+import { asSvdDirectionsFrame, closenessToFinal, curvesOption, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../common/charts';
 import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { Timeline } from '../components/Timeline';
 import { errorMessage, useAppState } from '../context';
 import { loadFrames } from '../frames-cache';
 import type { RunContext } from '../run-context';
+import { CompareSvd } from './svd/CompareSvd';
+import { xOfRun } from '../../../common/charts/step-axis';
+import { XAxisSelect, checkpointLabels } from './x-axis';
 
 
 export function SvdDirections({ ctx }: { ctx: RunContext }) {
+  // Several runs shown: their tables side by side on one timeline (svd/CompareSvd.tsx).
+  return ctx.runs.length > 1 ? <CompareSvd ctx={ctx} /> : <SvdOfRun ctx={ctx} />;
+}
+
+function SvdOfRun({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
   const [series, setSeries] = useState<FrameSeries | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -55,8 +63,11 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
   const closeness = useMemo(() => {
     if (!parsed || !series) return null;
     const c = closenessToFinal(parsed.frames);
-    const lines: CurveLine[] = [...c.perBlock.values()].map((b) => ({ runName: ctx.run.name, runIndex: 0, block: b.block, tensor: String(b.block), steps: series.steps, values: b.values }));
-    lines.push({ runName: ctx.run.name, runIndex: 1, block: null, tensor: 'average', label: 'average', steps: series.steps, values: c.average });
+    // Steps or tokens seen (the run page's choice; common/charts/step-axis.ts).
+    const x = xOfRun(ctx.xUnit, ctx.run.checkpoints) ?? ((s: number) => s);
+    const xs = series.steps.map(x);
+    const lines: CurveLine[] = [...c.perBlock.values()].map((b) => ({ runName: ctx.run.name, runIndex: 0, block: b.block, tensor: String(b.block), steps: xs, values: b.values }));
+    lines.push({ runName: ctx.run.name, runIndex: 1, block: null, tensor: 'average', label: 'average', steps: xs, values: c.average });
     return curvesOption({
       title: `Closeness to final · ${ctx.run.name}`,
       metric: { id: 'svd_closeness', label: 'token matches with final', unit: 'tokens per direction' },
@@ -64,14 +75,15 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
       loss: [],
       stepScale: ctx.stepScale,
       yLog: false,
+      xName: xOfRun(ctx.xUnit, ctx.run.checkpoints) ? ctx.xUnit : 'step',
     });
-  }, [parsed, series, ctx.run.name, ctx.stepScale]);
+  }, [parsed, series, ctx.run.name, ctx.stepScale, ctx.xUnit]);
 
   if (error) return <p className="notice warn">SVD directions: {error}. Run the “SVD directions” analysis above.</p>;
   if (!series || !parsed) return <p className="muted">loading SVD directions…</p>;
   if (parsed.error) return <p className="notice error">{parsed.error}</p>;
   if (groups.length === 0) return <p className="notice warn">No SVD directions in the cache yet: run the “SVD directions” analysis above.</p>;
-  const labels = series.steps.map((s, i) => `step ${formatStep(s)} (${series.checkpointIds[i]})`);
+  const labels = checkpointLabels(ctx.xUnit, ctx.run.checkpoints, series.steps.map((step, i) => ({ id: series.checkpointIds[i]!, label: series.checkpointIds[i]!, step })));
   return (
     <div className="svd">
       <div className="controls" role="group" aria-label="SVD direction settings">
@@ -83,6 +95,7 @@ export function SvdDirections({ ctx }: { ctx: RunContext }) {
             </option>
           ))}
         </select>
+        <XAxisSelect ctx={ctx} available={xOfRun('tokens', ctx.run.checkpoints) !== null} id="svd-x" />
         <ExportMenu
           formats={[]}
           request={null}

@@ -23,7 +23,7 @@ describe('analysis registry', () => {
 
   it('the API enums and the metric catalogue come from the registry, ids unique', () => {
     expect(AnalysisKind.options).toEqual(ANALYSES.map((a) => a.id));
-    expect(ANALYSIS_IDS).toEqual(['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients']);
+    expect(ANALYSIS_IDS).toEqual(['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-spectra']);
     expect(FrameKind.options).toEqual(FRAME_KINDS);
     expect(new Set(FRAME_KINDS).size).toBe(ANALYSES.reduce((n, a) => n + a.frames.length, 0));
     const ids = METRICS.map((m) => m.id);
@@ -35,16 +35,19 @@ describe('analysis registry', () => {
   it('keeps the unit versions and stamp contexts that the cache was written with', () => {
     // The version table plan.ts held before the registry: changing one recomputes every cache.
     expect(Object.fromEntries(Object.entries(UNITS).map(([n, d]) => [n, d.version]))).toEqual({
-      weights: 2, histogram: 1, fits: 1, spectra: 1, embedding: 1, 'svd-directions': 2, activations: 1, gradients: 1,
+      // fits 3: best_fit_family and QQ frames at the plotting positions n supports (issue 15 #10)
+      weights: 3, histogram: 1, fits: 3, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 3, gradients: 1, 'head-spectra': 1,
     });
     const planned = planUnits(run(), ['weights']);
     const p = planned.find((x) => x.unit === 'weights' && x.checkpoint.id === 'c') as PlannedUnit;
     const inputs = { planned: p, params: { histogramRanges: {}, histogramEdgesHash: 'e1' }, probe: { batch: 2 } };
-    expect(UNITS.weights.context(inputs)).toBe(shortHash({ init: 'fp-a', prev: 'fp-b' }));
+    // weights 3: update_per_step depends on the steps between b (10) and c (20).
+    expect(UNITS.weights.context(inputs)).toBe(shortHash({ init: 'fp-a', prev: 'fp-b', gap: 10 }));
     expect(UNITS.histogram.context(inputs)).toBe(shortHash('e1'));
     expect(UNITS.activations.context(inputs)).toBe(shortHash({ probe: { batch: 2 } }));
     expect(UNITS.gradients.context({ ...inputs, probe: null })).toBe(shortHash({ probe: null }));
     for (const u of ['fits', 'spectra', 'embedding', 'svd-directions'] as const) expect(UNITS[u].context(inputs)).toBe(shortHash({}));
+    expect(UNITS['head-spectra'].context(inputs)).toBe(shortHash({ seed: 0x9e3779b9 }));
   });
 
   it('plans units in dependency order, checkpoints by step, with init, prev and final', () => {

@@ -36,11 +36,12 @@ describe('svd directions with token ids (engine frames)', () => {
     expect(matchesWithFinal({ ...a, topIds: null }, f)).toBe(1);
   });
 
-  it('tokenForDisplay makes invisible characters visible and leaves the rest as it is', async () => {
+  it('tokenForDisplay makes whitespace and invisible characters visible (as the correlation view) and leaves the rest as it is', async () => {
     const { tokenForDisplay } = await import('../../../common/charts/svd-directions');
-    expect(tokenForDisplay('\n')).toBe('\\n');
-    expect(tokenForDisplay(' the\t')).toBe(' the\\t');
-    expect(tokenForDisplay('\u000b\u0085')).toBe('\\u000b\\u0085');
+    expect(tokenForDisplay('\n')).toBe('↵');
+    expect(tokenForDisplay(' the\t')).toBe('␣the⇥');
+    expect(tokenForDisplay('\u000b\u0085')).toBe('\\x0b\\x85');
+    expect(tokenForDisplay('')).toBe('∅');
     expect(tokenForDisplay('"')).toBe('"');
     expect(tokenForDisplay('\\xe2')).toBe('\\xe2');
     expect(tokenForDisplay('café')).toBe('café');

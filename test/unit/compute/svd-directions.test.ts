@@ -1,4 +1,4 @@
-// The onnxruntime path of SVD directions (main/compute/directions.ts) against an independent naive
+// The onnxruntime path of SVD directions (main/compute/directions.ts and directions/) against an independent naive
 // float64 implementation written here: the pure-JS method the app used before (subspace iteration
 // on W W^T with Rayleigh-Ritz and Gram-Schmidt, cyclic Jacobi, the exact OV route through a QR of
 // W_O^h) and token lists from every logit, fully sorted. Token lists must be identical (both signs,
@@ -7,15 +7,12 @@
 // float32's resolution, and on rank-deficient and non-finite inputs; and the unit itself
 // (main/jobs/units/svd-directions.ts) on the bundled demo run's final checkpoint.
 import { describe, expect, it } from 'vitest';
-import {
-  blockDirections,
-  ovLeftSingularVectorsBatch,
-  prepareUnembedding,
-  tokenLists,
-  topLeftSingularVectors,
-  type HeadSlices,
-} from '../../../main/compute/directions';
-import { choleskyUpper, invertUpper, type ComponentDirections } from '../../../main/metrics/svd-directions';
+import { blockDirections } from '../../../main/compute/directions';
+import { ovLeftSingularVectorsBatch, type HeadSlices } from '../../../main/compute/directions/ov';
+import { topLeftSingularVectors } from '../../../main/compute/directions/subspace';
+import { prepareUnembedding, tokenLists } from '../../../main/compute/directions/tokens';
+import { choleskyUpper, invertUpper } from '../../../main/metrics/linear-algebra';
+import type { ComponentDirections } from '../../../main/metrics/svd-directions';
 import { gpt2HeadSlices } from '../../../main/architectures/gpt2';
 import { gptNeoxHeadSlices } from '../../../main/architectures/gpt-neox';
 import { llamaHeadSlices } from '../../../main/architectures/llama';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { correlationPixels, sampleScale, BLUE_ORANGE, type CorrelationFrame, type FrameLabel } from '../../../common/charts';
 import { CorrelationRasterizer, NON_FINITE_RGB, cellMap, correlationLayout, correlationLut, correlationPalette, indexedToRgba } from '../../../main/export/raster';
 import { gifHeader, gifenc } from '../../../main/export/gif';
-import { parseStepRange } from '../../../main/export/render';
+import { parseStepRange } from '../../../main/export/lookup';
 import { decodeGif, lzwDecode } from './gif-decode';
 import { correlationMatrix, rng } from './synthetic';
 

@@ -3,7 +3,7 @@
 // bin, each bar's height proportional to its count, like the canvas does.
 import { describe, expect, it } from 'vitest';
 import { histogramOption, IN_RANGE_COLOUR, OUT_OF_RANGE_COLOUR } from '../../../common/charts/histogram';
-import { renderSvg } from '../../../main/export/render';
+import { renderSvg } from '../../../main/export/canvas';
 
 const edges = Array.from({ length: 121 }, (_, i) => -1.2 + i * 0.02);
 const counts = edges.slice(0, -1).map((_, i) => Math.round(5000 * Math.exp(-(((i - 60) / 18) ** 2))));

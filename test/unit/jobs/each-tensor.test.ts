@@ -2,7 +2,8 @@
 // the time the next one is read (a suspended async function keeps its whole register file, so a
 // plain loop keeps the last tensor alive while reading the next: two large tensors at once).
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, eachTensor } from '../../../main/jobs/units/common';
+import { eachTensor } from '../../../main/jobs/units/common';
+import { collectGarbage } from '../../../main/jobs/units/large-tensor';
 import type { TensorEntry } from '../../../main/formats/types';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -9,9 +9,6 @@ import { join } from 'node:path';
 import { Store } from '../../../main/store/store';
 import {
   DEFAULT_CALIBRATION,
-  ESTIMATE_PROBE_BATCH,
-  ESTIMATE_PROBE_LEN,
-  LOGITS_PIECE_ELEMENTS,
   availableMemory,
   estimateSweep,
   fixedCost,
@@ -23,6 +20,7 @@ import {
   updateCalibration,
   type ShapeEntry,
 } from '../../../main/jobs/estimate';
+import { ESTIMATE_PROBE_BATCH, ESTIMATE_PROBE_LEN, LOGITS_PIECE_ELEMENTS } from '../../../main/jobs/cost';
 import { DEFAULT_PROBE_BATCH, DEFAULT_PROBE_LEN } from '../../../main/jobs/units/model';
 import type { UnitName } from '../../../main/jobs/plan';
 import type { ModelConfig } from '../../../common/domain';

@@ -11,7 +11,6 @@ interface ArrayEntry {
   shape: number[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 const manifest = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {

@@ -10,6 +10,7 @@ import {
   studentTQuantile,
 } from '../../../main/metrics/qq';
 import { expected, expectClose, loadArray, type Json } from './fixtures';
+import { blom } from './qq-blom-fixture';
 
 const ppf = expected.special.ppf;
 
@@ -47,20 +48,23 @@ describe('inverse CDFs vs scipy ppf', () => {
 
 describe('QQ data vs numpy.quantile', () => {
   for (const [name, c] of Object.entries(expected.fits as Record<string, Json>)) {
-    it(`${name}: standardised empirical quantiles, fitted quantiles`, () => {
+    it(`${name}: standardised empirical quantiles (type 9 at the supported positions), fitted quantiles`, () => {
       const x = loadArray(c.array);
       const fits = fitDistributions(x)!;
-      const probs: number[] = ppf.probabilities;
-      const data = qq(x, { fits, probabilities: probs })!;
+      const ref = blom[c.array]!;
+      const data = qq(x, { fits })!;
       expectClose(data.mean, c.qq.mean, 1e-13, 1e-13 * c.qq.std, 'mean');
       expectClose(data.std, c.qq.std, 1e-13, 0, 'std');
-      data.empirical.forEach((v, i) => expectClose(v, c.qq.empirical[i], 1e-10, 1e-10, `q(${probs[i]})`));
+      expect(data.probabilities.length).toBe(ref.probabilities.length);
+      data.probabilities.forEach((p, i) => expectClose(p, ref.probabilities[i]!, 1e-14, 0, `p[${i}]`));
+      const probs = data.probabilities;
+      data.empirical.forEach((v, i) => expectClose(v, ref.empirical[i]!, 1e-10, 1e-10, `q(${probs[i]})`));
       // Theoretical quantiles: the fitted distributions mapped through the same standardisation.
       data.gaussian.forEach((v, i) =>
-        expectClose(v, (fits.gaussian.mu + fits.gaussian.sigma * ppf.normal[i] - data.mean) / data.std, 1e-11, 1e-11),
+        expectClose(v, (fits.gaussian.mu + fits.gaussian.sigma * ref.normalPpf[i]! - data.mean) / data.std, 1e-11, 1e-11),
       );
       data.logistic.forEach((v, i) =>
-        expectClose(v, (fits.logistic.mu + fits.logistic.s * ppf.logistic[i] - data.mean) / data.std, 1e-11, 1e-11),
+        expectClose(v, (fits.logistic.mu + fits.logistic.s * Math.log(probs[i]! / (1 - probs[i]!)) - data.mean) / data.std, 1e-11, 1e-11),
       );
       expect(data.studentT.length).toBe(probs.length);
       expect(data.approximate).toBe(false);

@@ -1,15 +1,16 @@
 // SVD directions against numpy/torch fixtures (tools/make_metric_expectations.py): the fast path
-// (main/compute/directions.ts on onnxruntime) and the pure kernels of main/metrics/svd-directions.ts.
+// (main/compute/directions.ts on onnxruntime) and the pure kernels of main/metrics/svd-directions.ts,
+// linear-algebra.ts and token-ranking.ts.
 import { describe, expect, it } from 'vitest';
-import {
-  ovLeftSingularVectors,
-  symmetricEigen,
-  topKIndices,
-  type ComponentDirections,
-} from '../../../main/metrics/svd-directions';
+import { ovLeftSingularVectors, type ComponentDirections } from '../../../main/metrics/svd-directions';
+import { symmetricEigen } from '../../../main/metrics/linear-algebra';
+import { topKIndices } from '../../../main/metrics/token-ranking';
 import { gptNeoxHeadSlices } from '../../../main/architectures/gpt-neox';
 import { matchesWithFinal, storedCloseness, type StoredDirection } from '../../../common/analyses/svd-directions';
-import { blockDirections, ovLeftSingularVectorsBatch, prepareUnembedding, tokenLists, topLeftSingularVectors } from '../../../main/compute/directions';
+import { blockDirections } from '../../../main/compute/directions';
+import { ovLeftSingularVectorsBatch } from '../../../main/compute/directions/ov';
+import { topLeftSingularVectors } from '../../../main/compute/directions/subspace';
+import { prepareUnembedding, tokenLists } from '../../../main/compute/directions/tokens';
 import { expected, loadArray } from './fixtures';
 
 const e = expected.svd;

@@ -31,7 +31,7 @@ describe('deploy/slurm', () => {
 
 describe('deploy/k8s/sweep.yaml', () => {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'k8s', 'sweep.yaml'), 'utf8'));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
+  // Manifests are free-form YAML.
   type Obj = Record<string, any>;
   const objs: Obj[] = docs.map((d) => {
     if (d.errors.length) throw new Error(`sweep.yaml: ${d.errors.map((e) => e.message).join('; ')}`);

@@ -1,0 +1,266 @@
+// Exports of a comparison (renderExport with `compare` and/or `minus`): every run the view shows
+// is in the file, drawn with the same chart functions and run colours as the app
+// (common/charts/compare*.ts):
+//   heatmap  CSV: every run's values; PNG/SVG: one panel per run (or per A − B on a diverging
+//            scale), stacked, on one colour scale per component as the Overview's default.
+//   curves   CSV: every run's values, plus mean/lower/upper rows of each seed group with a band;
+//            PNG/SVG: the Curves view's comparison chart (run colours, seed bands).
+//   histogram, qq, spectrum, activations, gradients  PNG/SVG: every run's frame at the step in
+//            one overlaid chart; GIF: the overlay over the union of the runs' steps.
+import { createCanvas } from '@napi-rs/canvas';
+import { AtlasError, EXPORT_LIMITS, FRAME_KIND_OF_VIEW, type AnimationView, type Request, type ScalarGrid, type TensorMeta } from '../../common/api';
+import {
+  bandSeries,
+  colourScaleFor,
+  compareCurves,
+  curvesOption,
+  differencePanels,
+  heatmapOption,
+  overlayExtent,
+  overlayOption,
+  panelTitle,
+  panelsFromGrid,
+  runColour,
+  seedGroups,
+  bandOf,
+  differenceGrid,
+  GIF_DEFAULT_SIZE,
+  asHistogramFrame,
+  asQqFrame,
+  asSpectrumFrame,
+  type ChartOption,
+  type HeatmapPanel,
+  type OverlayKind,
+  type OverlayRun,
+} from '../../common/charts';
+import { buildScalarGrid } from '../store/grids';
+import type { Store, StoredRun } from '../store/store';
+import { csvField } from './csv';
+import { metricLike } from './figure';
+import { gifenc, MemorySink, validSize, type ByteSink } from './gif';
+import { CanvasChart, renderSvg } from './canvas';
+import { requireRun, unitOfView } from './lookup';
+import { FrameSequence } from './render';
+
+type ExportReq = Request<'renderExport'>;
+
+/** The runs of a comparison, the page's run first, each once. */
+export function comparedRuns(store: Store, req: Pick<ExportReq, 'runId' | 'compare' | 'minus'>): StoredRun[] {
+  const ids = [req.runId, ...(req.compare ?? [])];
+  const seen = new Set<string>();
+  const runs: StoredRun[] = [];
+  for (const id of ids) {
+    const run = requireRun(store, id);
+    if (seen.has(run.id)) continue;
+    seen.add(run.id);
+    runs.push(run);
+  }
+  if (req.minus && !seen.has(requireRun(store, req.minus).id)) runs.push(requireRun(store, req.minus));
+  return runs;
+}
+
+const CSV_HEADER = 'run,run_name,series,step,checkpoint,tensor,role,block,metric,value';
+
+function csvRows(lines: string[], run: { id: string; name: string }, series: string, grid: ScalarGrid, keep: (t: TensorMeta) => boolean): void {
+  grid.tensors.forEach((t, i) => {
+    if (!keep(t)) return;
+    grid.values[i]!.forEach((v, j) => {
+      if (v === null) return;
+      lines.push([run.id, run.name, series, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), grid.metric, v].map(csvField).join(','));
+    });
+  });
+}
+
+/** Heatmap and curves CSV of a comparison: every run's values; A − B rows; seed-group mean/lower/upper rows. */
+export function compareCsv(store: Store, req: ExportReq): string {
+  const runs = comparedRuns(store, req);
+  const metric = req.metric ?? 'frobenius_norm';
+  const grids = runs.map((r) => ({ run: r, grid: buildScalarGrid(store, r.info, metric) }));
+  const keep = (t: TensorMeta) => (!req.component || t.component === req.component) && (!req.kind || t.kind === req.kind) && (!req.block || blockText(t) === req.block);
+  const lines = [CSV_HEADER];
+  for (const { run, grid } of grids) csvRows(lines, run, 'value', grid, keep);
+  if (req.minus) {
+    const b = grids.find((g) => g.run.id === requireRun(store, req.minus!).id)!;
+    for (const a of grids) if (a !== b) csvRows(lines, a.run, `minus ${b.run.name}`, differenceGrid(a.grid, b.grid), keep);
+  }
+  if (req.band) {
+    for (const g of seedGroups(runs.map((r) => ({ id: r.id, name: r.name })))) {
+      if (g.members.length < 2) continue;
+      const members = g.members.map((id) => grids.find((x) => x.run.id === id)!.grid);
+      const tensors = members[0]!.tensors.filter(keep);
+      for (const t of tensors) {
+        const band = bandOf(members.map((m) => ({ steps: m.steps, values: m.values[m.tensors.findIndex((x) => x.tensor === t.tensor)] ?? [] })), req.band, { complete: true });
+        for (const [series, values] of [['mean', band.mean], [req.band === 'std' ? 'mean-sd' : 'min', band.lower], [req.band === 'std' ? 'mean+sd' : 'max', band.upper]] as const) {
+          band.steps.forEach((s, j) => {
+            if (values[j] === null || values[j] === undefined) return;
+            lines.push([`group:${g.key}`, `${g.key} (${g.members.length} seeds)`, series, s, '', t.tensor, t.component, t.block === null ? '' : String(t.block), metric, values[j]!].map(csvField).join(','));
+          });
+        }
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function blockText(t: TensorMeta): string {
+  return t.block === null ? '–' : typeof t.block === 'number' ? `block ${t.block}` : String(t.block);
+}
+
+/** Stack equal-width RGBA images vertically into one PNG. */
+async function stackPng(images: Uint8ClampedArray[], width: number, height: number): Promise<Buffer> {
+  const canvas = createCanvas(width, height * images.length);
+  const ctx = canvas.getContext('2d');
+  images.forEach((rgba, k) => {
+    const img = ctx.createImageData(width, height);
+    img.data.set(rgba);
+    ctx.putImageData(img, 0, k * height);
+  });
+  return canvas.encode('png');
+}
+
+/** Stack SVG documents of one size vertically into one SVG (each placed as a nested <svg>). */
+function stackSvg(svgs: string[], width: number, height: number): string {
+  const inner = svgs.map((s, k) => s.replace(/^\s*(<\?xml[^>]*>\s*)?<svg\b/, `<svg x="0" y="${k * height}"`)).join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height * svgs.length}" viewBox="0 0 ${width} ${height * svgs.length}">\n${inner}\n</svg>\n`;
+}
+
+async function drawStack(options: ChartOption[], format: 'png' | 'svg', width: number, height: number): Promise<Buffer> {
+  if (format === 'svg') return Buffer.from(stackSvg(options.map((o) => renderSvg(o, width, height)), width, height), 'utf8');
+  const chart = new CanvasChart(width, height);
+  try {
+    // render() returns a view of the chart's canvas: copy each before the next draw.
+    return await stackPng(options.map((o) => Uint8ClampedArray.from(chart.render(o))), width, height);
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** The heatmap panels of a comparison: one per run, or one per A − B; one colour scale over them. */
+export function compareHeatmapOptions(store: Store, req: ExportReq, height: number): ChartOption[] {
+  const runs = comparedRuns(store, req);
+  const metric = metricLike(req.metric ?? 'frobenius_norm');
+  const grids = runs.map((r) => ({ run: r, grid: buildScalarGrid(store, r.info, metric.id) }));
+  const minus = req.minus ? grids.find((g) => g.run.id === requireRun(store, req.minus!).id)! : null;
+  const columns: HeatmapPanel[][] = minus
+    ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: g.run.name }, { grid: minus.grid, runName: minus.run.name }, metric))
+    : grids.map((g) => panelsFromGrid(g.grid, g.run.name, metric));
+  const matching = columns.flat().filter((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
+  // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
+  const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
+  if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => r.name).join(', ')}`);
+  const panels = columns.map((ps) => ps.find((p) => p.component === first.component && p.kind === first.kind)).filter((p): p is HeatmapPanel => p !== undefined);
+  const colour = colourScaleFor(panels, { mode: minus ? 'diverging' : 'auto' });
+  return panels.map((p) => heatmapOption(p, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) }));
+}
+
+/** The curves chart of a comparison (the Curves view's run colours and seed bands). */
+export function compareCurvesOption(store: Store, req: ExportReq): ChartOption {
+  const runs = comparedRuns(store, req);
+  const metric = metricLike(req.metric ?? 'frobenius_norm');
+  const grids = runs.map((r) => ({ runId: r.id, runName: r.name, grid: buildScalarGrid(store, r.info, metric.id) }));
+  const panels = grids.flatMap((g) => panelsFromGrid(g.grid, g.runName, metric));
+  const panel = panels.find((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind)) ?? panels[0];
+  if (!panel) throw new AtlasError('not-found', `no values of ${metric.id} in ${runs.map((r) => r.name).join(', ')}`);
+  const { lines, bands } = compareCurves({ runs: grids, component: panel.component, kind: panel.kind, block: req.block, band: req.band ?? 'none' });
+  const title = `${panelTitle(panel)}${req.block ? ` · ${req.block}` : ''} · ${runs.map((r) => r.name).join(' vs ')}`;
+  const option = curvesOption({ title, metric, lines, loss: [], stepScale: 'log', yLog: req.yLog ?? true });
+  const yLog = ((option.yAxis as Array<{ type: string }>)[0]?.type ?? '') === 'log';
+  return { ...option, series: [...(option.series as object[]), ...bandSeries(bands, 'log', yLog)] };
+}
+
+type ChartView = Extract<AnimationView, 'histogram' | 'qq' | 'spectrum' | 'activations' | 'gradients'>;
+const CHART_VIEWS: readonly string[] = ['histogram', 'qq', 'spectrum', 'activations', 'gradients'];
+
+function chartView(view: string): ChartView {
+  if (!CHART_VIEWS.includes(view)) throw new AtlasError('bad-request', `${view} of a comparison exports one run at a time (comparisons overlay ${CHART_VIEWS.join(', ')})`);
+  return view as ChartView;
+}
+
+function overlayKindOf(view: ChartView): OverlayKind {
+  return view === 'qq' ? 'qq' : view === 'spectrum' ? 'spectrum' : 'histogram';
+}
+
+/** Every run's frames of one tensor, parsed, with one extent over all of them. */
+function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
+  const runs = comparedRuns(store, req);
+  if (!req.tensor) throw new AtlasError('bad-request', `the ${view} comparison needs a tensor`);
+  const kind = overlayKindOf(view);
+  const parse = kind === 'qq' ? asQqFrame : kind === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
+  const perRun = runs.map((run) => {
+    const meta = store.listTensors(run.id).find((t) => t.tensor === req.tensor);
+    if (!meta) return { run, meta: null, steps: [] as number[], frames: [] as unknown[], seq: null };
+    const seq = FrameSequence.load(store, run, FRAME_KIND_OF_VIEW[view], meta, req.steps);
+    const frames = Array.from({ length: seq.length }, (_, i) => parse(seq.raw(i)) as unknown);
+    return { run, meta, steps: seq.checkpoints.map((c) => c.step ?? 0), frames, seq };
+  });
+  if (perRun.every((r) => r.frames.length === 0)) throw new AtlasError('not-found', `no ${view} frames of ${req.tensor} in ${runs.map((r) => r.name).join(', ')}`);
+  const extent = overlayExtent(kind, perRun.flatMap((r) => r.frames), req.family ?? 'student_t');
+  const steps = [...new Set(perRun.flatMap((r) => r.steps))].sort((a, b) => a - b);
+  const settings = { kind, extent, yLog: req.yLog ?? false, family: req.family ?? 'student_t', xName: view === 'gradients' ? 'gradient' : view === 'activations' ? 'activation' : 'weight', titlePrefix: view === 'gradients' ? 'Gradient histogram' : view === 'activations' ? 'Activation histogram' : 'Weight histogram' } as const;
+  const unit = unitOfView(view);
+  /** Each run's frame at a step: its own at that step, or its latest before it. */
+  const at = (step: number): Array<OverlayRun<unknown>> =>
+    perRun.map((r, k) => {
+      let f = -1;
+      r.steps.forEach((s, i) => {
+        if (s <= step) f = i;
+      });
+      const c = f >= 0 ? r.seq!.checkpoints[f]! : null;
+      return { runName: r.run.name, colour: runColour(k), frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: r.run.name, tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null };
+    });
+  return { runs, steps, settings, at, tensor: req.tensor };
+}
+
+/** PNG/SVG of a comparison: heatmap panels stacked, the curves chart, or the overlay at a step. */
+export async function compareFigure(store: Store, req: ExportReq): Promise<Buffer> {
+  const width = validSize('width', req.width ?? 900);
+  const height = validSize('height', req.height ?? (req.view === 'heatmap' ? 320 : 560));
+  const format = req.format === 'svg' ? 'svg' : 'png';
+  if (req.view === 'heatmap') return drawStack(compareHeatmapOptions(store, req, height), format, width, height);
+  if (req.view === 'curves') return drawStack([compareCurvesOption(store, req)], format, width, height);
+  const o = loadOverlay(store, req, chartView(req.view));
+  const step = req.step ?? o.steps[o.steps.length - 1]!;
+  return drawStack([overlayOption(o.at(step), o.tensor, o.settings)], format, width, height);
+}
+
+/** GIF of a comparison's overlay over the union of the runs' steps. */
+export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): Promise<number> {
+  const width = validSize('width', req.width ?? GIF_DEFAULT_SIZE.width);
+  const height = validSize('height', req.height ?? GIF_DEFAULT_SIZE.height);
+  const fps = req.fps ?? EXPORT_LIMITS.fps.default;
+  const o = loadOverlay(store, req, chartView(req.view));
+  const chart = new CanvasChart(width, height);
+  try {
+    const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
+    encoder.writeHeader();
+    for (let i = 0; i < o.steps.length; i++) {
+      const rgba = chart.render(overlayOption(o.at(o.steps[i]!), o.tensor, o.settings));
+      const palette = gifenc.quantize(rgba, 256);
+      encoder.writeFrame(gifenc.applyPalette(rgba, palette), width, height, { first: i === 0, palette, delay: Math.round(100 / fps) * 10, repeat: 0 });
+      sink.write(encoder.bytesView());
+      encoder.reset();
+      if (i % 4 === 3) await new Promise((r) => setImmediate(r));
+    }
+    encoder.finish();
+    sink.write(encoder.bytesView());
+    return o.steps.length;
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** renderExport of a comparison: the file's bytes, MIME type and a name suffix ("vs-3-runs", "minus-<B>"). */
+export async function renderCompareExport(store: Store, req: ExportReq): Promise<{ bytes: Buffer; mime: string; suffix: string }> {
+  const runs = comparedRuns(store, req);
+  const suffix = req.minus ? `minus-${requireRun(store, req.minus).name}` : `vs-${runs.length}-runs`;
+  if (req.format === 'csv') {
+    if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
+    return { bytes: Buffer.from(compareCsv(store, req), 'utf8'), mime: 'text/csv', suffix };
+  }
+  if (req.format === 'gif') {
+    const sink = new MemorySink();
+    await compareGif(store, req, sink);
+    return { bytes: sink.bytes(), mime: 'image/gif', suffix };
+  }
+  return { bytes: await compareFigure(store, req), mime: req.format === 'png' ? 'image/png' : 'image/svg+xml', suffix };
+}

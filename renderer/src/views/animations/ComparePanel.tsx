@@ -1,0 +1,144 @@
+// An animation panel of a comparison: every shown run's frames of one tensor in one chart on the
+// shared timeline (common/charts/compare-frames.ts: histograms as overlaid density step lines,
+// QQ points and spectra overlaid, one extent over every run's frames). The timeline is the union
+// of the runs' steps; each run shows its frame at the step, or its latest one before it (the
+// subtitle names the step each run is at). Ticks send only the series data, as FramePanel does.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { FrameKind, FrameSeries, RunSummary, TensorMeta } from '../../../../common/api';
+import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlayUpdate, runColour, type ChartOption, type OverlayKind, type OverlayRun, type QqFamily } from '../../../../common/charts';
+import { Chart, type ChartHandle } from '../../components/Chart';
+import { ExportMenu, type ExportFormat } from '../../components/ExportMenu';
+import { errorMessage, useAppState } from '../../context';
+import { loadFrames } from '../../frames-cache';
+import { activationLabel, EXPORT_VIEW, GIF_SIZE, PANEL_LABEL, type PanelKind } from './panels';
+
+type ChartKind = Exclude<PanelKind, 'embedding_correlation'>;
+
+interface Loaded {
+  run: RunSummary;
+  series: FrameSeries | null;
+  error: string | null;
+}
+
+/** Every shown run's frames of one kind and tensor. */
+function useRunsFrames(runs: readonly RunSummary[], kind: FrameKind, tensor: string, dataVersion: number): Loaded[] {
+  const { client } = useAppState();
+  const [loaded, setLoaded] = useState<Loaded[]>([]);
+  const key = runs.map((r) => r.id).join(',');
+  useEffect(() => {
+    let live = true;
+    setLoaded([]);
+    Promise.all(
+      runs.map((run) =>
+        loadFrames(client, run.id, kind, tensor, dataVersion).then(
+          (series) => ({ run, series, error: null }),
+          (e) => ({ run, series: null, error: errorMessage(e) }),
+        ),
+      ),
+    ).then((l) => live && setLoaded(l));
+    return () => {
+      live = false;
+    };
+  }, [client, key, kind, tensor, dataVersion]);
+  return loaded;
+}
+
+/** For each timeline step, the index of the run's frame at it or at its latest computed step before it (-1: none). */
+export function framesOnTimeline(steps: readonly number[], frameSteps: readonly number[], present: readonly boolean[]): number[] {
+  const out: number[] = [];
+  let j = -1;
+  let best = -1;
+  for (const s of steps) {
+    while (j + 1 < frameSteps.length && frameSteps[j + 1]! <= s) {
+      j++;
+      if (present[j]) best = j;
+    }
+    out.push(best);
+  }
+  return out;
+}
+
+export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, settings, dataVersion }: {
+  runs: RunSummary[];
+  kind: ChartKind;
+  meta: TensorMeta;
+  /** Timeline positions (steps or tokens seen) and each run's step -> position. */
+  steps: number[];
+  xOf: ReadonlyMap<string, (step: number) => number>;
+  index: number;
+  settings: { yLog?: boolean; family?: QqFamily };
+  dataVersion: number;
+}) {
+  const loaded = useRunsFrames(runs, kind, meta.tensor, dataVersion);
+  const chart = useRef<ChartHandle>(null);
+  const overlay: OverlayKind = kind === 'qq' ? 'qq' : kind === 'spectrum' ? 'spectrum' : 'histogram';
+  const unit = kind === 'grad_histogram' ? '∂loss/∂w' : kind === 'qq' ? 'σ' : kind === 'spectrum' ? '' : 'value';
+  const panelLabel = kind === 'resid_histogram' ? activationLabel(meta) : PANEL_LABEL[kind];
+
+  const parsed = useMemo(() => {
+    try {
+      const parse = overlay === 'qq' ? asQqFrame : overlay === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
+      const perRun = loaded.map((l) => {
+        const frames = l.series ? l.series.frames.map((f) => parse(f) as unknown) : [];
+        const x = xOf.get(l.run.id) ?? ((v: number) => v);
+        const at = l.series ? framesOnTimeline(steps, l.series.steps.map(x), frames.map((f) => f !== null)) : steps.map(() => -1);
+        return { ...l, frames, at };
+      });
+      return { perRun, extent: overlayExtent(overlay, perRun.flatMap((r) => r.frames), settings.family), error: null as string | null };
+    } catch (e) {
+      return { perRun: [], extent: {}, error: errorMessage(e) };
+    }
+  }, [loaded, steps, xOf, overlay, settings.family]);
+
+  const runsAt = (i: number): Array<OverlayRun<unknown>> =>
+    parsed.perRun.map((r, k) => {
+      const f = r.at[i] ?? -1;
+      const s = r.series;
+      return {
+        runName: r.run.name,
+        colour: runColour(k),
+        frame: f >= 0 ? r.frames[f] : null,
+        label: f >= 0 && s ? { runName: r.run.name, tensor: meta.tensor, component: meta.component, block: meta.block, step: s.steps[f] ?? null, checkpointId: s.checkpointIds[f] ?? '', unit } : null,
+      };
+    });
+  const overlaySettings = { kind: overlay, extent: parsed.extent, yLog: settings.yLog, family: settings.family, titlePrefix: panelLabel, xName: kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight' };
+  const anyFrame = parsed.perRun.some((r) => r.frames.some((f) => f !== null));
+  const fullOption = useMemo<ChartOption | null>(
+    () => (anyFrame ? overlayOption(runsAt(index), meta.tensor, overlaySettings) : null),
+    // Rebuilt on new data or settings only; ticks update the series below.
+    [parsed, anyFrame, settings.yLog, settings.family, meta.tensor],
+  );
+  useEffect(() => {
+    if (!fullOption) return;
+    chart.current?.update(overlayUpdate(runsAt(index), overlaySettings));
+  }, [index, fullOption]);
+
+  const shownStep = (k: number) => {
+    const r = parsed.perRun[k];
+    const f = r?.at[index] ?? -1;
+    return f >= 0 ? r!.series?.steps[f] : undefined;
+  };
+  // Exports ask the engine by step: the first run's step shown (tokens are a view of steps).
+  const step = shownStep(0) ?? steps[index];
+  const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
+  const formats: ExportFormat[] = figure && step !== undefined ? ['gif', 'png', 'svg'] : ['gif'];
+  const title = `${panelLabel} of ${meta.tensor}, ${runs.length} runs`;
+  return (
+    <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={steps[index] ?? ''}>
+      <div className="panelbar">
+        <ExportMenu
+          formats={formats}
+          request={anyFrame ? { runId: runs[0]!.id, compare: runs.slice(1).map((r) => r.id), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
+          extra={{ png: { step }, svg: { step } }}
+          what={title}
+          testId={`export-${kind}`}
+        />
+      </div>
+      {loaded.map((l) => l.error && <p key={l.run.id} className="notice warn">{l.run.name}: {l.error}</p>)}
+      {parsed.error && <p className="notice error">{parsed.error}</p>}
+      {loaded.length === 0 && <p className="muted">loading {panelLabel.toLowerCase()} of {runs.length} runs…</p>}
+      {loaded.length > 0 && !anyFrame && <p className="notice warn">{panelLabel} of {meta.tensor}: nothing computed yet in any shown run: run the matching analysis.</p>}
+      {fullOption && <Chart ref={chart} option={fullOption} height={320} ariaLabel={title} />}
+    </div>
+  );
+}

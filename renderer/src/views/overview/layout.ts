@@ -1,0 +1,54 @@
+// The Overview's grid of panels: one row per component (and kind), one column per shown run, or
+// in difference mode one column per compared run minus the page's run (A − B, on a diverging
+// colour scale symmetric about 0). Colour scales: shared by all panels, per component (across
+// the row) or per panel.
+import type { ScalarGrid } from '../../../../common/api';
+import { colourScaleFor, differencePanels, panelsFromGrid, type ColourScale, type HeatmapPanel, type MetricLike } from '../../../../common/charts';
+
+export type Normalise = 'shared' | 'component' | 'panel';
+
+export interface LoadedGrid {
+  runId: string;
+  runName: string;
+  grid: ScalarGrid | null;
+  error: string | null;
+}
+
+export interface Column {
+  /** The run the column shows (A of A − B). */
+  runId: string;
+  /** "run" or "A − B". */
+  label: string;
+  /** Index of the run among the shown runs (its colour). */
+  runIndex: number;
+  /** B of A − B (the page's run) in difference mode. */
+  minus?: string;
+}
+
+export interface LayoutRow {
+  key: string;
+  cells: Array<{ panel: HeatmapPanel; scale: ColourScale } | null>;
+}
+
+export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike, normalise: Normalise, difference: boolean): { columns: Column[]; rows: LayoutRow[] } {
+  const base = grids[0];
+  const diff = difference && grids.length > 1 && base?.grid;
+  const columns: Column[] = diff
+    ? grids.slice(1).map((g, i) => ({ runId: g.runId, label: `${g.runName} − ${base.runName}`, runIndex: i + 1, minus: base.runId }))
+    : grids.map((g, i) => ({ runId: g.runId, label: g.runName, runIndex: i }));
+  const perColumn: HeatmapPanel[][] = diff
+    ? grids.slice(1).map((g) => (g.grid ? differencePanels({ grid: g.grid, runName: g.runName }, { grid: base.grid!, runName: base.runName }, metric) : []))
+    : grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
+  const keyOf = (p: HeatmapPanel) => `${p.component}|${p.kind}`;
+  const keys: string[] = [];
+  for (const panels of perColumn) for (const p of panels) if (!keys.includes(keyOf(p))) keys.push(keyOf(p));
+  const mode = diff ? 'diverging' : 'auto';
+  const sharedScale = colourScaleFor(perColumn.flat(), { mode });
+  const rows = keys.map((key) => {
+    const cells = perColumn.map((panels) => panels.find((p) => keyOf(p) === key) ?? null);
+    const present = cells.filter((c): c is HeatmapPanel => c !== null);
+    const componentScale = colourScaleFor(present, { mode });
+    return { key, cells: cells.map((p) => (p ? { panel: p, scale: normalise === 'shared' ? sharedScale : normalise === 'component' ? componentScale : colourScaleFor([p], { mode }) } : null)) };
+  });
+  return { columns, rows };
+}
