@@ -126,6 +126,7 @@ if (want('forecasts')) await external('Forecast back-test', 'forecasts.mjs');
 const previous = existsSync(join(root, 'BENCHMARKS.md')) ? readFileSync(join(root, 'BENCHMARKS.md'), 'utf8') : '';
 const titleOf = (section) => section.split('\n', 1)[0];
 const EARLIER = '(from an earlier run of `npm run bench`)';
+const HAND_KEPT = '## Measurements behind design choices';
 // Sections keep one order whichever of them a partial run refreshed.
 const ORDER = ['## Weight sweep (', '## Weight sweep with fits', '## Singular value spectra', '## SVD directions', '## Forward and backward passes', '## Logit lens and induction', '## Model analyses: peak memory', '## GIF export', '## UI in Chromium', '## Comparing 8 runs', '## Sharded sweep', '## Forecast back-test'];
 const orderOf = (section) => {
@@ -136,7 +137,8 @@ const kept = previous
   .split(/^(?=## )/m)
   .slice(1)
   .filter((old) => !sections.some((fresh) => titleOf(fresh) === titleOf(old)))
-  .map((old) => `${old.replaceAll(EARLIER, '').trimEnd()}\n\n${EARLIER}\n`);
+  // A hand-kept section (one-off measurements cited by modules) is copied as it is.
+  .map((old) => (titleOf(old).startsWith(HAND_KEPT) ? `${old.trimEnd()}\n` : `${old.replaceAll(EARLIER, '').trimEnd()}\n\n${EARLIER}\n`));
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}.
