@@ -151,7 +151,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const at = Math.min(index, Math.max(0, count - 1));
   const chartPanel = (kind: Exclude<PanelKind, 'embedding_correlation'>, m: TensorMeta, settings: PanelSettings) =>
     shared ? (
-      <CompareFramePanel runs={ctx.runs} kind={kind} meta={m} steps={shared.steps} index={at} settings={settings} dataVersion={ctx.dataVersion} />
+      <CompareFramePanel runs={ctx.runs} kind={kind} meta={m} steps={shared.steps} xOf={shared.xOf} index={at} settings={settings} dataVersion={ctx.dataVersion} />
     ) : (
       <FramePanel ctx={ctx} kind={kind} meta={m} index={at} checkpointIds={checkpointIds} settings={settings} />
     );
@@ -165,7 +165,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         {meta && shown.includes('spectrum') && (is2d ? chartPanel('spectrum', meta, {}) : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
         {meta && shown.includes('grad_histogram') && chartPanel('grad_histogram', meta, { yLog, xLinear })}
         {shown.includes('resid_histogram') && (residMeta ? chartPanel('resid_histogram', residMeta, { yLog, xLinear }) : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
-        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
+        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step !== null && shared.xOf.get(ctx.runId)!(c.step) === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
     </div>
   );
