@@ -7,8 +7,9 @@
 // repeats after a warm-up: the pass alone; the pass with the lens (the head run on every
 // resid.i, main/compute/forward/streamed-head.ts); and the induction run
 // (main/compute/forward/induction.ts: 4 x 128 tokens, attention probabilities, no head).
-// Model: the forward bench's GPT-NeoX (d 512, 6 layers, 8 heads) at V 8192, and at Pythia's V 50304.
-// Usage: node bench/probes.mjs [--threads 2] [--repeats 3] [--vocabs 8192,50304]
+// Model: the forward bench's GPT-NeoX (d 512, 6 layers, 8 heads) at V 8192 (--vocabs 8192,50304 adds
+// Pythia's vocabulary; --piece N sets the logits piece size in elements).
+// Usage: node bench/probes.mjs [--threads 2] [--repeats 3] [--vocabs 8192] [--piece 4194304]
 import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,7 @@ import { build } from 'vite';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const threads = Number(args.threads ?? 2), repeats = Number(args.repeats ?? 3);
-const vocabs = String(args.vocabs ?? '8192,50304').split(',').map(Number);
+const vocabs = String(args.vocabs ?? '8192').split(',').map(Number);
 const d = 512, layers = 6, heads = 8, batch = 8, seqLen = 128;
 const tmp = join(root, 'bench', '.tmp');
 mkdirSync(tmp, { recursive: true });
@@ -53,8 +54,9 @@ async function measure(vocab) {
   const reader = m.readerFromLookup(weights, 'gpt_neox');
   const tokens = Array.from({ length: batch * seqLen }, (_, i) => (i * 7919) % vocab);
   const stats = (_n, data, dims) => m.activationStats(data, dims[dims.length - 1], { topK: 8, edges: m.ACTIVATION_EDGES });
-  const plain = new m.StreamedModel(config, { batch, seqLen, gradients: false, provider: 'cpu', threads });
-  const lensed = new m.StreamedModel(config, { batch, seqLen, gradients: false, lens: true, provider: 'cpu', threads });
+  const piece = args.piece ? { logitsPieceElements: Number(args.piece) } : {};
+  const plain = new m.StreamedModel(config, { batch, seqLen, gradients: false, provider: 'cpu', threads, ...piece });
+  const lensed = new m.StreamedModel(config, { batch, seqLen, gradients: false, lens: true, provider: 'cpu', threads, ...piece });
   const induction = new m.InductionRunner(config, { provider: 'cpu', threads });
   await Promise.all([plain.prepare(), lensed.prepare(), induction.prepare()]);
   const base = [], withLens = [], lensOnly = [], ind = [];

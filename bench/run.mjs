@@ -113,10 +113,12 @@ if (want('weights')) await weightSweep();
 if (want('sweep')) await external('Weight sweep with fits and spectra (Pythia-160m shape)', 'sweep.mjs');
 if (want('spectra')) await external('Singular value spectra', 'spectra.mjs');
 if (want('forward')) await external('Forward and backward passes', 'forward.mjs');
+if (want('probes')) await external('Logit lens and induction', 'probes.mjs');
 if (want('model-memory')) await external('Model analyses: peak memory', 'model-memory.mjs');
 if (want('gif')) await external('GIF export', 'gif.mjs');
 if (want('svd')) await external('SVD directions', 'svd-directions.mjs');
 if (want('ui')) await external('UI in Chromium', 'ui.mjs');
+if (want('compare-ui')) await external('Comparing 8 runs in Chromium', 'compare-ui.mjs');
 if (want('shard')) await external('Sharded sweep (N shards vs one process)', 'shard.mjs');
 if (want('forecasts')) await external('Forecast back-test', 'forecasts.mjs');
 
@@ -124,8 +126,9 @@ if (want('forecasts')) await external('Forecast back-test', 'forecasts.mjs');
 const previous = existsSync(join(root, 'BENCHMARKS.md')) ? readFileSync(join(root, 'BENCHMARKS.md'), 'utf8') : '';
 const titleOf = (section) => section.split('\n', 1)[0];
 const EARLIER = '(from an earlier run of `npm run bench`)';
+const HAND_KEPT = '## Measurements behind design choices';
 // Sections keep one order whichever of them a partial run refreshed.
-const ORDER = ['## Weight sweep (', '## Weight sweep with fits', '## Singular value spectra', '## SVD directions', '## Forward and backward passes', '## Model analyses: peak memory', '## GIF export', '## UI in Chromium', '## Sharded sweep', '## Forecast back-test'];
+const ORDER = ['## Weight sweep (', '## Weight sweep with fits', '## Singular value spectra', '## SVD directions', '## Forward and backward passes', '## Logit lens and induction', '## Model analyses: peak memory', '## GIF export', '## UI in Chromium', '## Comparing 8 runs', '## Sharded sweep', '## Forecast back-test'];
 const orderOf = (section) => {
   const i = ORDER.findIndex((t) => titleOf(section).startsWith(t));
   return i < 0 ? ORDER.length : i;
@@ -134,7 +137,8 @@ const kept = previous
   .split(/^(?=## )/m)
   .slice(1)
   .filter((old) => !sections.some((fresh) => titleOf(fresh) === titleOf(old)))
-  .map((old) => `${old.replaceAll(EARLIER, '').trimEnd()}\n\n${EARLIER}\n`);
+  // A hand-kept section (one-off measurements cited by modules) is copied as it is.
+  .map((old) => (titleOf(old).startsWith(HAND_KEPT) ? `${old.trimEnd()}\n` : `${old.replaceAll(EARLIER, '').trimEnd()}\n\n${EARLIER}\n`));
 const doc = `# Benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machine()}.

@@ -51,11 +51,12 @@ export function compareCurves(input: CompareCurvesInput): { lines: CurveLine[]; 
       for (const l of perRun[0]!) lines.push({ ...l, colour: style.colour, line: style.line });
       continue;
     }
+    // Mean and band at the steps every member has (matched steps).
     const name = `${g.key} (mean of ${g.members.length} seeds)`;
     const tensors = [...new Set(perRun.flatMap((ls) => ls.map((l) => l.tensor)))];
     for (const tensor of tensors) {
       const members = perRun.map((ls) => ls.find((l) => l.tensor === tensor)).filter((l): l is CurveLine => l !== undefined);
-      const b = bandOf(members, input.band as BandKind);
+      const b = bandOf(members, input.band as BandKind, { complete: members.length === g.members.length });
       lines.push({ runName: name, runIndex: first, block: members[0]!.block, tensor, steps: b.steps, values: b.mean, colour: style.colour, line: style.line });
       bands.push({ name: `${name} · ${blockLabel(members[0]!.block)} ${input.band === 'std' ? '±1 sd' : 'min–max'}`, colour: style.colour, steps: b.steps, lower: b.lower, upper: b.upper });
     }

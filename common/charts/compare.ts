@@ -82,10 +82,10 @@ export interface Band {
 
 /**
  * Mean and band of several series at every step any of them has (members without a value at a
- * step are left out of that step). 'minmax': the members' range; 'std': mean +- the sample
- * standard deviation (n - 1; 0 for a single value).
+ * step are left out of that step, or with `complete` the step is left out). 'minmax': the
+ * members' range; 'std': mean +- the sample standard deviation (n - 1; 0 for a single value).
  */
-export function bandOf(series: ReadonlyArray<{ steps: readonly number[]; values: ReadonlyArray<number | null> }>, kind: BandKind): Band {
+export function bandOf(series: ReadonlyArray<{ steps: readonly number[]; values: ReadonlyArray<number | null> }>, kind: BandKind, options: { complete?: boolean } = {}): Band {
   const at = new Map<number, number[]>();
   for (const s of series) {
     s.steps.forEach((step, i) => {
@@ -96,7 +96,9 @@ export function bandOf(series: ReadonlyArray<{ steps: readonly number[]; values:
       at.set(step, list);
     });
   }
-  const steps = [...at.keys()].sort((a, b) => a - b);
+  // complete: only the steps every series has a value at (a seed group's mean must not jump
+  // where a member has no checkpoint).
+  const steps = [...at.keys()].filter((s) => !options.complete || at.get(s)!.length === series.length).sort((a, b) => a - b);
   const band: Band = { steps, mean: [], lower: [], upper: [], count: [] };
   for (const step of steps) {
     const vs = at.get(step)!;

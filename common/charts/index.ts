@@ -25,3 +25,4 @@ export * from './compare-frames';
 export * from './probes';
 export * from './scaling';
 export * from './tokens';
+export * from './schedule-strip';

@@ -18,7 +18,7 @@
  * Why hand-written: onnxruntime has no eigensolver op; pure-JS libraries (ml-matrix) were 10x
  * slower than torch on 2048 x 2048, an Eigen-to-WASM package crashed, and a plain one-stage
  * Householder tridiagonalisation in JS spends O(n^3) memory-bound matrix-vector products in JS
- * (4.8 s for n = 2048 vs LAPACK's 0.24 s). The two-stage scheme puts the O(n^3) part in
+ * (far slower than LAPACK at n = 2048: BENCHMARKS.md, "Measurements behind design choices"). The two-stage scheme puts the O(n^3) part in
  * onnxruntime matrix products and leaves JS O(n^2 b) work. (A variant that rewrites the trailing
  * matrix only every 8 panels, dlatrd-style, was measured slower: its extra thin products and JS
  * bookkeeping cost more than the rewrites it saved.)

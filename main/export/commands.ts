@@ -10,6 +10,7 @@ import { escapeTerminal } from '../../common/terminal';
 import { Store, defaultDbPath } from '../store/store';
 import { renderFigure, FIGURE_VIEWS, type FigureView } from './figure';
 import { renderGif, type GifResult } from './gif';
+import { isStudyView, writeStudyView, type StudyView } from './study-views';
 import { ANIMATION_VIEWS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../common/api';
 import { isAnimationView, parseStepRange, requireRun, resolveTensor } from './lookup';
 
@@ -151,6 +152,7 @@ function progressReporter(io: CommandIo, rawWhat: string): (done: number, total:
 export async function gifCommand(opts: GifCommandOptions, io: CommandIo = processIo): Promise<GifResult> {
   const runRef = required('run', opts.run);
   const view = required('view', opts.view);
+  if (isStudyView(view)) return studyCommand(opts, view, 'gif', io);
   if (!isAnimationView(view)) throw new AtlasError('bad-request', `--view must be one of ${ANIMATION_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
   const steps = opts.steps === undefined ? undefined : parseStepRange(opts.steps);
@@ -191,6 +193,11 @@ export async function gifCommand(opts: GifCommandOptions, io: CommandIo = proces
 export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = processIo): Promise<{ path: string; bytes: number }> {
   const runRef = required('run', opts.run);
   const view = required('view', opts.view);
+  if (isStudyView(view)) {
+    const format = opts.format ?? extname(required('out', opts.out)).slice(1).toLowerCase();
+    if (format !== 'png' && format !== 'svg') throw new AtlasError('bad-request', `--format must be png or svg (or give --out a .png/.svg name), got "${format}"`);
+    return studyCommand(opts, view, format, io);
+  }
   if (!(FIGURE_VIEWS as readonly string[]).includes(view)) throw new AtlasError('bad-request', `--view must be one of ${FIGURE_VIEWS.join(', ')}, got "${view}"`);
   const out = required('out', opts.out);
   const format = opts.format ?? extname(out).slice(1).toLowerCase();
@@ -236,6 +243,29 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
     io.stderr(`${escapeTerminal(result.description)}\n`);
     io.stdout(`wrote ${escapeTerminal(result.path)} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);
     return result;
+  } finally {
+    store.close();
+  }
+}
+
+/** `gif` / `figure` of the Outliers and Head spectra views (main/export/study-views.ts). */
+async function studyCommand(opts: GifCommandOptions & FigureCommandOptions, view: StudyView, format: 'gif' | 'png' | 'svg', io: CommandIo): Promise<GifResult> {
+  const out = required('out', opts.out);
+  const steps = opts.steps === undefined ? undefined : parseStepRange(opts.steps);
+  const step = parseNumberOption('step', opts.step);
+  const size = format === 'gif' ? GIF_DEFAULT_SIZE : FIGURE_DEFAULT_SIZE;
+  const req = checkAsAppRequest({
+    runId: required('run', opts.run), format, view,
+    width: parseIntOption('width', opts.width, size.width), height: parseIntOption('height', opts.height, size.height),
+    ...(format === 'gif' ? { fps: parseNumberOption('fps', opts.fps) ?? EXPORT_LIMITS.fps.default } : {}),
+    ...(steps ? { steps } : {}), ...(step !== undefined ? { step } : {}), ...(opts.tensor ? { tensor: opts.tensor } : {}), ...(opts.yLog !== undefined ? { yLog: opts.yLog } : {}),
+  });
+  const store = openCache(opts.db);
+  try {
+    const runId = requireRun(store, req.runId).id;
+    const r = await writeStudyView(store, { ...req, runId, view, format }, out);
+    io.stdout(`wrote ${escapeTerminal(r.path)}: ${r.frames} frame${r.frames === 1 ? '' : 's'}, ${r.width} x ${r.height}, ${(r.bytes / 1024).toFixed(1)} KiB\n`);
+    return r;
   } finally {
     store.close();
   }

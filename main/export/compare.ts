@@ -89,7 +89,7 @@ export function compareCsv(store: Store, req: ExportReq): string {
       const members = g.members.map((id) => grids.find((x) => x.run.id === id)!.grid);
       const tensors = members[0]!.tensors.filter(keep);
       for (const t of tensors) {
-        const band = bandOf(members.map((m) => ({ steps: m.steps, values: m.values[m.tensors.findIndex((x) => x.tensor === t.tensor)] ?? [] })), req.band);
+        const band = bandOf(members.map((m) => ({ steps: m.steps, values: m.values[m.tensors.findIndex((x) => x.tensor === t.tensor)] ?? [] })), req.band, { complete: true });
         for (const [series, values] of [['mean', band.mean], [req.band === 'std' ? 'mean-sd' : 'min', band.lower], [req.band === 'std' ? 'mean+sd' : 'max', band.upper]] as const) {
           band.steps.forEach((s, j) => {
             if (values[j] === null || values[j] === undefined) return;

@@ -19,8 +19,11 @@ import {
   correlationSize,
   curvesOption,
   frameSubtitle,
+  changeIndex,
   heatmapOption,
   heatmapLegendHeight,
+  panelChangeMarks,
+  withHeatmapChangeMarks,
   HEAD_COMPONENT,
   splitHeadPanels,
   linesFromGrid,
@@ -37,6 +40,7 @@ import {
   type StepScale,
 } from '../../common/charts';
 import { buildScalarGrid } from '../store/grids';
+import { metricTrajectories } from '../store/trajectories';
 import type { Store, StoredRun } from '../store/store';
 import { validSize } from './gif';
 import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raster';
@@ -72,6 +76,8 @@ export interface FigureOptions {
   family?: QqFamily;
   palette?: SequentialScale;
   reorder?: boolean;
+  /** heatmap: the change-point diamonds of the Overview (default on, as the app's toggle). */
+  changePoints?: boolean;
 }
 
 export interface FigureResult {
@@ -122,8 +128,11 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   if (options.view === 'heatmap') {
     // Plot area = height - 74 (grid top 40 + bottom 34); room for the bar's end labels (as the app).
     const colour = colourScaleFor([panel]);
-    const option = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
-    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints` };
+    const plain = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
+    // The Overview's change-point marks (cached per metric, main/store/trajectories.ts).
+    const marks = options.changePoints === false ? [] : panelChangeMarks(panel, changeIndex(metricTrajectories(store, run.info, metricId, { grid }).changePoints), stepScale);
+    const option = withHeatmapChangeMarks(plain, marks);
+    return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints${marks.length ? `, ${marks.length} change point${marks.length > 1 ? 's' : ''}` : ''}` };
   }
   const lines = linesFromGrid(grid, run.name, 0, panel.component, panel.kind);
   const loss: LossLine[] = [];

@@ -7,6 +7,8 @@
 //   head-spectrum, tensor   one head matrix's spectrum vs shuffled and MP bulk at a step (PNG/SVG,
 //                           default the last); GIF: one frame per checkpoint on fixed axes
 // A file of its own so that the generic exporters (figure.ts, gif.ts) keep their size.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { AtlasError } from '../../common/api';
 import { maxEverByDepth, outlierDimsOverTime, residIndex, type OutlierDimsFrame } from '../../common/analyses/outliers';
 import type { HeadSpectrumFrame } from '../../common/analyses/head-spectra';
@@ -40,6 +42,19 @@ export function isStudyView(view: string): view is StudyView {
 }
 
 export async function renderStudyView(store: Store, req: StudyExport): Promise<Buffer | string> {
+  return (await renderStudy(store, req)).content;
+}
+
+/** The CLI's `gif` / `figure --view outliers|head-spectrum`: the same file, written to `out`. */
+export async function writeStudyView(store: Store, req: StudyExport, out: string): Promise<{ path: string; bytes: number; frames: number; width: number; height: number }> {
+  const { content, frames, width, height } = await renderStudy(store, req);
+  const path = resolve(out);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  return { path, bytes: Buffer.byteLength(content), frames, width, height };
+}
+
+async function renderStudy(store: Store, req: StudyExport): Promise<{ content: Buffer | string; frames: number; width: number; height: number }> {
   const run = requireRun(store, req.runId);
   const size = req.format === 'gif' ? GIF_DEFAULT_SIZE : FIGURE_DEFAULT_SIZE;
   const width = validSize('width', req.width ?? size.width);
@@ -49,7 +64,7 @@ export async function renderStudyView(store: Store, req: StudyExport): Promise<B
     const grid = buildScalarGrid(store, run.info, 'max_abs');
     const bars = maxEverByDepth(grid.tensors.map((t) => t.tensor), grid.values);
     if (!bars.some((b) => b.maxEver !== null)) throw new AtlasError('not-found', `run ${run.id} has no residual-stream max |x| in the cache; run the activations analysis first`);
-    return still(maxEverOption({ runName: run.name, bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
+    return still1(maxEverOption({ runName: run.name, bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
   }
   if (!req.tensor) throw new AtlasError('bad-request', 'name the head matrix: tensor attn.{block}.head.{h}.{q|k|v}');
   const kind = req.view === 'outliers' ? 'outlier_dims' : 'head_spectrum';
@@ -68,7 +83,7 @@ export async function renderStudyView(store: Store, req: StudyExport): Promise<B
     draw = (i) => dimProfileOption(f[i]!, labels[i]!, extent);
     if (req.format !== 'gif') {
       const dims = outlierDimsOverTime(f).slice(0, 16);
-      return still(outlierDimsOption({ runName: run.name, depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
+      return still1(outlierDimsOption({ runName: run.name, depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
     }
   } else {
     const f = frames as HeadSpectrumFrame[];
@@ -78,9 +93,13 @@ export async function renderStudyView(store: Store, req: StudyExport): Promise<B
   if (req.format !== 'gif') {
     const at = req.step === undefined ? labels.length - 1 : labels.findIndex((l: FrameLabel) => l.step === req.step);
     if (at < 0) throw new AtlasError('not-found', `${req.tensor} has no frame at step ${req.step}`);
-    return still(draw(at), req.format, width, height);
+    return still1(draw(at), req.format, width, height);
   }
-  return gif(draw, labels.length, width, height, req.fps ?? EXPORT_LIMITS.fps.default);
+  return { content: await gif(draw, labels.length, width, height, req.fps ?? EXPORT_LIMITS.fps.default), frames: labels.length, width, height };
+}
+
+async function still1(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<{ content: Buffer | string; frames: number; width: number; height: number }> {
+  return { content: await still(option, format, width, height), frames: 1, width, height };
 }
 
 async function still(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<Buffer | string> {

@@ -1,6 +1,6 @@
 // Warm the chart code while the app sits idle on Home: the first echarts chart of a page pays for
-// compiling and initialising the heatmap, axis, title and visual-map code paths (~100 ms on a
-// slow machine). Drawing one small off-screen panel in an idle moment moves that cost out of
+// compiling and initialising the heatmap, axis, title and visual-map code paths (BENCHMARKS.md,
+// "Measurements behind design choices"). Drawing one small off-screen panel in an idle moment moves that cost out of
 // "open a run -> first heatmap". Nothing stays on the page.
 import { colourScaleFor, heatmapOption, type HeatmapPanel } from '../../common/charts';
 import { echarts } from './echarts';

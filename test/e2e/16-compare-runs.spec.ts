@@ -168,7 +168,10 @@ test('Curves: a seed group as its mean with a min-max band; the CSV band is the 
 
 test('Animations: three runs overlaid on one timeline; PNG/SVG/GIF hold every run', async ({ page, srv, apiOk, analyse, shot }) => {
   const { tiny, small, seed1 } = await comparisonRuns(apiOk, analyse, srv.tmp, ['weights']);
+  // QQ frames come with the fits, spectra with their own analysis: every overlay has data.
+  for (const r of [tiny, small, seed1]) await analyse(r.id, ['fits', 'spectra']);
   await page.goto(`${srv.url}#/run/${encodeURIComponent(tiny.id)}/animations?compare=${small.id},${seed1.id}`);
+  for (const kind of ['qq', 'spectrum']) await page.locator(`[data-testid=anim-${kind}][data-runs="3"] [data-drawn]`).waitFor({ timeout: 30_000 });
   const panel = page.locator('[data-testid=anim-histogram][data-runs="3"]');
   await panel.locator('[data-drawn]').waitFor({ timeout: 30_000 });
   const tensor = await page.locator('#an-tensor').inputValue();

@@ -137,3 +137,20 @@ describe('GIF / PNG / SVG of the new views (renderExport)', () => {
     expect(svg).toContain('MP edge');
   });
 });
+
+describe('CLI gif / figure of the new views', () => {
+  it('writes the head spectrum GIF and the outliers figures from the cache', async () => {
+    const { gifCommand, figureCommand } = await import('../../main/export/commands');
+    const lines: string[] = [];
+    const io = { stdout: (t: string) => lines.push(t), stderr: () => undefined, stderrIsTty: false };
+    const db = join(dir, 'atlas.sqlite');
+    const g = await gifCommand({ db, run: runId, view: 'head-spectrum', tensor: 'attn.0.head.1.v', out: join(dir, 'cli', 'head.gif'), width: '320', height: '200' } as never, io);
+    expect(decodeGif(new Uint8Array(readFileSync(g.path))).frames.length).toBe(3);
+    const f = await figureCommand({ db, run: runId, view: 'outliers', out: join(dir, 'cli', 'bars.svg') } as never, io);
+    expect(readFileSync(f.path, 'utf8')).toContain('Max |x| ever per block');
+    const d = await figureCommand({ db, run: runId, view: 'outliers', tensor: 'resid.0', out: join(dir, 'cli', 'dims.png') } as never, io);
+    expect(readFileSync(d.path).subarray(1, 4).toString()).toBe('PNG');
+    expect(lines.join('')).toMatch(/head\.gif: 3 frames, 320 x 200/);
+    await expect(gifCommand({ db, run: runId, view: 'outliers', out: join(dir, 'cli', 'x.gif') } as never, io)).rejects.toThrow(/not an animation/);
+  });
+});

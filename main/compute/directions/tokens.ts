@@ -2,8 +2,8 @@
  * Token lists of SVD directions (the method: main/compute/directions.ts):
  * - Tokens: every direction of the block (30 for mlp.out + 30 per head) in one matrix D [d, m];
  *   L32 = U D as a float32 MatMul over pieces of vocabulary rows (bounded memory). Float32 rather
- *   than float64 because onnxruntime's float32 MatMul ran 2-3x faster than float64 on these shapes
- *   (about 80-110 vs 25-45 GFLOP/s, 2 threads, this project's machine) and reads the float32
+ *   than float64 because onnxruntime's float32 MatMul ran faster than float64 on these shapes
+ *   (BENCHMARKS.md, "Measurements behind design choices") and reads the float32
  *   unembedding as it is (no float64 copy or Cast), and a rigorous bound makes it exact: |L32 - L64| <= window/2 = relative * max_i ||U_i|| * ||D_k|| +
  *   absolute (float32LogitErrorBound), so every id of the float64 top-K has L32 >= (K-th largest
  *   L32) - window (LogitCandidates). Those candidates (typically K plus a few) are recomputed with

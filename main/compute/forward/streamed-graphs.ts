@@ -6,7 +6,7 @@
 //                   gradient; the block is recomputed inside (nothing but residual streams is kept
 //                   between blocks), and the gradients come from main/compute/backward/autodiff.ts
 //                   applied to the scalar sum(y * dy), whose gradient is exactly the chain rule's
-//   head forward    final norm and R unembedding rows -> per-row max, sum exp(z - max), argmax and
+//   head forward    final norm and R unembedding rows -> per-row max, log sum exp(z), argmax and
 //                   the target's logit over those R vocabulary entries (the log-sum-exp and loss are
 //                   combined across row pieces in float64 by the runner)
 //   head backward   the same rows given the full max and log sum exp -> d(loss)/d(rows), d(loss)/dx and the
@@ -96,10 +96,13 @@ export function buildHeadGraph(config: ModelConfig, batch: number, seqLen: numbe
   const z = g.gemm(fn, unembed, undefined, { transB: true });
   if (!backward) {
     ctx.emit(fn, 'final_norm');
-    const max = g.node('ReduceMax', [z], { axes: [1], keepdims: 1 });
-    g.output(max, 'max');
-    g.output(g.reduceSum(g.exp(g.sub(z, max)), [1], true), 'sumexp');
-    g.output(g.node('ArgMax', [z], { axis: 1, keepdims: 0 }), 'argmax');
+    // One fused, max-shifted log-sum-exp over the piece (onnxruntime's ReduceLogSumExp subtracts the
+    // row max) instead of ReduceMax + Sub + Exp + ReduceSum: fewer passes over the [N, rows] logits,
+    // which the logit lens makes once per block. The max is the argmax's logit.
+    const argmax = g.node('ArgMax', [z], { axis: 1, keepdims: 1 });
+    g.output(g.node('ReduceLogSumExp', [z], { axes: [1], keepdims: 1 }), 'lse');
+    g.output(g.node('GatherElements', [z, argmax], { axis: 1 }), 'max');
+    g.output(argmax, 'argmax');
     g.output(g.node('GatherElements', [z, targets], { axis: 1 }), 'target_logit');
     return finish(ctx, normWeights);
   }

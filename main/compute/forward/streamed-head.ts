@@ -2,7 +2,7 @@
 // logits and the logit lens (DOMAIN.md `lens_loss`, `lens_top1`: each block's residual stream
 // through the final norm and the unembedding, scored like the probe's loss) share one code path:
 // the unembedding is read in row pieces, each piece's head graph (streamed-graphs.ts
-// buildHeadGraph) gives per-row max, sum exp(z - max), argmax and the target's logit, and those
+// buildHeadGraph) gives per-row max, log sum exp, argmax and the target's logit, and those
 // are combined across pieces in float64 (a running log-sum-exp), so memory stays one piece of
 // logits whatever the vocabulary.
 import * as ort from 'onnxruntime-node';
@@ -72,15 +72,16 @@ export async function headForward(h: HeadInputs): Promise<HeadStats> {
     }
     const out = await session.run(feeds);
     if (r0 === 0) h.first?.(out);
-    const max = out.max!.data as Float32Array, sumexp = out.sumexp!.data as Float32Array;
+    const max = out.max!.data as Float32Array, lse = out.lse!.data as Float32Array;
     const am = out.argmax!.data as BigInt64Array, tl = out.target_logit!.data as Float32Array;
     for (let i = 0; i < N; i++) {
       const m = max[i]!;
+      const se = Math.exp(lse[i]! - m);
       // Running log-sum-exp (NaN propagates: a non-finite forward gives a NaN loss).
       if (m > M[i]!) {
-        S[i] = S[i]! * Math.exp(M[i]! - m) + sumexp[i]!;
+        S[i] = S[i]! * Math.exp(M[i]! - m) + se;
         M[i] = m;
-      } else S[i] = S[i]! + sumexp[i]! * Math.exp(m - M[i]!);
+      } else S[i] = S[i]! + se * Math.exp(m - M[i]!);
       if (Number.isNaN(m)) M[i] = NaN;
       if (m > best[i]!) {
         best[i] = m;

@@ -60,7 +60,6 @@ export const descriptor: UnitDescriptor = {
   context: () => shortHash({}),
   run: spectraUnit,
   // Work: sum over matrices of r*c*min(r,c); memory: the largest matrix as float32 + its float64
-  // Gram. Defaults: BENCHMARKS.md's Gram products (750 GFLOP in ~15 s on 2 cores), peak 1258 MB
-  // for 5120 x 20480.
+  // Gram. Defaults: from BENCHMARKS.md's Gram products and its spectra peak memory.
   cost: { work: (s) => s.gramWork, memory: (s) => s.spectraBytes, calibration: { rate: 8e-11, memoryFactor: 2 }, onnxruntime: true },
 };

@@ -154,7 +154,7 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
   const present = (r: RunInfo) => r.checkpoints.filter((c) => !c.missing && c.step !== null).sort((a, b) => a.step! - b.step!);
   const unit: AxisUnit = ctx.xUnit === 'tokens' && [...infos.values()].every((r) => xOfRun('tokens', r.checkpoints) !== null) ? 'tokens' : 'step';
   const xOf = (r: RunInfo) => xOfRun(unit, r.checkpoints) ?? ((s: number) => s);
-  const steps = useMemo(() => [...new Set([...infos.values()].flatMap((r) => present(r).map((c) => xOf(r)(c.step!))))].sort((a, b) => a - b), [infos, unit]); // eslint-disable-line react-hooks/exhaustive-deps
+  const steps = useMemo(() => [...new Set([...infos.values()].flatMap((r) => present(r).map((c) => xOf(r)(c.step!))))].sort((a, b) => a - b), [infos, unit]);
   const at = position === null ? steps.at(-1) : steps[Math.min(position, steps.length - 1)];
   const pick = (r: RunInfo): CheckpointInfo | null => {
     const list = present(r);

@@ -16,6 +16,7 @@ import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layo
 import { replaceRouteParams } from '../routes';
 import { useChangePoints } from './overview/use-change-points';
 import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
+import { ScheduleStrip, ScheduleToggle, useScheduleToggle } from '../components/ScheduleStrip';
 
 export function Overview({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
@@ -29,6 +30,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
   const tokenMaps = useTokenMaps(ctx);
   const onAxis = usePanelsOnAxis(ctx.xUnit, tokenMaps);
+  const [showSchedule, setShowSchedule] = useScheduleToggle(ctx);
 
   useEffect(() => {
     let live = true;
@@ -133,6 +135,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
         <label className="check" title="Diamonds where a row's trajectory changes regime, ticks above such columns; ] and [ jump between them in a focused panel">
           <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
         </label>
+        <ScheduleToggle on={showSchedule} setOn={setShowSchedule} />
         <ExportMenu
           formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
@@ -199,6 +202,11 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           ),
         )}
       </div>
+      {showSchedule && (
+        <div className="panelgrid" style={{ gridTemplateColumns: `repeat(${Math.max(1, nRuns)}, minmax(0, 1fr))` }}>
+          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r, i) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} runIndex={i} />)}
+        </div>
+      )}
     </div>
   );
 }

@@ -65,6 +65,14 @@ describe('bands', () => {
     expect(b.upper).toEqual([3, 2, 7, 9]);
     expect(b.count).toEqual([3, 1, 3, 1]);
   });
+  it('complete: only the steps every series has', () => {
+    const b = bandOf(series, 'minmax', { complete: true });
+    // Step 10 lacks series 2's value and step 40 has series 3's only.
+    expect(b.steps).toEqual([0, 20]);
+    expect(b.mean).toEqual([2, 5]);
+    expect(b.lower).toEqual([1, 3]);
+    expect(b.upper).toEqual([3, 7]);
+  });
   it('std: mean +- the sample standard deviation', () => {
     const b = bandOf(series, 'std');
     // step 0: values 1, 3, 2 -> mean 2, sample sd 1; step 20: 3, 5, 7 -> mean 5, sd 2.

@@ -58,7 +58,17 @@ export function framesOnTimeline(steps: readonly number[], frameSteps: readonly 
   return out;
 }
 
-export function CompareFramePanel({ runs, kind, meta, steps, index, settings, dataVersion }: { runs: RunSummary[]; kind: ChartKind; meta: TensorMeta; steps: number[]; index: number; settings: { yLog?: boolean; family?: QqFamily }; dataVersion: number }) {
+export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, settings, dataVersion }: {
+  runs: RunSummary[];
+  kind: ChartKind;
+  meta: TensorMeta;
+  /** Timeline positions (steps or tokens seen) and each run's step -> position. */
+  steps: number[];
+  xOf: ReadonlyMap<string, (step: number) => number>;
+  index: number;
+  settings: { yLog?: boolean; family?: QqFamily };
+  dataVersion: number;
+}) {
   const loaded = useRunsFrames(runs, kind, meta.tensor, dataVersion);
   const chart = useRef<ChartHandle>(null);
   const overlay: OverlayKind = kind === 'qq' ? 'qq' : kind === 'spectrum' ? 'spectrum' : 'histogram';
@@ -70,14 +80,15 @@ export function CompareFramePanel({ runs, kind, meta, steps, index, settings, da
       const parse = overlay === 'qq' ? asQqFrame : overlay === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
       const perRun = loaded.map((l) => {
         const frames = l.series ? l.series.frames.map((f) => parse(f) as unknown) : [];
-        const at = l.series ? framesOnTimeline(steps, l.series.steps, frames.map((f) => f !== null)) : steps.map(() => -1);
+        const x = xOf.get(l.run.id) ?? ((v: number) => v);
+        const at = l.series ? framesOnTimeline(steps, l.series.steps.map(x), frames.map((f) => f !== null)) : steps.map(() => -1);
         return { ...l, frames, at };
       });
       return { perRun, extent: overlayExtent(overlay, perRun.flatMap((r) => r.frames), settings.family), error: null as string | null };
     } catch (e) {
       return { perRun: [], extent: {}, error: errorMessage(e) };
     }
-  }, [loaded, steps, overlay, settings.family]);
+  }, [loaded, steps, xOf, overlay, settings.family]);
 
   const runsAt = (i: number): Array<OverlayRun<unknown>> =>
     parsed.perRun.map((r, k) => {
@@ -102,12 +113,18 @@ export function CompareFramePanel({ runs, kind, meta, steps, index, settings, da
     chart.current?.update(overlayUpdate(runsAt(index), overlaySettings));
   }, [index, fullOption]);
 
-  const step = steps[index];
+  const shownStep = (k: number) => {
+    const r = parsed.perRun[k];
+    const f = r?.at[index] ?? -1;
+    return f >= 0 ? r!.series?.steps[f] : undefined;
+  };
+  // Exports ask the engine by step: the first run's step shown (tokens are a view of steps).
+  const step = shownStep(0) ?? steps[index];
   const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
   const formats: ExportFormat[] = figure && step !== undefined ? ['gif', 'png', 'svg'] : ['gif'];
   const title = `${panelLabel} of ${meta.tensor}, ${runs.length} runs`;
   return (
-    <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={step ?? ''}>
+    <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={steps[index] ?? ''}>
       <div className="panelbar">
         <ExportMenu
           formats={formats}
