@@ -26,3 +26,4 @@ export * from './probes';
 export * from './scaling';
 export * from './tokens';
 export * from './schedule-strip';
+export * from './shared-x';

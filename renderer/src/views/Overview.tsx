@@ -4,7 +4,7 @@
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
 import { useEffect, useMemo, useState } from 'react';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { formatStep, formatValue, runColour } from '../../../common/charts';
+import { alignRunsOnX, formatStep, formatValue, runColour } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
@@ -60,6 +60,11 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const { columns, rows: layout } = useMemo(
     () => overviewLayout(grids, metric, normalise, difference),
     [grids, normalise, ctx.metric, difference],
+  );
+  // Runs side by side on tokens share one x range (common/charts/shared-x.ts), so columns line up.
+  const aligned = useMemo(
+    () => alignRunsOnX(layout.flatMap((row) => row.cells.flatMap((c) => (c ? [onAxis(c.panel)] : []))), ctx.stepScale),
+    [layout, onAxis, ctx.stepScale],
   );
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
@@ -193,7 +198,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}
