@@ -6,7 +6,8 @@
 // layers, 12 heads, V 50304, 3 float16 checkpoints) and a 1.4B-shaped checkpoint (d 2048, 24
 // layers, 16 heads), made by bench/make_bench_run.py; probe 8 x 128 tokens (the app's default).
 // Prints a Markdown section; `npm run bench` puts it in BENCHMARKS.md.
-// Usage: node bench/model-memory.mjs [--skip-before-1.4b] (needs `npm run build` first)
+// Usage: node bench/model-memory.mjs [--skip-before-1.4b] [--shapes 160m,1.4b] [--analyses activations,gradients]
+// (needs `npm run build` first; --shapes / --analyses measure a part, e.g. the 1.4B rows alone).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -68,12 +69,19 @@ async function after(run, analysis) {
 const rows = [];
 const cell = (r) => (r ? (r.ok ? `${r.peakMb.toFixed(0)}` : `failed (${r.err.slice(0, 80)})`) : 'not run');
 const secs = (r) => (r?.ok ? r.seconds.toFixed(1) : '');
+const option = (flag, all) => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1].split(',') : all;
+};
+const wanted = option('--shapes', ['160m', '1.4b']);
+const analyses = option('--analyses', ['activations', 'gradients']);
 const shapes = [
-  { name: 'Pythia-160m-shaped, 3 checkpoints', dir: series('model-160m', [3, 768, 12, 50304, 12]), target: 1200, before: true },
-  { name: 'Pythia-1.4B-shaped, 1 checkpoint', dir: series('model-1.4b', [1, 2048, 24, 50304, 16]), target: 3072, before: !process.argv.includes('--skip-before-1.4b') && totalmem() > 64 * 2 ** 30 },
-];
+  { id: '160m', name: 'Pythia-160m-shaped, 3 checkpoints', dir: () => series('model-160m', [3, 768, 12, 50304, 12]), target: 1200, before: true },
+  { id: '1.4b', name: 'Pythia-1.4B-shaped, 1 checkpoint', dir: () => series('model-1.4b', [1, 2048, 24, 50304, 16]), target: 3072, before: !process.argv.includes('--skip-before-1.4b') && totalmem() > 64 * 2 ** 30 },
+].filter((s) => wanted.includes(s.id));
 for (const s of shapes) {
-  for (const analysis of ['activations', 'gradients']) {
+  s.dir = s.dir();
+  for (const analysis of analyses) {
     process.stderr.write(`${s.name} ${analysis}: block-streamed ...\n`);
     const a = await after(s.dir, analysis);
     let b = null;
@@ -82,6 +90,7 @@ for (const s of shapes) {
       b = await timed(process.execPath, [bundle, s.dir, analysis, '1']);
     }
     rows.push(`| ${s.name} | ${analysis} | ${cell(b)} | ${secs(b)} | ${cell(a)} | ${secs(a)} | <= ${s.target} | ${a.ok && a.peakMb <= s.target ? 'yes' : 'no'} |`);
+    process.stderr.write(`${rows.at(-1)}\n`);
   }
 }
 console.log(`## Model analyses: peak memory (activations, gradients)

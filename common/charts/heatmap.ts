@@ -36,7 +36,7 @@ export interface HeatmapPanel {
   steps: number[];
   checkpointIds: string[];
   /** Columns on a tokens axis: tokens seen at each checkpoint (step-axis.ts xOfRun); absent = steps. */
-  x?: { unit: AxisUnit; values: number[] };
+  x?: { unit: AxisUnit; values: number[]; extent?: [number, number] };
   /** Sorted embed, 0..n-1, final, unembed. */
   rows: HeatmapRow[];
   /** computed[c]: the metric's analysis finished at column c (ScalarGrid.computed); absent: unknown. */
@@ -288,7 +288,10 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
   const { stepScale, colour } = settings;
   const spans = columnSpans(columnPositions(panel, stepScale));
   const data = heatmapCells(panel, stepScale, colour);
-  const extent: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
+  const own: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
+  // x.extent: the axis range shared with runs side by side (shared-x.ts), never narrower than the panel's.
+  const shared = panel.x?.extent;
+  const extent: [number, number] = shared ? [Math.min(own[0], shared[0]), Math.max(own[1], shared[1])] : own;
   const stops = heatmapStops(colour, settings.palette);
   const unit = panel.metric.unit ? ` [${panel.metric.unit}]` : '';
   const showBar = settings.showColourBar !== false;

@@ -49,7 +49,10 @@ export function histogramCategories(edges: readonly number[]): string[] {
 
 export function frameSubtitle(label: FrameLabel): string {
   const step = label.step === null ? label.checkpointId : `step ${formatStep(label.step)}`;
-  return `${label.runName} · ${label.component} · ${blockLabel(label.block)} · ${step}${label.unit ? ` · ${label.unit}` : ''}`;
+  // The block is left out where it would repeat the component (the embedding: "embed · embed").
+  const block = blockLabel(label.block);
+  const where = block === label.component ? label.component : `${label.component} · ${block}`;
+  return `${label.runName} · ${where} · ${step}${label.unit ? ` · ${label.unit}` : ''}`;
 }
 
 /** Only what changes between frames: series data and the frame label. */

@@ -25,3 +25,5 @@ export * from './compare-frames';
 export * from './probes';
 export * from './scaling';
 export * from './tokens';
+export * from './schedule-strip';
+export * from './shared-x';

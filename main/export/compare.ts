@@ -41,6 +41,7 @@ import { gifenc, MemorySink, validSize, type ByteSink } from './gif';
 import { CanvasChart, renderSvg } from './canvas';
 import { requireRun, unitOfView } from './lookup';
 import { FrameSequence } from './render';
+import { runLabel } from '../../common/run-label';
 
 type ExportReq = Request<'renderExport'>;
 
@@ -66,7 +67,7 @@ function csvRows(lines: string[], run: { id: string; name: string }, series: str
     if (!keep(t)) return;
     grid.values[i]!.forEach((v, j) => {
       if (v === null) return;
-      lines.push([run.id, run.name, series, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), grid.metric, v].map(csvField).join(','));
+      lines.push([run.id, runLabel(run), series, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), grid.metric, v].map(csvField).join(','));
     });
   });
 }
@@ -81,10 +82,10 @@ export function compareCsv(store: Store, req: ExportReq): string {
   for (const { run, grid } of grids) csvRows(lines, run, 'value', grid, keep);
   if (req.minus) {
     const b = grids.find((g) => g.run.id === requireRun(store, req.minus!).id)!;
-    for (const a of grids) if (a !== b) csvRows(lines, a.run, `minus ${b.run.name}`, differenceGrid(a.grid, b.grid), keep);
+    for (const a of grids) if (a !== b) csvRows(lines, a.run, `minus ${runLabel(b.run)}`, differenceGrid(a.grid, b.grid), keep);
   }
   if (req.band) {
-    for (const g of seedGroups(runs.map((r) => ({ id: r.id, name: r.name })))) {
+    for (const g of seedGroups(runs.map((r) => ({ id: r.id, name: runLabel(r) })))) {
       if (g.members.length < 2) continue;
       const members = g.members.map((id) => grids.find((x) => x.run.id === id)!.grid);
       const tensors = members[0]!.tensors.filter(keep);
@@ -142,12 +143,12 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   const grids = runs.map((r) => ({ run: r, grid: buildScalarGrid(store, r.info, metric.id) }));
   const minus = req.minus ? grids.find((g) => g.run.id === requireRun(store, req.minus!).id)! : null;
   const columns: HeatmapPanel[][] = minus
-    ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: g.run.name }, { grid: minus.grid, runName: minus.run.name }, metric))
-    : grids.map((g) => panelsFromGrid(g.grid, g.run.name, metric));
+    ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: runLabel(g.run) }, { grid: minus.grid, runName: runLabel(minus.run) }, metric))
+    : grids.map((g) => panelsFromGrid(g.grid, runLabel(g.run), metric));
   const matching = columns.flat().filter((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
   // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
   const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
-  if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => r.name).join(', ')}`);
+  if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
   const panels = columns.map((ps) => ps.find((p) => p.component === first.component && p.kind === first.kind)).filter((p): p is HeatmapPanel => p !== undefined);
   const colour = colourScaleFor(panels, { mode: minus ? 'diverging' : 'auto' });
   return panels.map((p) => heatmapOption(p, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) }));
@@ -157,12 +158,12 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
 export function compareCurvesOption(store: Store, req: ExportReq): ChartOption {
   const runs = comparedRuns(store, req);
   const metric = metricLike(req.metric ?? 'frobenius_norm');
-  const grids = runs.map((r) => ({ runId: r.id, runName: r.name, grid: buildScalarGrid(store, r.info, metric.id) }));
+  const grids = runs.map((r) => ({ runId: r.id, runName: runLabel(r), grid: buildScalarGrid(store, r.info, metric.id) }));
   const panels = grids.flatMap((g) => panelsFromGrid(g.grid, g.runName, metric));
   const panel = panels.find((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind)) ?? panels[0];
-  if (!panel) throw new AtlasError('not-found', `no values of ${metric.id} in ${runs.map((r) => r.name).join(', ')}`);
+  if (!panel) throw new AtlasError('not-found', `no values of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
   const { lines, bands } = compareCurves({ runs: grids, component: panel.component, kind: panel.kind, block: req.block, band: req.band ?? 'none' });
-  const title = `${panelTitle(panel)}${req.block ? ` · ${req.block}` : ''} · ${runs.map((r) => r.name).join(' vs ')}`;
+  const title = `${panelTitle(panel)}${req.block ? ` · ${req.block}` : ''} · ${runs.map((r) => runLabel(r)).join(' vs ')}`;
   const option = curvesOption({ title, metric, lines, loss: [], stepScale: 'log', yLog: req.yLog ?? true });
   const yLog = ((option.yAxis as Array<{ type: string }>)[0]?.type ?? '') === 'log';
   return { ...option, series: [...(option.series as object[]), ...bandSeries(bands, 'log', yLog)] };
@@ -193,7 +194,7 @@ function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
     const frames = Array.from({ length: seq.length }, (_, i) => parse(seq.raw(i)) as unknown);
     return { run, meta, steps: seq.checkpoints.map((c) => c.step ?? 0), frames, seq };
   });
-  if (perRun.every((r) => r.frames.length === 0)) throw new AtlasError('not-found', `no ${view} frames of ${req.tensor} in ${runs.map((r) => r.name).join(', ')}`);
+  if (perRun.every((r) => r.frames.length === 0)) throw new AtlasError('not-found', `no ${view} frames of ${req.tensor} in ${runs.map((r) => runLabel(r)).join(', ')}`);
   const extent = overlayExtent(kind, perRun.flatMap((r) => r.frames), req.family ?? 'student_t');
   const steps = [...new Set(perRun.flatMap((r) => r.steps))].sort((a, b) => a - b);
   const settings = { kind, extent, yLog: req.yLog ?? false, family: req.family ?? 'student_t', xName: view === 'gradients' ? 'gradient' : view === 'activations' ? 'activation' : 'weight', titlePrefix: view === 'gradients' ? 'Gradient histogram' : view === 'activations' ? 'Activation histogram' : 'Weight histogram' } as const;
@@ -206,7 +207,7 @@ function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
         if (s <= step) f = i;
       });
       const c = f >= 0 ? r.seq!.checkpoints[f]! : null;
-      return { runName: r.run.name, colour: runColour(k), frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: r.run.name, tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null };
+      return { runName: runLabel(r.run), colour: runColour(k), frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null };
     });
   return { runs, steps, settings, at, tensor: req.tensor };
 }
@@ -252,7 +253,7 @@ export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): 
 /** renderExport of a comparison: the file's bytes, MIME type and a name suffix ("vs-3-runs", "minus-<B>"). */
 export async function renderCompareExport(store: Store, req: ExportReq): Promise<{ bytes: Buffer; mime: string; suffix: string }> {
   const runs = comparedRuns(store, req);
-  const suffix = req.minus ? `minus-${requireRun(store, req.minus).name}` : `vs-${runs.length}-runs`;
+  const suffix = req.minus ? `minus-${runLabel(requireRun(store, req.minus))}` : `vs-${runs.length}-runs`;
   if (req.format === 'csv') {
     if (req.view !== 'heatmap' && req.view !== 'curves') throw new AtlasError('bad-request', 'CSV export covers heatmaps and curves; use Export data for every array');
     return { bytes: Buffer.from(compareCsv(store, req), 'utf8'), mime: 'text/csv', suffix };

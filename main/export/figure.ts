@@ -47,6 +47,7 @@ import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raste
 import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, streamFrames, sparseOption, sparseSettings } from './render';
 import { CanvasChart, EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, renderSvg } from './canvas';
 import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
+import { runLabel } from '../../common/run-label';
 
 export type FigureView = 'heatmap' | 'curves' | 'histogram' | 'qq' | 'spectrum' | 'correlation';
 export const FIGURE_VIEWS: readonly FigureView[] = ['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation'];
@@ -122,7 +123,7 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   const grid = metricGrid(store, run, metricId);
   const metric = metricLike(metricId);
   const stepScale = options.stepScale ?? 'log';
-  const all = panelsFromGrid(grid, run.name, metric);
+  const all = panelsFromGrid(grid, runLabel(run), metric);
   const panels = options.block !== undefined && options.view === 'heatmap' && options.component === HEAD_COMPONENT ? splitHeadPanels(all).filter((p) => String(p.block) === options.block) : all;
   const panel = pickPanel(panels, options.component, options.kind, (p) => p.rows.length);
   if (options.view === 'heatmap') {
@@ -134,16 +135,16 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
     const option = withHeatmapChangeMarks(plain, marks);
     return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints${marks.length ? `, ${marks.length} change point${marks.length > 1 ? 's' : ''}` : ''}` };
   }
-  const lines = linesFromGrid(grid, run.name, 0, panel.component, panel.kind);
+  const lines = linesFromGrid(grid, runLabel(run), 0, panel.component, panel.kind);
   const loss: LossLine[] = [];
   const log = (run.info.trainingLog ?? []).filter((e) => typeof e.loss === 'number');
-  if (log.length) loss.push({ runName: run.name, runIndex: 0, label: 'training loss', steps: log.map((e) => e.step), values: log.map((e) => e.loss!) });
+  if (log.length) loss.push({ runName: runLabel(run), runIndex: 0, label: 'training loss', steps: log.map((e) => e.step), values: log.map((e) => e.loss!) });
   if (metricId !== 'loss' && store.listMetrics(run.id).includes('loss')) {
     const probe = buildScalarGrid(store, run.info, 'loss');
     const i = probe.tensors.findIndex((t) => t.tensor === 'probe');
-    if (i >= 0) loss.push({ runName: run.name, runIndex: 0, label: 'probe loss', steps: probe.steps, values: probe.values[i]! });
+    if (i >= 0) loss.push({ runName: runLabel(run), runIndex: 0, label: 'probe loss', steps: probe.steps, values: probe.values[i]! });
   }
-  const title = `${panel.component}${panel.kind !== 'weight' ? ` (${panel.kind})` : ''} · ${run.name}`;
+  const title = `${panel.component}${panel.kind !== 'weight' ? ` (${panel.kind})` : ''} · ${runLabel(run)}`;
   const option = curvesOption({ title, metric, lines, loss, stepScale, yLog: options.yLog ?? true });
   return { option, description: `curves of ${metricId}, ${panelTitle(panel)}, ${lines.length} lines` };
 }

@@ -28,7 +28,7 @@ export function requireRun(store: Store, runId: string): StoredRun {
   const run = store.getRun(runId);
   if (run) return run;
   const runs = store.listRuns();
-  const named = runs.filter((r) => r.name === runId);
+  const named = runs.filter((r) => r.name === runId || r.alias === runId);
   if (named.length === 1) return named[0]!;
   if (named.length > 1) {
     throw new AtlasError('bad-request', `${named.length} runs in the cache ${store.path} are named "${runId}"; give one id:\n${named.map((r) => `  ${r.id}  (${r.name}: ${r.root})`).join('\n')}`, store.path);

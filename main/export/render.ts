@@ -30,6 +30,7 @@ import {
 } from '../../common/charts';
 import { presentCheckpoints } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
+import { runLabel } from '../../common/run-label';
 
 /** A tensor's frames of one kind: the checkpoints that have one, in step order, decoded on demand. */
 export class FrameSequence {
@@ -75,7 +76,7 @@ export class FrameSequence {
 
 /** What a frame says about itself: run, tensor, component, block, step, unit (as the app's panels). */
 export function frameLabelOf(run: StoredRun, meta: TensorMeta, c: CheckpointInfo, unit: string): FrameLabel {
-  return { runName: run.name, tensor: meta.tensor, component: meta.component, block: meta.block, step: c.step, checkpointId: c.id, unit };
+  return { runName: runLabel(run), tensor: meta.tensor, component: meta.component, block: meta.block, step: c.step, checkpointId: c.id, unit };
 }
 
 /** The run's checkpoints in step order, within an inclusive step range when one is given. */

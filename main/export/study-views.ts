@@ -21,6 +21,7 @@ import { gifenc, validSize } from './gif';
 import { CanvasChart, renderSvg } from './canvas';
 import { requireRun } from './lookup';
 import { FrameSequence } from './render';
+import { runLabel } from '../../common/run-label';
 
 export type StudyView = 'outliers' | 'head-spectrum';
 
@@ -64,7 +65,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
     const grid = buildScalarGrid(store, run.info, 'max_abs');
     const bars = maxEverByDepth(grid.tensors.map((t) => t.tensor), grid.values);
     if (!bars.some((b) => b.maxEver !== null)) throw new AtlasError('not-found', `run ${run.id} has no residual-stream max |x| in the cache; run the activations analysis first`);
-    return still1(maxEverOption({ runName: run.name, bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
+    return still1(maxEverOption({ runName: runLabel(run), bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
   }
   if (!req.tensor) throw new AtlasError('bad-request', 'name the head matrix: tensor attn.{block}.head.{h}.{q|k|v}');
   const kind = req.view === 'outliers' ? 'outlier_dims' : 'head_spectrum';
@@ -83,7 +84,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
     draw = (i) => dimProfileOption(f[i]!, labels[i]!, extent);
     if (req.format !== 'gif') {
       const dims = outlierDimsOverTime(f).slice(0, 16);
-      return still1(outlierDimsOption({ runName: run.name, depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
+      return still1(outlierDimsOption({ runName: runLabel(run), depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
     }
   } else {
     const f = frames as HeadSpectrumFrame[];

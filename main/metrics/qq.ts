@@ -17,11 +17,11 @@
 // Standardisation: (q - mean) / std with the population mean/std of the finite elements; the
 // theoretical quantiles are the fitted distributions' quantiles mapped the same way, so both
 // axes are in units of the tensor's std.
-// Exactness: quantiles are exact: the order statistics they read are selected from a copy of
-// the finite values (main/metrics/select.ts; the same values a full sort gives, without sorting
-// 10^7 values for 278 of them). The copy is Float32 for Float32 input (f32/f16/bf16 checkpoints:
-// exact), Float64 otherwise up to 50M elements; above that Float32, which rounds Float64 input
-// to float32 (reported as `approximate`).
+// Exactness: quantiles are exact: the order statistics they read are the values a full sort
+// gives, without sorting 10^7 values for 278 of them. Float32 input (f32/f16/bf16 checkpoints)
+// by radix selection over the array itself (main/metrics/radix-select.ts, no copy); Float64
+// input by quickselect on a copy of the finite values (main/metrics/select.ts), Float64 up to
+// 50M elements, above that Float32, which rounds to float32 (reported as `approximate`).
 //
 // Inverse CDFs (hand-written, no library offers them in JS at this accuracy):
 //   normal: Abramowitz-Stegun 26.2.23 start (|error| < 4.5e-4) refined by Halley steps on the
@@ -31,6 +31,7 @@
 //     t CDF is close to a power law, so this is nearly linear), bracketed by bisection.
 import { MetricInputError, moments, type Moments, type NumericArray } from './moments';
 import { selectInPlace } from './select';
+import { finiteCount, selectFloat32 } from './radix-select';
 import {
   fitDistributions,
   normalCdf,
@@ -184,15 +185,29 @@ export function sortedFinite(x: NumericArray): { sorted: Float64Array | Float32A
 
 /**
  * Type-7 quantiles of the finite values of `x` at each probability, equal to
- * empiricalQuantiles(sortedFinite(x).sorted, probabilities) without the sort: the copy is
- * rearranged only far enough to place the order statistics the quantiles read
- * (main/metrics/select.ts). A Float32 input is copied as Float32 (exact, half the memory).
+ * empiricalQuantiles(sortedFinite(x).sorted, probabilities) without the sort: Float32 input by
+ * radix selection (main/metrics/radix-select.ts, no copy), Float64 input on a copy rearranged only
+ * far enough to place the order statistics the quantiles read (main/metrics/select.ts).
  */
 export function finiteQuantiles(
   x: NumericArray,
   probabilities: readonly number[] | ((count: number) => readonly number[]),
   method: 'type7' | 'blom' = 'type7',
 ): { values: number[]; probabilities: number[]; approximate: boolean } {
+  const positions = method === 'blom' ? blomQuantilePositions : quantilePositions;
+  const valueAt = method === 'blom' ? blomQuantileAt : quantileAt;
+  if (x instanceof Float32Array) {
+    // Radix selection over the array itself (main/metrics/radix-select.ts: no copy).
+    const count = finiteCount(x);
+    if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
+    const probs = [...(typeof probabilities === 'function' ? probabilities(count) : probabilities)];
+    const wanted = new Set<number>();
+    for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
+    const sortedPositions = [...wanted].sort((a, b) => a - b);
+    const values = selectFloat32(x, sortedPositions);
+    const at = new Map(sortedPositions.map((pos, k) => [pos, values[k]!]));
+    return { values: probs.map((p) => valueAt(count, p, (i) => at.get(i)!)), probabilities: probs, approximate: false };
+  }
   let count = 0;
   for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
   const useF64 = !(x instanceof Float32Array) && count <= MAX_F64_SORT;
@@ -204,8 +219,6 @@ export function finiteQuantiles(
   }
   if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
   const probs = [...(typeof probabilities === 'function' ? probabilities(count) : probabilities)];
-  const positions = method === 'blom' ? blomQuantilePositions : quantilePositions;
-  const valueAt = method === 'blom' ? blomQuantileAt : quantileAt;
   const wanted = new Set<number>();
   for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
   selectInPlace(out, [...wanted].sort((a, b) => a - b));

@@ -206,3 +206,21 @@ describe('rename and remove', () => {
     });
   });
 });
+
+describe('a renamed run in exports', () => {
+  it('figures name the run by its alias, and the CLI finds it by the alias', async () => {
+    const { drawFigure } = await import('../../main/export/figure');
+    const db = join(dir, 'renamed-export.sqlite');
+    await withEngine(db, async (e, store) => {
+      const [run] = (await e.openPaths({ paths: [join(dir, 'mine', 'my-run')] })).runs;
+      const job = await e.startAnalysis({ runId: run!.id, analyses: ['weights'] });
+      await e.jobs.wait(job.jobId);
+      const before = await drawFigure(store, { runId: run!.id, view: 'heatmap', format: 'svg', width: 800, height: 500 });
+      expect(String(before.content)).toContain('my-run');
+      await e.renameRun({ runId: run!.id, alias: 'seed-3 baseline' });
+      const after = await drawFigure(store, { runId: 'seed-3 baseline', view: 'heatmap', format: 'svg', width: 800, height: 500 });
+      expect(String(after.content)).toContain('seed-3 baseline');
+      expect(String(after.content)).not.toContain('my-run');
+    });
+  }, 120_000);
+});

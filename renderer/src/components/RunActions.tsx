@@ -5,12 +5,9 @@
 // closes it, and focus returns to the button that opened it.
 import { useEffect, useRef, useState } from 'react';
 import { RUN_ALIAS_MAX, type RunSummary } from '../../../common/api';
+import { runLabel } from '../../../common/run-label';
 import { errorMessage, useAppState } from '../context';
 
-/** The name the app shows for a run: the user's alias, else the scanned name. */
-export function runLabel(r: Pick<RunSummary, 'name' | 'alias'>): string {
-  return r.alias ?? r.name;
-}
 
 export function RunActions({ run }: { run: RunSummary }) {
   const { client, refreshRuns } = useAppState();

@@ -15,6 +15,7 @@ import { CompareFramePanel } from './animations/ComparePanel';
 import { useSharedTimeline } from './animations/timeline';
 import { isActivation, isParameter, PANEL_LABEL, type PanelKind } from './animations/panels';
 import { XAxisSelect, checkpointLabels } from './x-axis';
+import { ScheduleStrip, ScheduleToggle, useScheduleToggle } from '../components/ScheduleStrip';
 import { tokensOfSteps } from '../../../common/charts/step-axis';
 
 export function Animations({ ctx }: { ctx: RunContext }) {
@@ -52,6 +53,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const [family, setFamily] = useState<QqFamily>('student_t');
   const [yLog, setYLog] = useState(() => ctx.params.get('ylog') === '1');
   const [reorder, setReorder] = useState(false);
+  const [showSchedule, setShowSchedule] = useScheduleToggle(ctx);
   const [xLinear, setXLinear] = useState(() => ctx.params.get('x') === 'linear');
 
   useEffect(() => {
@@ -140,9 +142,10 @@ export function Animations({ ctx }: { ctx: RunContext }) {
           <input type="checkbox" checked={reorder} onChange={(e) => setReorder(e.target.checked)} data-testid="reorder" /> cluster rows
         </label>
         <XAxisSelect ctx={ctx} available={tokensOfSteps(ctx.run.checkpoints) !== null} id="an-x" />
+        <ScheduleToggle on={showSchedule} setOn={setShowSchedule} />
       </div>
     ),
-    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations, ctx.xUnit, ctx.run],
+    [tensor, resid, shown, family, yLog, xLinear, reorder, params, activations, ctx.xUnit, ctx.run, showSchedule],
   );
 
   // A comparison: every shown run in one chart per panel, on the union of their steps.
@@ -167,6 +170,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         {shown.includes('resid_histogram') && (residMeta ? chartPanel('resid_histogram', residMeta, { yLog, xLinear }) : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
         {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step !== null && shared.xOf.get(ctx.runId)!(c.step) === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
+      {showSchedule && <ScheduleStrip ctx={ctx} runId={ctx.runId} cursorStep={shared ? null : (checkpoints[at]?.step ?? null)} />}
     </div>
   );
 }

@@ -169,6 +169,12 @@ export function EmbeddingCorrelation({ ctx }: { ctx: RunContext }) {
     let live = true;
     for (const p of picks) {
       if (!p.c) continue;
+      // A run whose vocabulary ends inside the range is told so here, not by a refused request.
+      const vocabOf = infos.get(p.id)?.config?.vocabSize;
+      if (vocabOf !== undefined && range.to > vocabOf) {
+        setShown((m) => new Map(m).set(p.id, { error: `tokens ${range.from}–${range.to - 1} are outside this run's vocabulary of ${vocabOf} tokens (ids 0..${vocabOf - 1})` }));
+        continue;
+      }
       client.api.embeddingCorrelation({ runId: p.id, checkpointId: p.c.id, from: range.from, to: range.to, order }).then(
         (data) => {
           if (!live) return;

@@ -8,7 +8,8 @@ import { formatStep } from '../../../common/charts/format';
 import { runHref } from '../routes';
 import { errorMessage, useApiCall, useAppState } from '../context';
 import { FolderPicker } from './FolderPicker';
-import { RunActions, runLabel } from '../components/RunActions';
+import { runLabel } from '../../../common/run-label';
+import { RunActions } from '../components/RunActions';
 
 interface OpenResult {
   opened: RunSummary[];

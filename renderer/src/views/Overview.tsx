@@ -4,7 +4,7 @@
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
 import { useEffect, useMemo, useState } from 'react';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { formatStep, formatValue, runColour } from '../../../common/charts';
+import { alignRunsOnX, formatStep, formatValue, runColour } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
@@ -16,6 +16,7 @@ import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layo
 import { replaceRouteParams } from '../routes';
 import { useChangePoints } from './overview/use-change-points';
 import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
+import { ScheduleStrip, ScheduleToggle, useScheduleToggle } from '../components/ScheduleStrip';
 
 export function Overview({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
@@ -29,6 +30,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const changes = useChangePoints(ctx.runs.length ? ctx.runs.map((r) => r.id) : [ctx.runId], ctx.metric, ctx.dataVersion, showChanges);
   const tokenMaps = useTokenMaps(ctx);
   const onAxis = usePanelsOnAxis(ctx.xUnit, tokenMaps);
+  const [showSchedule, setShowSchedule] = useScheduleToggle(ctx);
 
   useEffect(() => {
     let live = true;
@@ -58,6 +60,11 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const { columns, rows: layout } = useMemo(
     () => overviewLayout(grids, metric, normalise, difference),
     [grids, normalise, ctx.metric, difference],
+  );
+  // Runs side by side on tokens share one x range (common/charts/shared-x.ts), so columns line up.
+  const aligned = useMemo(
+    () => alignRunsOnX(layout.flatMap((row) => row.cells.flatMap((c) => (c ? [onAxis(c.panel)] : []))), ctx.stepScale),
+    [layout, onAxis, ctx.stepScale],
   );
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
@@ -133,6 +140,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
         <label className="check" title="Diamonds where a row's trajectory changes regime, ticks above such columns; ] and [ jump between them in a focused panel">
           <input type="checkbox" checked={showChanges} onChange={(e) => setShowChanges(e.target.checked)} data-testid="ov-changes" /> change points
         </label>
+        <ScheduleToggle on={showSchedule} setOn={setShowSchedule} />
         <ExportMenu
           formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
@@ -190,7 +198,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}
@@ -199,6 +207,11 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           ),
         )}
       </div>
+      {showSchedule && (
+        <div className="panelgrid" style={{ gridTemplateColumns: `repeat(${Math.max(1, nRuns)}, minmax(0, 1fr))` }}>
+          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r, i) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} runIndex={i} />)}
+        </div>
+      )}
     </div>
   );
 }
