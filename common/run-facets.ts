@@ -20,8 +20,8 @@ const SIZE = /(?:^|[-_/])(\d+(?:\.\d+)?)([mb])(?=$|[-_/.])/i;
 
 export function runFacets(run: Pick<RunSummary, 'name' | 'family' | 'source'>): RunFacets {
   const m = SIZE.exec(run.name);
-  const size = m ? `${m[1]}${m[2]!.toLowerCase()}` : null;
-  const parameters = m ? Number(m[1]) * (m[2]!.toLowerCase() === 'b' ? 1e9 : 1e6) : null;
+  const size = m ? `${m[1]}${m[2].toLowerCase()}` : null;
+  const parameters = m ? Number(m[1]) * (m[2].toLowerCase() === 'b' ? 1e9 : 1e6) : null;
   return { size, parameters, dataset: /dedup/i.test(run.name) ? 'deduped' : 'standard', seed: seedOf(run.name), family: run.family, source: run.source };
 }
 

@@ -336,7 +336,7 @@ export async function main(argv: string[]): Promise<void> {
       // The same request schema as the app's Export menu (common/api.ts InitDistRequest).
       const parsed = InitDistRequest.safeParse({ run: opts.run, tensor: opts.tensor ?? '-', points: Number(opts.points), ...(opts.step === undefined ? {} : { step: Number(opts.step) }) });
       if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
+        const issue = parsed.error.issues[0];
         fail(`--${String(issue.path[0] ?? 'run')}: ${issue.message}`, 2);
       }
       const req = parsed.data;
@@ -351,7 +351,7 @@ export async function main(argv: string[]): Promise<void> {
         }
         if (!opts.tensor || !opts.out) fail('init-dist needs --tensor and --out (one tensor), or --write-checkpoint DIR (a whole checkpoint)', 2);
         const r = await initDistribution(store, { run: req.run, tensor: opts.tensor, out: opts.out, points: req.points, ...(req.step === undefined ? {} : { step: req.step }) });
-        process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor!)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
+        process.stdout.write(`${escapeTerminal(r.path)}: ${r.probabilities.length} quantiles of ${escapeTerminal(r.metadata.tensor)} [${r.shape.join(', ')}] at step ${r.checkpoint.step} of ${escapeTerminal(r.run.name)}\n`);
       } finally {
         store.close();
       }

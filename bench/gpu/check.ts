@@ -58,7 +58,7 @@ async function tryProvider(p: Provider): Promise<Attempt> {
     const g = new GraphBuilder('probe');
     g.output(g.relu(g.input('x', 'float32', [2])), 'y');
     const s = await session(g.toBuffer(), p);
-    const y = (await s.run({ x: new ort.Tensor('float32', Float32Array.of(-1, 2), [2]) })).y!.data as Float32Array;
+    const y = (await s.run({ x: new ort.Tensor('float32', Float32Array.of(-1, 2), [2]) })).y.data as Float32Array;
     await s.release();
     if (y[0] !== 0 || y[1] !== 2) return { provider: p, ok: false, error: `wrong result ${Array.from(y)}` };
     return { provider: p, ok: true, ms: performance.now() - t0 };
@@ -80,7 +80,7 @@ function syntheticWeights(graph: ForwardGraph): Map<string, Float32Array> {
   for (const [name, shape] of graph.weightShapes) {
     const w = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const isNorm = /layernorm\.weight|layer_norm\.weight|norm\.weight/.test(name);
-    const scale = 0.07 / Math.sqrt(Math.max(1, shape[shape.length - 1]! / 512));
+    const scale = 0.07 / Math.sqrt(Math.max(1, shape[shape.length - 1] / 512));
     for (let i = 0; i < w.length; i++) w[i] = isNorm ? 1 + rnd() * 0.1 : rnd() * scale;
     m.set(name, w);
   }
@@ -109,7 +109,7 @@ interface ModelNumbers {
 function stats(x: Float32Array): [number, number] {
   let mx = 0, s = 0, s2 = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     const a = Math.abs(v);
     if (a > mx) mx = a;
     s += v;
@@ -121,7 +121,7 @@ function stats(x: Float32Array): [number, number] {
 
 function norm(x: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
   return Math.sqrt(s);
 }
 
@@ -134,7 +134,7 @@ async function timed<T>(f: () => Promise<T>, repeats: number): Promise<{ value: 
     times.push((performance.now() - t) / 1000);
   }
   times.sort((a, b) => a - b);
-  return { value, s: times[Math.floor(times.length / 2)]! };
+  return { value, s: times[Math.floor(times.length / 2)] };
 }
 
 async function runModel(
@@ -203,7 +203,7 @@ async function gramOn(p: Provider, W: Float32Array, rows: number, cols: number, 
   });
   const s = await session(model, p);
   const feeds = { W: new ort.Tensor('float32', W, [rows, cols]) };
-  const r = await timed(async () => (await s.run(feeds)).G!.data as Float64Array | Float32Array, repeats);
+  const r = await timed(async () => (await s.run(feeds)).G.data as Float64Array | Float32Array, repeats);
   await s.release();
   return { G: r.value instanceof Float64Array ? r.value : Float64Array.from(r.value), s: r.s };
 }
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const run = scan.runs.find((r) => r.config?.family === 'gpt_neox') ?? scan.runs[0];
   const models: { name: string; config: ModelConfig; batch: number; seqLen: number; weights: (g: ForwardGraph) => Promise<Map<string, Float32Array>> | Map<string, Float32Array>; repeats: number }[] = [];
   if (run?.config) {
-    const last = run.checkpoints[run.checkpoints.length - 1]!;
+    const last = run.checkpoints[run.checkpoints.length - 1];
     models.push({
       name: `demo ${run.name} step ${last.step}`, config: run.config, batch: 4, seqLen: 128, repeats: 3,
       weights: async (g) => {
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
       log(`model ${m.name} on ${p} ...`);
       try {
         byProvider[p] = await runModel(p, m.config, m.batch, m.seqLen, m.weights, m.repeats);
-        log(`  loss ${byProvider[p]!.loss}, forward ${byProvider[p]!.forwardS.toFixed(3)} s, fwd+bwd ${byProvider[p]!.forwardBackwardS.toFixed(3)} s`);
+        log(`  loss ${byProvider[p].loss}, forward ${byProvider[p].forwardS.toFixed(3)} s, fwd+bwd ${byProvider[p].forwardBackwardS.toFixed(3)} s`);
       } catch (e) {
         log(`  failed: ${(e as Error).message}`);
         modelRows.push({ model: m.name, provider: p, error: (e as Error).message.split('\n')[0] });
@@ -294,13 +294,13 @@ async function main(): Promise<void> {
         try {
           const { G, s } = await gramOn(p, W, rows, cols, f64, 2);
           let maxRel = 0, gmax = 0;
-          for (let i = 0; i < G.length; i++) gmax = Math.max(gmax, Math.abs(Gcpu[i]!));
-          for (let i = 0; i < G.length; i++) maxRel = Math.max(maxRel, Math.abs(G[i]! - Gcpu[i]!) / gmax);
+          for (let i = 0; i < G.length; i++) gmax = Math.max(gmax, Math.abs(Gcpu[i]));
+          for (let i = 0; i < G.length; i++) maxRel = Math.max(maxRel, Math.abs(G[i] - Gcpu[i]) / gmax);
           let svErr: number | null = null, pass = true;
           if (sCpu) {
             const sGot = singularValuesFromGramEigenvalues(await symmetricEigenvalues(G, rows, { intraOpThreads: threads, overwrite: true }));
             svErr = 0;
-            for (let i = 0; i < rows; i++) svErr = Math.max(svErr, Math.abs(sGot[i]! - sCpu[i]!) / sCpu[0]!);
+            for (let i = 0; i < rows; i++) svErr = Math.max(svErr, Math.abs(sGot[i] - sCpu[i]) / sCpu[0]);
             pass = svErr <= 1e-4;
             if (!pass) allPass = false;
           }

@@ -32,7 +32,7 @@ export interface OutlierDimsFrame {
 /** The dimensions ordered by max |x| (descending, ties by index), the first k. */
 export function topDims(dimMaxAbs: ArrayLike<number>, k: number): number[] {
   const order = Array.from({ length: dimMaxAbs.length }, (_, i) => i);
-  order.sort((a, b) => dimMaxAbs[b]! - dimMaxAbs[a]! || a - b);
+  order.sort((a, b) => dimMaxAbs[b] - dimMaxAbs[a] || a - b);
   return order.slice(0, Math.min(k, order.length));
 }
 
@@ -42,8 +42,8 @@ export function outlierDimsExportShape(d: Record<string, unknown>): Record<strin
   const dims = f.top_dims;
   return {
     dims,
-    max_abs: dims.map((i) => f.dim_max_abs[i]!),
-    ln_gain: Object.fromEntries(f.norms.map((n) => [n.component, dims.map((i) => n.gain[i]!)])),
+    max_abs: dims.map((i) => f.dim_max_abs[i]),
+    ln_gain: Object.fromEntries(f.norms.map((n) => [n.component, dims.map((i) => n.gain[i])])),
     ln_tensor: Object.fromEntries(f.norms.map((n) => [n.component, n.tensor])),
   };
 }
@@ -83,7 +83,7 @@ export function outlierDimsOverTime(frames: ReadonlyArray<OutlierDimsFrame | nul
   const peak = new Map<number, number>();
   for (const f of frames) {
     if (!f) continue;
-    for (const dim of f.top_dims.slice(0, k)) peak.set(dim, Math.max(peak.get(dim) ?? 0, f.dim_max_abs[dim]!));
+    for (const dim of f.top_dims.slice(0, k)) peak.set(dim, Math.max(peak.get(dim) ?? 0, f.dim_max_abs[dim]));
   }
   return [...peak].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([dim]) => dim);
 }

@@ -95,9 +95,9 @@ export function tokenLossChange(a: TokenLossFrame, b: TokenLossFrame, top: numbe
   for (let s = 0; s < B; s++) {
     let qa = 0, qb = 0, m = 0;
     for (let p = 0; p < L - 1; p++) {
-      const from = a.loss[s * (L - 1) + p]!, to = b.loss[s * (L - 1) + p]!;
+      const from = a.loss[s * (L - 1) + p], to = b.loss[s * (L - 1) + p];
       if (!Number.isFinite(from) || !Number.isFinite(to)) continue;
-      tokens.push({ sequence: s, position: p + 1, token: a.ids[s * L + p + 1]!, from, to, delta: to - from });
+      tokens.push({ sequence: s, position: p + 1, token: a.ids[s * L + p + 1], from, to, delta: to - from });
       qa += from;
       qb += to;
       m++;

@@ -16,8 +16,8 @@ export function coUpdateCells(r: CoUpdateResult): Array<[number, number, number,
   const out: Array<[number, number, number, number, number]> = [];
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
-      const a = r.order[y]!;
-      const b = r.order[x]!;
+      const a = r.order[y];
+      const b = r.order[x];
       const v = r.matrix[a * n + b];
       if (v !== null && v !== undefined) out.push([x, y, v, a, b]);
     }
@@ -28,13 +28,13 @@ export function coUpdateCells(r: CoUpdateResult): Array<[number, number, number,
 /** One line for people: what was correlated, over which intervals. */
 export function coUpdateSubtitle(r: CoUpdateResult, runName: string): string {
   const what = r.group === 'block' ? 'per block' : 'per weight matrix';
-  const span = r.steps.length ? `${r.steps.length} intervals ending at steps ${formatStep(r.steps[0]!)}–${formatStep(r.steps[r.steps.length - 1]!)}` : 'no intervals';
+  const span = r.steps.length ? `${r.steps.length} intervals ending at steps ${formatStep(r.steps[0])}–${formatStep(r.steps[r.steps.length - 1])}` : 'no intervals';
   return `${runName} · ${what} · Pearson r of log10 update per step over ${span}${r.removeCommon ? ' · shared schedule removed' : ''}`;
 }
 
 export function coUpdateOption(r: CoUpdateResult, runName: string, options: { interactive?: boolean } = {}): ChartOption {
   const n = r.names.length;
-  const labels = r.order.map((u) => r.labels[u]!);
+  const labels = r.order.map((u) => r.labels[u]);
   const fontSize = n > 40 ? 7 : n > 20 ? 8 : 10;
   return {
     animation: false,
@@ -63,8 +63,8 @@ export function coUpdateOption(r: CoUpdateResult, runName: string, options: { in
       confine: true,
       formatter: (p: { value: number[] }) => {
         const [, , v, a, b] = p.value as [number, number, number, number, number];
-        const name = (u: number): string => (r.group === 'tensor' ? ` <span style="opacity:.7">${escapeHtml(r.names[u]!)}</span>` : '');
-        return `<b>${escapeHtml(runName)}</b><br>${escapeHtml(r.labels[a]!)}${name(a)}<br>× ${escapeHtml(r.labels[b]!)}${name(b)}<br>r = <b>${formatValue(v)}</b> over ${r.steps.length} intervals`;
+        const name = (u: number): string => (r.group === 'tensor' ? ` <span style="opacity:.7">${escapeHtml(r.names[u])}</span>` : '');
+        return `<b>${escapeHtml(runName)}</b><br>${escapeHtml(r.labels[a])}${name(a)}<br>× ${escapeHtml(r.labels[b])}${name(b)}<br>r = <b>${formatValue(v)}</b> over ${r.steps.length} intervals`;
       },
     },
     series: [{ type: 'heatmap', name: 'co-update', data: coUpdateCells(r), emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } }, progressive: 0 }],

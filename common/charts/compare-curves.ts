@@ -41,14 +41,14 @@ export function compareCurves(input: CompareCurvesInput): { lines: CurveLine[]; 
   const index = new Map(input.runs.map((r, i) => [r.runId, i]));
   const groups = input.band === 'none' ? input.runs.map((r) => ({ key: r.runName, members: [r.runId] })) : seedGroups(input.runs.map((r) => ({ id: r.runId, name: r.runName })));
   for (const g of groups) {
-    const first = index.get(g.members[0]!)!;
+    const first = index.get(g.members[0])!;
     const style = runStyle(first);
     const perRun = g.members.map((id) => {
-      const r = input.runs[index.get(id)!]!;
+      const r = input.runs[index.get(id)!];
       return linesFromGrid(r.grid, r.runName, index.get(id)!, input.component, input.kind).filter((l) => !input.block || blockLabel(l.block) === input.block);
     });
     if (g.members.length === 1) {
-      for (const l of perRun[0]!) lines.push({ ...l, colour: style.colour, line: style.line });
+      for (const l of perRun[0]) lines.push({ ...l, colour: style.colour, line: style.line });
       continue;
     }
     // Mean and band at the steps every member has (matched steps).
@@ -57,8 +57,8 @@ export function compareCurves(input: CompareCurvesInput): { lines: CurveLine[]; 
     for (const tensor of tensors) {
       const members = perRun.map((ls) => ls.find((l) => l.tensor === tensor)).filter((l): l is CurveLine => l !== undefined);
       const b = bandOf(members, input.band as BandKind, { complete: members.length === g.members.length });
-      lines.push({ runName: name, runIndex: first, block: members[0]!.block, tensor, steps: b.steps, values: b.mean, colour: style.colour, line: style.line });
-      bands.push({ name: `${name} · ${blockLabel(members[0]!.block)} ${input.band === 'std' ? '±1 sd' : 'min–max'}`, colour: style.colour, steps: b.steps, lower: b.lower, upper: b.upper });
+      lines.push({ runName: name, runIndex: first, block: members[0].block, tensor, steps: b.steps, values: b.mean, colour: style.colour, line: style.line });
+      bands.push({ name: `${name} · ${blockLabel(members[0].block)} ${input.band === 'std' ? '±1 sd' : 'min–max'}`, colour: style.colour, steps: b.steps, lower: b.lower, upper: b.upper });
     }
   }
   return { lines, bands };
@@ -92,8 +92,8 @@ export function bandSeries(bands: readonly BandArea[], stepScale: StepScale, yLo
       data: pts,
       renderItem: (params: { dataIndex: number }, api: { coord: (v: number[]) => number[] }) => {
         if (params.dataIndex !== 0 || pts.length === 0) return null;
-        const upper = pts.map((p) => api.coord([p[0]!, p[2]!]));
-        const lower = pts.map((p) => api.coord([p[0]!, p[1]!])).reverse();
+        const upper = pts.map((p) => api.coord([p[0], p[2]]));
+        const lower = pts.map((p) => api.coord([p[0], p[1]])).reverse();
         return { type: 'polygon', shape: { points: [...upper, ...lower] }, style: { fill: b.colour, opacity: 0.2 } };
       },
     };

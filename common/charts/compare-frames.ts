@@ -34,11 +34,11 @@ export function densityPoints(frame: HistogramFrame, yLog: boolean): Array<[numb
   const total = frame.counts.reduce((a, b) => a + b, 0) + frame.underflow + frame.overflow;
   const out: Array<[number, number | null]> = [];
   frame.counts.forEach((c, i) => {
-    const width = frame.edges[i + 1]! - frame.edges[i]!;
+    const width = frame.edges[i + 1] - frame.edges[i];
     const d = total > 0 && width > 0 ? c / (total * width) : 0;
-    out.push([frame.edges[i]!, yLog && d <= 0 ? null : d]);
+    out.push([frame.edges[i], yLog && d <= 0 ? null : d]);
   });
-  if (out.length) out.push([frame.edges[frame.edges.length - 1]!, out[out.length - 1]![1]]);
+  if (out.length) out.push([frame.edges[frame.edges.length - 1], out[out.length - 1][1]]);
   return out;
 }
 
@@ -61,8 +61,8 @@ export function overlayExtent(kind: OverlayKind, frames: ReadonlyArray<unknown |
   let yMax = 0;
   for (const f of frames as Array<HistogramFrame | null>) {
     if (!f) continue;
-    xMin = Math.min(xMin, f.edges[0]!);
-    xMax = Math.max(xMax, f.edges[f.edges.length - 1]!);
+    xMin = Math.min(xMin, f.edges[0]);
+    xMax = Math.max(xMax, f.edges[f.edges.length - 1]);
     for (const [, d] of densityPoints(f, false)) if (d !== null && d > yMax) yMax = d;
   }
   return xMin < xMax ? { xMin, xMax, yMax } : { xMin: -1, xMax: 1, yMax: 1 };
@@ -110,7 +110,7 @@ export function overlayOption(runs: ReadonlyArray<OverlayRun<unknown>>, tensor: 
   const title = [{ text: `${settings.kind === 'qq' ? `QQ vs ${QQ_FAMILY_LABEL[settings.family ?? 'student_t']}` : settings.kind === 'spectrum' ? 'Singular values' : (settings.titlePrefix ?? 'Histogram')} · ${tensor} · ${runs.length} runs`, ...titleStyle(), subtext: overlaySubtitle(runs) }];
   const grid = { left: 64, right: 16, top: 62, bottom: 44 };
   if (base) {
-    const yEqualsX = settings.kind === 'qq' ? [{ ...(base.series as object[])[1]!, name: 'y = x' }] : [];
+    const yEqualsX = settings.kind === 'qq' ? [{ ...(base.series as object[])[1], name: 'y = x' }] : [];
     return {
       ...base,
       title,

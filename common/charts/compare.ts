@@ -19,12 +19,12 @@ export const RUN_LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
 /** The colour of the i-th run of a comparison (the page's run first). */
 export function runColour(i: number): string {
   const n = RUN_COLOURS.length;
-  return RUN_COLOURS[((i % n) + n) % n]!;
+  return RUN_COLOURS[((i % n) + n) % n];
 }
 
 /** Colour and line type of the i-th run: distinct for 27 runs (9 colours x 3 line types). */
 export function runStyle(i: number): { colour: string; line: (typeof RUN_LINE_TYPES)[number] } {
-  return { colour: runColour(i), line: RUN_LINE_TYPES[Math.floor(i / RUN_COLOURS.length) % RUN_LINE_TYPES.length]! };
+  return { colour: runColour(i), line: RUN_LINE_TYPES[Math.floor(i / RUN_COLOURS.length) % RUN_LINE_TYPES.length] };
 }
 
 const SEED = /[-_.]?seed[-_]?(\d+)/i;
@@ -147,7 +147,7 @@ export function differenceGrid(a: ScalarGrid, b: ScalarGrid): ScalarGrid {
       }),
     );
   });
-  return { runId: a.runId, metric: a.metric, steps: columns.map(([c]) => a.steps[c]!), checkpointIds: columns.map(([c]) => a.checkpointIds[c]!), tensors, values };
+  return { runId: a.runId, metric: a.metric, steps: columns.map(([c]) => a.steps[c]), checkpointIds: columns.map(([c]) => a.checkpointIds[c]), tensors, values };
 }
 
 /** The metric as a difference heatmap names it: "Δ Frobenius norm (A − B)", never log-coloured. */

@@ -35,7 +35,7 @@ export function clusterOrder(matrix: CorrelationMatrix): number[] {
       if (!members[i]) continue;
       for (let j = i + 1; j < n; j++) {
         if (!members[j]) continue;
-        const v = d[i * n + j]!;
+        const v = d[i * n + j];
         if (v < best) {
           best = v;
           a = i;
@@ -48,7 +48,7 @@ export function clusterOrder(matrix: CorrelationMatrix): number[] {
     // Lance-Williams update for average linkage: size-weighted mean of the two distances.
     for (let k = 0; k < n; k++) {
       if (!members[k] || k === a || k === b) continue;
-      const v = (ma.length * d[a * n + k]! + mb.length * d[b * n + k]!) / (ma.length + mb.length);
+      const v = (ma.length * d[a * n + k] + mb.length * d[b * n + k]) / (ma.length + mb.length);
       d[a * n + k] = v;
       d[k * n + a] = v;
     }
@@ -72,7 +72,7 @@ export function correlationCells(frame: CorrelationFrame, order?: readonly numbe
   const out: number[][] = new Array(n * n);
   let k = 0;
   for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) out[k++] = [x, y, correlationAt(frame.matrix, n, ord[y]!, ord[x]!)];
+    for (let x = 0; x < n; x++) out[k++] = [x, y, correlationAt(frame.matrix, n, ord[y], ord[x])];
   }
   return out;
 }
@@ -88,12 +88,12 @@ export function correlationPixels(frame: CorrelationFrame, order?: readonly numb
   const lut: Array<[number, number, number]> = Array.from({ length: 256 }, (_, i) => sampleScale(BLUE_ORANGE, i / 255));
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
-      const r = correlationAt(frame.matrix, n, ord[y]!, ord[x]!);
+      const r = correlationAt(frame.matrix, n, ord[y], ord[x]);
       const o = (y * n + x) * 4;
       if (!Number.isFinite(r)) {
         px[o] = px[o + 1] = px[o + 2] = 200;
       } else {
-        const c = lut[Math.round(((Math.max(-1, Math.min(1, r)) + 1) / 2) * 255)]!;
+        const c = lut[Math.round(((Math.max(-1, Math.min(1, r)) + 1) / 2) * 255)];
         px[o] = c[0];
         px[o + 1] = c[1];
         px[o + 2] = c[2];
@@ -113,11 +113,11 @@ export function correlationOption(frame: CorrelationFrame, label: FrameLabel, se
   const ord = settings.order && settings.order.length === n ? settings.order : identityOrder(n);
   const r0 = frame.rows[0];
   const tokenOf = (p: number): string => {
-    const row = ord[p]!;
+    const row = ord[p];
     const t = settings.tokenLabels?.[row];
     return t === undefined ? `row ${r0 + row}` : `${r0 + row} ${JSON.stringify(t)}`;
   };
-  const axisNames = identityOrder(n).map((p) => String(r0 + ord[p]!));
+  const axisNames = identityOrder(n).map((p) => String(r0 + ord[p]));
   const update = correlationUpdate(frame, label, settings);
   const reordered = settings.order ? ' (clustered order)' : '';
   const axis = (name: string, inverse: boolean) => ({
@@ -157,8 +157,8 @@ export function correlationOption(frame: CorrelationFrame, label: FrameLabel, se
       trigger: 'item',
       confine: true,
       formatter: (p: { value: number[] }) =>
-        `${escapeHtml(tokenOf(p.value[1]!))} × ${escapeHtml(tokenOf(p.value[0]!))}<br>r = <b>${formatValue(p.value[2])}</b>`,
+        `${escapeHtml(tokenOf(p.value[1]))} × ${escapeHtml(tokenOf(p.value[0]))}<br>r = <b>${formatValue(p.value[2])}</b>`,
     },
-    series: [{ type: 'heatmap', name: 'correlation', progressive: 0, data: (update.series as { data: unknown }[])[0]!.data }],
+    series: [{ type: 'heatmap', name: 'correlation', progressive: 0, data: (update.series as { data: unknown }[])[0].data }],
   };
 }

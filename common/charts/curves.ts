@@ -96,7 +96,7 @@ export function curvePoints(steps: readonly number[], values: ReadonlyArray<numb
   for (let i = 0; i < steps.length; i++) {
     const v = values[i];
     if (v === null || v === undefined || !Number.isFinite(v) || (yLog && v <= 0)) continue;
-    out.push([stepPosition(steps[i]!, stepScale), v, steps[i]!]);
+    out.push([stepPosition(steps[i], stepScale), v, steps[i]]);
   }
   return out;
 }
@@ -239,7 +239,7 @@ export function curvesOption(input: CurvesInput): ChartOption {
         tooltip: {
           trigger: 'item',
           confine: true,
-          formatter: (p: { seriesName: string; value: number[] }) => `${escapeHtml(p.seriesName)}<br>step ${formatStep(p.value[2]!)}: <b>${formatValue(p.value[1])}</b>`,
+          formatter: (p: { seriesName: string; value: number[] }) => `${escapeHtml(p.seriesName)}<br>step ${formatStep(p.value[2])}: <b>${formatValue(p.value[1])}</b>`,
         },
       };
   return {
@@ -279,5 +279,5 @@ function axisTooltip(ps: Array<{ seriesName: string; value: number[]; color: str
   const shown = ps.filter((p) => Array.isArray(p.value) && Number.isFinite(p.value[1]));
   if (shown.length === 0) return '';
   const rows = shown.map((p) => `<span style="color:${p.color}">●</span> ${escapeHtml(p.seriesName)}: <b>${formatValue(p.value[1])}</b>`);
-  return `${xName} ${formatStep(shown[0]!.value[2]!)}<br>${rows.join('<br>')}`;
+  return `${xName} ${formatStep(shown[0].value[2])}<br>${rows.join('<br>')}`;
 }

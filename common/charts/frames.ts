@@ -95,7 +95,7 @@ export function asCorrelationFrame(v: unknown): CorrelationFrame | null {
   const n = correlationSize(matrix);
   const order = numbers(o.order);
   return {
-    rows: rowsList && rowsList.length === 2 ? [rowsList[0]!, rowsList[1]!] : [0, n],
+    rows: rowsList && rowsList.length === 2 ? [rowsList[0], rowsList[1]] : [0, n],
     matrix,
     ...(order && order.length === n ? { order } : {}),
   };
@@ -112,6 +112,6 @@ export function correlationSize(matrix: CorrelationMatrix): number {
 /** Entry (i, j) whatever the storage. */
 export function correlationAt(matrix: CorrelationMatrix, n: number, i: number, j: number): number {
   const row = matrix[i];
-  if (Array.isArray(row)) return row[j]!;
-  return (matrix as ArrayLike<number>)[i * n + j]!;
+  if (Array.isArray(row)) return row[j];
+  return (matrix as ArrayLike<number>)[i * n + j];
 }

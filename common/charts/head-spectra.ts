@@ -17,7 +17,7 @@ export interface HeadSpectrumExtent {
 
 function positives(a: ArrayLike<number>): number[][] {
   const out: number[][] = [];
-  for (let i = 0; i < a.length; i++) if (a[i]! > 0 && Number.isFinite(a[i]!)) out.push([i + 1, a[i]!]);
+  for (let i = 0; i < a.length; i++) if (a[i] > 0 && Number.isFinite(a[i])) out.push([i + 1, a[i]]);
   return out;
 }
 
@@ -28,9 +28,9 @@ export function headSpectrumExtent(frames: ReadonlyArray<HeadSpectrumFrame | nul
   for (const f of frames) {
     if (!f) continue;
     for (const [r, s] of [...positives(f.singular_values), ...positives(f.shuffled_singular_values), ...(f.mp_lower > 0 ? [[1, f.mp_lower]] : []), [1, f.mp_upper]]) {
-      maxRank = Math.max(maxRank, r!);
-      sMin = Math.min(sMin, s!);
-      sMax = Math.max(sMax, s!);
+      maxRank = Math.max(maxRank, r);
+      sMin = Math.min(sMin, s);
+      sMax = Math.max(sMax, s);
     }
   }
   return sMin > sMax ? { maxRank, sMin: 0.1, sMax: 10 } : { maxRank, sMin, sMax };
@@ -39,7 +39,7 @@ export function headSpectrumExtent(frames: ReadonlyArray<HeadSpectrumFrame | nul
 export function headSpectrumOption(frame: HeadSpectrumFrame, label: FrameLabel, extent?: HeadSpectrumExtent): ChartOption {
   const e = extent ?? headSpectrumExtent([frame]);
   const spikes = Array.from(frame.singular_values).filter((s) => s > frame.mp_upper).length;
-  const ratio = frame.shuffled_singular_values[0] ? frame.singular_values[0]! / frame.shuffled_singular_values[0] : null;
+  const ratio = frame.shuffled_singular_values[0] ? frame.singular_values[0] / frame.shuffled_singular_values[0] : null;
   return {
     animation: false,
     title: [{ text: `Head spectrum vs random · ${label.tensor} (${frame.rows}×${frame.cols})`, subtext: `${frameSubtitle(label)} · ${spikes} above MP edge · s_max/shuffled = ${formatValue(ratio)}`, ...titleStyle() }],

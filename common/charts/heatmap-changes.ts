@@ -35,7 +35,7 @@ export function panelChangeMarks(panel: HeatmapPanel, index: ChangeIndex | null 
     if (!m) return;
     panel.steps.forEach((step, c) => {
       const s = m.get(step);
-      if (s !== undefined && row.values[c] !== null && row.values[c] !== undefined) marks.push([(spans[c]![0] + spans[c]![1]) / 2, r, c, step, s]);
+      if (s !== undefined && row.values[c] !== null && row.values[c] !== undefined) marks.push([(spans[c][0] + spans[c][1]) / 2, r, c, step, s]);
     });
   });
   return marks;
@@ -45,8 +45,8 @@ export function panelChangeMarks(panel: HeatmapPanel, index: ChangeIndex | null 
 export function changeColumns(marks: readonly number[][]): Array<{ column: number; step: number; rows: number }> {
   const by = new Map<number, { column: number; step: number; rows: number }>();
   for (const m of marks) {
-    const c = m[MARK.column]!;
-    const e = by.get(c) ?? { column: c, step: m[MARK.step]!, rows: 0 };
+    const c = m[MARK.column];
+    const e = by.get(c) ?? { column: c, step: m[MARK.step], rows: 0 };
     e.rows++;
     by.set(c, e);
   }
@@ -76,7 +76,7 @@ export function withHeatmapChangeMarks(option: ChartOption, marks: readonly numb
     tooltip: {
       ...tooltip,
       formatter: (p: { value: number[]; seriesName?: string }) => {
-        const line = changeLine(marks, p.value[2]!, p.value[5]!);
+        const line = changeLine(marks, p.value[2], p.value[5]);
         return line ? `${base(p)}<br>${line}` : base(p);
       },
     },

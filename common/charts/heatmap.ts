@@ -230,7 +230,7 @@ export function undefinedCells(panel: HeatmapPanel, stepScale: StepScale): numbe
   const out: number[][] = [];
   panel.rows.forEach((row, r) => {
     row.values.forEach((v, c) => {
-      if ((v === null || !Number.isFinite(v)) && panel.computed![c]) out.push([spans[c]![0], spans[c]![1], r]);
+      if ((v === null || !Number.isFinite(v)) && panel.computed![c]) out.push([spans[c][0], spans[c][1], r]);
     });
   });
   return out;
@@ -256,9 +256,9 @@ export function heatmapCells(panel: HeatmapPanel, stepScale: StepScale, colour: 
       if (v === null || !Number.isFinite(v)) return;
       const cv = colourValue(v, colour);
       if (cv === null) return;
-      const [x0, x1] = spans[c]!;
+      const [x0, x1] = spans[c];
       const flag = atBound(v, panel.metric) ? CELL_FLAG.bound : colour.log && v <= 0 ? CELL_FLAG.floor : CELL_FLAG.none;
-      data.push([x0, x1, r, cv, v, c, panel.steps[c]!, flag]);
+      data.push([x0, x1, r, cv, v, c, panel.steps[c], flag]);
     });
   });
   return data;
@@ -288,7 +288,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
   const { stepScale, colour } = settings;
   const spans = columnSpans(columnPositions(panel, stepScale));
   const data = heatmapCells(panel, stepScale, colour);
-  const own: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
+  const own: [number, number] = spans.length ? [spans[0][0], spans[spans.length - 1][1]] : [0, 1];
   // x.extent: the axis range shared with runs side by side (shared-x.ts), never narrower than the panel's.
   const shared = panel.x?.extent;
   const extent: [number, number] = shared ? [Math.min(own[0], shared[0]), Math.max(own[1], shared[1])] : own;
@@ -343,12 +343,12 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
       confine: true,
       formatter: (p: { value: number[] }) => {
         const d = p.value;
-        const row = rows[d[CELL.row]!]!;
-        const c = d[CELL.column]!;
+        const row = rows[d[CELL.row]];
+        const c = d[CELL.column];
         return [
           `<b>${escapeHtml(panel.runName)}</b>`,
           `${escapeHtml(panelTitle(panel))} · ${escapeHtml(blockLabel(row.block))} <span style="opacity:.7">${escapeHtml(row.tensor)}</span>`,
-          `step ${formatStep(d[CELL.step]!)} (${escapeHtml(panel.checkpointIds[c] ?? '')})${panel.x && panel.x.unit !== 'step' ? ` · ${formatStep(panel.x.values[c]!)} tokens` : ''}`,
+          `step ${formatStep(d[CELL.step])} (${escapeHtml(panel.checkpointIds[c] ?? '')})${panel.x && panel.x.unit !== 'step' ? ` · ${formatStep(panel.x.values[c])} tokens` : ''}`,
           `${escapeHtml(panel.metric.label)}: <b>${formatValue(d[CELL.value])}</b> ${escapeHtml(panel.metric.unit)}`,
         ].join('<br>');
       },
@@ -410,10 +410,10 @@ function renderUndefinedCell(_params: unknown, api: RenderApi): Record<string, u
   const row = api.value(2);
   const a = api.coord([api.value(0), row]);
   const b = api.coord([api.value(1), row]);
-  const h = api.size([0, 1])[1]!;
-  const x = Math.floor(a[0]!);
-  const y = Math.floor(a[1]! - h / 2);
-  const w = Math.max(1, Math.ceil(b[0]!) - x);
+  const h = api.size([0, 1])[1];
+  const x = Math.floor(a[0]);
+  const y = Math.floor(a[1] - h / 2);
+  const w = Math.max(1, Math.ceil(b[0]) - x);
   const hh = Math.ceil(h);
   return {
     type: 'group',
@@ -435,14 +435,14 @@ function renderCell(_params: unknown, api: RenderApi): Record<string, unknown> {
   const row = api.value(CELL.row);
   const a = api.coord([api.value(CELL.x0), row]);
   const b = api.coord([api.value(CELL.x1), row]);
-  const h = api.size([0, 1])[1]!;
+  const h = api.size([0, 1])[1];
   const rect = {
     type: 'rect',
     // Whole-pixel edges: adjacent cells share a pixel column instead of leaving an antialiased seam.
-    shape: { x: Math.floor(a[0]!), y: Math.floor(a[1]! - h / 2), width: Math.max(1, Math.ceil(b[0]!) - Math.floor(a[0]!)), height: Math.ceil(h) + 1 },
+    shape: { x: Math.floor(a[0]), y: Math.floor(a[1] - h / 2), width: Math.max(1, Math.ceil(b[0]) - Math.floor(a[0])), height: Math.ceil(h) + 1 },
     style: { fill: api.visual('color') as string },
   };
   if (api.value(CELL.flag) !== CELL_FLAG.bound) return rect;
-  const r = Math.max(1, Math.min(2.5, h / 3, (b[0]! - a[0]!) / 3));
-  return { type: 'group', children: [rect, { type: 'circle', shape: { cx: (a[0]! + b[0]!) / 2, cy: a[1]!, r }, style: { fill: BOUND_MARK } }] };
+  const r = Math.max(1, Math.min(2.5, h / 3, (b[0] - a[0]) / 3));
+  return { type: 'group', children: [rect, { type: 'circle', shape: { cx: (a[0] + b[0]) / 2, cy: a[1], r }, style: { fill: BOUND_MARK } }] };
 }

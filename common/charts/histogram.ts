@@ -43,8 +43,8 @@ export function histogramAxisMax(yMax: number, yLog: boolean): number | undefine
 
 /** Category labels: "<lo", bin centres, ">hi". */
 export function histogramCategories(edges: readonly number[]): string[] {
-  const centres = edges.slice(0, -1).map((e, i) => formatTick((e + edges[i + 1]!) / 2));
-  return [`<${formatTick(edges[0]!)}`, ...centres, `>${formatTick(edges[edges.length - 1]!)}`];
+  const centres = edges.slice(0, -1).map((e, i) => formatTick((e + edges[i + 1]) / 2));
+  return [`<${formatTick(edges[0])}`, ...centres, `>${formatTick(edges[edges.length - 1])}`];
 }
 
 export function frameSubtitle(label: FrameLabel): string {
@@ -112,8 +112,8 @@ export function histogramOption(frame: HistogramFrame, label: FrameLabel, settin
     },
     series: [
       // large: drawn as one path per series (animation frames stay cheap with hundreds of bins).
-      { type: 'bar', name: 'in range', large: true, largeThreshold: 64, barCategoryGap: '4%', itemStyle: { color: IN_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[0]!.data },
-      { type: 'bar', name: 'under/overflow', large: true, largeThreshold: 64, barGap: '-100%', itemStyle: { color: OUT_OF_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[1]!.data },
+      { type: 'bar', name: 'in range', large: true, largeThreshold: 64, barCategoryGap: '4%', itemStyle: { color: IN_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[0].data },
+      { type: 'bar', name: 'under/overflow', large: true, largeThreshold: 64, barGap: '-100%', itemStyle: { color: OUT_OF_RANGE_COLOUR }, data: (update.series as { data: unknown[] }[])[1].data },
     ],
   };
 }

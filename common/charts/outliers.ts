@@ -21,7 +21,7 @@ export interface MaxEverBar {
 }
 
 export function maxEverOption(input: { runName: string; bars: readonly MaxEverBar[]; steps: readonly number[]; yLog?: boolean }): ChartOption {
-  const span = input.steps.length ? `${input.steps.length} checkpoints, steps ${formatStep(input.steps[0]!)}–${formatStep(input.steps[input.steps.length - 1]!)}` : 'no checkpoints';
+  const span = input.steps.length ? `${input.steps.length} checkpoints, steps ${formatStep(input.steps[0])}–${formatStep(input.steps[input.steps.length - 1])}` : 'no checkpoints';
   return {
     animation: false,
     title: [{ text: `Max |x| ever per block · ${input.runName}`, subtext: `residual stream after each block (before the final norm), probe batch · largest over ${span} · value [activation]`, ...titleStyle() }],
@@ -31,7 +31,7 @@ export function maxEverOption(input: { runName: string; bars: readonly MaxEverBa
     tooltip: {
       trigger: 'item', confine: true,
       formatter: (p: { dataIndex: number }) => {
-        const b = input.bars[p.dataIndex]!;
+        const b = input.bars[p.dataIndex];
         return `${depthLabel(b.depth)}<br>max |x| ever = <b>${formatValue(b.maxEver)}</b>${b.step === null ? '' : ` at step ${formatStep(b.step)}`}`;
       },
     },
@@ -43,7 +43,7 @@ export function maxEverOption(input: { runName: string; bars: readonly MaxEverBa
 export function outlierDimsOption(input: { runName: string; depth: number; steps: readonly number[]; frames: ReadonlyArray<OutlierDimsFrame | null>; dims: readonly number[] }): ChartOption {
   const col = (f: OutlierDimsFrame | null, pick: (f: OutlierDimsFrame) => ArrayLike<number> | undefined) => input.dims.map((d) => {
     const a = f ? pick(f) : undefined;
-    return a && d < a.length ? a[d]! : null;
+    return a && d < a.length ? a[d] : null;
   });
   const transpose = (cols: Array<Array<number | null>>): Array<Array<number | null>> => input.dims.map((_, r) => cols.map((c) => c[r] ?? null));
   const components = [...new Set(input.frames.flatMap((f) => (f ? f.norms.map((n) => n.component) : [])))];
@@ -71,11 +71,11 @@ export function dimProfileExtent(frames: ReadonlyArray<OutlierDimsFrame | null>)
   let gainMax = -Infinity;
   for (const f of frames) {
     if (!f) continue;
-    for (let i = 0; i < f.dim_max_abs.length; i++) maxAbs = Math.max(maxAbs, f.dim_max_abs[i]!);
+    for (let i = 0; i < f.dim_max_abs.length; i++) maxAbs = Math.max(maxAbs, f.dim_max_abs[i]);
     const g = f.norms[0]?.gain;
     if (g) for (let i = 0; i < g.length; i++) {
-      gainMin = Math.min(gainMin, g[i]!);
-      gainMax = Math.max(gainMax, g[i]!);
+      gainMin = Math.min(gainMin, g[i]);
+      gainMax = Math.max(gainMax, g[i]);
     }
   }
   return { maxAbs: maxAbs || 1, gainMin: gainMin <= gainMax ? gainMin : 0, gainMax: gainMin <= gainMax ? gainMax : 1 };

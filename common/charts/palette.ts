@@ -35,9 +35,9 @@ export function sampleScale(stops: readonly string[], t: number): [number, numbe
   const x = clamped * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  const a = hexToRgb(stops[i]!);
-  const b = hexToRgb(stops[i + 1]!);
-  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
+  const a = hexToRgb(stops[i]);
+  const b = hexToRgb(stops[i + 1]);
+  return [0, 1, 2].map((k) => Math.round(a[k] + (b[k] - a[k]) * f)) as [number, number, number];
 }
 
 export function rgbToHex([r, g, b]: [number, number, number]): string {

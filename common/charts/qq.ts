@@ -24,7 +24,7 @@ export function qqPoints(frame: QqFrame, family: QqFamily): number[][] {
     const x = th[i];
     const y = frame.empirical[i];
     if (x === undefined || y === undefined || x === null || y === null || !Number.isFinite(x) || !Number.isFinite(y)) continue;
-    out.push([x, y, frame.probabilities[i]!]);
+    out.push([x, y, frame.probabilities[i]]);
   }
   return out;
 }
@@ -35,8 +35,8 @@ export function qqExtent(frames: ReadonlyArray<QqFrame | null>, family: QqFamily
   for (const f of frames) {
     if (!f) continue;
     for (const [x, y] of qqPoints(f, family)) {
-      lo = Math.min(lo, x!, y!);
-      hi = Math.max(hi, x!, y!);
+      lo = Math.min(lo, x, y);
+      hi = Math.max(hi, x, y);
     }
   }
   if (lo > hi) return [-1, 1];
@@ -76,7 +76,7 @@ export function qqOption(frame: QqFrame, label: FrameLabel, settings: QqSettings
         `p = ${formatValue(p.value[2])}<br>${escapeHtml(fam)}: ${formatValue(p.value[0])}<br>empirical: <b>${formatValue(p.value[1])}</b>`,
     },
     series: [
-      { type: 'scatter', name: 'quantiles', large: true, largeThreshold: 100, symbolSize: 4, itemStyle: { color: '#0072B2' }, data: (update.series as { data: unknown }[])[0]!.data },
+      { type: 'scatter', name: 'quantiles', large: true, largeThreshold: 100, symbolSize: 4, itemStyle: { color: '#0072B2' }, data: (update.series as { data: unknown }[])[0].data },
       {
         type: 'line',
         name: 'y = x',

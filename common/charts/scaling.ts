@@ -51,10 +51,10 @@ export function scalingOption(r: ScalingResult, options: { interactive?: boolean
   const depth = r.lines === 'depth';
   const series = r.series.map((s, si) => {
     const points = r.runs
-      .filter((run) => run.params !== null && run.values[si] !== null && run.values[si]! > 0)
+      .filter((run) => run.params !== null && run.values[si] !== null && run.values[si] > 0)
       .map((run) => ({ value: [run.params!, run.values[si]!], name: run.name, tensor: run.tensors[si], step: run.step, tokens: run.tokens }))
-      .sort((a, b) => a.value[0]! - b.value[0]!);
-    const colour = depth ? orderedLineColour(si, r.series.length) : OKABE_ITO[si % OKABE_ITO.length]!;
+      .sort((a, b) => a.value[0] - b.value[0]);
+    const colour = depth ? orderedLineColour(si, r.series.length) : OKABE_ITO[si % OKABE_ITO.length];
     return {
       type: 'line',
       name: seriesName(s),
@@ -67,8 +67,8 @@ export function scalingOption(r: ScalingResult, options: { interactive?: boolean
       animation: false,
     };
   });
-  const values = series.flatMap((s) => s.data.map((p) => p.value[1]!));
-  const xs = series.flatMap((s) => s.data.map((p) => p.value[0]!));
+  const values = series.flatMap((s) => s.data.map((p) => p.value[1]));
+  const xs = series.flatMap((s) => s.data.map((p) => p.value[0]));
   const bounds = logBounds;
   return {
     animation: false,
@@ -82,7 +82,7 @@ export function scalingOption(r: ScalingResult, options: { interactive?: boolean
           trigger: 'item',
           confine: true,
           formatter: (p: { seriesName: string; data: { name: string; value: number[]; tensor: string | null; step: number | null; tokens: number | null } }) =>
-            `<b>${escapeHtml(p.data.name)}</b> · ${escapeHtml(p.seriesName)}<br>${formatParams(p.data.value[0]!)} parameters (${p.data.value[0]!.toLocaleString('en')})<br>` +
+            `<b>${escapeHtml(p.data.name)}</b> · ${escapeHtml(p.seriesName)}<br>${formatParams(p.data.value[0])} parameters (${p.data.value[0].toLocaleString('en')})<br>` +
             `${escapeHtml(r.label)} = <b>${formatValue(p.data.value[1])}</b> ${escapeHtml(r.unit)}<br>` +
             `step ${p.data.step ?? '–'}${p.data.tokens !== null ? ` · ${formatStep(p.data.tokens)} tokens` : ''}<br>${escapeHtml(p.data.tensor ?? '')}`,
         }

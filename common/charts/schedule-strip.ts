@@ -41,7 +41,7 @@ export function scheduleStripOption(runs: readonly StripRun[], s: StripSettings)
   const pos = stripPosition(s.checkpointX, s.stepScale);
   const sorted = [...s.checkpointX].sort((a, b) => a - b);
   const spans = columnSpans(sorted.map(pos));
-  const extent: [number, number] = spans.length ? [spans[0]![0], spans[spans.length - 1]![1]] : [0, 1];
+  const extent: [number, number] = spans.length ? [spans[0][0], spans[spans.length - 1][1]] : [0, 1];
   const series: object[] = [];
   for (const r of runs) {
     const colour = runColour(r.runIndex);

@@ -13,8 +13,8 @@ export function sharedXExtent(panels: readonly HeatmapPanel[], stepScale: StepSc
   for (const p of panels) {
     const spans = columnSpans(columnPositions(p, stepScale));
     if (!spans.length) continue;
-    lo = Math.min(lo, spans[0]![0]);
-    hi = Math.max(hi, spans[spans.length - 1]![1]);
+    lo = Math.min(lo, spans[0][0]);
+    hi = Math.max(hi, spans[spans.length - 1][1]);
   }
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;
 }

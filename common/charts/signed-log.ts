@@ -10,9 +10,9 @@ import type { HistogramFrame } from './frames';
 export function isSignedLogEdges(edges: readonly number[]): boolean {
   const n = edges.length;
   if (n < 6) return false;
-  for (let i = 0; i < n; i++) if (Math.abs(edges[i]! + edges[n - 1 - i]!) > 1e-9 * Math.abs(edges[i]!)) return false;
-  const inner = edges[n / 2 + 1]! - edges[n / 2]!;
-  const outer = edges[n - 1]! - edges[n - 2]!;
+  for (let i = 0; i < n; i++) if (Math.abs(edges[i] + edges[n - 1 - i]) > 1e-9 * Math.abs(edges[i])) return false;
+  const inner = edges[n / 2 + 1] - edges[n / 2];
+  const outer = edges[n - 1] - edges[n - 2];
   return n % 2 === 0 && outer > 100 * inner;
 }
 
@@ -33,15 +33,15 @@ export function signedLogTicks(edges: readonly number[], maxPerSide = 8): Map<nu
   ticks.set(centre + 1, '0');
   const decades: number[] = [];
   for (let i = n / 2; i < n - 1; i++) {
-    const k = Math.log10(edges[i]!);
+    const k = Math.log10(edges[i]);
     if (Math.abs(k - Math.round(k)) < 1e-6) decades.push(i);
   }
   const every = Math.max(1, Math.ceil(decades.length / maxPerSide));
   decades.forEach((i, j) => {
     if (j % every !== 0) return;
-    ticks.set(i + 1, signedPower(edges[i]!)); // bin i starts at +10^k
+    ticks.set(i + 1, signedPower(edges[i])); // bin i starts at +10^k
     const mirror = n - 1 - i; // edge -10^k ends bin mirror - 1
-    ticks.set(mirror - 1 + 1, signedPower(edges[mirror]!));
+    ticks.set(mirror - 1 + 1, signedPower(edges[mirror]));
   });
   return ticks;
 }
@@ -61,7 +61,7 @@ export function linearRange(frames: ReadonlyArray<HistogramFrame | null>, mass =
       inside += (f.counts[n / 2 + k] ?? 0) + (f.counts[n / 2 - 2 - k] ?? 0);
       k++;
     }
-    const edge = f.edges[Math.min(n - 1, n / 2 + k)]!;
+    const edge = f.edges[Math.min(n - 1, n / 2 + k)];
     m = Math.max(m, 10 ** Math.ceil(Math.log10(edge) - 1e-9));
   }
   return m > 0 ? m : 1;
@@ -79,8 +79,8 @@ export function toLinearBins(frame: HistogramFrame, range: number, bins = 100): 
   const width = (2 * range) / bins;
   frame.counts.forEach((c, i) => {
     if (c === 0) return;
-    const a = frame.edges[i]!;
-    const b = frame.edges[i + 1]!;
+    const a = frame.edges[i];
+    const b = frame.edges[i + 1];
     const len = b - a;
     if (b <= -range) return void (underflow += c);
     if (a >= range) return void (overflow += c);
@@ -91,8 +91,8 @@ export function toLinearBins(frame: HistogramFrame, range: number, bins = 100): 
     const first = Math.min(bins - 1, Math.floor((lo + range) / width));
     const last = Math.min(bins - 1, Math.floor((hi + range) / width - 1e-12));
     for (let j = first; j <= last; j++) {
-      const overlap = Math.min(hi, edges[j + 1]!) - Math.max(lo, edges[j]!);
-      if (overlap > 0) counts[j]! += (c * overlap) / len;
+      const overlap = Math.min(hi, edges[j + 1]) - Math.max(lo, edges[j]);
+      if (overlap > 0) counts[j] += (c * overlap) / len;
     }
   });
   return { edges, counts, underflow, overflow };

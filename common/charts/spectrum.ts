@@ -28,9 +28,9 @@ export function spectrumExtent(frames: ReadonlyArray<SpectrumFrame | null>): Spe
   for (const f of frames) {
     if (!f) continue;
     for (const [r, s] of spectrumPoints(f)) {
-      maxRank = Math.max(maxRank, r!);
-      sMin = Math.min(sMin, s!);
-      sMax = Math.max(sMax, s!);
+      maxRank = Math.max(maxRank, r);
+      sMin = Math.min(sMin, s);
+      sMax = Math.max(sMax, s);
     }
   }
   if (sMin > sMax) return { maxRank, sMin: 0.1, sMax: 10 };
@@ -60,6 +60,6 @@ export function spectrumOption(frame: SpectrumFrame, label: FrameLabel, extent?:
       splitLine: { lineStyle: { color: '#eeeeee' } },
     },
     tooltip: { trigger: 'item', confine: true, formatter: (p: { value: number[] }) => `rank ${p.value[0]}<br>s = <b>${formatValue(p.value[1])}</b>` },
-    series: [{ type: 'line', name: 'singular values', showSymbol: false, lineStyle: { width: 1.5, color: '#0072B2' }, data: (update.series as { data: unknown }[])[0]!.data }],
+    series: [{ type: 'line', name: 'singular values', showSymbol: false, lineStyle: { width: 1.5, color: '#0072B2' }, data: (update.series as { data: unknown }[])[0].data }],
   };
 }

@@ -26,12 +26,12 @@ export function positionToStep(position: number, scale: StepScale): number {
 export function columnSpans(positions: readonly number[]): Array<[number, number]> {
   const n = positions.length;
   if (n === 0) return [];
-  if (n === 1) return [[positions[0]! - 0.5, positions[0]! + 0.5]];
+  if (n === 1) return [[positions[0] - 0.5, positions[0] + 0.5]];
   const spans: Array<[number, number]> = [];
   for (let i = 0; i < n; i++) {
-    const p = positions[i]!;
-    const left = i > 0 ? (positions[i - 1]! + p) / 2 : p - (positions[1]! - p) / 2;
-    const right = i < n - 1 ? (p + positions[i + 1]!) / 2 : p + (p - positions[n - 2]!) / 2;
+    const p = positions[i];
+    const left = i > 0 ? (positions[i - 1] + p) / 2 : p - (positions[1] - p) / 2;
+    const right = i < n - 1 ? (p + positions[i + 1]) / 2 : p + (p - positions[n - 2]) / 2;
     spans.push([left, right]);
   }
   return spans;
@@ -102,15 +102,15 @@ export function tokensOfSteps(checkpoints: ReadonlyArray<{ step: number | null; 
   const known = checkpoints.filter((c) => c.step !== null && typeof c.tokens === 'number').map((c) => [c.step!, c.tokens!] as const).sort((a, b) => a[0] - b[0]);
   if (!known.length) return null;
   return (step: number) => {
-    if (step <= known[0]![0]) return known[0]![0] > 0 ? (known[0]![1] * step) / known[0]![0] : known[0]![1];
+    if (step <= known[0][0]) return known[0][0] > 0 ? (known[0][1] * step) / known[0][0] : known[0][1];
     for (let i = 1; i < known.length; i++) {
-      const [s1, t1] = known[i]!;
+      const [s1, t1] = known[i];
       if (step <= s1) {
-        const [s0, t0] = known[i - 1]!;
+        const [s0, t0] = known[i - 1];
         return t0 + ((t1 - t0) * (step - s0)) / (s1 - s0);
       }
     }
-    const [sl, tl] = known[known.length - 1]!;
+    const [sl, tl] = known[known.length - 1];
     return sl > 0 ? (tl * step) / sl : tl;
   };
 }

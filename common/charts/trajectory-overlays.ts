@@ -99,7 +99,7 @@ export function withTrajectoryOverlays(option: ChartOption, input: OverlayInput)
       barWidth: 6,
       itemStyle: { color: TIMELINE_COLOUR },
       z: 0,
-      tooltip: { trigger: 'item', formatter: (p: { data: number[] }) => `step ${formatStep(p.data[2]!)}: ${p.data[3]} trajectories change (${Math.round(100 * p.data[1]!)}%)` },
+      tooltip: { trigger: 'item', formatter: (p: { data: number[] }) => `step ${formatStep(p.data[2])}: ${p.data[3]} trajectories change (${Math.round(100 * p.data[1])}%)` },
       data: input.timeline.map((t) => [pos(t.step), Math.min(1, 4 * t.fraction), t.step, t.count]),
     });
   }
@@ -114,7 +114,7 @@ export function withTrajectoryOverlays(option: ChartOption, input: OverlayInput)
         showSymbol: false,
         color: LR_COLOUR,
         lineStyle: { width: 1, type: RUN_DASHES[i % RUN_DASHES.length] },
-        data: l.steps.map((s, j) => [pos(s), l.values[j]!, s]).filter((p) => Number.isFinite(p[1]!)),
+        data: l.steps.map((s, j) => [pos(s), l.values[j], s]).filter((p) => Number.isFinite(p[1])),
       });
     });
   }

@@ -121,8 +121,8 @@ export class EmbeddingRanges {
         if (!tok) throw new AtlasError('not-found', `${run.name}: no tokenizer.json, so tokens cannot be counted in the probe text; order by id or cluster instead`);
         const ids = (await tok).encode(await readProbeText(DEFAULT_PROBE_FILE()));
         const counts = new Float64Array(n);
-        for (const id of ids) if (id >= from && id < to) counts[id - from]!++;
-        const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
+        for (const id of ids) if (id >= from && id < to) counts[id - from]++;
+        const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
         const seen = counts.reduce((k, v) => k + (v > 0 ? 1 : 0), 0);
         return { order, note: `by count in the probe text (resources/probe/default.txt, ${ids.length} tokens; ${seen} of these ${n} occur), most frequent first` };
       })();

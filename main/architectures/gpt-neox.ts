@@ -73,9 +73,9 @@ export function gptNeoxHeadSlices(
   const hd = d / heads;
   const wV = new Float64Array(hd * d);
   const vStart = (h * 3 + 2) * hd * d;
-  for (let i = 0; i < hd * d; i++) wV[i] = qkv[vStart + i]!;
+  for (let i = 0; i < hd * d; i++) wV[i] = qkv[vStart + i];
   const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = dense[r * d + h * hd + c]!;
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = dense[r * d + h * hd + c];
   return { wO, wV, headDim: hd };
 }
 
@@ -91,7 +91,7 @@ export function gptNeoxQkvSlices(qkv: ArrayLike<number>, d: number, heads: numbe
   for (let h = 0; h < heads; h++) {
     (['q', 'k', 'v'] as const).forEach((part, p) => {
       const start = (h * 3 + p) * hd * d;
-      out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => qkv[start + i]!) });
+      out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => qkv[start + i]) });
     });
   }
   return out;
@@ -106,5 +106,5 @@ export const gptNeox: FamilyModule = {
     components: ['attn.qkv', 'attn.out'],
     slice: (qkv, dense, c, h) => gptNeoxHeadSlices(qkv, dense, c.hidden, c.heads, h),
   },
-  qkvHeads: { components: ['attn.qkv'], slices: ([qkv], c) => gptNeoxQkvSlices(qkv!, c.hidden, c.heads) },
+  qkvHeads: { components: ['attn.qkv'], slices: ([qkv], c) => gptNeoxQkvSlices(qkv, c.hidden, c.heads) },
 };

@@ -77,9 +77,9 @@ export function gpt2HeadSlices(cAttn: ArrayLike<number>, cProj: ArrayLike<number
   if (cProj.length !== d * d) throw new ShapeError(`c_proj has ${cProj.length} values, not ${d} x ${d}`);
   const hd = d / heads;
   const wV = new Float64Array(hd * d);
-  for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) wV[r * d + c] = cAttn[c * 3 * d + 2 * d + h * hd + r]!;
+  for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) wV[r * d + c] = cAttn[c * 3 * d + 2 * d + h * hd + r];
   const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = cProj[(h * hd + c) * d + r]!;
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = cProj[(h * hd + c) * d + r];
   return { wO, wV, headDim: hd };
 }
 
@@ -95,7 +95,7 @@ export function gpt2QkvSlices(cAttn: ArrayLike<number>, d: number, heads: number
   for (let h = 0; h < heads; h++) {
     (['q', 'k', 'v'] as const).forEach((part, p) => {
       const data = new Float64Array(hd * d);
-      for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) data[r * d + c] = cAttn[c * 3 * d + p * d + h * hd + r]!;
+      for (let r = 0; r < hd; r++) for (let c = 0; c < d; c++) data[r * d + c] = cAttn[c * 3 * d + p * d + h * hd + r];
       out.push({ part, head: h, rows: hd, cols: d, data });
     });
   }
@@ -111,5 +111,5 @@ export const gpt2: FamilyModule = {
     components: ['attn.qkv', 'attn.out'],
     slice: (cAttn, cProj, c, h) => gpt2HeadSlices(cAttn, cProj, c.hidden, c.heads, h),
   },
-  qkvHeads: { components: ['attn.qkv'], slices: ([cAttn], c) => gpt2QkvSlices(cAttn!, c.hidden, c.heads) },
+  qkvHeads: { components: ['attn.qkv'], slices: ([cAttn], c) => gpt2QkvSlices(cAttn, c.hidden, c.heads) },
 };

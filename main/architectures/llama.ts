@@ -151,9 +151,9 @@ export function llamaHeadSlices(vProj: ArrayLike<number>, oProj: ArrayLike<numbe
   if (oProj.length !== d * heads * hd) throw new ShapeError(`o_proj has ${oProj.length} values, not ${d} x ${heads * hd}`);
   const kv = Math.floor(h / (heads / kvHeads));
   const wV = new Float64Array(hd * d);
-  for (let i = 0; i < hd * d; i++) wV[i] = vProj[kv * hd * d + i]!;
+  for (let i = 0; i < hd * d; i++) wV[i] = vProj[kv * hd * d + i];
   const wO = new Float64Array(d * hd);
-  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c]!;
+  for (let r = 0; r < d; r++) for (let c = 0; c < hd; c++) wO[r * hd + c] = oProj[r * heads * hd + h * hd + c];
   return { wO, wV, headDim: hd };
 }
 
@@ -166,7 +166,7 @@ export function llamaQkvSlices(q: ArrayLike<number>, k: ArrayLike<number>, v: Ar
   const out: QkvHeadSlice[] = [];
   for (const [part, w, n] of parts) {
     if (w.length !== n * hd * d) throw new ShapeError(`${part}_proj has ${w.length} values, not ${n * hd} x ${d}`);
-    for (let h = 0; h < n; h++) out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => w[h * hd * d + i]!) });
+    for (let h = 0; h < n; h++) out.push({ part, head: h, rows: hd, cols: d, data: Float64Array.from({ length: hd * d }, (_, i) => w[h * hd * d + i]) });
   }
   return out;
 }
@@ -182,6 +182,6 @@ export const llama: FamilyModule = {
   },
   qkvHeads: {
     components: ['attn.q', 'attn.k', 'attn.v'],
-    slices: ([q, k, v], c) => llamaQkvSlices(q!, k!, v!, c.hidden, c.heads, c.kvHeads, c.headDim),
+    slices: ([q, k, v], c) => llamaQkvSlices(q, k, v, c.hidden, c.heads, c.kvHeads, c.headDim),
   },
 };

@@ -51,7 +51,7 @@ export async function blockDirections(
       k,
       options,
     );
-    block.heads.forEach((h, i) => parts.push({ component: 'attn.ov', head: h.head, svd: svds[i]! }));
+    block.heads.forEach((h, i) => parts.push({ component: 'attn.ov', head: h.head, svd: svds[i] }));
   }
   const lists = await tokenLists(
     parts.flatMap((p) => p.svd.vectors),
@@ -64,7 +64,7 @@ export async function blockDirections(
     component: p.component,
     head: p.head,
     directions: p.svd.vectors.map((_, index): DirectionTokens => {
-      const l = lists[next++]!;
+      const l = lists[next++];
       return {
         index,
         singularValue: p.svd.singularValues[index] ?? NaN,

@@ -51,7 +51,7 @@ export async function symmetricEigenvalues(G: Float64Array, n: number, opts: Eig
   if (!Number.isInteger(n) || n < 0) throw new EigenError(`matrix order ${n} is not a non-negative integer`);
   if (G.length !== n * n) throw new EigenError(`matrix has ${G.length} values, expected ${n} x ${n}`);
   for (let i = 0; i < G.length; i++) {
-    if (!Number.isFinite(G[i]!)) throw new EigenError(`matrix entry ${i} is ${G[i]}`);
+    if (!Number.isFinite(G[i])) throw new EigenError(`matrix entry ${i} is ${G[i]}`);
   }
   if (n === 0) return new Float64Array(0);
   const b = Math.max(1, Math.min(opts.bandwidth ?? DEFAULT_BANDWIDTH, n - 1 || 1));
@@ -75,7 +75,7 @@ export async function symmetricEigenvalues(G: Float64Array, n: number, opts: Eig
  */
 export function singularValuesFromGramEigenvalues(eigs: Float64Array): Float64Array {
   const out = new Float64Array(eigs.length);
-  for (let i = 0; i < eigs.length; i++) out[i] = Math.sqrt(Math.max(eigs[i]!, 0));
+  for (let i = 0; i < eigs.length; i++) out[i] = Math.sqrt(Math.max(eigs[i], 0));
   out.sort().reverse();
   return out;
 }

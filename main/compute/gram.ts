@@ -70,7 +70,7 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
       const name = `G_${i}_${j}`;
       nodes.push({
         opType: 'Gemm',
-        inputs: [blocks[i]!, blocks[j]!, `Acc_${i}_${j}`],
+        inputs: [blocks[i], blocks[j], `Acc_${i}_${j}`],
         outputs: [name],
         attributes: [
           { name: wide ? 'transB' : 'transA', int: 1 },
@@ -174,7 +174,7 @@ export async function gram(
         for (let ct = c0; ct < c1; ct += tile) {
           const re = Math.min(r1, rt + tile);
           const ce = Math.min(c1, ct + tile);
-          for (let r = rt; r < re; r++) for (let c = ct; c < ce; c++) G[c * n + r] = G[r * n + c]!;
+          for (let r = rt; r < re; r++) for (let c = ct; c < ce; c++) G[c * n + r] = G[r * n + c];
         }
       }
     }

@@ -30,7 +30,7 @@ export function makeProbeBatch(tokenIds: ArrayLike<number>, batch: number, seqLe
   }
   const ids = new BigInt64Array(need);
   for (let i = 0; i < need; i++) {
-    const t = tokenIds[i]!;
+    const t = tokenIds[i];
     if (!Number.isInteger(t) || t < 0 || (vocabSize !== undefined && t >= vocabSize)) {
       throw new ProbeError(`token ${i} has id ${t}, outside the vocabulary${vocabSize !== undefined ? ` (${vocabSize})` : ''}`);
     }

@@ -107,12 +107,12 @@ async function tryProvider(provider: ProviderName): Promise<ProviderAttempt> {
     g.output(g.relu(g.input('x', 'float32', [2])), 'y');
     const session = await ort.InferenceSession.create(g.toBuffer(), { executionProviders: [provider] });
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(-1, 2), [2]) });
-    const y = out.y!.data as Float32Array;
+    const y = out.y.data as Float32Array;
     await session.release();
     if (y[0] !== 0 || y[1] !== 2) return { provider, ok: false, error: 'wrong result from a one-node test graph' };
     return { provider, ok: true };
   } catch (e) {
-    return { provider, ok: false, error: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+    return { provider, ok: false, error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
   }
 }
 

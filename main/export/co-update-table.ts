@@ -18,10 +18,10 @@ export async function writeCoUpdate(store: Store, run: RunInfo, out: Writer, fie
     const r = runCoUpdate(store, run, group, true);
     const n = r.names.length;
     for (let pa = 0; pa < n; pa++) {
-      const a = r.order[pa]!;
+      const a = r.order[pa];
       for (let pb = 0; pb < n; pb++) {
-        const b = r.order[pb]!;
-        await out.write([run.id, group, pa, pb, r.names[a]!, r.names[b]!, r.matrix[a * n + b] ?? null].map(field).join(',') + '\n');
+        const b = r.order[pb];
+        await out.write([run.id, group, pa, pb, r.names[a], r.names[b], r.matrix[a * n + b] ?? null].map(field).join(',') + '\n');
       }
     }
   }

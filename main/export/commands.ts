@@ -101,7 +101,7 @@ function parseFamily(v: string | undefined): QqFamily | undefined {
 export function checkAsAppRequest(req: Request<'renderExport'>): Request<'renderExport'> {
   const parsed = methods.renderExport.request.safeParse(req);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
   const key = String(issue.path[0] ?? 'request');
   const given = (req as Record<string, unknown>)[key];
   const option = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -128,7 +128,7 @@ export function tensorForView(store: Store, runId: string, view: AnimationView, 
     const embed = tensors.find((t) => t.component === 'embed' && t.kind === 'weight' && withFrames.has(t.tensor)) ?? tensors.find((t) => withFrames.has(t.tensor));
     if (embed) return embed;
   }
-  if (withFrames.size === 1) return store.listTensors(runId).find((t) => withFrames.has(t.tensor)) ?? resolveTensor(store, runId, { tensor: [...withFrames][0]! });
+  if (withFrames.size === 1) return store.listTensors(runId).find((t) => withFrames.has(t.tensor)) ?? resolveTensor(store, runId, { tensor: [...withFrames][0] });
   throw new AtlasError('bad-request', `--view ${view} needs a tensor: --tensor NAME or --component C --block B${withFrames.size ? ` (tensors with ${kind} frames: ${[...withFrames].slice(0, 12).join(', ')}${withFrames.size > 12 ? ', ...' : ''})` : ''}`);
 }
 

@@ -65,9 +65,9 @@ const CSV_HEADER = 'run,run_name,series,step,checkpoint,tensor,role,block,metric
 function csvRows(lines: string[], run: { id: string; name: string }, series: string, grid: ScalarGrid, keep: (t: TensorMeta) => boolean): void {
   grid.tensors.forEach((t, i) => {
     if (!keep(t)) return;
-    grid.values[i]!.forEach((v, j) => {
+    grid.values[i].forEach((v, j) => {
       if (v === null) return;
-      lines.push([run.id, runLabel(run), series, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), grid.metric, v].map(csvField).join(','));
+      lines.push([run.id, runLabel(run), series, grid.steps[j], grid.checkpointIds[j], t.tensor, t.component, t.block === null ? '' : String(t.block), grid.metric, v].map(csvField).join(','));
     });
   });
 }
@@ -88,13 +88,13 @@ export function compareCsv(store: Store, req: ExportReq): string {
     for (const g of seedGroups(runs.map((r) => ({ id: r.id, name: runLabel(r) })))) {
       if (g.members.length < 2) continue;
       const members = g.members.map((id) => grids.find((x) => x.run.id === id)!.grid);
-      const tensors = members[0]!.tensors.filter(keep);
+      const tensors = members[0].tensors.filter(keep);
       for (const t of tensors) {
         const band = bandOf(members.map((m) => ({ steps: m.steps, values: m.values[m.tensors.findIndex((x) => x.tensor === t.tensor)] ?? [] })), req.band, { complete: true });
         for (const [series, values] of [['mean', band.mean], [req.band === 'std' ? 'mean-sd' : 'min', band.lower], [req.band === 'std' ? 'mean+sd' : 'max', band.upper]] as const) {
           band.steps.forEach((s, j) => {
             if (values[j] === null || values[j] === undefined) return;
-            lines.push([`group:${g.key}`, `${g.key} (${g.members.length} seeds)`, series, s, '', t.tensor, t.component, t.block === null ? '' : String(t.block), metric, values[j]!].map(csvField).join(','));
+            lines.push([`group:${g.key}`, `${g.key} (${g.members.length} seeds)`, series, s, '', t.tensor, t.component, t.block === null ? '' : String(t.block), metric, values[j]].map(csvField).join(','));
           });
         }
       }
@@ -206,7 +206,7 @@ function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
       r.steps.forEach((s, i) => {
         if (s <= step) f = i;
       });
-      const c = f >= 0 ? r.seq!.checkpoints[f]! : null;
+      const c = f >= 0 ? r.seq!.checkpoints[f] : null;
       return { runName: runLabel(r.run), colour: runColour(k), frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null };
     });
   return { runs, steps, settings, at, tensor: req.tensor };
@@ -220,7 +220,7 @@ export async function compareFigure(store: Store, req: ExportReq): Promise<Buffe
   if (req.view === 'heatmap') return drawStack(compareHeatmapOptions(store, req, height), format, width, height);
   if (req.view === 'curves') return drawStack([compareCurvesOption(store, req)], format, width, height);
   const o = loadOverlay(store, req, chartView(req.view));
-  const step = req.step ?? o.steps[o.steps.length - 1]!;
+  const step = req.step ?? o.steps[o.steps.length - 1];
   return drawStack([overlayOption(o.at(step), o.tensor, o.settings)], format, width, height);
 }
 
@@ -235,7 +235,7 @@ export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): 
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
     encoder.writeHeader();
     for (let i = 0; i < o.steps.length; i++) {
-      const rgba = chart.render(overlayOption(o.at(o.steps[i]!), o.tensor, o.settings));
+      const rgba = chart.render(overlayOption(o.at(o.steps[i]), o.tensor, o.settings));
       const palette = gifenc.quantize(rgba, 256);
       encoder.writeFrame(gifenc.applyPalette(rgba, palette), width, height, { first: i === 0, palette, delay: Math.round(100 / fps) * 10, repeat: 0 });
       sink.write(encoder.bytesView());

@@ -142,7 +142,7 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
   if (metricId !== 'loss' && store.listMetrics(run.id).includes('loss')) {
     const probe = buildScalarGrid(store, run.info, 'loss');
     const i = probe.tensors.findIndex((t) => t.tensor === 'probe');
-    if (i >= 0) loss.push({ runName: runLabel(run), runIndex: 0, label: 'probe loss', steps: probe.steps, values: probe.values[i]! });
+    if (i >= 0) loss.push({ runName: runLabel(run), runIndex: 0, label: 'probe loss', steps: probe.steps, values: probe.values[i] });
   }
   const title = `${panel.component}${panel.kind !== 'weight' ? ` (${panel.kind})` : ''} · ${runLabel(run)}`;
   const option = curvesOption({ title, metric, lines, loss, stepScale, yLog: options.yLog ?? true });
@@ -193,14 +193,14 @@ function correlationAt(store: Store, run: StoredRun, tensor: string | undefined,
     throw new AtlasError('not-found', `run ${run.id}: no correlation frames of ${tensor} in the cache; compute them with \`checkpoint-atlas analyze <run folder> --analyses ${ANALYSIS_OF_VIEW.correlation}\``);
   }
   if (step !== undefined && found === null) {
-    const steps = present.sort((a, b) => a - b).map((p) => checkpoints[p]!.step).join(', ');
+    const steps = present.sort((a, b) => a - b).map((p) => checkpoints[p].step).join(', ');
     throw new AtlasError('not-found', `no frame at step ${step}; steps with a frame: ${steps}`);
   }
   const lastFrame = correlationFrameOf(last.frame);
   const frame = step === undefined ? lastFrame : correlationFrameOf(found);
   const position = step === undefined ? last.position : want;
   const order = reorder ? (lastFrame.order ?? clusterOrder(lastFrame.matrix)) : undefined;
-  return { frame, label: frameLabelOf(run, meta, checkpoints[position]!, unitOfView('correlation')), ...(order ? { order } : {}) };
+  return { frame, label: frameLabelOf(run, meta, checkpoints[position], unitOfView('correlation')), ...(order ? { order } : {}) };
 }
 
 /** SVG of the correlation panel: vector text and colour bar around the matrix as an exact n x n bitmap. */
@@ -271,7 +271,7 @@ export async function drawFigure(store: Store, options: Omit<FigureOptions, 'out
     const settings = sparseSettings(view, seq, { ...(options.yLog !== undefined ? { yLog: options.yLog } : {}), ...(options.family ? { family: options.family } : {}) });
     const option = sparseOption(settings, seq.raw(i), seq.label(i, unitOfView(view)));
     content = await drawOption(option, options.format, width, height);
-    description = `${view} of ${seq.meta.tensor} at step ${seq.checkpoints[i]!.step ?? seq.checkpoints[i]!.id}`;
+    description = `${view} of ${seq.meta.tensor} at step ${seq.checkpoints[i].step ?? seq.checkpoints[i].id}`;
   }
   return { content, description };
 }

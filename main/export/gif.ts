@@ -153,7 +153,7 @@ export function gifHeader(width: number, height: number, palette: readonly (read
   out.push(width & 255, width >> 8, height & 255, height >> 8, 0x80 | (7 << 4) | (bits - 1), 0, 0);
   for (let i = 0; i < 1 << bits; i++) {
     const c = palette[i] ?? [0, 0, 0];
-    out.push(c[0]!, c[1]!, c[2]!);
+    out.push(c[0], c[1], c[2]);
   }
   if (loop) out.push(0x21, 0xff, 11, ...[...'NETSCAPE2.0'].map((ch) => ch.charCodeAt(0)), 3, 1, 0, 0, 0);
   return Uint8Array.from(out);
@@ -203,7 +203,7 @@ async function writeCorrelationGif(store: Store, run: StoredRun, meta: TensorMet
     let offset = 0;
     let longest = 0;
     for (const { position, frame } of streamFrames(reader ?? store, run.id, kind, meta.tensor, positions)) {
-      const index = raster.render(correlationFrameOf(frame), frameLabelOf(run, meta, checkpoints[position]!, unit));
+      const index = raster.render(correlationFrameOf(frame), frameLabelOf(run, meta, checkpoints[position], unit));
       // Not the first frame: gifenc writes control extension, descriptor (global table) and pixels.
       encoder.writeFrame(index, t.width, t.height, { first: false, delay: t.delay });
       const bytes = encoder.bytesView();

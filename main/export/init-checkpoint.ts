@@ -62,8 +62,8 @@ export function drawLike(values: Float64Array, method: InitMethod, rand: () => n
     const out = Float64Array.from(values);
     for (let i = out.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
-      const t = out[i]!;
-      out[i] = out[j]!;
+      const t = out[i];
+      out[i] = out[j];
       out[j] = t;
     }
     return out;

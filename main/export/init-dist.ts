@@ -38,7 +38,7 @@ export function findRun(store: Store, key: string): RunInfo {
   const byId = store.getRun(key);
   if (byId) return byId.info;
   const named = store.listRuns().filter((r) => r.name === key);
-  if (named.length === 1) return named[0]!.info;
+  if (named.length === 1) return named[0].info;
   const known = store.listRuns().map((r) => `${r.id} (${r.name})`).slice(0, 12).join(', ');
   throw new AtlasError('not-found', named.length > 1 ? `run name "${key}" is ambiguous: use its id (${named.map((r) => r.id).join(', ')})` : `no run "${key}" in the cache (runs: ${known || 'none; run analyze or serve first'})`);
 }

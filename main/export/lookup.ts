@@ -29,7 +29,7 @@ export function requireRun(store: Store, runId: string): StoredRun {
   if (run) return run;
   const runs = store.listRuns();
   const named = runs.filter((r) => r.name === runId || r.alias === runId);
-  if (named.length === 1) return named[0]!;
+  if (named.length === 1) return named[0];
   if (named.length > 1) {
     throw new AtlasError('bad-request', `${named.length} runs in the cache ${store.path} are named "${runId}"; give one id:\n${named.map((r) => `  ${r.id}  (${r.name}: ${r.root})`).join('\n')}`, store.path);
   }
@@ -60,7 +60,7 @@ export function resolveTensor(store: Store, runId: string, want: { tensor?: stri
     const matches = all.filter((t) => t.component === want.component && (blockText === undefined || String(t.block) === blockText) && accept(t));
     const weight = matches.filter((t) => t.kind === 'weight');
     const pick = weight.length === 1 ? weight : matches;
-    if (pick.length === 1) return pick[0]!;
+    if (pick.length === 1) return pick[0];
     const components = [...new Set(all.map((t) => t.component))].join(', ');
     if (pick.length === 0) throw new AtlasError('not-found', `run ${runId} has no tensor of component "${want.component}"${blockText === undefined ? '' : ` in block ${blockText}`} (components: ${components})`);
     throw new AtlasError('bad-request', `--component ${want.component}${blockText === undefined ? '' : ` --block ${blockText}`} matches ${pick.length} tensors (${pick.map((t) => t.tensor).join(', ')}); add --block or name one with --tensor`);

@@ -94,7 +94,7 @@ export function correlationPalette(): CorrelationPalette {
   for (const target of [ink, muted]) {
     for (let l = 1; l <= TEXT_LEVELS; l++) {
       const f = l / (TEXT_LEVELS + 1);
-      ramps.push([0, 1, 2].map((k) => Math.round(white[k]! + (target[k]! - white[k]!) * f)) as Rgb);
+      ramps.push([0, 1, 2].map((k) => Math.round(white[k] + (target[k] - white[k]) * f)) as Rgb);
     }
   }
   const specials: Rgb[] = [NON_FINITE_RGB, white, ink, muted, hexRgb(LINE), ...ramps];
@@ -107,7 +107,7 @@ export function correlationPalette(): CorrelationPalette {
     let best = -1;
     let bestD = Infinity;
     for (let i = 1; i < kept.length - 1; i++) {
-      const d = Math.min(dist(kept[i]!, kept[i - 1]!), dist(kept[i]!, kept[i + 1]!));
+      const d = Math.min(dist(kept[i], kept[i - 1]), dist(kept[i], kept[i + 1]));
       if (d < bestD) {
         bestD = d;
         best = i;
@@ -123,7 +123,7 @@ export function correlationPalette(): CorrelationPalette {
     let bd = Infinity;
     // Only scale colours (and the grey) may draw a cell: never a text or background colour.
     for (let i = 0; i <= kept.length; i++) {
-      const d = dist(c, palette[i]!);
+      const d = dist(c, palette[i]);
       if (d < bd) {
         bd = d;
         bi = i;
@@ -166,7 +166,7 @@ export class CorrelationRasterizer {
     this.textColours = p.textColours;
     this.cellIndex = p.cellIndex;
     this.lineIndex = p.lineIndex;
-    this.whiteIndex = p.textColours[0]!;
+    this.whiteIndex = p.textColours[0];
     this.maxCellError = p.maxCellError;
     // The app's bar: CSS linear-gradient(to top, BLUE_ORANGE...): -1 at the bottom, +1 at the top.
     const lut = correlationLut();
@@ -174,7 +174,7 @@ export class CorrelationRasterizer {
     this.barColumn = new Uint8Array(barHeight);
     for (let y = 0; y < barHeight; y++) {
       const t = 1 - (y + 0.5) / barHeight;
-      this.barColumn[y] = this.cellIndex.get(key(...lut[Math.round(t * 255)]!))!;
+      this.barColumn[y] = this.cellIndex.get(key(...lut[Math.round(t * 255)]))!;
     }
     this.canvas = createCanvas(width, height);
   }
@@ -183,9 +183,9 @@ export class CorrelationRasterizer {
     for (let y = 0; y < h; y++) {
       const row = (y0 + y) * this.width + x0;
       for (let x = 0, o = y * w * 4; x < w; x++, o += 4) {
-        const r = rgba[o]!;
-        const g = rgba[o + 1]!;
-        const b = rgba[o + 2]!;
+        const r = rgba[o];
+        const g = rgba[o + 1];
+        const b = rgba[o + 2];
         out[row + x] = r === 255 && g === 255 && b === 255 ? this.whiteIndex : this.nearestText(r, g, b);
       }
     }
@@ -195,10 +195,10 @@ export class CorrelationRasterizer {
     const k = key(r, g, b);
     const cached = this.textCache.get(k);
     if (cached !== undefined) return cached;
-    let best = this.textColours[0]!;
+    let best = this.textColours[0];
     let bestD = Infinity;
     for (const i of this.textColours) {
-      const c = this.palette[i]!;
+      const c = this.palette[i];
       const d = (c[0] - r) ** 2 + (c[1] - g) ** 2 + (c[2] - b) ** 2;
       if (d < bestD) {
         bestD = d;
@@ -250,15 +250,15 @@ export class CorrelationRasterizer {
     const px = correlationPixels(frame, this.options.order);
     const cells = new Uint8Array(n * n);
     for (let c = 0, o = 0; c < cells.length; c++, o += 4) {
-      const i = this.cellIndex.get(key(px[o]!, px[o + 1]!, px[o + 2]!));
+      const i = this.cellIndex.get(key(px[o], px[o + 1], px[o + 2]));
       if (i === undefined) throw new AtlasError('internal', `correlation colour ${px[o]},${px[o + 1]},${px[o + 2]} is not in the scale's palette`);
       cells[c] = i;
     }
     const src = cellMap(L.side, n);
     for (let y = 0; y < L.side; y++) {
       const row = (L.matrixY + y) * width + L.matrixX;
-      const cellRow = src[y]! * n;
-      for (let x = 0; x < L.side; x++) out[row + x] = cells[cellRow + src[x]!]!;
+      const cellRow = src[y] * n;
+      for (let x = 0; x < L.side; x++) out[row + x] = cells[cellRow + src[x]];
     }
     // 1 px border (the app's canvas border, --line).
     for (let x = L.matrixX - 1; x <= L.matrixX + L.side; x++) {
@@ -272,7 +272,7 @@ export class CorrelationRasterizer {
     // Colour bar.
     for (let y = 0; y < L.barHeight; y++) {
       const row = (L.barY + y) * width + L.barX;
-      out.fill(this.barColumn[y]!, row, row + L.barWidth);
+      out.fill(this.barColumn[y], row, row + L.barWidth);
     }
     return out;
   }
@@ -289,7 +289,7 @@ export function cellMap(side: number, n: number): Uint16Array {
 export function indexedToRgba(index: Uint8Array, palette: readonly Rgb[]): Uint8ClampedArray {
   const out = new Uint8ClampedArray(index.length * 4);
   for (let p = 0, o = 0; p < index.length; p++, o += 4) {
-    const c = palette[index[p]!]!;
+    const c = palette[index[p]];
     out[o] = c[0];
     out[o + 1] = c[1];
     out[o + 2] = c[2];

@@ -70,7 +70,7 @@ export class FrameSequence {
   }
 
   label(i: number, unit: string): FrameLabel {
-    return frameLabelOf(this.run, this.meta, this.checkpoints[i]!, unit);
+    return frameLabelOf(this.run, this.meta, this.checkpoints[i], unit);
   }
 }
 
@@ -120,8 +120,8 @@ export function sparseSettings(view: SparseView, seq: FrameSequence, options: { 
     let hi = -Infinity;
     for (let i = 0; i < seq.length; i++) {
       for (const [x, y] of qqPoints(asQqFrame(seq.raw(i)) as QqFrame, family)) {
-        lo = Math.min(lo, x!, y!);
-        hi = Math.max(hi, x!, y!);
+        lo = Math.min(lo, x, y);
+        hi = Math.max(hi, x, y);
       }
     }
     return { view, family, extent: padded(lo, hi) };
@@ -133,9 +133,9 @@ export function sparseSettings(view: SparseView, seq: FrameSequence, options: { 
     let sMax = -Infinity;
     for (let i = 0; i < seq.length; i++) {
       for (const [r, s] of spectrumPoints(asSpectrumFrame(seq.raw(i)) as SpectrumFrame)) {
-        maxRank = Math.max(maxRank, r!);
-        sMin = Math.min(sMin, s!);
-        sMax = Math.max(sMax, s!);
+        maxRank = Math.max(maxRank, r);
+        sMin = Math.min(sMin, s);
+        sMax = Math.max(sMax, s);
       }
     }
     return { view, extent: sMin > sMax ? spectrumExtent([]) : { maxRank, sMin, sMax } };

@@ -70,7 +70,7 @@ export async function renderScalingFile(store: Store, req: ScalingExportRequest)
   const fps = req.fps ?? EXPORT_LIMITS.fps.default;
   const end = result.at ?? 0;
   let points = result.axis.filter((v) => v <= end);
-  if (points.length > SCALING_GIF_MAX_FRAMES) points = Array.from({ length: SCALING_GIF_MAX_FRAMES }, (_, i) => points[Math.round((i * (points.length - 1)) / (SCALING_GIF_MAX_FRAMES - 1))]!);
+  if (points.length > SCALING_GIF_MAX_FRAMES) points = Array.from({ length: SCALING_GIF_MAX_FRAMES }, (_, i) => points[Math.round((i * (points.length - 1)) / (SCALING_GIF_MAX_FRAMES - 1))]);
   const frames = points.map((at) => scalingSeries(store, { ...req, at })).filter((r) => r.runs.some((x) => x.params !== null && x.values.some((v) => v !== null && v > 0)));
   if (!frames.length) throw new AtlasError('not-found', `no matched point up to ${result.align} ${end} has values to draw`);
   const chart = new CanvasChart(width, height);

@@ -65,7 +65,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
     const grid = buildScalarGrid(store, run.info, 'max_abs');
     const bars = maxEverByDepth(grid.tensors.map((t) => t.tensor), grid.values);
     if (!bars.some((b) => b.maxEver !== null)) throw new AtlasError('not-found', `run ${run.id} has no residual-stream max |x| in the cache; run the activations analysis first`);
-    return still1(maxEverOption({ runName: runLabel(run), bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
+    return still1(maxEverOption({ runName: runLabel(run), bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn] })), steps: grid.steps, yLog: req.yLog }), req.format, width, height);
   }
   if (!req.tensor) throw new AtlasError('bad-request', 'name the head matrix: tensor attn.{block}.head.{h}.{q|k|v}');
   const kind = req.view === 'outliers' ? 'outlier_dims' : 'head_spectrum';
@@ -81,7 +81,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
   if (req.view === 'outliers') {
     const f = frames as OutlierDimsFrame[];
     const extent = dimProfileExtent(f);
-    draw = (i) => dimProfileOption(f[i]!, labels[i]!, extent);
+    draw = (i) => dimProfileOption(f[i], labels[i], extent);
     if (req.format !== 'gif') {
       const dims = outlierDimsOverTime(f).slice(0, 16);
       return still1(outlierDimsOption({ runName: runLabel(run), depth: residIndex(req.tensor)!, steps: labels.map((l) => l.step ?? Number.NaN), frames: f, dims }), req.format, width, height);
@@ -89,7 +89,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
   } else {
     const f = frames as HeadSpectrumFrame[];
     const extent = headSpectrumExtent(f);
-    draw = (i) => headSpectrumOption(f[i]!, labels[i]!, extent);
+    draw = (i) => headSpectrumOption(f[i], labels[i], extent);
   }
   if (req.format !== 'gif') {
     const at = req.step === undefined ? labels.length - 1 : labels.findIndex((l: FrameLabel) => l.step === req.step);

@@ -36,9 +36,9 @@ export function gridToCsv(runId: string, grid: ScalarGrid, filter: (t: ScalarGri
   const lines = [CSV_HEADER.trimEnd()];
   grid.tensors.forEach((t, i) => {
     if (!filter(t)) return;
-    grid.values[i]!.forEach((v, j) => {
+    grid.values[i].forEach((v, j) => {
       if (v === null) return;
-      lines.push([runId, grid.steps[j]!, grid.checkpointIds[j]!, t.tensor, t.component, t.block === null ? '' : String(t.block), EXPORT_NAME[grid.metric] ?? grid.metric, v].map(csvField).join(','));
+      lines.push([runId, grid.steps[j], grid.checkpointIds[j], t.tensor, t.component, t.block === null ? '' : String(t.block), EXPORT_NAME[grid.metric] ?? grid.metric, v].map(csvField).join(','));
     });
   });
   return lines.join('\n') + '\n';

@@ -13,7 +13,7 @@ const u32 = new Uint32Array(f32.buffer);
 /** float32 bits -> IEEE binary16 bits, round to nearest even, overflow to Inf, NaN kept. */
 export function floatToHalfBits(v: number): number {
   f32[0] = v;
-  const x = u32[0]!;
+  const x = u32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -46,7 +46,7 @@ export function floatToHalfBits(v: number): number {
 /** float32 bits -> bfloat16 bits (upper half), round to nearest even, NaN kept quiet. */
 export function floatToBf16Bits(v: number): number {
   f32[0] = v;
-  const x = u32[0]!;
+  const x = u32[0];
   if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
@@ -61,19 +61,19 @@ export function encodeElements(values: ArrayLike<number>, dtype: DType): Uint8Ar
     case 'F32': return new Uint8Array(Float32Array.from(values).buffer);
     case 'F16': {
       const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) out[i] = floatToHalfBits(values[i]!);
+      for (let i = 0; i < n; i++) out[i] = floatToHalfBits(values[i]);
       return new Uint8Array(out.buffer);
     }
     case 'BF16': {
       const out = new Uint16Array(n);
-      for (let i = 0; i < n; i++) out[i] = floatToBf16Bits(values[i]!);
+      for (let i = 0; i < n; i++) out[i] = floatToBf16Bits(values[i]);
       return new Uint8Array(out.buffer);
     }
-    case 'I64': return new Uint8Array(BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.round(values[i]!))).buffer);
-    case 'I32': return new Uint8Array(Int32Array.from({ length: n }, (_, i) => Math.round(values[i]!)).buffer);
-    case 'I16': return new Uint8Array(Int16Array.from({ length: n }, (_, i) => Math.round(values[i]!)).buffer);
-    case 'I8': return new Uint8Array(Int8Array.from({ length: n }, (_, i) => Math.round(values[i]!)).buffer);
-    case 'U8': return Uint8Array.from({ length: n }, (_, i) => Math.round(values[i]!));
+    case 'I64': return new Uint8Array(BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.round(values[i]))).buffer);
+    case 'I32': return new Uint8Array(Int32Array.from({ length: n }, (_, i) => Math.round(values[i])).buffer);
+    case 'I16': return new Uint8Array(Int16Array.from({ length: n }, (_, i) => Math.round(values[i])).buffer);
+    case 'I8': return new Uint8Array(Int8Array.from({ length: n }, (_, i) => Math.round(values[i])).buffer);
+    case 'U8': return Uint8Array.from({ length: n }, (_, i) => Math.round(values[i]));
     case 'BOOL': return Uint8Array.from({ length: n }, (_, i) => (values[i] ? 1 : 0));
     default: throw new Error(`no encoder for dtype ${dtype}`);
   }

@@ -18,7 +18,7 @@ export function safetensorsFileBytes(tensors: Record<string, OutTensor>, metadat
   let offset = 0;
   const names = Object.keys(tensors);
   for (const name of names) {
-    const t = tensors[name]!;
+    const t = tensors[name];
     const numel = t.shape.reduce((a, b) => a * b, 1);
     if (numel !== t.data.length) throw new Error(`safetensors writer: ${name} has ${t.data.length} elements for shape [${t.shape}]`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
@@ -34,7 +34,7 @@ export function safetensorsFileBytes(tensors: Record<string, OutTensor>, metadat
   let at = 8 + padded;
   // Typed arrays are little-endian on every platform Node runs this project on (x64, arm64).
   for (const name of names) {
-    const d = tensors[name]!.data;
+    const d = tensors[name].data;
     out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
     at += d.byteLength;
   }

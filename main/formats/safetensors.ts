@@ -199,7 +199,7 @@ function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: st
     for (const f of FIELDS) if (!fields.has(f)) fail('missing-field', `${at}: missing field "${f}"`);
   } else if (value.kind === 'array') {
     if (value.items.length !== 3) fail('entry-type', `${at}: an entry written as an array must hold [dtype, shape, data_offsets], found ${value.items.length} items`);
-    FIELDS.forEach((f, i) => fields.set(f, value.items[i]!));
+    FIELDS.forEach((f, i) => fields.set(f, value.items[i]));
   } else {
     fail('entry-type', `${at}: entry is a JSON ${kindOf(value)}, not an object`);
   }
@@ -207,7 +207,7 @@ function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: st
   const dtypeValue = fields.get('dtype')!;
   let dtype = '';
   if (dtypeValue.kind === 'string') dtype = dtypeValue.value;
-  else if (dtypeValue.kind === 'object' && dtypeValue.pairs.length === 1 && dtypeValue.pairs[0]![1].kind === 'null') dtype = dtypeValue.pairs[0]![0];
+  else if (dtypeValue.kind === 'object' && dtypeValue.pairs.length === 1 && dtypeValue.pairs[0][1].kind === 'null') dtype = dtypeValue.pairs[0][0];
   else fail('dtype', `${at}: dtype is a ${kindOf(dtypeValue)}, not a dtype name`);
   if (!DTYPE_BITS.has(dtype)) fail('dtype', `${at}: unknown dtype ${JSON.stringify(dtype)}`);
 
@@ -223,7 +223,7 @@ function readEntryInfo(name: string, value: StrictJson, fail: Fail): { dtype: st
   const dims = integers('shape', fields.get('shape')!, 'a list of non-negative integers');
   const offsets = integers('data_offsets', fields.get('data_offsets')!, '[begin, end]');
   if (offsets.length !== 2) fail('integer-spelling', `${at}: data_offsets holds ${offsets.length} integers, not [begin, end]`);
-  return { dtype, dims, begin: offsets[0]!, end: offsets[1]! };
+  return { dtype, dims, begin: offsets[0], end: offsets[1] };
 }
 
 /** Read one entry's bytes (one positioned read) and upcast. Shared with shard sources. */

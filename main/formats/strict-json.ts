@@ -51,7 +51,7 @@ export function serdeNumberOutOfRange(raw: string): boolean {
   let sig = 0n;
   let exponent = 0;
   let long = false;
-  for (const c of intDigits!) {
+  for (const c of intDigits) {
     const next = sig * 10n + BigInt(c.charCodeAt(0) - 48);
     if (long || next > U64_MAX) {
       long = true;
@@ -75,7 +75,7 @@ export function serdeNumberOutOfRange(raw: string): boolean {
   let f = Number(sig);
   for (;;) {
     if (Math.abs(exponent) <= 308) {
-      if (exponent >= 0) return !Number.isFinite(f * POW10[exponent]!);
+      if (exponent >= 0) return !Number.isFinite(f * POW10[exponent]);
       return false;
     }
     if (f === 0) return false;

@@ -40,7 +40,7 @@ export function summariseShapes(entries: readonly ShapeEntry[], config: ModelCon
     const n = e.shape.reduce((a, b) => a * b, 1);
     s.params += n;
     s.largest = Math.max(s.largest, n);
-    if (e.shape.length === 2 && e.shape[0]! >= 2 && e.shape[1]! >= 2) {
+    if (e.shape.length === 2 && e.shape[0] >= 2 && e.shape[1] >= 2) {
       const [r, c] = e.shape as [number, number];
       const m = Math.min(r, c);
       s.gramWork += r * c * m;
@@ -83,8 +83,8 @@ export function loadCalibration(store: Store, unit: UnitName): (KindCalibration 
   const d = DEFAULT_CALIBRATION[unit];
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
   return {
-    rate: ok(row?.rate) ? row!.rate : d.rate,
-    memoryFactor: ok(row?.memoryFactor) ? row!.memoryFactor : d.memoryFactor,
+    rate: ok(row?.rate) ? row.rate : d.rate,
+    memoryFactor: ok(row?.memoryFactor) ? row.memoryFactor : d.memoryFactor,
     calibrated: ok(row?.rate) && ok(row?.memoryFactor),
   };
 }
@@ -93,7 +93,7 @@ export function loadCalibration(store: Store, unit: UnitName): (KindCalibration 
 export function parseBytes(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(text);
   if (!m) return NaN;
-  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Number(m[1]) * scale;
 }
 
@@ -195,7 +195,7 @@ export function estimateMessage(e: SweepEstimate): string {
   const base = e.residentBytes;
   const avail = e.availableBytes === null ? '' : `, ${formatBytes(e.availableBytes)} free beyond the ${formatBytes(base)} in use`;
   if (!e.fits) {
-    const worst = [...e.byUnit].sort((a, b) => b.peakBytes - a.peakBytes)[0]!;
+    const worst = [...e.byUnit].sort((a, b) => b.peakBytes - a.peakBytes)[0];
     return `${head}${avail}. This does not fit: ${worst.unit} needs ~${formatBytes(worst.peakBytes - base)} more; use fewer threads, a smaller probe or fewer checkpoints, or force it (${basis})`;
   }
   return `${head}${avail} (${basis})`;

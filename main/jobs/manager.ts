@@ -343,7 +343,7 @@ export class JobManager {
           job.workers.add(worker);
           try {
             while (!job.cancelled && next < todo.length) {
-              const item = todo[next++]!;
+              const item = todo[next++];
               progress(item);
               const outcome = await runInWorker(worker, this.taskFor(job, item.p, params, opts, threads), (tensor) => progress(item, tensor));
               if (outcome.kind === 'done') finishUnit(item, outcome.results);

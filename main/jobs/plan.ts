@@ -39,15 +39,15 @@ export function orderedCheckpoints(run: RunInfo): CheckpointInfo[] {
 export function planUnits(run: RunInfo, analyses: AnalysisKind[], subset?: CheckpointSubset): PlannedUnit[] {
   const ckpts = orderedCheckpoints(run);
   if (!ckpts.length) return [];
-  const init = ckpts[0]!;
-  const final = ckpts[ckpts.length - 1]!;
+  const init = ckpts[0];
+  const final = ckpts[ckpts.length - 1];
   const chosen = new Set(selectCheckpoints(ckpts, subset));
   const wanted = new Set<string>(analyses.flatMap((a) => ANALYSIS_BY_ID.get(a)?.units ?? []));
   const out: PlannedUnit[] = [];
   for (const unit of UNIT_ORDER) {
     if (!wanted.has(unit)) continue;
     ckpts.forEach((checkpoint, i) => {
-      if (chosen.has(checkpoint)) out.push({ unit, checkpoint, init, prev: i > 0 ? ckpts[i - 1]! : null, final });
+      if (chosen.has(checkpoint)) out.push({ unit, checkpoint, init, prev: i > 0 ? ckpts[i - 1] : null, final });
     });
   }
   return out;

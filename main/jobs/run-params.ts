@@ -60,7 +60,7 @@ export function mergeExtents(parts: readonly RunExtents[]): RunExtents {
 export function runParamsFromExtents(ex: RunExtents): RunParams {
   const histogramRanges = Object.create(null) as RunParams['histogramRanges'];
   for (const tensor of Object.keys(ex.extents).sort((a, b) => (a < b ? -1 : 1))) {
-    const list: CheckpointExtent[] = ex.extents[tensor]!.map(([, min, max]) => ({ min, max }));
+    const list: CheckpointExtent[] = ex.extents[tensor].map(([, min, max]) => ({ min, max }));
     // Layernorm gains sit near 1 and biases anywhere: only weight matrices are centred on 0.
     const component = ex.components[tensor] ?? 'other';
     const symmetric = !component.startsWith('ln.') && !tensor.endsWith('bias');

@@ -113,16 +113,16 @@ export function assignShards(planned: readonly PlannedUnit[], count: number, cos
   for (const second of [false, true]) {
     const phaseLoad = new Array<number>(count).fill(0);
     const items = planned
-      .map((_, i) => ({ i, cost: cost[i]! }))
-      .filter(({ i }) => !!unitDescriptor(planned[i]!.unit).needsRunParams === second);
+      .map((_, i) => ({ i, cost: cost[i] }))
+      .filter(({ i }) => !!unitDescriptor(planned[i].unit).needsRunParams === second);
     // Largest first; equal costs keep plan order (stable sort), so the split never depends on timing.
     items.sort((a, b) => b.cost - a.cost || a.i - b.i);
     for (const it of items) {
       let best = 0;
-      for (let s = 1; s < count; s++) if (phaseLoad[s]! < phaseLoad[best]!) best = s;
+      for (let s = 1; s < count; s++) if (phaseLoad[s] < phaseLoad[best]) best = s;
       shardOf[it.i] = best;
-      phaseLoad[best]! += it.cost;
-      load[best]! += it.cost;
+      phaseLoad[best] += it.cost;
+      load[best] += it.cost;
     }
   }
   return { shardOf, load, cost };
@@ -138,7 +138,7 @@ export interface ShardPlanRecord {
 }
 
 export function shardPlanRecord(planned: readonly PlannedUnit[], assignment: ShardAssignment, count: number, analyses: AnalysisKind[]): ShardPlanRecord {
-  const units = planned.map((p, i): [string, UnitName, number, number] => [p.checkpoint.id, p.unit, assignment.shardOf[i]!, Math.round(assignment.cost[i]! * 1000) / 1000]);
+  const units = planned.map((p, i): [string, UnitName, number, number] => [p.checkpoint.id, p.unit, assignment.shardOf[i], Math.round(assignment.cost[i] * 1000) / 1000]);
   const unitVersions: Record<string, number> = {};
   for (const p of planned) unitVersions[p.unit] = unitDescriptor(p.unit).version;
   return { count, analyses: [...analyses], unitVersions, units };

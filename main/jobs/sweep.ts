@@ -125,9 +125,9 @@ export function sweepStatus(dirArg: string, now = Date.now()): { text: string; c
     // still to run (not started, running, waiting for other shards, cancelled, stale).
     if (notStarted || rows.some((r) => r.state !== 'done' && r.state !== 'failed')) complete = false;
     out.push(`${dir}: sweep of ${count} shard${count === 1 ? '' : 's'}`);
-    out.push(['shard', 'state', 'done/total', 'failed', 'ETA', 'host:pid', 'updated'].map((h, k) => h.padEnd([6, 16, 12, 7, 9, 22, 10][k]!)).join(''));
+    out.push(['shard', 'state', 'done/total', 'failed', 'ETA', 'host:pid', 'updated'].map((h, k) => h.padEnd([6, 16, 12, 7, 9, 22, 10][k])).join(''));
     for (const r of rows) {
-      out.push([String(r.index), r.state, `${r.done}/${r.total || '?'}`, String(r.failed), formatDuration(r.etaSeconds), r.where, r.updated].map((c, k) => c.padEnd([6, 16, 12, 7, 9, 22, 10][k]!)).join(''));
+      out.push([String(r.index), r.state, `${r.done}/${r.total || '?'}`, String(r.failed), formatDuration(r.etaSeconds), r.where, r.updated].map((c, k) => c.padEnd([6, 16, 12, 7, 9, 22, 10][k])).join(''));
     }
     const eta = Math.max(0, ...rows.map((r) => r.etaSeconds ?? 0));
     out.push(`total: ${done}/${total} units${total ? ` (${Math.floor((100 * done) / total)}%)` : ''}, ${failed} failed, ETA ${formatDuration(rows.some((r) => r.state === 'running') ? eta : complete ? 0 : null)}${notStarted ? `, ${notStarted} shard(s) not started` : ''}`);

@@ -49,7 +49,7 @@ export function activationStats(x: NumericArray, d: number, options: ActivationS
   const dimMax = new Float64Array(d);
   let count = 0, sum = 0, sumSq = 0, maxAbs = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (!Number.isFinite(v)) {
       if (Number.isNaN(v)) nonFinite.nan++;
       else if (v > 0) nonFinite.posInf++;
@@ -62,7 +62,7 @@ export function activationStats(x: NumericArray, d: number, options: ActivationS
     const a = Math.abs(v);
     if (a > maxAbs) maxAbs = a;
     const col = i % d;
-    if (a > dimMax[col]!) dimMax[col] = a;
+    if (a > dimMax[col]) dimMax[col] = a;
   }
   const stats: ActivationStats = {
     count, nonFinite, max_abs: null, mean: null, std: null, rms: null, excess_kurtosis: null, topDims: [], dimMaxAbs: dimMax,
@@ -71,7 +71,7 @@ export function activationStats(x: NumericArray, d: number, options: ActivationS
     const mean = sum / count;
     let m2 = 0, m4 = 0;
     for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
+      const v = x[i];
       if (!Number.isFinite(v)) continue;
       const c = v - mean;
       const c2 = c * c;
@@ -85,8 +85,8 @@ export function activationStats(x: NumericArray, d: number, options: ActivationS
     stats.std = Math.sqrt(m2);
     stats.rms = Math.sqrt(sumSq / count);
     stats.excess_kurtosis = m2 > 0 ? m4 / (m2 * m2) - 3 : null;
-    const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => dimMax[b]! - dimMax[a]! || a - b);
-    stats.topDims = order.slice(0, Math.min(topK, d)).map((dim) => ({ dim, maxAbs: dimMax[dim]! }));
+    const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => dimMax[b] - dimMax[a] || a - b);
+    stats.topDims = order.slice(0, Math.min(topK, d)).map((dim) => ({ dim, maxAbs: dimMax[dim] }));
   }
   if (options.edges) stats.histogram = histogram(x, options.edges);
   return stats;

@@ -66,19 +66,19 @@ class LineCosts {
     this.s = Array.from({ length: 5 }, () => new Float64Array(n + 1));
     const [sx, sy, sxx, sxy, syy] = this.s as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
     for (let i = 0; i < n; i++) {
-      const xi = x[i]!;
-      const yi = y[i]!;
-      sx[i + 1] = sx[i]! + xi;
-      sy[i + 1] = sy[i]! + yi;
-      sxx[i + 1] = sxx[i]! + xi * xi;
-      sxy[i + 1] = sxy[i]! + xi * yi;
-      syy[i + 1] = syy[i]! + yi * yi;
+      const xi = x[i];
+      const yi = y[i];
+      sx[i + 1] = sx[i] + xi;
+      sy[i + 1] = sy[i] + yi;
+      sxx[i + 1] = sxx[i] + xi * xi;
+      sxy[i + 1] = sxy[i] + xi * yi;
+      syy[i + 1] = syy[i] + yi * yi;
     }
   }
   /** Residual sum of squares of the least-squares line through points a..b inclusive. */
   sse(a: number, b: number): number {
     const m = b - a + 1;
-    const d = (k: number): number => this.s[k]![b + 1]! - this.s[k]![a]!;
+    const d = (k: number): number => this.s[k][b + 1] - this.s[k][a];
     const sx = d(0);
     const sy = d(1);
     const cxx = d(2) - (sx * sx) / m;
@@ -93,29 +93,29 @@ export function leastSquares(cols: Float64Array[], y: Float64Array): { sse: numb
   const p = cols.length;
   const n = y.length;
   const a = Array.from({ length: p }, (_, i) => Array.from({ length: p + 1 }, (_, j) => {
-    const ci = cols[i]!;
-    const cj = j < p ? cols[j]! : y;
+    const ci = cols[i];
+    const cj = j < p ? cols[j] : y;
     let s = 0;
-    for (let t = 0; t < n; t++) s += ci[t]! * cj[t]!;
+    for (let t = 0; t < n; t++) s += ci[t] * cj[t];
     return s;
   }));
   for (let col = 0; col < p; col++) {
     let piv = col;
-    for (let r = col + 1; r < p; r++) if (Math.abs(a[r]![col]!) > Math.abs(a[piv]![col]!)) piv = r;
-    if (!(Math.abs(a[piv]![col]!) > 1e-300)) return null;
-    [a[col], a[piv]] = [a[piv]!, a[col]!];
+    for (let r = col + 1; r < p; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
+    if (!(Math.abs(a[piv][col]) > 1e-300)) return null;
+    [a[col], a[piv]] = [a[piv], a[col]];
     for (let r = 0; r < p; r++) {
       if (r === col) continue;
-      const f = a[r]![col]! / a[col]![col]!;
-      for (let c = col; c <= p; c++) a[r]![c]! -= f * a[col]![c]!;
+      const f = a[r][col] / a[col][col];
+      for (let c = col; c <= p; c++) a[r][c] -= f * a[col][c];
     }
   }
-  const coef = a.map((row, i) => row[p]! / row[i]!);
+  const coef = a.map((row, i) => row[p] / row[i]);
   let sse = 0;
   for (let t = 0; t < n; t++) {
     let fit = 0;
-    for (let i = 0; i < p; i++) fit += coef[i]! * cols[i]![t]!;
-    sse += (y[t]! - fit) ** 2;
+    for (let i = 0; i < p; i++) fit += coef[i] * cols[i][t];
+    sse += (y[t] - fit) ** 2;
   }
   return { sse, coef };
 }
@@ -124,15 +124,15 @@ export function leastSquares(cols: Float64Array[], y: Float64Array): { sse: numb
 export function robustNoiseScale(x: Float64Array, y: Float64Array): number {
   const z: number[] = [];
   for (let i = 1; i + 1 < x.length; i++) {
-    const h = x[i + 1]! - x[i - 1]!;
-    const wl = (x[i + 1]! - x[i]!) / h;
-    const wr = (x[i]! - x[i - 1]!) / h;
-    z.push(Math.abs(y[i]! - wl * y[i - 1]! - wr * y[i + 1]!) / Math.sqrt(1 + wl * wl + wr * wr));
+    const h = x[i + 1] - x[i - 1];
+    const wl = (x[i + 1] - x[i]) / h;
+    const wr = (x[i] - x[i - 1]) / h;
+    z.push(Math.abs(y[i] - wl * y[i - 1] - wr * y[i + 1]) / Math.sqrt(1 + wl * wl + wr * wr));
   }
   if (z.length === 0) return 0;
   z.sort((a, b) => a - b);
   const mid = z.length >> 1;
-  const median = z.length % 2 ? z[mid]! : (z[mid - 1]! + z[mid]!) / 2;
+  const median = z.length % 2 ? z[mid] : (z[mid - 1] + z[mid]) / 2;
   return 1.4826 * median;
 }
 
@@ -148,12 +148,12 @@ function localFit(x: Float64Array, y: Float64Array, a: number, k: number, b: num
   const m = b - a + 1;
   const xs = x.subarray(a, b + 1);
   const ys = y.subarray(a, b + 1);
-  const xk = x[k]!;
+  const xk = x[k];
   // Centred and scaled columns keep the normal equations well conditioned.
   let mx = 0;
   for (const v of xs) mx += v;
   mx /= m;
-  const span = Math.max(xs[m - 1]! - xs[0]!, 1e-12);
+  const span = Math.max(xs[m - 1] - xs[0], 1e-12);
   const ones = new Float64Array(m).fill(1);
   const xc = xs.map((v) => (v - mx) / span);
   const hinge = xs.map((v) => Math.max(0, v - xk) / span);
@@ -166,8 +166,8 @@ function localFit(x: Float64Array, y: Float64Array, a: number, k: number, b: num
     sseLine: line.sse,
     sseHinge: h.sse,
     sseCubic: cubic.sse,
-    slopeBefore: h.coef[1]! / span,
-    slopeAfter: (h.coef[1]! + h.coef[2]!) / span,
+    slopeBefore: h.coef[1] / span,
+    slopeAfter: (h.coef[1] + h.coef[2]) / span,
   };
 }
 
@@ -177,19 +177,19 @@ export function changePoints(steps: readonly number[], values: readonly number[]
     throw new MetricInputError('changepoints.ts', `steps (${steps.length}) and values (${values.length}) differ in length`);
   }
   for (let i = 0; i < steps.length; i++) {
-    if (!Number.isFinite(steps[i]!) || steps[i]! < 0) throw new MetricInputError('changepoints.ts', `step ${steps[i]} at ${i} is not a finite step >= 0`);
-    if (i > 0 && !(steps[i]! > steps[i - 1]!)) throw new MetricInputError('changepoints.ts', `steps must strictly increase (index ${i})`);
+    if (!Number.isFinite(steps[i]) || steps[i] < 0) throw new MetricInputError('changepoints.ts', `step ${steps[i]} at ${i} is not a finite step >= 0`);
+    if (i > 0 && !(steps[i] > steps[i - 1])) throw new MetricInputError('changepoints.ts', `steps must strictly increase (index ${i})`);
   }
   const penalty = options.penalty ?? 4;
   const noiseFloor = options.noiseFloor ?? 0.005;
   const minSegment = Math.max(3, options.minSegment ?? 3);
   const window = options.window ?? 1;
   const keep: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) keep.push(i);
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) keep.push(i);
   const n = keep.length;
   if (n < 2 * minSegment - 1) return [];
-  const x = Float64Array.from(keep, (i) => Math.log10(steps[i]! + 1));
-  const y = Float64Array.from(keep, (i) => values[i]!);
+  const x = Float64Array.from(keep, (i) => Math.log10(steps[i] + 1));
+  const y = Float64Array.from(keep, (i) => values[i]);
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of y) {
@@ -217,7 +217,7 @@ export function changePoints(steps: readonly number[], values: readonly number[]
         values.push(-Infinity);
         continue;
       }
-      const v = F[s]! + costs.sse(s, t) / s2 + beta;
+      const v = F[s] + costs.sse(s, t) / s2 + beta;
       values.push(v);
       if (v < best) {
         best = v;
@@ -227,19 +227,19 @@ export function changePoints(steps: readonly number[], values: readonly number[]
     F[t] = best;
     prev[t] = arg;
     // Pruning: a start that is already worse than the optimum by more than beta never wins later.
-    candidates = candidates.filter((_, j) => values[j]! - beta <= best);
+    candidates = candidates.filter((_, j) => values[j] - beta <= best);
     if (Number.isFinite(best)) candidates.push(t);
   }
   const knots: number[] = [];
-  for (let t = prev[n - 1]!; t > 0; t = prev[t]!) knots.unshift(t);
+  for (let t = prev[n - 1]; t > 0; t = prev[t]) knots.unshift(t);
 
   // Smoothness and significance test, repeated until stable (file header, step 4).
   const test = (j: number): LocalFit | null => {
-    const k = knots[j]!;
-    let a = j > 0 ? knots[j - 1]! : 0;
-    let b = j + 1 < knots.length ? knots[j + 1]! : n - 1;
-    while (a < k - minSegment + 1 && x[k]! - x[a]! > window) a++;
-    while (b > k + minSegment - 1 && x[b]! - x[k]! > window) b--;
+    const k = knots[j];
+    let a = j > 0 ? knots[j - 1] : 0;
+    let b = j + 1 < knots.length ? knots[j + 1] : n - 1;
+    while (a < k - minSegment + 1 && x[k] - x[a] > window) a++;
+    while (b > k + minSegment - 1 && x[b] - x[k] > window) b--;
     if (k - a + 1 < minSegment || b - k + 1 < minSegment) return null;
     const fit = localFit(x, y, a, k, b);
     if (!fit) return null;
@@ -250,13 +250,13 @@ export function changePoints(steps: readonly number[], values: readonly number[]
   };
   /** Residual sum of squares of the continuous hinge at k over points a..b (no allocation: refine calls it O(n^2) times). */
   const hingeSse = (a: number, k: number, b: number): number => {
-    const xk = x[k]!;
-    const x0 = x[a]!;
+    const xk = x[k];
+    const x0 = x[a];
     let s11 = 0, s12 = 0, s13 = 0, s22 = 0, s23 = 0, s33 = 0, t1 = 0, t2 = 0, t3 = 0, syy = 0;
     for (let i = a; i <= b; i++) {
-      const u = x[i]! - x0;
-      const h = Math.max(0, x[i]! - xk);
-      const v = y[i]! - y[k]!;
+      const u = x[i] - x0;
+      const h = Math.max(0, x[i] - xk);
+      const v = y[i] - y[k];
       s11 += 1; s12 += u; s13 += h; s22 += u * u; s23 += u * h; s33 += h * h;
       t1 += v; t2 += u * v; t3 += h * v; syy += v * v;
     }
@@ -270,9 +270,9 @@ export function changePoints(steps: readonly number[], values: readonly number[]
   };
   /** Moves knot j to the checkpoint where a continuous hinge fits best between its neighbours. */
   const refine = (j: number): boolean => {
-    const a = j > 0 ? knots[j - 1]! : 0;
-    const b = j + 1 < knots.length ? knots[j + 1]! : n - 1;
-    let best = knots[j]!;
+    const a = j > 0 ? knots[j - 1] : 0;
+    const b = j + 1 < knots.length ? knots[j + 1] : n - 1;
+    let best = knots[j];
     let bestSse = Infinity;
     for (let k = a + minSegment - 1; k <= b - minSegment + 1; k++) {
       const sse = hingeSse(a, k, b);
@@ -302,13 +302,13 @@ export function changePoints(steps: readonly number[], values: readonly number[]
       }
     }
   }
-  const spanX = x[n - 1]! - x[0]!;
+  const spanX = x[n - 1] - x[0];
   return knots.map((k, j) => {
     const fit = test(j)!;
-    const index = keep[k]!;
+    const index = keep[k];
     return {
       index,
-      step: steps[index]!,
+      step: steps[index],
       strength: (Math.abs(fit.slopeAfter - fit.slopeBefore) * spanX) / range,
       slopeBefore: fit.slopeBefore,
       slopeAfter: fit.slopeAfter,

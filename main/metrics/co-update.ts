@@ -47,7 +47,7 @@ export function coUpdate(input: CoUpdateInput): CoUpdateResult {
   all.forEach((row, u) => (row.some(positive) ? units : dropped).push(u));
   const width = Math.max(0, ...all.map((r) => r.length));
   const intervals: number[] = [];
-  for (let k = 0; k < width; k++) if (units.length && units.every((u) => positive(all[u]![k]))) intervals.push(k);
+  for (let k = 0; k < width; k++) if (units.length && units.every((u) => positive(all[u][k]))) intervals.push(k);
   const n = units.length;
   const m = intervals.length;
   if (n === 0) return { units, dropped, intervals, matrix: new Float64Array(0), order: [] };
@@ -57,15 +57,15 @@ export function coUpdate(input: CoUpdateInput): CoUpdateResult {
     return { units, dropped, intervals, matrix, order: units.map((_, i) => i) };
   }
   const logs = new Float64Array(n * m);
-  units.forEach((u, i) => intervals.forEach((k, j) => (logs[i * m + j] = Math.log10(all[u]![k] as number))));
+  units.forEach((u, i) => intervals.forEach((k, j) => (logs[i * m + j] = Math.log10(all[u][k] as number))));
   if (input.removeCommon) {
     const col = new Float64Array(n);
     for (let j = 0; j < m; j++) {
-      for (let i = 0; i < n; i++) col[i] = logs[i * m + j]!;
+      for (let i = 0; i < n; i++) col[i] = logs[i * m + j];
       let mean = 0;
-      for (let i = 0; i < n; i++) mean += col[i]!;
+      for (let i = 0; i < n; i++) mean += col[i];
       mean /= n;
-      for (let i = 0; i < n; i++) logs[i * m + j] = logs[i * m + j]! - mean;
+      for (let i = 0; i < n; i++) logs[i * m + j] = logs[i * m + j] - mean;
     }
   }
   const matrix = embeddingCorrelation(logs, n, m, 0, n);

@@ -70,8 +70,8 @@ export class DistanceAccumulator {
       let sbb = 0;
       let sab = 0;
       for (let i = start; i < end; i++) {
-        const x = a[i]!;
-        const y = b[i]!;
+        const x = a[i];
+        const y = b[i];
         const xFinite = x - x === 0;
         const yFinite = y - y === 0;
         if (xFinite && yFinite) {

@@ -38,25 +38,25 @@ export function embeddingCorrelation(
     let sum = 0;
     let finite = true;
     for (let c = 0; c < cols; c++) {
-      const v = embed[base + c]!;
+      const v = embed[base + c];
       if (v - v !== 0) finite = false;
       sum += v;
     }
     if (!finite) continue;
     let mean = sum / cols;
     let s1 = 0;
-    for (let c = 0; c < cols; c++) s1 += embed[base + c]! - mean;
+    for (let c = 0; c < cols; c++) s1 += embed[base + c] - mean;
     mean += s1 / cols;
     let ss = 0;
     const out = i * cols;
     for (let c = 0; c < cols; c++) {
-      const d = embed[base + c]! - mean;
+      const d = embed[base + c] - mean;
       z[out + c] = d;
       ss += d * d;
     }
     if (!(ss > 0)) continue;
     const inv = 1 / Math.sqrt(ss);
-    for (let c = 0; c < cols; c++) z[out + c]! *= inv;
+    for (let c = 0; c < cols; c++) z[out + c] *= inv;
     valid[i] = 1;
   }
   const corr = new Float64Array(n * n);
@@ -71,7 +71,7 @@ export function embeddingCorrelation(
       if (!valid[j]) continue;
       const zj = j * cols;
       let dot = 0;
-      for (let c = 0; c < cols; c++) dot += z[zi + c]! * z[zj + c]!;
+      for (let c = 0; c < cols; c++) dot += z[zi + c] * z[zj + c];
       const v = dot > 1 ? 1 : dot < -1 ? -1 : dot;
       corr[i * n + j] = v;
       corr[j * n + i] = v;
@@ -99,7 +99,7 @@ export function averageLinkage(matrix: ArrayLike<number>, n: number): Linkage {
     throw new MetricInputError('embedding.ts', `matrix has ${matrix.length} values, not ${n} x ${n}`);
   }
   const leafDist = (a: number, b: number): number => {
-    const c = matrix[a * n + b]!;
+    const c = matrix[a * n + b];
     return c === c ? 1 - c : 1;
   };
   const d = new Float64Array(n * n);
@@ -116,14 +116,14 @@ export function averageLinkage(matrix: ArrayLike<number>, n: number): Linkage {
       while (!active[first]) first++;
       chain.push(first);
     }
-    const a = chain[chain.length - 1]!;
-    const prev = chain.length >= 2 ? chain[chain.length - 2]! : -1;
+    const a = chain[chain.length - 1];
+    const prev = chain.length >= 2 ? chain[chain.length - 2] : -1;
     // Nearest active neighbour; ties prefer the previous chain element, then the lower index.
     let best = prev;
-    let bestD = prev >= 0 ? d[a * n + prev]! : Infinity;
+    let bestD = prev >= 0 ? d[a * n + prev] : Infinity;
     for (let k = 0; k < n; k++) {
       if (!active[k] || k === a) continue;
-      const v = d[a * n + k]!;
+      const v = d[a * n + k];
       if (v < bestD) {
         bestD = v;
         best = k;
@@ -137,38 +137,38 @@ export function averageLinkage(matrix: ArrayLike<number>, n: number): Linkage {
     chain.pop();
     const keep = Math.min(a, best);
     const gone = Math.max(a, best);
-    const ni = size[keep]!;
-    const nj = size[gone]!;
+    const ni = size[keep];
+    const nj = size[gone];
     for (let k = 0; k < n; k++) {
       if (!active[k] || k === keep || k === gone) continue;
-      const v = (ni * d[keep * n + k]! + nj * d[gone * n + k]!) / (ni + nj);
+      const v = (ni * d[keep * n + k] + nj * d[gone * n + k]) / (ni + nj);
       d[keep * n + k] = v;
       d[k * n + keep] = v;
     }
-    merges.push({ left: orders[keep]!.slice(), right: orders[gone]!.slice(), height: bestD });
-    orders[keep] = joinOrders(orders[keep]!, orders[gone]!, leafDist);
+    merges.push({ left: orders[keep].slice(), right: orders[gone].slice(), height: bestD });
+    orders[keep] = joinOrders(orders[keep], orders[gone], leafDist);
     size[keep] = ni + nj;
     active[gone] = 0;
     remaining--;
   }
   let root = 0;
   while (root < n && !active[root]) root++;
-  return { merges, order: n === 0 ? [] : orders[root]! };
+  return { merges, order: n === 0 ? [] : orders[root] };
 }
 
 /** Concatenates two leaf orders, flipping either to make the junction pair most similar. */
 function joinOrders(a: number[], b: number[], dist: (x: number, y: number) => number): number[] {
-  const aFirst = a[0]!;
-  const aLast = a[a.length - 1]!;
-  const bFirst = b[0]!;
-  const bLast = b[b.length - 1]!;
+  const aFirst = a[0];
+  const aLast = a[a.length - 1];
+  const bFirst = b[0];
+  const bLast = b[b.length - 1];
   const options: [number, boolean, boolean][] = [
     [dist(aLast, bFirst), false, false],
     [dist(aLast, bLast), false, true],
     [dist(aFirst, bFirst), true, false],
     [dist(aFirst, bLast), true, true],
   ];
-  let best = options[0]!;
+  let best = options[0];
   for (const o of options) if (o[0] < best[0]) best = o;
   const left = best[1] ? a.slice().reverse() : a;
   const right = best[2] ? b.slice().reverse() : b;

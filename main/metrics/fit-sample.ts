@@ -55,7 +55,7 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
       const end = Math.floor(((j + 1) * n) / m);
       idx = start + (hash32(j) % (end - start));
     }
-    const v = x[idx]!;
+    const v = x[idx];
     if (v - v === 0) out[k++] = v;
     else if (v !== v) nonFinite.nan++;
     else if (v > 0) nonFinite.posInf++;
@@ -82,7 +82,7 @@ export function sortFloat32(values: Float32Array): Float64Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, n);
   let a = new Uint32Array(n);
   let b = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = float32Key(bits[i]!);
+  for (let i = 0; i < n; i++) a[i] = float32Key(bits[i]);
   const counts = new Uint32Array(2048);
   for (const [shift, width] of [
     [0, 11],
@@ -91,16 +91,16 @@ export function sortFloat32(values: Float32Array): Float64Array {
   ] as const) {
     const mask = (1 << width) - 1;
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(a[i]! >>> shift) & mask]!++;
+    for (let i = 0; i < n; i++) counts[(a[i] >>> shift) & mask]++;
     let sum = 0;
     for (let d = 0; d <= mask; d++) {
-      const c = counts[d]!;
+      const c = counts[d];
       counts[d] = sum;
       sum += c;
     }
     for (let i = 0; i < n; i++) {
-      const key = a[i]!;
-      b[counts[(key >>> shift) & mask]!++] = key;
+      const key = a[i];
+      b[counts[(key >>> shift) & mask]++] = key;
     }
     [a, b] = [b, a];
   }
@@ -108,8 +108,8 @@ export function sortFloat32(values: Float32Array): Float64Array {
   const f32 = new Float32Array(word.buffer);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    word[0] = keyToBits(a[i]!);
-    out[i] = f32[0]!;
+    word[0] = keyToBits(a[i]);
+    out[i] = f32[0];
   }
   return out;
 }
@@ -138,10 +138,10 @@ export function distinctOf(sorted: Float64Array): Distinct {
   for (let i = 0; i < n; i++) {
     if (i === 0 || sorted[i] !== sorted[i - 1]) {
       k++;
-      values[k] = sorted[i]!;
+      values[k] = sorted[i];
       before[k] = i;
     }
-    counts[k]!++;
+    counts[k]++;
   }
   before[m] = n;
   return { values, counts, before, n };
@@ -165,14 +165,14 @@ export function ksStatistic(data: Float64Array | Distinct, cdf: (v: number) => n
   for (let k = 0; k < blocks; k++) {
     const a = k * BLOCK;
     const b = Math.min(m, a + BLOCK) - 1;
-    const fa = cdf(d.values[a]!);
-    const fb = cdf(d.values[b]!);
-    bound[k] = Math.max(fb - d.before[a]! / n, d.before[b + 1]! / n - fa);
+    const fa = cdf(d.values[a]);
+    const fb = cdf(d.values[b]);
+    bound[k] = Math.max(fb - d.before[a] / n, d.before[b + 1] / n - fa);
   }
-  const order = Array.from({ length: blocks }, (_, k) => k).sort((p, q) => bound[q]! - bound[p]! || p - q);
+  const order = Array.from({ length: blocks }, (_, k) => k).sort((p, q) => bound[q] - bound[p] || p - q);
   let best = 0;
   for (const k of order) {
-    if (bound[k]! < best - 1e-12) break;
+    if (bound[k] < best - 1e-12) break;
     best = ksRange(d, cdf, k * BLOCK, Math.min(m, (k + 1) * BLOCK), best);
   }
   return best;
@@ -182,9 +182,9 @@ function ksRange(d: Distinct, cdf: (v: number) => number, from: number, to: numb
   const n = d.n;
   let out = best;
   for (let k = from; k < to; k++) {
-    const f = cdf(d.values[k]!);
-    const lower = f - d.before[k]! / n;
-    const upper = d.before[k + 1]! / n - f;
+    const f = cdf(d.values[k]);
+    const lower = f - d.before[k] / n;
+    const upper = d.before[k + 1] / n - f;
     if (lower > out) out = lower;
     if (upper > out) out = upper;
   }
@@ -196,7 +196,7 @@ export function orderStatisticSample(sorted: Float64Array, size: number): Float6
   const n = sorted.length;
   if (n <= size) return sorted;
   const out = new Float64Array(size);
-  for (let j = 0; j < size; j++) out[j] = sorted[Math.floor(((j + 0.5) * n) / size)]!;
+  for (let j = 0; j < size; j++) out[j] = sorted[Math.floor(((j + 0.5) * n) / size)];
   return out;
 }
 
@@ -204,7 +204,7 @@ export function orderStatisticSample(sorted: Float64Array, size: number): Float6
 export function quantileSorted(sorted: Float64Array | Float32Array, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new MetricInputError('fit-sample.ts', 'quantile of an empty array');
-  return quantileAt(n, p, (i) => sorted[i]!);
+  return quantileAt(n, p, (i) => sorted[i]);
 }
 
 /** The two sorted positions a type-7 quantile of n values reads (they may coincide). */

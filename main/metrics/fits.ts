@@ -79,12 +79,12 @@ export const NU_MAX = STUDENT_T_NU_MAX;
 export function fitGaussian(sorted: Float64Array, distinct: Distinct = distinctOf(sorted)): GaussianFit {
   const n = sorted.length;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   let mu = sum / n;
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    const d = sorted[i]! - mu;
+    const d = sorted[i] - mu;
     s1 += d;
     s2 += d * d;
   }
@@ -102,10 +102,10 @@ export function fitLogistic(sorted: Float64Array, distinct: Distinct = distinctO
   const warm = n > 2 * WARM_START_SIZE ? fitLogistic(orderStatisticSample(sorted, WARM_START_SIZE)) : null;
   const median = quantileSorted(sorted, 0.5);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   const mean = sum / n;
   let ss = 0;
-  for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
+  for (let i = 0; i < n; i++) ss += (sorted[i] - mean) ** 2;
   const s0 = (Math.sqrt(ss / n) * Math.sqrt(3)) / Math.PI;
   // theta = (mu, log s). The log-likelihood alone (maximise's `value`): the same terms in the
   // same order as `evaluate` sums them, so both give the same bits. Sums over distinct values
@@ -113,15 +113,15 @@ export function fitLogistic(sorted: Float64Array, distinct: Distinct = distinctO
   const { values, counts } = distinct;
   const m = values.length;
   const value = (theta: number[]): number => {
-    const mu = theta[0]!;
-    const s = Math.exp(theta[1]!);
+    const mu = theta[0];
+    const s = Math.exp(theta[1]);
     let ll = 0;
-    for (let i = 0; i < m; i++) ll += counts[i]! * logisticLogPdf((values[i]! - mu) / s);
+    for (let i = 0; i < m; i++) ll += counts[i] * logisticLogPdf((values[i] - mu) / s);
     return ll - n * Math.log(s);
   };
   const evaluate = (theta: number[], knownLl?: number): LikelihoodDerivatives => {
-    const mu = theta[0]!;
-    const s = Math.exp(theta[1]!);
+    const mu = theta[0];
+    const s = Math.exp(theta[1]);
     const withLl = knownLl === undefined;
     let ll = 0;
     let gMu = 0;
@@ -130,8 +130,8 @@ export function fitLogistic(sorted: Float64Array, distinct: Distinct = distinctO
     let hMuS = 0;
     let hSS = 0;
     for (let i = 0; i < m; i++) {
-      const c = counts[i]!;
-      const z = (values[i]! - mu) / s;
+      const c = counts[i];
+      const z = (values[i] - mu) / s;
       if (withLl) ll += c * logisticLogPdf(z);
       const t = Math.tanh(z / 2);
       const dt = (1 - t * t) / 2;
@@ -156,13 +156,13 @@ export function fitLogistic(sorted: Float64Array, distinct: Distinct = distinctO
   const { theta, ll } = maximise(
     warm ? [warm.mu, Math.log(warm.s)] : [median, Math.log(s0)],
     evaluate,
-    (t) => [t[0]!, Math.max(sLo, t[1]!)],
-    (t, g) => [true, !(t[1]! <= sLo && g[1]! < 0)],
+    (t) => [t[0], Math.max(sLo, t[1])],
+    (t, g) => [true, !(t[1] <= sLo && g[1] < 0)],
     n,
     value,
   );
-  const mu = theta[0]!;
-  const s = Math.exp(theta[1]!);
+  const mu = theta[0];
+  const s = Math.exp(theta[1]);
   const loglik = ll / n;
   const ks = ksStatistic(distinct, (v) => logisticCdf((v - mu) / s));
   return { mu, s, loglik, ks };
@@ -172,9 +172,9 @@ export function fitLogistic(sorted: Float64Array, distinct: Distinct = distinctO
 function studentTObjective(distinct: Distinct, theta: number[]): LikelihoodDerivatives {
   const { values, counts, n } = distinct;
   const m = values.length;
-  const mu = theta[0]!;
-  const sigma = Math.exp(theta[1]!);
-  const nu = Math.exp(theta[2]!);
+  const mu = theta[0];
+  const sigma = Math.exp(theta[1]);
+  const nu = Math.exp(theta[2]);
   let sumLog = 0;
   let gMu = 0;
   let gSig = 0;
@@ -187,8 +187,8 @@ function studentTObjective(distinct: Distinct, theta: number[]): LikelihoodDeriv
   let hNuNu = 0;
   const np1 = nu + 1;
   for (let i = 0; i < m; i++) {
-    const c = counts[i]!;
-    const z = (values[i]! - mu) / sigma;
+    const c = counts[i];
+    const z = (values[i] - mu) / sigma;
     const z2 = z * z;
     const w = nu + z2;
     const w2 = w * w;
@@ -239,12 +239,12 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
   const n = sorted.length;
   const median = quantileSorted(sorted, 0.5);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   const mean = sum / n;
   let m2 = 0;
   let m4 = 0;
   for (let i = 0; i < n; i++) {
-    const d = (sorted[i]! - mean) ** 2;
+    const d = (sorted[i] - mean) ** 2;
     m2 += d;
     m4 += d * d;
   }
@@ -257,7 +257,7 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
   // Only the direct fit (small samples) starts from it; a large sample starts from its warm fit.
   const sigma0 = (): number => {
     const dev = new Float64Array(n);
-    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i]! - median);
+    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i] - median);
     dev.sort();
     const mad = quantileSorted(dev, 0.5);
     return mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
@@ -265,11 +265,11 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
   const lo = Math.log(NU_MIN);
   const hi = Math.log(NU_MAX);
   const sigmaLo = Math.log(SCALE_FLOOR * Math.sqrt(m2));
-  const clamp = (t: number[]): number[] => [t[0]!, Math.max(sigmaLo, t[1]!), Math.min(hi, Math.max(lo, t[2]!))];
+  const clamp = (t: number[]): number[] => [t[0], Math.max(sigmaLo, t[1]), Math.min(hi, Math.max(lo, t[2]))];
   const free = (t: number[], g: number[]): boolean[] => [
     true,
-    !(t[1]! <= sigmaLo && g[1]! < 0),
-    !((t[2]! >= hi && g[2]! > 0) || (t[2]! <= lo && g[2]! < 0)),
+    !(t[1] <= sigmaLo && g[1] < 0),
+    !((t[2] >= hi && g[2] > 0) || (t[2] <= lo && g[2] < 0)),
   ];
   const evaluate = (t: number[]): LikelihoodDerivatives => studentTObjective(distinct, t);
   let best: { theta: number[]; ll: number };
@@ -284,10 +284,10 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
     if (alt.ll > best.ll) best = alt;
   }
   const theta = best.theta;
-  const mu = theta[0]!;
-  const sigma = Math.exp(theta[1]!);
-  const nuAtBound = theta[2]! >= hi - 1e-12 || theta[2]! <= lo + 1e-12;
-  const nu = nuAtBound ? (theta[2]! > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]!);
+  const mu = theta[0];
+  const sigma = Math.exp(theta[1]);
+  const nuAtBound = theta[2] >= hi - 1e-12 || theta[2] <= lo + 1e-12;
+  const nu = nuAtBound ? (theta[2] > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]);
   const loglik = best.ll / n;
   const ks = ksStatistic(distinct, (v) => studentTCdf((v - mu) / sigma, nu));
   return { mu, sigma, nu, loglik, ks, nuAtBound };

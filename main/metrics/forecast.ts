@@ -61,15 +61,15 @@ const FORMS: readonly FormName[] = ['saturating', 'power_law', 'rise_decay'];
 
 /** Basis columns (without the constant) for the given rates at steps s. */
 function basis(form: FormName, rates: number[], s: Float64Array): Float64Array[] {
-  if (form === 'saturating') return [s.map((v) => 1 - Math.exp(-v / rates[0]!))];
-  if (form === 'power_law') return [s.map((v) => (v + 1) ** rates[0]!)];
-  return [s.map((v) => 1 - Math.exp(-v / rates[0]!)), s.map((v) => 1 - Math.exp(-v / rates[1]!))];
+  if (form === 'saturating') return [s.map((v) => 1 - Math.exp(-v / rates[0]))];
+  if (form === 'power_law') return [s.map((v) => (v + 1) ** rates[0])];
+  return [s.map((v) => 1 - Math.exp(-v / rates[0])), s.map((v) => 1 - Math.exp(-v / rates[1]))];
 }
 
 function evaluate(form: FormName, params: number[], s: number): number {
-  if (form === 'saturating') return params[0]! + params[1]! * (1 - Math.exp(-s / params[2]!));
-  if (form === 'power_law') return params[0]! + params[1]! * (s + 1) ** params[2]!;
-  return params[0]! + params[1]! * (1 - Math.exp(-s / params[3]!)) + params[2]! * (1 - Math.exp(-s / params[4]!));
+  if (form === 'saturating') return params[0] + params[1] * (1 - Math.exp(-s / params[2]));
+  if (form === 'power_law') return params[0] + params[1] * (s + 1) ** params[2];
+  return params[0] + params[1] * (1 - Math.exp(-s / params[3])) + params[2] * (1 - Math.exp(-s / params[4]));
 }
 
 /** Exact linear coefficients for fixed rates; null when the columns are degenerate. */
@@ -95,10 +95,10 @@ export function fitForm(form: FormName, steps: ArrayLike<number>, values: ArrayL
   const positive = [...s].filter((v) => v > 0);
   if (positive.length < 2) return null;
   const sMin = Math.min(...positive);
-  const sMax = s[n - 1]!;
+  const sMax = s[n - 1];
   // Rates are searched as r = log(tau) (or p itself for the power law's exponent).
   const toRates = (r: number[]): number[] => (form === 'power_law' ? r : r.map(Math.exp));
-  const valid = (r: number[]): boolean => (form === 'power_law' ? Math.abs(r[0]!) > 1e-3 && Math.abs(r[0]!) < 4 : form === 'rise_decay' ? r[0]! < r[1]! - 1e-6 : true);
+  const valid = (r: number[]): boolean => (form === 'power_law' ? Math.abs(r[0]) > 1e-3 && Math.abs(r[0]) < 4 : form === 'rise_decay' ? r[0] < r[1] - 1e-6 : true);
   const sse = (r: number[]): number => (valid(r) ? (project(form, toRates(r), s, y)?.sse ?? Infinity) : Infinity);
   let starts: number[][];
   const taus = logGrid(sMin / 4, sMax * 20, 48).map(Math.log);
@@ -108,7 +108,7 @@ export function fitForm(form: FormName, steps: ArrayLike<number>, values: ArrayL
     const coarse = logGrid(sMin / 4, sMax * 20, 20).map(Math.log);
     starts = coarse.flatMap((a, i) => coarse.slice(i + 1).map((b) => [a, b]));
   }
-  let best = starts[0]!;
+  let best = starts[0];
   let bestSse = Infinity;
   for (const r of starts) {
     const v = sse(r);
@@ -125,7 +125,7 @@ export function fitForm(form: FormName, steps: ArrayLike<number>, values: ArrayL
     for (let d = 0; d < best.length; d++) {
       for (const sign of [1, -1]) {
         const r = best.slice();
-        r[d]! += sign * step;
+        r[d] += sign * step;
         const v = sse(r);
         if (v < bestSse) {
           bestSse = v;
@@ -144,8 +144,8 @@ export function fitForm(form: FormName, steps: ArrayLike<number>, values: ArrayL
 export function forecast(steps: readonly number[], values: readonly number[], options: ForecastOptions = {}): Forecast | null {
   if (steps.length !== values.length) throw new MetricInputError('forecast.ts', `steps (${steps.length}) and values (${values.length}) differ in length`);
   for (let i = 0; i < steps.length; i++) {
-    if (!Number.isFinite(steps[i]!) || steps[i]! < 0) throw new MetricInputError('forecast.ts', `step ${steps[i]} at ${i} is not a finite step >= 0`);
-    if (i > 0 && !(steps[i]! > steps[i - 1]!)) throw new MetricInputError('forecast.ts', `steps must strictly increase (index ${i})`);
+    if (!Number.isFinite(steps[i]) || steps[i] < 0) throw new MetricInputError('forecast.ts', `step ${steps[i]} at ${i} is not a finite step >= 0`);
+    if (i > 0 && !(steps[i] > steps[i - 1])) throw new MetricInputError('forecast.ts', `steps must strictly increase (index ${i})`);
   }
   const holdout = options.holdout ?? 0.2;
   const horizon = options.horizon ?? 2;
@@ -153,15 +153,15 @@ export function forecast(steps: readonly number[], values: readonly number[], op
   const forms = options.forms ?? [...FORMS];
   const idx = values.map((v, i) => (Number.isFinite(v) ? i : -1)).filter((i) => i >= 0);
   if (idx.length < 6) return null;
-  const s = idx.map((i) => steps[i]!);
-  const y = idx.map((i) => values[i]!);
+  const s = idx.map((i) => steps[i]);
+  const y = idx.map((i) => values[i]);
   const nFit = Math.max(4, Math.min(idx.length - 2, Math.round(idx.length * (1 - holdout))));
   const heldOut = { saturating: Infinity, power_law: Infinity, rise_decay: Infinity } as Record<FormName, number>;
   for (const form of forms) {
     const f = fitForm(form, s.slice(0, nFit), y.slice(0, nFit));
     if (!f) continue;
     let e = 0;
-    for (let i = nFit; i < s.length; i++) e += (evaluate(form, f.params, s[i]!) - y[i]!) ** 2;
+    for (let i = nFit; i < s.length; i++) e += (evaluate(form, f.params, s[i]) - y[i]) ** 2;
     heldOut[form] = Math.sqrt(e / (s.length - nFit));
   }
   const ranked = forms.filter((f) => Number.isFinite(heldOut[f])).sort((a, b) => heldOut[a] - heldOut[b] || FORMS.indexOf(a) - FORMS.indexOf(b));
@@ -175,10 +175,10 @@ export function forecast(steps: readonly number[], values: readonly number[], op
     const n = s.length;
     if (sat && n * Math.log(Math.max(sat.rms, 1e-300) ** 2 / Math.max(fit.rms, 1e-300) ** 2) < 2 * Math.log(n)) fit = sat;
   }
-  const last = s[s.length - 1]!;
+  const last = s[s.length - 1];
   const outSteps = [...s, ...(options.at ?? Array.from({ length: extra }, (_, i) => last + ((horizon - 1) * last * (i + 1)) / extra))];
   const band = predictionBand(fit, Float64Array.from(s), Float64Array.from(y), outSteps);
-  return { fit, heldOut, points: outSteps.map((step, i) => ({ step, value: evaluate(fit!.form, fit!.params, step), lower: band[i]!.lower, upper: band[i]!.upper })) };
+  return { fit, heldOut, points: outSteps.map((step, i) => ({ step, value: evaluate(fit.form, fit.params, step), lower: band[i].lower, upper: band[i].upper })) };
 }
 
 /** 95% delta-method prediction band of a fitted form at the given steps (file header). */
@@ -195,29 +195,29 @@ function predictionBand(fit: FittedForm, s: Float64Array, y: Float64Array, at: n
     return (f(up, x) - f(dn, x)) / (2 * h);
   });
   let sse = 0;
-  for (let i = 0; i < n; i++) sse += (f(fit.params, s[i]!) - y[i]!) ** 2;
+  for (let i = 0; i < n; i++) sse += (f(fit.params, s[i]) - y[i]) ** 2;
   const sigma2 = sse / Math.max(1, n - p);
   // J^T J and its inverse (Gauss-Jordan with a relative ridge for near-degenerate rates).
   const J = Array.from(s, (x) => grad(x));
-  const A = Array.from({ length: p }, (_, a) => Array.from({ length: 2 * p }, (_, b) => (b < p ? J.reduce((acc, row) => acc + row[a]! * row[b]!, 0) : b - p === a ? 1 : 0)));
-  for (let a = 0; a < p; a++) A[a]![a]! += 1e-12 * Math.max(A[a]![a]!, 1e-300);
+  const A = Array.from({ length: p }, (_, a) => Array.from({ length: 2 * p }, (_, b) => (b < p ? J.reduce((acc, row) => acc + row[a] * row[b], 0) : b - p === a ? 1 : 0)));
+  for (let a = 0; a < p; a++) A[a][a] += 1e-12 * Math.max(A[a][a], 1e-300);
   for (let c = 0; c < p; c++) {
     let piv = c;
-    for (let r = c + 1; r < p; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[piv]![c]!)) piv = r;
-    [A[c], A[piv]] = [A[piv]!, A[c]!];
-    const d = A[c]![c]!;
+    for (let r = c + 1; r < p; r++) if (Math.abs(A[r][c]) > Math.abs(A[piv][c])) piv = r;
+    [A[c], A[piv]] = [A[piv], A[c]];
+    const d = A[c][c];
     if (!(Math.abs(d) > 0)) return at.map((x) => ({ lower: f(fit.params, x), upper: f(fit.params, x) }));
-    for (let k = 0; k < 2 * p; k++) A[c]![k]! /= d;
+    for (let k = 0; k < 2 * p; k++) A[c][k] /= d;
     for (let r = 0; r < p; r++) {
       if (r === c) continue;
-      const m = A[r]![c]!;
-      for (let k = 0; k < 2 * p; k++) A[r]![k]! -= m * A[c]![k]!;
+      const m = A[r][c];
+      for (let k = 0; k < 2 * p; k++) A[r][k] -= m * A[c][k];
     }
   }
   return at.map((x) => {
     const g = grad(x);
     let v = 0;
-    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += g[a]! * A[a]![p + b]! * g[b]!;
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += g[a] * A[a][p + b] * g[b];
     const half = 1.96 * Math.sqrt(Math.max(0, sigma2 * v) + sigma2);
     const mid = f(fit.params, x);
     return { lower: mid - half, upper: mid + half };

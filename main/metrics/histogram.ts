@@ -83,12 +83,12 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
   const bins = edges.length - 1;
   if (bins < 1) throw new MetricInputError('histogram.ts', 'need at least 2 edges');
   for (let i = 0; i < bins; i++) {
-    if (!(edges[i]! < edges[i + 1]!)) {
+    if (!(edges[i] < edges[i + 1])) {
       throw new MetricInputError('histogram.ts', `edges must be finite and increasing (edge ${i})`);
     }
   }
-  const lo = edges[0]!;
-  const hi = edges[bins]!;
+  const lo = edges[0];
+  const hi = edges[bins];
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
     throw new MetricInputError('histogram.ts', 'edges must be finite');
   }
@@ -98,7 +98,7 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
   let underflow = 0;
   let overflow = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (v - v !== 0) {
       if (v !== v) nonFinite.nan++;
       else if (v > 0) nonFinite.posInf++;
@@ -117,8 +117,8 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
     if (k >= bins) k = bins - 1;
     else if (k < 0) k = 0;
     // Rounding in the affine map can be off by one near an edge; non-uniform edges may need more.
-    while (k > 0 && v < edges[k]!) k--;
-    while (k < bins - 1 && v >= edges[k + 1]!) k++;
+    while (k > 0 && v < edges[k]) k--;
+    while (k < bins - 1 && v >= edges[k + 1]) k++;
     counts[k]++;
   }
   return { counts: Array.from(counts), underflow, overflow, nonFinite };

@@ -41,7 +41,7 @@ export function inductionScores(probs: ArrayLike<number>, batch: number, heads: 
     let s = 0;
     for (let b = 0; b < batch; b++) {
       const base = (b * heads + h) * len * len;
-      for (let t = half; t < len; t++) s += probs[base + t * len + (t - half + 1)]!;
+      for (let t = half; t < len; t++) s += probs[base + t * len + (t - half + 1)];
     }
     out[h] = s / (batch * half);
   }

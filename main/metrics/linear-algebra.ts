@@ -18,7 +18,7 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
   const m = Float64Array.from(a);
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
-      const avg = 0.5 * (m[i * n + j]! + m[j * n + i]!);
+      const avg = 0.5 * (m[i * n + j] + m[j * n + i]);
       m[i * n + j] = avg;
       m[j * n + i] = avg;
     }
@@ -29,18 +29,18 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
     let off = 0;
     let diag = 0;
     for (let i = 0; i < n; i++) {
-      diag += m[i * n + i]! * m[i * n + i]!;
-      for (let j = i + 1; j < n; j++) off += m[i * n + j]! * m[i * n + j]!;
+      diag += m[i * n + i] * m[i * n + i];
+      for (let j = i + 1; j < n; j++) off += m[i * n + j] * m[i * n + j];
     }
     if (off <= 1e-32 * diag || off === 0) break;
     for (let p = 0; p < n; p++) {
       const rp = p * n;
       for (let q = p + 1; q < n; q++) {
         const rq = q * n;
-        const apq = m[rp + q]!;
+        const apq = m[rp + q];
         if (apq === 0) continue;
-        const app = m[rp + p]!;
-        const aqq = m[rq + q]!;
+        const app = m[rp + p];
+        const aqq = m[rq + q];
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
@@ -61,20 +61,20 @@ export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float
         m[rp + q] = offPq;
         m[rq + p] = offPq;
         for (let k = 0; k < n; k++) {
-          const vkp = vt[rp + k]!;
-          const vkq = vt[rq + k]!;
+          const vkp = vt[rp + k];
+          const vkq = vt[rq + k];
           vt[rp + k] = c * vkp - s * vkq;
           vt[rq + k] = s * vkp + c * vkq;
         }
       }
     }
   }
-  const order = [...Array(n).keys()].sort((i, j) => m[j * n + j]! - m[i * n + i]! || i - j);
+  const order = [...Array(n).keys()].sort((i, j) => m[j * n + j] - m[i * n + i] || i - j);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
-    values[dst] = m[src * n + src]!;
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k]!;
+    values[dst] = m[src * n + src];
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k];
   });
   return { values, vectors };
 }
@@ -84,8 +84,8 @@ function rotateOffBlock(m: Float64Array, n: number, p: number, q: number, c: num
   const rp = p * n;
   const rq = q * n;
   for (let k = from; k < to; k++) {
-    const mpk = m[rp + k]!;
-    const mqk = m[rq + k]!;
+    const mpk = m[rp + k];
+    const mqk = m[rq + k];
     const np = c * mpk - s * mqk;
     const nq = s * mpk + c * mqk;
     m[rp + k] = np;
@@ -97,7 +97,7 @@ function rotateOffBlock(m: Float64Array, n: number, p: number, q: number, c: num
 
 export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 
@@ -124,14 +124,14 @@ export function orthonormalise(cols: Float64Array[]): Float64Array {
   const m = cols.length;
   const r = new Float64Array(m * m);
   for (let j = 0; j < m; j++) {
-    const col = cols[j]!;
+    const col = cols[j];
     const original = Math.sqrt(dot(col, col));
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < j; i++) {
-        const c = dot(cols[i]!, col);
-        r[i * m + j]! += c;
-        const qi = cols[i]!;
-        for (let k = 0; k < col.length; k++) col[k]! -= c * qi[k]!;
+        const c = dot(cols[i], col);
+        r[i * m + j] += c;
+        const qi = cols[i];
+        for (let k = 0; k < col.length; k++) col[k] -= c * qi[k];
       }
     }
     let norm = Math.sqrt(dot(col, col));
@@ -141,18 +141,18 @@ export function orthonormalise(cols: Float64Array[]): Float64Array {
       const fresh = hashVector(col.length, j + 1000);
       for (let pass = 0; pass < 2; pass++) {
         for (let i = 0; i < j; i++) {
-          const c = dot(cols[i]!, fresh);
-          const qi = cols[i]!;
-          for (let k = 0; k < fresh.length; k++) fresh[k]! -= c * qi[k]!;
+          const c = dot(cols[i], fresh);
+          const qi = cols[i];
+          for (let k = 0; k < fresh.length; k++) fresh[k] -= c * qi[k];
         }
       }
       col.set(fresh);
       norm = Math.sqrt(dot(col, col));
-      for (let k = 0; k < col.length; k++) col[k]! /= norm;
+      for (let k = 0; k < col.length; k++) col[k] /= norm;
       continue;
     }
     r[j * m + j] = norm;
-    for (let k = 0; k < col.length; k++) col[k]! /= norm;
+    for (let k = 0; k < col.length; k++) col[k] /= norm;
   }
   return r;
 }
@@ -164,14 +164,14 @@ export function orthonormalise(cols: Float64Array[]): Float64Array {
 export function choleskyUpper(a: ArrayLike<number>, n: number): Float64Array | null {
   const r = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    let s = a[j * n + j]!;
-    for (let k = 0; k < j; k++) s -= r[k * n + j]! * r[k * n + j]!;
+    let s = a[j * n + j];
+    for (let k = 0; k < j; k++) s -= r[k * n + j] * r[k * n + j];
     if (!(s > 0) || !Number.isFinite(s)) return null;
     const rjj = Math.sqrt(s);
     r[j * n + j] = rjj;
     for (let i = j + 1; i < n; i++) {
-      let t = a[j * n + i]!;
-      for (let k = 0; k < j; k++) t -= r[k * n + j]! * r[k * n + i]!;
+      let t = a[j * n + i];
+      for (let k = 0; k < j; k++) t -= r[k * n + j] * r[k * n + i];
       r[j * n + i] = t / rjj;
     }
   }
@@ -183,11 +183,11 @@ export function invertUpper(r: ArrayLike<number>, n: number): Float64Array {
   const x = new Float64Array(n * n);
   // Column j of X solves R x = e_j by back substitution (x is zero below row j).
   for (let j = 0; j < n; j++) {
-    x[j * n + j] = 1 / r[j * n + j]!;
+    x[j * n + j] = 1 / r[j * n + j];
     for (let i = j - 1; i >= 0; i--) {
       let s = 0;
-      for (let k = i + 1; k <= j; k++) s += r[i * n + k]! * x[k * n + j]!;
-      x[i * n + j] = -s / r[i * n + i]!;
+      for (let k = i + 1; k <= j; k++) s += r[i * n + k] * x[k * n + j];
+      x[i * n + j] = -s / r[i * n + i];
     }
   }
   return x;

@@ -15,8 +15,8 @@ export function logSymmetricEdges(minMag: number, maxMag: number, perDecade: num
   for (let i = 0; i <= n; i++) positive.push(minMag * Math.pow(10, (i * decades) / n));
   const edges = new Float64Array(2 * positive.length);
   for (let i = 0; i < positive.length; i++) {
-    edges[positive.length - 1 - i] = -positive[i]!;
-    edges[positive.length + i] = positive[i]!;
+    edges[positive.length - 1 - i] = -positive[i];
+    edges[positive.length + i] = positive[i];
   }
   return edges;
 }

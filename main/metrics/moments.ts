@@ -81,7 +81,7 @@ export class MomentsAccumulator {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = start; i < end; i++) {
-      const v = x[i]!;
+      const v = x[i];
       if (v - v === 0) {
         n++;
         sum += v;
@@ -100,7 +100,7 @@ export class MomentsAccumulator {
     let s3 = 0;
     let s4 = 0;
     for (let i = start; i < end; i++) {
-      const v = x[i]!;
+      const v = x[i];
       if (v - v === 0) {
         const d = v - mean;
         const d2 = d * d;
@@ -208,7 +208,7 @@ export function moments(x: NumericArray): Moments {
 export function countNonFinite(x: NumericArray): NonFiniteCounts {
   const counts: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (v - v !== 0) {
       if (v !== v) counts.nan++;
       else if (v > 0) counts.posInf++;

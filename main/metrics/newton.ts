@@ -8,25 +8,25 @@ export function solveSpd(a: number[][], b: number[]): number[] | null {
   const l: number[][] = a.map(() => new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
+      let s = a[i][j];
+      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
       if (i === j) {
         if (!(s > 0)) return null;
-        l[i]![i] = Math.sqrt(s);
-      } else l[i]![j] = s / l[j]![j]!;
+        l[i][i] = Math.sqrt(s);
+      } else l[i][j] = s / l[j][j];
     }
   }
   const y = new Array<number>(n).fill(0);
   for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i]![k]! * y[k]!;
-    y[i] = s / l[i]![i]!;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[i][k] * y[k];
+    y[i] = s / l[i][i];
   }
   const x = new Array<number>(n).fill(0);
   for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
-    x[i] = s / l[i]![i]!;
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= l[k][i] * x[k];
+    x[i] = s / l[i][i];
   }
   return x;
 }
@@ -61,8 +61,8 @@ export function maximise(
     const mask = free(theta, cur.g);
     const idx = mask.map((f, i) => (f ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) break;
-    const g = idx.map((i) => cur.g[i]!);
-    const negH = idx.map((i) => idx.map((j) => -cur.h[i]![j]!));
+    const g = idx.map((i) => cur.g[i]);
+    const negH = idx.map((i) => idx.map((j) => -cur.h[i][j]));
     let accepted = false;
     let gain = 0;
     let stepNorm = 0;
@@ -74,14 +74,14 @@ export function maximise(
         continue;
       }
       const next = theta.slice();
-      idx.forEach((i, k) => (next[i] = next[i]! + step[k]!));
+      idx.forEach((i, k) => (next[i] = next[i] + step[k]));
       const candidate = clamp(next);
       const trialLl = value ? value(candidate) : NaN;
       const trial = value ? null : evaluate(candidate);
       const ll = trial ? trial.ll : trialLl;
       if (Number.isFinite(ll) && ll >= cur.ll - 1e-15 * Math.abs(cur.ll)) {
         gain = ll - cur.ll;
-        stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i]!)));
+        stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i])));
         theta = candidate;
         cur = trial ?? evaluate(candidate, trialLl);
         damping = damping / 10 < 1e-9 ? 0 : damping / 10;

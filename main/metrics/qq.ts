@@ -171,12 +171,12 @@ const MAX_F64_SORT = 50_000_000;
 /** Sorted copy of the finite values (Float64 up to 50M elements, else Float32). */
 export function sortedFinite(x: NumericArray): { sorted: Float64Array | Float32Array; approximate: boolean } {
   let count = 0;
-  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
+  for (let i = 0; i < x.length; i++) if (x[i] - x[i] === 0) count++;
   const useF64 = count <= MAX_F64_SORT;
   const out = useF64 ? new Float64Array(count) : new Float32Array(count);
   let k = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (v - v === 0) out[k++] = v;
   }
   out.sort();
@@ -205,16 +205,16 @@ export function finiteQuantiles(
     for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
     const sortedPositions = [...wanted].sort((a, b) => a - b);
     const values = selectFloat32(x, sortedPositions);
-    const at = new Map(sortedPositions.map((pos, k) => [pos, values[k]!]));
+    const at = new Map(sortedPositions.map((pos, k) => [pos, values[k]]));
     return { values: probs.map((p) => valueAt(count, p, (i) => at.get(i)!)), probabilities: probs, approximate: false };
   }
   let count = 0;
-  for (let i = 0; i < x.length; i++) if (x[i]! - x[i]! === 0) count++;
+  for (let i = 0; i < x.length; i++) if (x[i] - x[i] === 0) count++;
   const useF64 = !(x instanceof Float32Array) && count <= MAX_F64_SORT;
   const out = useF64 ? new Float64Array(count) : new Float32Array(count);
   let k = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (v - v === 0) out[k++] = v;
   }
   if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
@@ -223,7 +223,7 @@ export function finiteQuantiles(
   for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
   selectInPlace(out, [...wanted].sort((a, b) => a - b));
   return {
-    values: probs.map((p) => valueAt(count, p, (i) => out[i]!)),
+    values: probs.map((p) => valueAt(count, p, (i) => out[i])),
     probabilities: probs,
     approximate: !useF64 && x instanceof Float64Array,
   };

@@ -28,7 +28,7 @@ export function sortedFinite(values: ArrayLike<number>): { sorted: Float64Array;
   const out = new Float64Array(values.length);
   let k = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = values[i];
     if (v - v === 0) out[k++] = v;
   }
   return { sorted: out.subarray(0, k).sort(), nonFinite: values.length - k };
@@ -46,9 +46,9 @@ export function sampleFromQuantiles(probabilities: Float64Array, quantiles: Floa
   let hi = probabilities.length - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (probabilities[mid]! <= u) lo = mid;
+    if (probabilities[mid] <= u) lo = mid;
     else hi = mid;
   }
-  const w = (u - probabilities[lo]!) / (probabilities[hi]! - probabilities[lo]!);
-  return quantiles[lo]! + w * (quantiles[hi]! - quantiles[lo]!);
+  const w = (u - probabilities[lo]) / (probabilities[hi] - probabilities[lo]);
+  return quantiles[lo] + w * (quantiles[hi] - quantiles[lo]);
 }

@@ -21,8 +21,8 @@ function locate(counts: Uint32Array, from: number, size: number, ranks: readonly
   let cum = 0;
   let bucket = 0;
   for (const r of ranks) {
-    while (cum + counts[from + bucket]! <= r) {
-      cum += counts[from + bucket]!;
+    while (cum + counts[from + bucket] <= r) {
+      cum += counts[from + bucket];
       bucket++;
       if (bucket >= size) throw new RangeError(`radix-select: rank ${r} is past the finite values`);
     }
@@ -35,7 +35,7 @@ function locate(counts: Uint32Array, from: number, size: number, ranks: readonly
 export function finiteCount(x: Float32Array): number {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   let n = 0;
-  for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f800000) !== 0x7f800000) n++;
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) !== 0x7f800000) n++;
   return n;
 }
 
@@ -50,8 +50,8 @@ export function selectFloat32(x: Float32Array, targets: readonly number[]): numb
   // Level 1: top 11 bits of every finite value's key.
   const c1 = new Uint32Array(1 << B1);
   for (let i = 0; i < n; i++) {
-    const b = bits[i]!;
-    if ((b & 0x7f800000) !== 0x7f800000) c1[float32Key(b) >>> (32 - B1)]!++;
+    const b = bits[i];
+    if ((b & 0x7f800000) !== 0x7f800000) c1[float32Key(b) >>> (32 - B1)]++;
   }
   const l1 = locate(c1, 0, 1 << B1, targets);
   // Level 2: the next 11 bits, for the prefixes that hold a target.
@@ -61,49 +61,49 @@ export function selectFloat32(x: Float32Array, targets: readonly number[]): numb
   const c2 = new Uint32Array(prefixes1.length << B2);
   const mask2 = (1 << B2) - 1;
   for (let i = 0; i < n; i++) {
-    const b = bits[i]!;
+    const b = bits[i];
     if ((b & 0x7f800000) === 0x7f800000) continue;
     const k = float32Key(b);
-    const s = slot1[k >>> (32 - B1)]!;
-    if (s >= 0) c2[(s << B2) | ((k >>> B3) & mask2)]!++;
+    const s = slot1[k >>> (32 - B1)];
+    if (s >= 0) c2[(s << B2) | ((k >>> B3) & mask2)]++;
   }
   // Targets sharing a level-1 bucket are ascending within it, so each group locates in one scan.
   const l2: [number, number][] = new Array(targets.length);
   for (let t = 0; t < targets.length; ) {
-    const bucket = l1[t]![0];
+    const bucket = l1[t][0];
     let end = t;
-    while (end < targets.length && l1[end]![0] === bucket) end++;
+    while (end < targets.length && l1[end][0] === bucket) end++;
     const ranks = l1.slice(t, end).map(([, r]) => r);
-    locate(c2, slot1[bucket]! << B2, 1 << B2, ranks).forEach((v, j) => (l2[t + j] = v));
+    locate(c2, slot1[bucket] << B2, 1 << B2, ranks).forEach((v, j) => (l2[t + j] = v));
     t = end;
   }
   // Level 3: the last 10 bits, for the 22-bit prefixes that hold a target.
   const slot2 = new Int32Array(prefixes1.length << B2).fill(-1);
   let prefixes2 = 0;
   for (let t = 0; t < targets.length; t++) {
-    const at = (slot1[l1[t]![0]]! << B2) | l2[t]![0];
+    const at = (slot1[l1[t][0]] << B2) | l2[t][0];
     if (slot2[at] === -1) slot2[at] = prefixes2++;
   }
   const c3 = new Uint32Array(prefixes2 << B3);
   const mask3 = (1 << B3) - 1;
   for (let i = 0; i < n; i++) {
-    const b = bits[i]!;
+    const b = bits[i];
     if ((b & 0x7f800000) === 0x7f800000) continue;
     const k = float32Key(b);
-    const s = slot1[k >>> (32 - B1)]!;
+    const s = slot1[k >>> (32 - B1)];
     if (s < 0) continue;
-    const s2 = slot2[(s << B2) | ((k >>> B3) & mask2)]!;
-    if (s2 >= 0) c3[(s2 << B3) | (k & mask3)]!++;
+    const s2 = slot2[(s << B2) | ((k >>> B3) & mask2)];
+    if (s2 >= 0) c3[(s2 << B3) | (k & mask3)]++;
   }
   const word = new Uint32Array(1);
   const f32 = new Float32Array(word.buffer);
   return targets.map((_, t) => {
-    const bucket1 = l1[t]![0];
-    const [bucket2, r2] = l2[t]!;
-    const s2 = slot2[(slot1[bucket1]! << B2) | bucket2]!;
-    const [bucket3] = locate(c3, s2 << B3, 1 << B3, [r2])[0]!;
+    const bucket1 = l1[t][0];
+    const [bucket2, r2] = l2[t];
+    const s2 = slot2[(slot1[bucket1] << B2) | bucket2];
+    const [bucket3] = locate(c3, s2 << B3, 1 << B3, [r2])[0];
     const key = ((bucket1 << (32 - B1)) | (bucket2 << B3) | bucket3) >>> 0;
     word[0] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
-    return f32[0]!;
+    return f32[0];
   });
 }

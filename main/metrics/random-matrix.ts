@@ -38,11 +38,11 @@ export interface MarchenkoPasturEdges {
 export function entrySigma(w: ArrayLike<number>): number {
   if (w.length === 0) throw new RandomMatrixError('entrySigma needs at least one entry');
   let sum = 0;
-  for (let i = 0; i < w.length; i++) sum += w[i]!;
+  for (let i = 0; i < w.length; i++) sum += w[i];
   const mean = sum / w.length;
   let m2 = 0;
   for (let i = 0; i < w.length; i++) {
-    const c = w[i]! - mean;
+    const c = w[i] - mean;
     m2 += c * c;
   }
   return Math.sqrt(m2 / w.length);
@@ -60,7 +60,7 @@ export function marchenkoPasturEdges(rows: number, cols: number, sigma: number):
 /** Singular values strictly above the upper bulk edge. */
 export function countAbove(s: ArrayLike<number>, edge: number): number {
   let k = 0;
-  for (let i = 0; i < s.length; i++) if (s[i]! > edge) k++;
+  for (let i = 0; i < s.length; i++) if (s[i] > edge) k++;
   return k;
 }
 
@@ -76,8 +76,8 @@ export function shuffledCopy(w: ArrayLike<number>, seed = SHUFFLE_SEED): Float64
     x ^= x << 5;
     x >>>= 0;
     const j = x % (i + 1);
-    const t = out[i]!;
-    out[i] = out[j]!;
+    const t = out[i];
+    out[i] = out[j];
     out[j] = t;
   }
   return out;
@@ -96,7 +96,7 @@ export function randomMatrixSummary(s: ArrayLike<number>, shuffled: ArrayLike<nu
   const mp = marchenkoPasturEdges(rows, cols, sigma);
   let sMax = 0;
   let shMax = 0;
-  for (let i = 0; i < s.length; i++) sMax = Math.max(sMax, s[i]!);
-  for (let i = 0; i < shuffled.length; i++) shMax = Math.max(shMax, shuffled[i]!);
+  for (let i = 0; i < s.length; i++) sMax = Math.max(sMax, s[i]);
+  for (let i = 0; i < shuffled.length; i++) shMax = Math.max(shMax, shuffled[i]);
   return { mp, spikes: countAbove(s, mp.upper), spikeRatio: shMax > 0 ? sMax / shMax : null };
 }

@@ -31,29 +31,29 @@ function selectRange(a: Values, lo: number, hi: number, t: readonly number[], tL
   // because pivots are medians of three and only sides with targets are visited.
   while (hi - lo >= SMALL) {
     const mid = lo + ((hi - lo) >> 1);
-    const pivot = median3(a[lo]!, a[mid]!, a[hi]!);
+    const pivot = median3(a[lo], a[mid], a[hi]);
     // Three-way partition (Dijkstra): [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot.
     let lt = lo;
     let gt = hi;
     let i = lo;
     while (i <= gt) {
-      const v = a[i]!;
+      const v = a[i];
       if (v < pivot) {
-        a[i] = a[lt]!;
+        a[i] = a[lt];
         a[lt] = v;
         lt++;
         i++;
       } else if (v > pivot) {
-        a[i] = a[gt]!;
+        a[i] = a[gt];
         a[gt] = v;
         gt--;
       } else i++;
     }
     // Targets left of lt, inside the equal band (done), right of gt.
     let leftEnd = tLo;
-    while (leftEnd <= tHi && t[leftEnd]! < lt) leftEnd++;
+    while (leftEnd <= tHi && t[leftEnd] < lt) leftEnd++;
     let rightStart = leftEnd;
-    while (rightStart <= tHi && t[rightStart]! <= gt) rightStart++;
+    while (rightStart <= tHi && t[rightStart] <= gt) rightStart++;
     const hasLeft = leftEnd > tLo;
     const hasRight = rightStart <= tHi;
     if (hasLeft && hasRight) {
@@ -70,10 +70,10 @@ function selectRange(a: Values, lo: number, hi: number, t: readonly number[], tL
   }
   // Insertion sort of the small remainder: every position in it is then in sorted order.
   for (let i = lo + 1; i <= hi; i++) {
-    const v = a[i]!;
+    const v = a[i];
     let j = i - 1;
-    while (j >= lo && a[j]! > v) {
-      a[j + 1] = a[j]!;
+    while (j >= lo && a[j] > v) {
+      a[j + 1] = a[j];
       j--;
     }
     a[j + 1] = v;

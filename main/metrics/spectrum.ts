@@ -78,7 +78,7 @@ export function spectralScalars(s: ArrayLike<number>, frobeniusSq?: number): Spe
   let sum = 0;
   let sumSq = 0;
   for (let i = 0; i < s.length; i++) {
-    const v = s[i]!;
+    const v = s[i];
     if (!(v >= 0)) throw new SpectrumError(`singular value ${i} is ${v}; expected a non-negative number`);
     if (v > sMax) sMax = v;
     sum += v;
@@ -90,7 +90,7 @@ export function spectralScalars(s: ArrayLike<number>, frobeniusSq?: number): Spe
   }
   let entropy = 0;
   for (let i = 0; i < s.length; i++) {
-    const p = s[i]! / sum;
+    const p = s[i] / sum;
     if (p > 0) entropy -= p * Math.log(p);
   }
   return {
@@ -104,7 +104,7 @@ export function spectralScalars(s: ArrayLike<number>, frobeniusSq?: number): Spe
 /** Eigenvalues lambda_i = s_i^2 (same order as s). */
 export function eigenvaluesFromSingularValues(s: ArrayLike<number>): Float64Array {
   const out = new Float64Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s[i]! * s[i]!;
+  for (let i = 0; i < s.length; i++) out[i] = s[i] * s[i];
   return out;
 }
 
@@ -117,32 +117,32 @@ export function eigenvaluesFromSingularValues(s: ArrayLike<number>): Float64Arra
 export function powerLawAlpha(eigs: ArrayLike<number>, opts: PowerLawOptions = {}): PowerLawFit | null {
   const thresh = opts.thresh ?? DEFAULT_EIGENVALUE_THRESHOLD;
   let count = 0;
-  for (let i = 0; i < eigs.length; i++) if (eigs[i]! > thresh) count++;
+  for (let i = 0; i < eigs.length; i++) if (eigs[i] > thresh) count++;
   if (count < 2) return null;
   const x = new Float64Array(count);
-  for (let i = 0, k = 0; i < eigs.length; i++) if (eigs[i]! > thresh) x[k++] = eigs[i]!;
+  for (let i = 0, k = 0; i < eigs.length; i++) if (eigs[i] > thresh) x[k++] = eigs[i];
   x.sort();
   const total = count;
   const logX = new Float64Array(total);
-  for (let i = 0; i < total; i++) logX[i] = Math.log(x[i]!);
+  for (let i = 0; i < total; i++) logX[i] = Math.log(x[i]);
   // suffixLogSum[i] = sum_{j >= i} log x_j, accumulated from the top like a running sum.
   const suffixLogSum = new Float64Array(total + 1);
-  for (let i = total - 1; i >= 0; i--) suffixLogSum[i] = suffixLogSum[i + 1]! + logX[i]!;
+  for (let i = total - 1; i >= 0; i--) suffixLogSum[i] = suffixLogSum[i + 1] + logX[i];
 
   let bestIndex = 0;
   let bestD = Number.POSITIVE_INFINITY;
   let bestAlpha = Number.NaN;
   for (let i = 0; i < total - 1; i++) {
     const n = total - i;
-    const logXmin = logX[i]!;
-    const alpha = 1 + n / (suffixLogSum[i]! - n * logXmin);
+    const logXmin = logX[i];
+    const alpha = 1 + n / (suffixLogSum[i] - n * logXmin);
     let d = 1;
     if (alpha > 1) {
       const exponent = 1 - alpha;
       const invN = 1 / n;
       d = 0;
       for (let j = i; j < total; j++) {
-        const logRatio = logX[j]! - logXmin;
+        const logRatio = logX[j] - logXmin;
         // (x_j / x_i)^(1 - alpha); a zero log-ratio gives exactly 1 even when alpha is infinite.
         const fitted = logRatio === 0 ? 0 : 1 - Math.exp(exponent * logRatio);
         const diff = Math.abs(fitted - (j - i) * invN);
@@ -159,9 +159,9 @@ export function powerLawAlpha(eigs: ArrayLike<number>, opts: PowerLawOptions = {
       bestAlpha = alpha;
     }
   }
-  const xmin = x[bestIndex]!;
+  const xmin = x[bestIndex];
   let nTail = 0;
-  for (let i = 0; i < total; i++) if (x[i]! >= xmin) nTail++;
+  for (let i = 0; i < total; i++) if (x[i] >= xmin) nTail++;
   return {
     alpha: bestAlpha,
     xmin,

@@ -48,7 +48,7 @@ export function ovLeftSingularVectors(wO: NumericArray, wV: NumericArray, d: num
   // Columns of A = wO.
   const qa = Array.from({ length: hd }, (_, c) => {
     const col = new Float64Array(d);
-    for (let r = 0; r < d; r++) col[r] = wO[r * hd + c]!;
+    for (let r = 0; r < d; r++) col[r] = wO[r * hd + c];
     return col;
   });
   const ra = orthonormalise(qa);
@@ -57,7 +57,7 @@ export function ovLeftSingularVectors(wO: NumericArray, wV: NumericArray, d: num
   for (let i = 0; i < hd; i++) {
     for (let j = i; j < hd; j++) {
       let s = 0;
-      for (let c = 0; c < d; c++) s += wV[i * d + c]! * wV[j * d + c]!;
+      for (let c = 0; c < d; c++) s += wV[i * d + c] * wV[j * d + c];
       g[i * hd + j] = s;
       g[j * hd + i] = s;
     }
@@ -67,19 +67,19 @@ export function ovLeftSingularVectors(wO: NumericArray, wV: NumericArray, d: num
   for (let i = 0; i < hd; i++)
     for (let j = 0; j < hd; j++) {
       let s = 0;
-      for (let l = i; l < hd; l++) s += ra[i * hd + l]! * g[l * hd + j]!;
+      for (let l = i; l < hd; l++) s += ra[i * hd + l] * g[l * hd + j];
       rg[i * hd + j] = s;
     }
   const sm = new Float64Array(hd * hd);
   for (let i = 0; i < hd; i++)
     for (let j = 0; j < hd; j++) {
       let s = 0;
-      for (let l = j; l < hd; l++) s += rg[i * hd + l]! * ra[j * hd + l]!;
+      for (let l = j; l < hd; l++) s += rg[i * hd + l] * ra[j * hd + l];
       sm[i * hd + j] = s;
     }
   for (let i = 0; i < hd; i++)
     for (let j = i + 1; j < hd; j++) {
-      const avg = 0.5 * (sm[i * hd + j]! + sm[j * hd + i]!);
+      const avg = 0.5 * (sm[i * hd + j] + sm[j * hd + i]);
       sm[i * hd + j] = avg;
       sm[j * hd + i] = avg;
     }
@@ -89,9 +89,9 @@ export function ovLeftSingularVectors(wO: NumericArray, wV: NumericArray, d: num
   for (let j = 0; j < want; j++) {
     const u = new Float64Array(d);
     for (let i = 0; i < hd; i++) {
-      const coef = eig.vectors[i * hd + j]!;
-      const qi = qa[i]!;
-      for (let r = 0; r < d; r++) u[r]! += coef * qi[r]!;
+      const coef = eig.vectors[i * hd + j];
+      const qi = qa[i];
+      for (let r = 0; r < d; r++) u[r] += coef * qi[r];
     }
     vectors.push(u);
   }

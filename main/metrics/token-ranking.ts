@@ -12,12 +12,12 @@ export function topKIndices(values: ArrayLike<number>, k: number): number[] {
   const kk = Math.min(k, values.length);
   const idx: number[] = [];
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = values[i];
     if (v !== v) continue;
-    if (idx.length === kk && !(v > values[idx[kk - 1]!]!)) continue;
+    if (idx.length === kk && !(v > values[idx[kk - 1]])) continue;
     // Insert keeping descending order; equal values keep the earlier (lower) index first.
     let pos = idx.length === kk ? kk - 1 : idx.length;
-    while (pos > 0 && values[idx[pos - 1]!]! < v) pos--;
+    while (pos > 0 && values[idx[pos - 1]] < v) pos--;
     if (idx.length === kk) idx.pop();
     idx.splice(pos, 0, i);
   }
@@ -31,7 +31,7 @@ export function topKIndices(values: ArrayLike<number>, k: number): number[] {
 export function exactLogit(unembed: NumericArray, d: number, id: number, u: Float64Array): number {
   const base = id * d;
   let s = 0;
-  for (let c = 0; c < d; c++) s += unembed[base + c]! * u[c]!;
+  for (let c = 0; c < d; c++) s += unembed[base + c] * u[c];
   return s;
 }
 
@@ -44,7 +44,7 @@ export function rankExactly(unembed: NumericArray, d: number, u: Float64Array, i
   const scored: { id: number; v: number }[] = [];
   const seen = new Set<number>();
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
+    const id = ids[i];
     if (seen.has(id)) continue;
     seen.add(id);
     const v = sign * exactLogit(unembed, d, id, u);
@@ -116,16 +116,16 @@ export class LogitCandidates {
       if (skip && skip[id] === 1) continue;
       const base = r * m;
       for (let c = 0; c < m; c++) {
-        const v = piece[base + c]!;
-        if (v >= topT[c]!) this.push(this.topIds, this.topVals, topT, c, id, v);
-        if (-v >= botT[c]!) this.push(this.botIds, this.botVals, botT, c, id, -v);
+        const v = piece[base + c];
+        if (v >= topT[c]) this.push(this.topIds, this.topVals, topT, c, id, v);
+        if (-v >= botT[c]) this.push(this.botIds, this.botVals, botT, c, id, -v);
       }
     }
   }
 
   private push(ids: number[][], vals: number[][], thr: Float64Array, c: number, id: number, v: number): void {
-    const li = ids[c]!;
-    const lv = vals[c]!;
+    const li = ids[c];
+    const lv = vals[c];
     li.push(id);
     lv.push(v);
     if (li.length > this.cap) this.prune(li, lv, thr, c);
@@ -135,14 +135,14 @@ export class LogitCandidates {
     if (li.length < this.k) return;
     // Typed-array sort: numeric ascending in native code (no comparator calls).
     const sorted = Float64Array.from(lv).sort();
-    const kth = sorted[sorted.length - this.k]!;
-    const t = kth - this.window[c]!;
-    if (t > thr[c]!) thr[c] = t;
+    const kth = sorted[sorted.length - this.k];
+    const t = kth - this.window[c];
+    if (t > thr[c]) thr[c] = t;
     let w = 0;
     for (let i = 0; i < li.length; i++) {
-      if (lv[i]! >= thr[c]!) {
-        li[w] = li[i]!;
-        lv[w] = lv[i]!;
+      if (lv[i] >= thr[c]) {
+        li[w] = li[i];
+        lv[w] = lv[i];
         w++;
       }
     }
@@ -153,7 +153,7 @@ export class LogitCandidates {
   /** Candidate ids of column c for the top-K (sign +1) or bottom-K (sign -1). */
   candidates(c: number, sign: 1 | -1): number[] {
     const [ids, vals, thr] = sign === 1 ? [this.topIds, this.topVals, this.topThreshold] : [this.botIds, this.botVals, this.botThreshold];
-    this.prune(ids[c]!, vals[c]!, thr, c);
-    return ids[c]!.slice();
+    this.prune(ids[c], vals[c], thr, c);
+    return ids[c].slice();
   }
 }

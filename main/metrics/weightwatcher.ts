@@ -30,7 +30,7 @@ export function weightWatcherScalars(s: ArrayLike<number>, fit: PowerLawFit | nu
   let sumSq = 0;
   let maxSq = 0;
   for (let i = 0; i < s.length; i++) {
-    const l = s[i]! * s[i]!;
+    const l = s[i] * s[i];
     sumSq += l;
     if (l > maxSq) maxSq = l;
   }

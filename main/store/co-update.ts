@@ -29,7 +29,7 @@ function unitRows(store: Store, run: RunInfo, group: CoUpdateGroup): { steps: nu
   if (group === 'tensor') {
     grid.tensors.forEach((t, i) => {
       if (t.kind !== 'weight' || (t.shape && t.shape.length < 2)) return;
-      rows.push({ name: t.tensor, label: typeof t.block === 'number' ? `${blockLabel(t.block)} · ${t.component}` : t.component, block: t.block, component: t.component, sizes: grid.values[i]! });
+      rows.push({ name: t.tensor, label: typeof t.block === 'number' ? `${blockLabel(t.block)} · ${t.component}` : t.component, block: t.block, component: t.component, sizes: grid.values[i] });
     });
   } else {
     const byBlock = new Map<string, { block: Block | null; sq: Array<number | null> }>();
@@ -37,9 +37,9 @@ function unitRows(store: Store, run: RunInfo, group: CoUpdateGroup): { steps: nu
       const key = String(t.block);
       let b = byBlock.get(key);
       if (!b) byBlock.set(key, (b = { block: t.block, sq: grid.steps.map(() => 0) }));
-      grid.values[i]!.forEach((v, j) => {
-        const acc = b!.sq[j];
-        b!.sq[j] = acc === null || v === null || !Number.isFinite(v) ? null : acc! + v * v;
+      grid.values[i].forEach((v, j) => {
+        const acc = b.sq[j];
+        b.sq[j] = acc === null || v === null || !Number.isFinite(v) ? null : acc + v * v;
       });
     });
     for (const b of byBlock.values()) {
@@ -53,7 +53,7 @@ function unitRows(store: Store, run: RunInfo, group: CoUpdateGroup): { steps: nu
 export function runCoUpdate(store: Store, run: RunInfo, group: CoUpdateGroup = 'block', removeCommon = true): CoUpdateResponse {
   const { steps, rows } = unitRows(store, run, group);
   const r = coUpdate({ sizes: rows.map((x) => x.sizes), removeCommon });
-  const kept = r.units.map((u) => rows[u]!);
+  const kept = r.units.map((u) => rows[u]);
   return {
     runId: run.id,
     group,
@@ -62,9 +62,9 @@ export function runCoUpdate(store: Store, run: RunInfo, group: CoUpdateGroup = '
     labels: kept.map((x) => x.label),
     blocks: kept.map((x) => x.block),
     components: kept.map((x) => x.component),
-    steps: r.intervals.map((k) => steps[k]!),
+    steps: r.intervals.map((k) => steps[k]),
     matrix: Array.from(r.matrix, (v) => (Number.isFinite(v) ? v : null)),
     order: r.order,
-    dropped: r.dropped.map((u) => rows[u]!.name),
+    dropped: r.dropped.map((u) => rows[u].name),
   };
 }

@@ -26,7 +26,7 @@ export function buildScalarGrid(store: Store, run: RunInfo, metric: string): Sca
   for (const r of rows) {
     const i = rowOf.get(r.tensor);
     const j = col.get(r.checkpointId);
-    if (i !== undefined && j !== undefined) values[i]![j] = r.value;
+    if (i !== undefined && j !== undefined) values[i][j] = r.value;
   }
   // Which columns the metric's analysis has finished (its first unit stores the scalars), for the
   // same weights (fingerprint): a null there means undefined, elsewhere not computed.

@@ -98,20 +98,20 @@ export function scalingSeries(store: Store, req: ScalingRequest): ScalingResult 
   const outRuns = runs.map((run, ri) => {
     const count = parameterCount(run.config);
     const params = count ? (paramsKind === 'total' ? count.total : count.nonEmbedding) : null;
-    const grid = grids[ri]!;
-    const cs = coords[ri]!;
+    const grid = grids[ri];
+    const cs = coords[ri];
     // Matched checkpoint: the last one at or before `at`.
     let col = -1;
-    for (let j = 0; j < cs.length; j++) if (at !== null && cs[j]!.at !== null && cs[j]!.at! <= at) col = j;
+    for (let j = 0; j < cs.length; j++) if (at !== null && cs[j].at !== null && cs[j].at! <= at) col = j;
     const base = { runId: run.id, name: run.name, params, paramsMethod: count?.method ?? `no closed form for family ${run.family}` };
     const empty = { values: series.map(() => null), tensors: series.map(() => null) };
     if (col < 0) return { ...base, checkpointId: null, step: null, tokens: null, ...empty, note: at === null ? 'no checkpoint with a step' : `no checkpoint at or before ${align} ${at}` };
-    const ck = cs[col]!.c;
+    const ck = cs[col].c;
     const matched = { checkpointId: ck.id, step: ck.step, tokens: ck.tokens ?? null };
     const gridCol = grid.checkpointIds.indexOf(ck.id);
     if (grid.tensors.length === 0 || gridCol < 0) return { ...base, ...matched, ...empty, note: `${def.label} is not computed for this run: run the ${def.analysis} analysis` };
     const valueOf = (ti: number): number | null => {
-      const row = grid.values[ti]!;
+      const row = grid.values[ti];
       if (reduce === 'at') return row[gridCol] ?? null;
       let best: number | null = null;
       for (let j = 0; j <= gridCol; j++) {
@@ -135,8 +135,8 @@ export function scalingSeries(store: Store, req: ScalingRequest): ScalingResult 
           tensors.push(null);
           continue;
         }
-        const f = fractions[series.indexOf(s)]!;
-        const p = pos[depthIndex(f, pos.length)]!;
+        const f = fractions[series.indexOf(s)];
+        const p = pos[depthIndex(f, pos.length)];
         values.push(valueOf(p.i));
         tensors.push(p.t.tensor);
       } else {

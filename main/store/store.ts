@@ -128,7 +128,7 @@ export class Store {
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       const apply = this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
+        this.db.exec(MIGRATIONS[v]);
         this.db.pragma(`user_version = ${v + 1}`);
       });
       apply.immediate();

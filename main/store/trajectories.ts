@@ -60,7 +60,7 @@ function series(steps: number[], row: (number | null)[]): { steps: number[]; val
   steps.forEach((step, j) => {
     const x = row[j];
     if (x === null || x === undefined || !Number.isFinite(x)) return;
-    if (s.length && step <= s[s.length - 1]!) {
+    if (s.length && step <= s[s.length - 1]) {
       if (step === s[s.length - 1]) v[v.length - 1] = x;
       return;
     }
@@ -74,7 +74,7 @@ export function computeTrajectories(grid: ScalarGrid, withForecasts = FORECAST_M
   const out: MetricTrajectories = { metric: grid.metric, trajectories: 0, changePoints: [], forecasts: [] };
   if (NOT_TRAJECTORIES.has(grid.metric)) return out;
   grid.tensors.forEach((t, i) => {
-    const { steps, values } = series(grid.steps, grid.values[i]!);
+    const { steps, values } = series(grid.steps, grid.values[i]);
     if (!steps.length) return;
     out.trajectories++;
     if (withChanges) for (const c of changePoints(steps, values)) out.changePoints.push({ tensor: t.tensor, step: c.step, strength: c.strength });

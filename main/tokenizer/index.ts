@@ -172,7 +172,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export function bytesForDisplay(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; ) {
-    const lead = bytes[i]!;
+    const lead = bytes[i];
     const len = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
     if (len > 0 && i + len <= bytes.length) {
       try {

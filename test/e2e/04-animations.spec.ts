@@ -56,7 +56,7 @@ test('spectra and embedding: spectrum and correlation animations draw; rows reor
   await page.locator('[data-testid=gif-summary][data-frames]:not([data-frames=""])').waitFor({ timeout: 30_000 });
   const corrDownloading = page.waitForEvent('download', { timeout: 120_000 });
   await page.keyboard.press('Enter');
-  const corrGif = gifBlocks(new Uint8Array(readFileSync((await (await corrDownloading).path())!)));
+  const corrGif = gifBlocks(new Uint8Array(readFileSync((await (await corrDownloading).path()))));
   const { tensors } = await apiOk('listTensors', { runId: demo.id });
   const corrSeries = await apiOk('frames', { runId: demo.id, kind: 'embedding_correlation', tensor: tensors.find((t: { component: string }) => t.component === 'embed').tensor });
   const corrFrames = corrSeries.frames.filter((f: unknown) => f !== null).length;
@@ -108,7 +108,7 @@ test('issue 15 #13 and #11: MLP hidden activations have their own histograms, no
   await page.locator('[data-testid=anim-histogram] [data-drawn]').waitFor();
   const weightMenu = await page.locator('#an-tensor option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   expect(weightMenu.filter((v) => mlpAct.some((t) => t.tensor === v)), 'no MLP activation in the weight menu').toEqual([]);
-  const target = mlpAct[0]!.tensor;
+  const target = mlpAct[0].tensor;
   await page.locator('#an-resid').selectOption(target);
   await page.getByLabel('Activation histogram', { exact: true }).check();
   const panel = page.locator('[data-testid=anim-resid_histogram]');

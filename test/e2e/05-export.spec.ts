@@ -64,7 +64,7 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
     const t = grid.tensors.findIndex((x) => x.tensor === f[3]);
     const c = grid.checkpointIds.indexOf(f[2]);
     check(t >= 0 && c >= 0 && grid.steps[c] === Number(f[1]), `CSV row names a tensor/checkpoint of the grid: ${line}`);
-    check(Number(f[7]) === grid.values[t]![c], `CSV ${f[7]} = scalarGrid ${grid.values[t]![c]} (${f[3]} @ ${f[2]})`);
+    check(Number(f[7]) === grid.values[t][c], `CSV ${f[7]} = scalarGrid ${grid.values[t][c]} (${f[3]} @ ${f[2]})`);
     exported.set(`${f[3]}|${f[2]}`, Number(f[7]));
   }
   const nonNull = grid.values.flat().filter((v) => v !== null).length;
@@ -107,12 +107,12 @@ test('the weight-histogram GIF downloads with the engine size and many frames; t
   await page.keyboard.press('Enter');
   const curveRows = (await downloaded(await curvesDownloading)).toString('utf8').trimEnd().split('\n').slice(1);
   const curveGrid: Grid = await apiOk('scalarGrid', { runId: demo.id, metric });
-  const wanted = curveGrid.tensors.flatMap((t, i) => (t.component === component && t.kind === kind ? curveGrid.values[i]!.filter((v) => v !== null) : []));
+  const wanted = curveGrid.tensors.flatMap((t, i) => (t.component === component && t.kind === kind ? curveGrid.values[i].filter((v) => v !== null) : []));
   check(curveRows.length === wanted.length && wanted.length > 0, `curves CSV has the ${component} (${kind}) rows: ${curveRows.length} vs ${wanted.length}`);
   for (const line of curveRows) {
     const f = line.split(',') as [string, string, string, string, string, string, string, string];
     const t = curveGrid.tensors.findIndex((x) => x.tensor === f[3]);
-    check(curveGrid.tensors[t]?.component === component && Number(f[7]) === curveGrid.values[t]![curveGrid.checkpointIds.indexOf(f[2])], `curves CSV row equals scalarGrid: ${line}`);
+    check(curveGrid.tensors[t]?.component === component && Number(f[7]) === curveGrid.values[t][curveGrid.checkpointIds.indexOf(f[2])], `curves CSV row equals scalarGrid: ${line}`);
   }
 
   // An engine error is shown inline, in the engine's words: the request is sent for a run that
@@ -150,7 +150,7 @@ test('GIF options: fps 5 over a step range exports exactly those frames at 20 cs
   const [a, b] = [steps[fromIndex], steps[toIndex]];
   const series: Series = await apiOk('frames', { runId: demo.id, kind: 'histogram', tensor });
   const stepOf = new Map(run.checkpoints.map((c) => [c.id, c.step]));
-  const inRange = (id: string) => { const s = stepOf.get(id); return s !== null && s !== undefined && s >= a! && s <= b!; };
+  const inRange = (id: string) => { const s = stepOf.get(id); return s !== null && s !== undefined && s >= a && s <= b; };
   const expected = series.checkpointIds.filter((id, i) => series.frames[i] !== null && inRange(id)).length;
   check(expected === toIndex - fromIndex + 1, `every checkpoint in ${a}..${b} has a histogram: ${expected}`);
 

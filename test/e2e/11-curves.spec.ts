@@ -18,10 +18,10 @@ test('issue 15 #5 and #11: hover values equal scalarGrid; smoothing; zoom; log y
   const tip = chart.locator('div').filter({ hasText: /^step / }).last();
   await expect(tip).toBeVisible();
   const text = (await tip.innerText()).split('\n');
-  const stepText = text[0]!.replace(/^step /, '');
+  const stepText = text[0].replace(/^step /, '');
   const c = grid.steps.findIndex((s) => s !== null && formatStep(s) === stepText);
   expect(c, `the hovered step ${stepText} is a checkpoint of the grid`).toBeGreaterThanOrEqual(0);
-  const rows = grid.tensors.map((t, i) => ({ t, v: grid.values[i]![c] })).filter((r) => r.t.component === component && r.t.kind === kind && r.v !== null);
+  const rows = grid.tensors.map((t, i) => ({ t, v: grid.values[i][c] })).filter((r) => r.t.component === component && r.t.kind === kind && r.v !== null);
   expect(rows.length).toBeGreaterThan(1);
   for (const r of rows) {
     const line = text.find((l) => l.includes(`${blockLabel(r.t.block)}:`));

@@ -25,15 +25,15 @@ test('a partially merged sweep: coverage notice with the missing shard, missing 
   const runs = (await apiOk('listRuns')).runs as Array<{ id: string; root: string; sweep?: { present: number; units: number; missing: Array<{ shard: number; units: number }> } }>;
   const merged = runs.find((r) => r.root === runRoot);
   check(!!merged?.sweep, `the merged run carries its sweep coverage: ${JSON.stringify(merged)}`);
-  const sweep = merged!.sweep!;
-  check(sweep.units === 8 && sweep.present > 0 && sweep.present < 8 && sweep.missing.length === 1 && sweep.missing[0]!.shard === 0, `coverage ${JSON.stringify(sweep)}`);
+  const sweep = merged.sweep;
+  check(sweep.units === 8 && sweep.present > 0 && sweep.present < 8 && sweep.missing.length === 1 && sweep.missing[0].shard === 0, `coverage ${JSON.stringify(sweep)}`);
 
-  await page.goto(`${srv.url}#/run/${encodeURIComponent(merged!.id)}/overview`);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(merged.id)}/overview`);
   const notice = page.getByRole('status', { name: 'Sweep coverage' });
   await notice.filter({ hasText: `Partially merged sweep: ${sweep.present} of 8 units from 1 of 2 shards` }).waitFor();
   await notice.filter({ hasText: 'Missing: shard 0' }).waitFor();
   // The checkpoints whose statistics shard 0 holds have no values (grey cells) in the grid.
-  const grid = await apiOk('scalarGrid', { runId: merged!.id, metric: 'frobenius_norm' });
+  const grid = await apiOk('scalarGrid', { runId: merged.id, metric: 'frobenius_norm' });
   const emptyColumns = grid.checkpointIds.filter((_: string, j: number) => grid.values.every((row: Array<number | null>) => row[j] === null));
   const fullColumns = grid.checkpointIds.filter((_: string, j: number) => grid.values.every((row: Array<number | null>) => row[j] !== null));
   check(emptyColumns.length > 0 && fullColumns.length > 0 && emptyColumns.length + fullColumns.length === 4, `grey and filled columns: ${emptyColumns} | ${fullColumns}`);

@@ -29,7 +29,7 @@ test('issue 18: change points, forecast, regime timeline and a tokens axis on th
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.3);
   const tip = chart.locator('div').filter({ hasText: /^tokens / }).last();
   await expect(tip).toBeVisible();
-  const shown = (await tip.innerText()).split('\n')[0]!.replace(/^tokens /, '');
+  const shown = (await tip.innerText()).split('\n')[0].replace(/^tokens /, '');
   expect(run.checkpoints.some((c) => formatStep(c.tokens!) === shown), `hovered ${shown} is a checkpoint's token count`).toBe(true);
   await shot(page, 'curves-tokens-axis');
 });

@@ -14,10 +14,10 @@ test('issue 18: update per step and the co-update view', async ({ page, srv, api
     return best.step;
   };
   // Every value is dist_to_prev over the step gap.
-  const t = dist.tensors.findIndex((x) => x.tensor === perStep.tensors[0]!.tensor);
+  const t = dist.tensors.findIndex((x) => x.tensor === perStep.tensors[0].tensor);
   for (let j = 1; j < perStep.steps.length; j++) {
-    const d = dist.values[t]![j]!;
-    expect(Math.abs(perStep.values[0]![j]! - d / (perStep.steps[j]! - perStep.steps[j - 1]!))).toBeLessThan(1e-12 * Math.max(1, d));
+    const d = dist.values[t][j]!;
+    expect(Math.abs(perStep.values[0][j]! - d / (perStep.steps[j]! - perStep.steps[j - 1]!))).toBeLessThan(1e-12 * Math.max(1, d));
   }
   expect(peakStep(dist)).toBe(512);
   expect(peakStep(perStep)).not.toBe(512);

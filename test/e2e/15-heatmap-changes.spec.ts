@@ -40,7 +40,7 @@ test('issue 18: change points marked on heatmap columns, reachable by keyboard',
     perPanel.set(k, [...(perPanel.get(k) ?? []), c]);
   }
   expect(perPanel.size, 'the demo has change points in frobenius_norm').toBeGreaterThan(0);
-  const [key, marks] = [...perPanel.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+  const [key, marks] = [...perPanel.entries()].sort((a, b) => b[1].length - a[1].length)[0];
   const [component, kind] = key.split('|');
 
   await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/overview?metric=${metric}`);
@@ -64,7 +64,7 @@ test('issue 18: change points marked on heatmap columns, reachable by keyboard',
   await page.keyboard.press(']');
   const first = Math.min(...marks.map((m) => m.step));
   const readout = page.getByTestId('heatmap-readout');
-  const checkpoint = grid.checkpointIds[grid.steps.indexOf(first)]!;
+  const checkpoint = grid.checkpointIds[grid.steps.indexOf(first)];
   await expect(readout).toHaveAttribute('data-checkpoint', checkpoint);
   const tensor = await readout.getAttribute('data-tensor');
   expect(marks.some((m) => m.tensor === tensor && m.step === first), `${tensor} changes at ${first}`).toBe(true);

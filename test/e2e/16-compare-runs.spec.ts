@@ -26,7 +26,7 @@ async function comparisonRuns(apiOk: (m: string, b?: object) => Promise<any>, an
     const small = runs.find((r) => r.name === 'atlas-demo-small');
     test.skip(!tiny || !small, 'needs both bundled demo runs');
     const all = demoSteps();
-    const steps = [0, 64, 512, 1000, 2000, all[all.length - 1]!].filter((s) => all.includes(s));
+    const steps = [0, 64, 512, 1000, 2000, all[all.length - 1]].filter((s) => all.includes(s));
     const opened = await apiOk('openPaths', { paths: writeSeedRuns(join(tmp, 'seed-runs'), FACTORS, steps) });
     const seed1 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed1');
     const seed2 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed2');
@@ -64,9 +64,9 @@ function pngSize(png: Buffer): { width: number; height: number } {
 
 function csvRecords(text: string): Array<Record<string, string>> {
   const [head, ...lines] = text.trimEnd().split('\n');
-  const keys = head!.split(',');
+  const keys = head.split(',');
   // The fields these checks read (ids, names, numbers) carry no commas.
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i]!, v.replace(/^"|"$/g, '')])));
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v.replace(/^"|"$/g, '')])));
 }
 
 const near = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-12);
@@ -80,8 +80,8 @@ test('three runs in the Overview, A − B on a diverging scale, and its PNG/SVG/
   for (const [t, meta] of gSeed.tensors.entries()) {
     const r = gTiny.tensors.findIndex((x) => x.tensor === meta.tensor);
     for (const step of gSeed.steps) {
-      const a = gSeed.values[t]![col(gSeed, step!)]!;
-      const b = gTiny.values[r]![col(gTiny, step!)]!;
+      const a = gSeed.values[t][col(gSeed, step!)]!;
+      const b = gTiny.values[r][col(gTiny, step!)]!;
       check(near(a, FACTORS[0] * b, 3e-3), `${meta.tensor} at ${step}: seed1 ${a} = 0.9 x ${b}`);
     }
   }
@@ -126,8 +126,8 @@ test('three runs in the Overview, A − B on a diverging scale, and its PNG/SVG/
   for (const x of diffRows) {
     const t = gSeed.tensors.findIndex((m) => m.tensor === x.tensor);
     const r = gTiny.tensors.findIndex((m) => m.tensor === x.tensor);
-    const a = gSeed.values[t]![col(gSeed, Number(x.step))]!;
-    const b = gTiny.values[r]![col(gTiny, Number(x.step))]!;
+    const a = gSeed.values[t][col(gSeed, Number(x.step))]!;
+    const b = gTiny.values[r][col(gTiny, Number(x.step))]!;
     check(Number(x.value) === a - b, `${x.tensor} at ${x.step}: ${x.value} = ${a} − ${b}`);
     check(near(Number(x.value), (FACTORS[0] - 1) * b, 3e-2) || Math.abs(b) < 1e-6, `${x.tensor} at ${x.step}: A − B = −0.1 x ${b}`);
   }
@@ -155,13 +155,13 @@ test('Curves: a seed group as its mean with a min-max band; the CSV band is the 
     const vals = grids.map((g) => {
       const t = g.tensors.findIndex((m) => m.tensor === x.tensor);
       const c = g.steps.indexOf(Number(x.step));
-      return c < 0 ? null : g.values[t]![c]!;
+      return c < 0 ? null : g.values[t][c]!;
     }).filter((v): v is number => v !== null);
     const want = x.series === 'mean' ? vals.reduce((a, b) => a + b, 0) / vals.length : x.series === 'min' ? Math.min(...vals) : Math.max(...vals);
     check(near(Number(x.value), want, 1e-12), `${x.series} of ${x.tensor} at ${x.step}: ${x.value} vs ${want}`);
     if (vals.length === 3) {
       // Closed form from the demo's value v: min 0.9 v, max 1.1 v, mean v (to float16 rounding).
-      const v = vals[0]!;
+      const v = vals[0];
       const form = x.series === 'mean' ? v : x.series === 'min' ? 0.9 * v : 1.1 * v;
       check(near(Number(x.value), form, 3e-3), `${x.series} at ${x.step} is the closed form ${form}: ${x.value}`);
       checked++;

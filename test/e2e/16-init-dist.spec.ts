@@ -41,6 +41,6 @@ test('issue 18: init distribution from the Export menu', async ({ page, srv, api
   const q = file.tensor('quantiles');
   expect(p.length).toBe(2049);
   expect([p[0], p[p.length - 1]]).toEqual([0, 1]);
-  for (let i = 1; i < q.length; i++) expect(q[i]!).toBeGreaterThanOrEqual(q[i - 1]!);
+  for (let i = 1; i < q.length; i++) expect(q[i]).toBeGreaterThanOrEqual(q[i - 1]);
   await expect(exportBox.getByTestId('export-message')).toContainText('saved');
 });

@@ -31,7 +31,7 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   const value = Number(await readout.getAttribute('data-value'));
   const step = Number(await readout.getAttribute('data-step'));
   const t = lens.tensors.findIndex((x) => x.tensor === tensor);
-  check(t >= 0 && lens.values[t]![lens.steps.indexOf(step)] === value, `lens readout ${tensor} step ${step} = ${value} (cache)`);
+  check(t >= 0 && lens.values[t][lens.steps.indexOf(step)] === value, `lens readout ${tensor} step ${step} = ${value} (cache)`);
 
   // Induction: one panel per block, titled by block, heads as rows.
   const heads = page.locator('[data-testid=induction-panels] [data-testid=heatmap-panel]');
@@ -45,7 +45,7 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   const hTensor = (await readout.getAttribute('data-tensor'))!;
   const hValue = Number(await readout.getAttribute('data-value'));
   const hi = induction.tensors.findIndex((x) => x.tensor === hTensor);
-  check(induction.values[hi]!.at(-1) === hValue, `induction readout ${hTensor} = ${hValue} (cache)`);
+  check(induction.values[hi].at(-1) === hValue, `induction readout ${hTensor} = ${hValue} (cache)`);
 
   await shot(page, 'lens-induction');
   // PNG of block 0's induction panel.

@@ -9,7 +9,7 @@ test('issue 19: outliers view', async ({ page, srv, apiOk, analyse, demo, shot }
   await analyse(demo.id, ['activations']);
   const grid = (await apiOk('scalarGrid', { runId: demo.id, metric: 'max_abs' })) as Grid;
   const depths = grid.tensors.map((t, i) => ({ t: t.tensor, i })).filter((x) => /^resid\.\d+$/.test(x.t)).sort((a, b) => Number(a.t.slice(6)) - Number(b.t.slice(6)));
-  const want = depths.map(({ i }) => Math.max(...grid.values[i]!.filter((v): v is number => v !== null)));
+  const want = depths.map(({ i }) => Math.max(...grid.values[i].filter((v): v is number => v !== null)));
   await page.goto(`${srv.url}#/run/${encodeURIComponent(demo.id)}/outliers`);
   const bars = page.locator('[data-testid=outliers-bars][data-drawn]');
   await bars.waitFor();

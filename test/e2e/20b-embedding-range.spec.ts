@@ -7,7 +7,7 @@ test('embedding correlation: chosen range, token strings, two runs on one timeli
   const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
   const demo = runs.filter((r) => r.source === 'demo');
   test.skip(demo.length < 2, `needs the two demo runs, the engine lists ${demo.length}`);
-  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0]!.id)}/embeddings`);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0].id)}/embeddings`);
   // Earlier specs may have opened more runs of the same family: show the two demo runs only.
   await page.locator('[data-testid=run-choice]').first().waitFor();
   await chooseRuns(page, demo.map((r) => r.id));
@@ -37,7 +37,7 @@ test('embedding correlation: chosen range, token strings, two runs on one timeli
   const readout = await first.locator('[data-testid=tokcorr-readout]').textContent();
   const api = await apiOk('embeddingCorrelation', { runId: run.id, checkpointId, from: 300, to: 364, order: 'id' });
   const bytes = Buffer.from(api.frame.matrix.$f32, 'base64');
-  const r01 = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)[1]!;
+  const r01 = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)[1];
   const shown = Number(/r = (-?[\d.e+-]+)/.exec(readout ?? '')?.[1]);
   check(Math.abs(shown - r01) < 1e-4, `readout "${readout}" vs engine r(300, 301) = ${r01}`);
   check((readout ?? '').startsWith(`300 ${api.labels[0].replace(/ /g, '␣')} × 301 `), `readout names both tokens: ${readout}`);

@@ -14,7 +14,7 @@ test('scaling view: two demo sizes, max-ever residual outlier vs parameters, exp
   check(new Set(api.runs.map((r: { params: number }) => r.params)).size === 2, 'two different sizes');
   expect(api.series).toHaveLength(5);
 
-  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0]!.id)}/scaling`);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(demo[0].id)}/scaling`);
   // Earlier specs may have opened more runs of the same family: show the two demo sizes only.
   await page.locator('[data-testid=run-choice]').first().waitFor();
   await chooseRuns(page, ids);
@@ -49,10 +49,10 @@ test('scaling view: two demo sizes, max-ever residual outlier vs parameters, exp
     files[format] = await downloaded(download);
     check(download.suggestedFilename().endsWith(`.${format}`), `${format}: ${download.suggestedFilename()}`);
   }
-  expect(files.png!.subarray(1, 4).toString()).toBe('PNG');
-  expect(files.gif!.subarray(0, 6).toString()).toBe('GIF89a');
-  const svg = files.svg!.toString('utf8');
-  const csv = files.csv!.toString('utf8');
+  expect(files.png.subarray(1, 4).toString()).toBe('PNG');
+  expect(files.gif.subarray(0, 6).toString()).toBe('GIF89a');
+  const svg = files.svg.toString('utf8');
+  const csv = files.csv.toString('utf8');
   for (const r of demo) {
     check(svg.includes(r.name), `SVG names ${r.name}`);
     check(csv.includes(`${r.name},${r.id}`), `CSV rows of ${r.name}`);

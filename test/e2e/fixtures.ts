@@ -272,7 +272,7 @@ export async function recordButtonTexts(button: import('@playwright/test').Locat
   await button.evaluate((el, k) => {
     const w = window as unknown as Record<string, string[]>;
     w[k] = [];
-    new MutationObserver(() => w[k]!.push(`${el.textContent}|${(el as HTMLButtonElement).disabled}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
+    new MutationObserver(() => w[k].push(`${el.textContent}|${(el as HTMLButtonElement).disabled}`)).observe(el, { childList: true, characterData: true, subtree: true, attributes: true });
   }, key);
 }
 

@@ -29,7 +29,7 @@ export function gifBlocks(bytes: Uint8Array): GifStructure {
   const need = (n: number) => {
     if (p + n > bytes.length) throw new GifStructureError(`GIF ends at byte ${bytes.length}, needed ${n} more at ${p}`);
   };
-  const u8 = (): number => (need(1), bytes[p++]!);
+  const u8 = (): number => (need(1), bytes[p++]);
   const u16 = () => u8() | (u8() << 8);
   const skipSubBlocks = () => {
     for (;;) {

@@ -39,7 +39,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       const m = buf.match(/Serving Checkpoint Atlas on (http:\/\/127\.0\.0\.1:\d+\/\?token=[^\s]+)/);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1]);
       }
     });
     child.on('exit', (code) => {

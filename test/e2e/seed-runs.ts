@@ -26,7 +26,7 @@ export function fromHalf(h: number): number {
 /** number -> float16 bits, round to nearest even (via float32, whose extra rounding is far below a half's). */
 export function toHalf(v: number): number {
   f32[0] = v;
-  const x = u32[0]!;
+  const x = u32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = ((x >>> 23) & 0xff) - 127 + 15;
   let mant = x & 0x7fffff;

@@ -88,7 +88,7 @@ function mutate(rng: Rng, root: Node & { k: 'obj' }): void {
       const target = e && field(e[1], rng.chance(0.5) ? 'shape' : 'data_offsets');
       if (target?.k === 'arr' && target.items.length) {
         const i = rng.int(target.items.length);
-        const item = target.items[i]!;
+        const item = target.items[i];
         target.items[i] = { k: 'raw', text: respell(rng, item.k === 'raw' ? item.text : '4') };
       }
       break;
@@ -128,7 +128,7 @@ function mutate(rng: Rng, root: Node & { k: 'obj' }): void {
         { k: 'obj', pairs: [['"k"', { k: 'raw', text: '1' }]] }, { k: 'obj', pairs: [['"__proto__"', { k: 'raw', text: '"x"' }], ['"k"', { k: 'raw', text: '"1"' }], ['"k"', { k: 'raw', text: '"2"' }]] },
       ]);
       const at = root.pairs.findIndex(([k]) => k === '"__metadata__"');
-      if (at >= 0) root.pairs[at]![1] = meta;
+      if (at >= 0) root.pairs[at][1] = meta;
       else root.pairs.unshift(['"__metadata__"', meta]);
       break;
     }
@@ -142,8 +142,8 @@ function mutate(rng: Rng, root: Node & { k: 'obj' }): void {
       const offs = e && field(e[1], 'data_offsets');
       if (offs?.k === 'arr' && offs.items.length === 2 && offs.items.every((x) => x.k === 'raw' && /^\d+$/.test(x.text))) {
         const [b, en] = offs.items.map((x) => BigInt((x as { text: string }).text));
-        const nb = rng.chance(0.5) ? b! : b! + BigInt(rng.range(-2, 2));
-        const ne = rng.chance(0.3) ? b! : en! + BigInt(rng.range(-2, 2));
+        const nb = rng.chance(0.5) ? b : b + BigInt(rng.range(-2, 2));
+        const ne = rng.chance(0.3) ? b : en + BigInt(rng.range(-2, 2));
         offs.items = rng.chance(0.2) ? [{ k: 'raw', text: String(ne) }, { k: 'raw', text: String(nb) }] : [{ k: 'raw', text: String(nb < 0n ? 0n : nb) }, { k: 'raw', text: String(ne < 0n ? 0n : ne) }];
       }
       break;
@@ -185,7 +185,7 @@ function frame(rng: Rng, json: string): string {
 export function generateDifferential(rng: Rng, seeds: Seeds): FuzzInput {
   const usable = seeds.safetensors.filter((s) => s.origin.indexOf('hostile/') === -1 || s.origin.includes('leading-brace'));
   const seed = rng.pick(usable.length ? usable : seeds.safetensors);
-  const bytes = seed.files[0]!.bytes;
+  const bytes = seed.files[0].bytes;
   const n = bytes.length >= 8 ? Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)) : 0;
   let root: Node;
   try {
@@ -218,7 +218,7 @@ const DELIBERATE = new Set(['duplicate-name', 'unsupported-dtype', 'dimension-to
  * own refusal (a typed FormatError) when both refuse, and returns when both accept.
  */
 export async function exerciseDifferential(input: FuzzInput): Promise<string> {
-  const bytes = input.files[0]!.bytes;
+  const bytes = input.files[0].bytes;
   const path = `/fuzz/safetensors-differential/${input.entry}`;
   const expected = referenceVerdict(bytes);
   const deliberate = expected.verdict === 'accept' && (expected.duplicateNames || expected.tensors.some((t) => REFUSED_BY_NAME.has(t.dtype) || t.shape.some((d) => d > BigInt(Number.MAX_SAFE_INTEGER))));

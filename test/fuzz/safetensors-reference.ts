@@ -50,7 +50,7 @@ const BITS: Record<string, bigint> = Object.assign(Object.create(null) as Record
 /** Rust's `core::str::from_utf8`: shortest forms only, no surrogates, nothing above U+10FFFF. */
 function validUtf8(b: Uint8Array): boolean {
   for (let i = 0; i < b.length;) {
-    const x = b[i]!;
+    const x = b[i];
     if (x < 0x80) { i++; continue; }
     let need: number, lo = 0x80, hi = 0xbf;
     if (x >= 0xc2 && x <= 0xdf) need = 1;
@@ -263,9 +263,9 @@ function dtypeOf(c: Content): string {
   let name: string;
   if (c.t === 'str') name = c.v;
   else if (c.t === 'map' && c.entries.length === 1) {
-    name = c.entries[0]![0];
+    name = c.entries[0][0];
     if (!(name in BITS)) syntax(`unknown variant ${name}`);
-    if (c.entries[0]![1].t !== 'unit') syntax('invalid type: expected unit');
+    if (c.entries[0][1].t !== 'unit') syntax('invalid type: expected unit');
   } else if (c.t === 'map') return syntax('invalid value: map, expected map with a single key');
   else return syntax('invalid type, expected string or map');
   if (!(name in BITS)) syntax(`unknown variant ${name}`);
@@ -277,12 +277,12 @@ function tensorInfo(name: string, c: Content): ReferenceTensor {
   const offsets = (v: Content): [bigint, bigint] => {
     if (v.t !== 'seq') return syntax('invalid type for data_offsets');
     if (v.items.length !== 2) syntax('invalid length for data_offsets');
-    return [usize(v.items[0]!, 'data_offsets'), usize(v.items[1]!, 'data_offsets')];
+    return [usize(v.items[0], 'data_offsets'), usize(v.items[1], 'data_offsets')];
   };
   if (c.t === 'seq') {
     if (c.items.length !== 3) syntax('invalid length, expected struct TensorInfo with 3 elements');
-    const [b, e] = offsets(c.items[2]!);
-    return { name, dtype: dtypeOf(c.items[0]!), shape: seqOfUsize(c.items[1]!, 'shape'), begin: b, end: e };
+    const [b, e] = offsets(c.items[2]);
+    return { name, dtype: dtypeOf(c.items[0]), shape: seqOfUsize(c.items[1], 'shape'), begin: b, end: e };
   }
   if (c.t !== 'map') return syntax('invalid type, expected struct TensorInfo');
   let dtype: string | undefined, shape: bigint[] | undefined, offs: [bigint, bigint] | undefined;
@@ -339,7 +339,7 @@ function readMetadata(file: Uint8Array): { tensors: ReferenceTensor[]; duplicate
       count *= d;
       if (count > U64) throw new Refusal('ValidationOverflow', 'overflow computing buffer size');
     }
-    const bits = count * BITS[t.dtype]!;
+    const bits = count * BITS[t.dtype];
     if (bits > U64) throw new Refusal('ValidationOverflow', 'overflow computing buffer size');
     if (bits % 8n !== 0n) throw new Refusal('MisalignedSlice', 'misaligned slice');
     if (t.end - t.begin !== bits / 8n) throw new Refusal('TensorInvalidInfo', `invalid info for tensor ${t.name}`);

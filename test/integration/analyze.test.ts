@@ -35,7 +35,7 @@ function readCsv(path: string): Row[] {
   expect(header).toBe('run,step,checkpoint,tensor,role,block,metric,value');
   return lines.map((l) => {
     const [run, step, checkpoint, tensor, role, block, metric, value] = l.split(',');
-    return { run: run!, step: Number(step), checkpoint: checkpoint!, tensor: tensor!, role: role!, block: block!, metric: metric!, value: value === '' ? null : Number(value) };
+    return { run: run, step: Number(step), checkpoint: checkpoint, tensor: tensor, role: role, block: block, metric: metric, value: value === '' ? null : Number(value) };
   });
 }
 
@@ -45,7 +45,7 @@ async function analyze(db: string, threads: number, analyses: Array<'weights' | 
   const opened = await engine.openPaths({ paths: [made.root] });
   expect(opened.errors).toEqual([]);
   expect(opened.runs).toHaveLength(1);
-  const { jobId } = await engine.startAnalysis({ runId: opened.runs[0]!.id, analyses, threads: threads || undefined });
+  const { jobId } = await engine.startAnalysis({ runId: opened.runs[0].id, analyses, threads: threads || undefined });
   const job = await engine.jobs.wait(jobId);
   expect(job.state).toBe('done');
   const out = join(dir, `export-${threads}-${Math.random().toString(36).slice(2)}`);
@@ -62,8 +62,8 @@ const naive = {
     const m = naive.mean(x);
     return x.reduce((s, v) => s + (v - m) ** k, 0) / x.length;
   },
-  dist: (a: Float32Array, b: Float32Array): number => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0)),
-  cos: (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + v * b[i]!, 0) / (naive.norm(a) * naive.norm(b)),
+  dist: (a: Float32Array, b: Float32Array): number => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0)),
+  cos: (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + v * b[i], 0) / (naive.norm(a) * naive.norm(b)),
 };
 
 function rel(a: number, b: number): number {
@@ -89,9 +89,9 @@ describe('weight analyses through the job pipeline', () => {
 
   it('exports norms, moments and distances equal to naive float64 (rel 1e-9)', () => {
     for (let c = 0; c < made.steps.length; c++) {
-      for (const [name, t] of Object.entries(made.tensors[c]!)) {
+      for (const [name, t] of Object.entries(made.tensors[c])) {
         const x = t.values;
-        const step = made.steps[c]!;
+        const step = made.steps[c];
         expect(rel(value(step, name, 'frobenius_norm')!, naive.norm(x))).toBeLessThan(1e-9);
         expect(Math.abs(value(step, name, 'mean')! - naive.mean(x))).toBeLessThan(1e-12);
         const m2 = naive.moment(x, 2);
@@ -102,11 +102,11 @@ describe('weight analyses through the job pipeline', () => {
         } else {
           expect(value(step, name, 'skewness')).toBeNull();
         }
-        const x0 = made.tensors[0]![name]!.values;
+        const x0 = made.tensors[0][name].values;
         expect(Math.abs(value(step, name, 'dist_to_init')! - naive.dist(x, x0))).toBeLessThan(1e-9 * Math.max(1, naive.norm(x0)));
         if (naive.norm(x0) > 0) expect(Math.abs(value(step, name, 'cos_to_init')! - naive.cos(x, x0))).toBeLessThan(1e-9);
         if (c > 0) {
-          const xp = made.tensors[c - 1]![name]!.values;
+          const xp = made.tensors[c - 1][name].values;
           expect(Math.abs(value(step, name, 'dist_to_prev')! - naive.dist(x, xp))).toBeLessThan(1e-9);
         } else {
           expect(rows.some((r) => r.step === step && r.tensor === name && r.metric === 'dist_to_prev')).toBe(false);
@@ -123,16 +123,16 @@ describe('weight analyses through the job pipeline', () => {
 
   it('spectra: sum of s^2 equals the squared Frobenius norm and s_max equals the spectral norm', () => {
     const spectra = readFileSync(join(exportDir, 'spectra.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; tensor: string; singular_values: number[] });
-    const matrices = Object.entries(made.tensors[0]!).filter(([, t]) => t.shape.length === 2);
+    const matrices = Object.entries(made.tensors[0]).filter(([, t]) => t.shape.length === 2);
     expect(spectra).toHaveLength(matrices.length * made.steps.length);
     for (const s of spectra) {
       const c = made.steps.indexOf(s.step);
-      const t = made.tensors[c]![s.tensor]!;
-      expect(s.singular_values).toHaveLength(Math.min(t.shape[0]!, t.shape[1]!));
+      const t = made.tensors[c][s.tensor];
+      expect(s.singular_values).toHaveLength(Math.min(t.shape[0], t.shape[1]));
       const sumSq = s.singular_values.reduce((a, v) => a + v * v, 0);
       expect(rel(sumSq, naive.norm(t.values) ** 2)).toBeLessThan(1e-9);
       expect(s.singular_values[0]).toBeCloseTo(value(s.step, s.tensor, 'spectral_norm')!, 12);
-      for (let i = 1; i < s.singular_values.length; i++) expect(s.singular_values[i]!).toBeLessThanOrEqual(s.singular_values[i - 1]!);
+      for (let i = 1; i < s.singular_values.length; i++) expect(s.singular_values[i]).toBeLessThanOrEqual(s.singular_values[i - 1]);
     }
   });
 
@@ -144,12 +144,12 @@ describe('weight analyses through the job pipeline', () => {
       expect(frames).toHaveLength(made.steps.length);
       for (const f of frames) {
         expect(f.kind).toBe('weight');
-        expect(f.edges).toEqual(frames[0]!.edges);
+        expect(f.edges).toEqual(frames[0].edges);
         const c = made.steps.indexOf(f.step);
-        const x = made.tensors[c]![tensor]!.values;
+        const x = made.tensors[c][tensor].values;
         expect(f.counts.reduce((a, b) => a + b, 0) + f.underflow + f.overflow).toBe(x.length);
         // Naive count of the first bin: [e0, e1).
-        const inFirst = x.filter((v) => v >= f.edges[0]! && v < f.edges[1]!).length;
+        const inFirst = x.filter((v) => v >= f.edges[0] && v < f.edges[1]).length;
         expect(f.counts[0]).toBe(inFirst);
       }
     }
@@ -158,9 +158,9 @@ describe('weight analyses through the job pipeline', () => {
   it('embedding correlation equals a naive Pearson correlation (abs 1e-6)', () => {
     const lines = readFileSync(join(exportDir, 'embedding_correlation.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; rows: [number, number]; matrix: number[] });
     expect(lines).toHaveLength(made.steps.length);
-    const last = lines[lines.length - 1]!;
+    const last = lines[lines.length - 1];
     expect(last.rows).toEqual([0, 256]);
-    const e = made.tensors[made.steps.indexOf(last.step)]!['gpt_neox.embed_in.weight']!.values;
+    const e = made.tensors[made.steps.indexOf(last.step)]['gpt_neox.embed_in.weight'].values;
     const d = 8;
     const row = (i: number): number[] => Array.from(e.subarray(i * d, i * d + d));
     const pearson = (a: number[], b: number[]): number => {
@@ -168,14 +168,14 @@ describe('weight analyses through the job pipeline', () => {
       const mb = b.reduce((s, v) => s + v, 0) / d;
       let num = 0, va = 0, vb = 0;
       for (let k = 0; k < d; k++) {
-        num += (a[k]! - ma) * (b[k]! - mb);
-        va += (a[k]! - ma) ** 2;
-        vb += (b[k]! - mb) ** 2;
+        num += (a[k] - ma) * (b[k] - mb);
+        va += (a[k] - ma) ** 2;
+        vb += (b[k] - mb) ** 2;
       }
       return num / Math.sqrt(va * vb);
     };
     for (const [i, j] of [[0, 0], [0, 1], [5, 200], [255, 17], [100, 101]] as const) {
-      expect(Math.abs(last.matrix[i * 256 + j]! - pearson(row(i), row(j)))).toBeLessThan(1e-6);
+      expect(Math.abs(last.matrix[i * 256 + j] - pearson(row(i), row(j)))).toBeLessThan(1e-6);
     }
   });
 

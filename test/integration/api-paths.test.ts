@@ -65,7 +65,7 @@ describe('probe files', () => {
     mkdirSync(run);
     copyFileSync(join(__dirname, '..', 'fixtures', 'readers', 'dtypes.safetensors'), join(run, 'model.safetensors'));
     const opened = await engine.openPaths({ paths: [run] });
-    runId = opened.runs[0]!.id;
+    runId = opened.runs[0].id;
   });
   it('a FIFO, a device and a binary file are refused before any job starts', async () => {
     const before = (await engine.listJobs({})).jobs.length;

@@ -30,12 +30,12 @@ describe('accepted conformance files are analysed', () => {
         const opened = await engine.openPaths({ paths: [file] });
         expect(opened.errors, c.name).toEqual([]);
         expect(opened.runs, c.name).toHaveLength(1);
-        const { jobId } = await engine.startAnalysis({ runId: opened.runs[0]!.id, analyses: ['weights'] });
+        const { jobId } = await engine.startAnalysis({ runId: opened.runs[0].id, analyses: ['weights'] });
         const job = await engine.jobs.wait(jobId);
         expect(job.state, c.name).toBe('done');
         expect(job.failed, `${c.name}: ${job.warnings.join('; ')}`).toBe(0);
         const out = join(dir, `export-${i}`);
-        await engine.exportData({ outDir: out, runId: opened.runs[0]!.id });
+        await engine.exportData({ outDir: out, runId: opened.runs[0].id });
         // No name in these rows holds a comma or a line break: split, then undo the CSV quoting.
         const unquote = (f: string): string => (f.startsWith('"') && f.endsWith('"') ? f.slice(1, -1).replaceAll('""', '"') : f);
         const rows = readFileSync(join(out, 'scalars.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(unquote));

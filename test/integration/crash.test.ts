@@ -65,7 +65,7 @@ function killAfter(db: string, delayMs: number): Promise<Progress | null> {
     child.on('exit', () => {
       clearTimeout(timer);
       const lines = out.trim().split('\n').filter((l) => l.startsWith('{'));
-      resolve(lines.length ? (JSON.parse(lines[lines.length - 1]!) as Progress) : null);
+      resolve(lines.length ? (JSON.parse(lines[lines.length - 1]) as Progress) : null);
     });
   });
 }
@@ -74,7 +74,7 @@ function runToEnd(db: string): Progress {
   const r = spawnSync(process.execPath, analyzeArgs(db), { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
-  return JSON.parse(lines[lines.length - 1]!) as Progress;
+  return JSON.parse(lines[lines.length - 1]) as Progress;
 }
 
 function exportCsv(db: string, name: string): string {

@@ -55,8 +55,8 @@ describe('bundled demo', () => {
     const job = await engine.jobs.wait(jobId);
     expect(job.failed).toBe(0);
     const grid = await engine.scalarGrid({ runId: tiny.id, metric: 'loss' });
-    const row = grid.values[grid.tensors.findIndex((t) => t.tensor === 'probe')]!;
-    for (const [step, loss] of Object.entries(expected.loss['atlas-demo-tiny']!)) {
+    const row = grid.values[grid.tensors.findIndex((t) => t.tensor === 'probe')];
+    for (const [step, loss] of Object.entries(expected.loss['atlas-demo-tiny'])) {
       const value = row[grid.steps.indexOf(Number(step))]!;
       expect(Math.abs(value - loss)).toBeLessThan(1e-3);
     }
@@ -68,13 +68,13 @@ describe('bundled demo', () => {
     const { runs } = await engine.listRuns({});
     const tiny = runs.find((r) => r.name === 'atlas-demo-tiny')!;
     const [lensLoss, lensTop1, induction] = await Promise.all(['lens_loss', 'lens_top1', 'induction_score'].map((metric) => engine.scalarGrid({ runId: tiny.id, metric })));
-    const value = (grid: typeof lensLoss, tensor: string, step: number) => grid.values[grid.tensors.findIndex((t) => t.tensor === tensor)]![grid.steps.indexOf(step)]!;
+    const value = (grid: typeof lensLoss, tensor: string, step: number) => grid.values[grid.tensors.findIndex((t) => t.tensor === tensor)][grid.steps.indexOf(step)]!;
     let worstLens = 0, worstInduction = 0;
     for (const [step, want] of Object.entries(lensFixture.steps)) {
       want.lens_loss.forEach((l, i) => {
         worstLens = Math.max(worstLens, Math.abs(value(lensLoss, `resid.${i}`, Number(step)) - l));
         // float32 logits may reorder a near-tie: at most one prediction of 508 apart.
-        expect(Math.abs(value(lensTop1, `resid.${i}`, Number(step)) - want.lens_top1[i]!), `step ${step} resid.${i}`).toBeLessThanOrEqual(1 / 508 + 1e-12);
+        expect(Math.abs(value(lensTop1, `resid.${i}`, Number(step)) - want.lens_top1[i]), `step ${step} resid.${i}`).toBeLessThanOrEqual(1 / 508 + 1e-12);
       });
       want.induction.forEach((heads, b) => heads.forEach((v, h) => (worstInduction = Math.max(worstInduction, Math.abs(value(induction, `attn.${b}.head.${h}`, Number(step)) - v)))));
     }
@@ -84,14 +84,14 @@ describe('bundled demo', () => {
     // Per-token loss change from init to the end: every listed delta is PyTorch's for that prediction,
     // and the list holds the largest |delta| of all 508 predictions.
     const change = await engine.tokenLossChange({ runId: tiny.id, from: 0, to: 2600, top: 5 });
-    const a = lensFixture.steps['0']!.token_loss, b = lensFixture.steps['2600']!.token_loss;
-    const deltas = a.map((x, k) => b[k]! - x);
-    const fifth = [...deltas].map(Math.abs).sort((p, q) => q - p)[4]!;
+    const a = lensFixture.steps['0'].token_loss, b = lensFixture.steps['2600'].token_loss;
+    const deltas = a.map((x, k) => b[k] - x);
+    const fifth = [...deltas].map(Math.abs).sort((p, q) => q - p)[4];
     expect(change.tokens).toHaveLength(5);
     for (const t of change.tokens) {
-      expect(Math.abs(t.delta - deltas[t.sequence * 127 + t.position - 1]!)).toBeLessThan(1e-3);
+      expect(Math.abs(t.delta - deltas[t.sequence * 127 + t.position - 1])).toBeLessThan(1e-3);
       expect(Math.abs(t.delta)).toBeGreaterThanOrEqual(fifth - 1e-3);
-      expect(t.token).toBe(lensFixture.tokens[t.sequence]![t.position]);
+      expect(t.token).toBe(lensFixture.tokens[t.sequence][t.position]);
       expect(t.text.length).toBeGreaterThan(0);
     }
     expect(change.sequences).toHaveLength(4);
@@ -112,8 +112,8 @@ describe('bundled demo', () => {
     const rowStart = (kind: string) => text.split(`\n${tiny.id},0,2600,${kind},`).length - 1;
     expect(rowStart('token')).toBe(5);
     expect(rowStart('sequence')).toBe(4);
-    const t0 = change.tokens[0]!;
-    expect(lines[1]!.startsWith(`${tiny.id},0,2600,token,${t0.sequence},${t0.position},${t0.token},`)).toBe(true);
+    const t0 = change.tokens[0];
+    expect(lines[1].startsWith(`${tiny.id},0,2600,token,${t0.sequence},${t0.position},${t0.token},`)).toBe(true);
     expect(text.split(`,${t0.from},${t0.to},${t0.delta}\n`)).toHaveLength(2);
     await expect(tokenLossCommand({ db: join(dir, 'atlas.sqlite'), run: 'atlas-demo-tiny', from: '0', to: '2600', top: '0' })).rejects.toThrow(/--top must be an integer 1\.\.1000/);
     process.stdout.write(`demo lens max |err| ${worstLens}, induction max |err| ${worstInduction}\n`);

@@ -45,13 +45,13 @@ describe('embeddingCorrelation', () => {
     it(`${name}: tokens ${expected.from}..${expected.to - 1} at ${expected.checkpoint} equal torch.corrcoef (float32 storage: |Δ| < 1e-6)`, async () => {
       const res = await engine.embeddingCorrelation({ runId: runOf(name).id, checkpointId: expected.checkpoint, from: expected.from, to: expected.to, order: 'id' });
       const frame = asCorrelationFrame(decodeFrame(res.frame))!;
-      const ref = new Float64Array(new Uint8Array(readFileSync(join(FIX, expected.runs[name]!.file))).buffer);
+      const ref = new Float64Array(new Uint8Array(readFileSync(join(FIX, expected.runs[name].file))).buffer);
       const n = expected.to - expected.from;
       expect(res.rows).toEqual([expected.from, expected.to]);
       expect(res.tensor).toBe('gpt_neox.embed_in.weight');
       expect(res.order).toEqual(Array.from({ length: n }, (_, i) => i));
       let worst = 0;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(correlationAt(frame.matrix, n, i, j) - ref[i * n + j]!));
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(correlationAt(frame.matrix, n, i, j) - ref[i * n + j]));
       expect(worst).toBeLessThan(1e-6);
       // Not a trivial matrix: off-diagonal correlations of trained embeddings spread out.
       expect(Math.max(...Array.from(ref).filter((v) => v < 0.999))).toBeGreaterThan(0.2);
@@ -98,8 +98,8 @@ describe('embeddingCorrelation', () => {
     for (const id of tok.encode(await readProbeText(DEFAULT_PROBE_FILE()))) counts.set(id, (counts.get(id) ?? 0) + 1);
     const c = res.order.map((p) => counts.get(256 + p) ?? 0);
     for (let i = 1; i < c.length; i++) {
-      expect(c[i]!).toBeLessThanOrEqual(c[i - 1]!);
-      if (c[i] === c[i - 1]) expect(res.order[i]!).toBeGreaterThan(res.order[i - 1]!);
+      expect(c[i]).toBeLessThanOrEqual(c[i - 1]);
+      if (c[i] === c[i - 1]) expect(res.order[i]).toBeGreaterThan(res.order[i - 1]);
     }
     expect(c[0]).toBeGreaterThan(c.at(-1)!);
   });

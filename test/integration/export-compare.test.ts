@@ -39,9 +39,9 @@ afterAll(() => {
 
 function records(csv: string): Array<Record<string, string>> {
   const [head, ...lines] = csv.trimEnd().split('\n');
-  const keys = head!.split(',');
+  const keys = head.split(',');
   // The fields read here carry no commas; csvField quotes those with spaces.
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i]!, v.replace(/^"|"$/g, '')])));
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v.replace(/^"|"$/g, '')])));
 }
 
 const base = { runId: 'a', format: 'csv', view: 'heatmap', metric: 'frobenius_norm' } as const;
@@ -53,7 +53,7 @@ describe('comparison exports', () => {
       const mine = rows.filter((x) => x.run === id);
       expect(mine.length).toBe(r.steps.length * TENSORS.length);
       expect(new Set(mine.map((x) => x.run_name))).toEqual(new Set([r.name]));
-      for (const x of mine) expect(Number(x.value)).toBe(r.value(TENSORS.indexOf(x.tensor!), Number(x.step)));
+      for (const x of mine) expect(Number(x.value)).toBe(r.value(TENSORS.indexOf(x.tensor), Number(x.step)));
     }
   });
 
@@ -62,7 +62,7 @@ describe('comparison exports', () => {
     expect(new Set(rows.map((x) => x.run))).toEqual(new Set(['b', 'c']));
     expect(rows.filter((x) => x.run === 'b').map((x) => Number(x.step)).sort((p, q) => p - q)).toEqual([0, 0, 10, 10]);
     for (const x of rows) {
-      const t = TENSORS.indexOf(x.tensor!);
+      const t = TENSORS.indexOf(x.tensor);
       const s = Number(x.step);
       expect(Number(x.value)).toBe(RUNS[x.run as 'b' | 'c'].value(t, s) - RUNS.a.value(t, s));
     }
@@ -72,7 +72,7 @@ describe('comparison exports', () => {
     const rows = records(compareCsv(store, { ...base, view: 'curves', compare: ['b', 'c'], band: 'minmax' })).filter((x) => x.run === 'group:pythia-x');
     expect(new Set(rows.map((x) => x.step))).toEqual(new Set(['0', '10']));
     for (const x of rows) {
-      const v = RUNS.a.value(TENSORS.indexOf(x.tensor!), Number(x.step));
+      const v = RUNS.a.value(TENSORS.indexOf(x.tensor), Number(x.step));
       // b = 2a: mean 1.5 a, min a, max 2 a.
       expect(Number(x.value)).toBeCloseTo(x.series === 'mean' ? 1.5 * v : x.series === 'min' ? v : 2 * v, 12);
     }

@@ -34,13 +34,13 @@ beforeAll(() => {
   store.upsertRun(run, 'opened');
   store.registerTensors(run.id, TENSORS.map((tensor, b) => ({ tensor, role: { block: b, component: 'mlp.in' as const, kind: 'weight' as const }, shape: [4, 4] })));
   const rows = [
-    piecewise(DEMO_STEPS, [KINKS[0]!], [0.1, 1.5], 0.005, 11),
-    piecewise(DEMO_STEPS, [KINKS[1]!], [0.1, 1.5], 0.005, 3),
+    piecewise(DEMO_STEPS, [KINKS[0]], [0.1, 1.5], 0.005, 11),
+    piecewise(DEMO_STEPS, [KINKS[1]], [0.1, 1.5], 0.005, 3),
     piecewise(DEMO_STEPS, [], [0.3], 0.02, 4),
   ];
   DEMO_STEPS.forEach((step, c) => {
     store.writeUnit({ runId: run.id, checkpointId: `step${step}`, analysis: 'weights' }, { fingerprint: `f${step}`, version: 1, ctx: '' }, {
-      scalars: TENSORS.map((tensor, r) => ({ metric: 'frobenius_norm', tensor, value: rows[r]![c]! })), arrays: [], info: {},
+      scalars: TENSORS.map((tensor, r) => ({ metric: 'frobenius_norm', tensor, value: rows[r][c] })), arrays: [], info: {},
     });
   });
   store.close();
@@ -72,10 +72,10 @@ describe('heatmap figure change points', () => {
       expect(marks.map((m) => m[1])).toEqual([0, 1]);
       // x is the log-axis centre of the kink's column: within one checkpoint of the planted step.
       marks.forEach((m, i) => {
-        const k = DEMO_STEPS.indexOf(KINKS[i]!);
+        const k = DEMO_STEPS.indexOf(KINKS[i]);
         // a cell's centre lies between its neighbours' steps: columns k-1..k+1 lie in (step k-2, step k+2).
-        const lo = Math.log10(DEMO_STEPS[k - 2]!);
-        const hi = Math.log10(DEMO_STEPS[k + 2]!);
+        const lo = Math.log10(DEMO_STEPS[k - 2]);
+        const hi = Math.log10(DEMO_STEPS[k + 2]);
         expect(m[0]).toBeGreaterThan(lo);
         expect(m[0]).toBeLessThan(hi);
       });

@@ -44,8 +44,8 @@ const views: Array<{ view: string; args: Record<string, string>; labels: RegExp[
   { view: 'heatmap', args: { metric: 'frobenius_norm', component: 'mlp.in' }, labels: [/mlp\.in/, /synthetic-fig · Frobenius norm/] },
   { view: 'curves', args: { metric: 'frobenius_norm', component: 'mlp.in' }, labels: [/mlp\.in · synthetic-fig/, /block 1/, /training loss/] },
   { view: 'histogram', args: { component: 'mlp.in', block: '0', step: '200' }, labels: [/Histogram · gpt_neox\.layers\.0/, /synthetic-fig · mlp\.in · block 0 · step 200/] },
-  { view: 'qq', args: { tensor: MLP_IN[1]! }, labels: [/QQ vs Student-t/, /block 1 · step 400 · standardised/] },
-  { view: 'spectrum', args: { tensor: MLP_IN[1]!, step: '0' }, labels: [/Singular values/, /step 0/] },
+  { view: 'qq', args: { tensor: MLP_IN[1] }, labels: [/QQ vs Student-t/, /block 1 · step 400 · standardised/] },
+  { view: 'spectrum', args: { tensor: MLP_IN[1], step: '0' }, labels: [/Singular values/, /step 0/] },
   { view: 'correlation', args: { step: '100' }, labels: [/Embedding row correlation · rows 0–15/, /synthetic-fig · embed · step 100 · Pearson r/] },
 ];
 
@@ -80,7 +80,7 @@ describe('figure', () => {
     chart.dispose();
     const got = (await pixels(out)).rgba;
     let differing = 0;
-    for (let i = 0; i < got.length; i++) if (Math.abs(got[i]! - reference[i]!) > 1) differing++;
+    for (let i = 0; i < got.length; i++) if (Math.abs(got[i] - reference[i]) > 1) differing++;
     expect(differing).toBe(0);
   });
 
@@ -98,8 +98,8 @@ describe('figure', () => {
     for (let y = 0; y < L.side; y += 3) {
       for (let x = 0; x < L.side; x += 3) {
         const o = ((L.matrixY + y) * 300 + L.matrixX + x) * 4;
-        const a = (map[y]! * N + map[x]!) * 4;
-        for (let c = 0; c < 3; c++) expect(Math.abs(rgba[o + c]! - app[a + c]!)).toBeLessThanOrEqual(maxCellError);
+        const a = (map[y] * N + map[x]) * 4;
+        for (let c = 0; c < 3; c++) expect(Math.abs(rgba[o + c] - app[a + c])).toBeLessThanOrEqual(maxCellError);
       }
     }
   });
@@ -107,8 +107,8 @@ describe('figure', () => {
   it('names the fix when something is missing', async () => {
     await expect(figureCommand({ db, run: RUN, view: 'heatmap', metric: 'mean_abs_gradient_nope', out: join(dir, 'x.png') }, io)).rejects.toThrow(/unknown metric/);
     await expect(figureCommand({ db, run: RUN, view: 'heatmap', metric: 'stable_rank', out: join(dir, 'x.png') }, io)).rejects.toThrow(/--analyses/);
-    await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0]!, step: '300', out: join(dir, 'x.png') }, io)).rejects.toThrow(/no frame at step 300; steps with a frame: 0, 100, 200, 400/);
-    await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0]!, out: join(dir, 'x.gif') }, io)).rejects.toThrow(/--format must be png or svg/);
+    await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0], step: '300', out: join(dir, 'x.png') }, io)).rejects.toThrow(/no frame at step 300; steps with a frame: 0, 100, 200, 400/);
+    await expect(figureCommand({ db, run: RUN, view: 'histogram', tensor: MLP_IN[0], out: join(dir, 'x.gif') }, io)).rejects.toThrow(/--format must be png or svg/);
     await expect(figureCommand({ db, run: RUN, view: 'correlation', step: '300', out: join(dir, 'x.png') }, io)).rejects.toThrow(/no frame at step 300; steps with a frame: 0, 100, 200, 400/);
   });
 

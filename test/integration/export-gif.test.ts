@@ -85,8 +85,8 @@ function expectCorrelationFrames(gif: DecodedGif, width: number, height: number,
     for (let y = 0; y < L.side; y++) {
       for (let x = 0; x < L.side; x++) {
         const o = ((L.matrixY + y) * width + L.matrixX + x) * 4;
-        const a = (map[y]! * N + map[x]!) * 4;
-        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(f.rgba[o + c]! - app[a + c]!));
+        const a = (map[y] * N + map[x]) * 4;
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(f.rgba[o + c] - app[a + c]));
       }
     }
     expect(worst).toBeLessThanOrEqual(maxCellError);
@@ -108,7 +108,7 @@ describe('gif --view correlation', () => {
     }
     expectCorrelationFrames(gif, 400, 300, STEPS);
     // Successive frames differ (the matrices drift), and no partial file is left.
-    expect(Buffer.from(gif.frames[0]!.index).equals(Buffer.from(gif.frames[5]!.index))).toBe(false);
+    expect(Buffer.from(gif.frames[0].index).equals(Buffer.from(gif.frames[5].index))).toBe(false);
     expect(existsSync(`${out}.partial`)).toBe(false);
     expect(existsSync(`${out}.partial.frames`)).toBe(false);
     expect(messages.join('')).toMatch(/frame 6\/6/);
@@ -139,7 +139,7 @@ function compare(a: Uint8ClampedArray, b: Uint8ClampedArray, tol: number): { mea
   for (let p = 0; p < a.length; p += 4) {
     let worst = 0;
     for (let c = 0; c < 3; c++) {
-      const d = Math.abs(a[p + c]! - b[p + c]!);
+      const d = Math.abs(a[p + c] - b[p + c]);
       sum += d;
       worst = Math.max(worst, d);
     }
@@ -155,51 +155,51 @@ describe('gif of chart views', () => {
     {
       view: 'histogram',
       kind: 'histogram',
-      tensor: MLP_IN[0]!,
-      args: { tensor: MLP_IN[0]!, yLog: true, loop: false },
+      tensor: MLP_IN[0],
+      args: { tensor: MLP_IN[0], yLog: true, loop: false },
       option: (frames, k) => {
         const hs = frames.map((f) => asHistogramFrame(f));
-        return histogramOption(hs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'value'), { yLog: true, yMax: histogramYMax(hs), xName: 'weight' });
+        return histogramOption(hs[k]!, label(MLP_IN[0], 'mlp.in', 0, STEPS[k], 'value'), { yLog: true, yMax: histogramYMax(hs), xName: 'weight' });
       },
     },
     {
       view: 'histogram',
       kind: 'histogram',
-      tensor: MLP_IN[1]!,
+      tensor: MLP_IN[1],
       args: { component: 'mlp.in', block: '1' },
       option: (frames, k) => {
         const hs = frames.map((f) => asHistogramFrame(f));
-        return histogramOption(hs[k]!, label(MLP_IN[1]!, 'mlp.in', 1, STEPS[k]!, 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'weight' });
+        return histogramOption(hs[k]!, label(MLP_IN[1], 'mlp.in', 1, STEPS[k], 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'weight' });
       },
     },
     {
       view: 'qq',
       kind: 'qq',
-      tensor: MLP_IN[0]!,
-      args: { tensor: MLP_IN[0]! },
+      tensor: MLP_IN[0],
+      args: { tensor: MLP_IN[0] },
       option: (frames, k) => {
         const qs = frames.map((f) => asQqFrame(f));
-        return qqOption(qs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'σ'), { family: 'student_t', extent: qqExtent(qs, 'student_t') });
+        return qqOption(qs[k]!, label(MLP_IN[0], 'mlp.in', 0, STEPS[k], 'σ'), { family: 'student_t', extent: qqExtent(qs, 'student_t') });
       },
     },
     {
       view: 'spectrum',
       kind: 'spectrum',
-      tensor: MLP_IN[0]!,
+      tensor: MLP_IN[0],
       args: { component: 'mlp.in', block: '0' },
       option: (frames, k) => {
         const ss = frames.map((f) => asSpectrumFrame(f));
-        return spectrumOption(ss[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, 'value'), spectrumExtent(ss));
+        return spectrumOption(ss[k]!, label(MLP_IN[0], 'mlp.in', 0, STEPS[k], 'value'), spectrumExtent(ss));
       },
     },
     {
       view: 'gradients',
       kind: 'grad_histogram',
-      tensor: MLP_IN[0]!,
-      args: { tensor: MLP_IN[0]! },
+      tensor: MLP_IN[0],
+      args: { tensor: MLP_IN[0] },
       option: (frames, k) => {
         const hs = frames.map((f) => asHistogramFrame(f));
-        return histogramOption(hs[k]!, label(MLP_IN[0]!, 'mlp.in', 0, STEPS[k]!, '∂loss/∂w'), { yLog: false, yMax: histogramYMax(hs), xName: 'gradient' });
+        return histogramOption(hs[k]!, label(MLP_IN[0], 'mlp.in', 0, STEPS[k], '∂loss/∂w'), { yLog: false, yMax: histogramYMax(hs), xName: 'gradient' });
       },
     },
     {
@@ -209,7 +209,7 @@ describe('gif of chart views', () => {
       args: { block: '0' },
       option: (frames, k) => {
         const hs = frames.map((f) => asHistogramFrame(f));
-        return histogramOption(hs[k]!, label(RESID, 'resid', 0, STEPS[k]!, 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'activation' });
+        return histogramOption(hs[k]!, label(RESID, 'resid', 0, STEPS[k], 'value'), { yLog: false, yMax: histogramYMax(hs), xName: 'activation' });
       },
     },
   ];
@@ -230,7 +230,7 @@ describe('gif of chart views', () => {
       try {
         for (const k of [0, 3, STEPS.length - 1]) {
           const reference = chart.render(c.option(frames, k));
-          const d = compare(gif.frames[k]!.rgba, reference, 24);
+          const d = compare(gif.frames[k].rgba, reference, 24);
           // Measured: mean 0.05-0.2, no pixel off by more than 24; the neighbouring checkpoint's
           // frame is at mean 0.9-16 and 1-11 % of pixels off, so these bounds tell frames apart.
           expect(d.mean).toBeLessThan(0.4);
@@ -238,7 +238,7 @@ describe('gif of chart views', () => {
         }
         // And frames are not all alike: a different checkpoint's reference is further away.
         const other = chart.render(c.option(frames, 0));
-        expect(compare(gif.frames[STEPS.length - 1]!.rgba, other, 24).off).toBeGreaterThan(compare(gif.frames[0]!.rgba, other, 24).off);
+        expect(compare(gif.frames[STEPS.length - 1].rgba, other, 24).off).toBeGreaterThan(compare(gif.frames[0].rgba, other, 24).off);
       } finally {
         chart.dispose();
       }
@@ -254,7 +254,7 @@ describe('gif beside other users of the same Store', () => {
     const timer = setInterval(() => {
       try {
         store.listRuns();
-        store.frames(RUN, 'histogram', MLP_IN[0]!);
+        store.frames(RUN, 'histogram', MLP_IN[0]);
         queries++;
       } catch (err) {
         errors.push(err);

@@ -31,7 +31,7 @@ async function analyse(db: string, analyses: Array<'spectra' | 'embedding'>): Pr
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
   try {
     const opened = await engine.openPaths({ paths: [made.root] });
-    const run = opened.runs[0]!;
+    const run = opened.runs[0];
     const { jobId } = await engine.startAnalysis({ runId: run.id, analyses });
     expect((await engine.jobs.wait(jobId)).state).toBe('done');
     return { id: run.id, name: run.name };

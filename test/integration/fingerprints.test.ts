@@ -55,7 +55,7 @@ describe('fingerprints per tensor', () => {
   it('one tensor changing per checkpoint: distinct fingerprints, no identical-weights warning', async () => {
     const root = join(dir, 'one-tensor');
     makeRun(root);
-    const run = (await scanPaths([root])).runs[0]!;
+    const run = (await scanPaths([root])).runs[0];
     expect(run.checkpoints.length).toBe(8);
     expect(new Set(run.checkpoints.map((c) => c.fingerprint)).size).toBe(8);
     expect(run.warnings.filter((w) => w.kind === 'identical-weights')).toEqual([]);
@@ -74,9 +74,9 @@ describe('fingerprints per tensor', () => {
     const paths: string[] = [];
     for (let k = 0; k <= tensors.length; k++) {
       if (k > 0) {
-        const e = tensors[k - 1]!;
+        const e = tensors[k - 1];
         const at = e.byteOffset + Math.floor(e.byteLength / 2);
-        bytes[at] = bytes[at]! ^ 0x01;
+        bytes[at] = bytes[at] ^ 0x01;
       }
       const folder = join(root, `step_${k * 100}`);
       mkdirSync(folder, { recursive: true });
@@ -86,7 +86,7 @@ describe('fingerprints per tensor', () => {
     }
     const perFile = await Promise.all(paths.map((p) => fingerprintWeightFile(p)));
     expect(new Set(perFile.map((f) => f.fingerprint)).size).toBe(tensors.length + 1);
-    const run = (await scanPaths([root])).runs[0]!;
+    const run = (await scanPaths([root])).runs[0];
     expect(run.checkpoints.length).toBe(tensors.length + 1);
     expect(new Set(run.checkpoints.map((c) => c.fingerprint)).size).toBe(tensors.length + 1);
     expect(run.warnings.filter((w) => w.kind === 'identical-weights')).toEqual([]);
@@ -102,14 +102,14 @@ describe('fingerprints per tensor', () => {
     const bytes = readFileSync(join(root, 'step_700', 'model.safetensors'));
     const headerLength = Number(bytes.readBigUInt64LE(0));
     const at = 8 + headerLength + 3 * NUMEL * 4 + 1000;
-    bytes[at] = bytes[at]! ^ 0xff;
+    bytes[at] = bytes[at] ^ 0xff;
     mkdirSync(join(root, 'step_900'));
     writeFileSync(join(root, 'step_900', 'model.safetensors'), bytes);
 
-    const run = (await scanPaths([root])).runs[0]!;
+    const run = (await scanPaths([root])).runs[0];
     const identical = run.warnings.filter((w) => w.kind === 'identical-weights');
     expect(identical.map((w) => w.checkpoints)).toEqual([['step_700', 'step_800']]);
-    expect(identical[0]!.message).toMatch(/step_700, step_800 hold identical weights \(sha256/);
+    expect(identical[0].message).toMatch(/step_700, step_800 hold identical weights \(sha256/);
     const fp = new Map(run.checkpoints.map((c) => [c.id, c.fingerprint]));
     expect(fp.get('step_700')).toBe(fp.get('step_800'));
     expect(fp.get('step_900')).not.toBe(fp.get('step_800'));
@@ -122,14 +122,14 @@ describe('fingerprints per tensor', () => {
     const store = new Store(join(dir, 'cache.sqlite'));
     const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0, watchRuns: false });
     try {
-      const runId = (await engine.openPaths({ paths: [root] })).runs[0]!.id;
+      const runId = (await engine.openPaths({ paths: [root] })).runs[0].id;
       const first = await engine.jobs.wait((await engine.startAnalysis({ runId, analyses: ['weights'] })).jobId);
       expect(first.state).toBe('done');
       expect(first.skipped).toBe(0);
       const norm = async (step: number): Promise<number | null> => {
         const grid = await engine.scalarGrid({ runId, metric: 'frobenius_norm' });
         const row = grid.tensors.findIndex((t) => t.tensor === 'layers.13.w');
-        return grid.values[row]![grid.steps.indexOf(step)]!;
+        return grid.values[row][grid.steps.indexOf(step)]!;
       };
       const naiveNorm = (x: Float32Array): number => Math.sqrt(x.reduce((s, v) => s + v * v, 0));
       expect(await norm(300)).toBeCloseTo(naiveNorm(values(13, 0)), 12);
@@ -152,9 +152,9 @@ describe('fingerprints per tensor', () => {
       expect(second.skipped).toBeGreaterThanOrEqual(weightsUnits - 2);
       const dist = await engine.scalarGrid({ runId, metric: 'dist_to_prev' });
       const row = dist.tensors.findIndex((t) => t.tensor === 'layers.13.w');
-      const diff = values(13, 5).map((v, i) => v - values(13, 1)[i]!);
+      const diff = values(13, 5).map((v, i) => v - values(13, 1)[i]);
       // Step 400 changed tensor 13 to version 1; its previous checkpoint is now the rewritten step 300.
-      expect(dist.values[row]![dist.steps.indexOf(400)]).toBeCloseTo(naiveNorm(Float32Array.from(diff)), 6);
+      expect(dist.values[row][dist.steps.indexOf(400)]).toBeCloseTo(naiveNorm(Float32Array.from(diff)), 6);
     } finally {
       await engine.close();
       store.close();

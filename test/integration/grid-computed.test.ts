@@ -21,7 +21,7 @@ describe('ScalarGrid.computed', () => {
     const store = new Store(join(dir, 'atlas.sqlite'));
     const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 1 });
     try {
-      const run = (await engine.openPaths({ paths: [made.root] })).runs[0]!;
+      const run = (await engine.openPaths({ paths: [made.root] })).runs[0];
       const { jobId } = await engine.startAnalysis({ runId: run.id, analyses: ['weights'], subset: { steps: made.steps.slice(0, 2) } });
       await engine.jobs.wait(jobId);
       const g = await engine.scalarGrid({ runId: run.id, metric: 'frobenius_norm' });

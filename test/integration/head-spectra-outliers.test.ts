@@ -43,15 +43,15 @@ describe('head spectra on the demo run', () => {
     for (const e of fx.head_spectra.demo_tiny_step2600 as Array<{ tensor: string; singular_values: number[]; shuffled_singular_values: number[]; mp_upper: number; mp_spikes: number }>) {
       const series = await engine.frames({ runId, kind: 'head_spectrum', tensor: e.tensor });
       const f = decodeFrame<HeadSpectrumFrame>(series.frames[series.steps.indexOf(2600)]);
-      e.singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.singular_values[i]! - v) / e.singular_values[0]!)));
-      e.shuffled_singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.shuffled_singular_values[i]! - v) / e.shuffled_singular_values[0]!)));
+      e.singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.singular_values[i] - v) / e.singular_values[0])));
+      e.shuffled_singular_values.forEach((v, i) => (worst = Math.max(worst, Math.abs(f.shuffled_singular_values[i] - v) / e.shuffled_singular_values[0])));
       expect(Math.abs(f.mp_upper / e.mp_upper - 1)).toBeLessThan(1e-12);
     }
     expect(worst).toBeLessThan(1e-9);
     const spikes = await engine.scalarGrid({ runId, metric: 'mp_spikes' });
     const t = spikes.tensors.findIndex((x) => x.tensor === 'attn.0.head.0.q');
     const expected = fx.head_spectra.demo_tiny_step2600.find((x: { tensor: string }) => x.tensor === 'attn.0.head.0.q').mp_spikes;
-    expect(spikes.values[t]![spikes.steps.indexOf(2600)]).toBe(expected);
+    expect(spikes.values[t][spikes.steps.indexOf(2600)]).toBe(expected);
     expect(spikes.tensors[t]).toMatchObject({ block: 0, component: 'attn.q' });
   });
 });
@@ -62,7 +62,7 @@ describe('outliers on the demo run', () => {
     const bars = maxEverByDepth(grid.tensors.map((t) => t.tensor), grid.values);
     expect(bars.map((b) => b.depth)).toEqual([0, 1, 2, 3]);
     for (const b of bars) {
-      const row = grid.values[grid.tensors.findIndex((t) => t.tensor === b.tensor)]!.filter((v): v is number => v !== null);
+      const row = grid.values[grid.tensors.findIndex((t) => t.tensor === b.tensor)].filter((v): v is number => v !== null);
       expect(b.maxEver).toBe(Math.max(...row));
     }
   });
@@ -77,8 +77,8 @@ describe('outliers on the demo run', () => {
         const f = decodeFrame<OutlierDimsFrame>(raw);
         expect(f.dim_max_abs.length).toBe(48);
         expect(f.top_dims.length).toBe(OUTLIER_TOP_DIMS);
-        const top = f.dim_max_abs[f.top_dims[0]!]!;
-        const scalar = grid.values[grid.tensors.findIndex((t) => t.tensor === tensor)]![grid.checkpointIds.indexOf(series.checkpointIds[c]!)]!;
+        const top = f.dim_max_abs[f.top_dims[0]];
+        const scalar = grid.values[grid.tensors.findIndex((t) => t.tensor === tensor)][grid.checkpointIds.indexOf(series.checkpointIds[c])]!;
         expect(Math.abs(top - scalar)).toBeLessThanOrEqual(1e-6 * scalar); // float32 storage of the vector
         const h = decodeFrame<{ top_dims: Array<{ dim: number }> }>(hist.frames[c]);
         expect(f.top_dims).toEqual(h.top_dims.map((d) => d.dim));

@@ -69,7 +69,7 @@ describe('token exchange for a session cookie', () => {
     const set = String(res.headers['set-cookie']);
     expect(set).toMatch(new RegExp(`^atlas_session_${server.port}=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=/$`));
     expect(set).not.toContain(server.token);
-    cookie = set.split(';')[0]!;
+    cookie = set.split(';')[0];
     expect(res.headers['cache-control']).toBe('no-store');
   });
   it('the cookie authenticates API calls and the event socket (a second tab, a bookmark)', async () => {

@@ -28,9 +28,9 @@ function ks(a: Float64Array, b: Float64Array): number {
   let j = 0;
   let d = 0;
   while (i < a.length && j < b.length) {
-    const v = Math.min(a[i]!, b[j]!);
-    while (i < a.length && a[i]! <= v) i++;
-    while (j < b.length && b[j]! <= v) j++;
+    const v = Math.min(a[i], b[j]);
+    while (i < a.length && a[i] <= v) i++;
+    while (j < b.length && b[j] <= v) j++;
     d = Math.max(d, Math.abs(i / a.length - j / b.length));
   }
   return d;
@@ -44,7 +44,7 @@ beforeAll(async () => {
   db = join(dir, 'atlas.sqlite');
   const store = new Store(db);
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
-  runId = (await engine.openPaths({ paths: [made.root] })).runs[0]!.id;
+  runId = (await engine.openPaths({ paths: [made.root] })).runs[0].id;
   await engine.close();
   store.close();
 }, 60_000);
@@ -69,7 +69,7 @@ describe('init-dist --write-checkpoint', () => {
     const opened = await openAsRun(out);
     expect(opened.errors).toEqual([]);
     expect(opened.runs).toHaveLength(1);
-    expect(opened.runs[0]!.family).toBe('gpt_neox');
+    expect(opened.runs[0].family).toBe('gpt_neox');
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(made.root, 'step_20', 'config.json'), 'utf8')));
 
     const src = await openCheckpoint(join(made.root, 'step_20'));
@@ -82,8 +82,8 @@ describe('init-dist --write-checkpoint', () => {
         const n = a.length;
         // Two-sample KS critical value at alpha = 0.001: 1.95 sqrt(2 / n).
         expect(ks(a, b), `${e.name} (${n} elements)`).toBeLessThan(1.95 * Math.sqrt(2 / n));
-        expect(b[0]).toBeGreaterThanOrEqual(a[0]!);
-        expect(b[n - 1]).toBeLessThanOrEqual(a[n - 1]!);
+        expect(b[0]).toBeGreaterThanOrEqual(a[0]);
+        expect(b[n - 1]).toBeLessThanOrEqual(a[n - 1]);
       }
       const emb = 'gpt_neox.embed_in.weight';
       const a = sorted(await src.read(emb, 'f64'));

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false });
   const opened = await engine.openPaths({ paths: [join(FIX, 'heavy')] });
   expect(opened.errors).toEqual([]);
-  runId = opened.runs[0]!.id;
+  runId = opened.runs[0].id;
   await engine.close();
 });
 afterAll(() => {
@@ -52,12 +52,12 @@ describe('init-dist', () => {
     expect(p.length).toBeGreaterThanOrEqual(1025);
     expect(p[0]).toBe(0);
     expect(p[p.length - 1]).toBe(1);
-    for (let i = 1; i < p.length; i++) expect(p[i]!).toBeGreaterThan(p[i - 1]!);
-    [p[1]!, p[expected.points >> 2]!, p[p.length - 2]!].forEach((v, i) => expect(Math.abs(v - expected.probabilities_check[i]!)).toBeLessThan(1e-15));
+    for (let i = 1; i < p.length; i++) expect(p[i]).toBeGreaterThan(p[i - 1]);
+    [p[1], p[expected.points >> 2], p[p.length - 2]].forEach((v, i) => expect(Math.abs(v - expected.probabilities_check[i])).toBeLessThan(1e-15));
     // Denser in the tails: the first step is over 300x smaller than the middle one.
     const mid = p.length >> 1;
-    expect((p[mid + 1]! - p[mid]!) / (p[1]! - p[0]!)).toBeGreaterThan(300);
-    r.quantiles.forEach((q, i) => expect(Math.abs(q - expected.numpy_quantiles[i]!)).toBeLessThanOrEqual(1e-15 + 1e-11 * Math.abs(q)));
+    expect((p[mid + 1] - p[mid]) / (p[1] - p[0])).toBeGreaterThan(300);
+    r.quantiles.forEach((q, i) => expect(Math.abs(q - expected.numpy_quantiles[i])).toBeLessThanOrEqual(1e-15 + 1e-11 * Math.abs(q)));
 
     const file = await openSafetensors(out);
     expect(file.list().map((e) => [e.name, e.dtype, e.shape])).toEqual([['probabilities', 'F64', [expected.points]], ['quantiles', 'F64', [expected.points]]]);
@@ -66,9 +66,9 @@ describe('init-dist', () => {
     await file.close();
     expect(meta.tensor).toBe(expected.tensor);
     expect(meta.step).toBe('1000');
-    expect(JSON.parse(meta.shape!)).toEqual(expected.shape);
+    expect(JSON.parse(meta.shape)).toEqual(expected.shape);
     expect(meta.run).toBe('heavy');
-    const t = JSON.parse(meta.student_t!) as { nu: number; sigma: number };
+    const t = JSON.parse(meta.student_t) as { nu: number; sigma: number };
     // The fixture is Student-t with nu = 3, scale 0.02.
     expect(t.nu).toBeGreaterThan(2.7);
     expect(t.nu).toBeLessThan(3.3);

@@ -68,7 +68,7 @@ export function makeRun(root: string, opts: { checkpoints?: number; d?: number; 
     const file: Record<string, TinyTensor> = {};
     const values: MadeRun['tensors'][number] = {};
     for (const [name, shape] of Object.entries(shapes)) {
-      const v = Float32Array.from(init[name]!, (x, i) => x + 0.01 * t * drift[name]![i]!);
+      const v = Float32Array.from(init[name], (x, i) => x + 0.01 * t * drift[name][i]);
       values[name] = { shape, values: v };
       file[name] = { dtype: 'F32', shape, data: new Uint8Array(v.buffer) };
     }

@@ -67,11 +67,11 @@ async function analyze(db: string, threads: number): Promise<{ out: string; fail
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: threads });
   const opened = await engine.openPaths({ paths: [made.root] });
   expect(opened.errors).toEqual([]);
-  const { jobId } = await engine.startAnalysis({ runId: opened.runs[0]!.id, analyses: ['weights'], threads: threads || undefined });
+  const { jobId } = await engine.startAnalysis({ runId: opened.runs[0].id, analyses: ['weights'], threads: threads || undefined });
   const job = await engine.jobs.wait(jobId);
   const out = join(dir, `export-${threads}`);
   await engine.exportData({ outDir: out });
-  const tensors = store.listTensors(opened.runs[0]!.id).map((t) => t.tensor);
+  const tensors = store.listTensors(opened.runs[0].id).map((t) => t.tensor);
   for (const name of NAMES) expect(tensors, name).toContain(name);
   await engine.close();
   store.close();
@@ -86,7 +86,7 @@ function check(out: string): void {
     made.steps.forEach((step, c) => {
       const row = rows.find((r) => r[1] === String(step) && r[3] === name && r[6] === 'frobenius_norm');
       expect(row, `${name} step ${step}`).toBeDefined();
-      const expected = norm(extra[c]!.get(name)!);
+      const expected = norm(extra[c].get(name)!);
       expect(Math.abs(Number(row![7]) - expected) / expected).toBeLessThan(1e-9);
     });
   }
@@ -96,7 +96,7 @@ function check(out: string): void {
     expect(frames, name).toHaveLength(made.steps.length);
     for (const f of frames) {
       expect(f.counts).toHaveLength(100);
-      expect(f.edges).toEqual(frames[0]!.edges);
+      expect(f.edges).toEqual(frames[0].edges);
       expect(f.counts.reduce((a, b) => a + b, 0) + f.underflow + f.overflow).toBe(12);
     }
   }

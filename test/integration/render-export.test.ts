@@ -21,7 +21,7 @@ beforeAll(async () => {
   store = new Store(join(dir, 'atlas.sqlite'));
   engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
   const opened = await engine.openPaths({ paths: [made.root] });
-  runId = opened.runs[0]!.id;
+  runId = opened.runs[0].id;
   const { jobId } = await engine.startAnalysis({ runId, analyses: ['weights', 'spectra', 'embedding'] });
   expect((await engine.jobs.wait(jobId)).failed).toBe(0);
 });
@@ -48,9 +48,9 @@ describe('renderExport', () => {
       expect(role).toBe('mlp.in');
       expect(metric).toBe('frobenius_norm');
       const i = grid.tensors.findIndex((t) => t.tensor === tensor);
-      const j = grid.checkpointIds.indexOf(checkpoint!);
+      const j = grid.checkpointIds.indexOf(checkpoint);
       expect(grid.steps[j]).toBe(Number(step));
-      expect(Number(value)).toBe(grid.values[i]![j]);
+      expect(Number(value)).toBe(grid.values[i][j]);
     }
   });
 

@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('analysis of a run that grew since it was opened', () => {
   it('analyses the new checkpoint and reuses the stored ones', async () => {
-    const last = made.steps[made.steps.length - 1]!;
+    const last = made.steps[made.steps.length - 1];
     const lastFolder = join(made.root, `step_${last}`);
     const parked = join(dir, 'parked');
     renameSync(lastFolder, parked);
@@ -28,8 +28,8 @@ describe('analysis of a run that grew since it was opened', () => {
     try {
       const opened = await engine.openPaths({ paths: [made.root] });
       expect(opened.errors).toEqual([]);
-      const runId = opened.runs[0]!.id;
-      expect(opened.runs[0]!.checkpointCount).toBe(3);
+      const runId = opened.runs[0].id;
+      expect(opened.runs[0].checkpointCount).toBe(3);
       const first = await engine.jobs.wait((await engine.startAnalysis({ runId, analyses: ['weights'] })).jobId);
       expect(first.state).toBe('done');
       expect(first.total).toBe(6); // weights + histogram units of 3 checkpoints

@@ -111,12 +111,12 @@ describe('rename and remove', () => {
     const db = join(dir, 'rename.sqlite');
     const runId = await withEngine(db, async (e) => {
       const [run] = (await e.openPaths({ paths: [join(dir, 'mine', 'my-run')] })).runs;
-      const r = await e.renameRun({ runId: run!.id, alias: '  seed 3 baseline ' });
+      const r = await e.renameRun({ runId: run.id, alias: '  seed 3 baseline ' });
       expect(r.run.alias).toBe('seed 3 baseline');
       expect(r.run.name).toBe('my-run');
       // a rescan (open again) keeps the alias
       await e.openPaths({ paths: [join(dir, 'mine', 'my-run')] });
-      return run!.id;
+      return run.id;
     });
     await withEngine(db, async (e) => {
       const listed = (await e.listRuns({})).runs.find((r) => r.id === runId)!;
@@ -150,7 +150,7 @@ describe('rename and remove', () => {
     await withEngine(db, async (e) => {
       expect((await e.listRuns({})).runs.map((r) => r.id)).not.toContain(demoId);
       // opening its folder explicitly brings it back (as an opened run, nothing cached)
-      const back = (await e.openPaths({ paths: [demoRoot] })).runs[0]!;
+      const back = (await e.openPaths({ paths: [demoRoot] })).runs[0];
       expect(back.id).toBe(demoId);
       expect(back.analysed).toEqual([]);
       expect((await e.listRuns({})).runs.map((r) => r.id)).toContain(demoId);
@@ -213,11 +213,11 @@ describe('a renamed run in exports', () => {
     const db = join(dir, 'renamed-export.sqlite');
     await withEngine(db, async (e, store) => {
       const [run] = (await e.openPaths({ paths: [join(dir, 'mine', 'my-run')] })).runs;
-      const job = await e.startAnalysis({ runId: run!.id, analyses: ['weights'] });
+      const job = await e.startAnalysis({ runId: run.id, analyses: ['weights'] });
       await e.jobs.wait(job.jobId);
-      const before = await drawFigure(store, { runId: run!.id, view: 'heatmap', format: 'svg', width: 800, height: 500 });
+      const before = await drawFigure(store, { runId: run.id, view: 'heatmap', format: 'svg', width: 800, height: 500 });
       expect(String(before.content)).toContain('my-run');
-      await e.renameRun({ runId: run!.id, alias: 'seed-3 baseline' });
+      await e.renameRun({ runId: run.id, alias: 'seed-3 baseline' });
       const after = await drawFigure(store, { runId: 'seed-3 baseline', view: 'heatmap', format: 'svg', width: 800, height: 500 });
       expect(String(after.content)).toContain('seed-3 baseline');
       expect(String(after.content)).not.toContain('my-run');

@@ -43,6 +43,6 @@ describe('run list', () => {
     expect(demos.map((r) => r.root), 'only checkout-b’s demo').toEqual([join(dir, 'checkout-b', 'demo', 'tiny')]);
     const mine = runs.find((r) => r.name === 'my-run');
     expect(mine?.folderMissing, 'the opened run whose folder was deleted is marked').toBe(true);
-    expect(demos[0]!.folderMissing).toBeUndefined();
+    expect(demos[0].folderMissing).toBeUndefined();
   });
 });

@@ -71,11 +71,11 @@ describe('scalingSeries', () => {
     const pos = [[0, 1, 1, 2, 2], [0, 1, 2, 3, 4]];
     r.runs.forEach((run, ri) => {
       const step = ri === 0 ? 20 : 30;
-      expect(run.values).toEqual(pos[ri]!.map((p) => planted(ri, p, step)));
-      expect(run.tensors).toEqual(pos[ri]!.map((p) => `resid.${p}`));
+      expect(run.values).toEqual(pos[ri].map((p) => planted(ri, p, step)));
+      expect(run.tensors).toEqual(pos[ri].map((p) => `resid.${p}`));
     });
     r.series.forEach((s, si) => {
-      const [a, b] = [r.runs[0]!, r.runs[1]!];
+      const [a, b] = [r.runs[0], r.runs[1]];
       const expected = Math.log10(b.values[si]! / a.values[si]!) / Math.log10(b.params! / a.params!);
       expect(s.slope).toBeCloseTo(expected, 12);
     });
@@ -83,8 +83,8 @@ describe('scalingSeries', () => {
   it('max-ever: the largest value at or before the matched checkpoint, per tensor', () => {
     const r = scalingSeries(store, { runIds: ids, metric: 'max_abs', reduce: 'max-ever', at: 25, fractions: [1] });
     expect(r.runs.map((x) => x.step)).toEqual([20, 10]);
-    expect(r.runs[0]!.values[0]).toBe(Math.max(...[0, 10, 20].map((s) => planted(0, 2, s))));
-    expect(r.runs[1]!.values[0]).toBe(Math.max(...[0, 10].map((s) => planted(1, 4, s))));
+    expect(r.runs[0].values[0]).toBe(Math.max(...[0, 10, 20].map((s) => planted(0, 2, s))));
+    expect(r.runs[1].values[0]).toBe(Math.max(...[0, 10].map((s) => planted(1, 4, s))));
   });
   it('tokens: matched by tokens seen (run 0: 100 per step, run 1: 300)', () => {
     const r = scalingSeries(store, { runIds: ids, metric: 'max_abs', align: 'tokens', at: 3500, fractions: [0.5] });
@@ -94,15 +94,15 @@ describe('scalingSeries', () => {
   it('component lines: max and mean over blocks', () => {
     const mx = scalingSeries(store, { runIds: ids, metric: 'max_abs', lines: 'component', at: 10 });
     expect(mx.series.map((s) => s.id)).toEqual(['resid']);
-    expect(mx.runs[1]!.values[0]).toBe(Math.max(...[0, 1, 2, 3, 4].map((p) => planted(1, p, 10))));
+    expect(mx.runs[1].values[0]).toBe(Math.max(...[0, 1, 2, 3, 4].map((p) => planted(1, p, 10))));
     const mean = scalingSeries(store, { runIds: ids, metric: 'max_abs', lines: 'component', blockReduce: 'mean', at: 10 });
-    expect(mean.runs[0]!.values[0]).toBeCloseTo([0, 1, 2].reduce((a, p) => a + planted(0, p, 10), 0) / 3, 12);
+    expect(mean.runs[0].values[0]).toBeCloseTo([0, 1, 2].reduce((a, p) => a + planted(0, p, 10), 0) / 3, 12);
   });
   it('no checkpoint before the point, a metric not computed, an unknown component: said, not thrown or thrown clearly', () => {
     const early = scalingSeries(store, { runIds: ids, metric: 'max_abs', at: -0 });
     expect(early.runs.map((x) => x.step)).toEqual([0, 0]);
     const none = scalingSeries(store, { runIds: ids, metric: 'frobenius_norm' });
-    expect(none.runs[0]!.note).toMatch(/not computed for this run: run the weights analysis/);
+    expect(none.runs[0].note).toMatch(/not computed for this run: run the weights analysis/);
     expect(() => scalingSeries(store, { runIds: ids, metric: 'max_abs', component: 'mlp.in' })).toThrow(/no per-block values for component "mlp.in"/);
     expect(() => scalingSeries(store, { runIds: ['nope'], metric: 'max_abs' })).toThrow(/no run with id "nope"/);
   });
@@ -120,7 +120,7 @@ describe('scalingExport through the engine', () => {
       const lines = Buffer.from(csv.base64, 'base64').toString('utf8').trim().split('\n');
       expect(lines).toHaveLength(1 + 2 * 5);
       expect(lines[0]).toMatch(/^run,run_id,params,/);
-      expect(lines[1]!.split(',').slice(0, 3)).toEqual(['run0', 'runsmall00000001', String(neoxParams(8, 2))]);
+      expect(lines[1].split(',').slice(0, 3)).toEqual(['run0', 'runsmall00000001', String(neoxParams(8, 2))]);
       const png = Buffer.from((await engine.scalingExport({ runIds: ids, metric: 'max_abs', format: 'png', width: 640, height: 400 })).base64, 'base64');
       expect(png.subarray(1, 4).toString()).toBe('PNG');
       expect(png.readUInt32BE(16)).toBe(640);

@@ -82,8 +82,8 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     // clusters); 4 CPUs so that the 4 tasks run at once and meet at the histogram barrier (a task
     // that waits longer than ATLAS_WAIT_SECONDS requeues itself, as in the kill test below).
     const out = execFileSync('bash', [SCRIPT, 'start', join(dir, 'cluster')], { encoding: 'utf8', env: { ...process.env, ATLAS_CRED_EXPIRE: '5', ATLAS_NODE_CPUS: '4' } });
-    slurmEnv = { SLURM_CONF: /SLURM_CONF=(\S+)/.exec(out)![1]! };
-    pids = /PIDS=([\d ]+)/.exec(out)![1]!.trim().split(/\s+/).map(Number);
+    slurmEnv = { SLURM_CONF: /SLURM_CONF=(\S+)/.exec(out)![1] };
+    pids = /PIDS=([\d ]+)/.exec(out)![1].trim().split(/\s+/).map(Number);
     expect(pids.length).toBeGreaterThanOrEqual(2);
   }, 900_000);
 
@@ -126,7 +126,7 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     mkdirSync(logDir);
     const sub = slurm('sbatch', ['--parsable', '--array=0-3', `--output=${logDir}/%A_%a.log`, SWEEP, out, runRoot], sweepEnv());
     expect(sub.status, sub.stderr).toBe(0);
-    const jobId = sub.stdout.trim().split(';')[0]!;
+    const jobId = sub.stdout.trim().split(';')[0];
     // Kill task 0 as soon as it has stored some, not all, of its units.
     const db0 = join(out, 'shard-0-of-4.sqlite');
     let stored = new Map<string, number>();
@@ -141,7 +141,7 @@ describe.skipIf(why !== null)('Slurm job array sweep (real slurmctld + slurmd)',
     expect(k.status, k.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
     stored = unitsOf(db0);
-    const plannedForShard0 = (JSON.parse(readFileSync(join(out, 'shard-0-of-4.status.json'), 'utf8')) as { sweepTotals: number[] }).sweepTotals[0]!;
+    const plannedForShard0 = (JSON.parse(readFileSync(join(out, 'shard-0-of-4.status.json'), 'utf8')) as { sweepTotals: number[] }).sweepTotals[0];
     expect(stored.size).toBeGreaterThan(0);
     expect(stored.size, 'task 0 finished before it could be killed').toBeLessThan(plannedForShard0);
     const stateOf0 = slurm('squeue', ['-h', '-j', `${jobId}_0`, '-o', '%T']).stdout.trim();

@@ -80,7 +80,7 @@ describe('a job whose cache fills up', () => {
     const path = join(dir, 'job.sqlite');
     const store = new Store(path);
     const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
-    const runId = (await engine.openPaths({ paths: [made.root] })).runs[0]!.id;
+    const runId = (await engine.openPaths({ paths: [made.root] })).runs[0].id;
     store.db.pragma(`max_page_count = ${(store.db.pragma('page_count', { simple: true }) as number) + 30}`);
     const job = await engine.jobs.wait((await engine.startAnalysis({ runId, analyses: ['weights', 'fits'] })).jobId);
     expect(job.state).toBe('failed');

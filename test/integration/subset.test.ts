@@ -38,7 +38,7 @@ async function open(db: string): Promise<Session> {
   const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0, watchRuns: false });
   const opened = await engine.openPaths({ paths: [made.root] });
   expect(opened.errors).toEqual([]);
-  return { store, engine, runId: opened.runs[0]!.id };
+  return { store, engine, runId: opened.runs[0].id };
 }
 
 async function close(s: Session): Promise<void> {
@@ -123,9 +123,9 @@ describe('checkpoint subsets', { timeout: 300_000 }, () => {
     expect(new Set([...unitRows(s).keys()].map((k) => k.split('/')[0]))).toEqual(new Set(['step_10', 'step_20', 'step_40']));
     const name = 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight';
     const row = s.store.db.prepare(`SELECT value FROM scalars WHERE run_id = ? AND metric = 'dist_to_prev' AND tensor = ? AND checkpoint_id = 'step_10'`).get(s.runId, name) as { value: number };
-    const a = made.tensors[1]![name]!.values;
-    const b = made.tensors[0]![name]!.values;
-    const naive = Math.sqrt(a.reduce((acc, v, i) => acc + (v - b[i]!) ** 2, 0));
+    const a = made.tensors[1][name].values;
+    const b = made.tensors[0][name].values;
+    const naive = Math.sqrt(a.reduce((acc, v, i) => acc + (v - b[i]) ** 2, 0));
     expect(Math.abs(row.value - naive)).toBeLessThan(1e-9);
     await close(s);
   });

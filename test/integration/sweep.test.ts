@@ -62,8 +62,8 @@ describe('analyze --shard, merge, status', () => {
       expect(r.status, r.stderr).toBe(0);
       // Nothing stored before is recomputed: every earlier unit keeps its finish time.
       const after = new Map(units(shard(i)).map((u) => [u.key, u.finished]));
-      for (const u of before[i]!) expect(after.get(u.key)).toBe(u.finished);
-      expect(r.stderr).toMatch(new RegExp(`${before[i]!.length} already cached \\(skipped\\)`));
+      for (const u of before[i]) expect(after.get(u.key)).toBe(u.finished);
+      expect(r.stderr).toMatch(new RegExp(`${before[i].length} already cached \\(skipped\\)`));
     }
     // Every unit is computed by exactly one shard.
     const all = [0, 1, 2].flatMap((i) => units(shard(i)).map((u) => u.key));

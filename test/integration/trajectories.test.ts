@@ -16,13 +16,13 @@ let dir: string;
 let store: Store;
 let run: RunInfo;
 const KINK = 1300;
-const LAST = DEMO_STEPS[DEMO_STEPS.length - 1]!;
+const LAST = DEMO_STEPS[DEMO_STEPS.length - 1];
 const saturating = (s: number): number => 12 - 7 * Math.exp(-s / (0.5 * LAST));
 
 function writeScalars(values: Record<string, Record<string, number[]>>): void {
   store.registerTensors(run.id, Object.keys(values).map((tensor, b) => ({ tensor, role: { block: b, component: 'mlp.out' as const, kind: 'weight' as const }, shape: [4, 4] })));
   DEMO_STEPS.forEach((step, c) => {
-    const scalars = Object.entries(values).flatMap(([tensor, metrics]) => Object.entries(metrics).map(([metric, v]) => ({ metric, tensor, value: v[c]! })));
+    const scalars = Object.entries(values).flatMap(([tensor, metrics]) => Object.entries(metrics).map(([metric, v]) => ({ metric, tensor, value: v[c] })));
     store.writeUnit({ runId: run.id, checkpointId: `step${step}`, analysis: 'weights' }, { fingerprint: `f${step}`, version: 1, ctx: '' }, {
       scalars, arrays: [], info: {},
     });
@@ -58,7 +58,7 @@ describe('trajectory exports', () => {
     const [cpHeader, ...cpRows] = readFileSync(join(out, 'change_points.csv'), 'utf8').trim().split('\n');
     expect(cpHeader).toBe('run,tensor,metric,step,strength');
     expect(cpRows).toHaveLength(1);
-    const [runId, tensor, metric, step, strength] = cpRows[0]!.split(',');
+    const [runId, tensor, metric, step, strength] = cpRows[0].split(',');
     expect([runId, tensor, metric]).toEqual([run.id, 'layers.0.mlp.weight', 'frobenius_norm']);
     const k = DEMO_STEPS.indexOf(KINK);
     expect([DEMO_STEPS[k - 1], KINK, DEMO_STEPS[k + 1]]).toContain(Number(step));
@@ -67,10 +67,10 @@ describe('trajectory exports', () => {
     const [fcHeader, ...fcRows] = readFileSync(join(out, 'forecasts.csv'), 'utf8').trim().split('\n');
     expect(fcHeader).toBe('run,tensor,metric,step,value,lower,upper');
     const sat = fcRows.map((r) => r.split(',')).filter((r) => r[1] === 'layers.1.mlp.weight' && r[2] === 'frobenius_norm').map((r) => r.slice(3).map(Number));
-    expect(sat[0]![0]).toBe(0);
-    const end = sat[sat.length - 1]!;
+    expect(sat[0][0]).toBe(0);
+    const end = sat[sat.length - 1];
     expect(end[0]).toBe(2 * LAST);
-    expect(Math.abs(end[1]! - saturating(2 * LAST)) / saturating(2 * LAST)).toBeLessThan(0.03);
+    expect(Math.abs(end[1] - saturating(2 * LAST)) / saturating(2 * LAST)).toBeLessThan(0.03);
     expect(end[2]).toBeLessThanOrEqual(saturating(2 * LAST));
     expect(end[3]).toBeGreaterThanOrEqual(saturating(2 * LAST));
     // Every forecast of a forecast metric reaches twice the last step.
@@ -113,7 +113,7 @@ describe('trajectory exports', () => {
     const after = (await engine.getRun({ runId: bare.id })).run as unknown as RunInfo;
     expect(after.checkpoints.map((c) => c.tokens)).toEqual(DEMO_STEPS.map((s) => s * 4096));
     await engine.setTokensPerStep({ runId: bare.id, tokensPerStep: null });
-    expect(((await engine.getRun({ runId: bare.id })).run as unknown as RunInfo).checkpoints[5]!.tokens).toBeNull();
+    expect(((await engine.getRun({ runId: bare.id })).run as unknown as RunInfo).checkpoints[5].tokens).toBeNull();
     await engine.close();
   });
 });

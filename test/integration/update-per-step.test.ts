@@ -22,7 +22,7 @@ const MOD: Record<number, number[]> = {
 };
 const D = 4;
 const SHAPES: Record<string, number[]> = { 'attention.query_key_value.weight': [3 * D, D], 'attention.dense.weight': [D, D], 'mlp.dense_h_to_4h.weight': [4 * D, D], 'mlp.dense_4h_to_h.weight': [D, 4 * D] };
-const rate = (block: number, k: number): number => SCHEDULE[k]! * MOD[block]![k]!;
+const rate = (block: number, k: number): number => SCHEDULE[k] * MOD[block][k];
 
 let dir: string;
 let store: Store;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const names: Array<[string, number, number[]]> = [];
   for (const b of [0, 1, 2]) for (const [n, shape] of Object.entries(SHAPES)) names.push([`gpt_neox.layers.${b}.${n}`, b, shape]);
   for (const [name, , shape] of names) {
-    const len = shape[0]! * shape[1]!;
+    const len = shape[0] * shape[1];
     init.set(name, Float64Array.from({ length: len }, () => 0.02 * rnd()));
     const u = Float64Array.from({ length: len }, () => rnd());
     const norm = Math.hypot(...u);
@@ -57,9 +57,9 @@ beforeAll(async () => {
     writeFileSync(join(folder, 'config.json'), JSON.stringify(config));
     const file: Record<string, TinyTensor> = { 'gpt_neox.embed_in.weight': f64(new Float64Array(50 * D).fill(0.01), [50, D]) };
     for (const [name, b, shape] of names) {
-      if (c > 0) travelled.set(name, travelled.get(name)! + rate(b, c - 1) * (step - STEPS[c - 1]!));
+      if (c > 0) travelled.set(name, travelled.get(name)! + rate(b, c - 1) * (step - STEPS[c - 1]));
       const t = travelled.get(name)!;
-      file[name] = f64(init.get(name)!.map((x, i) => x + t * dir1.get(name)![i]!), shape);
+      file[name] = f64(init.get(name)!.map((x, i) => x + t * dir1.get(name)![i]), shape);
     }
     writeFileSync(join(folder, 'model.safetensors'), safetensorsBytes(file));
   });
@@ -67,7 +67,7 @@ beforeAll(async () => {
   engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
   const opened = await engine.openPaths({ paths: [root] });
   expect(opened.errors).toEqual([]);
-  runId = opened.runs[0]!.id;
+  runId = opened.runs[0].id;
   const { jobId } = await engine.startAnalysis({ runId, analyses: ['weights'] });
   expect((await engine.jobs.wait(jobId)).state).toBe('done');
 }, 60_000);
@@ -86,12 +86,12 @@ describe('update per training step', () => {
     expect(moving).toHaveLength(12);
     for (const t of moving) {
       const b = Number(/layers\.(\d)/.exec(t.tensor)![1]);
-      const row = grid.values[grid.tensors.indexOf(t)]!;
-      const drow = dist.values[dist.tensors.indexOf(dist.tensors.find((x) => x.tensor === t.tensor)!)]!;
+      const row = grid.values[grid.tensors.indexOf(t)];
+      const drow = dist.values[dist.tensors.indexOf(dist.tensors.find((x) => x.tensor === t.tensor)!)];
       expect(row[0]).toBeNull();
       for (let c = 1; c < STEPS.length; c++) {
         expect(Math.abs(row[c]! - rate(b, c - 1))).toBeLessThan(1e-9 * rate(b, c - 1));
-        expect(Math.abs(drow[c]! - rate(b, c - 1) * (STEPS[c]! - STEPS[c - 1]!))).toBeLessThan(1e-9 * drow[c]!);
+        expect(Math.abs(drow[c]! - rate(b, c - 1) * (STEPS[c] - STEPS[c - 1]))).toBeLessThan(1e-9 * drow[c]!);
       }
     }
   });
@@ -99,11 +99,11 @@ describe('update per training step', () => {
   it('does not peak where the spacing is widest: dist_to_prev peaks at step 512, the update per step at step 2 or 4', async () => {
     const grid = await engine.scalarGrid({ runId, metric: 'update_per_step' });
     const dist = await engine.scalarGrid({ runId, metric: 'dist_to_prev' });
-    const argmax = (row: Array<number | null>): number => STEPS[row.reduce<number>((best, v, i) => (v !== null && (row[best] === null || v > row[best]!) ? i : best), 1)]!;
+    const argmax = (row: Array<number | null>): number => STEPS[row.reduce<number>((best, v, i) => (v !== null && (row[best] === null || v > row[best]) ? i : best), 1)];
     const i = grid.tensors.findIndex((t) => t.tensor === 'gpt_neox.layers.0.mlp.dense_4h_to_h.weight');
     const j = dist.tensors.findIndex((t) => t.tensor === 'gpt_neox.layers.0.mlp.dense_4h_to_h.weight');
-    expect(argmax(dist.values[j]!)).toBe(512);
-    expect(argmax(grid.values[i]!)).toBe(4); // rate 1 x mod 2 over 2 -> 4
+    expect(argmax(dist.values[j])).toBe(512);
+    expect(argmax(grid.values[i])).toBe(4); // rate 1 x mod 2 over 2 -> 4
   });
 });
 
@@ -131,7 +131,7 @@ describe('co-update', () => {
       return SCHEDULE.map((_, k) => rate(b, k));
     });
     const naive = naiveCoUpdate(sizes, removeCommon);
-    for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) expect(Math.abs(r.matrix[i * 12 + j]! - naive[i]![j]!)).toBeLessThan(1e-9);
+    for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) expect(Math.abs(r.matrix[i * 12 + j]! - naive[i][j])).toBeLessThan(1e-9);
     // Without the common schedule removed, every pair shares it: all correlations positive.
     if (!removeCommon) expect(Math.min(...r.matrix.map((v) => v!))).toBeGreaterThan(0);
     expect([...r.order].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
@@ -147,9 +147,9 @@ describe('co-update', () => {
     expect(rows.filter((l) => l.split(',')[1] === 'tensor')).toHaveLength(144);
     const r = await engine.coUpdate({ runId, group: 'block' });
     for (const [, , pa, pb, a, b, v] of block) {
-      expect(a).toBe(r.names[r.order[Number(pa)]!]);
-      expect(b).toBe(r.names[r.order[Number(pb)]!]);
-      expect(Number(v)).toBe(r.matrix[r.order[Number(pa)]! * 3 + r.order[Number(pb)]!]);
+      expect(a).toBe(r.names[r.order[Number(pa)]]);
+      expect(b).toBe(r.names[r.order[Number(pb)]]);
+      expect(Number(v)).toBe(r.matrix[r.order[Number(pa)] * 3 + r.order[Number(pb)]]);
     }
   });
 });

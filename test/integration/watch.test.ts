@@ -31,7 +31,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('watching shown runs', () => {
   it('a checkpoint written while the run is shown appears without reopening it', async () => {
-    const last = made.steps[made.steps.length - 1]!;
+    const last = made.steps[made.steps.length - 1];
     const lastFolder = join(made.root, `step_${last}`);
     const parked = join(dir, 'parked');
     renameSync(lastFolder, parked);
@@ -39,7 +39,7 @@ describe('watching shown runs', () => {
     const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0, watchSettleMs: 200 });
     try {
       const opened = await engine.openPaths({ paths: [made.root] });
-      const runId = opened.runs[0]!.id;
+      const runId = opened.runs[0].id;
       const steps = async (): Promise<Array<number | null>> => ((await engine.getRun({ runId })).run as { checkpoints: Array<{ step: number | null }> }).checkpoints.map((c) => c.step);
       expect(await steps()).toEqual(made.steps.slice(0, -1)); // getRun starts the watch
       let changed = 0;

@@ -23,7 +23,7 @@ export function addGradients(g: GraphBuilder, loss: string, wrt: string[]): Map<
   const needed = new Set([loss]);
   const onPath: NodeRecord[] = [];
   for (let k = nodes.length - 1; k >= 0; k--) {
-    const n = nodes[k]!;
+    const n = nodes[k];
     if (!n.outputs.some((o) => needed.has(o))) continue;
     if (!n.inputs.some((i) => active.has(i))) continue;
     onPath.push(n);
@@ -38,7 +38,7 @@ export function addGradients(g: GraphBuilder, loss: string, wrt: string[]): Map<
   const total = (value: string): string | null => {
     const list = contributions.get(value);
     if (!list || list.length === 0) return null;
-    if (list.length === 1) return list[0]!;
+    if (list.length === 1) return list[0];
     const summed = g.node('Sum', list);
     contributions.set(value, [summed]);
     return summed;

@@ -26,7 +26,7 @@ export function unbroadcast(g: GraphBuilder, grad: string, target: number[]): st
 const swapLast = (g: GraphBuilder, x: string): string => {
   const r = g.staticShape(x).length;
   const perm = Array.from({ length: r }, (_, i) => i);
-  [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
   return g.transpose(x, perm);
 };
 
@@ -35,8 +35,8 @@ const intAttr = (n: NodeRecord, k: string, dflt: number): number => (typeof n.at
 
 /** Gradients of the node's inputs given the gradients of its outputs (null = zero / not wanted). */
 export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolean[]): Grad[] {
-  const [x, y] = [n.inputs[0]!, n.inputs[1] ?? ''];
-  const out = n.outputs[0]!;
+  const [x, y] = [n.inputs[0], n.inputs[1] ?? ''];
+  const out = n.outputs[0];
   const dy = dOut[0] ?? null;
   const shapeOf = (v: string) => g.staticShape(v);
   // Constants take the element type of the values they meet (float32 or float64 graphs).
@@ -139,21 +139,21 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
     case 'Concat': {
       const r = shapeOf(x).length;
       const axis = normAxis(intAttr(n, 'axis', 0), r);
-      const sizes = n.inputs.map((i) => shapeOf(i)[axis]!);
+      const sizes = n.inputs.map((i) => shapeOf(i)[axis]);
       const parts = g.split(dy!, axis, sizes);
       return parts.map((p, j) => (wanted[j] ? p : null));
     }
     case 'Slice': {
       const xs = shapeOf(x);
-      const starts = g.constIntValues(n.inputs[1]!), ends = g.constIntValues(n.inputs[2]!);
+      const starts = g.constIntValues(n.inputs[1]), ends = g.constIntValues(n.inputs[2]);
       const axes = n.inputs[3] ? g.constIntValues(n.inputs[3]) : starts?.map((_, i) => i);
       if (!starts || !ends || !axes || (n.inputs[4] && g.constIntValues(n.inputs[4])!.some((s) => s !== 1))) fail('needs constant starts/ends/axes and unit steps');
       const pads = new Array<number>(2 * xs.length).fill(0);
       axes!.forEach((a, k) => {
         const ax = normAxis(a, xs.length);
-        const d = xs[ax]!;
+        const d = xs[ax];
         const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-        const s = clamp(starts![k]!), e = clamp(ends![k]!);
+        const s = clamp(starts![k]), e = clamp(ends![k]);
         pads[ax] = s;
         pads[ax + xs.length] = d - Math.max(s, e);
       });
@@ -178,7 +178,7 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
       let d = dy!;
       if (!keep) d = g.reshape(d, xs.map((s, i) => (axes.includes(i) ? 1 : s)));
       if (n.opType === 'ReduceMean') {
-        const count = axes.reduce((p, a) => p * xs[a]!, 1);
+        const count = axes.reduce((p, a) => p * xs[a], 1);
         d = g.mul(d, g.scalar(1 / count, g.meta(x).dtype));
       }
       return [g.expand(d, xs), null];
@@ -199,14 +199,14 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
       if (!mean || !invStd) fail('needs the Mean and InvStdDev outputs');
       const xs = shapeOf(x);
       if (normAxis(intAttr(n, 'axis', -1), xs.length) !== xs.length - 1) fail('only the last axis is supported');
-      const w = n.inputs[1]!, b = n.inputs[2];
-      const xhat = g.mul(g.sub(x, mean!), invStd!);
+      const w = n.inputs[1], b = n.inputs[2];
+      const xhat = g.mul(g.sub(x, mean), invStd);
       let dx: Grad = null;
       if (wanted[0]) {
         const dxhat = g.mul(dy, w);
         const m1 = g.reduceMean(dxhat, [-1]);
         const m2 = g.reduceMean(g.mul(dxhat, xhat), [-1]);
-        dx = g.mul(g.sub(g.sub(dxhat, m1), g.mul(xhat, m2)), invStd!);
+        dx = g.mul(g.sub(g.sub(dxhat, m1), g.mul(xhat, m2)), invStd);
       }
       return [
         dx,
@@ -215,7 +215,7 @@ export function vjp(g: GraphBuilder, n: NodeRecord, dOut: Grad[], wanted: boolea
       ];
     }
     case 'Where': {
-      const cond = x, a = y, b2 = n.inputs[2]!;
+      const cond = x, a = y, b2 = n.inputs[2];
       const zero = k(0);
       return [
         null,

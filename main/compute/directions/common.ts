@@ -27,7 +27,7 @@ export interface FastDirectionOptions extends SubspaceOptions, ComputeOptions {
 export type Tensor = ortTypes.Tensor;
 
 export function allFinite(x: ArrayLike<number>): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return false;
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
   return true;
 }
 
@@ -42,8 +42,8 @@ export function packColumns(cols: readonly Float64Array[], n: number): Float64Ar
   const m = cols.length;
   const out = new Float64Array(n * m);
   for (let j = 0; j < m; j++) {
-    const c = cols[j]!;
-    for (let r = 0; r < n; r++) out[r * m + j] = c[r]!;
+    const c = cols[j];
+    for (let r = 0; r < n; r++) out[r * m + j] = c[r];
   }
   return out;
 }
@@ -51,7 +51,7 @@ export function packColumns(cols: readonly Float64Array[], n: number): Float64Ar
 export function unpackColumns(x: Float64Array, n: number, m: number, count = m): Float64Array[] {
   return Array.from({ length: count }, (_, j) => {
     const c = new Float64Array(n);
-    for (let r = 0; r < n; r++) c[r] = x[r * m + j]!;
+    for (let r = 0; r < n; r++) c[r] = x[r * m + j];
     return c;
   });
 }

@@ -58,7 +58,7 @@ export interface HeadSlices {
  */
 export async function ovLeftSingularVectorsBatch(heads: readonly HeadSlices[], d: number, k: number, options: ComputeOptions = {}): Promise<LeftSingularVectors[]> {
   if (heads.length === 0) return [];
-  const hd = heads[0]!.headDim;
+  const hd = heads[0].headDim;
   for (const h of heads) {
     if (h.headDim !== hd) throw new DirectionsError(`heads of one batch must share a head size (${h.headDim} vs ${hd})`);
     if (h.wO.length !== d * hd || h.wV.length !== hd * d) throw new DirectionsError(`OV factors must be ${d} x ${hd} and ${hd} x ${d}`);
@@ -80,9 +80,9 @@ export async function ovLeftSingularVectorsBatch(heads: readonly HeadSlices[], d
   const results: (LeftSingularVectors | null)[] = [];
   const values: number[][] = [];
   for (let i = 0; i < count; i++) {
-    const head = heads[i]!;
-    const mh = grams['M']!.subarray(i * hd * hd, (i + 1) * hd * hd);
-    const gh = grams['G']!.subarray(i * hd * hd, (i + 1) * hd * hd);
+    const head = heads[i];
+    const mh = grams['M'].subarray(i * hd * hd, (i + 1) * hd * hd);
+    const gh = grams['G'].subarray(i * hd * hd, (i + 1) * hd * hd);
     const r = allFinite(head.wO) && allFinite(head.wV) ? headR(mh, hd) : null;
     if (!r) {
       // Rank deficient, ill-conditioned or not finite: the reference's Gram-Schmidt route.
@@ -95,14 +95,14 @@ export async function ovLeftSingularVectorsBatch(heads: readonly HeadSlices[], d
     for (let p = 0; p < hd; p++)
       for (let j = 0; j < hd; j++) {
         let s = 0;
-        for (let l = p; l < hd; l++) s += r[p * hd + l]! * gh[l * hd + j]!;
+        for (let l = p; l < hd; l++) s += r[p * hd + l] * gh[l * hd + j];
         rg[p * hd + j] = s;
       }
     const sm = new Float64Array(hd * hd);
     for (let p = 0; p < hd; p++)
       for (let j = 0; j < hd; j++) {
         let s = 0;
-        for (let l = j; l < hd; l++) s += rg[p * hd + l]! * r[j * hd + l]!;
+        for (let l = j; l < hd; l++) s += rg[p * hd + l] * r[j * hd + l];
         sm[p * hd + j] = s;
       }
     const eig = symmetricEigen(sm, hd);
@@ -112,17 +112,17 @@ export async function ovLeftSingularVectorsBatch(heads: readonly HeadSlices[], d
     for (let p = 0; p < hd; p++)
       for (let j = 0; j < want; j++) {
         let s = 0;
-        for (let l = p; l < hd; l++) s += rinv[p * hd + l]! * eig.vectors[l * hd + j]!;
+        for (let l = p; l < hd; l++) s += rinv[p * hd + l] * eig.vectors[l * hd + j];
         xh[p * want + j] = s;
       }
     results.push(null);
     values.push(Array.from(eig.values.subarray(0, want), (v) => Math.sqrt(Math.max(0, v))));
   }
-  const u = (await run(await cachedSession(OV_VECTORS_GRAPH, sessionOpts), { A: float64Tensor(a, [count, d, hd]), X: float64Tensor(x, [count, hd, want]) }))['U']!;
+  const u = (await run(await cachedSession(OV_VECTORS_GRAPH, sessionOpts), { A: float64Tensor(a, [count, d, hd]), X: float64Tensor(x, [count, hd, want]) }))['U'];
   return results.map((res, i) => {
     if (res) return res;
     const uh = u.subarray(i * d * want, (i + 1) * d * want);
-    return { vectors: unpackColumns(uh, d, want), singularValues: values[i]!, converged: true, iterations: 0, residual: 0 };
+    return { vectors: unpackColumns(uh, d, want), singularValues: values[i], converged: true, iterations: 0, residual: 0 };
   });
 }
 
@@ -130,16 +130,16 @@ export async function ovLeftSingularVectorsBatch(heads: readonly HeadSlices[], d
 function headR(mh: Float64Array, hd: number): Float64Array | null {
   const norms = new Float64Array(hd);
   for (let j = 0; j < hd; j++) {
-    const n2 = mh[j * hd + j]!;
+    const n2 = mh[j * hd + j];
     if (!(n2 > 0) || !Number.isFinite(n2)) return null;
     norms[j] = Math.sqrt(n2);
   }
   const scaled = new Float64Array(hd * hd);
-  for (let i = 0; i < hd; i++) for (let j = 0; j < hd; j++) scaled[i * hd + j] = mh[i * hd + j]! / (norms[i]! * norms[j]!);
+  for (let i = 0; i < hd; i++) for (let j = 0; j < hd; j++) scaled[i * hd + j] = mh[i * hd + j] / (norms[i] * norms[j]);
   const rs = choleskyUpper(scaled, hd);
   if (!rs) return null;
-  for (let j = 0; j < hd; j++) if (!(rs[j * hd + j]! >= MIN_SCALED_PIVOT)) return null;
+  for (let j = 0; j < hd; j++) if (!(rs[j * hd + j] >= MIN_SCALED_PIVOT)) return null;
   // A = Q R_s D with D = diag(norms): R = R_s D.
-  for (let i = 0; i < hd; i++) for (let j = i; j < hd; j++) rs[i * hd + j]! *= norms[j]!;
+  for (let i = 0; i < hd; i++) for (let j = i; j < hd; j++) rs[i * hd + j] *= norms[j];
   return rs;
 }

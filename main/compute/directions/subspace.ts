@@ -82,7 +82,7 @@ function notFiniteResult(want: number, rows: number): LeftSingularVectors {
 function orthonormalTo(qq: Float64Array, m: number, tol: number): boolean {
   for (let i = 0; i < m; i++)
     for (let j = 0; j < m; j++) {
-      const dev = Math.abs(qq[i * m + j]! - (i === j ? 1 : 0));
+      const dev = Math.abs(qq[i * m + j] - (i === j ? 1 : 0));
       if (!(dev <= tol)) return false;
     }
   return true;
@@ -95,17 +95,17 @@ function orthonormalTo(qq: Float64Array, m: number, tol: number): boolean {
 function choleskyQrFactor(yy: Float64Array, m: number): Float64Array | null {
   const scale = new Float64Array(m);
   for (let j = 0; j < m; j++) {
-    const n2 = yy[j * m + j]!;
+    const n2 = yy[j * m + j];
     if (!(n2 > 0) || !Number.isFinite(n2)) return null;
     scale[j] = 1 / Math.sqrt(n2);
   }
   const scaled = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) scaled[i * m + j] = scale[i]! * yy[i * m + j]! * scale[j]!;
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) scaled[i * m + j] = scale[i] * yy[i * m + j] * scale[j];
   const r = choleskyUpper(scaled, m);
   if (!r) return null;
-  for (let j = 0; j < m; j++) if (!(r[j * m + j]! > 1e-6)) return null;
+  for (let j = 0; j < m; j++) if (!(r[j * m + j] > 1e-6)) return null;
   const rinv = invertUpper(r, m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) rinv[i * m + j]! *= scale[i]!;
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) rinv[i * m + j] *= scale[i];
   return rinv;
 }
 
@@ -160,18 +160,18 @@ export async function topLeftSingularVectors(
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     let s = await step(y, t);
-    if (!orthonormalTo(s['QQ']!, m, ORTHONORMAL_TOLERANCE)) {
+    if (!orthonormalTo(s['QQ'], m, ORTHONORMAL_TOLERANCE)) {
       // Cholesky QR once more on the computed Q; Gram-Schmidt if that is not enough either.
-      const again = choleskyQrFactor(s['QQ']!, m);
-      if (again) s = await step(s['Q']!, again);
-      if (!again || !orthonormalTo(s['QQ']!, m, ORTHONORMAL_TOLERANCE)) s = await step(gramSchmidt(s['Q']!), identity(m));
+      const again = choleskyQrFactor(s['QQ'], m);
+      if (again) s = await step(s['Q'], again);
+      if (!again || !orthonormalTo(s['QQ'], m, ORTHONORMAL_TOLERANCE)) s = await step(gramSchmidt(s['Q']), identity(m));
     }
-    q = s['Q']!;
-    const g = s['G']!;
+    q = s['Q'];
+    const g = s['G'];
     const sym = new Float64Array(m * m);
     for (let i = 0; i < m; i++)
       for (let j = i; j < m; j++) {
-        const x = 0.5 * (g[i * m + j]! + g[j * m + i]!);
+        const x = 0.5 * (g[i * m + j] + g[j * m + i]);
         sym[i * m + j] = x;
         sym[j * m + i] = x;
       }
@@ -179,8 +179,8 @@ export async function topLeftSingularVectors(
     values = eig.values;
     v = eig.vectors;
     // ||C u_j - lambda_j u_j|| = ||R v_j|| = sqrt(v_j^T RR v_j).
-    const rr = s['RR']!;
-    const top = Math.max(values[0]!, Number.MIN_VALUE);
+    const rr = s['RR'];
+    const top = Math.max(values[0], Number.MIN_VALUE);
     residual = 0;
     for (let j = 0; j < want; j++) residual = Math.max(residual, Math.sqrt(Math.max(0, quadratic(rr, v, m, j))) / top);
     if (residual <= tolerance) {
@@ -188,12 +188,12 @@ export async function topLeftSingularVectors(
       break;
     }
     // Next iterate Y' = P V: its Gram V^T PP V gives the Cholesky QR factor; Q' = P (V T').
-    const next = choleskyQrFactor(congruence(s['PP']!, v, m), m);
+    const next = choleskyQrFactor(congruence(s['PP'], v, m), m);
     if (next) {
-      y = s['P']!;
+      y = s['P'];
       t = multiply(v, next, m);
     } else {
-      y = gramSchmidt(multiplyTall(s['P']!, v, rows, m, m));
+      y = gramSchmidt(multiplyTall(s['P'], v, rows, m, m));
       t = identity(m);
     }
   }
@@ -211,8 +211,8 @@ function quadratic(a: Float64Array, v: Float64Array, m: number, j: number): numb
   let s = 0;
   for (let i = 0; i < m; i++) {
     let row = 0;
-    for (let l = 0; l < m; l++) row += a[i * m + l]! * v[l * m + j]!;
-    s += v[i * m + j]! * row;
+    for (let l = 0; l < m; l++) row += a[i * m + l] * v[l * m + j];
+    s += v[i * m + j] * row;
   }
   return s;
 }
@@ -224,7 +224,7 @@ function congruence(a: Float64Array, v: Float64Array, m: number): Float64Array {
   for (let i = 0; i < m; i++)
     for (let j = 0; j < m; j++) {
       let s = 0;
-      for (let l = 0; l < m; l++) s += v[l * m + i]! * av[l * m + j]!;
+      for (let l = 0; l < m; l++) s += v[l * m + i] * av[l * m + j];
       out[i * m + j] = s;
     }
   return out;
@@ -235,9 +235,9 @@ function multiply(a: Float64Array, b: Float64Array, m: number): Float64Array {
   const out = new Float64Array(m * m);
   for (let i = 0; i < m; i++)
     for (let l = 0; l < m; l++) {
-      const x = a[i * m + l]!;
+      const x = a[i * m + l];
       if (x === 0) continue;
-      for (let j = 0; j < m; j++) out[i * m + j]! += x * b[l * m + j]!;
+      for (let j = 0; j < m; j++) out[i * m + j] += x * b[l * m + j];
     }
   return out;
 }
@@ -247,8 +247,8 @@ function multiplyTall(x: Float64Array, v: Float64Array, n: number, m: number, co
   const out = new Float64Array(n * count);
   for (let r = 0; r < n; r++)
     for (let l = 0; l < m; l++) {
-      const a = x[r * m + l]!;
-      for (let j = 0; j < count; j++) out[r * count + j]! += a * v[l * m + j]!;
+      const a = x[r * m + l];
+      for (let j = 0; j < count; j++) out[r * count + j] += a * v[l * m + j];
     }
   return out;
 }

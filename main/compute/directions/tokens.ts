@@ -51,7 +51,7 @@ export function prepareUnembedding(data: NumericArray, vocab: number, d: number)
   for (let i = 0; i < vocab; i++) {
     let s = 0;
     const base = i * d;
-    for (let c = 0; c < d; c++) s += data[base + c]! * data[base + c]!;
+    for (let c = 0; c < d; c++) s += data[base + c] * data[base + c];
     const n = Math.sqrt(s);
     if (Number.isFinite(n)) {
       if (n > maxRowNorm) maxRowNorm = n;
@@ -99,8 +99,8 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
     const m = fast.length;
     const dm = new Float32Array(d * m);
     fast.forEach((j, c) => {
-      const u = vectors[j]!;
-      for (let r = 0; r < d; r++) dm[r * m + c] = u[r]!;
+      const u = vectors[j];
+      for (let r = 0; r < d; r++) dm[r * m + c] = u[r];
     });
     const session = await cachedSession(LOGITS_GRAPH, { intraOpThreads: options.intraOpThreads });
     const dTensor = float32Tensor(dm, [d, m]);
@@ -130,7 +130,7 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
       collector.add(logits, r0, Math.min(rowsPerPiece, vocab - r0), un.skip);
     }
     fast.forEach((j, c) => {
-      const u = vectors[j]!;
+      const u = vectors[j];
       const topIds = collector.candidates(c, 1).concat(un.badRows);
       const bottomIds = collector.candidates(c, -1).concat(un.badRows);
       out[j] = { top: rankExactly(un.data, d, u, topIds, topK, 1), bottom: rankExactly(un.data, d, u, bottomIds, topK, -1) };
@@ -139,7 +139,7 @@ export async function tokenLists(vectors: readonly Float64Array[], un: Unembeddi
   return out.map((lists, j) => {
     if (lists) return lists;
     const ids = everyId();
-    const u = vectors[j]!;
+    const u = vectors[j];
     return { top: rankExactly(un.data, d, u, ids, topK, 1), bottom: rankExactly(un.data, d, u, ids, topK, -1) };
   });
 }

@@ -76,12 +76,12 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
     // Diagonal block S[0:b, 0:b] (lower part) goes to the band as it is.
     for (let c = 0; c < b; c++) {
       const col = (k + c) * ld;
-      for (let i = c; i < b; i++) band[col + (i - c)] = S[i * s + c]!;
+      for (let i = c; i < b; i++) band[col + (i - c)] = S[i * s + c];
     }
     // Panel S[b:s, 0:b] into column-major storage.
     for (let i = 0; i < m; i++) {
       const row = (b + i) * s;
-      for (let c = 0; c < b; c++) panel[c * m + i] = S[row + c]!;
+      for (let c = 0; c < b; c++) panel[c * m + i] = S[row + c];
     }
     // Householder QR of the panel (dgeqr2); reflector c lives in rows c..m-1 of column c.
     const reflectors = Math.min(m, b);
@@ -92,7 +92,7 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
       const tau = householder(panel, colOff + c, len, v);
       tauAll[c] = tau;
       const vrow = c * m;
-      for (let i = 0; i < len; i++) vt[vrow + c + i] = v[i]!;
+      for (let i = 0; i < len; i++) vt[vrow + c + i] = v[i];
       if (tau === 0) continue;
       for (let cc = c + 1; cc < b; cc++) {
         const off = cc * m + c;
@@ -100,19 +100,19 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
         let dot1 = 0;
         let i = 0;
         for (; i + 1 < len; i += 2) {
-          dot0 += v[i]! * panel[off + i]!;
-          dot1 += v[i + 1]! * panel[off + i + 1]!;
+          dot0 += v[i] * panel[off + i];
+          dot1 += v[i + 1] * panel[off + i + 1];
         }
-        if (i < len) dot0 += v[i]! * panel[off + i]!;
+        if (i < len) dot0 += v[i] * panel[off + i];
         const f = (dot0 + dot1) * tau;
         i = 0;
         for (; i + 3 < len; i += 4) {
-          panel[off + i] -= f * v[i]!;
-          panel[off + i + 1] -= f * v[i + 1]!;
-          panel[off + i + 2] -= f * v[i + 2]!;
-          panel[off + i + 3] -= f * v[i + 3]!;
+          panel[off + i] -= f * v[i];
+          panel[off + i + 1] -= f * v[i + 1];
+          panel[off + i + 2] -= f * v[i + 2];
+          panel[off + i + 3] -= f * v[i + 3];
         }
-        for (; i < len; i++) panel[off + i] -= f * v[i]!;
+        for (; i < len; i++) panel[off + i] -= f * v[i];
       }
     }
     for (let c = reflectors; c < b; c++) tauAll[c] = 0;
@@ -120,12 +120,12 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
     for (let c = 0; c < b; c++) {
       const col = (k + c) * ld;
       const last = Math.min(c, m - 1);
-      for (let i = 0; i <= last; i++) band[col + (b + i - c)] = panel[c * m + i]!;
+      for (let i = 0; i <= last; i++) band[col + (b + i - c)] = panel[c * m + i];
     }
     // T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft, forward, columnwise).
     T.fill(0);
     for (let i = 0; i < b; i++) {
-      const tau = tauAll[i]!;
+      const tau = tauAll[i];
       T[i * b + i] = tau;
       if (tau === 0 || i === 0) continue;
       // dots[j] = V[:, j]^T v_i for j < i (v_i is zero above row i).
@@ -133,13 +133,13 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
       for (let j = 0; j < i; j++) {
         const vj = j * m;
         let d = 0;
-        for (let r = i; r < m; r++) d += vt[vj + r]! * vt[vi + r]!;
+        for (let r = i; r < m; r++) d += vt[vj + r] * vt[vi + r];
         dots[j] = d;
       }
       // T[0:i, i] = -tau T[0:i, 0:i] dots
       for (let j = 0; j < i; j++) {
         let acc = 0;
-        for (let l = j; l < i; l++) acc += T[j * b + l]! * dots[l]!;
+        for (let l = j; l < i; l++) acc += T[j * b + l] * dots[l];
         T[j * b + i] = -tau * acc;
       }
     }
@@ -160,7 +160,7 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
   // The remaining s x s block (s <= b + 1) is already a band.
   for (let c = 0; c < s; c++) {
     const col = (k + c) * ld;
-    for (let i = c; i < s; i++) band[col + (i - c)] = S[i * s + c]!;
+    for (let i = c; i < s; i++) band[col + (i - c)] = S[i * s + c];
   }
   return { band, ld };
 }

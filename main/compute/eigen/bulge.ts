@@ -16,45 +16,45 @@ function twoSidedOnDiagonalBlock(
   // w = D v (symmetric, lower storage, column by column).
   for (let c = 0; c < len; c++) {
     const base = (st + c) * ld - c;
-    const vc = v[c]!;
-    let acc = band[base + c]! * vc;
+    const vc = v[c];
+    let acc = band[base + c] * vc;
     let acc1 = 0;
     let r = c + 1;
     for (; r + 1 < len; r += 2) {
-      const a0 = band[base + r]!;
-      const a1 = band[base + r + 1]!;
+      const a0 = band[base + r];
+      const a1 = band[base + r + 1];
       w[r] += a0 * vc;
       w[r + 1] += a1 * vc;
-      acc += a0 * v[r]!;
-      acc1 += a1 * v[r + 1]!;
+      acc += a0 * v[r];
+      acc1 += a1 * v[r + 1];
     }
     for (; r < len; r++) {
-      const a = band[base + r]!;
+      const a = band[base + r];
       w[r] += a * vc;
-      acc += a * v[r]!;
+      acc += a * v[r];
     }
     w[c] += acc + acc1;
   }
   let vw = 0;
   for (let r = 0; r < len; r++) {
     w[r] *= tau;
-    vw += w[r]! * v[r]!;
+    vw += w[r] * v[r];
   }
   const alpha = -0.5 * tau * vw;
-  for (let r = 0; r < len; r++) w[r] += alpha * v[r]!;
+  for (let r = 0; r < len; r++) w[r] += alpha * v[r];
   // D -= v w^T + w v^T (lower part).
   for (let c = 0; c < len; c++) {
     const base = (st + c) * ld - c;
-    const vc = v[c]!;
-    const wc = w[c]!;
+    const vc = v[c];
+    const wc = w[c];
     let r = c;
     for (; r + 3 < len; r += 4) {
-      band[base + r] -= v[r]! * wc + w[r]! * vc;
-      band[base + r + 1] -= v[r + 1]! * wc + w[r + 1]! * vc;
-      band[base + r + 2] -= v[r + 2]! * wc + w[r + 2]! * vc;
-      band[base + r + 3] -= v[r + 3]! * wc + w[r + 3]! * vc;
+      band[base + r] -= v[r] * wc + w[r] * vc;
+      band[base + r + 1] -= v[r + 1] * wc + w[r + 1] * vc;
+      band[base + r + 2] -= v[r + 2] * wc + w[r + 2] * vc;
+      band[base + r + 3] -= v[r + 3] * wc + w[r + 3] * vc;
     }
-    for (; r < len; r++) band[base + r] -= v[r]! * wc + w[r]! * vc;
+    for (; r < len; r++) band[base + r] -= v[r] * wc + w[r] * vc;
   }
 }
 
@@ -87,26 +87,26 @@ export function bandToTridiagonal(store: BandStore, n: number, b: number): { d: 
           for (let r = 0; r < len2; r++) w[r] = 0;
           for (let c = 0; c < len; c++) {
             const base = base0 + c * (ld - 1);
-            const vc = v[c]!;
+            const vc = v[c];
             let r = 0;
             for (; r + 3 < len2; r += 4) {
-              w[r] += band[base + r]! * vc;
-              w[r + 1] += band[base + r + 1]! * vc;
-              w[r + 2] += band[base + r + 2]! * vc;
-              w[r + 3] += band[base + r + 3]! * vc;
+              w[r] += band[base + r] * vc;
+              w[r + 1] += band[base + r + 1] * vc;
+              w[r + 2] += band[base + r + 2] * vc;
+              w[r + 3] += band[base + r + 3] * vc;
             }
-            for (; r < len2; r++) w[r] += band[base + r]! * vc;
+            for (; r < len2; r++) w[r] += band[base + r] * vc;
           }
-          const f0 = tau * v[0]!;
-          for (let r = 0; r < len2; r++) band[base0 + r] -= w[r]! * f0;
+          const f0 = tau * v[0];
+          for (let r = 0; r < len2; r++) band[base0 + r] -= w[r] * f0;
         }
         const tau2 = len2 >= 2 ? householder(band, base0, len2, v2) : 0;
         if (tau !== 0 || tau2 !== 0) {
           for (let c = 1; c < len; c++) {
             const base = base0 + c * (ld - 1);
-            const f = tau * v[c]!;
+            const f = tau * v[c];
             if (tau2 === 0) {
-              for (let r = 0; r < len2; r++) band[base + r] -= w[r]! * f;
+              for (let r = 0; r < len2; r++) band[base + r] -= w[r] * f;
               continue;
             }
             let dot = 0;
@@ -114,31 +114,31 @@ export function bandToTridiagonal(store: BandStore, n: number, b: number): { d: 
               let r = 0;
               let dot1 = 0;
               for (; r + 1 < len2; r += 2) {
-                const x0 = band[base + r]! - w[r]! * f;
-                const x1 = band[base + r + 1]! - w[r + 1]! * f;
+                const x0 = band[base + r] - w[r] * f;
+                const x1 = band[base + r + 1] - w[r + 1] * f;
                 band[base + r] = x0;
                 band[base + r + 1] = x1;
-                dot += v2[r]! * x0;
-                dot1 += v2[r + 1]! * x1;
+                dot += v2[r] * x0;
+                dot1 += v2[r + 1] * x1;
               }
               for (; r < len2; r++) {
-                const x = band[base + r]! - w[r]! * f;
+                const x = band[base + r] - w[r] * f;
                 band[base + r] = x;
-                dot += v2[r]! * x;
+                dot += v2[r] * x;
               }
               dot += dot1;
             } else {
-              for (let r = 0; r < len2; r++) dot += v2[r]! * band[base + r]!;
+              for (let r = 0; r < len2; r++) dot += v2[r] * band[base + r];
             }
             dot *= tau2;
             let r = 0;
             for (; r + 3 < len2; r += 4) {
-              band[base + r] -= dot * v2[r]!;
-              band[base + r + 1] -= dot * v2[r + 1]!;
-              band[base + r + 2] -= dot * v2[r + 2]!;
-              band[base + r + 3] -= dot * v2[r + 3]!;
+              band[base + r] -= dot * v2[r];
+              band[base + r + 1] -= dot * v2[r + 1];
+              band[base + r + 2] -= dot * v2[r + 2];
+              band[base + r + 3] -= dot * v2[r + 3];
             }
-            for (; r < len2; r++) band[base + r] -= dot * v2[r]!;
+            for (; r < len2; r++) band[base + r] -= dot * v2[r];
           }
         }
         // Type 3: H2's two-sided action on its diagonal block.
@@ -156,8 +156,8 @@ export function bandToTridiagonal(store: BandStore, n: number, b: number): { d: 
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    d[i] = band[i * ld]!;
-    if (i < n - 1) e[i] = band[i * ld + 1]!;
+    d[i] = band[i * ld];
+    if (i < n - 1) e[i] = band[i * ld + 1];
   }
   return { d, e };
 }

@@ -26,10 +26,10 @@ export interface EigenOptions {
  * (I - tau v v^T) x = beta e1. tau = 0 when x is already a multiple of e1.
  */
 export function householder(a: Float64Array, off: number, len: number, v: Float64Array): number {
-  const alpha = a[off]!;
+  const alpha = a[off];
   let scale = 0;
   for (let i = 1; i < len; i++) {
-    const t = Math.abs(a[off + i]!);
+    const t = Math.abs(a[off + i]);
     if (t > scale) scale = t;
   }
   v[0] = 1;
@@ -40,7 +40,7 @@ export function householder(a: Float64Array, off: number, len: number, v: Float6
   // Scaled sum of squares: no overflow or underflow for any finite input.
   let ss = 0;
   for (let i = 1; i < len; i++) {
-    const t = a[off + i]! / scale;
+    const t = a[off + i] / scale;
     ss += t * t;
   }
   const xnorm = scale * Math.sqrt(ss);
@@ -48,7 +48,7 @@ export function householder(a: Float64Array, off: number, len: number, v: Float6
   const tau = (beta - alpha) / beta;
   const inv = 1 / (alpha - beta);
   for (let i = 1; i < len; i++) {
-    v[i] = a[off + i]! * inv;
+    v[i] = a[off + i] * inv;
     a[off + i] = 0;
   }
   a[off] = beta;

@@ -105,7 +105,7 @@ export class ForwardContext {
 export function layerNorm(ctx: ForwardContext, x: string, weight: string, bias: string | null, eps: number): string {
   const g = ctx.g;
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return g.nodeMulti('LayerNormalization', inputs, { axis: -1, epsilon: f(eps) }, { outputs: 3 })[0]!;
+  return g.nodeMulti('LayerNormalization', inputs, { axis: -1, epsilon: f(eps) }, { outputs: 3 })[0];
 }
 
 /** Llama RMSNorm: weight * (x / sqrt(mean(x^2) + eps)), as in LlamaRMSNorm. */
@@ -155,7 +155,7 @@ export function rotary(ctx: ForwardContext, x: string, headDim: number, rotaryDi
   const cos = new Float32Array(L * rotaryDims), sin = new Float32Array(L * rotaryDims);
   for (let p = 0; p < L; p++) {
     for (let j = 0; j < half; j++) {
-      const angle = p * (invFreq ? invFreq[j]! : 1 / Math.pow(base, (2 * j) / rotaryDims));
+      const angle = p * (invFreq ? invFreq[j] : 1 / Math.pow(base, (2 * j) / rotaryDims));
       cos[p * rotaryDims + j] = cos[p * rotaryDims + j + half] = Math.cos(angle);
       sin[p * rotaryDims + j] = -Math.sin(angle);
       sin[p * rotaryDims + j + half] = Math.sin(angle);

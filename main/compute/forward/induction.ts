@@ -40,7 +40,7 @@ export class InductionRunner {
     const scores: Float64Array[] = [];
     const r = await this.model.run(reader, this.ids, {
       attention: (block, probs, dims) => {
-        scores[block] = inductionScores(probs, dims[0]!, dims[1]!, INDUCTION_HALF);
+        scores[block] = inductionScores(probs, dims[0], dims[1], INDUCTION_HALF);
       },
     });
     return { scores, seconds: r.timings.total };

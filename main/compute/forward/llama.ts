@@ -48,7 +48,7 @@ export function ropeInverseFrequencies(config: ModelConfig, dim: number, seqLen:
   for (let j = 0; j < half; j++) inv[j] = 1 / Math.pow(base, (2 * j) / dim);
   if (type === 'linear') {
     const factor = need(scaling?.factor, 'factor');
-    for (let j = 0; j < half; j++) inv[j] = inv[j]! / factor;
+    for (let j = 0; j < half; j++) inv[j] = inv[j] / factor;
   } else if (type === 'llama3') {
     const factor = need(scaling?.factor, 'factor');
     const low = need(scaling?.lowFreqFactor, 'low_freq_factor');
@@ -56,7 +56,7 @@ export function ropeInverseFrequencies(config: ModelConfig, dim: number, seqLen:
     const original = need(scaling?.originalMaxPositions, 'original_max_position_embeddings');
     const lowFreqWavelen = original / low, highFreqWavelen = original / high;
     for (let j = 0; j < half; j++) {
-      const f = inv[j]!;
+      const f = inv[j];
       const wavelen = (2 * Math.PI) / f;
       if (wavelen > lowFreqWavelen) inv[j] = f / factor;
       else if (wavelen >= highFreqWavelen) {

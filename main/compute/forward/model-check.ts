@@ -58,7 +58,7 @@ export interface ModelCheckReport {
 function activationNumbers(x: Float32Array): ActivationNumbers {
   let mx = 0, s = 0, s2 = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     const a = Math.abs(v);
     if (!(a <= mx)) mx = a;
     s += v;
@@ -102,7 +102,7 @@ export async function runModelCheck(opts: ModelCheckOptions): Promise<ModelCheck
       await fb.prepare();
     }
     const setupS = (performance.now() - t0) / 1000;
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
     const activations: Record<string, ActivationNumbers> = {};
     let forward = await fwd.run(reader, tokens, { activation: (name, data) => (activations[name] = activationNumbers(data)) });
@@ -119,7 +119,7 @@ export async function runModelCheck(opts: ModelCheckOptions): Promise<ModelCheck
       backward = await fb.run(reader, tokens, {
         gradient: (name, piece, offset, numel) => {
           let s = sums.get(name) ?? 0;
-          for (let i = 0; i < piece.length; i++) s += piece[i]! * piece[i]!;
+          for (let i = 0; i < piece.length; i++) s += piece[i] * piece[i];
           sums.set(name, s);
           if (offset + piece.length === numel) gradNorms[name] = Number.isFinite(s) ? Math.sqrt(s) : null;
         },

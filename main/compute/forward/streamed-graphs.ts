@@ -68,7 +68,7 @@ export function buildBlockGraph(config: ModelConfig, batch: number, seqLen: numb
     g.output(out.x, 'y');
     if (mlp) ctx.emit(out.mlp, 'mlp');
     // The attention probabilities [B, H, L, L] (query heads) for the induction score.
-    if (attention) g.output(ctx.attentionProbs[0]!, 'attn');
+    if (attention) g.output(ctx.attentionProbs[0], 'attn');
     return finish(ctx, weights);
   }
   const dy = g.input('dy', 'float32', [ctx.n, config.hidden]);

@@ -51,7 +51,7 @@ export async function headForward(h: HeadInputs): Promise<HeadStats> {
   const localTargets = (r0: number, rows: number) => {
     const local = new BigInt64Array(N);
     for (let i = 0; i < N; i++) {
-      const tl = h.targets[i]! - r0;
+      const tl = h.targets[i] - r0;
       local[i] = BigInt(tl >= 0 && tl < rows ? tl : 0);
     }
     return local;
@@ -72,23 +72,23 @@ export async function headForward(h: HeadInputs): Promise<HeadStats> {
     }
     const out = await session.run(feeds);
     if (r0 === 0) h.first?.(out);
-    const max = out.max!.data as Float32Array, lse = out.lse!.data as Float32Array;
-    const am = out.argmax!.data as BigInt64Array, tl = out.target_logit!.data as Float32Array;
+    const max = out.max.data as Float32Array, lse = out.lse.data as Float32Array;
+    const am = out.argmax.data as BigInt64Array, tl = out.target_logit.data as Float32Array;
     for (let i = 0; i < N; i++) {
-      const m = max[i]!;
-      const se = Math.exp(lse[i]! - m);
+      const m = max[i];
+      const se = Math.exp(lse[i] - m);
       // Running log-sum-exp (NaN propagates: a non-finite forward gives a NaN loss).
-      if (m > M[i]!) {
-        S[i] = S[i]! * Math.exp(M[i]! - m) + se;
+      if (m > M[i]) {
+        S[i] = S[i] * Math.exp(M[i] - m) + se;
         M[i] = m;
-      } else S[i] = S[i]! + se * Math.exp(m - M[i]!);
+      } else S[i] = S[i] + se * Math.exp(m - M[i]);
       if (Number.isNaN(m)) M[i] = NaN;
-      if (m > best[i]!) {
+      if (m > best[i]) {
         best[i] = m;
-        arg[i] = r0 + Number(am[i]!);
+        arg[i] = r0 + Number(am[i]);
       }
-      const tg = h.targets[i]! - r0;
-      if (tg >= 0 && tg < rows) zt[i] = tl[i]!;
+      const tg = h.targets[i] - r0;
+      if (tg >= 0 && tg < rows) zt[i] = tl[i];
     }
   }
   return { max: M, sumExp: S, target: zt, argmax: arg };
@@ -108,7 +108,7 @@ export function scoreHead(st: HeadStats, targets: Int32Array, batch: number, seq
   let loss = 0, hits = 0;
   for (let b = 0; b < batch; b++) for (let s = 0; s < seqLen - 1; s++) {
     const i = b * seqLen + s;
-    const l = st.max[i]! + Math.log(st.sumExp[i]!) - st.target[i]!;
+    const l = st.max[i] + Math.log(st.sumExp[i]) - st.target[i];
     tokenLoss[b * (seqLen - 1) + s] = l;
     loss += l;
     if (st.argmax[i] === targets[i]) hits++;

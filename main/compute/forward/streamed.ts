@@ -254,13 +254,13 @@ export class StreamedModel {
     const unique = [...new Set(ids)].sort((a, b) => a - b);
     const rowOf = new Map<number, Float32Array>();
     for (const id of unique) rowOf.set(id, await reader.readRows(parts.embedding, id, 1, d, V));
-    for (let n = 0; n < N; n++) x.set(rowOf.get(ids[n]!)!, n * d);
+    for (let n = 0; n < N; n++) x.set(rowOf.get(ids[n])!, n * d);
     rowOf.clear();
     if (parts.positions) {
       const wpe = await reader.readRows(parts.positions, 0, L, d, c.maxPositions);
       for (let n = 0; n < N; n++) {
         const p = (n % L) * d;
-        for (let k = 0; k < d; k++) x[n * d + k] = x[n * d + k]! + wpe[p + k]!;
+        for (let k = 0; k < d; k++) x[n * d + k] = x[n * d + k] + wpe[p + k];
       }
     }
     lap('embed');
@@ -271,7 +271,7 @@ export class StreamedModel {
     const targetsGlobal = new Int32Array(N);
     const rowWeight = new Float32Array(N);
     for (let b = 0; b < B; b++) for (let s = 0; s < L - 1; s++) {
-      targetsGlobal[b * L + s] = ids[b * L + s + 1]!;
+      targetsGlobal[b * L + s] = ids[b * L + s + 1];
       rowWeight[b * L + s] = 1 / (B * (L - 1));
     }
     const headIn = {
@@ -295,10 +295,10 @@ export class StreamedModel {
       await this.blockFeeds(graph, parts.blockPrefix(i), reader, feeds);
       const out = await session.run(feeds);
       if (opts.gradients) saved.push(x);
-      x = out.y!.data as Float32Array;
-      if (emitMlp) sink.activation?.(`mlp.${i}`, out.mlp!.data as Float32Array, dims(c.intermediate));
+      x = out.y.data as Float32Array;
+      if (emitMlp) sink.activation?.(`mlp.${i}`, out.mlp.data as Float32Array, dims(c.intermediate));
       if (emitResid) sink.activation?.(`resid.${i + 1}`, x, dims(d));
-      if (opts.attention) sink.attention?.(i, out.attn!.data as Float32Array, out.attn!.dims as number[]);
+      if (opts.attention) sink.attention?.(i, out.attn.data as Float32Array, out.attn.dims as number[]);
       if (i < c.layers - 1) await lens(i + 1);
       opts.collect?.();
     }
@@ -319,12 +319,12 @@ export class StreamedModel {
     const localTargets = (r0: number, rows: number) => {
       const local = new BigInt64Array(N);
       for (let n = 0; n < N; n++) {
-        const tl = targetsGlobal[n]! - r0;
+        const tl = targetsGlobal[n] - r0;
         local[n] = BigInt(tl >= 0 && tl < rows ? tl : 0);
       }
       return local;
     };
-    const st = await headForward({ ...headIn, x, first: (out) => emitResid && sink.activation?.('final_norm', out.final_norm!.data as Float32Array, dims(d)) });
+    const st = await headForward({ ...headIn, x, first: (out) => emitResid && sink.activation?.('final_norm', out.final_norm.data as Float32Array, dims(d)) });
     const { loss, top1Accuracy, tokenLoss } = scoreHead(st, targetsGlobal, B, L);
     if (opts.lens) sink.lens?.(c.layers, loss, top1Accuracy);
     const M = st.max, S = st.sumExp;
@@ -346,8 +346,8 @@ export class StreamedModel {
       const local = localTargets(r0, rows);
       const targetWeight = new Float32Array(N);
       for (let n = 0; n < N; n++) {
-        const tg = targetsGlobal[n]! - r0;
-        if (tg >= 0 && tg < rows) targetWeight[n] = rowWeight[n]!;
+        const tg = targetsGlobal[n] - r0;
+        if (tg >= 0 && tg < rows) targetWeight[n] = rowWeight[n];
       }
       const feeds: Record<string, ort.Tensor> = {
         x: new ort.Tensor('float32', x, [N, d]),
@@ -360,16 +360,16 @@ export class StreamedModel {
       };
       await normFeeds(graph, feeds);
       const out = await session.run(feeds);
-      const gU = out[`grad.${UNEMBED_PIECE}`]!.data as Float32Array;
+      const gU = out[`grad.${UNEMBED_PIECE}`].data as Float32Array;
       if (tiedGrad) tiedGrad.set(gU, r0 * d);
       else sink.gradient?.(unembedName, gU, r0 * d, V * d);
-      const gx = out.dx!.data as Float32Array;
-      for (let k = 0; k < gx.length; k++) dx[k] = dx[k]! + gx[k]!;
+      const gx = out.dx.data as Float32Array;
+      for (let k = 0; k < gx.length; k++) dx[k] = dx[k] + gx[k];
       for (const w of graph.weights) {
-        const gw = out[`grad.${w}`]!.data as Float32Array;
+        const gw = out[`grad.${w}`].data as Float32Array;
         let acc = normGrads.get(w);
         if (!acc) normGrads.set(w, (acc = new Float64Array(gw.length)));
-        for (let k = 0; k < gw.length; k++) acc[k] = acc[k]! + gw[k]!;
+        for (let k = 0; k < gw.length; k++) acc[k] = acc[k] + gw[k];
       }
     }
     for (const [w, acc] of normGrads) sink.gradient?.(w, Float32Array.from(acc), 0, acc.length);
@@ -380,17 +380,17 @@ export class StreamedModel {
     for (let i = c.layers - 1; i >= 0; i--) {
       const { graph, session } = await this.block(i, true);
       const feeds: Record<string, ort.Tensor> = {
-        x: new ort.Tensor('float32', saved[i]!, [N, d]),
+        x: new ort.Tensor('float32', saved[i], [N, d]),
         dy: new ort.Tensor('float32', dy, [N, d]),
       };
       const names = await this.blockFeeds(graph, parts.blockPrefix(i), reader, feeds);
       const out = await session.run(feeds);
       saved[i] = undefined as unknown as Float32Array;
       graph.weights.forEach((w, k) => {
-        const gw = out[`grad.${w}`]!.data as Float32Array;
-        sink.gradient?.(names[k]!, gw, 0, gw.length);
+        const gw = out[`grad.${w}`].data as Float32Array;
+        sink.gradient?.(names[k], gw, 0, gw.length);
       });
-      dy = out.dx!.data as Float32Array;
+      dy = out.dx.data as Float32Array;
       opts.collect?.();
     }
     lap('blocksBackward');
@@ -400,16 +400,16 @@ export class StreamedModel {
       const total = c.maxPositions * d;
       const gp = new Float32Array(L * d);
       const sum = new Float64Array(L * d);
-      for (let n = 0; n < N; n++) for (let k = 0; k < d; k++) sum[(n % L) * d + k] = sum[(n % L) * d + k]! + dy[n * d + k]!;
+      for (let n = 0; n < N; n++) for (let k = 0; k < d; k++) sum[(n % L) * d + k] = sum[(n % L) * d + k] + dy[n * d + k];
       gp.set(sum);
       sink.gradient?.(parts.positions, gp, 0, total);
       if (total > L * d) sink.gradient?.(parts.positions, new Float32Array(total - L * d), L * d, total);
     }
     const scatter = (target: Float32Array, r0: number, rows: number) => {
       for (let n = 0; n < N; n++) {
-        const r = ids[n]! - r0;
+        const r = ids[n] - r0;
         if (r < 0 || r >= rows) continue;
-        for (let k = 0; k < d; k++) target[r * d + k] = target[r * d + k]! + dy[n * d + k]!;
+        for (let k = 0; k < d; k++) target[r * d + k] = target[r * d + k] + dy[n * d + k];
       }
     };
     if (tiedGrad) {

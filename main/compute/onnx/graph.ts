@@ -119,7 +119,7 @@ export class GraphBuilder {
 
   /** Add a node with one output; returns the output's name. */
   node(opType: string, inputs: string[], attrs: Attrs = {}, opts: { out?: string; domain?: string } = {}): string {
-    return this.nodeMulti(opType, inputs, attrs, { outputs: [opts.out ?? this.fresh(opType.toLowerCase())], domain: opts.domain })[0]!;
+    return this.nodeMulti(opType, inputs, attrs, { outputs: [opts.out ?? this.fresh(opType.toLowerCase())], domain: opts.domain })[0];
   }
 
   /**
@@ -139,7 +139,7 @@ export class GraphBuilder {
     const domain = opts.domain ?? '';
     const inferred = inferOutputs(this, opType, inputs, attrs, outputs.length);
     outputs.forEach((o, k) => {
-      if (o !== '') this.metas.set(o, inferred[k] ?? { dtype: this.meta(inputs[0]!).dtype, shape: null });
+      if (o !== '') this.metas.set(o, inferred[k] ?? { dtype: this.meta(inputs[0]).dtype, shape: null });
     });
     this.nodes.push({ opType, domain, inputs: [...inputs], outputs, attrs, name: `${opType}_${this.nodes.length}` });
     return outputs;

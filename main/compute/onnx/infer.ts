@@ -35,7 +35,7 @@ const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank
 /** Output metas of one node (undefined entries: not inferred; the caller falls back to input 0's type). */
 export function inferOutputs(graph: InferenceContext, op: string, inputs: string[], attrs: Attrs, nOut: number): (ValueMeta | undefined)[] {
   const g = graph.name;
-  const m = (k: number) => graph.meta(inputs[k]!);
+  const m = (k: number) => graph.meta(inputs[k]);
   const x = inputs.length > 0 && inputs[0] !== '' ? m(0) : undefined;
   const same = (): ValueMeta[] => [{ dtype: x!.dtype, shape: x!.shape ? [...x!.shape] : null }];
   const intAttr = (k: string, dflt: number): number => (typeof attrs[k] === 'number' ? (attrs[k] as number) : dflt);
@@ -57,9 +57,9 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
     case 'MatMul': {
       const a = m(0).shape, b = m(1).shape;
       if (!a || !b) return [{ dtype: x!.dtype, shape: null }];
-      const a2 = a.length === 1 ? [1, a[0]!] : a, b2 = b.length === 1 ? [b[0]!, 1] : b;
+      const a2 = a.length === 1 ? [1, a[0]] : a, b2 = b.length === 1 ? [b[0], 1] : b;
       const batch = broadcastShapes(g, [a2.slice(0, -2), b2.slice(0, -2)])!;
-      const shape: Shape = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+      const shape: Shape = [...batch, a2[a2.length - 2], b2[b2.length - 1]];
       if (a.length === 1) shape.splice(shape.length - 2, 1);
       if (b.length === 1) shape.splice(shape.length - 1, 1);
       return [{ dtype: x!.dtype, shape }];
@@ -67,18 +67,18 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
     case 'Gemm': {
       const a = m(0).shape, b = m(1).shape;
       if (!a || !b) return [{ dtype: x!.dtype, shape: null }];
-      const rows = intAttr('transA', 0) ? a[1]! : a[0]!;
-      const cols = intAttr('transB', 0) ? b[0]! : b[1]!;
+      const rows = intAttr('transA', 0) ? a[1] : a[0];
+      const cols = intAttr('transB', 0) ? b[0] : b[1];
       return [{ dtype: x!.dtype, shape: [rows, cols] }];
     }
     case 'Transpose': {
       const perm = attrs.perm as number[] | undefined;
       if (!x!.shape) return [{ dtype: x!.dtype, shape: null }];
       const p = perm ?? x!.shape.map((_, i) => x!.shape!.length - 1 - i);
-      return [{ dtype: x!.dtype, shape: p.map((i) => x!.shape![i]!) }];
+      return [{ dtype: x!.dtype, shape: p.map((i) => x!.shape![i]) }];
     }
     case 'Reshape': {
-      const target = graph.constIntValues(inputs[1]!);
+      const target = graph.constIntValues(inputs[1]);
       if (!target) return [{ dtype: x!.dtype, shape: null }];
       const shape: Shape = target.map((d, i) => (d === 0 ? x!.shape?.[i] ?? 0 : d));
       const minus = shape.indexOf(-1);
@@ -90,7 +90,7 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
       return [{ dtype: x!.dtype, shape }];
     }
     case 'Expand': {
-      const target = graph.constIntValues(inputs[1]!);
+      const target = graph.constIntValues(inputs[1]);
       if (!target || !x!.shape) return [{ dtype: x!.dtype, shape: null }];
       return [{ dtype: x!.dtype, shape: broadcastShapes(g, [x!.shape, target]) }];
     }
@@ -102,7 +102,7 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
         const ax = axes.map((a) => normAxis(a, rank));
         const out: Shape = [];
         let k = 0;
-        for (let i = 0; i < rank; i++) out.push(ax.includes(i) ? 1 : x!.shape[k++]!);
+        for (let i = 0; i < rank; i++) out.push(ax.includes(i) ? 1 : x!.shape[k++]);
         return [{ dtype: x!.dtype, shape: out }];
       }
       const ax = axes.map((a) => normAxis(a, x!.shape!.length));
@@ -114,7 +114,7 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
       return Array.from({ length: nOut }, (_, k) => {
         if (!x!.shape || !sizes) return { dtype: x!.dtype, shape: null };
         const s = [...x!.shape];
-        s[axis] = sizes[k]!;
+        s[axis] = sizes[k];
         return { dtype: x!.dtype, shape: s };
       });
     }
@@ -123,12 +123,12 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
       if (shapes.some((s) => !s)) return [{ dtype: x!.dtype, shape: null }];
       const axis = normAxis(intAttr('axis', 0), shapes[0]!.length);
       const s = [...shapes[0]!];
-      const dims = shapes.map((q) => q![axis]!);
+      const dims = shapes.map((q) => q![axis]);
       s[axis] = dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : '?';
       return [{ dtype: x!.dtype, shape: s }];
     }
     case 'Slice': {
-      const starts = graph.constIntValues(inputs[1]!), ends = graph.constIntValues(inputs[2]!);
+      const starts = graph.constIntValues(inputs[1]), ends = graph.constIntValues(inputs[2]);
       const axes = inputs[3] ? graph.constIntValues(inputs[3]) : starts?.map((_, i) => i);
       const steps = inputs[4] ? graph.constIntValues(inputs[4]) : undefined;
       if (!x!.shape || !starts || !ends || !axes || (steps && steps.some((s) => s !== 1))) return [{ dtype: x!.dtype, shape: null }];
@@ -138,15 +138,15 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
         const d = s[ax];
         if (typeof d !== 'number') return;
         const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-        s[ax] = Math.max(0, clamp(ends[k]!) - clamp(starts[k]!));
+        s[ax] = Math.max(0, clamp(ends[k]) - clamp(starts[k]));
       });
       return [{ dtype: x!.dtype, shape: s }];
     }
     case 'Pad': {
-      const pads = graph.constIntValues(inputs[1]!);
+      const pads = graph.constIntValues(inputs[1]);
       if (!x!.shape || !pads) return [{ dtype: x!.dtype, shape: null }];
       const r = x!.shape.length;
-      return [{ dtype: x!.dtype, shape: x!.shape.map((d, i) => (typeof d === 'number' ? d + pads[i]! + pads[i + r]! : d)) }];
+      return [{ dtype: x!.dtype, shape: x!.shape.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[i + r] : d)) }];
     }
     case 'Gather': {
       const data = m(0).shape, idx = m(1).shape;
@@ -182,10 +182,10 @@ export function inferOutputs(graph: InferenceContext, op: string, inputs: string
     case 'LayerNormalization': {
       const axis = normAxis(intAttr('axis', -1), x!.shape?.length ?? 0);
       const stat = x!.shape ? x!.shape.map((d, i) => (i < axis ? d : 1)) : null;
-      return [same()[0]!, { dtype: x!.dtype, shape: stat }, { dtype: x!.dtype, shape: stat }];
+      return [same()[0], { dtype: x!.dtype, shape: stat }, { dtype: x!.dtype, shape: stat }];
     }
     case 'ConstantOfShape': {
-      const target = graph.constIntValues(inputs[0]!);
+      const target = graph.constIntValues(inputs[0]);
       return [{ dtype: 'float32', shape: target ? [...target] : null }];
     }
     case 'Shape':

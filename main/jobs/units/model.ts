@@ -137,13 +137,13 @@ class GradientReduction {
     this.seen += piece.length;
     let s = this.sumSq;
     for (let i = 0; i < piece.length; i++) {
-      const v = piece[i]!;
+      const v = piece[i];
       if (!Number.isFinite(v)) this.finite = false;
       s += v * v;
     }
     this.sumSq = s;
     const h = histogram(piece, GRADIENT_EDGES);
-    h.counts.forEach((c, i) => (this.hist.counts[i]! += c));
+    h.counts.forEach((c, i) => (this.hist.counts[i] += c));
     this.hist.underflow += h.underflow;
     this.hist.overflow += h.overflow;
     this.hist.nonFinite.nan += h.nonFinite.nan;
@@ -183,7 +183,7 @@ export async function modelUnit(task: UnitTask, progress: ProgressFn, gradients:
       lens: (i, loss, top1) => lensScalars(scalars, i, loss, top1),
       activation: (name, data, dims) => {
         const isResid = name.startsWith('resid.') || name === 'final_norm';
-        const width = dims[dims.length - 1]!;
+        const width = dims[dims.length - 1];
         const st = activationStats(data, width, { topK: TOP_DIMS, edges: ACTIVATION_EDGES });
         const nonFinite = st.nonFinite.nan + st.nonFinite.posInf + st.nonFinite.negInf;
         if (nonFinite) warnings.push(`${name}: ${nonFinite} non-finite activations`);

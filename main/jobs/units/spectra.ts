@@ -15,13 +15,13 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
-    const matrices = analysedTensors(task, src!).filter(({ entry }) => entry.shape.length === 2 && entry.shape[0]! >= 2 && entry.shape[1]! >= 2);
+    const matrices = analysedTensors(task, src!).filter(({ entry }) => entry.shape.length === 2 && entry.shape[0] >= 2 && entry.shape[1] >= 2);
     await eachTensor(matrices, async ({ entry }) => {
       progress(entry.name);
       const [rows, cols] = entry.shape as [number, number];
       const w = await src!.read(entry.name, 'f32');
       let finite = true;
-      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i]!)) { finite = false; break; }
+      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i])) { finite = false; break; }
       if (!finite) {
         warnings.push(`${entry.name}: non-finite values, spectrum skipped`);
         return;

@@ -28,7 +28,7 @@ async function readF32(src: TensorSource, e: TensorEntry): Promise<Float32Array>
 
 function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
   return out;
 }
 
@@ -52,7 +52,7 @@ export async function svdDirectionsUnit(task: UnitTask, progress: ProgressFn): P
     const d = config.hidden;
     const [vocab, ud] = unembedT.entry.shape as [number, number];
     // GPT-2's tied wte is [V, d]; a Conv1D-style [d, V] unembedding would need a transpose.
-    const unembed = ud === d ? await readF32(src!, unembedT.entry) : transpose(await readF32(src!, unembedT.entry), unembedT.entry.shape[0]!, unembedT.entry.shape[1]!);
+    const unembed = ud === d ? await readF32(src!, unembedT.entry) : transpose(await readF32(src!, unembedT.entry), unembedT.entry.shape[0], unembedT.entry.shape[1]);
     const unembedVocab = ud === d ? vocab : ud;
     const directions: StoredDirection[] = [];
     const keep = (block: number, comps: ComponentDirections[]): void => {

@@ -196,7 +196,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   const rangeValid = range !== null && range[0] <= range[1];
   const steps = index?.steps ?? [];
   const whole = range !== null && range[0] === 0 && range[1] === steps.length - 1;
-  const stepRange: [number, number] | undefined = range && !whole && rangeValid ? [steps[range[0]]!, steps[range[1]]!] : undefined;
+  const stepRange: [number, number] | undefined = range && !whole && rangeValid ? [steps[range[0]], steps[range[1]]] : undefined;
   const frames = index && rangeValid ? framesInRange(index.framed, stepRange) : null;
   const chosen = sizes.find((s) => s.key === size) ?? sizes[0];
   const canExport = !busy && fpsValid && rangeValid && frames !== null && frames > 0 && chosen !== undefined;
@@ -204,7 +204,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   const submit = () => {
     if (!canExport || !chosen || !range) return;
     const prior = recall();
-    remember({ fps, size: chosen.key, ranges: { ...(prior?.ranges ?? {}), [request.runId]: [steps[range[0]]!, steps[range[1]]!] } });
+    remember({ fps, size: chosen.key, ranges: { ...(prior?.ranges ?? {}), [request.runId]: [steps[range[0]], steps[range[1]]] } });
     onExport({ fps, width: chosen.width, height: chosen.height, ...(stepRange ? { steps: stepRange } : {}) });
   };
 

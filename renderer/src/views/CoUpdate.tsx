@@ -35,8 +35,8 @@ export function CoUpdate({ ctx }: { ctx: RunContext }) {
   const option = useMemo(() => (result ? coUpdateOption(result, ctx.run.name) : null), [result, ctx.run.name]);
   const n = result?.names.length ?? 0;
   const cell = result && cursor ? (() => {
-    const a = result.order[cursor.y]!;
-    const b = result.order[cursor.x]!;
+    const a = result.order[cursor.y];
+    const b = result.order[cursor.x];
     return { a, b, r: result.matrix[a * n + b] ?? null };
   })() : null;
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
@@ -90,7 +90,7 @@ export function CoUpdate({ ctx }: { ctx: RunContext }) {
           onKeyDown={onKeyDown}
           onHover={(p) => {
             const v = p.value as number[];
-            setCursor({ x: v[0]!, y: v[1]! });
+            setCursor({ x: v[0], y: v[1] });
           }}
           dataAttributes={{ rows: String(n), order: result!.order.map((u) => result!.names[u]).join('|') }}
         />

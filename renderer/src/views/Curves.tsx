@@ -141,7 +141,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
   const option = useMemo(() => {
     const [component = '', kind = ''] = chosen.split('|');
     // Steps -> the x quantity of run i (identity, or tokens seen).
-    const xOf = (i: number) => (s: number): number => (byTokens ? tokenMaps[i]!(s) : s);
+    const xOf = (i: number) => (s: number): number => (byTokens ? tokenMaps[i](s) : s);
     const mapped = data.map((d, i) => (d.grid ? { runId: d.runId, runName: d.runName, grid: { ...d.grid, steps: d.grid.steps.map(xOf(i)) } } : null));
     const compared = byRun ? compareCurves({ runs: mapped.filter((m) => m !== null), component, kind, block: block || undefined, band: ctx.band }) : null;
     const lines = compared ? compared.lines : mapped.flatMap((m, i) => (m ? linesFromGrid(m.grid, m.runName, i, component, kind).filter((l) => !block || blockLabel(l.block) === block) : []));
@@ -152,7 +152,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       if (log.length) loss.push({ runName: d.runName, runIndex: i, label: 'training loss', steps: log.map((e) => xOf(i)(e.step)), values: log.map((e) => e.loss!) });
       const probeIndex = d.probeLoss?.tensors.findIndex((t) => t.tensor === 'probe') ?? -1;
       if (d.probeLoss && probeIndex >= 0) {
-        loss.push({ runName: d.runName, runIndex: i, label: 'probe loss', steps: d.probeLoss.steps.map(xOf(i)), values: d.probeLoss.values[probeIndex]! });
+        loss.push({ runName: d.runName, runIndex: i, label: 'probe loss', steps: d.probeLoss.steps.map(xOf(i)), values: d.probeLoss.values[probeIndex] });
       }
       const lr = (d.run?.trainingLog ?? []).filter((e) => typeof e.learning_rate === 'number');
       if (lr.length) learningRate.push({ runName: d.runName, steps: lr.map((e) => xOf(i)(e.step)), values: lr.map((e) => e.learning_rate!) });
@@ -169,7 +169,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
       for (const c of showChanges ? tr.changePoints : []) {
         const m = meta.get(c.tensor);
         if (!m || !shown.has(c.tensor) || m.t.component !== component || m.t.kind !== kind) continue;
-        const v = valueAt(d.grid.steps, d.grid.values[m.r]!, c.step);
+        const v = valueAt(d.grid.steps, d.grid.values[m.r], c.step);
         if (v !== null) changes.push({ runName: d.runName, tensor: c.tensor, block: m.t.block, step: xOf(i)(c.step), value: v, strength: c.strength });
       }
       for (const f of showForecast ? tr.forecasts : []) {

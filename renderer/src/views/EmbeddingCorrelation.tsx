@@ -49,8 +49,8 @@ function Matrix({ shown, testId }: { shown: Shown; testId: string }) {
     el.height = n;
     el.getContext('2d')!.putImageData(new ImageData(correlationPixels(frame, order) as Uint8ClampedArray<ArrayBuffer>, n, n), 0, 0);
   }, [frame, order, n]);
-  const caption = (p: number) => tokenCaption(data.rows[0] + order[p]!, data.labels?.[order[p]!]);
-  const describe = (c: { x: number; y: number }) => `${caption(c.y)} × ${caption(c.x)}: r = ${formatValue(correlationAt(frame.matrix, n, order[c.y]!, order[c.x]!))}`;
+  const caption = (p: number) => tokenCaption(data.rows[0] + order[p], data.labels?.[order[p]]);
+  const describe = (c: { x: number; y: number }) => `${caption(c.y)} × ${caption(c.x)}: r = ${formatValue(correlationAt(frame.matrix, n, order[c.y], order[c.x]))}`;
   const onKey = (e: React.KeyboardEvent<HTMLCanvasElement>) => {
     const stride = e.shiftKey ? 10 : 1;
     const moves: Record<string, [number, number]> = { ArrowUp: [0, -stride], ArrowDown: [0, stride], ArrowLeft: [-stride, 0], ArrowRight: [stride, 0] };
@@ -78,14 +78,14 @@ function Matrix({ shown, testId }: { shown: Shown; testId: string }) {
         <div className="tokx" aria-hidden="true">
           {ticks.map((p) => (
             <span key={p} style={{ left: `${((p + 0.5) / n) * 100}%` }} data-testid="token-x-label">
-              {data.labels ? shortToken(data.labels[order[p]!] ?? '') : data.rows[0] + order[p]!}
+              {data.labels ? shortToken(data.labels[order[p]] ?? '') : data.rows[0] + order[p]}
             </span>
           ))}
         </div>
         <div className="toky" aria-hidden="true">
           {ticks.map((p) => (
             <span key={p} style={{ top: `${((p + 0.5) / n) * 100}%` }} data-testid="token-y-label">
-              {data.labels ? `${data.rows[0] + order[p]!} ${shortToken(data.labels[order[p]!] ?? '')}` : data.rows[0] + order[p]!}
+              {data.labels ? `${data.rows[0] + order[p]} ${shortToken(data.labels[order[p]] ?? '')}` : data.rows[0] + order[p]}
             </span>
           ))}
         </div>

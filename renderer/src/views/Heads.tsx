@@ -73,7 +73,7 @@ export function Heads({ ctx }: { ctx: RunContext }) {
     subtitle: `${def?.description ?? ''} [${def?.unit ?? ''}] · rows: each head's Q, K, V matrix`,
     rowLabels: inBlock.map((h) => `${h.part.toUpperCase()} head ${h.head}`),
     steps: grid.steps,
-    panels: [{ title: `${def?.label ?? metric}`, values: inBlock.map((h) => grid.values[h.i]!), log: def?.logScale ?? false }],
+    panels: [{ title: `${def?.label ?? metric}`, values: inBlock.map((h) => grid.values[h.i]), log: def?.logScale ?? false }],
   });
   const frame = series && series.steps.length === frames.length ? (frames[index] ?? null) : null;
   const labels = (series?.steps ?? []).map((s, i) => `step ${formatStep(s)} (${series!.checkpointIds[i]})`);

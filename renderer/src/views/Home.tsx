@@ -35,7 +35,7 @@ export function Home() {
       });
       await refreshRuns();
       // One run found: go to it (the list stays one click away in the breadcrumb).
-      if (r.runs.length === 1 && r.errors.length === 0) location.hash = runHref(r.runs[0]!.id);
+      if (r.runs.length === 1 && r.errors.length === 0) location.hash = runHref(r.runs[0].id);
     } catch (e) {
       setResult({ opened: [], errors: paths.map((p) => ({ path: p, message: errorMessage(e) })) });
     } finally {

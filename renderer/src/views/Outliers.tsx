@@ -60,7 +60,7 @@ export function Outliers({ ctx }: { ctx: RunContext }) {
   if (error) return <p className="notice warn">Outliers: {error}. Run the “Activations” analysis above.</p>;
   if (!grid) return <p className="muted">loading outliers…</p>;
   if (bars.length === 0 || bars.every((b) => b.maxEver === null)) return <p className="notice warn">No residual-stream values in the cache yet: run the “Activations” analysis above.</p>;
-  const barsOption = maxEverOption({ runName: ctx.run.name, bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn]! })), steps: grid.steps, yLog });
+  const barsOption = maxEverOption({ runName: ctx.run.name, bars: bars.map((b) => ({ depth: b.depth, maxEver: b.maxEver, step: b.atColumn === null ? null : grid.steps[b.atColumn] })), steps: grid.steps, yLog });
   const frame = frames[index] ?? null;
   const labels = (series?.steps ?? []).map((s, i) => `step ${formatStep(s)} (${series!.checkpointIds[i]})`);
   const label = series && frame ? { runName: ctx.run.name, tensor, component: 'resid', block: shownDepth === 0 ? ('embed' as const) : shownDepth - 1, step: series.steps[index] ?? null, checkpointId: series.checkpointIds[index] ?? '', unit: 'activation' } : null;

@@ -128,9 +128,9 @@ function LossChange({ ctx, steps }: { ctx: RunContext; steps: number[] }) {
       <h3 id="losschange-title">Per-token loss change</h3>
       <div className="controls" role="group" aria-label="Loss change settings">
         <label htmlFor="lc-from">From</label>
-        {stepSelect('lc-from', a!, setFrom)}
+        {stepSelect('lc-from', a, setFrom)}
         <label htmlFor="lc-to">to</label>
-        {stepSelect('lc-to', b!, setTo)}
+        {stepSelect('lc-to', b, setTo)}
         {result && (
           <span className="muted" data-testid="lc-mean">
             mean probe loss {formatValue(result.meanFrom)} → {formatValue(result.meanTo)} nats/token ({result.batch} × {result.seqLen} tokens; CLI: checkpoint-atlas token-loss)

@@ -113,7 +113,7 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
 
   const metrics = tensorCall.data?.metrics ?? [];
   useEffect(() => {
-    if (metrics.length > 0 && !metrics.includes(metric)) setMetric(metrics.includes('frobenius_norm') ? 'frobenius_norm' : metrics[0]!);
+    if (metrics.length > 0 && !metrics.includes(metric)) setMetric(metrics.includes('frobenius_norm') ? 'frobenius_norm' : metrics[0]);
   }, [metrics, metric]);
 
   const summary = runs?.find((r) => r.id === runId) ?? null;
@@ -203,8 +203,8 @@ export function RunPage({ runId, tab, params }: { runId: string; tab: RunTab; pa
           const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
           if (next < 0) return;
           e.preventDefault();
-          location.hash = runHref(runId, TABS[next]!.id);
-          requestAnimationFrame(() => document.getElementById(`tab-${TABS[next]!.id}`)?.focus());
+          location.hash = runHref(runId, TABS[next].id);
+          requestAnimationFrame(() => document.getElementById(`tab-${TABS[next].id}`)?.focus());
         }}
       >
         {TABS.map((t) => (

@@ -83,7 +83,7 @@ function SvdOfRun({ ctx }: { ctx: RunContext }) {
   if (!series || !parsed) return <p className="muted">loading SVD directions…</p>;
   if (parsed.error) return <p className="notice error">{parsed.error}</p>;
   if (groups.length === 0) return <p className="notice warn">No SVD directions in the cache yet: run the “SVD directions” analysis above.</p>;
-  const labels = checkpointLabels(ctx.xUnit, ctx.run.checkpoints, series.steps.map((step, i) => ({ id: series.checkpointIds[i]!, label: series.checkpointIds[i]!, step })));
+  const labels = checkpointLabels(ctx.xUnit, ctx.run.checkpoints, series.steps.map((step, i) => ({ id: series.checkpointIds[i], label: series.checkpointIds[i], step })));
   return (
     <div className="svd">
       <div className="controls" role="group" aria-label="SVD direction settings">

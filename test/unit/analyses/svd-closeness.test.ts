@@ -42,7 +42,7 @@ describe('closeness to final, one definition', () => {
       closeness_per_block: Record<string, number>;
       closeness_mean: number;
     };
-    const expected = early.map((d, i) => naive(d, final[i]!));
+    const expected = early.map((d, i) => naive(d, final[i]));
     expect(out.directions.map((d) => d.matches_final)).toEqual(expected);
     expect(Math.max(...expected)).toBeLessThanOrEqual(K);
     const blockMean = (b: number): number => expected.slice(b * 6, b * 6 + 6).reduce((a, x) => a + x, 0) / 6;
@@ -64,7 +64,7 @@ describe('closeness to final, one definition', () => {
   it('a direction without tokens (NaN weights) leaves its block and the mean empty in both', () => {
     const broken = early.map((d, i) => (i === 0 ? { ...d, top: [], bottom: [], tokens: [], neg_tokens: [] } : d));
     const out = svdDirectionsExportShape({ directions: broken }, { directions: final }) as { directions: Array<{ matches_final: number | null }>; closeness_per_block: Record<string, number | null>; closeness_mean: number | null };
-    expect(out.directions[0]!.matches_final).toBeNull();
+    expect(out.directions[0].matches_final).toBeNull();
     expect(out.closeness_per_block[0]).toBeNull();
     expect(out.closeness_per_block[1]).not.toBeNull();
     expect(out.closeness_mean).toBeNull();

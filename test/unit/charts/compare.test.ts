@@ -18,13 +18,13 @@ function lab(hex: string): [number, number, number] {
   const [fx, fy, fz] = xyz.map(f) as [number, number, number];
   return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
 }
-const distance = (a: string, b: string) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]!));
+const distance = (a: string, b: string) => Math.hypot(...lab(a).map((v, i) => v - lab(b)[i]));
 
 describe('run colours', () => {
   it('8 runs get 8 different colours, each pair at least 20 Lab units apart', () => {
     const colours = Array.from({ length: 8 }, (_, i) => runColour(i));
     expect(new Set(colours).size).toBe(8);
-    for (let i = 0; i < 8; i++) for (let j = i + 1; j < 8; j++) expect(distance(colours[i]!, colours[j]!), `${colours[i]} vs ${colours[j]}`).toBeGreaterThan(20);
+    for (let i = 0; i < 8; i++) for (let j = i + 1; j < 8; j++) expect(distance(colours[i], colours[j]), `${colours[i]} vs ${colours[j]}`).toBeGreaterThan(20);
   });
   it('run 10 onwards reuse colours with another line type: 27 distinct styles', () => {
     const styles = Array.from({ length: 27 }, (_, i) => JSON.stringify(runStyle(i)));

@@ -36,7 +36,7 @@ describe('curves', () => {
 
   it('builds a loss grid and falls back to linear y on non-positive values', () => {
     const lines = linesFromGrid(g, 'run', 0, 'attn.out', 'weight');
-    lines[0]!.values = [1, -1, 2];
+    lines[0].values = [1, -1, 2];
     const option = curvesOption({
       title: 'attn.out',
       metric: { id: 'mean', label: 'Mean', unit: 'value' },
@@ -46,18 +46,18 @@ describe('curves', () => {
       yLog: true,
     });
     const y = option.yAxis as Array<{ type: string; gridIndex: number }>;
-    expect(y[0]!.type).toBe('value');
+    expect(y[0].type).toBe('value');
     expect(y).toHaveLength(2);
     const series = option.series as Array<{ xAxisIndex: number; data: number[][]; color: string }>;
     expect(series).toHaveLength(3);
-    expect(series[2]!.xAxisIndex).toBe(1);
-    expect(series[2]!.data).toEqual([
+    expect(series[2].xAxisIndex).toBe(1);
+    expect(series[2].data).toEqual([
       [10, 10.5, 10],
       [1000, 3.2, 1000],
     ]);
-    expect(series[1]!.data.map((p) => p[1])).toEqual([3, 4, 5]);
+    expect(series[1].data.map((p) => p[1])).toEqual([3, 4, 5]);
     // Blocks coloured differently (by depth).
-    expect(series[0]!.color).not.toBe(series[1]!.color);
+    expect(series[0].color).not.toBe(series[1].color);
   });
 });
 
@@ -81,7 +81,7 @@ describe('log y range', () => {
       stepScale: 'log',
       yLog: true,
     });
-    const y = (o.yAxis as Array<{ type: string; min: (e: { min: number }) => number; max: (e: { max: number }) => number }>)[0]!;
+    const y = (o.yAxis as Array<{ type: string; min: (e: { min: number }) => number; max: (e: { max: number }) => number }>)[0];
     expect(y.type).toBe('log');
     expect(y.min({ min: 7 })).toBeCloseTo(7 / 1.05, 12);
     expect(y.max({ max: 8 })).toBeCloseTo(8 * 1.05, 12);
@@ -95,7 +95,7 @@ describe('log y only over a decade or more', () => {
     expect(chooseLogY(true, lines)).toEqual({ log: false, why: 'linear y: values span under a decade' });
     expect(chooseLogY(true, [{ values: [1, 10] }]).log).toBe(true);
     const o = curvesOption({ title: 't', metric: { id: 'm', label: 'M', unit: '' }, lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps: [1, 2], values: [7, 8] }], loss: [], stepScale: 'log', yLog: true });
-    expect((o.yAxis as Array<{ type: string }>)[0]!.type).toBe('value');
+    expect((o.yAxis as Array<{ type: string }>)[0].type).toBe('value');
     expect((o.title as { subtext: string }).subtext).toContain('under a decade');
   });
 
@@ -131,18 +131,18 @@ describe('log y only over a decade or more', () => {
       expected.push(acc / (1 - Math.pow(w, n)));
     }
     const got = emaSmooth(values, w);
-    got.forEach((v, i) => (expected[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(expected[i]!, 12)));
+    got.forEach((v, i) => (expected[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(expected[i], 12)));
     expect(emaSmooth(values, 0)).toEqual(values);
     const steps = [1, 2, 3, 4, 5, 6];
     const o = curvesOption({ title: 't', metric: { id: 'm', label: 'M', unit: '' }, lines: [{ runName: 'r', runIndex: 0, block: 0, tensor: 'a', steps, values }], loss: [], stepScale: 'linear', yLog: false, smoothing: w, interactive: true });
     const series = o.series as Array<{ name: string; data: number[][]; lineStyle: { opacity?: number } }>;
     expect(series.map((s) => s.name)).toEqual(['r · block 0', 'r · block 0']);
-    expect(series[0]!.lineStyle.opacity).toBe(0.25);
-    expect(series[0]!.data.map((p) => p[1])).toEqual([4, 6, 1, 9, 3]);
-    expect(series[1]!.data.map((p) => p[1])).toEqual(expected.filter((v) => v !== null));
+    expect(series[0].lineStyle.opacity).toBe(0.25);
+    expect(series[0].data.map((p) => p[1])).toEqual([4, 6, 1, 9, 3]);
+    expect(series[1].data.map((p) => p[1])).toEqual(expected.filter((v) => v !== null));
     // Interactive: values of every line at the hovered step, one crosshair over both grids, zoom.
     expect((o.tooltip as { trigger: string }).trigger).toBe('axis');
     expect(o.axisPointer).toEqual({ link: [{ xAxisIndex: 'all' }] });
-    expect((o.dataZoom as Array<{ type: string }>)[0]!.type).toBe('inside');
+    expect((o.dataZoom as Array<{ type: string }>)[0].type).toBe('inside');
   });
 });

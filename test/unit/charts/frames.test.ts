@@ -25,12 +25,12 @@ describe('histogram', () => {
     const f = asHistogramFrame({ edges: [-1, 0, 1, 2], counts: [5, 0, 7], underflow: 2, overflow: 0 })!;
     const linear = histogramOption(f, label, { yLog: false, yMax: 10 });
     const s = linear.series as Array<{ data: Array<number | null> }>;
-    expect(s[0]!.data).toEqual([null, 5, 0, 7, null]);
-    expect(s[1]!.data).toEqual([2, null, null, null, 0]);
+    expect(s[0].data).toEqual([null, 5, 0, 7, null]);
+    expect(s[1].data).toEqual([2, null, null, null, 0]);
     expect((linear.xAxis as { data: string[] }).data).toEqual(['<-1', '-0.5', '0.5', '1.5', '>2']);
-    expect((linear.title as Array<{ subtext: string }>)[0]!.subtext).toBe('run · mlp.in · block 3 · step 2k · value');
+    expect((linear.title as Array<{ subtext: string }>)[0].subtext).toBe('run · mlp.in · block 3 · step 2k · value');
     const log = histogramUpdate(f, label, { yLog: true });
-    expect((log.series as Array<{ data: Array<number | null> }>)[0]!.data).toEqual([null, 5, null, 7, null]);
+    expect((log.series as Array<{ data: Array<number | null> }>)[0].data).toEqual([null, 5, null, 7, null]);
     expect(histogramYMax([f, null, { edges: [0, 1], counts: [3], underflow: 12, overflow: 0 }])).toBe(12);
   });
   it('rejects edges that do not bound the counts', () => {
@@ -46,12 +46,12 @@ describe('qq', () => {
     expect(extent[1]).toBeGreaterThan(3);
     const o = qqOption(f, label, { family: 'student_t', extent });
     const s = o.series as Array<{ data: number[][] }>;
-    expect(s[0]!.data).toEqual([
+    expect(s[0].data).toEqual([
       [-1.5, -2, 0.1],
       [0, 0, 0.5],
       [1.5, 3, 0.9],
     ]);
-    expect(s[1]!.data).toEqual([
+    expect(s[1].data).toEqual([
       [extent[0], extent[0]],
       [extent[1], extent[1]],
     ]);
@@ -63,8 +63,8 @@ describe('spectrum', () => {
     const frames = [{ singular_values: [8, 2, 0.5, 0] }, { singular_values: [30, 3] }];
     const e = spectrumExtent(frames);
     expect(e).toEqual({ maxRank: 3, sMin: 0.5, sMax: 30 });
-    const o = spectrumOption(frames[0]!, label, e);
-    expect((o.series as Array<{ data: number[][] }>)[0]!.data).toEqual([
+    const o = spectrumOption(frames[0], label, e);
+    expect((o.series as Array<{ data: number[][] }>)[0].data).toEqual([
       [1, 8],
       [2, 2],
       [3, 0.5],
@@ -90,7 +90,7 @@ describe('correlation', () => {
   it('cell (x, y) holds matrix[order[y]][order[x]]; fixed [-1, 1] scale', () => {
     const order = clusterOrder(matrix);
     const cells = correlationCells({ rows: [0, n], matrix }, order);
-    for (const [x, y, r] of cells) expect(r).toBe(matrix[order[y!]! * n + order[x!]!]);
+    for (const [x, y, r] of cells) expect(r).toBe(matrix[order[y] * n + order[x]]);
     const o = correlationOption({ rows: [0, n], matrix }, label, { order });
     expect(o.visualMap).toMatchObject({ min: -1, max: 1 });
     expect((o.xAxis as { data: string[] }).data).toEqual(order.map(String));

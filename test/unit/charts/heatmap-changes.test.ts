@@ -29,8 +29,8 @@ describe('heatmap change marks', () => {
       [1, 1, 1, 1.5],
     ]);
     // log axis: step 1 at 0, its neighbours step 0 at log10(0.5) and step 10 at 1.
-    expect(marks[1]![MARK.x]).toBeCloseTo(((Math.log10(0.5) + 0) / 2 + (0 + 1) / 2) / 2, 12);
-    expect(marks[0]![MARK.x]).toBeCloseTo(((0 + 1) / 2 + (1 + 2) / 2) / 2, 12);
+    expect(marks[1][MARK.x]).toBeCloseTo(((Math.log10(0.5) + 0) / 2 + (0 + 1) / 2) / 2, 12);
+    expect(marks[0][MARK.x]).toBeCloseTo(((0 + 1) / 2 + (1 + 2) / 2) / 2, 12);
   });
 
   it('columns, summary and the exported option', () => {
@@ -38,9 +38,9 @@ describe('heatmap change marks', () => {
     expect(changeSummary(marks)).toBe('Change points at steps 1 (1 row), 10 (1 row).');
     const opt = withHeatmapChangeMarks(heatmapOption(panel, { stepScale: 'log', colour: { mode: 'sequential', log: false, min: 0, max: 5 } }), marks);
     const series = opt.series as Array<{ name: string; data: number[][] }>;
-    expect(series[1]!.name).toBe('change points');
-    expect(series[1]!.data).toEqual(marks.map((m) => [m[MARK.x], m[MARK.row]]));
-    const cell = (series[0]!.data as number[][]).find((d) => d[2] === 0 && d[5] === 2)!;
+    expect(series[1].name).toBe('change points');
+    expect(series[1].data).toEqual(marks.map((m) => [m[MARK.x], m[MARK.row]]));
+    const cell = (series[0].data as number[][]).find((d) => d[2] === 0 && d[5] === 2)!;
     expect((opt.tooltip as { formatter: (p: { value: number[] }) => string }).formatter({ value: cell })).toContain('change point (strength 2)');
     expect(panelChangeMarks(panel, null, 'log')).toEqual([]);
   });

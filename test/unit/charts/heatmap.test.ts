@@ -39,8 +39,8 @@ describe('panelsFromGrid', () => {
       ['mlp.in', 'weight'],
       ['mlp.in', 'bias'],
     ]);
-    expect(panels[1]!.rows.map((r) => r.block)).toEqual([0, 1]);
-    expect(panels[1]!.rows[0]!.values).toEqual([0.5, 0.25, 0.125, 8]);
+    expect(panels[1].rows.map((r) => r.block)).toEqual([0, 1]);
+    expect(panels[1].rows[0].values).toEqual([0.5, 0.25, 0.125, 8]);
   });
 });
 
@@ -48,13 +48,13 @@ describe('heatmapOption', () => {
   it('puts each grid value at its row and its step column (log axis)', () => {
     const g = grid();
     const [, mlp] = panelsFromGrid(g, 'pythia-70m', metric);
-    const colour = colourScaleFor([mlp!], { log: false });
-    const option = heatmapOption(mlp!, { stepScale: 'log', colour });
-    const data = (option.series as Series[])[0]!.data;
+    const colour = colourScaleFor([mlp], { log: false });
+    const option = heatmapOption(mlp, { stepScale: 'log', colour });
+    const data = (option.series as Series[])[0].data;
     expect(data).toHaveLength(8);
     // Block 1 (row 1) at step 10 (column 2) holds the grid's value 3.
     const cell = data.find((d) => d[CELL.row] === 1 && d[CELL.column] === 2)!;
-    expect(cell[CELL.value]).toBe(g.values[0]![2]);
+    expect(cell[CELL.value]).toBe(g.values[0][2]);
     expect(cell[CELL.step]).toBe(10);
     // Log positions: step 0 at log10(0.5), 1 at 0, 10 at 1, 100 at 2; cells meet half-way.
     expect(stepPosition(0, 'log')).toBeCloseTo(Math.log10(0.5), 12);
@@ -66,7 +66,7 @@ describe('heatmapOption', () => {
     expect((option.yAxis as { data: string[] }).data).toEqual(['0', '1']);
     // Axis extent covers the outer cell edges.
     const x = option.xAxis as { min: number; max: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
-    expect(x.min).toBeCloseTo(first[CELL.x0]!, 12);
+    expect(x.min).toBeCloseTo(first[CELL.x0], 12);
     expect(x.max).toBeCloseTo(2.5, 12);
     // Ticks at the decades inside the extent, labelled with the step they stand for.
     expect(x.axisLabel.customValues).toEqual([0, 1, 2]);
@@ -76,10 +76,10 @@ describe('heatmapOption', () => {
   it('uses raw steps on a linear axis and skips null cells', () => {
     const g = grid();
     const [embed] = panelsFromGrid(g, 'run', metric);
-    const option = heatmapOption(embed!, { stepScale: 'linear', colour: colourScaleFor([embed!]) });
-    const data = (option.series as Series[])[0]!.data;
+    const option = heatmapOption(embed, { stepScale: 'linear', colour: colourScaleFor([embed]) });
+    const data = (option.series as Series[])[0].data;
     expect(data.map((d) => d[CELL.column])).toEqual([0, 1, 3]); // step10 is null
-    const last = data[2]!;
+    const last = data[2];
     expect(last[CELL.value]).toBe(40);
     expect([last[CELL.x0], last[CELL.x1]]).toEqual([55, 145]);
     expect(columnSpans([0, 1, 10, 100])).toEqual([
@@ -97,14 +97,14 @@ describe('heatmapOption', () => {
     expect(shared.log).toBe(true);
     expect(shared.min).toBeCloseTo(Math.log10(0.125), 12);
     expect(shared.max).toBeCloseTo(Math.log10(40), 12);
-    const option = heatmapOption(panels[0]!, { stepScale: 'log', colour: shared });
+    const option = heatmapOption(panels[0], { stepScale: 'log', colour: shared });
     const vm = option.visualMap as { min: number; max: number; dimension: number };
     expect([vm.min, vm.max]).toEqual([shared.min, shared.max]);
     expect(vm.dimension).toBe(CELL.colour);
-    const cell = (option.series as Series[])[0]!.data[0]!;
+    const cell = (option.series as Series[])[0].data[0];
     expect(cell[CELL.colour]).toBeCloseTo(Math.log10(10), 12);
     // Per-panel normalisation: the bias panel alone is constant 7 -> padded range around log10(7).
-    const own = colourScaleFor([panels[2]!]);
+    const own = colourScaleFor([panels[2]]);
     expect(own.min).toBeLessThan(Math.log10(7));
     expect(own.max).toBeGreaterThan(Math.log10(7));
   });
@@ -119,8 +119,8 @@ describe('heatmapOption', () => {
 
   it('tooltip names run, component, block, step and unit', () => {
     const panels = panelsFromGrid(grid(), 'pythia<70m>', metric);
-    const option = heatmapOption(panels[1]!, { stepScale: 'log', colour: colourScaleFor(panels) });
-    const cell = (option.series as Series[])[0]!.data.find((d) => d[CELL.row] === 1 && d[CELL.column] === 3)!;
+    const option = heatmapOption(panels[1], { stepScale: 'log', colour: colourScaleFor(panels) });
+    const cell = (option.series as Series[])[0].data.find((d) => d[CELL.row] === 1 && d[CELL.column] === 3)!;
     const text = (option.tooltip as { formatter: (p: { value: number[] }) => string }).formatter({ value: cell });
     expect(text).toContain('pythia&lt;70m&gt;');
     expect(text).toContain('mlp.in');

@@ -28,8 +28,8 @@ describe('scaling chart', () => {
   it('one series per line, points sorted by size, runs without a size or value left off, slope in the legend', () => {
     const o = scalingOption(result) as { series: Array<{ name: string; data: Array<{ value: number[]; name: string }> }>; xAxis: { type: string; min: number; max: number } };
     expect(o.series.map((s) => s.name)).toEqual(['depth 0 (slope 0.50)', 'depth 1']);
-    expect(o.series[0]!.data.map((p) => p.value)).toEqual([[40_000, 2], [4_000_000, 20]]);
-    expect(o.series[1]!.data.map((p) => p.name)).toEqual(['small']);
+    expect(o.series[0].data.map((p) => p.value)).toEqual([[40_000, 2], [4_000_000, 20]]);
+    expect(o.series[1].data.map((p) => p.name)).toEqual(['small']);
     expect(o.xAxis).toMatchObject({ type: 'log', min: 1e4, max: 1e7 });
   });
   it('CSV: one row per run x series, quoted names, empty cells for missing values', () => {

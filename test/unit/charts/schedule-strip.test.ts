@@ -29,9 +29,9 @@ describe('schedule strip', () => {
     expect(lr.yAxisIndex).toBe(1);
     expect(lr.data.map((d) => d[1])).toEqual([0, 6e-4, 1e-4]);
     expect(lr.data.map((d) => d[0])).toEqual([Math.log10(0.5), 1, 3]);
-    expect(series[0]!.markLine!.data[0]!.xAxis).toBeCloseTo(Math.log10(512), 12);
+    expect(series[0].markLine!.data[0].xAxis).toBeCloseTo(Math.log10(512), 12);
     // tokens: 0 sits at half the smallest positive count, as xPositions places heatmap columns.
     const t = scheduleStripOption([strip], { stepScale: 'log', checkpointX: [0, 2048, 4096], xName: 'tokens seen' }).series as Array<{ data: number[][] }>;
-    expect(t[1]!.data[0]![0]).toBeCloseTo(Math.log10(1024), 12);
+    expect(t[1].data[0][0]).toBeCloseTo(Math.log10(1024), 12);
   });
 });

@@ -32,7 +32,7 @@ describe('step/tokens axis', () => {
     expect(columnPositions(panel, 'log')).toEqual(xPositions(ckpts.map((c) => c.tokens), 'log'));
     const opt = heatmapOption(panel, { stepScale: 'log', colour: { mode: 'sequential', log: false, min: 0, max: 5 } });
     expect((opt.xAxis as { name: string }).name).toBe('tokens seen');
-    const cell = (opt.series as Array<{ data: number[][] }>)[0]!.data[3]!;
+    const cell = (opt.series as Array<{ data: number[][] }>)[0].data[3];
     expect((opt.tooltip as { formatter: (p: { value: number[] }) => string }).formatter({ value: cell })).toContain('step 512 (d) · 1M tokens');
     expect(columnPositions({ ...panel, x: undefined }, 'log')).toEqual([0, 1, 2, 512].map((s) => stepPosition(s, 'log')));
   });

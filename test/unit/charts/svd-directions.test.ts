@@ -7,8 +7,8 @@ const dir = (block: number, index: number, tokens: string[], neg: string[] = [])
 
 describe('svd directions', () => {
   it('keeps the better sign', () => {
-    const f = asSvdDirectionsFrame({ directions: [dir(0, 0, ['x', 'y'], ['p', 'q'])] })!.directions[0]!;
-    const flipped = asSvdDirectionsFrame({ directions: [dir(0, 0, ['p', 'q'], ['x', 'z'])] })!.directions[0]!;
+    const f = asSvdDirectionsFrame({ directions: [dir(0, 0, ['x', 'y'], ['p', 'q'])] })!.directions[0];
+    const flipped = asSvdDirectionsFrame({ directions: [dir(0, 0, ['p', 'q'], ['x', 'z'])] })!.directions[0];
     // final's list {x, y}: none in the flipped top list, x in its bottom list.
     expect(matchesWithFinal(flipped, f)).toBe(1);
     expect(matchesWithFinal(f, f)).toBe(2);
@@ -28,8 +28,8 @@ describe('svd directions', () => {
 
 describe('svd directions with token ids (engine frames)', () => {
   it('matches by id, so two ids decoding to the same string are not confused', () => {
-    const a = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [5, 6], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0]!;
-    const f = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [9, 10], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0]!;
+    const a = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [5, 6], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0];
+    const f = asSvdDirectionsFrame({ directions: [{ component: 'mlp.out', block: 0, head: null, index: 0, top: [9, 10], bottom: [7], tokens: ['\ufffd', '\ufffd'], neg_tokens: ['x'] }] })!.directions[0];
     // ids: the final list {9, 10} is in neither {5, 6} nor {7} -> 0.
     expect(matchesWithFinal(a, f)).toBe(0);
     // By strings the two different byte tokens would have matched -> 1.

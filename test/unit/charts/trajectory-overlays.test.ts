@@ -20,7 +20,7 @@ describe('trajectory overlays on the curves chart', () => {
     });
     const series = option.series as Array<Record<string, unknown>>;
     const marks = series.find((s) => s.name === 'change points')!;
-    expect((marks.data as unknown[][])[0]!.slice(0, 4)).toEqual([stepPosition(100, 'log'), 2, 100, 1.5]);
+    expect((marks.data as unknown[][])[0].slice(0, 4)).toEqual([stepPosition(100, 'log'), 2, 100, 1.5]);
     const fc = series.filter((s) => s.name === 'r · block 0 forecast');
     expect(fc.length).toBe(5); // fitted line, two bounds, two stacked band series (linear y)
     const x = option.xAxis as Array<{ max: number; gridIndex: number }>;

@@ -12,7 +12,7 @@ import { FIXTURE_MODELS, loadFixture, type Fixture } from '../../fixtures/forwar
 
 function norm(a: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
 
@@ -36,15 +36,15 @@ describe.each(FIXTURE_MODELS)('gradients %s vs torch autograd', (name) => {
       const want = fx.expected.get(`grad.${w}`)!;
       expect(grad.length, w).toBe(want.length);
       const wantNorm = norm(want);
-      expect(Math.abs(norm(grad) - fx.summary.grad_norms[w]!) / wantNorm, `${w} norm`).toBeLessThan(1e-4);
+      expect(Math.abs(norm(grad) - fx.summary.grad_norms[w]) / wantNorm, `${w} norm`).toBeLessThan(1e-4);
       const diff = new Float64Array(want.length);
       let scale = 0;
       for (let i = 0; i < want.length; i++) {
-        diff[i] = grad[i]! - want[i]!;
-        scale = Math.max(scale, Math.abs(want[i]!));
+        diff[i] = grad[i] - want[i];
+        scale = Math.max(scale, Math.abs(want[i]));
       }
       expect(norm(diff) / wantNorm, `${w} relative difference`).toBeLessThan(1e-4);
-      for (let i = 0; i < want.length; i++) expect(Math.abs(diff[i]!), `${w}[${i}]`).toBeLessThan(1e-4 * scale + 1e-7);
+      for (let i = 0; i < want.length; i++) expect(Math.abs(diff[i]), `${w}[${i}]`).toBeLessThan(1e-4 * scale + 1e-7);
     }
   });
 });
@@ -64,20 +64,20 @@ describe('finite differences through the float32 forward graph', () => {
     const grad = (await runForward(gradSession, gradGraph, fx.weights, fx.tokens)).gradients.get(weight)!;
     // The element with the largest gradient: the most robust one to difference in float32.
     let k = 0;
-    for (let i = 0; i < grad.length; i++) if (Math.abs(grad[i]!) > Math.abs(grad[k]!)) k = i;
+    for (let i = 0; i < grad.length; i++) if (Math.abs(grad[i]) > Math.abs(grad[k])) k = i;
     const h = 1e-2;
     const lossAt = async (delta: number) => {
       const w = Float32Array.from(fx.weights.get(weight)!);
-      w[k] = w[k]! + delta;
+      w[k] = w[k] + delta;
       const m = new Map(fx.weights);
       m.set(weight, w);
       return (await runForward(session, lossGraph, m, fx.tokens)).loss!;
     };
     // Perturb by exactly representable steps: (w+h) - (w-h) may differ from 2h in float32.
-    const base = fx.weights.get(weight)![k]!;
+    const base = fx.weights.get(weight)![k];
     const hi = Math.fround(base + h), lo = Math.fround(base - h);
     const fd = ((await lossAt(hi - base)) - (await lossAt(lo - base))) / (hi - lo);
-    expect(Math.abs(fd - grad[k]!)).toBeLessThan(2e-3 * Math.abs(grad[k]!) + 2e-5);
+    expect(Math.abs(fd - grad[k])).toBeLessThan(2e-3 * Math.abs(grad[k]) + 2e-5);
   });
 });
 
@@ -108,69 +108,69 @@ async function checkOp(label: string, shapes: number[][], body: Body, opts: { po
     return dtype === 'float64' ? Float64Array.from(plain) : Float32Array.from(plain);
   });
   const run = async (vals: (Float64Array | Float32Array)[]) =>
-    session.run(Object.fromEntries(inputs.map((name, k) => [name, new ort.Tensor(dtype, vals[k]!, shapes[k]!)])));
+    session.run(Object.fromEntries(inputs.map((name, k) => [name, new ort.Tensor(dtype, vals[k], shapes[k])])));
   const out = await run(values);
   const h = dtype === 'float64' ? 1e-6 : 1e-2;
   for (let k = 0; k < inputs.length; k++) {
-    const analytic = out[`grad.${inputs[k]}`]!.data as Float64Array;
-    expect(analytic.length, `${label} grad ${k} size`).toBe(values[k]!.length);
-    for (let i = 0; i < values[k]!.length; i++) {
+    const analytic = out[`grad.${inputs[k]}`].data as Float64Array;
+    expect(analytic.length, `${label} grad ${k} size`).toBe(values[k].length);
+    for (let i = 0; i < values[k].length; i++) {
       const plus = values.map((v) => v.slice()), minus = values.map((v) => v.slice());
-      plus[k]![i]! += h;
-      minus[k]![i]! -= h;
-      const fd = (Number((await run(plus)).loss!.data[0]) - Number((await run(minus)).loss!.data[0])) / (2 * h);
-      expect(Math.abs(analytic[i]! - fd), `${label} d/dx${k}[${i}] analytic ${analytic[i]} fd ${fd}`).toBeLessThan(dtype === 'float64' ? 1e-6 * (1 + Math.abs(fd)) : 2e-2 * (1 + Math.abs(fd)));
+      plus[k][i] += h;
+      minus[k][i] -= h;
+      const fd = (Number((await run(plus)).loss.data[0]) - Number((await run(minus)).loss.data[0])) / (2 * h);
+      expect(Math.abs(analytic[i] - fd), `${label} d/dx${k}[${i}] analytic ${analytic[i]} fd ${fd}`).toBeLessThan(dtype === 'float64' ? 1e-6 * (1 + Math.abs(fd)) : 2e-2 * (1 + Math.abs(fd)));
     }
   }
 }
 
 describe('per-op gradients vs central differences', () => {
   it('broadcasting Add, Sub, Mul, Div', async () => {
-    await checkOp('arith', [[2, 3], [3], [2, 1]], (g, [a, b, c]) => g.div(g.mul(g.sub(g.add(a!, b!), c!), a!), g.add(g.mul(c!, c!), g.scalar(1, 'float64'))));
+    await checkOp('arith', [[2, 3], [3], [2, 1]], (g, [a, b, c]) => g.div(g.mul(g.sub(g.add(a, b), c), a), g.add(g.mul(c, c), g.scalar(1, 'float64'))));
   });
   it('Sqrt, Reciprocal, Exp, Neg, Tanh, Sigmoid', async () => {
-    await checkOp('unary', [[5]], (g, [a]) => g.add(g.node('Reciprocal', [g.sqrt(a!)]), g.mul(g.neg(g.exp(g.tanh(a!))), g.sigmoid(a!))), { positive: true });
+    await checkOp('unary', [[5]], (g, [a]) => g.add(g.node('Reciprocal', [g.sqrt(a)]), g.mul(g.neg(g.exp(g.tanh(a))), g.sigmoid(a))), { positive: true });
   });
   it('Pow (both operands) and Log', async () => {
-    await checkOp('pow', [[4], [4]], (g, [a, b]) => g.add(g.node('Pow', [a!, b!]), g.node('Log', [g.mul(a!, b!)])), { positive: true });
-    await checkOp('powconst', [[5]], (g, [a]) => g.node('Pow', [a!, g.scalar(3, 'float64')]));
+    await checkOp('pow', [[4], [4]], (g, [a, b]) => g.add(g.node('Pow', [a, b]), g.node('Log', [g.mul(a, b)])), { positive: true });
+    await checkOp('powconst', [[5]], (g, [a]) => g.node('Pow', [a, g.scalar(3, 'float64')]));
   });
   it('Relu and Where', async () => {
-    await checkOp('relu', [[6], [6]], (g, [a, b]) => g.add(g.relu(a!), g.node('Where', [g.node('Greater', [a!, b!]), a!, b!])));
+    await checkOp('relu', [[6], [6]], (g, [a, b]) => g.add(g.relu(a), g.node('Where', [g.node('Greater', [a, b]), a, b])));
   });
   it('MatMul with batch broadcasting and Gemm in all transpose combinations', async () => {
-    await checkOp('matmul', [[2, 3, 4], [4, 2]], (g, [a, b]) => g.matmul(a!, b!));
+    await checkOp('matmul', [[2, 3, 4], [4, 2]], (g, [a, b]) => g.matmul(a, b));
     for (const transA of [false, true]) for (const transB of [false, true]) {
-      await checkOp(`gemm${+transA}${+transB}`, [transA ? [4, 3] : [3, 4], transB ? [2, 4] : [4, 2], [2]], (g, [a, b, c]) => g.gemm(a!, b!, c!, { transA, transB }));
+      await checkOp(`gemm${+transA}${+transB}`, [transA ? [4, 3] : [3, 4], transB ? [2, 4] : [4, 2], [2]], (g, [a, b, c]) => g.gemm(a, b, c, { transA, transB }));
     }
   });
   it('Reshape, Transpose, Split, Concat, Slice, Expand, Unsqueeze', async () => {
     await checkOp('shape', [[2, 3, 4]], (g, [a]) => {
-      const t = g.transpose(a!, [2, 0, 1]); // [4, 2, 3]
+      const t = g.transpose(a, [2, 0, 1]); // [4, 2, 3]
       const [p, q] = g.split(t, 2, [1, 2]); // [4, 2, 1], [4, 2, 2]
-      const c = g.concat([q!, g.mul(p!, p!)], 2); // [4, 2, 3]
+      const c = g.concat([q, g.mul(p, p)], 2); // [4, 2, 3]
       const s = g.slice(c, [1, 1], [4, 3], [0, 2]); // [3, 2, 2]
-      const e = g.expand(g.unsqueeze(g.reduceMean(a!, [0], false), [0]), [2, 3, 4]); // [2, 3, 4]
-      return g.add(g.reshape(s, [12]), g.reshape(g.slice(g.mul(e, a!), [0], [1], [0]), [12]));
+      const e = g.expand(g.unsqueeze(g.reduceMean(a, [0], false), [0]), [2, 3, 4]); // [2, 3, 4]
+      return g.add(g.reshape(s, [12]), g.reshape(g.slice(g.mul(e, a), [0], [1], [0]), [12]));
     });
   });
   it('ReduceSum, ReduceMean, Softmax, LogSoftmax', async () => {
-    await checkOp('reduce', [[3, 4]], (g, [a]) => g.add(g.softmax(a!, -1), g.mul(g.logSoftmax(a!, -1), g.reduceSum(g.mul(a!, a!), [1], true))));
+    await checkOp('reduce', [[3, 4]], (g, [a]) => g.add(g.softmax(a, -1), g.mul(g.logSoftmax(a, -1), g.reduceSum(g.mul(a, a), [1], true))));
   });
   it('Gather (embedding) and GatherElements scatter-add back', async () => {
     await checkOp('gather', [[5, 3]], (g, [a]) => {
       const ids = g.initializer(BigInt64Array.from([1n, 4n, 1n, 0n]), [2, 2], 'int64');
-      const rows = g.gather(a!, ids);
+      const rows = g.gather(a, ids);
       const cols = g.initializer(BigInt64Array.from([2n, 0n, 2n, 1n, 1n]), [5, 1], 'int64');
-      const picked = g.node('GatherElements', [a!, cols], { axis: 1 });
+      const picked = g.node('GatherElements', [a, cols], { axis: 1 });
       return g.add(g.reshape(rows, [12]), g.reduceSum(picked, [0, 1], false));
     });
   });
   it('LayerNormalization (float32, the kernel has no float64) with weight and bias', async () => {
     await checkOp('layernorm', [[3, 5], [5], [5]], (g, [x, w, b]) =>
-      g.nodeMulti('LayerNormalization', [x!, w!, b!], { axis: -1, epsilon: f(1e-5) }, { outputs: 3 })[0]!, { dtype: 'float32' });
+      g.nodeMulti('LayerNormalization', [x, w, b], { axis: -1, epsilon: f(1e-5) }, { outputs: 3 })[0], { dtype: 'float32' });
   });
   it('Erf in float32 (no float64 Erf kernel on the CPU provider)', async () => {
-    await checkOp('erf', [[6]], (g, [x]) => g.mul(g.erf(x!), x!), { dtype: 'float32' });
+    await checkOp('erf', [[6]], (g, [x]) => g.mul(g.erf(x), x), { dtype: 'float32' });
   });
 });

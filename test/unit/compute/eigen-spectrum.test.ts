@@ -35,8 +35,8 @@ function naiveGram(W: Float32Array, rows: number, cols: number): Float64Array {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      if (wide) for (let k = 0; k < cols; k++) s += W[i * cols + k]! * W[j * cols + k]!;
-      else for (let k = 0; k < rows; k++) s += W[k * cols + i]! * W[k * cols + j]!;
+      if (wide) for (let k = 0; k < cols; k++) s += W[i * cols + k] * W[j * cols + k];
+      else for (let k = 0; k < rows; k++) s += W[k * cols + i] * W[k * cols + j];
       G[i * n + j] = s;
     }
   }
@@ -53,12 +53,12 @@ describe('gram', () => {
         const G = await gram(W, m.rows, m.cols, { chunkElements, intraOpThreads: 1 });
         expect(G.length).toBe(expected.length);
         let worst = 0;
-        for (let i = 0; i < G.length; i++) worst = Math.max(worst, Math.abs(G[i]! - expected[i]!));
+        for (let i = 0; i < G.length; i++) worst = Math.max(worst, Math.abs(G[i] - expected[i]));
         expect(worst / scale).toBeLessThan(1e-13);
       }
       // float64 input takes the graph without the Cast.
       const G64 = await gram(Float64Array.from(W), m.rows, m.cols, { intraOpThreads: 1 });
-      for (let i = 0; i < G64.length; i += 97) expect(Math.abs(G64[i]! - expected[i]!)).toBeLessThan(1e-13 * scale);
+      for (let i = 0; i < G64.length; i += 97) expect(Math.abs(G64[i] - expected[i])).toBeLessThan(1e-13 * scale);
     });
   }
 
@@ -75,7 +75,7 @@ describe('gram', () => {
       const expected = naiveGram(W, rows, cols);
       const G = await gram(W, rows, cols, { chunkElements: 257 * 77, intraOpThreads: 1 });
       let worst = 0;
-      for (let i = 0; i < G.length; i++) worst = Math.max(worst, Math.abs(G[i]! - expected[i]!));
+      for (let i = 0; i < G.length; i++) worst = Math.max(worst, Math.abs(G[i] - expected[i]));
       expect(worst).toBeLessThan(1e-11);
     });
   }
@@ -94,13 +94,13 @@ describe('singularValues', () => {
       const s = await singularValues(W, m.rows, m.cols, { intraOpThreads: 1, chunkElements: 20_000, bandwidth: 8 });
       const expected = m.singular_values;
       expect(s.length).toBe(expected.length);
-      const sMax = expected[0]!;
+      const sMax = expected[0];
       let worst = 0;
-      for (let i = 0; i < s.length; i++) worst = Math.max(worst, Math.abs(s[i]! - expected[i]!));
+      for (let i = 0; i < s.length; i++) worst = Math.max(worst, Math.abs(s[i] - expected[i]));
       // Gram route: abs error ~ eps s_max^2 / s_i; well-conditioned spectra are far better.
       expect(worst).toBeLessThanOrEqual(1e-7 * sMax);
       if (!m.name.startsWith('rank10')) expect(worst).toBeLessThanOrEqual(1e-9 * sMax);
-      for (let i = 1; i < s.length; i++) expect(s[i]!).toBeLessThanOrEqual(s[i - 1]!);
+      for (let i = 1; i < s.length; i++) expect(s[i]).toBeLessThanOrEqual(s[i - 1]);
     });
 
     if (m.powerlaw && !m.name.startsWith('rank10')) {

@@ -23,33 +23,33 @@ function withKnownEigenvalues(lambda: number[], seed: number): Float64Array {
   const n = lambda.length;
   const rand = rng(seed);
   const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) A[i * n + i] = lambda[i]!;
+  for (let i = 0; i < n; i++) A[i * n + i] = lambda[i];
   const v = new Float64Array(n);
   const w = new Float64Array(n);
   for (let k = 0; k < 4; k++) {
     let norm = 0;
     for (let i = 0; i < n; i++) {
       v[i] = rand() - 0.5;
-      norm += v[i]! * v[i]!;
+      norm += v[i] * v[i];
     }
     const scale = Math.sqrt(2 / norm); // H = I - u u^T with u = v * scale, ||u||^2 = 2
-    for (let i = 0; i < n; i++) v[i] = v[i]! * scale;
+    for (let i = 0; i < n; i++) v[i] = v[i] * scale;
     // A <- H A H = A - u (A u)^T - (A u) u^T + u (u^T A u) u^T
     let uAu = 0;
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let j = 0; j < n; j++) s += A[i * n + j]! * v[j]!;
+      for (let j = 0; j < n; j++) s += A[i * n + j] * v[j];
       w[i] = s;
-      uAu += v[i]! * s;
+      uAu += v[i] * s;
     }
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
-        A[i * n + j] = A[i * n + j]! - v[i]! * w[j]! - w[i]! * v[j]! + v[i]! * uAu * v[j]!;
+        A[i * n + j] = A[i * n + j] - v[i] * w[j] - w[i] * v[j] + v[i] * uAu * v[j];
       }
     }
   }
   // Exact symmetry (the eigensolver reads both triangles).
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[j * n + i] = A[i * n + j]!;
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[j * n + i] = A[i * n + j];
   return A;
 }
 
@@ -58,7 +58,7 @@ function expectEigenvalues(actual: Float64Array, lambda: number[], relToMax: num
   const scale = Math.max(...expected.map(Math.abs)) || 1;
   expect(actual.length).toBe(expected.length);
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
   expect(worst / scale).toBeLessThanOrEqual(relToMax);
 }
 

@@ -64,7 +64,7 @@ async function analyze(root: string): Promise<{ state: string; done: number; fai
     const opened = await engine.openPaths({ paths: [root] });
     expect(opened.errors).toEqual([]);
     expect(opened.runs).toHaveLength(1);
-    const { jobId } = await engine.startAnalysis({ runId: opened.runs[0]!.id, analyses: ['weights', 'activations'] });
+    const { jobId } = await engine.startAnalysis({ runId: opened.runs[0].id, analyses: ['weights', 'activations'] });
     return await engine.jobs.wait(jobId);
   } finally {
     await engine.close();

@@ -17,7 +17,7 @@ const VARIANTS = ['llama_rope_llama3', 'llama_rope_linear', 'llama_rope_dynamic'
 
 function norm(a: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
 
@@ -54,12 +54,12 @@ describe.each(VARIANTS)('%s vs torch float64', (name) => {
     for (const [w, grad] of result.gradients) {
       const want = fx.expected.get(`grad.${w}`)!;
       const wantNorm = norm(want);
-      expect(Math.abs(norm(grad) - fx.summary.grad_norms[w]!) / wantNorm, `${w} norm`).toBeLessThan(1e-4);
+      expect(Math.abs(norm(grad) - fx.summary.grad_norms[w]) / wantNorm, `${w} norm`).toBeLessThan(1e-4);
       let scale = 0;
       const diff = new Float64Array(want.length);
       for (let i = 0; i < want.length; i++) {
-        diff[i] = grad[i]! - want[i]!;
-        scale = Math.max(scale, Math.abs(want[i]!));
+        diff[i] = grad[i] - want[i];
+        scale = Math.max(scale, Math.abs(want[i]));
       }
       expect(norm(diff) / wantNorm, `${w} relative difference`).toBeLessThan(1e-4);
       expect(maxAbs(diff), `${w} max elementwise`).toBeLessThan(1e-4 * scale + 1e-7);
@@ -87,7 +87,7 @@ describe('each variant fixture exercises its feature', () => {
     const c = fx.config;
     const plain = ropeInverseFrequencies({ ...c, ropeScaling: null }, 16, 24);
     const scaled = ropeInverseFrequencies(c, 16, 24);
-    const ratios = Array.from(plain, (f, j) => f / scaled[j]!);
+    const ratios = Array.from(plain, (f, j) => f / scaled[j]);
     expect(ratios.filter((r) => Math.abs(r - 1) < 1e-15).length).toBeGreaterThan(0);
     expect(ratios.filter((r) => Math.abs(r - 8) < 1e-12).length).toBeGreaterThan(0);
     expect(ratios.filter((r) => r > 1 + 1e-9 && r < 8 - 1e-9).length).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ describe('RoPE inverse frequencies (closed forms)', () => {
     const c: ModelConfig = { ...base, maxPositions: 10, rotaryBase: 100, ropeScaling: { type: 'dynamic', factor: 3, lowFreqFactor: null, highFreqFactor: null, originalMaxPositions: null } };
     const theta = 100 * Math.pow((3 * 25) / 10 - 2, 8 / 6);
     const got = ropeInverseFrequencies(c, 8, 25);
-    plain(8, theta).forEach((f, j) => expect(Math.abs(got[j]! - f)).toBeLessThan(1e-15 * Math.max(1, f)));
+    plain(8, theta).forEach((f, j) => expect(Math.abs(got[j] - f)).toBeLessThan(1e-15 * Math.max(1, f)));
     expect(Array.from(ropeInverseFrequencies(c, 8, 10))).toEqual(plain(8, 100));
   });
 
@@ -129,7 +129,7 @@ describe('RoPE inverse frequencies (closed forms)', () => {
         const s = (8192 / wavelen - 1) / 3;
         want = (1 - s) * (f / 8) + s * f;
       }
-      expect(Math.abs(got[j]! - want)).toBeLessThan(1e-16 + 1e-14 * want);
+      expect(Math.abs(got[j] - want)).toBeLessThan(1e-16 + 1e-14 * want);
     });
   });
 });

@@ -37,7 +37,7 @@ function collector(): { sink: StreamSink; activations: ForwardResult['activation
 
 function norm(a: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
 
@@ -91,12 +91,12 @@ describe.each(MODELS)('block-streamed %s vs the whole graph', (name) => {
       const b = got.gradients.get(k)!;
       const truth = fx.expected.get(`grad.${k}`)!;
       expect(b.length, k).toBe(a.length);
-      const wholeErr = norm(Float64Array.from(a, (v, i) => v - truth[i]!));
+      const wholeErr = norm(Float64Array.from(a, (v, i) => v - truth[i]));
       // k_proj biases have a zero true gradient (softmax ignores a per-row shift): their norms are
       // float32 noise, compared up to the whole graph's own error instead.
       expect(Math.abs(norm(b) - norm(a)), `${k} norm`).toBeLessThan(Math.max(1e-6 * norm(a), wholeErr));
-      expect(norm(b.map((v, i) => v - a[i]!)) / norm(a), `${k} difference`).toBeLessThan(Math.max(2e-6, 2 * wholeErr / norm(a)));
-      const streamedErr = norm(Float64Array.from(b, (v, i) => v - truth[i]!));
+      expect(norm(b.map((v, i) => v - a[i])) / norm(a), `${k} difference`).toBeLessThan(Math.max(2e-6, 2 * wholeErr / norm(a)));
+      const streamedErr = norm(Float64Array.from(b, (v, i) => v - truth[i]));
       expect(streamedErr, `${k} distance from float64`).toBeLessThanOrEqual(1.5 * wholeErr + 1e-7 * norm(truth));
     }
   });
@@ -106,7 +106,7 @@ describe.each(MODELS)('block-streamed %s vs the whole graph', (name) => {
     expectStatsMatch(asResult, fx);
     expect(Math.abs(streamed.loss - fx.summary.loss)).toBeLessThan(1e-5);
     expect(streamed.top1Accuracy).toBeCloseTo(fx.summary.top1_accuracy, 12);
-    for (const [w, g] of got.gradients) expect(Math.abs(norm(g) - fx.summary.grad_norms[w]!) / fx.summary.grad_norms[w]!, w).toBeLessThan(1e-4);
+    for (const [w, g] of got.gradients) expect(Math.abs(norm(g) - fx.summary.grad_norms[w]) / fx.summary.grad_norms[w], w).toBeLessThan(1e-4);
   });
 });
 
@@ -151,11 +151,11 @@ describe('runModelCheck (the GPU check and memory benchmark entry point)', () =>
     expect(report.providers.find((p) => p.provider === 'cpu')!.ok).toBe(true);
     expect(Math.abs(report.loss - fx.summary.loss)).toBeLessThan(1e-5);
     for (const [tensor, want] of Object.entries(fx.summary.stats)) {
-      expect(rel(report.activations[tensor]!.maxAbs, want.max_abs), tensor).toBeLessThan(1e-5);
-      expect(rel(report.activations[tensor]!.rms, want.rms), tensor).toBeLessThan(1e-5);
+      expect(rel(report.activations[tensor].maxAbs, want.max_abs), tensor).toBeLessThan(1e-5);
+      expect(rel(report.activations[tensor].rms, want.rms), tensor).toBeLessThan(1e-5);
     }
     expect(Object.keys(report.gradNorms).sort()).toEqual([...fx.weights.keys()].sort());
-    for (const [w, n] of Object.entries(report.gradNorms)) expect(rel(n!, fx.summary.grad_norms[w]!), w).toBeLessThan(1e-4);
+    for (const [w, n] of Object.entries(report.gradNorms)) expect(rel(n!, fx.summary.grad_norms[w]), w).toBeLessThan(1e-4);
     expect(report.timings.forwardS).toBeGreaterThan(0);
     expect(report.timings.forwardBackwardS).toBeGreaterThan(0);
   });

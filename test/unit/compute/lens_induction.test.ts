@@ -43,7 +43,7 @@ describe.each(['neox', 'gpt2', 'llama_gqa'])('logit lens and induction on %s', (
     ex = JSON.parse(readFileSync(join(folder, 'expected.json'), 'utf8')) as Expected;
     const src = await openSafetensors(join(folder, 'model.safetensors'));
     const reader = readerFromSource(src, config.family);
-    const B = ex.tokens.length, L = ex.tokens[0]!.length;
+    const B = ex.tokens.length, L = ex.tokens[0].length;
     const model = new StreamedModel(config, { batch: B, seqLen: L, gradients: false, lens: true, provider: 'cpu', logitsPieceElements: B * L * Math.ceil(config.vocabSize / 3) });
     result = await model.run(reader, ex.tokens.flat(), { lens: (i, loss, top1) => lens.set(i, { loss, top1 }) });
     await model.release();
@@ -69,7 +69,7 @@ describe.each(['neox', 'gpt2', 'llama_gqa'])('logit lens and induction on %s', (
   it('gives each prediction its loss', () => {
     expect(result.tokenLoss.length).toBe(ex.token_loss.length);
     ex.token_loss.forEach((want, k) => {
-      const err = Math.abs(result.tokenLoss[k]! - want);
+      const err = Math.abs(result.tokenLoss[k] - want);
       worst.tokenLoss = Math.max(worst.tokenLoss, err);
       expect(err, `prediction ${k}`).toBeLessThan(1e-5);
     });
@@ -79,9 +79,9 @@ describe.each(['neox', 'gpt2', 'llama_gqa'])('logit lens and induction on %s', (
     expect(Array.from(inductionProbeIds(config.vocabSize), Number)).toEqual(ex.induction_ids.flat());
     expect(induction.length).toBe(config.layers);
     ex.induction.forEach((row, b) => {
-      expect(induction[b]!.length, `block ${b}`).toBe(config.heads);
+      expect(induction[b].length, `block ${b}`).toBe(config.heads);
       row.forEach((want, h) => {
-        const err = Math.abs(induction[b]![h]! - want);
+        const err = Math.abs(induction[b][h] - want);
         worst.induction = Math.max(worst.induction, err);
         expect(err, `block ${b} head ${h}`).toBeLessThan(1e-6);
       });

@@ -9,7 +9,7 @@ function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number, k: n
   const out = new Float64Array(n * m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
     let s = 0;
-    for (let t = 0; t < k; t++) s += a[i * k + t]! * b[t * m + j]!;
+    for (let t = 0; t < k; t++) s += a[i * k + t] * b[t * m + j];
     out[i * m + j] = s;
   }
   return out;
@@ -21,9 +21,9 @@ describe('GraphBuilder', () => {
     const x = g.input('x', 'float32', ['n', 4]);
     g.output(g.node('Relu', [x]), 'y');
     const decoded = decodeModel(g.toBuffer()) as { opsetImport: { version: number }[]; graph: { node: { opType: string }[]; input: { name: string }[] } };
-    expect(decoded.opsetImport[0]!.version).toBe(17);
+    expect(decoded.opsetImport[0].version).toBe(17);
     expect(decoded.graph.node.map((n) => n.opType)).toEqual(['Relu', 'Identity']);
-    expect(decoded.graph.input[0]!.name).toBe('x');
+    expect(decoded.graph.input[0].name).toBe('x');
   });
 
   it('runs Gemm and MatMul in float64 with a symbolic batch dim', async () => {
@@ -36,12 +36,12 @@ describe('GraphBuilder', () => {
     const av = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 10, -1, 0.5, 0.25]);
     const bv = Float64Array.from([1, -2, 0.5, 3, 2, 1]);
     const out = await session.run({ a: new ort.Tensor('float64', av, [4, 3]), b: new ort.Tensor('float64', bv, [3, 2]) });
-    expect(Array.from(out.ab!.data as Float64Array)).toEqual(Array.from(naiveMatmul(av, bv, 4, 3, 2)));
+    expect(Array.from(out.ab.data as Float64Array)).toEqual(Array.from(naiveMatmul(av, bv, 4, 3, 2)));
     const at = new Float64Array(12);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) at[j * 4 + i] = av[i * 3 + j]!;
-    const gram = out.gram!.data as Float64Array;
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) at[j * 4 + i] = av[i * 3 + j];
+    const gram = out.gram.data as Float64Array;
     naiveMatmul(at, av, 3, 4, 3).forEach((v, i) => expect(gram[i]).toBeCloseTo(v, 12));
-    expect(out.gram!.dims).toEqual([3, 3]);
+    expect(out.gram.dims).toEqual([3, 3]);
   });
 
   it('infers shapes and runs LayerNormalization, Split, Concat, ConstantOfShape', async () => {
@@ -51,8 +51,8 @@ describe('GraphBuilder', () => {
     const bias = g.floats([0, 0, 0, 1], [4]);
     const y = g.layerNorm(x, w, bias, 1e-5);
     const [p, q] = g.split(y, 1, [1, 3]);
-    expect(g.meta(q!).shape).toEqual([2, 3]);
-    const z = g.concat([q!, p!], 1);
+    expect(g.meta(q).shape).toEqual([2, 3]);
+    const z = g.concat([q, p], 1);
     const zero = g.zeros([2, 4]);
     const sum = g.add(z, zero);
     expect(g.meta(sum).shape).toEqual([2, 4]);
@@ -61,13 +61,13 @@ describe('GraphBuilder', () => {
     g.output(sum, 'out');
     const session = await ort.InferenceSession.create(g.toBuffer());
     const xv = Float32Array.from([1, 2, 3, 4, -1, 0, 1, 5]);
-    const out = (await session.run({ x: new ort.Tensor('float32', xv, [2, 4]) })).out!.data as Float32Array;
+    const out = (await session.run({ x: new ort.Tensor('float32', xv, [2, 4]) })).out.data as Float32Array;
     for (let r = 0; r < 2; r++) {
       const row = Array.from(xv.slice(r * 4, r * 4 + 4));
       const mean = row.reduce((s, v) => s + v, 0) / 4;
       const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / 4;
-      const ln = row.map((v, i) => ((v - mean) / Math.sqrt(variance + 1e-5)) * [1, 2, 3, 4][i]! + [0, 0, 0, 1][i]!);
-      const expected = [...ln.slice(1), ln[0]!];
+      const ln = row.map((v, i) => ((v - mean) / Math.sqrt(variance + 1e-5)) * [1, 2, 3, 4][i] + [0, 0, 0, 1][i]);
+      const expected = [...ln.slice(1), ln[0]];
       expected.forEach((v, i) => expect(out[r * 4 + i]).toBeCloseTo(v, 5));
     }
   });

@@ -41,7 +41,7 @@ describe('providers', () => {
     const { session, provider } = await createSession(g.toBuffer(), { provider: 'cpu', threads: 1 });
     expect(provider).toBe('cpu');
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, -2, 3), [3]) });
-    expect(Array.from(out.y!.data as Float32Array)).toEqual([-1, 2, -3]);
+    expect(Array.from(out.y.data as Float32Array)).toEqual([-1, 2, -3]);
   });
 
   it('probes every provider once: cpu starts, each other one that does not has its reason', async () => {

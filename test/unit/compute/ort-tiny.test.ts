@@ -26,14 +26,14 @@ describe('encodeTinyModel', () => {
       graph: { name: string; node: { opType: string; input: string[]; attribute?: { name: string; f?: number; i?: number; ints?: number[] }[] }[]; input: { name: string; type: { tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }[] };
     };
     expect(m.irVersion).toBe(8);
-    expect(m.opsetImport[0]!.version).toBe(17);
+    expect(m.opsetImport[0].version).toBe(17);
     expect(m.graph.name).toBe('test_tiny_gemm');
     expect(m.graph.node.map((n) => n.opType)).toEqual(['Gemm', 'Transpose', 'Transpose']);
-    expect(m.graph.node[0]!.attribute).toEqual([expect.objectContaining({ name: 'alpha', f: 2 }), expect.objectContaining({ name: 'transB', type: 2 })]);
-    expect(m.graph.node[0]!.attribute![1]!.i ?? 0).toBe(0); // proto default: an int 0 need not be on the wire
-    expect(m.graph.node[1]!.attribute![0]!.ints).toEqual([1, 0]);
-    expect(m.graph.input[0]!.type.tensorType.elemType).toBe(OnnxType.float64);
-    expect(m.graph.input[0]!.type.tensorType.shape.dim).toEqual([{ dimParam: 'n' }, { dimValue: 3 }]);
+    expect(m.graph.node[0].attribute).toEqual([expect.objectContaining({ name: 'alpha', f: 2 }), expect.objectContaining({ name: 'transB', type: 2 })]);
+    expect(m.graph.node[0].attribute![1].i ?? 0).toBe(0); // proto default: an int 0 need not be on the wire
+    expect(m.graph.node[1].attribute![0].ints).toEqual([1, 0]);
+    expect(m.graph.input[0].type.tensorType.elemType).toBe(OnnxType.float64);
+    expect(m.graph.input[0].type.tensorType.shape.dim).toEqual([{ dimParam: 'n' }, { dimValue: 3 }]);
   });
 
   it('runs on onnxruntime and equals a naive 2 A B', async () => {
@@ -44,7 +44,7 @@ describe('encodeTinyModel', () => {
     for (let r = 0; r < 4; r++)
       for (let c = 0; c < 2; c++) {
         let s = 0;
-        for (let k = 0; k < 3; k++) s += a[r * 3 + k]! * b[k * 2 + c]!;
+        for (let k = 0; k < 3; k++) s += a[r * 3 + k] * b[k * 2 + c];
         expect(y[r * 2 + c]).toBeCloseTo(2 * s, 14);
       }
   });

@@ -27,46 +27,46 @@ function naiveJacobi(a: ArrayLike<number>, n: number): { values: Float64Array; v
     let off = 0;
     let diag = 0;
     for (let i = 0; i < n; i++) {
-      diag += m[i * n + i]! * m[i * n + i]!;
-      for (let j = i + 1; j < n; j++) off += m[i * n + j]! * m[i * n + j]!;
+      diag += m[i * n + i] * m[i * n + i];
+      for (let j = i + 1; j < n; j++) off += m[i * n + j] * m[i * n + j];
     }
     if (off <= 1e-32 * diag || off === 0) break;
     for (let p = 0; p < n; p++)
       for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q]!;
+        const apq = m[p * n + q];
         if (apq === 0) continue;
-        const theta = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
+        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < n; k++) {
-          const [x, y] = [m[k * n + p]!, m[k * n + q]!];
+          const [x, y] = [m[k * n + p], m[k * n + q]];
           m[k * n + p] = c * x - s * y;
           m[k * n + q] = s * x + c * y;
         }
         for (let k = 0; k < n; k++) {
-          const [x, y] = [m[p * n + k]!, m[q * n + k]!];
+          const [x, y] = [m[p * n + k], m[q * n + k]];
           m[p * n + k] = c * x - s * y;
           m[q * n + k] = s * x + c * y;
         }
         for (let k = 0; k < n; k++) {
-          const [x, y] = [v[k * n + p]!, v[k * n + q]!];
+          const [x, y] = [v[k * n + p], v[k * n + q]];
           v[k * n + p] = c * x - s * y;
           v[k * n + q] = s * x + c * y;
         }
       }
   }
-  const order = [...Array(n).keys()].sort((i, j) => m[j * n + j]! - m[i * n + i]! || i - j);
+  const order = [...Array(n).keys()].sort((i, j) => m[j * n + j] - m[i * n + i] || i - j);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
-    values[dst] = m[src * n + src]!;
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src]!;
+    values[dst] = m[src * n + src];
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src];
   });
   return { values, vectors };
 }
 
-const dotp = (a: Float64Array, b: Float64Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
+const dotp = (a: Float64Array, b: Float64Array): number => a.reduce((s, x, i) => s + x * b[i], 0);
 
 function naiveHash(len: number, seed: number): Float64Array {
   const out = new Float64Array(len);
@@ -87,29 +87,29 @@ function naiveMgs(cols: Float64Array[]): Float64Array {
   const m = cols.length;
   const r = new Float64Array(m * m);
   for (let j = 0; j < m; j++) {
-    const col = cols[j]!;
+    const col = cols[j];
     const original = Math.sqrt(dotp(col, col));
     for (let pass = 0; pass < 2; pass++)
       for (let i = 0; i < j; i++) {
-        const c = dotp(cols[i]!, col);
-        r[i * m + j]! += c;
-        for (let k = 0; k < col.length; k++) col[k]! -= c * cols[i]![k]!;
+        const c = dotp(cols[i], col);
+        r[i * m + j] += c;
+        for (let k = 0; k < col.length; k++) col[k] -= c * cols[i][k];
       }
     let norm = Math.sqrt(dotp(col, col));
     if (!(norm > 1e-13 * original) || norm === 0) {
       const fresh = naiveHash(col.length, j + 1000);
       for (let pass = 0; pass < 2; pass++)
         for (let i = 0; i < j; i++) {
-          const c = dotp(cols[i]!, fresh);
-          for (let k = 0; k < fresh.length; k++) fresh[k]! -= c * cols[i]![k]!;
+          const c = dotp(cols[i], fresh);
+          for (let k = 0; k < fresh.length; k++) fresh[k] -= c * cols[i][k];
         }
       col.set(fresh);
       norm = Math.sqrt(dotp(col, col));
-      for (let k = 0; k < col.length; k++) col[k]! /= norm;
+      for (let k = 0; k < col.length; k++) col[k] /= norm;
       continue;
     }
     r[j * m + j] = norm;
-    for (let k = 0; k < col.length; k++) col[k]! /= norm;
+    for (let k = 0; k < col.length; k++) col[k] /= norm;
   }
   return r;
 }
@@ -129,7 +129,7 @@ function naiveTopLeft(w: ArrayLike<number>, rows: number, cols: number, k: numbe
     for (let i = 0; i < rows; i++)
       for (let j = 0; j < rows; j++) {
         let s = 0;
-        for (let t = 0; t < cols; t++) s += w[i * cols + t]! * w[j * cols + t]!;
+        for (let t = 0; t < cols; t++) s += w[i * cols + t] * w[j * cols + t];
         c[i * rows + j] = s;
       }
   }
@@ -138,16 +138,16 @@ function naiveTopLeft(w: ArrayLike<number>, rows: number, cols: number, k: numbe
     if (c) {
       for (let r = 0; r < rows; r++) {
         let s = 0;
-        for (let t = 0; t < rows; t++) s += c[r * rows + t]! * x[t]!;
+        for (let t = 0; t < rows; t++) s += c[r * rows + t] * x[t];
         out[r] = s;
       }
       return out;
     }
     const z = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) for (let t = 0; t < cols; t++) z[t]! += x[r]! * w[r * cols + t]!;
+    for (let r = 0; r < rows; r++) for (let t = 0; t < cols; t++) z[t] += x[r] * w[r * cols + t];
     for (let r = 0; r < rows; r++) {
       let s = 0;
-      for (let t = 0; t < cols; t++) s += w[r * cols + t]! * z[t]!;
+      for (let t = 0; t < cols; t++) s += w[r * cols + t] * z[t];
       out[r] = s;
     }
     return out;
@@ -160,7 +160,7 @@ function naiveTopLeft(w: ArrayLike<number>, rows: number, cols: number, k: numbe
     const p = q.map(apply);
     const g = new Float64Array(m * m);
     for (let i = 0; i < m; i++)
-      for (let j = i; j < m; j++) g[i * m + j] = g[j * m + i] = 0.5 * (dotp(q[i]!, p[j]!) + dotp(q[j]!, p[i]!));
+      for (let j = i; j < m; j++) g[i * m + j] = g[j * m + i] = 0.5 * (dotp(q[i], p[j]) + dotp(q[j], p[i]));
     const eig = naiveJacobi(g, m);
     values = eig.values;
     ritz = Array.from({ length: m }, () => new Float64Array(rows));
@@ -168,14 +168,14 @@ function naiveTopLeft(w: ArrayLike<number>, rows: number, cols: number, k: numbe
     for (let j = 0; j < m; j++)
       for (let i = 0; i < m; i++)
         for (let r = 0; r < rows; r++) {
-          ritz[j]![r]! += eig.vectors[i * m + j]! * q[i]![r]!;
-          y[j]![r]! += eig.vectors[i * m + j]! * p[i]![r]!;
+          ritz[j][r] += eig.vectors[i * m + j] * q[i][r];
+          y[j][r] += eig.vectors[i * m + j] * p[i][r];
         }
     let residual = 0;
     for (let j = 0; j < want; j++) {
       let s = 0;
-      for (let r = 0; r < rows; r++) s += (y[j]![r]! - values[j]! * ritz[j]![r]!) ** 2;
-      residual = Math.max(residual, Math.sqrt(s) / Math.max(values[0]!, Number.MIN_VALUE));
+      for (let r = 0; r < rows; r++) s += (y[j][r] - values[j] * ritz[j][r]) ** 2;
+      residual = Math.max(residual, Math.sqrt(s) / Math.max(values[0], Number.MIN_VALUE));
     }
     if (residual <= 1e-10) break;
     naiveMgs(y);
@@ -187,28 +187,28 @@ function naiveTopLeft(w: ArrayLike<number>, rows: number, cols: number, k: numbe
 /** Exact OV route: A = Q R by Gram-Schmidt, Jacobi on R (B B^T) R^T, u = Q v. */
 function naiveOv(s: HeadSlices, d: number, k: number): NaiveSvd {
   const hd = s.headDim;
-  const qa = Array.from({ length: hd }, (_, c) => Float64Array.from({ length: d }, (_, r) => s.wO[r * hd + c]!));
+  const qa = Array.from({ length: hd }, (_, c) => Float64Array.from({ length: d }, (_, r) => s.wO[r * hd + c]));
   const ra = naiveMgs(qa);
   const g = new Float64Array(hd * hd);
   for (let i = 0; i < hd; i++)
     for (let j = 0; j < hd; j++) {
       let t = 0;
-      for (let c = 0; c < d; c++) t += s.wV[i * d + c]! * s.wV[j * d + c]!;
+      for (let c = 0; c < d; c++) t += s.wV[i * d + c] * s.wV[j * d + c];
       g[i * hd + j] = t;
     }
   const sm = new Float64Array(hd * hd);
   for (let i = 0; i < hd; i++)
     for (let j = 0; j < hd; j++) {
       let t = 0;
-      for (let a = 0; a < hd; a++) for (let b = 0; b < hd; b++) t += ra[i * hd + a]! * g[a * hd + b]! * ra[j * hd + b]!;
+      for (let a = 0; a < hd; a++) for (let b = 0; b < hd; b++) t += ra[i * hd + a] * g[a * hd + b] * ra[j * hd + b];
       sm[i * hd + j] = t;
     }
-  for (let i = 0; i < hd; i++) for (let j = i + 1; j < hd; j++) sm[i * hd + j] = sm[j * hd + i] = 0.5 * (sm[i * hd + j]! + sm[j * hd + i]!);
+  for (let i = 0; i < hd; i++) for (let j = i + 1; j < hd; j++) sm[i * hd + j] = sm[j * hd + i] = 0.5 * (sm[i * hd + j] + sm[j * hd + i]);
   const eig = naiveJacobi(sm, hd);
   const want = Math.min(k, hd);
   const vectors = Array.from({ length: want }, (_, j) => {
     const u = new Float64Array(d);
-    for (let i = 0; i < hd; i++) for (let r = 0; r < d; r++) u[r]! += eig.vectors[i * hd + j]! * qa[i]![r]!;
+    for (let i = 0; i < hd; i++) for (let r = 0; r < d; r++) u[r] += eig.vectors[i * hd + j] * qa[i][r];
     return u;
   });
   return { vectors, values: Array.from(eig.values.subarray(0, want), (v) => Math.sqrt(Math.max(0, v))) };
@@ -219,7 +219,7 @@ function naiveTokens(unembed: ArrayLike<number>, vocab: number, d: number, u: Fl
   const all: [number, number][] = [];
   for (let t = 0; t < vocab; t++) {
     let s = 0;
-    for (let c = 0; c < d; c++) s += unembed[t * d + c]! * u[c]!;
+    for (let c = 0; c < d; c++) s += unembed[t * d + c] * u[c];
     if (s === s) all.push([sign * s, t]);
   }
   all.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
@@ -249,7 +249,7 @@ function planted(rows: number, cols: number, seed: number, values: number[], noi
     const b = gaussian(cols, seed * 37 + p + 1, 1);
     const na = Math.sqrt(dotp(a, a));
     const nb = Math.sqrt(dotp(b, b));
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c]! += (s * a[r]! * b[c]!) / (na * nb);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) w[r * cols + c] += (s * a[r] * b[c]) / (na * nb);
   });
   return Float32Array.from(w);
 }
@@ -257,9 +257,9 @@ function planted(rows: number, cols: number, seed: number, values: number[], noi
 function expectSameLists(fast: ComponentDirections, naive: NaiveSvd, unembed: ArrayLike<number>, vocab: number, d: number, topK = 20): void {
   expect(fast.directions.length).toBe(naive.vectors.length);
   fast.directions.forEach((dir, i) => {
-    expect(Math.abs(dir.singularValue - naive.values[i]!) / naive.values[0]!).toBeLessThan(1e-10);
-    expect(dir.top).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i]!, topK, 1));
-    expect(dir.bottom).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i]!, topK, -1));
+    expect(Math.abs(dir.singularValue - naive.values[i]) / naive.values[0]).toBeLessThan(1e-10);
+    expect(dir.top).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i], topK, 1));
+    expect(dir.bottom).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i], topK, -1));
   });
 }
 
@@ -284,12 +284,12 @@ describe('fast SVD directions equal the naive float64 reference', () => {
       const slices = Array.from({ length: heads }, (_, h) => ({ head: h, slices: gptNeoxHeadSlices(qkv, dense, d, heads, h) }));
       const comps = await blockDirections({ mlpOut: { w, dff }, heads: slices }, un, decode, { pieceElements: 64 * 1024 });
       expect(comps.map((c) => [c.component, c.head])).toEqual([['mlp.out', null], ...slices.map((s) => ['attn.ov', s.head])]);
-      expectSameLists(comps[0]!, naiveTopLeft(w, d, dff, 30), unembed, vocab, d);
+      expectSameLists(comps[0], naiveTopLeft(w, d, dff, 30), unembed, vocab, d);
       comps.slice(1).forEach((c, h) => {
         expect(c.directions.length).toBe(Math.min(30, hd));
-        expectSameLists(c, naiveOv(slices[h]!.slices, d, 30), unembed, vocab, d);
+        expectSameLists(c, naiveOv(slices[h].slices, d, 30), unembed, vocab, d);
       });
-      expect(comps[1]!.directions[0]!.topTokens).toEqual(comps[1]!.directions[0]!.top.map(decode));
+      expect(comps[1].directions[0].topTokens).toEqual(comps[1].directions[0].top.map(decode));
     }, 120_000);
   }
 
@@ -299,11 +299,11 @@ describe('fast SVD directions equal the naive float64 reference', () => {
     const naive = naiveTopLeft(w, d, dff, 30, false);
     for (const x of [w, Float64Array.from(w)]) {
       const fast = await topLeftSingularVectors(x, d, dff, 30, { formGram: false });
-      fast.singularValues.forEach((s, i) => expect(Math.abs(s - naive.values[i]!) / naive.values[0]!).toBeLessThan(1e-10));
+      fast.singularValues.forEach((s, i) => expect(Math.abs(s - naive.values[i]) / naive.values[0]).toBeLessThan(1e-10));
       fast.vectors.forEach((v, i) => {
-        const sign = Math.sign(dotp(v, naive.vectors[i]!));
+        const sign = Math.sign(dotp(v, naive.vectors[i]));
         expect(sign).toBe(1);
-        v.forEach((x2, r) => expect(Math.abs(x2 - naive.vectors[i]![r]!)).toBeLessThan(1e-9));
+        v.forEach((x2, r) => expect(Math.abs(x2 - naive.vectors[i][r])).toBeLessThan(1e-9));
       });
     }
   });
@@ -315,10 +315,10 @@ describe('fast SVD directions equal the naive float64 reference', () => {
     const naive = naiveTopLeft(w, d, dff, 30);
     // The 5 defined directions; the rest are numerically zero.
     for (let i = 0; i < 5; i++) {
-      expect(Math.abs(fast.singularValues[i]! - naive.values[i]!) / naive.values[0]!).toBeLessThan(1e-10);
-      expect(Math.abs(dotp(fast.vectors[i]!, naive.vectors[i]!))).toBeGreaterThan(1 - 1e-10);
+      expect(Math.abs(fast.singularValues[i] - naive.values[i]) / naive.values[0]).toBeLessThan(1e-10);
+      expect(Math.abs(dotp(fast.vectors[i], naive.vectors[i]))).toBeGreaterThan(1 - 1e-10);
     }
-    for (let i = 5; i < 30; i++) expect(fast.singularValues[i]!).toBeLessThan(1e-6);
+    for (let i = 5; i < 30; i++) expect(fast.singularValues[i]).toBeLessThan(1e-6);
   });
 
   it('GPT-2 (Conv1D layout) and Llama (grouped-query, heads * hd != d) heads equal the naive route', async () => {
@@ -337,7 +337,7 @@ describe('fast SVD directions equal the naive float64 reference', () => {
     const llama = Array.from({ length: heads }, (_, h) => ({ head: h, slices: llamaHeadSlices(vProj, oProj, d, heads, kvHeads, hd, h) }));
     for (const layout of [gpt2, llama]) {
       const comps = await blockDirections({ heads: layout }, un, decode);
-      comps.forEach((c, i) => expectSameLists(c, naiveOv(layout[i]!.slices, d, 30), unembed, vocab, d));
+      comps.forEach((c, i) => expectSameLists(c, naiveOv(layout[i].slices, d, 30), unembed, vocab, d));
     }
   });
 
@@ -349,24 +349,24 @@ describe('fast SVD directions equal the naive float64 reference', () => {
     const un = prepareUnembedding(unembed, vocab, d);
     const good: HeadSlices = { wO: gaussian(d * hd, 43, 0.1), wV: gaussian(hd * d, 47, 0.1), headDim: hd };
     const repeated: HeadSlices = { wO: Float64Array.from(good.wO), wV: gaussian(hd * d, 53, 0.1), headDim: hd };
-    for (let r = 0; r < d; r++) repeated.wO[r * hd + 3] = repeated.wO[r * hd + 1]!; // column 3 = column 1
+    for (let r = 0; r < d; r++) repeated.wO[r * hd + 3] = repeated.wO[r * hd + 1]; // column 3 = column 1
     const svds = await ovLeftSingularVectorsBatch([good, repeated], d, 30);
     [good, repeated].forEach((s, i) => {
       const naive = naiveOv(s, d, 30);
-      svds[i]!.singularValues.forEach((v, j) => expect(Math.abs(v - naive.values[j]!) / naive.values[0]!).toBeLessThan(1e-10));
+      svds[i].singularValues.forEach((v, j) => expect(Math.abs(v - naive.values[j]) / naive.values[0]).toBeLessThan(1e-10));
     });
     const comps = await blockDirections({ heads: [{ head: 0, slices: good }, { head: 1, slices: repeated }] }, un, decode);
-    expectSameLists(comps[0]!, naiveOv(good, d, 30), unembed, vocab, d);
+    expectSameLists(comps[0], naiveOv(good, d, 30), unembed, vocab, d);
     // The repeated column leaves rank hd - 1: the last direction is arbitrary, the others are defined.
     const naive = naiveOv(repeated, d, 30);
-    comps[1]!.directions.slice(0, hd - 1).forEach((dir, i) => {
-      expect(dir.top).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i]!, 20, 1));
-      expect(dir.bottom).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i]!, 20, -1));
+    comps[1].directions.slice(0, hd - 1).forEach((dir, i) => {
+      expect(dir.top).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i], 20, 1));
+      expect(dir.bottom).toEqual(naiveTokens(unembed, vocab, d, naive.vectors[i], 20, -1));
     });
     const broken: HeadSlices = { wO: Float64Array.from(good.wO), wV: good.wV, headDim: hd };
     broken.wO[5] = NaN;
     const [nanHead] = await blockDirections({ heads: [{ head: 0, slices: broken }] }, un, decode);
-    nanHead!.directions.forEach((dir) => {
+    nanHead.directions.forEach((dir) => {
       expect(dir.singularValue).toBeNaN();
       expect(dir.top).toEqual([]);
       expect(dir.bottom).toEqual([]);
@@ -379,9 +379,9 @@ describe('fast SVD directions equal the naive float64 reference', () => {
     w[100] = Infinity;
     const un = prepareUnembedding(Float32Array.from(gaussian(vocab * d, 61, 0.02)), vocab, d);
     const [comp] = await blockDirections({ mlpOut: { w, dff } }, un, decode);
-    expect(comp!.directions.length).toBe(16);
-    expect(comp!.converged).toBe(false);
-    comp!.directions.forEach((dir) => {
+    expect(comp.directions.length).toBe(16);
+    expect(comp.converged).toBe(false);
+    comp.directions.forEach((dir) => {
       expect(dir.singularValue).toBeNaN();
       expect(dir.top).toEqual([]);
       expect(dir.bottom).toEqual([]);
@@ -401,7 +401,7 @@ describe('token lists: the float32 pass with its error bound is exact', () => {
     for (let t = 0; t < 120; t++) {
       const row = 7 + t * 13;
       const c = t % 2 === 0 ? 0.5 : -0.5;
-      for (let j = 0; j < d; j++) un[row * d + j] = c * u[j]! + tiny[row * d + j]!;
+      for (let j = 0; j < d; j++) un[row * d + j] = c * u[j] + tiny[row * d + j];
     }
     // Exact duplicates of two cluster rows, at higher ids.
     for (const [src, dst] of [[7, vocab - 3], [7 + 2 * 13, vocab - 2], [7 + 13, vocab - 1]] as const) un.copyWithin(dst * d, src * d, (src + 1) * d);
@@ -416,15 +416,15 @@ describe('token lists: the float32 pass with its error bound is exact', () => {
         const n = Math.sqrt(dotp(v, v));
         return v.map((x) => x / n);
       });
-      const raw = nearTies(vocab, d, dirs[0]!, 73);
+      const raw = nearTies(vocab, d, dirs[0], 73);
       const unembed = dtype === 'float32' ? Float32Array.from(raw) : raw;
       const lists = await tokenLists(dirs, prepareUnembedding(unembed, vocab, d), 20, { pieceElements: 20_000 });
       dirs.forEach((u, j) => {
-        expect(lists[j]!.top).toEqual(naiveTokens(unembed, vocab, d, u, 20, 1));
-        expect(lists[j]!.bottom).toEqual(naiveTokens(unembed, vocab, d, u, 20, -1));
+        expect(lists[j].top).toEqual(naiveTokens(unembed, vocab, d, u, 20, 1));
+        expect(lists[j].bottom).toEqual(naiveTokens(unembed, vocab, d, u, 20, -1));
       });
       // The cluster is the top: 60 near-equal logits, of which float64 picks 20.
-      expect(lists[0]!.top.every((id) => (id - 7) % 13 === 0 || id >= vocab - 3)).toBe(true);
+      expect(lists[0].top.every((id) => (id - 7) % 13 === 0 || id >= vocab - 3)).toBe(true);
     });
   }
 
@@ -440,12 +440,12 @@ describe('token lists: the float32 pass with its error bound is exact', () => {
     const un = prepareUnembedding(unembed, vocab, d);
     expect(un.badRows).toEqual([9, 11]); // row 5 has NaN: NaN logits, never listed
     const [a, b] = await tokenLists([u, nanDir], un, 20);
-    expect(a!.top).toEqual(naiveTokens(unembed, vocab, d, u, 20, 1));
-    expect(a!.bottom).toEqual(naiveTokens(unembed, vocab, d, u, 20, -1));
+    expect(a.top).toEqual(naiveTokens(unembed, vocab, d, u, 20, 1));
+    expect(a.bottom).toEqual(naiveTokens(unembed, vocab, d, u, 20, -1));
     expect(b).toEqual({ top: [], bottom: [] });
     const [all] = await tokenLists([u], prepareUnembedding(unembed.subarray(0, 12 * d), 12, d), 20);
-    expect(all!.top).toEqual(naiveTokens(unembed, 12, d, u, 20, 1));
-    expect(all!.top.length).toBe(11); // 12 ids, one NaN logit
+    expect(all.top).toEqual(naiveTokens(unembed, 12, d, u, 20, 1));
+    expect(all.top.length).toBe(11); // 12 ids, one NaN logit
     const allNan = prepareUnembedding(new Float32Array(vocab * d).fill(NaN), vocab, d);
     expect(allNan.badRows).toEqual([]);
     expect(await tokenLists([u], allNan, 20)).toEqual([{ top: [], bottom: [] }]);
@@ -459,14 +459,14 @@ describe('small dense kernels', () => {
     for (let i = 0; i < 3; i++)
       for (let j = 0; j < 3; j++) {
         let s = 0;
-        for (let k = 0; k < 3; k++) s += r[k * 3 + i]! * r[k * 3 + j]!;
-        expect(s).toBeCloseTo(a[i * 3 + j]!, 14);
+        for (let k = 0; k < 3; k++) s += r[k * 3 + i] * r[k * 3 + j];
+        expect(s).toBeCloseTo(a[i * 3 + j], 14);
       }
     const x = invertUpper(r, 3);
     for (let i = 0; i < 3; i++)
       for (let j = 0; j < 3; j++) {
         let s = 0;
-        for (let k = 0; k < 3; k++) s += r[i * 3 + k]! * x[k * 3 + j]!;
+        for (let k = 0; k < 3; k++) s += r[i * 3 + k] * x[k * 3 + j];
         expect(s).toBeCloseTo(i === j ? 1 : 0, 14);
       }
     expect(choleskyUpper([1, 2, 2, 1], 2)).toBeNull();
@@ -481,23 +481,23 @@ describe('the svd-directions unit on the bundled demo run', () => {
     const { join } = await import('node:path');
     const demo = join(__dirname, '..', '..', '..', 'resources', 'demo', 'hub');
     const { runs } = await scanPaths([demo]);
-    const run = runs[0]!;
+    const run = runs[0];
     const config = run.config!;
     expect(config.family).toBe('gpt_neox');
-    const final = run.checkpoints[run.checkpoints.length - 1]!;
+    const final = run.checkpoints[run.checkpoints.length - 1];
     const task = {
       unit: 'svd-directions' as const,
       run: { id: run.id, family: run.family, config, tokenizerPath: run.tokenizerPath },
       checkpoint: final,
-      init: run.checkpoints[0]!,
+      init: run.checkpoints[0],
       prev: null,
       final,
       provider: 'cpu' as const,
       intraOpThreads: 1,
     };
     const results = await svdDirectionsUnit(task, () => {});
-    const stored = (results.arrays[0]!.data as { directions: { component: string; block: number; head: number | null; index: number; singular_value: number; top: number[]; bottom: number[] }[] }).directions;
-    expect(results.arrays[0]!.tensor).toBe(SVD_TENSOR);
+    const stored = (results.arrays[0].data as { directions: { component: string; block: number; head: number | null; index: number; singular_value: number; top: number[]; bottom: number[] }[] }).directions;
+    expect(results.arrays[0].tensor).toBe(SVD_TENSOR);
     const src = await openCheckpoint(final.folder);
     try {
       const read = async (name: string): Promise<Float32Array> => Float32Array.from(await src.read(name, 'f32'));
@@ -517,9 +517,9 @@ describe('the svd-directions unit on the bundled demo run', () => {
           expect(mine.length).toBe(ref.vectors.length);
           mine.forEach((x, i) => {
             expect(x.index).toBe(i);
-            expect(Math.abs(x.singular_value - ref.values[i]!) / ref.values[0]!).toBeLessThan(1e-10);
-            expect(x.top).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i]!, 20, 1));
-            expect(x.bottom).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i]!, 20, -1));
+            expect(Math.abs(x.singular_value - ref.values[i]) / ref.values[0]).toBeLessThan(1e-10);
+            expect(x.top).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i], 20, 1));
+            expect(x.bottom).toEqual(naiveTokens(unembed, vocab, d, ref.vectors[i], 20, -1));
             checked++;
           });
         }

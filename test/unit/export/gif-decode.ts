@@ -28,7 +28,7 @@ export function decodeGif(bytes: Uint8Array): DecodedGif {
   let p = 0;
   const u8 = () => {
     if (p >= bytes.length) throw new GifDecodeError(`unexpected end at byte ${p}`);
-    return bytes[p++]!;
+    return bytes[p++];
   };
   const u16 = () => u8() | (u8() << 8);
   const sig = String.fromCharCode(...bytes.subarray(0, 6));
@@ -67,7 +67,7 @@ export function decodeGif(bytes: Uint8Array): DecodedGif {
       } else if (label === 0xff) {
         const app = subBlocks();
         const name = String.fromCharCode(...app.subarray(0, 11));
-        if (name === 'NETSCAPE2.0' && app.length >= 14) loopCount = app[12]! | (app[13]! << 8);
+        if (name === 'NETSCAPE2.0' && app.length >= 14) loopCount = app[12] | (app[13] << 8);
       } else {
         subBlocks();
       }
@@ -90,7 +90,7 @@ export function decodeGif(bytes: Uint8Array): DecodedGif {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const q = (top + y) * width + left + x;
-        const ci = indices[y * w + x]!;
+        const ci = indices[y * w + x];
         index[q] = ci;
         const c = palette[ci] ?? [0, 0, 0];
         rgba[q * 4] = c[0];
@@ -131,7 +131,7 @@ export function lzwDecode(data: Uint8Array, minCodeSize: number, pixelCount: num
   const totalBits = data.length * 8;
   while (bitPos + codeSize <= totalBits) {
     let code = 0;
-    for (let k = 0; k < codeSize; k++, bitPos++) code |= ((data[bitPos >> 3]! >> (bitPos & 7)) & 1) << k;
+    for (let k = 0; k < codeSize; k++, bitPos++) code |= ((data[bitPos >> 3] >> (bitPos & 7)) & 1) << k;
     if (code === clear) {
       reset();
       continue;
@@ -141,23 +141,23 @@ export function lzwDecode(data: Uint8Array, minCodeSize: number, pixelCount: num
     let c = code;
     let sp = 0;
     if (code < next) {
-      first = dictFirst[code]!;
+      first = dictFirst[code];
     } else if (code === next && prev >= 0) {
-      first = dictFirst[prev]!;
+      first = dictFirst[prev];
       stack[sp++] = first;
       c = prev;
     } else {
       throw new GifDecodeError(`bad LZW code ${code} (next ${next})`);
     }
     while (c >= 0) {
-      stack[sp++] = dictSuffix[c]!;
-      c = dictPrefix[c]!;
+      stack[sp++] = dictSuffix[c];
+      c = dictPrefix[c];
     }
-    while (sp > 0 && o < pixelCount) out[o++] = stack[--sp]!;
+    while (sp > 0 && o < pixelCount) out[o++] = stack[--sp];
     if (prev >= 0 && next < 4096) {
       dictPrefix[next] = prev;
       dictSuffix[next] = first;
-      dictFirst[next] = dictFirst[prev]!;
+      dictFirst[next] = dictFirst[prev];
       next++;
       if (next === 1 << codeSize && codeSize < 12) codeSize++;
     }

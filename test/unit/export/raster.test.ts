@@ -9,7 +9,7 @@ import { decodeGif, lzwDecode } from './gif-decode';
 import { correlationMatrix, rng } from './synthetic';
 
 const label = (step: number): FrameLabel => ({ runName: 'run-a', tensor: 'embed.weight', component: 'embed', block: 'embed', step, checkpointId: `step${step}`, unit: 'Pearson r' });
-const chebyshev = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(Math.abs(a[0]! - b[0]!), Math.abs(a[1]! - b[1]!), Math.abs(a[2]! - b[2]!));
+const chebyshev = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
 
 describe('correlation palette', () => {
   const p = correlationPalette();
@@ -20,7 +20,7 @@ describe('correlation palette', () => {
     for (const c of lut) {
       const i = p.cellIndex.get((c[0] << 16) | (c[1] << 8) | c[2]);
       expect(i).toBeDefined();
-      const d = chebyshev(c, p.palette[i!]!);
+      const d = chebyshev(c, p.palette[i!]);
       expect(d).toBeLessThanOrEqual(p.maxCellError);
       if (d === 0) exact++;
     }
@@ -40,8 +40,8 @@ describe('cellMap', () => {
       const m = cellMap(side, n);
       const counts = new Array<number>(n).fill(0);
       for (let i = 0; i < side; i++) {
-        if (i > 0) expect(m[i]!).toBeGreaterThanOrEqual(m[i - 1]!);
-        counts[m[i]!]!++;
+        if (i > 0) expect(m[i]).toBeGreaterThanOrEqual(m[i - 1]);
+        counts[m[i]]++;
       }
       for (const c of counts) {
         expect(c).toBeGreaterThanOrEqual(Math.floor(side / n));
@@ -67,7 +67,7 @@ describe('CorrelationRasterizer', () => {
     for (let y = 0; y < L.side; y++) {
       for (let x = 0; x < L.side; x++) {
         const o = ((L.matrixY + y) * 320 + L.matrixX + x) * 4;
-        const a = (map[y]! * n + map[x]!) * 4;
+        const a = (map[y] * n + map[x]) * 4;
         const d = chebyshev(rgba.subarray(o, o + 3), app.subarray(a, a + 3));
         expect(d).toBeLessThanOrEqual(r.maxCellError);
         if (d === 0) exact++;
@@ -97,7 +97,7 @@ describe('CorrelationRasterizer', () => {
     expect(Buffer.from(band(a)).equals(Buffer.from(band(b)))).toBe(false);
     const rgba = indexedToRgba(a, r.palette);
     let dark = 0;
-    for (let p = 0; p < 320 * 44; p++) if (rgba[p * 4]! < 80) dark++;
+    for (let p = 0; p < 320 * 44; p++) if (rgba[p * 4] < 80) dark++;
     expect(dark).toBeGreaterThan(50);
     // Below the label, the matrix region is untouched by text.
     expect(Buffer.from(a.subarray(320 * 60)).equals(Buffer.from(b.subarray(320 * 60)))).toBe(true);
@@ -113,7 +113,7 @@ describe('CorrelationRasterizer', () => {
     for (let y = 0; y < L.side; y += 7) {
       for (let x = 0; x < L.side; x += 5) {
         const o = ((L.matrixY + y) * 320 + L.matrixX + x) * 4;
-        const a = (map[y]! * n + map[x]!) * 4;
+        const a = (map[y] * n + map[x]) * 4;
         expect(chebyshev(rgba.subarray(o, o + 3), app.subarray(a, a + 3))).toBeLessThanOrEqual(r.maxCellError);
       }
     }
@@ -133,12 +133,12 @@ describe('test GIF decoder', () => {
     enc.writeHeader();
     const frames = [0, 1, 2].map(() => Uint8Array.from({ length: w * h }, () => Math.floor(next() * 16)));
     const palettes = [0, 1, 2].map((k) => Array.from({ length: 16 }, (_, i) => [i * 16, k * 40, 255 - i * 8]));
-    frames.forEach((f, k) => enc.writeFrame(f, w, h, { first: k === 0, palette: palettes[k]!, delay: 70, repeat: 0 }));
+    frames.forEach((f, k) => enc.writeFrame(f, w, h, { first: k === 0, palette: palettes[k], delay: 70, repeat: 0 }));
     enc.finish();
     const g = decodeGif(enc.bytesView());
     expect([g.width, g.height, g.loopCount, g.frames.length]).toEqual([w, h, 0, 3]);
     g.frames.forEach((f, k) => {
-      expect(Buffer.from(f.index).equals(Buffer.from(frames[k]!))).toBe(true);
+      expect(Buffer.from(f.index).equals(Buffer.from(frames[k]))).toBe(true);
       expect(f.local).toBe(k > 0);
       expect(f.delayMs).toBe(70);
       expect(f.palette.slice(0, 16)).toEqual(palettes[k]);
@@ -154,7 +154,7 @@ describe('test GIF decoder', () => {
     enc.writeFrame(index, w, h, { palette: Array.from({ length: 256 }, (_, i) => [i, i, i]) });
     enc.finish();
     const g = decodeGif(enc.bytes());
-    expect(Buffer.from(g.frames[0]!.index).equals(Buffer.from(index))).toBe(true);
+    expect(Buffer.from(g.frames[0].index).equals(Buffer.from(index))).toBe(true);
   });
 
   it('reads the exporter\'s hand-written header: screen size, padded global table, loop extension', () => {
@@ -167,8 +167,8 @@ describe('test GIF decoder', () => {
       const g = decodeGif(bytes);
       expect([g.width, g.height, g.loopCount]).toEqual([4, 3, loop ? 0 : null]);
       expect(g.globalPalette).toEqual([...palette, [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
-      expect([...g.frames[0]!.index]).toEqual(Array.from({ length: 12 }, (_, i) => i % 5));
-      expect(g.frames[0]!.local).toBe(false);
+      expect([...g.frames[0].index]).toEqual(Array.from({ length: 12 }, (_, i) => i % 5));
+      expect(g.frames[0].local).toBe(false);
     }
   });
 

@@ -14,10 +14,10 @@ function barHeights(svg: string, colour: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const m of svg.matchAll(/<path d="([^"]*)" fill="([^"]+)"[^>]*?ecmeta_data_index="(\d+)"/g)) {
     if (m[2] !== colour) continue;
-    const d = m[1]!;
+    const d = m[1];
     const segs = [...d.matchAll(/l(-?[\d.]+)[ ,](-?[\d.]+)/g)].map((s) => [Number(s[1]), Number(s[2])] as const);
     expect(segs.length, `a rectangle path: ${d}`).toBe(3);
-    out.set(Number(m[3]), Math.abs(segs[1]![1]));
+    out.set(Number(m[3]), Math.abs(segs[1][1]));
   }
   return out;
 }

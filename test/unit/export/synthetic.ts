@@ -56,26 +56,26 @@ export function correlationMatrix(n: number, mix: number, seed: number, d = 24, 
   const centres = Array.from({ length: clusters }, () => Float64Array.from({ length: d }, () => gaussian(next)));
   const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
-    const c = centres[(i * 7) % clusters]!;
+    const c = centres[(i * 7) % clusters];
     let mean = 0;
     for (let k = 0; k < d; k++) {
-      const v = mix * c[k]! + (1 - mix) * gaussian(next);
+      const v = mix * c[k] + (1 - mix) * gaussian(next);
       x[i * d + k] = v;
       mean += v / d;
     }
     let ss = 0;
     for (let k = 0; k < d; k++) {
-      x[i * d + k]! -= mean;
-      ss += x[i * d + k]! ** 2;
+      x[i * d + k] -= mean;
+      ss += x[i * d + k] ** 2;
     }
     const inv = 1 / Math.sqrt(ss);
-    for (let k = 0; k < d; k++) x[i * d + k]! *= inv;
+    for (let k = 0; k < d; k++) x[i * d + k] *= inv;
   }
   const m = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
       let s = 0;
-      for (let k = 0; k < d; k++) s += x[i * d + k]! * x[j * d + k]!;
+      for (let k = 0; k < d; k++) s += x[i * d + k] * x[j * d + k];
       m[i * n + j] = s;
       m[j * n + i] = s;
     }
@@ -107,7 +107,7 @@ function histogramOf(next: () => number, count: number, sd: number, lo: number, 
     const v = sd * gaussian(next);
     if (v < lo) underflow++;
     else if (v >= hi) overflow++;
-    else counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]!++;
+    else counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
   }
   return { counts, underflow, overflow };
 }

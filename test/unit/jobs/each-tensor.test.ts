@@ -31,9 +31,9 @@ describe('eachTensor', () => {
       if (refs.length) {
         await tick();
         collectGarbage();
-        previousAlive.push(refs[refs.length - 1]!.deref() !== undefined);
+        previousAlive.push(refs[refs.length - 1].deref() !== undefined);
       }
-      const x = await new Promise<Float32Array>((resolve) => setImmediate(() => resolve(new Float32Array(entry.shape[0]!).fill(1))));
+      const x = await new Promise<Float32Array>((resolve) => setImmediate(() => resolve(new Float32Array(entry.shape[0]).fill(1))));
       refs.push(new WeakRef(x));
       await tick();
     });

@@ -107,8 +107,8 @@ describe('calibration in the cache', () => {
       { unit: 'weights', count: 3, unitSeconds: 28.5, peakRss: 650 * MB },
       { unit: 'spectra', count: 3, unitSeconds: 33, peakRss: 900 * MB },
     ], ctx);
-    expect(stored[0]!.rate).toBeCloseTo((28.5 - 3 * 0.1) / (3 * shapes.params), 20);
-    expect(stored[0]!.memoryFactor).toBeCloseTo((650 * MB - baseRss - 2 * 35 * MB) / (shapes.largest * 4), 12);
+    expect(stored[0].rate).toBeCloseTo((28.5 - 3 * 0.1) / (3 * shapes.params), 20);
+    expect(stored[0].memoryFactor).toBeCloseTo((650 * MB - baseRss - 2 * 35 * MB) / (shapes.largest * 4), 12);
     store.close();
     store = new Store(path);
     const cal = (u: UnitName) => loadCalibration(store, u);

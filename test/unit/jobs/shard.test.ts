@@ -70,7 +70,7 @@ describe('assignShards', () => {
         let biggest = 0;
         for (const { p, i } of idx) {
           const c = unitCost(p, costs(bytesOf));
-          load[a.shardOf[i]!] += c;
+          load[a.shardOf[i]] += c;
           total += c;
           biggest = Math.max(biggest, c);
         }
@@ -92,10 +92,10 @@ describe('assignShards', () => {
     const f = planned.filter((p) => p.unit === 'fits');
     const eq = costs(() => 2 ** 30);
     // First checkpoint: itself only; second: itself + init (== prev); later: itself + init + prev.
-    expect(unitCost(w[1]!, eq) / unitCost(w[0]!, eq)).toBeCloseTo(1.5, 9);
-    expect(unitCost(w[5]!, eq) / unitCost(w[0]!, eq)).toBeCloseTo(2, 9);
+    expect(unitCost(w[1], eq) / unitCost(w[0], eq)).toBeCloseTo(1.5, 9);
+    expect(unitCost(w[5], eq) / unitCost(w[0], eq)).toBeCloseTo(2, 9);
     // A checkpoint twice the size costs twice as much.
-    const big = costs((id) => (id === f[3]!.checkpoint.id ? 2 ** 31 : 2 ** 30));
-    expect(unitCost(f[3]!, big) / unitCost(f[3]!, eq)).toBeCloseTo(2, 9);
+    const big = costs((id) => (id === f[3].checkpoint.id ? 2 ** 31 : 2 ** 30));
+    expect(unitCost(f[3], big) / unitCost(f[3], eq)).toBeCloseTo(2, 9);
   });
 });

@@ -55,7 +55,7 @@ describe('import layers', () => {
       expect(violations.every((v) => v.rule === 'no-cycles')).toBe(true);
       const files = new Set(violations.flatMap((v) => [v.from, ...(v.cycle ?? [])]));
       expect([...files].sort()).toEqual(['main/jobs/a-make.ts', 'main/jobs/a.ts', 'main/jobs/b.ts']);
-      expect(describeViolation(violations[0]!)).toMatch(/^no-cycles: main\/jobs\/.+ imports main\/jobs\/.+ \(cycle: /);
+      expect(describeViolation(violations[0])).toMatch(/^no-cycles: main\/jobs\/.+ imports main\/jobs\/.+ \(cycle: /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,17 +9,17 @@ const SCHEDULES = [['Pythia (154 checkpoints)', PYTHIA_STEPS], ['demo (32 checkp
 describe('changePoints', () => {
   for (const [name, steps] of SCHEDULES) {
     const kinkIndex = Math.floor(steps.length * 0.6);
-    const kink = steps[kinkIndex]!;
+    const kink = steps[kinkIndex];
 
     it(`${name}: one planted kink is found within one checkpoint, noise-free and on 200 noisy seeds`, () => {
       const exact = changePoints(steps, piecewise(steps, [kink], [0.1, 1.5], 0));
       expect(exact.map((c) => c.index)).toEqual([kinkIndex]);
-      expect(exact[0]!.slopeBefore).toBeCloseTo(0.1, 6);
-      expect(exact[0]!.slopeAfter).toBeCloseTo(1.5, 6);
+      expect(exact[0].slopeBefore).toBeCloseTo(0.1, 6);
+      expect(exact[0].slopeAfter).toBeCloseTo(1.5, 6);
       let misses = 0;
       for (const seed of SEEDS) {
         const c = changePoints(steps, piecewise(steps, [kink], [0.1, 1.5], 0.005, seed));
-        if (c.length !== 1 || Math.abs(c[0]!.index - kinkIndex) > 1) misses++;
+        if (c.length !== 1 || Math.abs(c[0].index - kinkIndex) > 1) misses++;
       }
       expect(misses).toBe(0);
     });
@@ -27,8 +27,8 @@ describe('changePoints', () => {
     it(`${name}: two planted kinks (an early one in the log-spaced steps) are found within one checkpoint`, () => {
       let misses = 0;
       for (const seed of SEEDS.slice(0, 100)) {
-        const c = changePoints(steps, piecewise(steps, [steps[8]!, kink], [0.05, 1.0, -0.5], 0.005, seed));
-        if (c.length !== 2 || Math.abs(c[0]!.index - 8) > 1 || Math.abs(c[1]!.index - kinkIndex) > 1) misses++;
+        const c = changePoints(steps, piecewise(steps, [steps[8], kink], [0.05, 1.0, -0.5], 0.005, seed));
+        if (c.length !== 2 || Math.abs(c[0].index - 8) > 1 || Math.abs(c[1].index - kinkIndex) > 1) misses++;
       }
       expect(misses).toBe(0);
     });
@@ -43,7 +43,7 @@ describe('changePoints', () => {
     });
 
     it(`${name}: nothing on smooth curves (saturating, power law, square root), noise-free or noisy`, () => {
-      const last = steps[steps.length - 1]!;
+      const last = steps[steps.length - 1];
       const curves: ((s: number) => number)[] = [
         (s) => 1 + 2 * (1 - Math.exp(-s / (last / 5))),
         (s) => 3 * (s + 10) ** -0.3,
@@ -59,22 +59,22 @@ describe('changePoints', () => {
 
   it('the penalty is tunable: a weak kink appears only under a small enough penalty', () => {
     const kinkIndex = 100;
-    const y = piecewise(PYTHIA_STEPS, [PYTHIA_STEPS[kinkIndex]!], [0.5, 1.2], 0.01, 7);
+    const y = piecewise(PYTHIA_STEPS, [PYTHIA_STEPS[kinkIndex]], [0.5, 1.2], 0.01, 7);
     expect(changePoints(PYTHIA_STEPS, y, { penalty: 40 })).toEqual([]);
     const found = changePoints(PYTHIA_STEPS, y, { penalty: 3 });
     expect(found).toHaveLength(1);
-    expect(Math.abs(found[0]!.index - kinkIndex)).toBeLessThanOrEqual(1);
+    expect(Math.abs(found[0].index - kinkIndex)).toBeLessThanOrEqual(1);
   });
 
   it('strength is the slope change in units of range per log-step span', () => {
     const steps = PYTHIA_STEPS;
-    const y = piecewise(steps, [steps[92]!], [0, 2], 0);
+    const y = piecewise(steps, [steps[92]], [0, 2], 0);
     const [c] = changePoints(steps, y);
-    const span = Math.log10(steps[steps.length - 1]! + 1);
+    const span = Math.log10(steps[steps.length - 1] + 1);
     const range = Math.max(...y) - Math.min(...y);
-    expect(c!.strength).toBeCloseTo((2 * span) / range, 9);
+    expect(c.strength).toBeCloseTo((2 * span) / range, 9);
     // Scale-free: multiplying the metric by 1000 leaves strengths unchanged.
-    expect(changePoints(steps, y.map((v) => 1000 * v))[0]!.strength).toBeCloseTo(c!.strength, 9);
+    expect(changePoints(steps, y.map((v) => 1000 * v))[0].strength).toBeCloseTo(c.strength, 9);
   });
 
   it('skips non-finite values but reports indices into the caller arrays', () => {

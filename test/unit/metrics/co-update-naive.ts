@@ -9,8 +9,8 @@ export function naiveCoUpdate(sizes: Array<Array<number | null>>, removeCommon: 
   const x = rows.map((r) => cols.map((k) => Math.log10(r[k]!)));
   if (removeCommon) {
     cols.forEach((_, j) => {
-      const mean = x.reduce((s, r) => s + r[j]!, 0) / x.length;
-      x.forEach((r) => (r[j] = r[j]! - mean));
+      const mean = x.reduce((s, r) => s + r[j], 0) / x.length;
+      x.forEach((r) => (r[j] = r[j] - mean));
     });
   }
   const pearson = (a: number[], b: number[]): number => {
@@ -20,11 +20,11 @@ export function naiveCoUpdate(sizes: Array<Array<number | null>>, removeCommon: 
     let saa = 0;
     let sbb = 0;
     for (let i = 0; i < a.length; i++) {
-      sab += (a[i]! - ma) * (b[i]! - mb);
-      saa += (a[i]! - ma) ** 2;
-      sbb += (b[i]! - mb) ** 2;
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) ** 2;
+      sbb += (b[i] - mb) ** 2;
     }
     return saa > 0 && sbb > 0 ? Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb))) : Number.NaN;
   };
-  return x.map((a, i) => x.map((b, j) => (i === j && x[i]!.some((v) => v !== x[i]![0]) ? 1 : pearson(a, b))));
+  return x.map((a, i) => x.map((b, j) => (i === j && x[i].some((v) => v !== x[i][0]) ? 1 : pearson(a, b))));
 }

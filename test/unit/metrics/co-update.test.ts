@@ -21,7 +21,7 @@ describe('coUpdate', () => {
       expect(got.units).toEqual([...Array(9).keys()]);
       expect(got.intervals).not.toContain(3);
       const naive = naiveCoUpdate(sizes, removeCommon);
-      for (let i = 0; i < 9; i++) for (let j = 0; j < 9; j++) expect(Math.abs(got.matrix[i * 9 + j]! - naive[i]![j]!)).toBeLessThan(1e-12);
+      for (let i = 0; i < 9; i++) for (let j = 0; j < 9; j++) expect(Math.abs(got.matrix[i * 9 + j] - naive[i][j])).toBeLessThan(1e-12);
       expect([...got.order].sort((a, b) => a - b)).toEqual([...Array(9).keys()]);
     });
   }
@@ -34,13 +34,13 @@ describe('coUpdate', () => {
     expect(got.matrix[0 * 5 + 2]).toBeCloseTo(1, 12);
     const pos = (u: number): number => got.order.indexOf(u);
     const group = [0, 2, 4].map(pos).sort((a, b) => a - b);
-    expect(group[2]! - group[0]!).toBe(2); // the three scaled copies are contiguous
+    expect(group[2] - group[0]).toBe(2); // the three scaled copies are contiguous
   });
 
   it('fewer than 3 shared intervals: no correlation off the diagonal', () => {
     const got = coUpdate({ sizes: [[1, 2, null, 3], [2, 1, 5, null]] });
     expect(got.intervals).toEqual([0, 1]);
-    expect(Number.isNaN(got.matrix[1]!)).toBe(true);
+    expect(Number.isNaN(got.matrix[1])).toBe(true);
     expect(got.matrix[0]).toBe(1);
   });
 });

@@ -13,8 +13,8 @@ describe('embeddingCorrelation', () => {
     expect(corr.length).toBe(n * n);
     let maxDiff = 0;
     for (let i = 0; i < n * n; i++) {
-      if (Number.isNaN(want[i]!)) expect(corr[i]).toBeNaN();
-      else maxDiff = Math.max(maxDiff, Math.abs(corr[i]! - want[i]!));
+      if (Number.isNaN(want[i])) expect(corr[i]).toBeNaN();
+      else maxDiff = Math.max(maxDiff, Math.abs(corr[i] - want[i]));
     }
     expect(maxDiff).toBeLessThan(1e-12);
     expect(corr[e.constantRow * n + e.constantRow]).toBeNaN();

@@ -27,7 +27,7 @@ function tSample(n: number, scale: number, nu: number, seed: number): Float64Arr
 function toHalf(x: Float64Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     const a = Math.abs(v);
     if (!Number.isFinite(v) || a === 0) {
       out[i] = v;
@@ -62,7 +62,7 @@ describe('radix sort and distinct values', () => {
     x[4] = -1e-45;
     x[5] = 3.4e38;
     x[6] = -3.4e38;
-    for (let i = 7; i < 2000; i++) x[i] = x[i % 50]!;
+    for (let i = 7; i < 2000; i++) x[i] = x[i % 50];
     const want = Float64Array.from(x).sort();
     const got = sortFloat32(x);
     expect(got.length).toBe(want.length);
@@ -83,7 +83,7 @@ describe('radix sort and distinct values', () => {
     const cdf = (v: number): number => normalCdf((v - 0.001) / 0.021);
     let naive = 0;
     for (let i = 0; i < sorted.length; i++) {
-      const f = cdf(sorted[i]!);
+      const f = cdf(sorted[i]);
       naive = Math.max(naive, f - i / sorted.length, (i + 1) / sorted.length - f);
     }
     expect(ksStatistic(sorted, cdf)).toBe(naive);
@@ -181,8 +181,8 @@ describe('QQ order statistics by radix selection', () => {
         const h = (sorted.length - 1) * p;
         const lo = Math.floor(h);
         const t = h - lo;
-        const av = sorted[lo]!;
-        const bv = sorted[Math.min(sorted.length - 1, lo + 1)]!;
+        const av = sorted[lo];
+        const bv = sorted[Math.min(sorted.length - 1, lo + 1)];
         expect(q[k]).toBe(t >= 0.5 ? bv - (bv - av) * (1 - t) : av + (bv - av) * t);
       });
       // Blom positions (type 9, the QQ frames' default): the same values as the Float64 path.

@@ -99,19 +99,19 @@ describe('Student-t likelihood derivatives', () => {
   it('gradient and Hessian agree with central finite differences', () => {
     const sorted = fitSample(loadArray('fit_t3')).sorted.subarray(0, 2000);
     const at = [0.001, Math.log(0.02), Math.log(3.3)];
-    const f = (t: number[]) => studentTLogLikelihood(sorted, t[0]!, Math.exp(t[1]!), Math.exp(t[2]!));
+    const f = (t: number[]) => studentTLogLikelihood(sorted, t[0], Math.exp(t[1]), Math.exp(t[2]));
     const base = f(at);
     const hs = [1e-6, 1e-5, 1e-5];
     for (let i = 0; i < 3; i++) {
       const up = at.slice();
       const dn = at.slice();
-      up[i] = up[i]! + hs[i]!;
-      dn[i] = dn[i]! - hs[i]!;
+      up[i] = up[i] + hs[i];
+      dn[i] = dn[i] - hs[i];
       const fu = f(up);
       const fd = f(dn);
-      expectClose(base.g[i]!, (fu.ll - fd.ll) / (2 * hs[i]!), 1e-5, 1e-3, `g${i}`);
+      expectClose(base.g[i], (fu.ll - fd.ll) / (2 * hs[i]), 1e-5, 1e-3, `g${i}`);
       for (let j = 0; j < 3; j++) {
-        expectClose(base.h[j]![i]!, (fu.g[j]! - fd.g[j]!) / (2 * hs[i]!), 1e-5, 1e-2, `h${j}${i}`);
+        expectClose(base.h[j][i], (fu.g[j] - fd.g[j]) / (2 * hs[i]), 1e-5, 1e-2, `h${j}${i}`);
       }
     }
   });
@@ -146,7 +146,7 @@ describe('large samples (warm start + blocked KS)', () => {
     for (const [name, cdf, ks] of cdfs) {
       let naive = 0;
       for (let i = 0; i < sorted.length; i++) {
-        const f = cdf(sorted[i]!);
+        const f = cdf(sorted[i]);
         naive = Math.max(naive, f - i / sorted.length, (i + 1) / sorted.length - f);
       }
       expectClose(ks, naive, 0, 1e-15, name);

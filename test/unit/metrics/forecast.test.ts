@@ -9,7 +9,7 @@ describe('fitForm', () => {
     const sat = fitForm('saturating', s, s.map((v) => 3 + 2 * (1 - Math.exp(-v / 20_000))))!;
     expect(sat.params[0]).toBeCloseTo(3, 5);
     expect(sat.params[1]).toBeCloseTo(2, 5);
-    expect(sat.params[2]! / 20_000).toBeCloseTo(1, 5);
+    expect(sat.params[2] / 20_000).toBeCloseTo(1, 5);
     const pow = fitForm('power_law', s, s.map((v) => 1.5 + 4 * (v + 1) ** -0.35))!;
     expect(pow.params[0]).toBeCloseTo(1.5, 4);
     expect(pow.params[1]).toBeCloseTo(4, 4);
@@ -23,13 +23,13 @@ describe('fitForm', () => {
 describe('forecast', () => {
   for (const [name, steps] of [['demo', DEMO_STEPS], ['Pythia', PYTHIA_STEPS]] as const) {
     it(`${name}: a saturating norm predicts its value at twice the last step within 3%, truth inside the band`, () => {
-      const last = steps[steps.length - 1]!;
+      const last = steps[steps.length - 1];
       const truth = (s: number): number => 12 - 7 * Math.exp(-s / (0.5 * last));
       let worst = 0;
       for (let seed = 1; seed <= 20; seed++) {
         const y = smooth(steps, truth, 0.03, seed);
         const f = forecast(steps, y)!;
-        const end = f.points[f.points.length - 1]!;
+        const end = f.points[f.points.length - 1];
         expect(end.step).toBe(2 * last);
         const rel = Math.abs(end.value - truth(2 * last)) / truth(2 * last);
         worst = Math.max(worst, rel);
@@ -57,8 +57,8 @@ describe('forecast', () => {
       expect(p.upper).toBeGreaterThanOrEqual(p.value);
     }
     const width = (p: { lower: number; upper: number }): number => p.upper - p.lower;
-    const atLast = f.points[s.length - 1]!;
-    expect(width(f.points[f.points.length - 1]!)).toBeGreaterThan(width(atLast));
+    const atLast = f.points[s.length - 1];
+    expect(width(f.points[f.points.length - 1])).toBeGreaterThan(width(atLast));
     expect(f.points).toHaveLength(s.length + 16);
   });
 

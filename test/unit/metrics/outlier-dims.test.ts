@@ -21,7 +21,7 @@ describe.each(['neox_parallel', 'neox_sequential', 'gpt2', 'llama'])('outlier di
     const dimMax = new Map<string, Float64Array>();
     await model.run(readerFromLookup(f.weights, f.config.family), f.tokens, {
       activation: (n, data, dims) => {
-        if (n.startsWith('resid.')) dimMax.set(n, activationStats(data, dims[dims.length - 1]!).dimMaxAbs);
+        if (n.startsWith('resid.')) dimMax.set(n, activationStats(data, dims[dims.length - 1]).dimMaxAbs);
       },
       gradient: () => undefined,
     });
@@ -34,14 +34,14 @@ describe.each(['neox_parallel', 'neox_sequential', 'gpt2', 'llama'])('outlier di
     for (const e of expected) {
       const got = frames.find((a) => a.tensor === e.tensor)!.data as OutlierDimsFrame;
       const scale = Math.max(...e.dim_max_abs);
-      e.dim_max_abs.forEach((v, i) => expect(Math.abs(got.dim_max_abs[i]! - v), `${e.tensor} dim ${i}`).toBeLessThanOrEqual(1e-5 * scale));
+      e.dim_max_abs.forEach((v, i) => expect(Math.abs(got.dim_max_abs[i] - v), `${e.tensor} dim ${i}`).toBeLessThanOrEqual(1e-5 * scale));
       // Near-ties may swap under float32; the set of the top dims with a clear margin must agree.
       const margin = 1e-4 * scale;
-      const clear = e.top_dims.filter((d, k) => k === e.top_dims.length - 1 || e.dim_max_abs[d]! - e.dim_max_abs[e.top_dims[k + 1]!]! > margin);
+      const clear = e.top_dims.filter((d, k) => k === e.top_dims.length - 1 || e.dim_max_abs[d] - e.dim_max_abs[e.top_dims[k + 1]] > margin);
       for (const d of clear.slice(0, 3)) expect(got.top_dims, e.tensor).toContain(d);
       expect(got.top_dims[0]).toBe(e.top_dims[0]);
       expect(got.norms.map((n) => [n.component, n.tensor])).toEqual(e.norms.map((n) => [n.component, n.tensor]));
-      got.norms.forEach((n, k) => expect(Array.from(n.gain)).toEqual(e.norms[k]!.gain.map((g) => Math.fround(g))));
+      got.norms.forEach((n, k) => expect(Array.from(n.gain)).toEqual(e.norms[k].gain.map((g) => Math.fround(g))));
     }
   }, 60_000);
 });

@@ -18,7 +18,7 @@ function product(wO: Float64Array, wV: Float64Array, d: number, hd: number): Flo
   const m = new Float64Array(d * d);
   for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) {
     let s = 0;
-    for (let k = 0; k < hd; k++) s += wO[r * hd + k]! * wV[k * d + c]!;
+    for (let k = 0; k < hd; k++) s += wO[r * hd + k] * wV[k * d + c];
     m[r * d + c] = s;
   }
   return m;
@@ -35,10 +35,10 @@ describe('OV head slices', () => {
       const m = product(wO, wV, d, hd);
       for (let j = 0; j < d; j++) {
         // x = e_j: v = row j of c_attn restricted to head h's V columns (Conv1D: y = x W).
-        const v = Array.from({ length: hd }, (_, k) => cAttn[j * 3 * d + 2 * d + h * hd + k]!);
+        const v = Array.from({ length: hd }, (_, k) => cAttn[j * 3 * d + 2 * d + h * hd + k]);
         for (let r = 0; r < d; r++) {
           let out = 0;
-          for (let k = 0; k < hd; k++) out += v[k]! * cProj[(h * hd + k) * d + r]!;
+          for (let k = 0; k < hd; k++) out += v[k] * cProj[(h * hd + k) * d + r];
           expect(m[r * d + j]).toBeCloseTo(out, 12);
         }
       }
@@ -54,10 +54,10 @@ describe('OV head slices', () => {
       const m = product(wO, wV, d, hd);
       const kv = Math.floor(h / (heads / kvHeads));
       for (let j = 0; j < d; j++) {
-        const v = Array.from({ length: hd }, (_, k) => vProj[(kv * hd + k) * d + j]!); // v = W_v e_j
+        const v = Array.from({ length: hd }, (_, k) => vProj[(kv * hd + k) * d + j]); // v = W_v e_j
         for (let r = 0; r < d; r++) {
           let out = 0;
-          for (let k = 0; k < hd; k++) out += oProj[r * heads * hd + h * hd + k]! * v[k]!;
+          for (let k = 0; k < hd; k++) out += oProj[r * heads * hd + h * hd + k] * v[k];
           expect(m[r * d + j]).toBeCloseTo(out, 12);
         }
       }

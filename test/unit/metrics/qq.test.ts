@@ -20,9 +20,9 @@ describe('probability grid', () => {
     expect(p.length).toBe(139);
     expect(p.length).toBe(ppf.probabilities.length);
     p.forEach((v, i) => expectClose(v, ppf.probabilities[i], 1e-15, 0, `p[${i}]`));
-    for (let i = 1; i < p.length; i++) expect(p[i]!).toBeGreaterThan(p[i - 1]!);
-    expectClose(p[0]!, 1e-6, 1e-15);
-    expectClose(1 - p[p.length - 1]!, 1e-6, 1e-9);
+    for (let i = 1; i < p.length; i++) expect(p[i]).toBeGreaterThan(p[i - 1]);
+    expectClose(p[0], 1e-6, 1e-15);
+    expectClose(1 - p[p.length - 1], 1e-6, 1e-9);
   });
 });
 
@@ -40,7 +40,7 @@ describe('inverse CDFs vs scipy ppf', () => {
   for (const [nu, values] of Object.entries(ppf.studentT as Record<string, number[]>)) {
     it(`Student-t nu=${nu} (1e-10 relative)`, () => {
       probs.forEach((p, i) =>
-        expectClose(studentTQuantile(p, Number(nu)), values[i]!, 1e-10, 1e-13, `t.ppf(${p}, ${nu})`),
+        expectClose(studentTQuantile(p, Number(nu)), values[i], 1e-10, 1e-13, `t.ppf(${p}, ${nu})`),
       );
     });
   }
@@ -51,27 +51,27 @@ describe('QQ data vs numpy.quantile', () => {
     it(`${name}: standardised empirical quantiles (type 9 at the supported positions), fitted quantiles`, () => {
       const x = loadArray(c.array);
       const fits = fitDistributions(x)!;
-      const ref = blom[c.array]!;
+      const ref = blom[c.array];
       const data = qq(x, { fits })!;
       expectClose(data.mean, c.qq.mean, 1e-13, 1e-13 * c.qq.std, 'mean');
       expectClose(data.std, c.qq.std, 1e-13, 0, 'std');
       expect(data.probabilities.length).toBe(ref.probabilities.length);
-      data.probabilities.forEach((p, i) => expectClose(p, ref.probabilities[i]!, 1e-14, 0, `p[${i}]`));
+      data.probabilities.forEach((p, i) => expectClose(p, ref.probabilities[i], 1e-14, 0, `p[${i}]`));
       const probs = data.probabilities;
-      data.empirical.forEach((v, i) => expectClose(v, ref.empirical[i]!, 1e-10, 1e-10, `q(${probs[i]})`));
+      data.empirical.forEach((v, i) => expectClose(v, ref.empirical[i], 1e-10, 1e-10, `q(${probs[i]})`));
       // Theoretical quantiles: the fitted distributions mapped through the same standardisation.
       data.gaussian.forEach((v, i) =>
-        expectClose(v, (fits.gaussian.mu + fits.gaussian.sigma * ref.normalPpf[i]! - data.mean) / data.std, 1e-11, 1e-11),
+        expectClose(v, (fits.gaussian.mu + fits.gaussian.sigma * ref.normalPpf[i] - data.mean) / data.std, 1e-11, 1e-11),
       );
       data.logistic.forEach((v, i) =>
-        expectClose(v, (fits.logistic.mu + fits.logistic.s * Math.log(probs[i]! / (1 - probs[i]!)) - data.mean) / data.std, 1e-11, 1e-11),
+        expectClose(v, (fits.logistic.mu + fits.logistic.s * Math.log(probs[i] / (1 - probs[i])) - data.mean) / data.std, 1e-11, 1e-11),
       );
       expect(data.studentT.length).toBe(probs.length);
       expect(data.approximate).toBe(false);
       // Monotone axes.
       for (let i = 1; i < probs.length; i++) {
-        expect(data.studentT[i]!).toBeGreaterThan(data.studentT[i - 1]!);
-        expect(data.empirical[i]!).toBeGreaterThanOrEqual(data.empirical[i - 1]!);
+        expect(data.studentT[i]).toBeGreaterThan(data.studentT[i - 1]);
+        expect(data.empirical[i]).toBeGreaterThanOrEqual(data.empirical[i - 1]);
       }
     });
   }

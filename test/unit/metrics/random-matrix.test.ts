@@ -42,7 +42,7 @@ describe('WeightWatcher parity (alpha_weighted, log_norm, log_spectral_norm, num
       expect(rel(ww.logNorm!, w.log_norm as number)).toBeLessThan(1e-12);
       expect(rel(ww.logSpectralNorm!, w.log_spectral_norm as number)).toBeLessThan(1e-12);
       // WeightWatcher's spectral_norm is s_max^2; ours is s_max.
-      expect(rel(s[0]! ** 2, w.spectral_norm_ww as number)).toBeLessThan(1e-12);
+      expect(rel(s[0] ** 2, w.spectral_norm_ww as number)).toBeLessThan(1e-12);
       if (w.alpha === null) {
         expect(ww.alphaWeighted).toBeNull();
         return;
@@ -73,10 +73,10 @@ describe('Marchenko-Pastur edges and the seeded shuffle', () => {
     expect(rel(e.lower, g.mp_lower)).toBeLessThan(1e-12);
     expect(marchenkoPasturEdges(g.cols, g.rows, sigma)).toEqual(e);
     const s = await singularValues(w, g.rows, g.cols, { intraOpThreads: 1 });
-    expect(rel(s[0]!, g.s_max)).toBeLessThan(1e-9);
+    expect(rel(s[0], g.s_max)).toBeLessThan(1e-9);
     // Finite size: the extreme singular values sit within 5% of the edges (Tracy-Widom scale).
-    expect(Math.abs(s[0]! / e.upper - 1)).toBeLessThan(0.05);
-    expect(Math.abs(s[s.length - 1]! / e.lower - 1)).toBeLessThan(0.05);
+    expect(Math.abs(s[0] / e.upper - 1)).toBeLessThan(0.05);
+    expect(Math.abs(s[s.length - 1] / e.lower - 1)).toBeLessThan(0.05);
     expect(countAbove(s, e.upper * 1.05)).toBe(0);
   });
 
@@ -126,9 +126,9 @@ async function compareHeads(expected: HeadExpect[], heads: Map<string, { rows: n
     expect([h.rows, h.cols]).toEqual([e.rows, e.cols]);
     const s = await singularValues(h.data, h.rows, h.cols, { intraOpThreads: 1 });
     const sh = await singularValues(shuffledCopy(h.data), h.rows, h.cols, { intraOpThreads: 1 });
-    const sMax = e.singular_values[0]!;
+    const sMax = e.singular_values[0];
     for (let i = 0; i < s.length; i++) {
-      worst = Math.max(worst, Math.abs(s[i]! - e.singular_values[i]!) / sMax, Math.abs(sh[i]! - e.shuffled_singular_values[i]!) / e.shuffled_singular_values[0]!);
+      worst = Math.max(worst, Math.abs(s[i] - e.singular_values[i]) / sMax, Math.abs(sh[i] - e.shuffled_singular_values[i]) / e.shuffled_singular_values[0]);
     }
     const sum = randomMatrixSummary(s, sh, h.rows, h.cols, entrySigma(h.data));
     expect(rel(sum.mp.sigma, e.mp_sigma)).toBeLessThan(1e-12);

@@ -110,7 +110,7 @@ describe('powerLawAlpha (WeightWatcher method)', () => {
   });
 
   it('is invariant to input order', () => {
-    const eigs = expectations.eigenvalue_samples[0]!.eigenvalues;
+    const eigs = expectations.eigenvalue_samples[0].eigenvalues;
     const reversed = [...eigs].reverse();
     expect(powerLawAlpha(reversed)).toEqual(powerLawAlpha(eigs));
   });

@@ -18,10 +18,10 @@ const e = expected.svd;
 /** max |a - b| after aligning the arbitrary sign of b to a. */
 function signAlignedDiff(a: Float64Array, b: number[]): number {
   let dotp = 0;
-  for (let i = 0; i < a.length; i++) dotp += a[i]! * b[i]!;
+  for (let i = 0; i < a.length; i++) dotp += a[i] * b[i];
   const sign = dotp < 0 ? -1 : 1;
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - sign * b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - sign * b[i]));
   return m;
 }
 
@@ -30,7 +30,7 @@ function naiveTop(unembed: Float32Array | Float64Array, vocab: number, d: number
   const logits: [number, number][] = [];
   for (let t = 0; t < vocab; t++) {
     let s = 0;
-    for (let c = 0; c < d; c++) s += unembed[t * d + c]! * u[c]!;
+    for (let c = 0; c < d; c++) s += unembed[t * d + c] * u[c];
     logits.push([sign * s, t]);
   }
   logits.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
@@ -54,7 +54,7 @@ describe('singular vectors vs numpy.linalg.svd', () => {
     const batch = await ovLeftSingularVectorsBatch(slices, e.d, 30);
     for (const [n, head] of e.ov.entries()) {
       const { wO, wV, headDim } = slices[n]!;
-      const svd = route === 'JS Gram-Schmidt' ? ovLeftSingularVectors(wO, wV, e.d, headDim, 30) : batch[n]!;
+      const svd = route === 'JS Gram-Schmidt' ? ovLeftSingularVectors(wO, wV, e.d, headDim, 30) : batch[n];
       expect(svd.vectors.length).toBe(headDim);
       svd.singularValues.forEach((s: number, i: number) => expect(Math.abs(s - head.s[i]) / head.s[0]).toBeLessThan(1e-10));
       svd.vectors.forEach((v: Float64Array, i: number) => {
@@ -70,7 +70,7 @@ describe('singular vectors vs numpy.linalg.svd', () => {
     const { values, vectors } = symmetricEigen(new Float64Array([2, 1, 1, 2]), 2);
     expect(values[0]).toBeCloseTo(3, 14);
     expect(values[1]).toBeCloseTo(1, 14);
-    expect(Math.abs(vectors[0]!)).toBeCloseTo(Math.SQRT1_2, 14);
+    expect(Math.abs(vectors[0])).toBeCloseTo(Math.SQRT1_2, 14);
   });
 });
 
@@ -83,11 +83,11 @@ describe('token directions', () => {
   it('top-20 for +u and -u equal a naive full sort; decoded through the callback', async () => {
     const w = loadArray(e.mlpOut.array);
     const [comp] = await blockDirections({ mlpOut: { w, dff: e.dff } }, un, decode);
-    expect(comp!.directions.length).toBe(30);
+    expect(comp.directions.length).toBe(30);
     const svd = await topLeftSingularVectors(w, e.d, e.dff, 30);
-    comp!.directions.forEach((dir, i) => {
-      expect(dir.top).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, 1));
-      expect(dir.bottom).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i]!, 20, -1));
+    comp.directions.forEach((dir, i) => {
+      expect(dir.top).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i], 20, 1));
+      expect(dir.bottom).toEqual(naiveTop(unembed, e.vocab, e.d, svd.vectors[i], 20, -1));
       expect(dir.topTokens).toEqual(dir.top.map(decode));
     });
   });
@@ -104,23 +104,23 @@ describe('token directions', () => {
     expect(heads.length).toBe(e.heads);
     const stored = (block: number, comps: ComponentDirections[], swap = false): StoredDirection[] =>
       comps.flatMap((c) => c.directions.map((d) => ({ component: c.component, block, head: c.head, index: d.index, singular_value: d.singularValue, top: swap ? d.bottom : d.top, bottom: swap ? d.top : d.bottom, tokens: [], neg_tokens: [] })));
-    const same = storedCloseness(stored(0, [heads[0]!]), stored(0, [heads[0]!]));
+    const same = storedCloseness(stored(0, [heads[0]]), stored(0, [heads[0]]));
     expect(same.matches.every((m) => m === 20)).toBe(true);
     expect(same.mean).toBe(20);
     // A sign-flipped copy (top and bottom swapped) still matches fully.
-    expect(storedCloseness(stored(0, [heads[0]!], true), stored(0, [heads[0]!])).mean).toBe(20);
+    expect(storedCloseness(stored(0, [heads[0]], true), stored(0, [heads[0]])).mean).toBe(20);
     // Different heads: compare with a naive count of both signs.
-    const a = heads[1]!.directions;
-    const b = heads[2]!.directions;
-    const other = { ...heads[1]!, directions: b };
-    const cl = storedCloseness(stored(0, [heads[1]!]), stored(0, [other]));
-    const naive = a.map((dir, i) => Math.max(dir.top.filter((t) => b[i]!.top.includes(t)).length, dir.bottom.filter((t) => b[i]!.top.includes(t)).length));
+    const a = heads[1].directions;
+    const b = heads[2].directions;
+    const other = { ...heads[1], directions: b };
+    const cl = storedCloseness(stored(0, [heads[1]]), stored(0, [other]));
+    const naive = a.map((dir, i) => Math.max(dir.top.filter((t) => b[i].top.includes(t)).length, dir.bottom.filter((t) => b[i].top.includes(t)).length));
     a.forEach((dir, i) => {
       expect(cl.matches[i]).toBe(naive[i]);
-      expect(matchesWithFinal(dir.top, dir.bottom, b[i]!.top)).toBe(naive[i]);
+      expect(matchesWithFinal(dir.top, dir.bottom, b[i].top)).toBe(naive[i]);
     });
     const naiveMean = naive.reduce((x, y) => x + y, 0) / naive.length;
-    const byBlock = storedCloseness([...stored(0, heads), ...stored(1, [heads[1]!])], [...stored(0, heads), ...stored(1, [other])]);
+    const byBlock = storedCloseness([...stored(0, heads), ...stored(1, [heads[1]])], [...stored(0, heads), ...stored(1, [other])]);
     expect(byBlock.perBlock.get('0')!.value).toBe(20);
     expect(byBlock.perBlock.get('1')!.value).toBeCloseTo(naiveMean, 12);
     expect(byBlock.mean).toBeCloseTo((20 + naiveMean) / 2, 12);

@@ -26,10 +26,10 @@ export function piecewise(steps: readonly number[], kinks: number[], slopes: num
   const g = gaussian(seed);
   return steps.map((s) => {
     const x = Math.log10(s + 1);
-    let y = 1 + slopes[0]! * x;
+    let y = 1 + slopes[0] * x;
     kinks.forEach((k, j) => {
       const xk = Math.log10(k + 1);
-      if (x > xk) y += (slopes[j + 1]! - slopes[j]!) * (x - xk);
+      if (x > xk) y += (slopes[j + 1] - slopes[j]) * (x - xk);
     });
     return y + sd * g();
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeElements, halfToNumber } from '../../../main/formats/dtype-convert';
 import { encodeElements, floatToBf16Bits, floatToHalfBits } from '../../../main/formats/dtype-encode';
 
-const bf16ToNumber = (b: number): number => new Float32Array(new Uint32Array([b << 16]).buffer)[0]!;
+const bf16ToNumber = (b: number): number => new Float32Array(new Uint32Array([b << 16]).buffer)[0];
 
 describe('dtype encoding', () => {
   it('every half and bfloat16 pattern survives decode -> encode (NaNs stay NaN)', () => {

@@ -69,7 +69,7 @@ describe('safetensors conformance table', () => {
           const numel = e.shape.reduce((a, b) => a * b, 1);
           expect(values.length).toBe(numel);
           // Accepted rows hold float32 1, 2, 3, ... over the whole data buffer.
-          if (e.dtype === 'F32') expect(Array.from(values)).toEqual(Array.from({ length: numel }, (_, k) => (e.byteOffset - src.list()[0]!.byteOffset) / 4 + k + 1));
+          if (e.dtype === 'F32') expect(Array.from(values)).toEqual(Array.from({ length: numel }, (_, k) => (e.byteOffset - src.list()[0].byteOffset) / 4 + k + 1));
         }
       } finally {
         await src.close();

@@ -32,7 +32,7 @@ describe('tokens seen', () => {
       s.num_input_tokens_seen = 122_887;
       s.log_history = [...(s.log_history as unknown[]), { step: 20, loss: 1.9, num_input_tokens_seen: 81_903 }];
     });
-    const scanned = (await scanPaths([run])).runs[0]!;
+    const scanned = (await scanPaths([run])).runs[0];
     expect(scanned.checkpoints.map((c) => [c.id, c.tokens])).toEqual([
       ['checkpoint-10', 40_961], ['checkpoint-20', 81_903], ['checkpoint-30', 122_887], ['final', 122_887],
     ]);
@@ -42,15 +42,15 @@ describe('tokens seen', () => {
   });
 
   it('step folders without any count: tokens null, then step x tokens per step when the user gives it', async () => {
-    const b = (await scanPaths([join(FIXTURES, 'layouts', 'steps-b')])).runs[0]!;
+    const b = (await scanPaths([join(FIXTURES, 'layouts', 'steps-b')])).runs[0];
     expect(b.checkpoints.map((c) => c.tokens)).toEqual([null, null, null, null, null]);
     expect(withTokensPerStep(b.checkpoints, 2048).map((c) => c.tokens)).toEqual([500, 1000, 1500, 2000, 2500].map((s) => s * 2048));
   });
 
   it('the demo: training_log.json tokens_seen (batch 16 x 128 = 2048 tokens per step)', async () => {
-    const demo = (await scanPaths([join(__dirname, '..', '..', '..', 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny')])).runs[0]!;
+    const demo = (await scanPaths([join(__dirname, '..', '..', '..', 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny')])).runs[0];
     expect(demo.checkpoints.every((c) => c.tokens === c.step! * 2048)).toBe(true);
-    expect(demo.checkpoints[demo.checkpoints.length - 1]!.tokens).toBe(5_324_800);
+    expect(demo.checkpoints[demo.checkpoints.length - 1].tokens).toBe(5_324_800);
   });
 
   it('ignores counts that are not non-negative integers', () => {

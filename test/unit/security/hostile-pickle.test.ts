@@ -48,7 +48,7 @@ describe('memo DAG', () => {
     writeTorchArchive(join(folder, 'pytorch_model.bin'), memoDagPickle(16, 8));
     const { runs } = await scanPaths([folder]);
     expect(runs).toHaveLength(1);
-    expect(runs[0]!.checkpoints[0]!.warnings.join()).toMatch(/unreadable: .*pytorch_model\.bin: data\.pkl reaches the dict .* a second time through the memo/);
+    expect(runs[0].checkpoints[0].warnings.join()).toMatch(/unreadable: .*pytorch_model\.bin: data\.pkl reaches the dict .* a second time through the memo/);
   });
   it('a tree (each dict once) still lists every tensor by its dotted name', () => {
     const ops = [0x80, 2, EMPTY_DICT, ...binunicode('a'), EMPTY_DICT, ...binunicode('w'), ...tensorOps(), SETITEM, SETITEM, ...binunicode('b'), ...tensorOps(), SETITEM, STOP];

@@ -49,8 +49,8 @@ describe('config.json sizes are checked before any loop uses them', () => {
     writeFileSync(join(f, 'config.json'), JSON.stringify({ ...llama, num_hidden_layers: 1e9 }));
     writeFileSync(join(f, 'model.safetensors'), safetensors(2));
     const { runs } = await scanPaths([f]);
-    expect(runs[0]!.config).toBeNull();
-    expect(runs[0]!.warnings.map((w) => w.message).join()).toMatch(/config\.json: num_hidden_layers is 1000000000, beyond any real model/);
+    expect(runs[0].config).toBeNull();
+    expect(runs[0].warnings.map((w) => w.message).join()).toMatch(/config\.json: num_hidden_layers is 1000000000, beyond any real model/);
   });
 });
 

@@ -7,7 +7,7 @@ import { APP_INDEX_URL, CONTENT_SECURITY_POLICY, WINDOW_WEB_PREFERENCES, content
 import { projectRoot } from '../../../main/paths';
 
 function directives(csp: string): Map<string, string[]> {
-  return new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((p) => p[0]).map(([k, ...v]) => [k!, v]));
+  return new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((p) => p[0]).map(([k, ...v]) => [k, v]));
 }
 
 describe('Electron window security', () => {
@@ -95,7 +95,7 @@ describe('Electron window security', () => {
     const html = readFileSync(join(projectRoot(), 'renderer', 'index.html'), 'utf8');
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html);
     expect(meta).not.toBeNull();
-    const d = directives(meta![1]!);
+    const d = directives(meta![1]);
     expect(d.get('script-src')).toEqual(["'self'"]);
     expect(meta![1]).not.toMatch(/unsafe-eval/);
   });

@@ -54,7 +54,7 @@ describe('npm configuration', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#') && !l.startsWith(';'))
-      .map((l) => l.split('=')[0]!.trim());
+      .map((l) => l.split('=')[0].trim());
     expect(keys).not.toContain('electron_skip_binary_download');
     expect(keys).not.toContain('onnxruntime_node_install');
   });

@@ -49,7 +49,7 @@ export function framesOnTimeline(steps: readonly number[], frameSteps: readonly 
   let j = -1;
   let best = -1;
   for (const s of steps) {
-    while (j + 1 < frameSteps.length && frameSteps[j + 1]! <= s) {
+    while (j + 1 < frameSteps.length && frameSteps[j + 1] <= s) {
       j++;
       if (present[j]) best = j;
     }
@@ -116,7 +116,7 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, setting
   const shownStep = (k: number) => {
     const r = parsed.perRun[k];
     const f = r?.at[index] ?? -1;
-    return f >= 0 ? r!.series?.steps[f] : undefined;
+    return f >= 0 ? r.series?.steps[f] : undefined;
   };
   // Exports ask the engine by step: the first run's step shown (tokens are a view of steps).
   const step = shownStep(0) ?? steps[index];
@@ -128,7 +128,7 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, setting
       <div className="panelbar">
         <ExportMenu
           formats={formats}
-          request={anyFrame ? { runId: runs[0]!.id, compare: runs.slice(1).map((r) => r.id), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
+          request={anyFrame ? { runId: runs[0].id, compare: runs.slice(1).map((r) => r.id), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
           extra={{ png: { step }, svg: { step } }}
           what={title}
           testId={`export-${kind}`}

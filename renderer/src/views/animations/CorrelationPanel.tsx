@@ -80,8 +80,8 @@ export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: {
   const label = series && frame ? frameLabel(ctx, meta, series, frameIndex, 'Pearson r') : null;
   /** Token ids and r of the cell at display position (x column, y row), through the row order. */
   const cellAt = (x: number, y: number) => {
-    const rx = order ? order[x]! : x;
-    const ry = order ? order[y]! : y;
+    const rx = order ? order[x] : x;
+    const ry = order ? order[y] : y;
     return { i: frame!.rows[0] + ry, j: frame!.rows[0] + rx, r: correlationAt(frame!.matrix, n, ry, rx) };
   };
   const describe = (c: { i: number; j: number; r: number }) => `token ${c.i} × token ${c.j}: r = ${formatValue(c.r)}`;
@@ -101,7 +101,7 @@ export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: {
     const moves: Record<string, [number, number]> = { ArrowUp: [0, -stride], ArrowDown: [0, stride], ArrowLeft: [-stride, 0], ArrowRight: [stride, 0] };
     const at = cursor ?? { x: 0, y: 0 };
     let next: { x: number; y: number } | null = null;
-    if (moves[e.key]) next = { x: at.x + moves[e.key]![0], y: at.y + moves[e.key]![1] };
+    if (moves[e.key]) next = { x: at.x + moves[e.key][0], y: at.y + moves[e.key][1] };
     else if (e.key === 'Home') next = { x: 0, y: at.y };
     else if (e.key === 'End') next = { x: n - 1, y: at.y };
     else if (e.key === 'Escape') setCursor(null);

@@ -87,14 +87,14 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   const colourBarHeight = Math.max(24, height - 74 - 30 - heatmapLegendHeight(panel, scale));
   const marks = useMemo(() => panelChangeMarks(panel, changes, stepScale), [panel, changes, stepScale]);
   const full = useMemo(() => withHeatmapChangeMarks(heatmapOption(panel, { stepScale, colour: scale, palette, colourBarHeight }), marks), [panel, stepScale, scale, palette, colourBarHeight, marks]);
-  const data = (full.series as Array<{ data: number[][] }>)[0]!.data;
+  const data = (full.series as Array<{ data: number[][] }>)[0].data;
   const tooltipText = (full.tooltip as { formatter: (p: { value: number[] }) => string }).formatter;
   const xExtent = [(full.xAxis as { min: number }).min, (full.xAxis as { max: number }).max] as const;
   // echarts gets the frame only: no cells, no tooltip of its own.
   const frame = useMemo(() => ({ ...full, tooltip: { show: false }, series: [{ ...(full.series as object[])[0], data: [], silent: true }] }), [full]);
   const byCell = useMemo(() => {
     const m = new Map<number, number[]>();
-    for (const d of data) m.set(d[CELL.row]! * panel.steps.length + d[CELL.column]!, d);
+    for (const d of data) m.set(d[CELL.row] * panel.steps.length + d[CELL.column], d);
     return m;
   }, [data, panel.steps.length]);
 
@@ -125,27 +125,27 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     ctx.rect(rect.x, rect.y, rect.width, rect.height);
     ctx.clip();
     for (const d of data) {
-      const [r, g, b] = heatmapColour(d[CELL.colour]!, scale, palette);
+      const [r, g, b] = heatmapColour(d[CELL.colour], scale, palette);
       ctx.fillStyle = `rgb(${r},${g},${b})`;
-      const x0 = Math.floor(px(d[CELL.x0]!));
-      const x1 = Math.ceil(px(d[CELL.x1]!));
-      const y0 = Math.floor(rect.y + d[CELL.row]! * band);
-      const y1 = Math.ceil(rect.y + (d[CELL.row]! + 1) * band);
+      const x0 = Math.floor(px(d[CELL.x0]));
+      const x1 = Math.ceil(px(d[CELL.x1]));
+      const y0 = Math.floor(rect.y + d[CELL.row] * band);
+      const y1 = Math.ceil(rect.y + (d[CELL.row] + 1) * band);
       ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
       if (d[CELL.flag] === CELL_FLAG.bound) {
         // the metric's bound (Student-t ν = 10^4): a dot, as heatmapOption's renderCell draws it
         ctx.fillStyle = BOUND_MARK;
         ctx.beginPath();
-        ctx.arc((px(d[CELL.x0]!) + px(d[CELL.x1]!)) / 2, rect.y + (d[CELL.row]! + 0.5) * band, Math.max(1, Math.min(2.5, band / 3, (x1 - x0) / 3)), 0, 2 * Math.PI);
+        ctx.arc((px(d[CELL.x0]) + px(d[CELL.x1])) / 2, rect.y + (d[CELL.row] + 0.5) * band, Math.max(1, Math.min(2.5, band / 3, (x1 - x0) / 3)), 0, 2 * Math.PI);
         ctx.fill();
       }
     }
     // Undefined cells (the analysis ran, the value is not defined): hatched, as in the legend.
     for (const [a, b2, row] of undefinedCells(panel, stepScale)) {
-      const x0 = Math.floor(px(a!));
-      const x1 = Math.ceil(px(b2!));
-      const y0 = Math.floor(rect.y + row! * band);
-      const y1 = Math.ceil(rect.y + (row! + 1) * band);
+      const x0 = Math.floor(px(a));
+      const x1 = Math.ceil(px(b2));
+      const y0 = Math.floor(rect.y + row * band);
+      const y1 = Math.ceil(rect.y + (row + 1) * band);
       ctx.fillStyle = MISSING_FILL.undefined;
       ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
       ctx.strokeStyle = MISSING_FILL.hatch;
@@ -189,7 +189,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     const pos = xExtent[0] + ((x - rect.x) / rect.width) * (xExtent[1] - xExtent[0]);
     for (let c = 0; c < panel.steps.length; c++) {
       const d = byCell.get(row * panel.steps.length + c);
-      if (d && pos >= d[CELL.x0]! && pos < d[CELL.x1]!) return d;
+      if (d && pos >= d[CELL.x0] && pos < d[CELL.x1]) return d;
     }
     return null;
   };
@@ -211,21 +211,21 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     const inst = chart.current?.instance();
     const rect = inst ? gridRect(inst) : null;
     if (!rect) return [0, 0];
-    const mid = (d[CELL.x0]! + d[CELL.x1]!) / 2;
-    return [rect.x + ((mid - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width, rect.y + ((d[CELL.row]! + 0.5) / panel.rows.length) * rect.height];
+    const mid = (d[CELL.x0] + d[CELL.x1]) / 2;
+    return [rect.x + ((mid - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width, rect.y + ((d[CELL.row] + 0.5) / panel.rows.length) * rect.height];
   };
 
   const readoutOf = (d: number[]): Readout => {
-    const row = panel.rows[d[CELL.row]!]!;
+    const row = panel.rows[d[CELL.row]];
     return {
       runId: panel.runId,
       runName: panel.runName,
       tensor: row.tensor,
       component: panelTitle(panel),
       block: typeof row.block === 'number' ? `block ${row.block}` : String(row.block ?? '–'),
-      checkpointId: panel.checkpointIds[d[CELL.column]!] ?? '',
-      step: d[CELL.step]!,
-      value: d[CELL.value]!,
+      checkpointId: panel.checkpointIds[d[CELL.column]] ?? '',
+      step: d[CELL.step],
+      value: d[CELL.value],
     };
   };
   const openDetail = (d: number[]) => {

@@ -18,8 +18,8 @@ export function paintChangeMarks(ctx: CanvasRenderingContext2D, marks: readonly 
   ctx.strokeStyle = '#ffffff';
   ctx.lineWidth = 1;
   for (const m of marks) {
-    const x = px(m[MARK.x]!);
-    const y = rect.y + (m[MARK.row]! + 0.5) * band;
+    const x = px(m[MARK.x]);
+    const y = rect.y + (m[MARK.row] + 0.5) * band;
     ctx.beginPath();
     ctx.moveTo(x, y - r);
     ctx.lineTo(x + r, y);
@@ -31,7 +31,7 @@ export function paintChangeMarks(ctx: CanvasRenderingContext2D, marks: readonly 
   }
   // Column ticks: a downward triangle above the plot, wider where more rows change.
   for (const c of changeColumns(marks)) {
-    const x = px(marks.find((m) => m[MARK.column] === c.column)![MARK.x]!);
+    const x = px(marks.find((m) => m[MARK.column] === c.column)![MARK.x]);
     const w = Math.min(7, 3 + c.rows);
     ctx.beginPath();
     ctx.moveTo(x - w, rect.y - 7);
@@ -48,6 +48,6 @@ export function nextChangeCell(marks: readonly number[][], row: number, col: num
   const cols = changeColumns(marks).map((c) => c.column);
   const target = dir > 0 ? cols.find((c) => c > col) : [...cols].reverse().find((c) => c < col);
   if (target === undefined) return null;
-  const rows = marks.filter((m) => m[MARK.column] === target).map((m) => m[MARK.row]!);
+  const rows = marks.filter((m) => m[MARK.column] === target).map((m) => m[MARK.row]);
   return { row: rows.includes(row) ? row : rows.reduce((a, b) => (Math.abs(b - row) < Math.abs(a - row) ? b : a)), col: target };
 }

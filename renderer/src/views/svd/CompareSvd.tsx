@@ -70,7 +70,7 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
 
   if (!loaded) return <p className="muted">loading SVD directions of {ctx.runs.length} runs…</p>;
   if (groups.length === 0) return <p className="notice warn">No SVD directions of any shown run in the cache yet: run the “SVD directions” analysis of each run above.</p>;
-  const chosen = groups.find((g) => g.label === group) ?? groups[0]!;
+  const chosen = groups.find((g) => g.label === group) ?? groups[0];
   const i = index === null ? steps.length - 1 : Math.min(index, steps.length - 1);
   const label = `step ${formatStep(steps[i] ?? 0)}`;
   const tables = loaded.map((l, k) => {

@@ -66,7 +66,7 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
       const end = Math.floor(((j + 1) * n) / m);
       idx = start + (hash32(j) % (end - start));
     }
-    const v = x[idx]!;
+    const v = x[idx];
     if (v - v === 0) out[k++] = v;
     else if (v !== v) nonFinite.nan++;
     else if (v > 0) nonFinite.posInf++;
@@ -91,15 +91,15 @@ export function ksStatistic(sorted: Float64Array, cdf: (v: number) => number): n
   for (let k = 0; k < blocks; k++) {
     const a = k * BLOCK;
     const b = Math.min(n, a + BLOCK) - 1;
-    const fa = sorted[a] === sorted[a - 1] ? fPrevEnd : cdf(sorted[a]!);
-    const fb = cdf(sorted[b]!);
+    const fa = sorted[a] === sorted[a - 1] ? fPrevEnd : cdf(sorted[a]);
+    const fb = cdf(sorted[b]);
     fPrevEnd = fb;
     bound[k] = Math.max(fb - a / n, (b + 1) / n - fa);
   }
-  const order = Array.from({ length: blocks }, (_, k) => k).sort((p, q) => bound[q]! - bound[p]! || p - q);
+  const order = Array.from({ length: blocks }, (_, k) => k).sort((p, q) => bound[q] - bound[p] || p - q);
   let d = 0;
   for (const k of order) {
-    if (bound[k]! < d - 1e-12) break;
+    if (bound[k] < d - 1e-12) break;
     d = ksRange(sorted, cdf, k * BLOCK, Math.min(n, (k + 1) * BLOCK), d);
   }
   return d;
@@ -109,7 +109,7 @@ function ksRange(sorted: Float64Array, cdf: (v: number) => number, from: number,
   const n = sorted.length;
   let d = best;
   for (let i = from; i < to; i++) {
-    const f = cdf(sorted[i]!);
+    const f = cdf(sorted[i]);
     const lower = f - i / n;
     const upper = (i + 1) / n - f;
     if (lower > d) d = lower;
@@ -123,7 +123,7 @@ function orderStatisticSample(sorted: Float64Array, size: number): Float64Array 
   const n = sorted.length;
   if (n <= size) return sorted;
   const out = new Float64Array(size);
-  for (let j = 0; j < size; j++) out[j] = sorted[Math.floor(((j + 0.5) * n) / size)]!;
+  for (let j = 0; j < size; j++) out[j] = sorted[Math.floor(((j + 0.5) * n) / size)];
   return out;
 }
 
@@ -179,12 +179,12 @@ export const NU_MAX = 1e4;
 export function fitGaussian(sorted: Float64Array): GaussianFit {
   const n = sorted.length;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   let mu = sum / n;
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    const d = sorted[i]! - mu;
+    const d = sorted[i] - mu;
     s1 += d;
     s2 += d * d;
   }
@@ -202,25 +202,25 @@ function solveSpd(a: number[][], b: number[]): number[] | null {
   const l: number[][] = a.map(() => new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = a[i]![j]!;
-      for (let k = 0; k < j; k++) s -= l[i]![k]! * l[j]![k]!;
+      let s = a[i][j];
+      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
       if (i === j) {
         if (!(s > 0)) return null;
-        l[i]![i] = Math.sqrt(s);
-      } else l[i]![j] = s / l[j]![j]!;
+        l[i][i] = Math.sqrt(s);
+      } else l[i][j] = s / l[j][j];
     }
   }
   const y = new Array<number>(n).fill(0);
   for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i]![k]! * y[k]!;
-    y[i] = s / l[i]![i]!;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= l[i][k] * y[k];
+    y[i] = s / l[i][i];
   }
   const x = new Array<number>(n).fill(0);
   for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= l[k]![i]! * x[k]!;
-    x[i] = s / l[i]![i]!;
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= l[k][i] * x[k];
+    x[i] = s / l[i][i];
   }
   return x;
 }
@@ -255,8 +255,8 @@ function maximise(
     const mask = free(theta, cur.g);
     const idx = mask.map((f, i) => (f ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) break;
-    const g = idx.map((i) => cur.g[i]!);
-    const negH = idx.map((i) => idx.map((j) => -cur.h[i]![j]!));
+    const g = idx.map((i) => cur.g[i]);
+    const negH = idx.map((i) => idx.map((j) => -cur.h[i][j]));
     let accepted = false;
     let gain = 0;
     let stepNorm = 0;
@@ -268,14 +268,14 @@ function maximise(
         continue;
       }
       const next = theta.slice();
-      idx.forEach((i, k) => (next[i] = next[i]! + step[k]!));
+      idx.forEach((i, k) => (next[i] = next[i] + step[k]));
       const candidate = clamp(next);
       const trialLl = value ? value(candidate) : NaN;
       const trial = value ? null : evaluate(candidate);
       const ll = trial ? trial.ll : trialLl;
       if (Number.isFinite(ll) && ll >= cur.ll - 1e-15 * Math.abs(cur.ll)) {
         gain = ll - cur.ll;
-        stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i]!)));
+        stepNorm = Math.max(...candidate.map((v, i) => Math.abs(v - theta[i])));
         theta = candidate;
         cur = trial ?? evaluate(candidate, trialLl);
         damping = damping / 10 < 1e-9 ? 0 : damping / 10;
@@ -296,23 +296,23 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
   const warm = n > 2 * WARM_START_SIZE ? fitLogistic(orderStatisticSample(sorted, WARM_START_SIZE)) : null;
   const median = quantileSorted(sorted, 0.5);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   const mean = sum / n;
   let ss = 0;
-  for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
+  for (let i = 0; i < n; i++) ss += (sorted[i] - mean) ** 2;
   const s0 = (Math.sqrt(ss / n) * Math.sqrt(3)) / Math.PI;
   // theta = (mu, log s). The log-likelihood alone (maximise's `value`): the same terms in the
   // same order as `evaluate` sums them, so both give the same bits.
   const value = (theta: number[]): number => {
-    const mu = theta[0]!;
-    const s = Math.exp(theta[1]!);
+    const mu = theta[0];
+    const s = Math.exp(theta[1]);
     let ll = 0;
-    for (let i = 0; i < n; i++) ll += logisticLogPdf((sorted[i]! - mu) / s);
+    for (let i = 0; i < n; i++) ll += logisticLogPdf((sorted[i] - mu) / s);
     return ll - n * Math.log(s);
   };
   const evaluate = (theta: number[], knownLl?: number): LikelihoodDerivatives => {
-    const mu = theta[0]!;
-    const s = Math.exp(theta[1]!);
+    const mu = theta[0];
+    const s = Math.exp(theta[1]);
     const withLl = knownLl === undefined;
     let ll = 0;
     let gMu = 0;
@@ -321,7 +321,7 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
     let hMuS = 0;
     let hSS = 0;
     for (let i = 0; i < n; i++) {
-      const z = (sorted[i]! - mu) / s;
+      const z = (sorted[i] - mu) / s;
       if (withLl) ll += logisticLogPdf(z);
       const t = Math.tanh(z / 2);
       const dt = (1 - t * t) / 2;
@@ -346,13 +346,13 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
   const { theta, ll } = maximise(
     warm ? [warm.mu, Math.log(warm.s)] : [median, Math.log(s0)],
     evaluate,
-    (t) => [t[0]!, Math.max(sLo, t[1]!)],
-    (t, g) => [true, !(t[1]! <= sLo && g[1]! < 0)],
+    (t) => [t[0], Math.max(sLo, t[1])],
+    (t, g) => [true, !(t[1] <= sLo && g[1] < 0)],
     n,
     value,
   );
-  const mu = theta[0]!;
-  const s = Math.exp(theta[1]!);
+  const mu = theta[0];
+  const s = Math.exp(theta[1]);
   const loglik = ll / n;
   const ks = ksStatistic(sorted, (v) => logisticCdf((v - mu) / s));
   return { mu, s, loglik, ks };
@@ -361,9 +361,9 @@ export function fitLogistic(sorted: Float64Array): LogisticFit {
 /** Sum of Student-t log-likelihoods with gradient and Hessian in (mu, log sigma, log nu). */
 function studentTObjective(sorted: Float64Array, theta: number[]): LikelihoodDerivatives {
   const n = sorted.length;
-  const mu = theta[0]!;
-  const sigma = Math.exp(theta[1]!);
-  const nu = Math.exp(theta[2]!);
+  const mu = theta[0];
+  const sigma = Math.exp(theta[1]);
+  const nu = Math.exp(theta[2]);
   let sumLog = 0;
   let gMu = 0;
   let gSig = 0;
@@ -376,7 +376,7 @@ function studentTObjective(sorted: Float64Array, theta: number[]): LikelihoodDer
   let hNuNu = 0;
   const np1 = nu + 1;
   for (let i = 0; i < n; i++) {
-    const z = (sorted[i]! - mu) / sigma;
+    const z = (sorted[i] - mu) / sigma;
     const z2 = z * z;
     const w = nu + z2;
     const w2 = w * w;
@@ -427,12 +427,12 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
   const n = sorted.length;
   const median = quantileSorted(sorted, 0.5);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  for (let i = 0; i < n; i++) sum += sorted[i];
   const mean = sum / n;
   let m2 = 0;
   let m4 = 0;
   for (let i = 0; i < n; i++) {
-    const d = (sorted[i]! - mean) ** 2;
+    const d = (sorted[i] - mean) ** 2;
     m2 += d;
     m4 += d * d;
   }
@@ -445,7 +445,7 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
   // Only the direct fit (small samples) starts from it; a large sample starts from its warm fit.
   const sigma0 = (): number => {
     const dev = new Float64Array(n);
-    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i]! - median);
+    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i] - median);
     dev.sort();
     const mad = quantileSorted(dev, 0.5);
     return mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
@@ -453,11 +453,11 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
   const lo = Math.log(NU_MIN);
   const hi = Math.log(NU_MAX);
   const sigmaLo = Math.log(SCALE_FLOOR * Math.sqrt(m2));
-  const clamp = (t: number[]): number[] => [t[0]!, Math.max(sigmaLo, t[1]!), Math.min(hi, Math.max(lo, t[2]!))];
+  const clamp = (t: number[]): number[] => [t[0], Math.max(sigmaLo, t[1]), Math.min(hi, Math.max(lo, t[2]))];
   const free = (t: number[], g: number[]): boolean[] => [
     true,
-    !(t[1]! <= sigmaLo && g[1]! < 0),
-    !((t[2]! >= hi && g[2]! > 0) || (t[2]! <= lo && g[2]! < 0)),
+    !(t[1] <= sigmaLo && g[1] < 0),
+    !((t[2] >= hi && g[2] > 0) || (t[2] <= lo && g[2] < 0)),
   ];
   const evaluate = (t: number[]): LikelihoodDerivatives => studentTObjective(sorted, t);
   let best: { theta: number[]; ll: number };
@@ -472,10 +472,10 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
     if (alt.ll > best.ll) best = alt;
   }
   const theta = best.theta;
-  const mu = theta[0]!;
-  const sigma = Math.exp(theta[1]!);
-  const nuAtBound = theta[2]! >= hi - 1e-12 || theta[2]! <= lo + 1e-12;
-  const nu = nuAtBound ? (theta[2]! > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]!);
+  const mu = theta[0];
+  const sigma = Math.exp(theta[1]);
+  const nuAtBound = theta[2] >= hi - 1e-12 || theta[2] <= lo + 1e-12;
+  const nu = nuAtBound ? (theta[2] > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]);
   const loglik = best.ll / n;
   const ks = ksStatistic(sorted, (v) => studentTCdf((v - mu) / sigma, nu));
   return { mu, sigma, nu, loglik, ks, nuAtBound };
@@ -485,7 +485,7 @@ export function fitStudentT(sorted: Float64Array): StudentTFit {
 export function quantileSorted(sorted: Float64Array | Float32Array, p: number): number {
   const n = sorted.length;
   if (n === 0) throw new MetricInputError('fits.ts', 'quantile of an empty array');
-  return quantileAt(n, p, (i) => sorted[i]!);
+  return quantileAt(n, p, (i) => sorted[i]);
 }
 
 /** The two sorted positions a type-7 quantile of n values reads (they may coincide). */
