@@ -177,6 +177,10 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
     graphOptimizationLevel: 'all',
     ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    // No spin-waiting between ops: a block-streamed run chains many small sessions, and spinning
+    // intra-op threads burned CPU the user's other work could use (BENCHMARKS.md "Logit lens and
+    // induction" and "Forward and backward passes" are measured with this setting).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   return { session, provider: choice.provider };
 }
