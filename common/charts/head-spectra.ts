@@ -42,8 +42,8 @@ export function headSpectrumOption(frame: HeadSpectrumFrame, label: FrameLabel, 
   const ratio = frame.shuffled_singular_values[0] ? frame.singular_values[0] / frame.shuffled_singular_values[0] : null;
   return {
     animation: false,
-    title: [{ text: `Head spectrum vs random · ${label.tensor} (${frame.rows}×${frame.cols})`, subtext: `${frameSubtitle(label)} · ${spikes} above MP edge · s_max/shuffled = ${formatValue(ratio)}`, ...titleStyle() }],
-    grid: { left: 60, right: 20, top: 56, bottom: 62 },
+    title: [{ text: `Head spectrum vs random · ${label.tensor} (${frame.rows}×${frame.cols})`, subtext: `${frameSubtitle(label)}\n${spikes} above MP edge · s_max/shuffled = ${formatValue(ratio)}`, ...titleStyle() }],
+    grid: { left: 60, right: 20, top: 70, bottom: 62 },
     legend: { bottom: 0, textStyle: { fontSize: 10 }, data: ['head', 'shuffled entries', 'MP bulk'] },
     xAxis: { type: 'log', name: 'rank', nameLocation: 'middle', nameGap: 24, min: 1, max: Math.max(2, e.maxRank), axisLabel: { fontSize: 10, formatter: formatTick } },
     yAxis: { type: 'log', name: `singular value${label.unit ? ` [${label.unit}]` : ''}`, nameLocation: 'middle', nameGap: 44, min: 10 ** Math.floor(Math.log10(e.sMin)), max: 10 ** Math.ceil(Math.log10(e.sMax)), axisLabel: { fontSize: 10, formatter: formatTick }, splitLine: { lineStyle: { color: '#eeeeee' } } },
@@ -78,8 +78,8 @@ export function powerLawQqOption(frame: HeadSpectrumFrame, label: FrameLabel): C
   const hi = all.length ? 10 ** Math.ceil(Math.log10(Math.max(...all))) : 10;
   return {
     animation: false,
-    title: [{ text: `Power-law QQ · ${label.tensor}`, subtext: `${frameSubtitle(label)} · eigenvalues s² ≥ xmin vs Pareto · α = ${formatValue(frame.alpha)}, xmin = ${formatValue(frame.alpha_xmin)}, KS = ${formatValue(frame.alpha_ks)}`, ...titleStyle() }],
-    grid: { left: 60, right: 20, top: 56, bottom: 44 },
+    title: [{ text: `Power-law QQ · ${label.tensor}`, subtext: `${frameSubtitle(label)}\neigenvalues s² ≥ xmin vs Pareto · α = ${formatValue(frame.alpha)}, xmin = ${formatValue(frame.alpha_xmin)}, KS = ${formatValue(frame.alpha_ks)}`, ...titleStyle() }],
+    grid: { left: 60, right: 20, top: 70, bottom: 44 },
     xAxis: { type: 'log', name: 'Pareto quantile [s²]', nameLocation: 'middle', nameGap: 24, min: lo, max: hi, axisLabel: { fontSize: 10, formatter: formatTick } },
     yAxis: { type: 'log', name: 'eigenvalue s²', nameLocation: 'middle', nameGap: 44, min: lo, max: hi, axisLabel: { fontSize: 10, formatter: formatTick }, splitLine: { lineStyle: { color: '#eeeeee' } } },
     tooltip: { trigger: 'item', confine: true, formatter: (p: { value: number[] }) => `Pareto ${formatValue(p.value[0])}<br>s² = <b>${formatValue(p.value[1])}</b>` },

@@ -133,7 +133,7 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
         </label>
       </div>
       <div className="runfilters">
-        <input type="search" placeholder={`Search ${others.length} runs: name, alias, 70m, deduped, seed3…`} aria-label="Search runs" value={filter.text ?? ''} onChange={(e) => setFilter({ ...filter, text: e.target.value })} data-testid="run-search" />
+        <input type="search" placeholder={`Search ${others.length} run${others.length === 1 ? '' : 's'}: name, alias, 70m, deduped, seed3…`} aria-label="Search runs" value={filter.text ?? ''} onChange={(e) => setFilter({ ...filter, text: e.target.value })} data-testid="run-search" />
         {facetSelect('family', 'family')}
         {facetSelect('size', 'size')}
         {facetSelect('dataset', 'data')}
