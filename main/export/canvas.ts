@@ -82,3 +82,14 @@ export function renderSvg(option: ChartOption, width: number, height: number): s
     chart.dispose();
   }
 }
+
+/** One still figure: echarts' server-side SVG, or a PNG drawn on the canvas (every exporter's stills). */
+export async function drawStill(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<Buffer | string> {
+  if (format === 'svg') return renderSvg(option, width, height);
+  const chart = new CanvasChart(width, height);
+  try {
+    return await chart.png(option);
+  } finally {
+    chart.dispose();
+  }
+}

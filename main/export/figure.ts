@@ -45,7 +45,7 @@ import type { Store, StoredRun } from '../store/store';
 import { validSize } from './gif';
 import { CorrelationRasterizer, correlationLayout, indexedToRgba } from './raster';
 import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, streamFrames, sparseOption, sparseSettings } from './render';
-import { CanvasChart, EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, renderSvg } from './canvas';
+import { EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, drawStill } from './canvas';
 import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
 import { runLabel } from '../../common/run-label';
 
@@ -252,7 +252,7 @@ export async function drawFigure(store: Store, options: Omit<FigureOptions, 'out
   if (options.view === 'heatmap' || options.view === 'curves') {
     const built = scalarFigureOption(store, run, { ...options, width, height });
     description = built.description;
-    content = await drawOption(built.option, options.format, width, height);
+    content = await drawStill(built.option, options.format, width, height);
   } else if (options.view === 'correlation') {
     const { frame, label, order } = correlationAt(store, run, options.tensor, options.step, options.reorder === true);
     if (options.format === 'svg') {
@@ -270,7 +270,7 @@ export async function drawFigure(store: Store, options: Omit<FigureOptions, 'out
     // Axes fixed over every frame, as the app's animation panel fixes them.
     const settings = sparseSettings(view, seq, { ...(options.yLog !== undefined ? { yLog: options.yLog } : {}), ...(options.family ? { family: options.family } : {}) });
     const option = sparseOption(settings, seq.raw(i), seq.label(i, unitOfView(view)));
-    content = await drawOption(option, options.format, width, height);
+    content = await drawStill(option, options.format, width, height);
     description = `${view} of ${seq.meta.tensor} at step ${seq.checkpoints[i].step ?? seq.checkpoints[i].id}`;
   }
   return { content, description };
@@ -285,12 +285,3 @@ export async function renderFigure(store: Store, options: FigureOptions): Promis
   return { path, bytes: Buffer.byteLength(content), description };
 }
 
-async function drawOption(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<Buffer | string> {
-  if (format === 'svg') return renderSvg(option, width, height);
-  const chart = new CanvasChart(width, height);
-  try {
-    return await chart.png(option);
-  } finally {
-    chart.dispose();
-  }
-}

@@ -8,7 +8,7 @@ import { FIGURE_DEFAULT_SIZE, GIF_DEFAULT_SIZE, logBounds, scalingCsv, scalingOp
 import { scalingSeries } from '../store/scaling';
 import type { Store } from '../store/store';
 import { gifenc } from './gif';
-import { CanvasChart, renderSvg } from './canvas';
+import { CanvasChart, drawStill } from './canvas';
 
 export type ScalingExportRequest = Request<'scalingExport'>;
 
@@ -56,13 +56,8 @@ export async function renderScalingFile(store: Store, req: ScalingExportRequest)
     const width = req.width ?? FIGURE_DEFAULT_SIZE.width;
     const height = req.height ?? FIGURE_DEFAULT_SIZE.height;
     const option = scalingOption(result);
-    if (req.format === 'svg') return { filename, mime: 'image/svg+xml', bytes: Buffer.from(renderSvg(option, width, height), 'utf8') };
-    const chart = new CanvasChart(width, height);
-    try {
-      return { filename, mime: 'image/png', bytes: await chart.png(option) };
-    } finally {
-      chart.dispose();
-    }
+    const drawn = await drawStill(option, req.format, width, height);
+    return { filename, mime: req.format === 'svg' ? 'image/svg+xml' : 'image/png', bytes: typeof drawn === 'string' ? Buffer.from(drawn, 'utf8') : drawn };
   }
   // GIF: one frame per matched point up to `at`, from the first point every run has reached.
   const width = req.width ?? GIF_DEFAULT_SIZE.width;

@@ -18,7 +18,7 @@ import { EXPORT_LIMITS } from '../../common/api';
 import { buildScalarGrid } from '../store/grids';
 import type { Store } from '../store/store';
 import { gifenc, validSize } from './gif';
-import { CanvasChart, renderSvg } from './canvas';
+import { CanvasChart, drawStill } from './canvas';
 import { requireRun } from './lookup';
 import { FrameSequence } from './render';
 import { runLabel } from '../../common/run-label';
@@ -100,17 +100,7 @@ async function renderStudy(store: Store, req: StudyExport): Promise<{ content: B
 }
 
 async function still1(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<{ content: Buffer | string; frames: number; width: number; height: number }> {
-  return { content: await still(option, format, width, height), frames: 1, width, height };
-}
-
-async function still(option: ChartOption, format: 'png' | 'svg', width: number, height: number): Promise<Buffer | string> {
-  if (format === 'svg') return renderSvg(option, width, height);
-  const chart = new CanvasChart(width, height);
-  try {
-    return await chart.png(option);
-  } finally {
-    chart.dispose();
-  }
+  return { content: await drawStill(option, format, width, height), frames: 1, width, height };
 }
 
 async function gif(draw: (i: number) => ChartOption, count: number, width: number, height: number, fps: number): Promise<Buffer> {
