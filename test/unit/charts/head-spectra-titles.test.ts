@@ -15,7 +15,7 @@ const frame: HeadSpectrumFrame = {
 const label: FrameLabel = { runName: 'atlas-demo-small', tensor: 'attn.1.head.2.k', component: 'attn.k', block: 1, step: 2600, checkpointId: 'step2600', unit: '' };
 
 function subtitleLines(option: Record<string, unknown>): string[] {
-  const title = (option.title as Array<{ subtext: string }>)[0]!;
+  const title = (option.title as Array<{ subtext: string }>)[0];
   return title.subtext.split('\n');
 }
 
