@@ -44,6 +44,7 @@ import { tokenLossChangeFor } from '../store/token-loss';
 import { scalingSeries, TOKENS_PER_STEP_KEY } from '../store/scaling';
 import { renderScalingExport } from '../export/scaling';
 import { EmbeddingRanges } from './embedding-range';
+import { runLabel } from '../../common/run-label';
 
 export { buildScalarGrid, presentCheckpoints };
 
@@ -206,10 +207,12 @@ export class Engine implements AtlasApi {
   async getRun(req: Request<'getRun'>): Promise<Response<'getRun'>> {
     await this.init();
     const run = this.requireRun(req.runId);
+    const alias = this.store.getRun(req.runId)?.alias ?? null;
     this.watcher?.watch(run.id, run.root);
     // Checkpoints without a read token count get step x the user's tokens per step, if given.
     const tokensPerStep = this.store.getParam<number>(run.id, TOKENS_PER_STEP_KEY);
-    const shown = { ...run, checkpoints: withTokensPerStep(run.checkpoints, tokensPerStep), tokensPerStep };
+    // The views name the run as the exports do: by its alias when the user gave one (common/run-label.ts).
+    const shown = { ...run, name: runLabel({ name: run.name, alias }), checkpoints: withTokensPerStep(run.checkpoints, tokensPerStep), tokensPerStep };
     return { run: shown as unknown as Record<string, unknown> };
   }
 

@@ -218,6 +218,8 @@ describe('a renamed run in exports', () => {
       const before = await drawFigure(store, { runId: run.id, view: 'heatmap', format: 'svg', width: 800, height: 500 });
       expect(String(before.content)).toContain('my-run');
       await e.renameRun({ runId: run.id, alias: 'seed-3 baseline' });
+      // The run page (getRun) names it as the export does.
+      expect((await e.getRun({ runId: run.id })).run.name).toBe('seed-3 baseline');
       const after = await drawFigure(store, { runId: 'seed-3 baseline', view: 'heatmap', format: 'svg', width: 800, height: 500 });
       expect(String(after.content)).toContain('seed-3 baseline');
       expect(String(after.content)).not.toContain('my-run');
