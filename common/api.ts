@@ -465,6 +465,8 @@ export const methods = {
       minus: z.string().optional(),
       /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
       band: z.enum(['minmax', 'std']).optional(),
+      /** Heatmaps: draw the change-point marks (default true, as the Overview's toggle; CLI --no-change-points). */
+      changePoints: z.boolean().optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },
