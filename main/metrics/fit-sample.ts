@@ -224,3 +224,40 @@ export function quantileAt(n: number, p: number, at: (i: number) => number): num
   // numpy's lerp: a + (b - a) t, evaluated from the nearer end for t >= 0.5.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
+
+/**
+ * The median of |sorted[i] - center| (type 7), as quantileSorted of the sorted deviations gives
+ * it, without building and sorting them: deviations below and above `center` are each already
+ * ordered (float subtraction is monotone), so a merge of the two runs outward from `center`
+ * reaches the two middle deviations in n/2 steps.
+ */
+export function medianAbsDeviation(sorted: Float64Array, center: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new MetricInputError('fit-sample.ts', 'quantile of an empty array');
+  // First index at or above the center (binary search).
+  let right = 0;
+  for (let hi = n; right < hi; ) {
+    const mid = (right + hi) >>> 1;
+    if (sorted[mid] < center) right = mid + 1;
+    else hi = mid;
+  }
+  let left = right - 1;
+  const [a, b] = quantilePositions(n, 0.5);
+  let va = 0;
+  let vb = 0;
+  for (let k = 0; k <= b; k++) {
+    const dl = left >= 0 ? Math.abs(sorted[left] - center) : Infinity;
+    const dr = right < n ? Math.abs(sorted[right] - center) : Infinity;
+    let v: number;
+    if (dl <= dr) {
+      v = dl;
+      left--;
+    } else {
+      v = dr;
+      right++;
+    }
+    if (k === a) va = v;
+    if (k === b) vb = v;
+  }
+  return quantileAt(n, 0.5, (i) => (i === a ? va : vb));
+}

@@ -19,11 +19,11 @@
 // Student-t scales are kept >= SCALE_FLOOR (1e-6) x the sample std (degenerate point masses).
 import { STUDENT_T_NU_MAX } from '../../common/analyses/fits';
 import type { NonFiniteCounts, NumericArray } from './moments';
-import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, orderStatisticSample, quantileSorted, type Distinct } from './fit-sample';
+import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, orderStatisticSample, quantileSorted, type Distinct } from './fit-sample';
 import { maximise, type LikelihoodDerivatives } from './newton';
 import { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf } from './special';
 
-export { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, quantileAt, quantilePositions, quantileSorted, sortFloat32, type Distinct, type FitSample } from './fit-sample';
+export { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, quantileAt, quantilePositions, quantileSorted, sortFloat32, type Distinct, type FitSample } from './fit-sample';
 export type { LikelihoodDerivatives } from './newton';
 export { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf };
 
@@ -256,10 +256,7 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
   const nu0 = kurt > 0.01 ? Math.min(1000, 4 + 6 / kurt) : 1000;
   // Only the direct fit (small samples) starts from it; a large sample starts from its warm fit.
   const sigma0 = (): number => {
-    const dev = new Float64Array(n);
-    for (let i = 0; i < n; i++) dev[i] = Math.abs(sorted[i] - median);
-    dev.sort();
-    const mad = quantileSorted(dev, 0.5);
+    const mad = medianAbsDeviation(sorted, median);
     return mad > 0 ? mad / 0.6745 : Math.sqrt(m2);
   };
   const lo = Math.log(NU_MIN);

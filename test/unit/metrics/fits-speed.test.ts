@@ -3,8 +3,8 @@
 // they replaced (test/unit/metrics/reference/fits-before.ts, the code of commit 24a1641) and
 // against full sorts.
 import { describe, expect, it } from 'vitest';
-import { distinctOf, fitDistributions, fitSample, ksStatistic, normalCdf, sortFloat32, studentTLogLikelihood } from '../../../main/metrics/fits';
-import { finiteCount, selectFloat32 } from '../../../main/metrics/radix-select';
+import { distinctOf, fitDistributions, fitSample, ksStatistic, medianAbsDeviation, normalCdf, quantileSorted, sortFloat32, studentTLogLikelihood } from '../../../main/metrics/fits';
+import { finiteCount, radixCensus, selectFloat32 } from '../../../main/metrics/radix-select';
 import { finiteQuantiles, qqProbabilities, sortedFinite } from '../../../main/metrics/qq';
 import * as before from './reference/fits-before';
 
@@ -192,8 +192,64 @@ describe('QQ order statistics by radix selection', () => {
     }
   });
 
+  it('two passes for float16/bfloat16 values, three otherwise: the same values as a full sort either way', () => {
+    const half = toHalf(tSample(200_000, 0.02, 3, 12));
+    const bf16 = Float32Array.from(tSample(200_000, 0.02, 4, 13), (v) => {
+      const w = new Uint32Array(new Float32Array([v]).buffer);
+      w[0] &= 0xffff0000;
+      return new Float32Array(w.buffer)[0];
+    });
+    bf16[5] = -0;
+    bf16[6] = NaN;
+    // One value with low bits set among float16 values: the third pass is needed again.
+    const mixed = half.slice();
+    mixed[100] = 0.0123456789;
+    for (const [a, lowZero] of [
+      [half, true],
+      [bf16, true],
+      [mixed, false],
+    ] as const) {
+      const census = radixCensus(a);
+      expect(census.lowBits === 0).toBe(lowZero);
+      const sorted = sortedFinite(a).sorted;
+      expect(census.finite).toBe(sorted.length);
+      const wanted: number[] = [];
+      for (let p = 0; p < sorted.length; p += 613) wanted.push(p);
+      wanted.push(sorted.length - 1);
+      const got = selectFloat32(a, wanted, census);
+      wanted.forEach((pos, k) => expect(Object.is(got[k], sorted[pos]), `position ${pos}: ${got[k]} vs ${sorted[pos]}`).toBe(true));
+    }
+  });
+
   it('refuses a position past the finite values', () => {
     const a = new Float32Array([1, NaN, 2]);
     expect(() => selectFloat32(a, [2])).toThrow(/past the finite values/);
+  });
+});
+
+describe('median absolute deviation without sorting the deviations', () => {
+  it('equals the type-7 median of the sorted |x - c| (odd and even n, ties, c inside and outside the data)', () => {
+    const naive = (sorted: Float64Array, c: number): number => {
+      const dev = Float64Array.from(sorted, (v) => Math.abs(v - c)).sort();
+      const h = (dev.length - 1) * 0.5;
+      const lo = Math.floor(h);
+      const a = dev[lo];
+      const b = dev[Math.min(dev.length - 1, lo + 1)];
+      const t = h - lo;
+      return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+    };
+    const cases = [
+      Float64Array.from(toHalf(tSample(10_001, 0.02, 3, 21))).sort(),
+      Float64Array.from(tSample(10_000, 0.02, 5, 22)).sort(),
+      new Float64Array([1]),
+      new Float64Array([1, 2]),
+      new Float64Array([-3, -3, -3, 0, 0, 7, 7, 7, 7]),
+    ];
+    for (const sorted of cases) {
+      const median = quantileSorted(sorted, 0.5);
+      for (const c of [median, sorted[0], sorted[sorted.length - 1], median + 0.013, -100, 100]) {
+        expect(medianAbsDeviation(sorted, c)).toBe(naive(sorted, c));
+      }
+    }
   });
 });
