@@ -94,7 +94,6 @@ describe('fits against the element-by-element code they replaced', () => {
   // Without ties every sum has the same terms in the same order as before.
   const cases: [string, Float32Array | Float64Array][] = [
     ['float32, no ties, 20k (direct fits)', withoutTies(new Float32Array(tSample(20_000, 0.02, 3, 1)))],
-    ['float32, no ties, 300k (warm-started fits)', withoutTies(new Float32Array(tSample(300_000, 0.05, 6, 2)))],
     ['float64 input, 50k', tSample(50_000, 0.01, 2, 3)],
   ];
   it('the no-ties cases have no ties', () => {
@@ -106,8 +105,11 @@ describe('fits against the element-by-element code they replaced', () => {
     }, 600_000);
   }
 
-  // Float16 values: a 10^6 sample holds ~10^4 distinct values, so sums are count x term.
+  // Float16 values: a 10^6 sample holds ~10^4 distinct values, so sums are count x term. Above
+  // 200,000 elements the warm start is fitted on 10^4 order statistics (was 10^5), so the final
+  // Newton steps start elsewhere and stop at another point of the same rounding-flat optimum.
   const half: [string, Float32Array][] = [
+    ['float32, no ties, 300k (warm-started fits)', withoutTies(new Float32Array(tSample(300_000, 0.05, 6, 2)))],
     ['float16, heavy tails (nu 3), 150k', toHalf(tSample(150_000, 0.02, 3, 4))],
     ['float16, near-Gaussian (nu 30), 1.2M (subsampled, warm-started)', toHalf(tSample(1_200_000, 0.02, 30, 5))],
     ['float16 with NaN and Inf, 400k (warm-started)', (() => {
