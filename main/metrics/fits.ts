@@ -306,7 +306,7 @@ export function fitDistributions(x: NumericArray, options: { maxSample?: number 
   const sample = fitSample(x, options.maxSample ?? DEFAULT_MAX_FIT_SAMPLE);
   const sorted = sample.sorted;
   if (sorted.length < 2 || sorted[0] === sorted[sorted.length - 1]) return null;
-  const distinct = distinctOf(sorted);
+  const distinct = sample.distinct ?? distinctOf(sorted);
   return {
     gaussian: fitGaussian(sorted, distinct),
     logistic: fitLogistic(sorted, distinct),

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { distinctOf, fitDistributions, fitSample, ksStatistic, medianAbsDeviation, normalCdf, quantileSorted, sortFloat32, studentTLogLikelihood } from '../../../main/metrics/fits';
 import { finiteCount, radixCensus, selectFloat32 } from '../../../main/metrics/radix-select';
+import { sortFloat32WithDistinct } from '../../../main/metrics/fit-sample';
 import { finiteQuantiles, qqProbabilities, sortedFinite } from '../../../main/metrics/qq';
 import * as before from './reference/fits-before';
 
@@ -67,6 +68,30 @@ describe('radix sort and distinct values', () => {
     const got = sortFloat32(x);
     expect(got.length).toBe(want.length);
     for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect(`${i}: ${got[i]}`).toBe(`${i}: ${want[i]}`);
+  });
+
+  it('float16/bfloat16 values: one counting pass gives the same sort, and distinctOf of it', () => {
+    const half = toHalf(tSample(60_000, 0.02, 3, 17));
+    half.set([-0, 0, 0, -0, 2 ** -24, -(2 ** -24), 3 * 2 ** -24, 65504, -65504, 2 ** -14], 0);
+    const bf16 = Float32Array.from(tSample(60_000, 0.5, 2, 18), (v) => {
+      const w = new Uint32Array(new Float32Array([v]).buffer);
+      w[0] &= 0xffff0000;
+      return new Float32Array(w.buffer)[0];
+    });
+    bf16.set([0, -0, 3.3895313892515355e38, -3.3895313892515355e38], 0);
+    for (const x of [half, bf16]) {
+      const want = Float64Array.from(x).sort();
+      const { sorted, distinct } = sortFloat32WithDistinct(x);
+      expect(distinct, 'counting path taken').toBeDefined();
+      expect(sorted.length).toBe(want.length);
+      for (let i = 0; i < want.length; i++) if (!Object.is(sorted[i], want[i])) expect(`${i}: ${sorted[i]}`).toBe(`${i}: ${want[i]}`);
+      expect(distinct).toEqual(distinctOf(want));
+    }
+    // A value with any of the low 13 bits set: the radix sort, no distinct values from it.
+    const mixed = half.slice();
+    mixed[7] = 0.0123456789;
+    expect(sortFloat32WithDistinct(mixed).distinct).toBeUndefined();
+    expect(sortFloat32WithDistinct(mixed).sorted).toEqual(Float64Array.from(mixed).sort());
   });
 
   it('distinctOf counts each value once with its multiplicity', () => {
