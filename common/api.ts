@@ -473,12 +473,14 @@ export const methods = {
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
-      /** A comparison: further runs drawn with runId, in order (colours runColour(1), (2), ...; main/export/compare.ts). */
+      /** A comparison: further runs drawn with runId, in order, each in its own colour (runStyles of the runs' colour slots; main/export/compare.ts). */
       compare: z.array(z.string()).max(64).optional(),
       /** Heatmaps: draw each run minus this run (A − B) on a diverging scale. */
       minus: z.string().optional(),
       /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
       band: z.enum(['minmax', 'std']).optional(),
+      /** Heatmaps: draw the change-point marks (default true, as the Overview's toggle; CLI --no-change-points). */
+      changePoints: z.boolean().optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },

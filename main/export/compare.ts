@@ -4,7 +4,8 @@
 // views compute it; seed groups from common/charts/seed-bands.ts, as the views compute them):
 //   heatmap  CSV: every run's values; PNG/SVG: one panel per run (or per A − B on a diverging
 //            scale, or per seed group's mean with `band`), stacked, on one colour scale per
-//            component as the Overview's default.
+//            component as the Overview's default, each run's panel with its change-point marks
+//            (figure.ts heatmapWithChangeMarks; off with changePoints: false).
 //   curves   CSV: every run's values, plus mean/lower/upper rows of each seed group with a band;
 //            PNG/SVG: the Curves view's comparison chart (run colours, seed bands).
 //   histogram, qq, spectrum, activations, gradients  PNG/SVG: every run's frame at the step in
@@ -37,7 +38,7 @@ import {
 import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { csvField } from './csv';
-import { metricLike } from './figure';
+import { heatmapWithChangeMarks, metricLike } from './figure';
 import { gifenc, MemorySink, validSize, type ByteSink } from './gif';
 import { CanvasChart, renderSvg } from './canvas';
 import { requireRun, unitOfView } from './lookup';
@@ -149,19 +150,27 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   const metric = metricLike(req.metric ?? 'frobenius_norm');
   const grids = runs.map((r) => ({ run: r, grid: buildScalarGrid(store, r.info, metric.id) }));
   const minus = req.minus ? grids.find((g) => g.run.id === requireRun(store, req.minus!).id)! : null;
+  // Each column's panels and the run whose change points it carries (none for A − B or a group's mean).
+  const folded = !minus && req.band ? foldSeedGroups(grids.map((g) => ({ runId: g.run.id, runName: runLabel(g.run), grid: g.grid, stored: g })), req.band) : null;
   const columns: HeatmapPanel[][] = minus
     ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: runLabel(g.run) }, { grid: minus.grid, runName: runLabel(minus.run) }, metric))
-    : req.band
+    : folded
       ? // Seed groups as one column of their mean (the Overview's columns with a band chosen).
-        foldSeedGroups(grids.map((g) => ({ runId: g.run.id, runName: runLabel(g.run), grid: g.grid })), req.band).map(({ run, group }) => (group ? panelsFromGrid(group.mean, group.name, metric) : panelsFromGrid(run.grid, run.runName, metric)))
+        folded.map(({ run, group }) => (group ? panelsFromGrid(group.mean, group.name, metric) : panelsFromGrid(run.grid, run.runName, metric)))
       : grids.map((g) => panelsFromGrid(g.grid, runLabel(g.run), metric));
+  const columnGrids = minus ? columns.map(() => null) : folded ? folded.map(({ run, group }) => (group ? null : run.stored)) : grids;
   const matching = columns.flat().filter((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
   // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
   const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
   if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
-  const panels = columns.map((ps) => ps.find((p) => p.component === first.component && p.kind === first.kind)).filter((p): p is HeatmapPanel => p !== undefined);
-  const colour = colourScaleFor(panels, { mode: minus ? 'diverging' : 'auto' });
-  return panels.map((p) => heatmapOption(p, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) }));
+  const shown = columns.map((ps, k) => ({ panel: ps.find((p) => p.component === first.component && p.kind === first.kind), grid: columnGrids[k] })).filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null } => x.panel !== undefined);
+  const colour = colourScaleFor(shown.map((x) => x.panel), { mode: minus ? 'diverging' : 'auto' });
+  return shown.map(({ panel, grid }) => {
+    const plain = heatmapOption(panel, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) });
+    // Each run's own change points, as its single-run figure draws them (an A − B panel is no
+    // run's trajectory: none).
+    return grid ? heatmapWithChangeMarks(store, grid.run.info, grid.grid, panel, plain, 'log', req.changePoints !== false).option : plain;
+  });
 }
 
 /** The curves chart of a comparison (the Curves view's run colours and seed bands). */

@@ -39,7 +39,7 @@ const chipColours = (page: Page) => page.locator('[data-testid=run-chip]').evalu
 
 test('each run keeps its own colour: chips, Overview columns, Curves and the exported SVG; removing a run moves no other', async ({ page, srv, apiOk, analyse, shot }) => {
   const { tiny, small, seed1, seed2 } = await runsOf(apiOk, analyse, srv.tmp);
-  const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
+  const { runs } = (await apiOk('listRuns')) as { runs: Array<RunSummary & { colourSlot: number }> };
   const ids = [tiny.id, small.id, seed1.id, seed2.id];
   // The views' one function over the slots the API returns.
   const want = runStyles(ids.map((id) => ({ id, colourSlot: runs.find((r) => r.id === id)?.colourSlot })));

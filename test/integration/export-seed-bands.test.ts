@@ -38,7 +38,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const base = { runId: 'a', view: 'heatmap', metric: 'frobenius_norm', compare: ['b', 'c'], band: 'minmax' } as const;
+const base = { runId: 'a', view: 'heatmap' as const, metric: 'frobenius_norm', compare: ['b', 'c'], band: 'minmax' as const };
 
 describe('heatmap exports of a comparison with a seed band', () => {
   it('one panel for the group (its mean at the steps both seeds have) and one for the other run', async () => {
