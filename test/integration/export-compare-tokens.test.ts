@@ -53,7 +53,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const req = { runId: 'a', compare: ['b'], view: 'histogram', tensor: TENSOR, align: 'tokens', width: 320, height: 240 } as const;
+const req = { runId: 'a', compare: ['b'], view: 'histogram' as const, tensor: TENSOR, align: 'tokens' as const, width: 320, height: 240 };
 const tokensOf = (id: 'a' | 'b', step: number) => step * RUNS[id].tokensPerStep;
 /** Naive: the run's largest framed step whose tokens are <= x (null: none yet). */
 function naiveStep(id: 'a' | 'b', x: number): number | null {
