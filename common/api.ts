@@ -473,6 +473,8 @@ export const methods = {
       align: z.enum(['step', 'tokens']).optional(),
       tokens: z.number().nonnegative().optional(),
       tokenRange: z.tuple([z.number(), z.number()]).optional(),
+      /** Heatmaps: draw the change-point marks (default true, as the Overview's toggle; CLI --no-change-points). */
+      changePoints: z.boolean().optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },

@@ -431,6 +431,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--family <f>', 'qq: gaussian|logistic|studentT')
     .option('--palette <p>', 'colour scale')
     .option('--reorder', 'correlation: reorder tokens')
+    .option('--change-points', 'heatmap: mark change points (the default, as the Overview)')
+    .option('--no-change-points', 'heatmap: no change-point marks')
     .action(async (opts: FigureCommandOptions) => {
       await figureCommand(opts);
     });

@@ -365,6 +365,7 @@ export class Engine implements AtlasApi {
       const { content } = await drawFigure(this.store, {
         runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, block: req.block, tensor: req.tensor, step: req.step,
         format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, yLog: req.yLog, family: req.family, reorder: req.reorder,
+        changePoints: req.changePoints,
       });
       bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     }

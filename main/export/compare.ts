@@ -2,7 +2,9 @@
 // is in the file, drawn with the same chart functions and run colours as the app
 // (common/charts/compare*.ts):
 //   heatmap  CSV: every run's values; PNG/SVG: one panel per run (or per A − B on a diverging
-//            scale), stacked, on one colour scale per component as the Overview's default.
+//            scale), stacked, on one colour scale per component as the Overview's default, each
+//            run's panel with its change-point marks (figure.ts heatmapWithChangeMarks; off with
+//            changePoints: false).
 //   curves   CSV: every run's values, plus mean/lower/upper rows of each seed group with a band;
 //            PNG/SVG: the Curves view's comparison chart (run colours, seed bands).
 //   histogram, qq, spectrum, activations, gradients  PNG/SVG: every run's frame at the step in
@@ -42,7 +44,7 @@ import { TOKENS_PER_STEP_KEY } from '../store/scaling';
 import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { csvField } from './csv';
-import { metricLike } from './figure';
+import { heatmapWithChangeMarks, metricLike } from './figure';
 import { gifenc, MemorySink, validSize, type ByteSink } from './gif';
 import { CanvasChart, renderSvg } from './canvas';
 import { requireRun, unitOfView } from './lookup';
@@ -155,9 +157,14 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
   const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
   if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
-  const panels = columns.map((ps) => ps.find((p) => p.component === first.component && p.kind === first.kind)).filter((p): p is HeatmapPanel => p !== undefined);
-  const colour = colourScaleFor(panels, { mode: minus ? 'diverging' : 'auto' });
-  return panels.map((p) => heatmapOption(p, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) }));
+  const shown = columns.map((ps, k) => ({ panel: ps.find((p) => p.component === first.component && p.kind === first.kind), grid: minus ? null : grids[k] })).filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null } => x.panel !== undefined);
+  const colour = colourScaleFor(shown.map((x) => x.panel), { mode: minus ? 'diverging' : 'auto' });
+  return shown.map(({ panel, grid }) => {
+    const plain = heatmapOption(panel, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) });
+    // Each run's own change points, as its single-run figure draws them (an A − B panel is no
+    // run's trajectory: none).
+    return grid ? heatmapWithChangeMarks(store, grid.run.info, grid.grid, panel, plain, 'log', req.changePoints !== false).option : plain;
+  });
 }
 
 /** The curves chart of a comparison (the Curves view's run colours and seed bands). */

@@ -25,8 +25,12 @@ export function ScheduleToggle({ on, setOn }: { on: boolean; setOn: (on: boolean
   );
 }
 
-/** One run's strip; `cursorStep` marks the current checkpoint (Animations). */
-export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: { ctx: RunContext; runId: string; runIndex?: number; cursorStep?: number | null }) {
+/**
+ * One run's strip; `cursorStep` marks the current checkpoint (Animations); `sharedExtent` the x
+ * range (axis positions) that runs side by side on tokens share (Overview: its heatmaps' range,
+ * common/charts/shared-x.ts), used when the strip is on that axis too.
+ */
+export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null, sharedExtent = null }: { ctx: RunContext; runId: string; runIndex?: number; cursorStep?: number | null; sharedExtent?: [number, number] | null }) {
   const { client } = useAppState();
   const [run, setRun] = useState<RunInfo | null>(runId === ctx.runId ? ctx.run : null);
   useEffect(() => {
@@ -52,9 +56,11 @@ export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: {
       learningRate: { x: lr.map((e) => xOf(e.step)), values: lr.map((e) => e.learning_rate!) },
     };
     const checkpointX = run.checkpoints.filter((c) => c.step !== null && !c.missing).map((c) => xOf(c.step!));
-    const option = scheduleStripOption([strip], { stepScale: ctx.stepScale, checkpointX, xName: axisName(unit), cursor: cursorStep === null ? null : xOf(cursorStep) });
-    return { option, unit, lr: strip.learningRate.values, loss: strip.loss.values };
-  }, [run, ctx.xUnit, ctx.stepScale, runIndex, cursorStep]);
+    const extent = unit !== 'step' && unit === ctx.xUnit ? sharedExtent : null;
+    const option = scheduleStripOption([strip], { stepScale: ctx.stepScale, checkpointX, xName: axisName(unit), cursor: cursorStep === null ? null : xOf(cursorStep), extent });
+    const axis = option.xAxis as { min: number; max: number };
+    return { option, unit, lr: strip.learningRate.values, loss: strip.loss.values, extent: [axis.min, axis.max] };
+  }, [run, ctx.xUnit, ctx.stepScale, runIndex, cursorStep, sharedExtent?.[0], sharedExtent?.[1]]);
 
   if (!built) return <div className="panel schedule-strip muted" data-testid="schedule-strip">loading the training log…</div>;
   if (!built.lr.length && !built.loss.length) {
@@ -66,7 +72,7 @@ export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: {
         option={built.option}
         height={120}
         ariaLabel={`training loss and learning rate of ${run?.name ?? runId}`}
-        dataAttributes={{ 'lr-count': String(built.lr.length), 'lr-values': built.lr.join(','), 'loss-count': String(built.loss.length), 'x-unit': built.unit }}
+        dataAttributes={{ 'lr-count': String(built.lr.length), 'lr-values': built.lr.join(','), 'loss-count': String(built.loss.length), 'x-unit': built.unit, 'x-extent': built.extent.join(',') }}
         testId="schedule-chart"
       />
     </div>

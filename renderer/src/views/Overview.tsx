@@ -15,6 +15,7 @@ import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overvi
 import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layout';
 import { replaceRouteParams } from '../routes';
 import { useChangePoints } from './overview/use-change-points';
+import { changePointsSwitch } from './overview/change-marks';
 import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
 import { ScheduleStrip, ScheduleToggle, useScheduleToggle } from '../components/ScheduleStrip';
 
@@ -66,6 +67,13 @@ export function Overview({ ctx }: { ctx: RunContext }) {
     () => alignRunsOnX(layout.flatMap((row) => row.cells.flatMap((c) => (c ? [onAxis(c.panel)] : []))), ctx.stepScale),
     [layout, onAxis, ctx.stepScale],
   );
+
+  // The loss & learning-rate strips under them take the same shared range (one per run: on tokens
+  // each would otherwise fit its own run's tokens, and the runs would not line up).
+  const stripExtent = useMemo(() => {
+    for (const p of aligned.values()) if (p.x?.extent && p.x.unit !== 'step') return p.x.extent;
+    return null;
+  }, [aligned]);
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
   // is on screen as soon as it is drawn instead of after all of them (a 24-block run has ~15
@@ -146,6 +154,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
           request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
           what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"
+          switches={difference && grids.length > 1 ? [] : [changePointsSwitch(showChanges)]}
         />
         {grids.length > 1 && (
           <label className="check" title={`Each compared run minus ${ctx.run.name}, at the steps both have, on a diverging colour scale symmetric about 0`}>
@@ -198,7 +207,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} changesShown={showChanges} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}
@@ -209,7 +218,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       </div>
       {showSchedule && (
         <div className="panelgrid" style={{ gridTemplateColumns: `repeat(${Math.max(1, nRuns)}, minmax(0, 1fr))` }}>
-          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r, i) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} runIndex={i} />)}
+          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r, i) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} runIndex={i} sharedExtent={stripExtent} />)}
         </div>
       )}
     </div>

@@ -10,7 +10,7 @@ import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
 import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
-import { nextChangeCell, paintChangeMarks } from './change-marks';
+import { changePointsSwitch, nextChangeCell, paintChangeMarks } from './change-marks';
 
 /** The cell named by the Overview's readout line. */
 export interface Readout {
@@ -66,7 +66,10 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   onReadout,
   minus,
   changes,
+  changesShown = changes !== undefined && changes !== null,
 }: {
+  /** Whether the Overview shows change points (the Export menu's change-point switch starts so). */
+  changesShown?: boolean;
   /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
   changes?: ChangeIndex | null;
   panel: HeatmapPanel;
@@ -272,6 +275,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
           request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
+          switches={minus ? [] : [changePointsSwitch(changesShown)]}
         />
       </div>
       <div
