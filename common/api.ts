@@ -535,13 +535,14 @@ export const methods = {
   },
   /**
    * Which weights update together: the correlation across checkpoint intervals of per-block (or
-   * per-matrix) update sizes per training step, with a clustering order (main/store/co-update.ts).
+   * per-matrix, or per-head: the head-updates analysis) update sizes per training step, with a
+   * clustering order (main/store/co-update.ts).
    */
   coUpdate: {
-    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor']).optional(), removeCommon: z.boolean().optional() }),
+    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor', 'head']).optional(), removeCommon: z.boolean().optional() }),
     response: z.object({
       runId: z.string(),
-      group: z.enum(['block', 'tensor']),
+      group: z.enum(['block', 'tensor', 'head']),
       removeCommon: z.boolean(),
       /** Per row/column, in the cache's order: tensor name or block, label, block, component. */
       names: z.array(z.string()),

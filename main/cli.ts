@@ -29,7 +29,7 @@ import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOp
 import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
-const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-updates'];
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`checkpoint-atlas: ${escapeTerminal(message)}\n`);
