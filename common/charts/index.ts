@@ -28,3 +28,4 @@ export * from './tokens';
 export * from './schedule-strip';
 export * from './shared-x';
 export * from './compare-timeline';
+export * from './seed-bands';

@@ -1,10 +1,11 @@
 // Exports of a comparison (renderExport with `compare` and/or `minus`): every run the view shows
 // is in the file, drawn with the same chart functions and run colours as the app
-// (common/charts/compare*.ts):
+// (common/charts/compare*.ts; each run's colour from its stored slot through runStyles, as the
+// views compute it; seed groups from common/charts/seed-bands.ts, as the views compute them):
 //   heatmap  CSV: every run's values; PNG/SVG: one panel per run (or per A − B on a diverging
-//            scale), stacked, on one colour scale per component as the Overview's default, each
-//            run's panel with its change-point marks (figure.ts heatmapWithChangeMarks; off with
-//            changePoints: false).
+//            scale, or per seed group's mean with `band`), stacked, on one colour scale per
+//            component as the Overview's default, each run's panel with its change-point marks
+//            (figure.ts heatmapWithChangeMarks; off with changePoints: false).
 //   curves   CSV: every run's values, plus mean/lower/upper rows of each seed group with a band;
 //            PNG/SVG: the Curves view's comparison chart (run colours, seed bands).
 //   histogram, qq, spectrum, activations, gradients  PNG/SVG: every run's frame at the step in
@@ -24,9 +25,8 @@ import {
   overlayOption,
   panelTitle,
   panelsFromGrid,
-  runColour,
-  seedGroups,
-  bandOf,
+  runStyles,
+  foldSeedGroups,
   differenceGrid,
   GIF_DEFAULT_SIZE,
   asHistogramFrame,
@@ -50,6 +50,7 @@ import { CanvasChart, renderSvg } from './canvas';
 import { requireRun, unitOfView } from './lookup';
 import { FrameSequence } from './render';
 import { runLabel } from '../../common/run-label';
+import { runColourSlot } from '../store/run-colours';
 
 type ExportReq = Request<'renderExport'>;
 
@@ -66,6 +67,11 @@ export function comparedRuns(store: Store, req: Pick<ExportReq, 'runId' | 'compa
   }
   if (req.minus && !seen.has(requireRun(store, req.minus).id)) runs.push(requireRun(store, req.minus));
   return runs;
+}
+
+/** Each run's colour and line type: its stored slot through runStyles, as every view computes it. */
+export function comparedStyles(store: Store, runs: readonly StoredRun[]) {
+  return runStyles(runs.map((r) => ({ id: r.id, colourSlot: runColourSlot(store, r.id) })));
 }
 
 const CSV_HEADER = 'run,run_name,series,step,checkpoint,tensor,role,block,metric,value';
@@ -93,19 +99,19 @@ export function compareCsv(store: Store, req: ExportReq): string {
     for (const a of grids) if (a !== b) csvRows(lines, a.run, `minus ${runLabel(b.run)}`, differenceGrid(a.grid, b.grid), keep);
   }
   if (req.band) {
-    for (const g of seedGroups(runs.map((r) => ({ id: r.id, name: runLabel(r) })))) {
-      if (g.members.length < 2) continue;
-      const members = g.members.map((id) => grids.find((x) => x.run.id === id)!.grid);
-      const tensors = members[0].tensors.filter(keep);
-      for (const t of tensors) {
-        const band = bandOf(members.map((m) => ({ steps: m.steps, values: m.values[m.tensors.findIndex((x) => x.tensor === t.tensor)] ?? [] })), req.band, { complete: true });
-        for (const [series, values] of [['mean', band.mean], [req.band === 'std' ? 'mean-sd' : 'min', band.lower], [req.band === 'std' ? 'mean+sd' : 'max', band.upper]] as const) {
-          band.steps.forEach((s, j) => {
-            if (values[j] === null || values[j] === undefined) return;
-            lines.push([`group:${g.key}`, `${g.key} (${g.members.length} seeds)`, series, s, '', t.tensor, t.component, t.block === null ? '' : String(t.block), metric, values[j]].map(csvField).join(','));
+    for (const { group: g } of foldSeedGroups(grids.map((x) => ({ runId: x.run.id, runName: runLabel(x.run), grid: x.grid })), req.band)) {
+      if (!g) continue;
+      const series = [['mean', g.mean], [req.band === 'std' ? 'mean-sd' : 'min', g.lower], [req.band === 'std' ? 'mean+sd' : 'max', g.upper]] as const;
+      g.mean.tensors.forEach((t, r) => {
+        if (!keep(t)) return;
+        for (const [name, grid] of series) {
+          grid.steps.forEach((s, c) => {
+            const v = grid.values[r][c];
+            if (v === null || v === undefined) return;
+            lines.push([`group:${g.key}`, `${g.key} (${g.members.length} seeds)`, name, s, '', t.tensor, t.component, t.block === null ? '' : String(t.block), metric, v].map(csvField).join(','));
           });
         }
-      }
+      });
     }
   }
   return `${lines.join('\n')}\n`;
@@ -150,14 +156,20 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   const metric = metricLike(req.metric ?? 'frobenius_norm');
   const grids = runs.map((r) => ({ run: r, grid: buildScalarGrid(store, r.info, metric.id) }));
   const minus = req.minus ? grids.find((g) => g.run.id === requireRun(store, req.minus!).id)! : null;
+  // Each column's panels and the run whose change points it carries (none for A − B or a group's mean).
+  const folded = !minus && req.band ? foldSeedGroups(grids.map((g) => ({ runId: g.run.id, runName: runLabel(g.run), grid: g.grid, stored: g })), req.band) : null;
   const columns: HeatmapPanel[][] = minus
     ? grids.filter((g) => g !== minus).map((g) => differencePanels({ grid: g.grid, runName: runLabel(g.run) }, { grid: minus.grid, runName: runLabel(minus.run) }, metric))
-    : grids.map((g) => panelsFromGrid(g.grid, runLabel(g.run), metric));
+    : folded
+      ? // Seed groups as one column of their mean (the Overview's columns with a band chosen).
+        folded.map(({ run, group }) => (group ? panelsFromGrid(group.mean, group.name, metric) : panelsFromGrid(run.grid, run.runName, metric)))
+      : grids.map((g) => panelsFromGrid(g.grid, runLabel(g.run), metric));
+  const columnGrids = minus ? columns.map(() => null) : folded ? folded.map(({ run, group }) => (group ? null : run.stored)) : grids;
   const matching = columns.flat().filter((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind));
   // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
   const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
   if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
-  const shown = columns.map((ps, k) => ({ panel: ps.find((p) => p.component === first.component && p.kind === first.kind), grid: minus ? null : grids[k] })).filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null } => x.panel !== undefined);
+  const shown = columns.map((ps, k) => ({ panel: ps.find((p) => p.component === first.component && p.kind === first.kind), grid: columnGrids[k] })).filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null } => x.panel !== undefined);
   const colour = colourScaleFor(shown.map((x) => x.panel), { mode: minus ? 'diverging' : 'auto' });
   return shown.map(({ panel, grid }) => {
     const plain = heatmapOption(panel, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) });
@@ -171,7 +183,7 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
 export function compareCurvesOption(store: Store, req: ExportReq): ChartOption {
   const runs = comparedRuns(store, req);
   const metric = metricLike(req.metric ?? 'frobenius_norm');
-  const grids = runs.map((r) => ({ runId: r.id, runName: runLabel(r), grid: buildScalarGrid(store, r.info, metric.id) }));
+  const grids = runs.map((r) => ({ runId: r.id, runName: runLabel(r), colourSlot: runColourSlot(store, r.id), grid: buildScalarGrid(store, r.info, metric.id) }));
   const panels = grids.flatMap((g) => panelsFromGrid(g.grid, g.runName, metric));
   const panel = panels.find((p) => (!req.component || p.component === req.component) && (!req.kind || p.kind === req.kind)) ?? panels[0];
   if (!panel) throw new AtlasError('not-found', `no values of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
@@ -232,13 +244,14 @@ export function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
   const { positions, picks } = comparisonFrames(alignment, timelineRuns, range);
   const settings = { kind, extent, yLog: req.yLog ?? false, family: req.family ?? 'student_t', xName: view === 'gradients' ? 'gradient' : view === 'activations' ? 'activation' : 'weight', titlePrefix: view === 'gradients' ? 'Gradient histogram' : view === 'activations' ? 'Activation histogram' : 'Weight histogram' } as const;
   const unit = unitOfView(view);
+  const styles = comparedStyles(store, runs);
   /** Every run at its picked frame (-1: none yet), labelled with its step (and tokens). */
   const overlay = (pick: readonly number[]): Array<OverlayRun<unknown>> =>
     perRun.map((r, k) => {
       const f = pick[k] ?? -1;
       const c = f >= 0 ? r.seq!.checkpoints[f] : null;
       const tokens = alignment.byTokens && c && c.step !== null ? (alignment.xOf.get(r.run.id)?.(c.step) ?? null) : null;
-      return { runName: runLabel(r.run), colour: runColour(k), frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null, ...(alignment.byTokens ? { tokens } : {}) };
+      return { runName: runLabel(r.run), colour: styles.get(r.run.id)!.colour, frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null, ...(alignment.byTokens ? { tokens } : {}) };
     });
   /** The frame i of the animation (positions[i]). */
   const frame = (i: number) => overlay(picks.map((p) => p[i] ?? -1));

@@ -5,7 +5,7 @@
 // subtitle names the step each run is at). Ticks send only the series data, as FramePanel does.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, RunSummary, TensorMeta } from '../../../../common/api';
-import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlaySubtitle, runColour, type ChartOption, type HistogramFrame, type OverlayKind, type OverlayRun, type QqFamily, type QqFrame, type SpectrumFrame } from '../../../../common/charts';
+import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlaySubtitle, runStyles, type ChartOption, type HistogramFrame, type OverlayKind, type OverlayRun, type QqFamily, type QqFrame, type SpectrumFrame } from '../../../../common/charts';
 import { flatDensity, flatQq, flatSpectrum } from '../../../../common/charts/flat-points';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat } from '../../components/ExportMenu';
@@ -72,6 +72,8 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
   dataVersion: number;
 }) {
   const loaded = useRunsFrames(runs, kind, meta.tensor, dataVersion);
+  // Each run's own colour (its stored slot through runStyles, as the exporter computes it).
+  const styles = useMemo(() => runStyles(runs), [runs]);
   const chart = useRef<ChartHandle>(null);
   const overlay: OverlayKind = kind === 'qq' ? 'qq' : kind === 'spectrum' ? 'spectrum' : 'histogram';
   const unit = kind === 'grad_histogram' ? '∂loss/∂w' : kind === 'qq' ? 'σ' : kind === 'spectrum' ? '' : 'value';
@@ -93,14 +95,14 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
   }, [loaded, steps, xOf, overlay, settings.family]);
 
   const runsAt = (i: number): Array<OverlayRun<unknown>> =>
-    parsed.perRun.map((r, k) => {
+    parsed.perRun.map((r) => {
       const f = r.at[i] ?? -1;
       const s = r.series;
       const step = f >= 0 && s ? (s.steps[f] ?? null) : null;
       return {
         ...(byTokens ? { tokens: step === null ? null : (xOf.get(r.run.id)?.(step) ?? null) } : {}),
         runName: r.run.name,
-        colour: runColour(k),
+        colour: styles.get(r.run.id)?.colour ?? '#000000',
         frame: f >= 0 ? r.frames[f] : null,
         label: f >= 0 && s ? { runName: r.run.name, tensor: meta.tensor, component: meta.component, block: meta.block, step: s.steps[f] ?? null, checkpointId: s.checkpointIds[f] ?? '', unit } : null,
       };

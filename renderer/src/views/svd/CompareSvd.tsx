@@ -8,13 +8,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries, RunSummary } from '../../../../common/api';
 import { SVD_FRAME_KIND, SVD_TENSOR } from '../../../../common/analyses/svd-directions';
-import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, runColour, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../../common/charts';
+import { asSvdDirectionsFrame, closenessToFinal, curvesOption, formatStep, svdGroups, svdTableRows, tokenForDisplay, type CurveLine, type SvdDirectionsFrame } from '../../../../common/charts';
 import { Chart } from '../../components/Chart';
 import { ExportMenu } from '../../components/ExportMenu';
 import { Timeline } from '../../components/Timeline';
 import { errorMessage, useAppState } from '../../context';
 import { loadFrames } from '../../frames-cache';
-import type { RunContext } from '../../run-context';
+import { colourOfRun, type RunContext } from '../../run-context';
 import { comparisonFrames, positionLabel } from '../../../../common/charts/compare-timeline';
 import { useSharedTimeline } from '../animations/timeline';
 import { XAxisSelect } from '../x-axis';
@@ -77,7 +77,7 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
     if (!loaded || !shared) return null;
     // On the timeline's axis: steps, or each run's tokens seen.
     const x = (id: string) => shared.xOf.get(id) ?? ((s: number) => s);
-    const lines: CurveLine[] = loaded.flatMap((l, k) => (l.series && l.frames.some((f) => f) ? [{ runName: l.run.name, runIndex: k, block: null, tensor: `${l.run.id}:average`, label: 'average', steps: l.series.steps.map(x(l.run.id)), values: closenessToFinal(l.frames).average, colour: runColour(k), line: 'solid' as const }] : []));
+    const lines: CurveLine[] = loaded.flatMap((l, k) => (l.series && l.frames.some((f) => f) ? [{ runName: l.run.name, runIndex: k, block: null, tensor: `${l.run.id}:average`, label: 'average', steps: l.series.steps.map(x(l.run.id)), values: closenessToFinal(l.frames).average, colour: colourOfRun(ctx, l.run.id), line: 'solid' as const }] : []));
     return curvesOption({ title: `Closeness to final · ${loaded.map((l) => l.run.name).join(' vs ')}`, metric: { id: 'svd_closeness', label: 'token matches with final (average over blocks)', unit: 'tokens per direction' }, lines, loss: [], stepScale: ctx.stepScale, yLog: false, xName: shared.byTokens ? 'tokens' : 'step' });
   }, [loaded, shared, ctx.stepScale]);
 
@@ -120,11 +120,11 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
       </div>
       <Timeline count={steps.length} index={i} onIndex={setIndex} labels={steps.map((s) => `${positionLabel(shared.byTokens, s)} (${loaded.length} runs)`)} />
       <div className="svdcompare" style={{ gridTemplateColumns: `repeat(${loaded.length}, minmax(0, 1fr))` }}>
-        {tables.map(({ l, k, rows, step, tokens }) => (
+        {tables.map(({ l, rows, step, tokens }) => (
           <div key={l.run.id} className="tablewrap" data-testid="svd-run-table" data-run-id={l.run.id} data-step={step ?? ''} data-tokens={tokens ?? ''}>
             <table className="tokens" aria-label={`Top tokens per singular direction, ${l.run.name}, ${chosen.label}, ${label}`}>
               <caption>
-                <span className="swatch" style={{ background: runColour(k) }} aria-hidden="true" /> <b>{l.run.name}</b> · {chosen.label} · {step === null ? 'not computed' : `step ${formatStep(step)}${tokens === null ? '' : ` · ${formatStep(tokens)} tokens`}`}
+                <span className="swatch" style={{ background: colourOfRun(ctx, l.run.id) }} aria-hidden="true" /> <b>{l.run.name}</b> · {chosen.label} · {step === null ? 'not computed' : `step ${formatStep(step)}${tokens === null ? '' : ` · ${formatStep(tokens)} tokens`}`}
               </caption>
               <thead>
                 <tr>
