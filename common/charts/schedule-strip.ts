@@ -6,13 +6,13 @@
 // heatmaps' shared range, `extent`, so every run's strip lines up too). Loss on the left axis,
 // learning rate on the right; a vertical line at the current checkpoint when there is one.
 import { formatStep, formatValue } from './format';
-import { runColour } from './compare';
 import { columnSpans, stepAxis, type StepScale } from './step-axis';
 import type { ChartOption } from './types';
 
 export interface StripRun {
   runName: string;
-  runIndex: number;
+  /** The run's fixed colour (common/charts/compare.ts runStyles). */
+  colour: string;
   /** Training-log entries on the x unit of the plot (already mapped from steps). */
   loss: { x: number[]; values: number[] };
   learningRate: { x: number[]; values: number[] };
@@ -50,7 +50,7 @@ export function scheduleStripOption(runs: readonly StripRun[], s: StripSettings)
   const extent: [number, number] = s.extent ?? (spans.length ? [spans[0][0], spans[spans.length - 1][1]] : [0, 1]);
   const series: object[] = [];
   for (const r of runs) {
-    const colour = runColour(r.runIndex);
+    const colour = r.colour;
     if (r.loss.values.length) {
       series.push({ type: 'line', name: `${r.runName} · training loss`, yAxisIndex: 0, showSymbol: false, lineStyle: { width: 1.2, color: colour }, itemStyle: { color: colour }, data: r.loss.x.map((x, i) => [pos(x), r.loss.values[i]]) });
     }

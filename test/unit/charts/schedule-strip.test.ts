@@ -10,7 +10,7 @@ const panel: HeatmapPanel = {
   runId: 'r', runName: 'run', component: 'mlp.out', kind: 'weight', metric: { id: 'frobenius_norm', label: 'Frobenius norm', unit: '' },
   steps, checkpointIds: steps.map((s) => `c${s}`), rows: [{ tensor: 't', block: 0, values: steps.map((s) => s + 1) }],
 };
-const strip = { runName: 'run', runIndex: 0, loss: { x: [1, 10, 100], values: [9, 5, 3] }, learningRate: { x: [0, 10, 1000], values: [0, 6e-4, 1e-4] } };
+const strip = { runName: 'run', colour: '#332288', loss: { x: [1, 10, 100], values: [9, 5, 3] }, learningRate: { x: [0, 10, 1000], values: [0, 6e-4, 1e-4] } };
 
 describe('schedule strip', () => {
   for (const scale of ['log', 'linear'] as const) {

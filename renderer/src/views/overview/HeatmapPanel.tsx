@@ -65,9 +65,12 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   palette,
   onReadout,
   minus,
+  group,
   changes,
   changesShown = changes !== undefined && changes !== null,
 }: {
+  /** A seed group's mean panel (the panel's run is its first member): the export asks for the group. */
+  group?: { compare: string[]; band: 'minmax' | 'std' };
   /** Whether the Overview shows change points (the Export menu's change-point switch starts so). */
   changesShown?: boolean;
   /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
@@ -272,7 +275,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(group ?? {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
           switches={minus ? [] : [changePointsSwitch(changesShown)]}
