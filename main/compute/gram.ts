@@ -10,8 +10,8 @@
  * lower blocks are mirrored in JS. The blocks accumulate in place across chunks: each Gemm's C
  * input and its preallocated output are the block's own buffer, so no chunk allocates
  * block-sized outputs (onnxruntime-node still returns a throw-away copy of each).
- * Peak memory measured (bench/spectra.mjs): 353 MB for a 2048 x 8192 float32 weight, 1248 MB for
- * 5120 x 20480, weight included.
+ * Peak memory measured (bench/spectra.mjs, with the earlier 8M-element chunks; 2M now): 353 MB for
+ * a 2048 x 8192 float32 weight, 1248 MB for 5120 x 20480, weight included.
  */
 import { singularValuesFromGramEigenvalues, symmetricEigenvalues, type EigenOptions } from './eigen';
 import { cachedSession, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode, type TinyValue } from './ort';
@@ -26,11 +26,18 @@ export class GramError extends Error {
 export interface GramOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   intraOpThreads?: number;
-  /** Largest chunk of W sent to onnxruntime at once, in elements (default 8M: 64 MB as float64). */
+  /** Largest chunk of W sent to onnxruntime at once, in elements (default 2M: 16 MB as float64). */
   chunkElements?: number;
 }
 
-const DEFAULT_CHUNK_ELEMENTS = 8 * 1024 * 1024;
+/**
+ * 2M elements: onnxruntime's per-chunk intermediates (the float64 cast, the transposed chunk, the
+ * row blocks; its memory arena is off) then stay under glibc's 32 MB mmap threshold and reuse
+ * heap memory instead of fresh pages. 8M-element chunks cost ~1.2 s of page faults (system CPU)
+ * per Pythia-160m-shaped checkpoint: the Gram products took 4.8 CPU s with 8M, 3.9-4.0 s with
+ * 2M or 1M (BENCHMARKS.md, "Measurements behind design choices").
+ */
+const DEFAULT_CHUNK_ELEMENTS = 2 * 1024 * 1024;
 /** Below this order one Gemm does the whole product (splitting buys nothing). */
 const MIN_ORDER_FOR_BLOCKS = 256;
 const BLOCKS = 4;
