@@ -23,6 +23,8 @@ export type AnalysisKind = z.infer<typeof AnalysisKind>;
 
 /** Longest user-given run name (renameRun). */
 export const RUN_ALIAS_MAX = 120;
+/** Run colour slots (common/charts/compare.ts RUN_SLOTS: 9 colours x 3 line types). */
+export const RUN_COLOUR_SLOTS = 27;
 
 export const RunSummary = z.object({
   id: z.string(),
@@ -44,6 +46,13 @@ export const RunSummary = z.object({
   folderMissing: z.boolean().optional(),
   /** The user's name for the run (renameRun), shown instead of `name`; absent: none given. */
   alias: z.string().optional(),
+  /**
+   * The run's colour: a slot 0..26 of common/charts/compare.ts (9 colours x 3 line types),
+   * assigned once when the run enters the library and stored in the cache
+   * (main/store/run-colours.ts); every view and export colours the run with runStyles of the
+   * shown runs' slots. The user may choose another (setRunColour).
+   */
+  colourSlot: z.number().int().min(0).max(RUN_COLOUR_SLOTS - 1),
   /**
    * A cache merged from the shards of a cluster sweep (`checkpoint-atlas merge`): how much of the
    * sweep's plan it holds, and what is missing per shard (those cells stay grey in the views).
@@ -391,6 +400,11 @@ export const methods = {
     request: z.object({ runId: z.string(), alias: z.string().max(RUN_ALIAS_MAX) }),
     response: z.object({ run: RunSummary }),
   },
+  /** Give a run another of the 27 colour slots (kept in the cache; every view and export follows). */
+  setRunColour: {
+    request: z.object({ runId: z.string(), colourSlot: z.number().int().min(0).max(RUN_COLOUR_SLOTS - 1) }),
+    response: z.object({ run: RunSummary }),
+  },
   getRun: {
     request: z.object({ runId: z.string() }),
     /** RunInfo of common/domain.ts (kept loose here: it is produced by the engine itself). */
@@ -459,12 +473,22 @@ export const methods = {
       reorder: z.boolean().optional(),
       yLog: z.boolean().optional(),
       family: z.enum(['gaussian', 'logistic', 'student_t']).optional(),
-      /** A comparison: further runs drawn with runId, in order (colours runColour(1), (2), ...; main/export/compare.ts). */
+      /** A comparison: further runs drawn with runId, in order, each in its own colour (runStyles of the runs' colour slots; main/export/compare.ts). */
       compare: z.array(z.string()).max(64).optional(),
       /** Heatmaps: draw each run minus this run (A − B) on a diverging scale. */
       minus: z.string().optional(),
       /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
       band: z.enum(['minmax', 'std']).optional(),
+      /**
+       * Animations of a comparison: the shared timeline by step (default) or by tokens seen
+       * (common/charts/compare-timeline.ts; every run's tokens must be known). By tokens, a still
+       * is at `tokens` and a GIF covers `tokenRange` (inclusive) instead of `step` / `steps`.
+       */
+      align: z.enum(['step', 'tokens']).optional(),
+      tokens: z.number().nonnegative().optional(),
+      tokenRange: z.tuple([z.number(), z.number()]).optional(),
+      /** Heatmaps: draw the change-point marks (default true, as the Overview's toggle; CLI --no-change-points). */
+      changePoints: z.boolean().optional(),
     }),
     response: z.object({ filename: z.string(), mime: z.string(), base64: z.string(), bytes: z.number() }),
   },
@@ -525,13 +549,14 @@ export const methods = {
   },
   /**
    * Which weights update together: the correlation across checkpoint intervals of per-block (or
-   * per-matrix) update sizes per training step, with a clustering order (main/store/co-update.ts).
+   * per-matrix, or per-head: the head-updates analysis) update sizes per training step, with a
+   * clustering order (main/store/co-update.ts).
    */
   coUpdate: {
-    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor']).optional(), removeCommon: z.boolean().optional() }),
+    request: z.object({ runId: z.string(), group: z.enum(['block', 'tensor', 'head']).optional(), removeCommon: z.boolean().optional() }),
     response: z.object({
       runId: z.string(),
-      group: z.enum(['block', 'tensor']),
+      group: z.enum(['block', 'tensor', 'head']),
       removeCommon: z.boolean(),
       /** Per row/column, in the cache's order: tensor name or block, label, block, component. */
       names: z.array(z.string()),

@@ -29,7 +29,7 @@ import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOp
 import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
-const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients'];
+const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-updates'];
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`checkpoint-atlas: ${escapeTerminal(message)}\n`);
@@ -431,6 +431,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--family <f>', 'qq: gaussian|logistic|studentT')
     .option('--palette <p>', 'colour scale')
     .option('--reorder', 'correlation: reorder tokens')
+    .option('--change-points', 'heatmap: mark change points (the default, as the Overview)')
+    .option('--no-change-points', 'heatmap: no change-point marks')
     .action(async (opts: FigureCommandOptions) => {
       await figureCommand(opts);
     });

@@ -11,11 +11,12 @@ import { svdDirections } from './svd-directions';
 import { activations } from './activations';
 import { gradients } from './gradients';
 import { headSpectra } from './head-spectra';
+import { headUpdates } from './head-updates';
 
 export type { AnalysisInfo, FrameSpec, MetricSpec, FrameExportContext } from './types';
 
 /** In planning order: an analysis's units run after those of the analyses before it. */
-export const ANALYSES = [weights, fits, spectra, embedding, svdDirections, activations, gradients, headSpectra] as const satisfies readonly AnalysisInfo[];
+export const ANALYSES = [weights, fits, spectra, embedding, svdDirections, activations, gradients, headSpectra, headUpdates] as const satisfies readonly AnalysisInfo[];
 
 type Analysis = (typeof ANALYSES)[number];
 export type AnalysisId = Analysis['id'];

@@ -1,5 +1,5 @@
 // The co-update heatmap (API `coUpdate`, main/store/co-update.ts): rows and columns are blocks (or
-// weight matrices) in the clustered order, each cell the correlation across checkpoint intervals
+// weight matrices, or attention heads "L3.h5") in the clustered order, each cell the correlation across checkpoint intervals
 // of their log update sizes per step, on the fixed [-1, 1] diverging scale. Labelled on both axes
 // (few rows: a block run has ~blocks + 3, a matrix run ~4 x blocks + 2).
 import type { Response } from '../api';
@@ -27,7 +27,7 @@ export function coUpdateCells(r: CoUpdateResult): Array<[number, number, number,
 
 /** One line for people: what was correlated, over which intervals. */
 export function coUpdateSubtitle(r: CoUpdateResult, runName: string): string {
-  const what = r.group === 'block' ? 'per block' : 'per weight matrix';
+  const what = r.group === 'block' ? 'per block' : r.group === 'head' ? 'per attention head (Q, K, V rows and O columns)' : 'per weight matrix';
   const span = r.steps.length ? `${r.steps.length} intervals ending at steps ${formatStep(r.steps[0])}–${formatStep(r.steps[r.steps.length - 1])}` : 'no intervals';
   return `${runName} · ${what} · Pearson r of log10 update per step over ${span}${r.removeCommon ? ' · shared schedule removed' : ''}`;
 }
@@ -38,7 +38,7 @@ export function coUpdateOption(r: CoUpdateResult, runName: string, options: { in
   const fontSize = n > 40 ? 7 : n > 20 ? 8 : 10;
   return {
     animation: false,
-    title: { text: `Co-update: which weights update together`, subtext: coUpdateSubtitle(r, runName), ...titleStyle() },
+    title: { text: r.group === 'head' ? 'Co-update: which attention heads update together' : 'Co-update: which weights update together', subtext: coUpdateSubtitle(r, runName), ...titleStyle() },
     grid: { left: 8, right: 70, top: 58, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: labels, position: 'top', axisLabel: { rotate: 60, fontSize, interval: 0 }, axisTick: { show: false }, splitArea: { show: false } },
     yAxis: { type: 'category', data: labels, inverse: true, axisLabel: { fontSize, interval: 0 }, axisTick: { show: false } },

@@ -1,16 +1,20 @@
 // Curves of a comparison, shared by the Curves view and the curves export (main/export/compare.ts):
-// every run in its fixed colour (runStyle), optionally one block only, and seed groups drawn as
-// their mean with a min-max or +-1 sd band (a polygon custom series, so the band is right on a
-// log y axis too, where echarts' stacked areas are not).
+// every run in its own fixed colour (runStyles of the runs' colour slots), optionally one block
+// only, and seed groups drawn as their mean with a min-max or +-1 sd band (seed-bands.ts, the one
+// code path of seed bands; a polygon custom series, so the band is right on a log y axis too,
+// where echarts' stacked areas are not).
 import type { ScalarGrid } from '../api';
-import { bandOf, runStyle, seedGroups, type BandKind } from './compare';
+import { runStyles, type BandKind } from './compare';
 import { type CurveLine, linesFromGrid } from './curves';
 import { blockLabel } from './format';
+import { foldSeedGroups } from './seed-bands';
 import { stepPosition, type StepScale } from './step-axis';
 
 export interface CompareRun {
   runId: string;
   runName: string;
+  /** The run's colour slot (RunSummary.colourSlot; main/store/run-colours.ts). */
+  colourSlot?: number | null;
   /** The metric's grid (steps already mapped to the x quantity: steps or tokens). */
   grid: ScalarGrid;
 }
@@ -24,7 +28,7 @@ export interface BandArea {
 }
 
 export interface CompareCurvesInput {
-  /** In shown order: run i gets runStyle(i). */
+  /** In shown order, each in its own colour (a seed group in its first member's). */
   runs: CompareRun[];
   component: string;
   kind: string;
@@ -38,27 +42,25 @@ export interface CompareCurvesInput {
 export function compareCurves(input: CompareCurvesInput): { lines: CurveLine[]; bands: BandArea[] } {
   const lines: CurveLine[] = [];
   const bands: BandArea[] = [];
+  const styles = runStyles(input.runs.map((r) => ({ id: r.runId, colourSlot: r.colourSlot })));
   const index = new Map(input.runs.map((r, i) => [r.runId, i]));
-  const groups = input.band === 'none' ? input.runs.map((r) => ({ key: r.runName, members: [r.runId] })) : seedGroups(input.runs.map((r) => ({ id: r.runId, name: r.runName })));
-  for (const g of groups) {
-    const first = index.get(g.members[0])!;
-    const style = runStyle(first);
-    const perRun = g.members.map((id) => {
-      const r = input.runs[index.get(id)!];
-      return linesFromGrid(r.grid, r.runName, index.get(id)!, input.component, input.kind).filter((l) => !input.block || blockLabel(l.block) === input.block);
-    });
-    if (g.members.length === 1) {
-      for (const l of perRun[0]) lines.push({ ...l, colour: style.colour, line: style.line });
+  const keep = (l: CurveLine) => !input.block || blockLabel(l.block) === input.block;
+  const folded = input.band === 'none' ? input.runs.map((run) => ({ run, group: null })) : foldSeedGroups(input.runs, input.band);
+  for (const { run, group } of folded) {
+    const style = styles.get(run.runId)!;
+    const runIndex = index.get(run.runId)!;
+    if (!group) {
+      for (const l of linesFromGrid(run.grid, run.runName, runIndex, input.component, input.kind).filter(keep)) lines.push({ ...l, colour: style.colour, line: style.line });
       continue;
     }
     // Mean and band at the steps every member has (matched steps).
-    const name = `${g.key} (mean of ${g.members.length} seeds)`;
-    const tensors = [...new Set(perRun.flatMap((ls) => ls.map((l) => l.tensor)))];
-    for (const tensor of tensors) {
-      const members = perRun.map((ls) => ls.find((l) => l.tensor === tensor)).filter((l): l is CurveLine => l !== undefined);
-      const b = bandOf(members, input.band as BandKind, { complete: members.length === g.members.length });
-      lines.push({ runName: name, runIndex: first, block: members[0].block, tensor, steps: b.steps, values: b.mean, colour: style.colour, line: style.line });
-      bands.push({ name: `${name} · ${blockLabel(members[0].block)} ${input.band === 'std' ? '±1 sd' : 'min–max'}`, colour: style.colour, steps: b.steps, lower: b.lower, upper: b.upper });
+    const means = linesFromGrid(group.mean, group.name, runIndex, input.component, input.kind).filter(keep);
+    for (const l of means) {
+      const row = group.mean.tensors.findIndex((t) => t.tensor === l.tensor);
+      const keepAt = l.values.map((v) => v !== null);
+      const at = <T,>(xs: T[]) => xs.filter((_, i) => keepAt[i]);
+      lines.push({ ...l, steps: at(l.steps), values: at(l.values), colour: style.colour, line: style.line });
+      bands.push({ name: `${group.name} · ${blockLabel(l.block)} ${group.band === 'std' ? '±1 sd' : 'min–max'}`, colour: style.colour, steps: at(group.mean.steps), lower: at(group.lower.values[row]), upper: at(group.upper.values[row]) });
     }
   }
   return { lines, bands };

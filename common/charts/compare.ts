@@ -1,7 +1,9 @@
-// Comparing runs: the one per-run colour palette (every view and every export colours run i of a
-// comparison with runColour(i), so a run keeps its colour across tabs and files), seed groups
-// (runs whose names differ only by a seed: drawn as a mean line with a min-max or +-1 standard
-// deviation band), and A - B difference grids for the diverging heatmaps.
+// Comparing runs: the one per-run colour function (a run's colour is a property of the run: a
+// palette slot assigned once when the run enters the library and stored in the cache,
+// main/store/run-colours.ts; runStyles turns the shown runs' slots into colours, and every view
+// and every export calls it, so a run keeps its colour across tabs, files and comparisons), seed
+// groups (runs whose names differ only by a seed: drawn as a mean line with a min-max or +-1
+// standard deviation band), and A - B difference grids for the diverging heatmaps.
 // Hand-written: a dozen lines of arithmetic on arrays; no charting library offers "align two
 // checkpoint series by step and subtract".
 import type { ScalarGrid } from '../api';
@@ -11,20 +13,66 @@ import type { MetricLike } from './types';
 /**
  * Paul Tol's "muted" qualitative scheme (https://personal.sron.nl/~pault/, 9 colours designed to
  * stay distinct under the common colour-vision deficiencies and against white), in an order that
- * keeps neighbours far apart. Run 10 onwards reuse the colours with a dashed then dotted line.
+ * keeps neighbours far apart. Slots 9 onwards reuse the colours with a dashed then dotted line.
  */
 export const RUN_COLOURS = ['#332288', '#CC6677', '#117733', '#DDCC77', '#88CCEE', '#882255', '#44AA99', '#999933', '#AA4499'] as const;
 export const RUN_LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+/** Distinct run styles (colour x line type): a run's colour slot is one of 0 .. RUN_SLOTS - 1. */
+export const RUN_SLOTS = RUN_COLOURS.length * RUN_LINE_TYPES.length;
 
-/** The colour of the i-th run of a comparison (the page's run first). */
+export interface RunStyle {
+  colour: string;
+  line: (typeof RUN_LINE_TYPES)[number];
+}
+
+/** The colour of colour slot i. */
 export function runColour(i: number): string {
   const n = RUN_COLOURS.length;
   return RUN_COLOURS[((i % n) + n) % n];
 }
 
-/** Colour and line type of the i-th run: distinct for 27 runs (9 colours x 3 line types). */
-export function runStyle(i: number): { colour: string; line: (typeof RUN_LINE_TYPES)[number] } {
-  return { colour: runColour(i), line: RUN_LINE_TYPES[Math.floor(i / RUN_COLOURS.length) % RUN_LINE_TYPES.length] };
+/** Colour and line type of colour slot i: distinct for 27 slots (9 colours x 3 line types). */
+export function runStyle(i: number): RunStyle {
+  return { colour: runColour(i), line: RUN_LINE_TYPES[Math.floor(Math.max(0, i) / RUN_COLOURS.length) % RUN_LINE_TYPES.length] };
+}
+
+/**
+ * The slot a run entering the library gets: the one fewest library runs hold (the lowest of
+ * those), so the first 27 runs all differ and a large library spreads evenly over the slots.
+ */
+export function nextColourSlot(used: Iterable<number>): number {
+  const count = new Array<number>(RUN_SLOTS).fill(0);
+  for (const s of used) if (Number.isInteger(s) && s >= 0 && s < RUN_SLOTS) count[s]++;
+  let best = 0;
+  for (let s = 1; s < RUN_SLOTS; s++) if (count[s] < count[best]) best = s;
+  return best;
+}
+
+/**
+ * The styles of runs shown together (the page's run first), keyed by run id: each run's own
+ * slot. Only when two shown runs hold the same slot (a library of more than 27 runs, or a slot
+ * the user chose) does the later one take the next slot no shown run holds as its own: a run
+ * whose slot no other shown run holds always keeps it, so adding or removing other runs never
+ * changes its colour. A run without a slot (none stored) takes a free one the same way.
+ */
+export function runStyles(runs: ReadonlyArray<{ id: string; colourSlot?: number | null }>): Map<string, RunStyle & { slot: number }> {
+  const own = new Set(runs.map((r) => r.colourSlot).filter((s): s is number => typeof s === 'number'));
+  const taken = new Set<number>();
+  const out = new Map<string, RunStyle & { slot: number }>();
+  for (const r of runs) {
+    if (out.has(r.id)) continue;
+    let slot = typeof r.colourSlot === 'number' ? r.colourSlot : -1;
+    if (slot < 0 || taken.has(slot)) {
+      // The next slot after the wanted one that no shown run holds as its own or was given.
+      const start = slot < 0 ? 0 : slot + 1;
+      let k = 0;
+      while (k < RUN_SLOTS && (taken.has((start + k) % RUN_SLOTS) || own.has((start + k) % RUN_SLOTS))) k++;
+      slot = k < RUN_SLOTS ? (start + k) % RUN_SLOTS : (start % RUN_SLOTS);
+    }
+    taken.add(slot);
+    out.set(r.id, { ...runStyle(slot), slot });
+  }
+  return out;
 }
 
 const SEED = /[-_.]?seed[-_]?(\d+)/i;

@@ -2,16 +2,17 @@
 // Animations; Curves draws the same schedule inside its own chart, trajectory-overlays.ts): the
 // run's training log on the same x as the plot above (step or tokens seen, log or linear,
 // step-axis.ts) and over the same extent as a heatmap of the run's checkpoints, with the plot
-// area's left/right margins of heatmapOption so the columns line up. Loss on the left axis,
+// area's left/right margins of heatmapOption so the columns line up (several runs on tokens: the
+// heatmaps' shared range, `extent`, so every run's strip lines up too). Loss on the left axis,
 // learning rate on the right; a vertical line at the current checkpoint when there is one.
 import { formatStep, formatValue } from './format';
-import { runColour } from './compare';
 import { columnSpans, stepAxis, type StepScale } from './step-axis';
 import type { ChartOption } from './types';
 
 export interface StripRun {
   runName: string;
-  runIndex: number;
+  /** The run's fixed colour (common/charts/compare.ts runStyles). */
+  colour: string;
   /** Training-log entries on the x unit of the plot (already mapped from steps). */
   loss: { x: number[]; values: number[] };
   learningRate: { x: number[]; values: number[] };
@@ -24,6 +25,11 @@ export interface StripSettings {
   xName: string;
   /** The current checkpoint's x (Animations), drawn as a vertical line. */
   cursor?: number | null;
+  /**
+   * The x extent in axis positions when runs side by side share one (shared-x.ts: the Overview's
+   * heatmaps of several runs on tokens); default the strip's own checkpoint columns.
+   */
+  extent?: [number, number] | null;
   /** Plot margins of the chart above (heatmapOption: 52 / 64). */
   left?: number;
   right?: number;
@@ -41,10 +47,10 @@ export function scheduleStripOption(runs: readonly StripRun[], s: StripSettings)
   const pos = stripPosition(s.checkpointX, s.stepScale);
   const sorted = [...s.checkpointX].sort((a, b) => a - b);
   const spans = columnSpans(sorted.map(pos));
-  const extent: [number, number] = spans.length ? [spans[0][0], spans[spans.length - 1][1]] : [0, 1];
+  const extent: [number, number] = s.extent ?? (spans.length ? [spans[0][0], spans[spans.length - 1][1]] : [0, 1]);
   const series: object[] = [];
   for (const r of runs) {
-    const colour = runColour(r.runIndex);
+    const colour = r.colour;
     if (r.loss.values.length) {
       series.push({ type: 'line', name: `${r.runName} · training loss`, yAxisIndex: 0, showSymbol: false, lineStyle: { width: 1.2, color: colour }, itemStyle: { color: colour }, data: r.loss.x.map((x, i) => [pos(x), r.loss.values[i]]) });
     }

@@ -20,6 +20,7 @@ import { runCoUpdate } from '../store/co-update';
 import { initDistResponse } from '../export/init-dist';
 import { withTokensPerStep } from '../layouts/tokens';
 import { Store, type RunSource, type StoredRun } from '../store/store';
+import { runColourSlot, setRunColourSlot } from '../store/run-colours';
 import { scanPaths } from '../layouts/scan';
 import { findHubCacheRoot } from '../layouts/hf-cache';
 import { JobManager, type JobOptions } from '../jobs/manager';
@@ -117,7 +118,11 @@ export class Engine implements AtlasApi {
     // HF cache); opening its folder explicitly brings it back.
     if (source === 'opened') for (const run of result.runs) this.store.forgetRemoval(run.id);
     else result.runs = result.runs.filter((run) => !this.store.isRemoved(run.id));
-    for (const run of result.runs) this.store.upsertRun(run, source);
+    for (const run of result.runs) {
+      this.store.upsertRun(run, source);
+      // Its colour is chosen once, as it enters the library (main/store/run-colours.ts).
+      runColourSlot(this.store, run.id);
+    }
     if (result.runs.length) this.emit({ type: 'runs-changed' });
     return result;
   }
@@ -184,6 +189,14 @@ export class Engine implements AtlasApi {
     const alias = req.alias.trim();
     if (/[\u0000-\u001f\u007f]/.test(alias)) throw new AtlasError('bad-request', 'a run name cannot contain control characters');
     this.store.setAlias(req.runId, alias === '' || alias === stored.name ? null : alias);
+    this.emit({ type: 'runs-changed' });
+    return { run: this.listed(this.store.getRun(req.runId)!) };
+  }
+
+  async setRunColour(req: Request<'setRunColour'>): Promise<Response<'setRunColour'>> {
+    await this.init();
+    if (!this.store.getRun(req.runId)) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
+    setRunColourSlot(this.store, req.runId, req.colourSlot);
     this.emit({ type: 'runs-changed' });
     return { run: this.listed(this.store.getRun(req.runId)!) };
   }
@@ -332,7 +345,7 @@ export class Engine implements AtlasApi {
     const run = this.requireRun(req.runId);
     const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
     // Distinct names for distinct figures: run, view, metric, component/kind, block or tensor, step.
-    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : '';
+    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : req.tokens !== undefined ? `tokens${req.tokens}` : req.tokenRange ? `tokens${req.tokenRange.join('-')}` : '';
     const base = slug(
       [run.name, req.view, req.metric, req.tensor ?? [req.component, req.kind && req.kind !== 'weight' ? req.kind : undefined, req.block !== undefined ? `block${req.block}` : undefined].filter(Boolean).join('_'), step]
         .filter(Boolean)
@@ -365,6 +378,7 @@ export class Engine implements AtlasApi {
       const { content } = await drawFigure(this.store, {
         runId: run.id, view: req.view as FigureView, metric: req.metric, component: req.component, kind: req.kind, block: req.block, tensor: req.tensor, step: req.step,
         format: req.format, width: req.width ?? FIGURE_DEFAULT_SIZE.width, height: req.height ?? FIGURE_DEFAULT_SIZE.height, yLog: req.yLog, family: req.family, reorder: req.reorder,
+        changePoints: req.changePoints,
       });
       bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     }

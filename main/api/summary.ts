@@ -7,6 +7,7 @@ import { familyLabel } from '../architectures';
 import { presentCheckpoints } from '../store/grids';
 import { runMissingUnits } from '../store/merge';
 import type { RunSource, Store } from '../store/store';
+import { runColourSlot } from '../store/run-colours';
 
 export function summarizeRun(store: Store, info: RunInfo, source: RunSource): RunSummary {
   const present = presentCheckpoints(info);
@@ -37,6 +38,7 @@ export function summarizeRun(store: Store, info: RunInfo, source: RunSource): Ru
     warningCount: info.warnings.length,
     analysed,
     summary: `${familyLabel(info.family)}, ${dims}`,
+    colourSlot: runColourSlot(store, info.id),
     ...sweepCoverage(store, info),
   };
 }

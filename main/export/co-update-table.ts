@@ -1,5 +1,6 @@
 // co_update.csv (docs/ANALYSES.md): the co-update matrix of every run (main/store/co-update.ts),
-// per block and per weight matrix, as long rows in the clustered display order: `position_a`,
+// per block, per weight matrix and per attention head (rows only when the head-updates analysis
+// ran; `a`, `b` then name `attn.{block}.head.{h}` or, under GQA, `attn.{block}.kv.{h}`), as long rows in the clustered display order: `position_a`,
 // `position_b` are 0-based positions in that order (pandas: pivot on them to get the heatmap),
 // `a`, `b` the block or tensor name, `correlation` empty where undefined.
 import type { RunInfo } from '../../common/domain';
@@ -14,7 +15,7 @@ interface Writer {
 }
 
 export async function writeCoUpdate(store: Store, run: RunInfo, out: Writer, field: (v: string | number | null) => string): Promise<void> {
-  for (const group of ['block', 'tensor'] as CoUpdateGroup[]) {
+  for (const group of ['block', 'tensor', 'head'] as CoUpdateGroup[]) {
     const r = runCoUpdate(store, run, group, true);
     const n = r.names.length;
     for (let pa = 0; pa < n; pa++) {

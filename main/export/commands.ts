@@ -52,6 +52,8 @@ export interface FigureCommandOptions {
   family?: string;
   palette?: string;
   reorder?: boolean;
+  /** heatmap: commander's --change-points / --no-change-points (undefined: on, as the app). */
+  changePoints?: boolean;
 }
 
 /** Where messages go (tests pass their own). */
@@ -210,6 +212,7 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
     width: parseIntOption('width', opts.width, FIGURE_DEFAULT_SIZE.width),
     height: parseIntOption('height', opts.height, FIGURE_DEFAULT_SIZE.height),
     ...(step !== undefined ? { step } : {}),
+    ...(opts.changePoints !== undefined ? { changePoints: opts.changePoints } : {}),
   }) as { width: number; height: number };
   const stepScale = opts.stepScale;
   if (stepScale !== undefined && stepScale !== 'log' && stepScale !== 'linear') throw new AtlasError('bad-request', `--step-scale must be log or linear, got "${stepScale}"`);
@@ -239,6 +242,7 @@ export async function figureCommand(opts: FigureCommandOptions, io: CommandIo = 
       ...(family ? { family } : {}),
       ...(palette ? { palette: palette as SequentialScale } : {}),
       reorder: opts.reorder === true,
+      ...(opts.changePoints !== undefined ? { changePoints: opts.changePoints } : {}),
     });
     io.stderr(`${escapeTerminal(result.description)}\n`);
     io.stdout(`wrote ${escapeTerminal(result.path)} (${(result.bytes / 1024).toFixed(1)} KiB)\n`);

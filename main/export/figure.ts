@@ -32,6 +32,7 @@ import {
   escapeHtml,
   type ChartOption,
   type CorrelationFrame,
+  type HeatmapPanel,
   type FrameLabel,
   type LossLine,
   type MetricLike,
@@ -48,6 +49,7 @@ import { FrameSequence, checkpointsInRange, correlationFrameOf, frameLabelOf, st
 import { EXPORT_FONT_FAMILY, INK, LINE, MUTED, PANEL_BACKGROUND, drawStill } from './canvas';
 import { ANALYSIS_OF_VIEW, requireRun, unitOfView } from './lookup';
 import { runLabel } from '../../common/run-label';
+import type { RunInfo } from '../../common/domain';
 
 export type FigureView = 'heatmap' | 'curves' | 'histogram' | 'qq' | 'spectrum' | 'correlation';
 export const FIGURE_VIEWS: readonly FigureView[] = ['heatmap', 'curves', 'histogram', 'qq', 'spectrum', 'correlation'];
@@ -117,6 +119,16 @@ function pickPanel<T extends { component: string; kind: string; rows?: unknown[]
   return panels.find((p) => rowsOf(p) > 1) ?? panels[0]!;
 }
 
+/**
+ * A heatmap option with the Overview's change-point marks of its panel (cached per metric,
+ * main/store/trajectories.ts); `on` false (the app's toggle, the CLI's --no-change-points) leaves
+ * the option as it is. Single-run figures and comparisons (compare.ts) both draw them here.
+ */
+export function heatmapWithChangeMarks(store: Store, run: RunInfo, grid: ScalarGrid, panel: HeatmapPanel, plain: ChartOption, stepScale: StepScale, on: boolean): { option: ChartOption; marks: number[][] } {
+  const marks = on ? panelChangeMarks(panel, changeIndex(metricTrajectories(store, run, grid.metric, { grid }).changePoints), stepScale) : [];
+  return { option: withHeatmapChangeMarks(plain, marks), marks };
+}
+
 /** The option of a heatmap or curves figure. */
 export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<FigureOptions, 'out'>): { option: ChartOption; description: string } {
   const metricId = options.metric ?? 'frobenius_norm';
@@ -130,9 +142,7 @@ export function scalarFigureOption(store: Store, run: StoredRun, options: Omit<F
     // Plot area = height - 74 (grid top 40 + bottom 34); room for the bar's end labels (as the app).
     const colour = colourScaleFor([panel]);
     const plain = heatmapOption(panel, { stepScale, colour, palette: options.palette ?? 'viridis', colourBarHeight: Math.max(24, options.height - 74 - 30 - heatmapLegendHeight(panel, colour)) });
-    // The Overview's change-point marks (cached per metric, main/store/trajectories.ts).
-    const marks = options.changePoints === false ? [] : panelChangeMarks(panel, changeIndex(metricTrajectories(store, run.info, metricId, { grid }).changePoints), stepScale);
-    const option = withHeatmapChangeMarks(plain, marks);
+    const { option, marks } = heatmapWithChangeMarks(store, run.info, grid, panel, plain, stepScale, options.changePoints !== false);
     return { option, description: `heatmap of ${metricId}, ${panelTitle(panel)}, ${panel.rows.length} ${panel.rowName ?? 'block'}s x ${panel.steps.length} checkpoints${marks.length ? `, ${marks.length} change point${marks.length > 1 ? 's' : ''}` : ''}` };
   }
   const lines = linesFromGrid(grid, runLabel(run), 0, panel.component, panel.kind);

@@ -38,6 +38,8 @@ export interface FitSample {
   sampled: boolean;
   /** Non-finite elements in the whole tensor (sampled tensors: in the sampled positions). */
   nonFinite: NonFiniteCounts;
+  /** distinctOf(sorted), when the sort already produced it (float16/bfloat16 values). */
+  distinct?: Distinct;
 }
 
 /** Sorted Float64 sample of the finite elements (stratified hash subsample above maxSample). */
@@ -62,8 +64,9 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
     else nonFinite.negInf++;
   }
   const finite = out.subarray(0, k);
-  const sorted = finite instanceof Float32Array ? sortFloat32(finite) : finite.sort();
-  return { sorted, sampled, nonFinite };
+  if (finite instanceof Float64Array) return { sorted: finite.sort(), sampled, nonFinite };
+  const { sorted, distinct } = sortFloat32WithDistinct(finite);
+  return distinct ? { sorted, sampled, nonFinite, distinct } : { sorted, sampled, nonFinite };
 }
 
 /** Order-preserving unsigned key of float32 bits: negative values flipped whole, others' sign bit set. */
@@ -77,9 +80,76 @@ function keyToBits(key: number): number {
 
 /** Finite float32 values sorted ascending as Float64 (LSD radix sort, 11 + 11 + 10 bits). */
 export function sortFloat32(values: Float32Array): Float64Array {
+  return sortFloat32WithDistinct(values).sorted;
+}
+
+/** Bits below a float16's 10-bit mantissa in a float32 (zero in every float16 or bfloat16 value). */
+const BELOW_HALF = 13;
+
+/**
+ * sortFloat32, and where every value's low 13 bits are zero (float16 and bfloat16 values) by one
+ * counting pass over their 19-bit keys instead of three radix passes, with the distinct values
+ * and counts (distinctOf of the result) read off the same counters.
+ */
+export function sortFloat32WithDistinct(values: Float32Array): { sorted: Float64Array; distinct?: Distinct } {
   const n = values.length;
-  if (n < 4096) return Float64Array.from(values).sort();
+  if (n < 4096) return { sorted: Float64Array.from(values).sort() };
   const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  let low = 0;
+  for (let i = 0; i < n; i++) low |= bits[i];
+  if ((low & ((1 << BELOW_HALF) - 1)) === 0) return countingSortHalf(bits);
+  return { sorted: radixSortKeys(bits) };
+}
+
+function countingSortHalf(bits: Uint32Array): { sorted: Float64Array; distinct: Distinct } {
+  const n = bits.length;
+  const buckets = 1 << (32 - BELOW_HALF);
+  const tally = new Uint32Array(buckets);
+  for (let i = 0; i < n; i++) tally[float32Key(bits[i]) >>> BELOW_HALF]++;
+  const word = new Uint32Array(1);
+  const f32 = new Float32Array(word.buffer);
+  const valueOf = (bucket: number): number => {
+    const key = (bucket << BELOW_HALF) >>> 0;
+    // Negative values' keys are their bits flipped: their low bits are ones.
+    word[0] = keyToBits(key & 0x80000000 ? key : (key | ((1 << BELOW_HALF) - 1)) >>> 0);
+    return f32[0];
+  };
+  // Distinct values as distinctOf counts them: -0 and +0 (adjacent buckets) are one value.
+  let m = 0;
+  let last = NaN;
+  for (let b = 0; b < buckets; b++) {
+    if (tally[b] === 0) continue;
+    const v = valueOf(b);
+    if (v !== last) m++;
+    last = v;
+  }
+  const sorted = new Float64Array(n);
+  const distinctValues = new Float64Array(m);
+  const counts = new Float64Array(m);
+  const before = new Float64Array(m + 1);
+  let k = -1;
+  let at = 0;
+  last = NaN;
+  for (let b = 0; b < buckets; b++) {
+    const c = tally[b];
+    if (c === 0) continue;
+    const v = valueOf(b);
+    if (v !== last) {
+      k++;
+      distinctValues[k] = v;
+      before[k] = at;
+    }
+    last = v;
+    counts[k] += c;
+    sorted.fill(v, at, at + c);
+    at += c;
+  }
+  before[m] = n;
+  return { sorted, distinct: { values: distinctValues, counts, before, n } };
+}
+
+function radixSortKeys(bits: Uint32Array): Float64Array {
+  const n = bits.length;
   let a = new Uint32Array(n);
   let b = new Uint32Array(n);
   for (let i = 0; i < n; i++) a[i] = float32Key(bits[i]);
@@ -223,4 +293,41 @@ export function quantileAt(n: number, p: number, at: (i: number) => number): num
   const b = at(hiIdx);
   // numpy's lerp: a + (b - a) t, evaluated from the nearer end for t >= 0.5.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+/**
+ * The median of |sorted[i] - center| (type 7), as quantileSorted of the sorted deviations gives
+ * it, without building and sorting them: deviations below and above `center` are each already
+ * ordered (float subtraction is monotone), so a merge of the two runs outward from `center`
+ * reaches the two middle deviations in n/2 steps.
+ */
+export function medianAbsDeviation(sorted: Float64Array, center: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new MetricInputError('fit-sample.ts', 'quantile of an empty array');
+  // First index at or above the center (binary search).
+  let right = 0;
+  for (let hi = n; right < hi; ) {
+    const mid = (right + hi) >>> 1;
+    if (sorted[mid] < center) right = mid + 1;
+    else hi = mid;
+  }
+  let left = right - 1;
+  const [a, b] = quantilePositions(n, 0.5);
+  let va = 0;
+  let vb = 0;
+  for (let k = 0; k <= b; k++) {
+    const dl = left >= 0 ? Math.abs(sorted[left] - center) : Infinity;
+    const dr = right < n ? Math.abs(sorted[right] - center) : Infinity;
+    let v: number;
+    if (dl <= dr) {
+      v = dl;
+      left--;
+    } else {
+      v = dr;
+      right++;
+    }
+    if (k === a) va = v;
+    if (k === b) vb = v;
+  }
+  return quantileAt(n, 0.5, (i) => (i === a ? va : vb));
 }

@@ -97,29 +97,29 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
   const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
   let underflow = 0;
   let overflow = 0;
+  const last = bins - 1;
+  // The common case first (one range test), the rest sorted out after it (issue 16 item 6: 1.5x
+  // less time than testing finiteness, underflow and overflow in turn for every element).
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    if (v - v !== 0) {
-      if (v !== v) nonFinite.nan++;
-      else if (v > 0) nonFinite.posInf++;
-      else nonFinite.negInf++;
-      continue;
-    }
-    if (v < lo) {
-      underflow++;
-      continue;
-    }
-    if (v > hi) {
-      overflow++;
-      continue;
-    }
-    let k = Math.floor((v - lo) * norm);
-    if (k >= bins) k = bins - 1;
-    else if (k < 0) k = 0;
-    // Rounding in the affine map can be off by one near an edge; non-uniform edges may need more.
-    while (k > 0 && v < edges[k]) k--;
-    while (k < bins - 1 && v >= edges[k + 1]) k++;
-    counts[k]++;
+    if (v >= lo && v <= hi) {
+      // (v - lo) * norm >= 0 here, so truncation is floor.
+      let k = ((v - lo) * norm) | 0;
+      if (k > last) k = last;
+      // Rounding in the affine map can be off by one near an edge; non-uniform edges may need more.
+      if (v < edges[k]) {
+        do k--;
+        while (k > 0 && v < edges[k]);
+      } else if (k < last && v >= edges[k + 1]) {
+        do k++;
+        while (k < last && v >= edges[k + 1]);
+      }
+      counts[k]++;
+    } else if (v !== v) nonFinite.nan++;
+    else if (v === Infinity) nonFinite.posInf++;
+    else if (v === -Infinity) nonFinite.negInf++;
+    else if (v < lo) underflow++;
+    else overflow++;
   }
   return { counts: Array.from(counts), underflow, overflow, nonFinite };
 }

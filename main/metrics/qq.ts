@@ -31,7 +31,7 @@
 //     t CDF is close to a power law, so this is nearly linear), bracketed by bisection.
 import { MetricInputError, moments, type Moments, type NumericArray } from './moments';
 import { selectInPlace } from './select';
-import { finiteCount, selectFloat32 } from './radix-select';
+import { radixCensus, selectFloat32 } from './radix-select';
 import {
   fitDistributions,
   normalCdf,
@@ -198,13 +198,14 @@ export function finiteQuantiles(
   const valueAt = method === 'blom' ? blomQuantileAt : quantileAt;
   if (x instanceof Float32Array) {
     // Radix selection over the array itself (main/metrics/radix-select.ts: no copy).
-    const count = finiteCount(x);
+    const census = radixCensus(x);
+    const count = census.finite;
     if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
     const probs = [...(typeof probabilities === 'function' ? probabilities(count) : probabilities)];
     const wanted = new Set<number>();
     for (const p of probs) for (const i of positions(count, p)) wanted.add(i);
     const sortedPositions = [...wanted].sort((a, b) => a - b);
-    const values = selectFloat32(x, sortedPositions);
+    const values = selectFloat32(x, sortedPositions, census);
     const at = new Map(sortedPositions.map((pos, k) => [pos, values[k]]));
     return { values: probs.map((p) => valueAt(count, p, (i) => at.get(i)!)), probabilities: probs, approximate: false };
   }

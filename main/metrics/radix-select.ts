@@ -9,6 +9,11 @@
 // target, then the last 10 bits, and each target's key (so its value) is then known exactly.
 // Memory: 2048 counters per prefix still holding a target (at most 278 x 2048 x 4 bytes).
 // -0 sorts before +0, as a full ascending TypedArray sort puts them.
+// Fewer passes (issue 16 item 6): the first counting pass also counts the finite values (the
+// caller needs that count to place its targets: `radixCensus`, then `selectFloat32` with the
+// census), and ORs the low 10 bits of every finite value. Where they are all zero (float16 and
+// bfloat16 values held as float32: their low 13 and 16 bits are zero) a 22-bit prefix holds one
+// value only, so the third pass is skipped: the tensor is read twice, not four times.
 import { float32Key } from './fit-sample';
 
 const B1 = 11;
@@ -33,26 +38,50 @@ function locate(counts: Uint32Array, from: number, size: number, ranks: readonly
 
 /** Number of finite values of x. */
 export function finiteCount(x: Float32Array): number {
+  return radixCensus(x).finite;
+}
+
+/** The first counting pass of a selection over x (see the file header). */
+export interface RadixCensus {
+  /** Finite values of x. */
+  finite: number;
+  /** Finite values per top-11-bit key prefix. */
+  counts: Uint32Array;
+  /** OR of the low 10 bits of every finite value's bits (0: no third pass is needed). */
+  lowBits: number;
+  length: number;
+}
+
+export function radixCensus(x: Float32Array): RadixCensus {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
-  let n = 0;
-  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) !== 0x7f800000) n++;
-  return n;
+  const n = bits.length;
+  const counts = new Uint32Array(1 << B1);
+  const mask3 = (1 << B3) - 1;
+  let lowBits = 0;
+  let finite = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bits[i];
+    if ((b & 0x7f800000) !== 0x7f800000) {
+      counts[float32Key(b) >>> (32 - B1)]++;
+      lowBits |= b & mask3;
+      finite++;
+    }
+  }
+  return { finite, counts, lowBits, length: n };
 }
 
 /**
  * The values a full ascending sort of the finite elements of `x` puts at each position in
- * `targets` (ascending, each below the finite count), in the order of `targets`.
+ * `targets` (ascending, each below the finite count), in the order of `targets`. `census`, when
+ * given, is radixCensus(x) (saves the first pass).
  */
-export function selectFloat32(x: Float32Array, targets: readonly number[]): number[] {
+export function selectFloat32(x: Float32Array, targets: readonly number[], census?: RadixCensus): number[] {
   if (!targets.length) return [];
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   const n = bits.length;
   // Level 1: top 11 bits of every finite value's key.
-  const c1 = new Uint32Array(1 << B1);
-  for (let i = 0; i < n; i++) {
-    const b = bits[i];
-    if ((b & 0x7f800000) !== 0x7f800000) c1[float32Key(b) >>> (32 - B1)]++;
-  }
+  const first = census && census.length === n ? census : radixCensus(x);
+  const c1 = first.counts;
   const l1 = locate(c1, 0, 1 << B1, targets);
   // Level 2: the next 11 bits, for the prefixes that hold a target.
   const slot1 = new Int32Array(1 << B1).fill(-1);
@@ -77,6 +106,22 @@ export function selectFloat32(x: Float32Array, targets: readonly number[]): numb
     locate(c2, slot1[bucket] << B2, 1 << B2, ranks).forEach((v, j) => (l2[t + j] = v));
     t = end;
   }
+  const word = new Uint32Array(1);
+  const f32 = new Float32Array(word.buffer);
+  const mask3 = (1 << B3) - 1;
+  const valueOf = (key: number): number => {
+    word[0] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
+    return f32[0];
+  };
+  if (first.lowBits === 0) {
+    // Every finite value's low 10 bits are zero: its key's low 10 bits are 0 (sign clear, the
+    // key's top bit set) or all ones (negative: the key is the bits flipped), so the 22-bit
+    // prefix is the whole value.
+    return targets.map((_, t) => {
+      const prefix = ((l1[t][0] << (32 - B1)) | (l2[t][0] << B3)) >>> 0;
+      return valueOf(prefix & 0x80000000 ? prefix : (prefix | mask3) >>> 0);
+    });
+  }
   // Level 3: the last 10 bits, for the 22-bit prefixes that hold a target.
   const slot2 = new Int32Array(prefixes1.length << B2).fill(-1);
   let prefixes2 = 0;
@@ -85,7 +130,6 @@ export function selectFloat32(x: Float32Array, targets: readonly number[]): numb
     if (slot2[at] === -1) slot2[at] = prefixes2++;
   }
   const c3 = new Uint32Array(prefixes2 << B3);
-  const mask3 = (1 << B3) - 1;
   for (let i = 0; i < n; i++) {
     const b = bits[i];
     if ((b & 0x7f800000) === 0x7f800000) continue;
@@ -95,15 +139,11 @@ export function selectFloat32(x: Float32Array, targets: readonly number[]): numb
     const s2 = slot2[(s << B2) | ((k >>> B3) & mask2)];
     if (s2 >= 0) c3[(s2 << B3) | (k & mask3)]++;
   }
-  const word = new Uint32Array(1);
-  const f32 = new Float32Array(word.buffer);
   return targets.map((_, t) => {
     const bucket1 = l1[t][0];
     const [bucket2, r2] = l2[t];
     const s2 = slot2[(slot1[bucket1] << B2) | bucket2];
     const [bucket3] = locate(c3, s2 << B3, 1 << B3, [r2])[0];
-    const key = ((bucket1 << (32 - B1)) | (bucket2 << B3) | bucket3) >>> 0;
-    word[0] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
-    return f32[0];
+    return valueOf(((bucket1 << (32 - B1)) | (bucket2 << B3) | bucket3) >>> 0);
   });
 }

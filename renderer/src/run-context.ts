@@ -3,7 +3,7 @@
 import type { RunSummary, TensorMeta } from '../../common/api';
 import type { RunInfo } from '../../common/domain';
 import type { AxisUnit } from '../../common/charts/step-axis';
-import { runColour, type RunGroup } from '../../common/charts/compare';
+import { runStyles, type RunGroup, type RunStyle } from '../../common/charts/compare';
 
 export type StepScaleChoice = 'log' | 'linear';
 
@@ -30,8 +30,15 @@ export interface RunContext {
   groups: RunGroup[];
 }
 
-/** A shown run's fixed colour: its position among ctx.runs (the page's run first). */
-export function colourOfRun(ctx: Pick<RunContext, 'runs' | 'runId'>, runId: string): string {
-  const i = ctx.runs.findIndex((r) => r.id === runId);
-  return runColour(i < 0 ? 0 : i);
+/**
+ * A shown run's colour and line type: its own (RunSummary.colourSlot, stored with the run) through
+ * runStyles of the shown runs, as the exporter computes it (main/export/compare.ts).
+ */
+export function styleOfRun(ctx: Pick<RunContext, 'runs'>, runId: string): RunStyle {
+  return runStyles(ctx.runs).get(runId) ?? runStyles([{ id: runId }]).get(runId)!;
+}
+
+/** A shown run's fixed colour (styleOfRun). */
+export function colourOfRun(ctx: Pick<RunContext, 'runs'>, runId: string): string {
+  return styleOfRun(ctx, runId).colour;
 }

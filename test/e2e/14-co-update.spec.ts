@@ -1,6 +1,7 @@
 // Issue 18 item 5 in the app: the Co-update tab draws the API's clustered correlation of per-block
 // update sizes per step (rows in the API's order, the readout's r equal to the API's matrix),
-// keyboard reachable; the matrix grouping switches to weight matrices. The demo's update per step
+// keyboard reachable; the matrix grouping switches to weight matrices and, after the head-updates
+// analysis, to attention heads. The demo's update per step
 // does not peak at step 512 as its dist_to_prev does (checkpoint spacing).
 import { expect, test, type Grid } from './fixtures';
 
@@ -43,4 +44,23 @@ test('issue 18: update per step and the co-update view', async ({ page, srv, api
   const m = await apiOk('coUpdate', { runId: demo.id, group: 'tensor' });
   await expect(page.locator('[data-testid=coupdate-chart]')).toHaveAttribute('data-rows', String(m.names.length));
   await shot(page, 'co-update-matrices');
+
+  // Per attention head (the head-updates analysis): rows "L<block>.h<head>" in the API's clustered
+  // order, the readout's r the API's, the choice kept in the address (rows=head).
+  await analyse(demo.id, ['head-updates']);
+  const h = await apiOk('coUpdate', { runId: demo.id, group: 'head' });
+  const run = (await apiOk('getRun', { runId: demo.id })).run as { config: { layers: number; heads: number } };
+  expect(h.names.length).toBe(run.config.layers * run.config.heads);
+  expect(h.labels).toContain(`L${run.config.layers - 1}.h${run.config.heads - 1}`);
+  await page.getByTestId('coupdate-group').selectOption('head');
+  expect(page.url()).toContain('rows=head');
+  const heads = page.locator('[data-testid=coupdate-chart][data-drawn]');
+  await expect(heads).toHaveAttribute('data-order', h.order.map((u: number) => h.names[u]).join('|'));
+  await expect(heads).toHaveAttribute('aria-label', /Co-update heatmap, .* per attention head .* intervals/);
+  await heads.focus();
+  for (const key of ['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight']) await page.keyboard.press(key);
+  const hn = h.names.length;
+  await expect(readout).toHaveAttribute('data-r', String(h.matrix[h.order[1] * hn + h.order[2]]));
+  await expect(readout).toContainText(`${h.labels[h.order[1]]} × ${h.labels[h.order[2]]}`);
+  await shot(page, 'co-update-heads');
 });

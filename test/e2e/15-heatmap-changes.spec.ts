@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
-import { SHOT_SIZES, expect, shotsDir, test, type Grid } from './fixtures';
+import { CHANGE_COLOUR } from '../../common/charts/trajectory-overlays';
+import { SHOT_SIZES, downloaded, expect, shotsDir, test, type Grid } from './fixtures';
 
 /**
  * A screenshot around the panel at each documentation size (or once at the test's size), the
@@ -47,11 +48,13 @@ test('issue 18: change points marked on heatmap columns, reachable by keyboard',
   const panel = page.locator(`[data-testid=heatmap-panel][data-component="${component}"][data-kind="${kind}"]`);
   // Panels are drawn as they come near the viewport: scroll down until this one is.
   await page.locator('[data-testid=heatmap-panel]').first().waitFor();
+  // A grid reload (the analysis's done event) mounts the panels again one by one: the scroll is
+  // retried with the search (the full suite met a panel detached between the two).
   await expect(async () => {
     if (!(await panel.count())) await page.mouse.wheel(0, 500);
     await expect(panel).toBeAttached({ timeout: 500 });
+    await panel.scrollIntoViewIfNeeded({ timeout: 1000 });
   }).toPass({ timeout: 30_000 });
-  await panel.scrollIntoViewIfNeeded();
   const chart = panel.locator('.chart');
   await expect(chart).toHaveAttribute('data-change-marks', String(marks.length));
   await expect(chart).toHaveAttribute('aria-label', /Change points at steps? .*\] and \[ jump between them/);
@@ -71,7 +74,29 @@ test('issue 18: change points marked on heatmap columns, reachable by keyboard',
   await expect(panel.getByTestId('heatmap-tooltip')).toContainText('change point (strength');
   await panelShot(page, panel, 'overview-change-points-keyboard');
 
-  // Off: no marks.
+  // The panel's Export menu: a checkable "change-point marks" item, on as the view shows them;
+  // the SVG holds one diamond per mark with it, none after switching it off.
+  await page.keyboard.press('Escape');
+  const exportBox = panel.getByTestId('export-panel');
+  const svgDiamonds = async (): Promise<number> => {
+    const downloading = page.waitForEvent('download', { timeout: 60_000 });
+    await exportBox.locator('[role=menuitem][data-format=svg]').click();
+    const svg = Buffer.from(await downloaded(await downloading)).toString('utf8');
+    return [...svg.matchAll(/<path [^>]*>/g)].filter((m) => m[0].toLowerCase().includes(CHANGE_COLOUR.toLowerCase())).length;
+  };
+  await exportBox.getByTestId('export-button').click();
+  const item = exportBox.locator('[role=menuitemcheckbox][data-switch=changePoints]');
+  await expect(item).toHaveAttribute('aria-checked', 'true');
+  expect(await svgDiamonds()).toBe(marks.length);
+  await exportBox.getByTestId('export-button').click();
+  await item.click();
+  await expect(item).toHaveAttribute('aria-checked', 'false');
+  expect(await svgDiamonds()).toBe(0);
+
+  // Off: no marks, and the Export menu's switch starts off.
   await page.getByTestId('ov-changes').uncheck();
   await expect(chart).toHaveAttribute('data-change-marks', '0');
+  await exportBox.getByTestId('export-button').click();
+  await expect(item).toHaveAttribute('aria-checked', 'false');
+  await page.keyboard.press('Escape');
 });

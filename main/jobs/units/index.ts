@@ -15,6 +15,7 @@ import { descriptor as svdDirections } from './svd-directions';
 import { descriptor as activations } from './activations';
 import { descriptor as gradients } from './gradients';
 import { descriptor as headSpectra } from './head-spectra';
+import { descriptor as headUpdates } from './head-updates';
 
 export type { ProgressFn, UnitDescriptor, UnitName, UnitTask, WorkerMessage } from './types';
 
@@ -29,6 +30,7 @@ export const UNITS: Readonly<Record<UnitName, UnitDescriptor>> = {
   activations,
   gradients,
   'head-spectra': headSpectra,
+  'head-updates': headUpdates,
 };
 
 export function unitDescriptor(unit: UnitName): UnitDescriptor {

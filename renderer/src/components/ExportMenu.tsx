@@ -11,13 +11,16 @@
 // init-dist`; docs/INIT_DIST.md), saved as a .safetensors download.
 // GIF first opens the options dialog (GifOptions.tsx: frame rate, step range, size); the dialog
 // stays open, locked, while the GIF renders, shows a failure inline, and closes on success.
+// `switches` add checkable items (role menuitemcheckbox; Enter/Space/click flips one and keeps the
+// menu open) whose values go into the request, e.g. the heatmap's change-point marks (renderExport
+// changePoints, the CLI's figure --no-change-points); each starts as the view shows it.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { InitDistRequest } from '../../../common/api';
 import { errorMessage, useAppState } from '../context';
 import { GifOptions, type GifChoice } from './GifOptions';
-import type { ExportFormat, ExportRequest, LocalExport } from './export-types';
+import type { ExportFormat, ExportRequest, ExportSwitch, LocalExport } from './export-types';
 
-export type { ExportFormat, ExportRequest, LocalExport } from './export-types';
+export type { ExportFormat, ExportRequest, ExportSwitch, LocalExport } from './export-types';
 
 const FORMAT_LABEL: Record<ExportFormat, string> = {
   gif: 'GIF (animation)…',
@@ -71,9 +74,11 @@ interface Props {
    * called instead of renderExport, and GIF is rendered with the view's defaults (no dialog).
    */
   render?: (format: ExportFormat) => Promise<{ filename: string; mime: string; base64: string; bytes: number }>;
+  /** Checkable settings of the exported file (e.g. change-point marks on heatmaps). */
+  switches?: ExportSwitch[];
 }
 
-export function ExportMenu({ formats, request, local = [], what, testId, extra, initDist, render }: Props) {
+export function ExportMenu({ formats, request, local = [], what, testId, extra, initDist, render, switches = [] }: Props) {
   const { client } = useAppState();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState<{ format: ExportFormat | 'init-dist'; started: number } | null>(null);
@@ -86,6 +91,10 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
   const menu = useRef<HTMLDivElement>(null);
   const menuId = useId();
   const items: ExportFormat[] = [...formats, ...local.map((l) => l.format).filter((f) => !formats.includes(f))];
+  // Each switch starts (and restarts, when the view's own toggle changes) as the view shows it.
+  const initialKey = switches.map((w) => `${w.field}=${w.initial}`).join(',');
+  const [switched, setSwitched] = useState<Partial<Record<ExportSwitch['field'], boolean>>>({});
+  useEffect(() => setSwitched(Object.fromEntries(switches.map((w) => [w.field, w.initial]))), [initialKey]);
 
   useEffect(() => {
     if (!busy) return;
@@ -157,7 +166,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
     setElapsed(0);
     setBusy({ format, started: performance.now() });
     try {
-      const file = render ? await render(format) : await client.api.renderExport({ ...request!, ...(extra?.[format] ?? {}), ...(gif ?? {}), format });
+      const file = render ? await render(format) : await client.api.renderExport({ ...request!, ...(extra?.[format] ?? {}), ...(gif ?? {}), ...switched, format });
       saveDownload(base64Bytes(file.base64), file.mime, file.filename);
       setMessage({ kind: 'ok', text: `saved ${file.filename} (${formatBytes(file.bytes)})` });
       if (gif) closeGifDialog();
@@ -171,7 +180,7 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
   };
 
   const onMenuKey = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    const entries = [...(menu.current?.querySelectorAll<HTMLButtonElement>('[role=menuitem]') ?? [])];
+    const entries = [...(menu.current?.querySelectorAll<HTMLButtonElement>('[role=menuitem], [role=menuitemcheckbox]') ?? [])];
     const at = entries.indexOf(document.activeElement as HTMLButtonElement);
     let next = -1;
     if (e.key === 'ArrowDown') next = (at + 1) % entries.length;
@@ -216,6 +225,20 @@ export function ExportMenu({ formats, request, local = [], what, testId, extra, 
           {items.map((f) => (
             <button key={f} type="button" role="menuitem" tabIndex={-1} data-format={f} onClick={() => void run(f)} disabled={formats.includes(f) && !request && !render}>
               {FORMAT_LABEL[f]}
+            </button>
+          ))}
+          {switches.map((w) => (
+            <button
+              key={w.field}
+              type="button"
+              role="menuitemcheckbox"
+              aria-checked={switched[w.field] ?? w.initial}
+              tabIndex={-1}
+              data-switch={w.field}
+              title={w.title}
+              onClick={() => setSwitched((v) => ({ ...v, [w.field]: !(v[w.field] ?? w.initial) }))}
+            >
+              <span aria-hidden="true">{(switched[w.field] ?? w.initial) ? '☑' : '☐'}</span> {w.label}
             </button>
           ))}
           {initDist && (

@@ -2,13 +2,13 @@
 // Pythia-sized library (8 sizes x 2 datasets x seeds, each run with its 154 revisions as
 // checkpoints): a search over name, alias, size, data set and seed, filters by family, size,
 // data set and source, at most LIST_LIMIT matches listed (refine to see more), and the chosen runs
-// as chips in their fixed colours (common/charts/compare.ts runColour: the same colour in every
-// view and export). Aliases are the user's short names for runs, kept in localStorage and
+// as chips in their fixed colours (each run's own colour slot, stored with the run, through
+// common/charts/compare.ts runStyles: the same colour in every view and export). Aliases are the user's short names for runs, kept in localStorage and
 // searched like names. Seed groups: runs that differ only by their seed are drawn as one mean
 // line with a band (min-max or +-1 sd) where a view draws lines.
 import { useMemo, useState } from 'react';
 import type { RunSummary } from '../../../common/api';
-import { runColour, type BandKind } from '../../../common/charts/compare';
+import { runStyles, type BandKind } from '../../../common/charts/compare';
 import { filterRuns, runFacets, type RunFilter } from '../../../common/run-facets';
 
 /** Matches listed at once; the search narrows the rest. */
@@ -36,9 +36,9 @@ export type SeedBand = 'none' | BandKind;
 
 interface Props {
   runs: readonly RunSummary[];
-  /** The page's run (always shown, colour 0). */
+  /** The page's run (always shown, first). */
   runId: string;
-  /** Compared runs in order (colours 1, 2, ...). */
+  /** Compared runs in order (each in its own colour). */
   compare: string[];
   setCompare: (ids: string[]) => void;
   band: SeedBand;
@@ -63,6 +63,7 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
   const matches = useMemo(() => filterRuns(others, filter, aliases), [others, filter, aliases]);
   if (others.length === 0) return null;
   const shownIds = [runId, ...compare];
+  const styles = runStyles(shownIds.map((id) => ({ id, colourSlot: runs.find((r) => r.id === id)?.colourSlot })));
   const nameOf = (id: string) => {
     const r = runs.find((x) => x.id === id);
     return aliases[id] ? `${aliases[id]} (${r?.name ?? id})` : (r?.name ?? id);
@@ -94,8 +95,8 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
       <legend>Compare with</legend>
       <div className="chips" aria-label="Runs shown">
         {shownIds.map((id, i) => (
-          <span key={id} className="chip" data-testid="run-chip" data-run-id={id} data-colour={runColour(i)}>
-            <span className="swatch" style={{ background: runColour(i) }} aria-hidden="true" />
+          <span key={id} className="chip" data-testid="run-chip" data-run-id={id} data-colour={styles.get(id)?.colour}>
+            <span className="swatch" style={{ background: styles.get(id)?.colour }} aria-hidden="true" />
             {editing === id ? (
               <input
                 autoFocus

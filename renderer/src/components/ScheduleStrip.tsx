@@ -7,7 +7,7 @@ import { axisName, scheduleStripOption, xOfRun, type StripRun } from '../../../c
 import type { RunInfo } from '../../../common/domain';
 import { useAppState } from '../context';
 import { replaceRouteParams } from '../routes';
-import type { RunContext } from '../run-context';
+import { colourOfRun, type RunContext } from '../run-context';
 import { Chart } from './Chart';
 
 /** The strip's toggle state, kept in the address (lr=1). */
@@ -25,8 +25,13 @@ export function ScheduleToggle({ on, setOn }: { on: boolean; setOn: (on: boolean
   );
 }
 
-/** One run's strip; `cursorStep` marks the current checkpoint (Animations). */
-export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: { ctx: RunContext; runId: string; runIndex?: number; cursorStep?: number | null }) {
+/**
+ * One run's strip, in the run's colour (default: its colour among the page's runs); `cursorStep`
+ * marks the current checkpoint (Animations); `sharedExtent` the x range (axis positions) that runs
+ * side by side on tokens share (Overview: its heatmaps' range, common/charts/shared-x.ts), used
+ * when the strip is on that axis too.
+ */
+export function ScheduleStrip({ ctx, runId, colour, cursorStep = null, sharedExtent = null }: { ctx: RunContext; runId: string; colour?: string; cursorStep?: number | null; sharedExtent?: [number, number] | null }) {
   const { client } = useAppState();
   const [run, setRun] = useState<RunInfo | null>(runId === ctx.runId ? ctx.run : null);
   useEffect(() => {
@@ -47,14 +52,16 @@ export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: {
     const lr = log.filter((e) => typeof e.learning_rate === 'number');
     const strip: StripRun = {
       runName: run.name,
-      runIndex,
+      colour: colour ?? colourOfRun(ctx, runId),
       loss: { x: loss.map((e) => xOf(e.step)), values: loss.map((e) => e.loss!) },
       learningRate: { x: lr.map((e) => xOf(e.step)), values: lr.map((e) => e.learning_rate!) },
     };
     const checkpointX = run.checkpoints.filter((c) => c.step !== null && !c.missing).map((c) => xOf(c.step!));
-    const option = scheduleStripOption([strip], { stepScale: ctx.stepScale, checkpointX, xName: axisName(unit), cursor: cursorStep === null ? null : xOf(cursorStep) });
-    return { option, unit, lr: strip.learningRate.values, loss: strip.loss.values };
-  }, [run, ctx.xUnit, ctx.stepScale, runIndex, cursorStep]);
+    const extent = unit !== 'step' && unit === ctx.xUnit ? sharedExtent : null;
+    const option = scheduleStripOption([strip], { stepScale: ctx.stepScale, checkpointX, xName: axisName(unit), cursor: cursorStep === null ? null : xOf(cursorStep), extent });
+    const axis = option.xAxis as { min: number; max: number };
+    return { option, unit, lr: strip.learningRate.values, loss: strip.loss.values, extent: [axis.min, axis.max] };
+  }, [run, ctx.xUnit, ctx.stepScale, colour, ctx.runs, cursorStep, sharedExtent?.[0], sharedExtent?.[1]]);
 
   if (!built) return <div className="panel schedule-strip muted" data-testid="schedule-strip">loading the training log…</div>;
   if (!built.lr.length && !built.loss.length) {
@@ -66,7 +73,7 @@ export function ScheduleStrip({ ctx, runId, runIndex = 0, cursorStep = null }: {
         option={built.option}
         height={120}
         ariaLabel={`training loss and learning rate of ${run?.name ?? runId}`}
-        dataAttributes={{ 'lr-count': String(built.lr.length), 'lr-values': built.lr.join(','), 'loss-count': String(built.loss.length), 'x-unit': built.unit }}
+        dataAttributes={{ 'lr-count': String(built.lr.length), 'lr-values': built.lr.join(','), 'loss-count': String(built.loss.length), 'x-unit': built.unit, 'x-extent': built.extent.join(',') }}
         testId="schedule-chart"
       />
     </div>

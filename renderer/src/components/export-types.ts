@@ -12,3 +12,14 @@ export interface LocalExport {
   format: ExportFormat;
   make: () => { filename: string; mime: string; text: string };
 }
+
+/**
+ * A yes/no setting of the exported figure the menu lets the user switch (a checkable menu item),
+ * e.g. the heatmap's change-point marks; `initial` follows the view (its own toggle).
+ */
+export interface ExportSwitch {
+  field: 'changePoints';
+  label: string;
+  initial: boolean;
+  title?: string;
+}

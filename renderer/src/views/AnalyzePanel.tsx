@@ -18,6 +18,7 @@ const ANALYSES: Array<{ id: AnalysisKind; label: string; title: string }> = [
   { id: 'activations', label: 'Activations', title: 'forward pass on the probe batch (residual stream, loss)' },
   { id: 'gradients', label: 'Gradients', title: 'backward pass on the probe batch' },
   { id: 'head-spectra', label: 'Head spectra', title: "every attention head's Q, K, V singular values against the Marchenko-Pastur bulk and its shuffled entries" },
+  { id: 'head-updates', label: 'Head updates', title: "how far each attention head's Q, K, V and O slices moved per step since the previous checkpoint (the Co-update tab's heads)" },
 ];
 
 export function formatEta(seconds: number | null): string {

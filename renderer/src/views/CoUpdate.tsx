@@ -1,5 +1,6 @@
 // Co-update: which weights update together (API coUpdate; the definition in docs/ANALYSES.md).
-// A clustered correlation heatmap of per-block (or per-matrix) update sizes per training step
+// A clustered correlation heatmap of per-block (or per-matrix, or per-head: "L3.h5", from the
+// head-updates analysis; ?rows=head in the address) update sizes per training step
 // across the run's checkpoint intervals, labelled on both axes. Keyboard: focus the chart, the
 // arrow keys move a cursor cell whose pair and r are read out (and announced).
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -8,12 +9,15 @@ import { coUpdateCells, coUpdateOption, coUpdateSubtitle, formatValue } from '..
 import { Chart, type ChartHandle } from '../components/Chart';
 import { errorMessage, useAppState } from '../context';
 import type { RunContext } from '../run-context';
+import { replaceRouteParams } from '../routes';
 
 type Result = Response<'coUpdate'>;
+type Group = 'block' | 'tensor' | 'head';
 
 export function CoUpdate({ ctx }: { ctx: RunContext }) {
   const { client } = useAppState();
-  const [group, setGroup] = useState<'block' | 'tensor'>('block');
+  const [group, setGroup] = useState<Group>(() => (['block', 'tensor', 'head'].includes(ctx.params.get('rows') ?? '') ? (ctx.params.get('rows') as Group) : 'block'));
+  useEffect(() => replaceRouteParams({ rows: group === 'block' ? null : group }), [group]);
   const [removeCommon, setRemoveCommon] = useState(true);
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -56,9 +60,10 @@ export function CoUpdate({ ctx }: { ctx: RunContext }) {
     <div className="coupdate">
       <div className="controls" role="group" aria-label="Co-update settings">
         <label htmlFor="cu-group">Rows</label>
-        <select id="cu-group" value={group} onChange={(e) => setGroup(e.target.value as 'block' | 'tensor')} data-testid="coupdate-group">
+        <select id="cu-group" value={group} onChange={(e) => setGroup(e.target.value as Group)} data-testid="coupdate-group">
           <option value="block">blocks</option>
           <option value="tensor">weight matrices</option>
+          <option value="head">attention heads</option>
         </select>
         <label className="check">
           <input type="checkbox" checked={removeCommon} onChange={(e) => setRemoveCommon(e.target.checked)} data-testid="coupdate-common" /> remove the shared schedule (each interval&apos;s mean)
@@ -77,13 +82,17 @@ export function CoUpdate({ ctx }: { ctx: RunContext }) {
       {result && result.dropped.length > 0 && (
         <p className="muted" data-testid="coupdate-dropped">Not shown (no update measured): {result.dropped.join(', ')}</p>
       )}
-      {result && n === 0 && <p className="notice warn">No update sizes in the cache yet: run the “Weights” analysis above (it measures each weight&apos;s update per step).</p>}
+      {result && n === 0 && (result.group === 'head' ? (
+        <p className="notice warn" data-testid="coupdate-empty">No per-head update sizes in the cache yet: run the “Head updates” analysis above (it measures each head&apos;s Q, K, V and O update per step).</p>
+      ) : (
+        <p className="notice warn" data-testid="coupdate-empty">No update sizes in the cache yet: run the “Weights” analysis above (it measures each weight&apos;s update per step).</p>
+      ))}
       {result && n > 0 && result.steps.length < 3 && <p className="notice warn">Fewer than 3 checkpoint intervals: no correlation is defined.</p>}
       {option && n > 0 && (
         <Chart
           ref={chart}
           option={option}
-          height={Math.min(1100, Math.max(420, n * (group === 'block' ? 34 : 20) + 200))}
+          height={Math.min(1100, Math.max(420, n * (group === 'block' ? 34 : n > 40 ? 12 : 20) + 200))}
           tabIndex={0}
           testId="coupdate-chart"
           ariaLabel={`Co-update heatmap, ${coUpdateSubtitle(result!, ctx.run.name)}: ${n} rows in clustered order. Arrow keys move a cursor cell.`}

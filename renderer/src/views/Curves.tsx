@@ -142,7 +142,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const [component = '', kind = ''] = chosen.split('|');
     // Steps -> the x quantity of run i (identity, or tokens seen).
     const xOf = (i: number) => (s: number): number => (byTokens ? tokenMaps[i](s) : s);
-    const mapped = data.map((d, i) => (d.grid ? { runId: d.runId, runName: d.runName, grid: { ...d.grid, steps: d.grid.steps.map(xOf(i)) } } : null));
+    const mapped = data.map((d, i) => (d.grid ? { runId: d.runId, runName: d.runName, colourSlot: ctx.runs.find((r) => r.id === d.runId)?.colourSlot, grid: { ...d.grid, steps: d.grid.steps.map(xOf(i)) } } : null));
     const compared = byRun ? compareCurves({ runs: mapped.filter((m) => m !== null), component, kind, block: block || undefined, band: ctx.band }) : null;
     const lines = compared ? compared.lines : mapped.flatMap((m, i) => (m ? linesFromGrid(m.grid, m.runName, i, component, kind).filter((l) => !block || blockLabel(l.block) === block) : []));
     const loss: LossLine[] = [];
@@ -183,7 +183,7 @@ export function Curves({ ctx }: { ctx: RunContext }) {
     const timeline = main >= 0 && mainTimeline ? mainTimeline.entries.map((e) => ({ ...e, step: xOf(main)(e.step) })) : [];
     const drawn = withTrajectoryOverlays(base, { stepScale: ctx.stepScale, yLog: yLog && yAxis.log, blocks: lines.map((l) => l.block), changes, forecasts, timeline, learningRate });
     return compared?.bands.length ? { ...drawn, series: [...(drawn.series as object[]), ...bandSeries(compared.bands, ctx.stepScale, yLog && yAxis.log)] } : drawn;
-  }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log, byRun, block, ctx.band]);
+  }, [data, derived, chosen, ctx.stepScale, yLog, smoothing, showChanges, showForecast, byTokens, tokenMaps, yAxis.log, byRun, block, ctx.band, ctx.runs]);
 
   return (
     <div className="curves">

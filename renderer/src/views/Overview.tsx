@@ -4,17 +4,18 @@
 // arrow keys move a cursor cell, click/Enter opens the tensor's animations at that checkpoint.
 import { useEffect, useMemo, useState } from 'react';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { alignRunsOnX, formatStep, formatValue, runColour } from '../../../common/charts';
+import { alignRunsOnX, formatStep, formatValue, type BandKind, type SeedGroupGrids } from '../../../common/charts';
 import type { SequentialScale } from '../../../common/charts/palette';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect, metricLike } from '../components/MetricSelect';
 import { errorMessage, useAppState } from '../context';
 import { loadGrid } from '../grid-cache';
-import type { RunContext } from '../run-context';
+import { colourOfRun, type RunContext } from '../run-context';
 import { HeatmapPanelView, PanelSlot, panelHeight, type Readout } from './overview/HeatmapPanel';
 import { overviewLayout, type LoadedGrid, type Normalise } from './overview/layout';
 import { replaceRouteParams } from '../routes';
 import { useChangePoints } from './overview/use-change-points';
+import { changePointsSwitch } from './overview/change-marks';
 import { XAxisSelect, tokensAvailable, usePanelsOnAxis, useTokenMaps } from './x-axis';
 import { ScheduleStrip, ScheduleToggle, useScheduleToggle } from '../components/ScheduleStrip';
 
@@ -58,14 +59,23 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   const [difference, setDifference] = useState(() => ctx.params.get('diff') === '1');
   useEffect(() => replaceRouteParams({ diff: difference ? '1' : null }), [difference]);
   const { columns, rows: layout } = useMemo(
-    () => overviewLayout(grids, metric, normalise, difference),
-    [grids, normalise, ctx.metric, difference],
+    () => overviewLayout(grids, metric, normalise, difference, ctx.band),
+    [grids, normalise, ctx.metric, difference, ctx.band],
   );
+  // A seed group's panels export the group (one object per column: the panels are memoised).
+  const groupRequests = useMemo(() => columns.map((c) => groupExport(c.group)), [columns]);
   // Runs side by side on tokens share one x range (common/charts/shared-x.ts), so columns line up.
   const aligned = useMemo(
     () => alignRunsOnX(layout.flatMap((row) => row.cells.flatMap((c) => (c ? [onAxis(c.panel)] : []))), ctx.stepScale),
     [layout, onAxis, ctx.stepScale],
   );
+
+  // The loss & learning-rate strips under them take the same shared range (one per run: on tokens
+  // each would otherwise fit its own run's tokens, and the runs would not line up).
+  const stripExtent = useMemo(() => {
+    for (const p of aligned.values()) if (p.x?.extent && p.x.unit !== 'step') return p.x.extent;
+    return null;
+  }, [aligned]);
 
   // Panels mount one per animation frame, and only once they come near the viewport: the first
   // is on screen as soon as it is drawn instead of after all of them (a 24-block run has ~15
@@ -105,13 +115,17 @@ export function Overview({ ctx }: { ctx: RunContext }) {
   // the new grid lacks, or a grid still loading, shows no value).
   const readoutNow = useMemo(() => {
     if (!readout) return null;
-    const grid = grids.find((g) => g.runId === readout.runId)?.grid;
+    // A seed group's column reads its mean and the band's bounds (common/charts/seed-bands.ts).
+    const group = columns.find((c) => c.runId === readout.runId && !c.minus)?.group;
+    const grid = group ? group.mean : grids.find((g) => g.runId === readout.runId)?.grid;
     if (!grid || grid.metric !== ctx.metric) return null;
     const t = grid.tensors.findIndex((x) => x.tensor === readout.tensor);
     const c = grid.checkpointIds.indexOf(readout.checkpointId);
     const value = t >= 0 && c >= 0 ? grid.values[t]?.[c] : null;
-    return value === null || value === undefined ? null : { ...readout, value };
-  }, [readout, grids, ctx.metric]);
+    if (value === null || value === undefined) return null;
+    const band = group ? { kind: group.band, lower: group.lower.values[t][c], upper: group.upper.values[t][c], count: group.count[t][c] } : null;
+    return { ...readout, value, band };
+  }, [readout, grids, columns, ctx.metric]);
 
   const nRuns = Math.max(1, columns.length);
   const empty = !loading && grids.every((g) => g.grid && g.grid.tensors.length === 0);
@@ -143,9 +157,10 @@ export function Overview({ ctx }: { ctx: RunContext }) {
         <ScheduleToggle on={showSchedule} setOn={setShowSchedule} />
         <ExportMenu
           formats={grids.length > 1 ? ['png', 'svg', 'csv'] : ['csv']}
-          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference) } : null}
+          request={grids.some((g) => g.grid && g.grid.tensors.length > 0) ? { runId: ctx.runId, view: 'heatmap', metric: ctx.metric, ...compareFields(ctx.runs.map((r) => r.id), difference), ...(ctx.band !== 'none' && !difference && grids.length > 1 ? { band: ctx.band } : {}) } : null}
           what={`${metric.label} of every component in ${ctx.runs.map((r) => r.name).join(', ') || ctx.run.name}${difference && grids.length > 1 ? ' (A − B)' : ''}`}
           testId="export-overview"
+          switches={difference && grids.length > 1 ? [] : [changePointsSwitch(showChanges)]}
         />
         {grids.length > 1 && (
           <label className="check" title={`Each compared run minus ${ctx.run.name}, at the steps both have, on a diverging colour scale symmetric about 0`}>
@@ -162,12 +177,21 @@ export function Overview({ ctx }: { ctx: RunContext }) {
         data-checkpoint={readoutNow?.checkpointId ?? ''}
         data-metric={readoutNow ? ctx.metric : ''}
         data-value={readoutNow ? String(readoutNow.value) : ''}
+        data-lower={readoutNow?.band ? String(readoutNow.band.lower) : ''}
+        data-upper={readoutNow?.band ? String(readoutNow.band.upper) : ''}
         aria-live="polite"
       >
         {readoutNow ? (
           <>
             <b>{readoutNow.runName}</b> · {readoutNow.component} · {readoutNow.block} <span className="muted">{readoutNow.tensor}</span> · step {formatStep(readoutNow.step)} ({readoutNow.checkpointId}) ·{' '}
+            {readoutNow.band ? 'mean ' : ''}
             {metric.label} = <b>{formatValue(readoutNow.value)}</b> {metric.unit}
+            {readoutNow.band && (
+              <>
+                {' '}
+                · {readoutNow.band.kind === 'std' ? 'mean ± 1 sd' : 'min–max'} <b>{formatValue(readoutNow.band.lower ?? NaN)}</b> … <b>{formatValue(readoutNow.band.upper ?? NaN)}</b> over {readoutNow.band.count} seeds
+              </>
+            )}
           </>
         ) : (
           <span className="muted">Hover a cell (or focus a panel and use the arrow keys) to read its exact value; click or press Enter to open its animations.</span>
@@ -186,8 +210,8 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       {nRuns > 1 && (
         <div className="panelgrid runheads" style={{ gridTemplateColumns: `repeat(${nRuns}, minmax(0, 1fr))` }}>
           {columns.map((c) => (
-            <div key={c.label} className="runhead-col" data-testid="overview-column" data-run-id={c.runId} data-minus={c.minus ?? ''}>
-              <span className="swatch" style={{ background: runColour(c.runIndex) }} aria-hidden="true" /> {c.label}
+            <div key={c.label} className="runhead-col" data-testid="overview-column" data-run-id={c.runId} data-minus={c.minus ?? ''} data-members={c.group ? c.group.members.join(',') : c.runId}>
+              <span className="swatch" style={{ background: colourOfRun(ctx, c.runId) }} aria-hidden="true" /> {c.label}
             </div>
           ))}
         </div>
@@ -198,7 +222,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} group={groupRequests[i]} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} changesShown={showChanges} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}
@@ -209,7 +233,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
       </div>
       {showSchedule && (
         <div className="panelgrid" style={{ gridTemplateColumns: `repeat(${Math.max(1, nRuns)}, minmax(0, 1fr))` }}>
-          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r, i) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} runIndex={i} />)}
+          {(ctx.runs.length ? ctx.runs : [{ id: ctx.runId }]).map((r) => <ScheduleStrip key={r.id} ctx={ctx} runId={r.id} colour={colourOfRun(ctx, r.id)} sharedExtent={stripExtent} />)}
         </div>
       )}
     </div>
@@ -220,4 +244,9 @@ export function Overview({ ctx }: { ctx: RunContext }) {
 function compareFields(ids: string[], difference: boolean): { compare?: string[]; minus?: string } {
   if (ids.length < 2) return {};
   return difference ? { compare: ids.slice(1), minus: ids[0] } : { compare: ids.slice(1) };
+}
+
+/** A seed group's panel exports the group (its members with the band), as the toolbar's export does. */
+function groupExport(group: SeedGroupGrids | undefined): { compare: string[]; band: BandKind } | undefined {
+  return group ? { compare: group.members.slice(1), band: group.band } : undefined;
 }

@@ -23,7 +23,7 @@ describe('analysis registry', () => {
 
   it('the API enums and the metric catalogue come from the registry, ids unique', () => {
     expect(AnalysisKind.options).toEqual(ANALYSES.map((a) => a.id));
-    expect(ANALYSIS_IDS).toEqual(['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-spectra']);
+    expect(ANALYSIS_IDS).toEqual(['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-spectra', 'head-updates']);
     expect(FrameKind.options).toEqual(FRAME_KINDS);
     expect(new Set(FRAME_KINDS).size).toBe(ANALYSES.reduce((n, a) => n + a.frames.length, 0));
     const ids = METRICS.map((m) => m.id);
@@ -36,7 +36,7 @@ describe('analysis registry', () => {
     // The version table plan.ts held before the registry: changing one recomputes every cache.
     expect(Object.fromEntries(Object.entries(UNITS).map(([n, d]) => [n, d.version]))).toEqual({
       // fits 3: best_fit_family and QQ frames at the plotting positions n supports (issue 15 #10)
-      weights: 3, histogram: 1, fits: 3, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 3, gradients: 1, 'head-spectra': 1,
+      weights: 3, histogram: 1, fits: 3, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 3, gradients: 1, 'head-spectra': 1, 'head-updates': 1,
     });
     const planned = planUnits(run(), ['weights']);
     const p = planned.find((x) => x.unit === 'weights' && x.checkpoint.id === 'c') as PlannedUnit;

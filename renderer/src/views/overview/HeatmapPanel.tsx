@@ -10,7 +10,7 @@ import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
 import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
-import { nextChangeCell, paintChangeMarks } from './change-marks';
+import { changePointsSwitch, nextChangeCell, paintChangeMarks } from './change-marks';
 
 /** The cell named by the Overview's readout line. */
 export interface Readout {
@@ -65,8 +65,14 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   palette,
   onReadout,
   minus,
+  group,
   changes,
+  changesShown = changes !== undefined && changes !== null,
 }: {
+  /** A seed group's mean panel (the panel's run is its first member): the export asks for the group. */
+  group?: { compare: string[]; band: 'minmax' | 'std' };
+  /** Whether the Overview shows change points (the Export menu's change-point switch starts so). */
+  changesShown?: boolean;
   /** Change points of the panel's metric (diamonds, column ticks; ] and [ jump between them). */
   changes?: ChangeIndex | null;
   panel: HeatmapPanel;
@@ -269,9 +275,10 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
-          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
+          request={{ runId: panel.runId, view: 'heatmap', metric: panel.metric.id, component: panel.component, kind: panel.kind, ...(minus ? { minus } : {}), ...(group ?? {}), ...(panel.block !== undefined ? { block: String(panel.block) } : {}) }}
           what={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}`}
           testId="export-panel"
+          switches={minus ? [] : [changePointsSwitch(changesShown)]}
         />
       </div>
       <div

@@ -2,6 +2,7 @@
 // a white-edged diamond in each marked cell, and a tick above the plot over each marked column,
 // so a column where many rows change reads at a glance. Geometry from common/charts/heatmap-changes.ts.
 import { CHANGE_COLOUR, MARK, changeColumns } from '../../../../common/charts';
+import type { ExportSwitch } from '../../components/export-types';
 
 interface Rect {
   x: number;
@@ -50,4 +51,9 @@ export function nextChangeCell(marks: readonly number[][], row: number, col: num
   if (target === undefined) return null;
   const rows = marks.filter((m) => m[MARK.column] === target).map((m) => m[MARK.row]);
   return { row: rows.includes(row) ? row : rows.reduce((a, b) => (Math.abs(b - row) < Math.abs(a - row) ? b : a)), col: target };
+}
+
+/** The Export menu's change-point switch of heatmap figures (renderExport changePoints), starting as the Overview shows them. */
+export function changePointsSwitch(initial: boolean): ExportSwitch {
+  return { field: 'changePoints', label: 'change-point marks', initial, title: 'Draw the change-point diamonds in the PNG/SVG (the CLI: figure --change-points / --no-change-points)' };
 }

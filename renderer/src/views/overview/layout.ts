@@ -1,9 +1,10 @@
 // The Overview's grid of panels: one row per component (and kind), one column per shown run, or
 // in difference mode one column per compared run minus the page's run (A − B, on a diverging
-// colour scale symmetric about 0). Colour scales: shared by all panels, per component (across
-// the row) or per panel.
+// colour scale symmetric about 0), or with a seed band chosen one column per seed group coloured
+// by the members' mean (common/charts/seed-bands.ts, the Curves' code path; the readout gives
+// the band). Colour scales: shared by all panels, per component (across the row) or per panel.
 import type { ScalarGrid } from '../../../../common/api';
-import { colourScaleFor, differencePanels, panelsFromGrid, type ColourScale, type HeatmapPanel, type MetricLike } from '../../../../common/charts';
+import { colourScaleFor, differencePanels, foldSeedGroups, panelsFromGrid, type BandKind, type ColourScale, type HeatmapPanel, type MetricLike, type SeedGroupGrids } from '../../../../common/charts';
 
 export type Normalise = 'shared' | 'component' | 'panel';
 
@@ -19,10 +20,12 @@ export interface Column {
   runId: string;
   /** "run" or "A − B". */
   label: string;
-  /** Index of the run among the shown runs (its colour). */
+  /** Index of the run among the shown runs. */
   runIndex: number;
   /** B of A − B (the page's run) in difference mode. */
   minus?: string;
+  /** A seed group's column (its grids carry the first member's run id): mean, band bounds, members. */
+  group?: SeedGroupGrids;
 }
 
 export interface LayoutRow {
@@ -30,15 +33,21 @@ export interface LayoutRow {
   cells: Array<{ panel: HeatmapPanel; scale: ColourScale } | null>;
 }
 
-export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike, normalise: Normalise, difference: boolean): { columns: Column[]; rows: LayoutRow[] } {
+export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike, normalise: Normalise, difference: boolean, band: 'none' | BandKind = 'none'): { columns: Column[]; rows: LayoutRow[] } {
   const base = grids[0];
   const diff = difference && grids.length > 1 && base?.grid;
+  const loaded = grids.every((g) => g.grid !== null);
+  const folded = !diff && band !== 'none' && loaded ? foldSeedGroups(grids.map((g) => ({ runId: g.runId, runName: g.runName, grid: g.grid! })), band) : null;
   const columns: Column[] = diff
     ? grids.slice(1).map((g, i) => ({ runId: g.runId, label: `${g.runName} − ${base.runName}`, runIndex: i + 1, minus: base.runId }))
-    : grids.map((g, i) => ({ runId: g.runId, label: g.runName, runIndex: i }));
+    : folded
+      ? folded.map(({ run, group }) => ({ runId: run.runId, label: group ? group.name : run.runName, runIndex: grids.findIndex((g) => g.runId === run.runId), ...(group ? { group } : {}) }))
+      : grids.map((g, i) => ({ runId: g.runId, label: g.runName, runIndex: i }));
   const perColumn: HeatmapPanel[][] = diff
     ? grids.slice(1).map((g) => (g.grid ? differencePanels({ grid: g.grid, runName: g.runName }, { grid: base.grid!, runName: base.runName }, metric) : []))
-    : grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
+    : folded
+      ? folded.map(({ run, group }) => (group ? panelsFromGrid(group.mean, group.name, metric) : panelsFromGrid(run.grid, run.runName, metric)))
+      : grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
   const keyOf = (p: HeatmapPanel) => `${p.component}|${p.kind}`;
   const keys: string[] = [];
   for (const panels of perColumn) for (const p of panels) if (!keys.includes(keyOf(p))) keys.push(keyOf(p));

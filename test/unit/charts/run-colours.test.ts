@@ -1,0 +1,60 @@
+// A run's colour belongs to the run (issue 20): runStyles turns the shown runs' stored slots into
+// colours, so removing or reordering other runs never changes a run's colour, two runs sharing a
+// slot are still told apart, and a new run takes the least-used slot.
+import { describe, expect, it } from 'vitest';
+import { RUN_COLOUR_SLOTS } from '../../../common/api';
+import { RUN_SLOTS, nextColourSlot, runStyle, runStyles } from '../../../common/charts/compare';
+
+const colours = (m: Map<string, { colour: string; line: string }>) => Object.fromEntries([...m].map(([id, s]) => [id, `${s.colour} ${s.line}`]));
+
+describe('runStyles', () => {
+  const runs = [
+    { id: 'page', colourSlot: 4 },
+    { id: 'b', colourSlot: 0 },
+    { id: 'c', colourSlot: 11 },
+    { id: 'd', colourSlot: 2 },
+  ];
+  it('each run in its own slot, whatever its position', () => {
+    const s = runStyles(runs);
+    for (const r of runs) expect(s.get(r.id)).toEqual({ ...runStyle(r.colourSlot), slot: r.colourSlot });
+    // Position-based colours (the old rule) would give 'b' the second colour; its slot says the first.
+    expect(s.get('b')?.colour).toBe('#332288');
+    expect(s.get('c')?.line).toBe('dashed');
+  });
+  it('removing a run from the comparison leaves every other colour unchanged', () => {
+    const all = colours(runStyles(runs));
+    for (let k = 1; k < runs.length; k++) {
+      const without = colours(runStyles(runs.filter((_, i) => i !== k)));
+      for (const [id, c] of Object.entries(without)) expect(c, `${id} after removing ${runs[k].id}`).toBe(all[id]);
+    }
+    // Reordering does not matter either.
+    expect(colours(runStyles([...runs].reverse()))).toEqual(all);
+  });
+  it('two shown runs sharing a slot: the later takes the next slot no shown run holds', () => {
+    const s = runStyles([{ id: 'a', colourSlot: 3 }, { id: 'b', colourSlot: 4 }, { id: 'c', colourSlot: 3 }, { id: 'd', colourSlot: 5 }]);
+    expect([...s.values()].map((x) => x.slot)).toEqual([3, 4, 6, 5]);
+    expect(new Set([...s.values()].map((x) => `${x.colour}${x.line}`)).size).toBe(4);
+    // Runs holding their slot alone keep it when the shared one's partner leaves.
+    const t = runStyles([{ id: 'b', colourSlot: 4 }, { id: 'c', colourSlot: 3 }, { id: 'd', colourSlot: 5 }]);
+    expect([t.get('b')?.slot, t.get('c')?.slot, t.get('d')?.slot]).toEqual([4, 3, 5]);
+  });
+  it('runs without a stored slot take free ones; a run listed twice is styled once', () => {
+    const s = runStyles([{ id: 'a', colourSlot: 0 }, { id: 'x' }, { id: 'y', colourSlot: null }, { id: 'a', colourSlot: 0 }]);
+    expect([...s.keys()]).toEqual(['a', 'x', 'y']);
+    expect([s.get('x')?.slot, s.get('y')?.slot]).toEqual([1, 2]);
+  });
+});
+
+describe('nextColourSlot', () => {
+  it('the least-used slot, the lowest of those', () => {
+    expect(nextColourSlot([])).toBe(0);
+    expect(nextColourSlot([0, 1, 3])).toBe(2);
+    expect(nextColourSlot(Array.from({ length: RUN_SLOTS }, (_, i) => i))).toBe(0);
+    expect(nextColourSlot([...Array.from({ length: RUN_SLOTS }, (_, i) => i), 0, 1])).toBe(2);
+    // Values that are not slots are ignored.
+    expect(nextColourSlot([-1, 27, 0.5, 0])).toBe(1);
+  });
+  it('the API schema allows exactly the palette slots', () => {
+    expect(RUN_COLOUR_SLOTS).toBe(RUN_SLOTS);
+  });
+});
