@@ -58,3 +58,18 @@ describe('nextColourSlot', () => {
     expect(RUN_COLOUR_SLOTS).toBe(RUN_SLOTS);
   });
 });
+
+describe('the scaling view', () => {
+  it('rings and labels each run’s points in the run’s own colour (its slot, not its position)', async () => {
+    const { scalingOption } = await import('../../../common/charts/scaling');
+    const run = (runId: string, colourSlot: number, params: number) => ({ runId, name: runId, colourSlot, params, paramsMethod: 'closed form', checkpointId: 's', step: 1, tokens: null, values: [params / 1000], tensors: ['t'], note: null });
+    const result = {
+      metric: 'max_abs', label: 'max', unit: 'value', align: 'step', at: 1, reduce: 'at', lines: 'depth', component: 'resid', kind: null, params: 'total',
+      axis: [1], series: [{ id: 'depth0', label: 'depth 0', slope: null }],
+      runs: [run('big', 4, 4e6), run('small', 0, 4e4)],
+    } as const;
+    const o = scalingOption({ ...result, runs: [...result.runs], series: [...result.series], axis: [...result.axis] }) as { series: Array<{ data: Array<{ name: string; itemStyle: { borderColor: string }; label: { color: string } }> }> };
+    const byName = Object.fromEntries(o.series[0].data.map((p) => [p.name, [p.itemStyle.borderColor, p.label.color]]));
+    expect(byName).toEqual({ small: [runStyle(0).colour, runStyle(0).colour], big: [runStyle(4).colour, runStyle(4).colour] });
+  });
+});
