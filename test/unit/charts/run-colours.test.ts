@@ -3,7 +3,7 @@
 // slot are still told apart, and a new run takes the least-used slot.
 import { describe, expect, it } from 'vitest';
 import { RUN_COLOUR_SLOTS } from '../../../common/api';
-import { RUN_SLOTS, nextColourSlot, runStyle, runStyles } from '../../../common/charts/compare';
+import { RUN_SLOTS, nextColourSlot, runStyle, runStyleName, runStyles } from '../../../common/charts/compare';
 
 const colours = (m: Map<string, { colour: string; line: string }>) => Object.fromEntries([...m].map(([id, s]) => [id, `${s.colour} ${s.line}`]));
 
@@ -53,6 +53,11 @@ describe('nextColourSlot', () => {
     expect(nextColourSlot([...Array.from({ length: RUN_SLOTS }, (_, i) => i), 0, 1])).toBe(2);
     // Values that are not slots are ignored.
     expect(nextColourSlot([-1, 27, 0.5, 0])).toBe(1);
+  });
+  it('the colour picker names every slot differently', () => {
+    const names = Array.from({ length: RUN_SLOTS }, (_, i) => runStyleName(i));
+    expect(new Set(names).size).toBe(RUN_SLOTS);
+    expect([names[0], names[10], names[26]]).toEqual(['indigo, solid', 'rose, dashed', 'purple, dotted']);
   });
   it('the API schema allows exactly the palette slots', () => {
     expect(RUN_COLOUR_SLOTS).toBe(RUN_SLOTS);
