@@ -20,11 +20,12 @@ import {
   qqUpdate,
   spectrumExtent,
   spectrumOption,
-  spectrumUpdate,
+  type SpectrumFrame,
   type ChartOption,
   type FrameLabel,
   type QqFamily,
 } from '../../../../common/charts';
+import { flatSpectrum } from '../../../../common/charts/flat-points';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat, type ExportRequest } from '../../components/ExportMenu';
 import { errorMessage, useAppState } from '../../context';
@@ -32,7 +33,8 @@ import { loadFrames } from '../../frames-cache';
 import type { RunContext } from '../../run-context';
 import { activationLabel, EXPORT_VIEW, GIF_SIZE, PANEL_LABEL, type PanelKind } from './panels';
 
-export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string) {
+/** One run's frames of a kind and tensor: the page's run, or `runId` (a compared run's correlation panel). */
+export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string, runId: string = ctx.runId) {
   const { client } = useAppState();
   const [series, setSeries] = useState<FrameSeries | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -40,14 +42,14 @@ export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string) {
     let live = true;
     setSeries(null);
     setError(null);
-    loadFrames(client, ctx.runId, kind, tensor, ctx.dataVersion).then(
+    loadFrames(client, runId, kind, tensor, ctx.dataVersion).then(
       (s) => live && setSeries(s),
       (e) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
     };
-  }, [client, ctx.runId, kind, tensor, ctx.dataVersion]);
+  }, [client, runId, kind, tensor, ctx.dataVersion]);
   return { series, error };
 }
 
@@ -124,8 +126,14 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
       chart.current?.update(kind === 'spectrum' || kind === 'qq' ? { ...missing, series: [{ data: [] }] } : missing);
       return;
     }
+    // A spectrum's up to thousands of [rank, value] pairs go as one flat typed array
+    // (common/charts/flat-points.ts): echarts takes it without cloning every pair.
     const update =
-      kind === 'qq' ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' }) : kind === 'spectrum' ? spectrumUpdate(f as never, label) : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
+      kind === 'qq'
+        ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' })
+        : kind === 'spectrum'
+          ? { title: [{ subtext: frameSubtitle(label) }], series: [{ data: flatSpectrum(f as SpectrumFrame) }] }
+          : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
     chart.current?.update(update);
   }, [frameIndex, fullOption]);
 
