@@ -232,7 +232,7 @@ describe('QQ order statistics by radix selection', () => {
     }
   });
 
-  it('two passes for float16/bfloat16 values, three otherwise: the same values as a full sort either way', () => {
+  it('one pass for float16/bfloat16 values, two otherwise: the same values as a full sort either way', () => {
     const half = toHalf(tSample(200_000, 0.02, 3, 12));
     const bf16 = Float32Array.from(tSample(200_000, 0.02, 4, 13), (v) => {
       const w = new Uint32Array(new Float32Array([v]).buffer);
@@ -241,7 +241,7 @@ describe('QQ order statistics by radix selection', () => {
     });
     bf16[5] = -0;
     bf16[6] = NaN;
-    // One value with low bits set among float16 values: the third pass is needed again.
+    // One value with low bits set among float16 values: the second pass is needed again.
     const mixed = half.slice();
     mixed[100] = 0.0123456789;
     for (const [a, lowZero] of [
