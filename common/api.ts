@@ -479,6 +479,14 @@ export const methods = {
       minus: z.string().optional(),
       /** Curves of a comparison: seed groups as mean with a min-max or ±1 sd band. */
       band: z.enum(['minmax', 'std']).optional(),
+      /**
+       * Animations of a comparison: the shared timeline by step (default) or by tokens seen
+       * (common/charts/compare-timeline.ts; every run's tokens must be known). By tokens, a still
+       * is at `tokens` and a GIF covers `tokenRange` (inclusive) instead of `step` / `steps`.
+       */
+      align: z.enum(['step', 'tokens']).optional(),
+      tokens: z.number().nonnegative().optional(),
+      tokenRange: z.tuple([z.number(), z.number()]).optional(),
       /** Heatmaps: draw the change-point marks (default true, as the Overview's toggle; CLI --no-change-points). */
       changePoints: z.boolean().optional(),
     }),

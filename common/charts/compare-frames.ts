@@ -20,12 +20,16 @@ export interface OverlayRun<F> {
   frame: F | null;
   /** Its label (step of the frame actually shown). */
   label: FrameLabel | null;
+  /** Tokens seen at that frame's checkpoint, on a timeline aligned by tokens (compare-timeline.ts). */
+  tokens?: number | null;
 }
 
-/** "tiny @ step 512 · small @ step 512 · mlp.in · block 0 · value": every run and its step. */
+/** "tiny @ step 512 · small @ step 512 · mlp.in · block 0 · value": every run and its step (and tokens seen, when given). */
 export function overlaySubtitle(runs: ReadonlyArray<OverlayRun<unknown>>): string {
   const any = runs.find((r) => r.label)?.label;
-  const parts = runs.map((r) => (r.frame && r.label ? `${r.runName} @ ${r.label.step === null ? r.label.checkpointId : `step ${formatStep(r.label.step)}`}` : `${r.runName}: not computed`));
+  const at = (r: OverlayRun<unknown>, label: FrameLabel) =>
+    label.step === null ? label.checkpointId : typeof r.tokens === 'number' ? `${formatStep(r.tokens)} tokens (step ${formatStep(label.step)})` : `step ${formatStep(label.step)}`;
+  const parts = runs.map((r) => (r.frame && r.label ? `${r.runName} @ ${at(r, r.label)}` : `${r.runName}: not computed`));
   return any ? `${parts.join(' · ')} · ${any.component} · ${blockLabel(any.block)}${any.unit ? ` · ${any.unit}` : ''}` : parts.join(' · ');
 }
 

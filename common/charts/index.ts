@@ -27,4 +27,5 @@ export * from './scaling';
 export * from './tokens';
 export * from './schedule-strip';
 export * from './shared-x';
+export * from './compare-timeline';
 export * from './seed-bands';

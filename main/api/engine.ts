@@ -345,7 +345,7 @@ export class Engine implements AtlasApi {
     const run = this.requireRun(req.runId);
     const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
     // Distinct names for distinct figures: run, view, metric, component/kind, block or tensor, step.
-    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : '';
+    const step = req.step !== undefined ? `step${req.step}` : req.steps ? `steps${req.steps.map((s) => (Number.isFinite(s) ? s : '')).join('-')}` : req.tokens !== undefined ? `tokens${req.tokens}` : req.tokenRange ? `tokens${req.tokenRange.join('-')}` : '';
     const base = slug(
       [run.name, req.view, req.metric, req.tensor ?? [req.component, req.kind && req.kind !== 'weight' ? req.kind : undefined, req.block !== undefined ? `block${req.block}` : undefined].filter(Boolean).join('_'), step]
         .filter(Boolean)

@@ -9,7 +9,9 @@
 //   curves   CSV: every run's values, plus mean/lower/upper rows of each seed group with a band;
 //            PNG/SVG: the Curves view's comparison chart (run colours, seed bands).
 //   histogram, qq, spectrum, activations, gradients  PNG/SVG: every run's frame at the step in
-//            one overlaid chart; GIF: the overlay over the union of the runs' steps.
+//            one overlaid chart; GIF: the overlay over the union of the runs' steps. Aligned by
+//            tokens seen (`align`), the timeline is tokens and each run is at its checkpoint at
+//            that token count, by the view's rule (common/charts/compare-timeline.ts).
 import { createCanvas } from '@napi-rs/canvas';
 import { AtlasError, EXPORT_LIMITS, FRAME_KIND_OF_VIEW, type AnimationView, type Request, type ScalarGrid, type TensorMeta } from '../../common/api';
 import {
@@ -35,6 +37,10 @@ import {
   type OverlayKind,
   type OverlayRun,
 } from '../../common/charts';
+import { alignRuns, comparisonFrames, picksAt, type Alignment, type RunFrames } from '../../common/charts/compare-timeline';
+import { tokensOfSteps } from '../../common/charts/step-axis';
+import { withTokensPerStep } from '../layouts/tokens';
+import { TOKENS_PER_STEP_KEY } from '../store/scaling';
 import { buildScalarGrid } from '../store/grids';
 import type { Store, StoredRun } from '../store/store';
 import { csvField } from './csv';
@@ -200,36 +206,58 @@ function overlayKindOf(view: ChartView): OverlayKind {
   return view === 'qq' ? 'qq' : view === 'spectrum' ? 'spectrum' : 'histogram';
 }
 
-/** Every run's frames of one tensor, parsed, with one extent over all of them. */
-function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
+/** The shared timeline of an animation comparison: by step, or by tokens seen (`align`). */
+function overlayAlignment(store: Store, runs: readonly StoredRun[], req: ExportReq): Alignment {
+  const unit = req.align ?? 'step';
+  if (unit === 'step' && (req.tokens !== undefined || req.tokenRange)) throw new AtlasError('bad-request', 'tokens / tokenRange need align "tokens"');
+  if (unit === 'tokens' && (req.step !== undefined || req.steps)) throw new AtlasError('bad-request', 'a comparison aligned by tokens takes tokens / tokenRange, not step / steps');
+  // The checkpoints as the app shows them: read token counts, else the user's tokens per step.
+  const withTokens = runs.map((r) => ({ id: r.id, checkpoints: unit === 'tokens' ? withTokensPerStep(r.info.checkpoints, store.getParam<number>(r.id, TOKENS_PER_STEP_KEY)) : r.info.checkpoints }));
+  const alignment = alignRuns(unit, withTokens);
+  if (unit === 'tokens' && !alignment.byTokens) {
+    const unknown = withTokens.filter((r) => tokensOfSteps(r.checkpoints) === null).map((r) => runLabel(runs.find((x) => x.id === r.id)!));
+    throw new AtlasError('bad-request', `cannot align by tokens: tokens seen are unknown for ${unknown.join(', ')} (no trainer_state.json counts; give tokens per step on the run page)`);
+  }
+  return alignment;
+}
+
+/** Every run's frames of one tensor, parsed, with one extent over all of them, on the shared timeline. */
+export function loadOverlay(store: Store, req: ExportReq, view: ChartView) {
   const runs = comparedRuns(store, req);
   if (!req.tensor) throw new AtlasError('bad-request', `the ${view} comparison needs a tensor`);
+  const alignment = overlayAlignment(store, runs, req);
   const kind = overlayKindOf(view);
   const parse = kind === 'qq' ? asQqFrame : kind === 'spectrum' ? asSpectrumFrame : asHistogramFrame;
+  // Every frame is loaded (not only the range's): at the range's start a run shows its latest
+  // frame before it, as the view does, and the extent is the view's (every frame).
   const perRun = runs.map((run) => {
     const meta = store.listTensors(run.id).find((t) => t.tensor === req.tensor);
     if (!meta) return { run, meta: null, steps: [] as number[], frames: [] as unknown[], seq: null };
-    const seq = FrameSequence.load(store, run, FRAME_KIND_OF_VIEW[view], meta, req.steps);
+    const seq = FrameSequence.load(store, run, FRAME_KIND_OF_VIEW[view], meta);
     const frames = Array.from({ length: seq.length }, (_, i) => parse(seq.raw(i)) as unknown);
     return { run, meta, steps: seq.checkpoints.map((c) => c.step ?? 0), frames, seq };
   });
   if (perRun.every((r) => r.frames.length === 0)) throw new AtlasError('not-found', `no ${view} frames of ${req.tensor} in ${runs.map((r) => runLabel(r)).join(', ')}`);
   const extent = overlayExtent(kind, perRun.flatMap((r) => r.frames), req.family ?? 'student_t');
-  const steps = [...new Set(perRun.flatMap((r) => r.steps))].sort((a, b) => a - b);
+  const timelineRuns: RunFrames[] = perRun.map((r) => ({ id: r.run.id, steps: r.steps, present: r.frames.map((f) => f !== null) }));
+  const range = alignment.byTokens ? req.tokenRange : req.steps;
+  const { positions, picks } = comparisonFrames(alignment, timelineRuns, range);
   const settings = { kind, extent, yLog: req.yLog ?? false, family: req.family ?? 'student_t', xName: view === 'gradients' ? 'gradient' : view === 'activations' ? 'activation' : 'weight', titlePrefix: view === 'gradients' ? 'Gradient histogram' : view === 'activations' ? 'Activation histogram' : 'Weight histogram' } as const;
   const unit = unitOfView(view);
   const styles = comparedStyles(store, runs);
-  /** Each run's frame at a step: its own at that step, or its latest before it. */
-  const at = (step: number): Array<OverlayRun<unknown>> =>
-    perRun.map((r) => {
-      let f = -1;
-      r.steps.forEach((s, i) => {
-        if (s <= step) f = i;
-      });
+  /** Every run at its picked frame (-1: none yet), labelled with its step (and tokens). */
+  const overlay = (pick: readonly number[]): Array<OverlayRun<unknown>> =>
+    perRun.map((r, k) => {
+      const f = pick[k] ?? -1;
       const c = f >= 0 ? r.seq!.checkpoints[f] : null;
-      return { runName: runLabel(r.run), colour: styles.get(r.run.id)!.colour, frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null };
+      const tokens = alignment.byTokens && c && c.step !== null ? (alignment.xOf.get(r.run.id)?.(c.step) ?? null) : null;
+      return { runName: runLabel(r.run), colour: styles.get(r.run.id)!.colour, frame: f >= 0 ? r.frames[f] : null, label: c && r.meta ? { runName: runLabel(r.run), tensor: r.meta.tensor, component: r.meta.component, block: r.meta.block, step: c.step, checkpointId: c.id, unit } : null, ...(alignment.byTokens ? { tokens } : {}) };
     });
-  return { runs, steps, settings, at, tensor: req.tensor };
+  /** The frame i of the animation (positions[i]). */
+  const frame = (i: number) => overlay(picks.map((p) => p[i] ?? -1));
+  /** A still at a timeline position (the view's rule: each run at its frame there or its latest before). */
+  const still = (position: number) => overlay(picksAt(alignment, timelineRuns, position));
+  return { runs, positions, settings, frame, still, tensor: req.tensor, byTokens: alignment.byTokens, lastPosition: Math.max(...timelineRuns.flatMap((r, k) => r.steps.map(alignment.xOf.get(perRun[k].run.id)!))) };
 }
 
 /** PNG/SVG of a comparison: heatmap panels stacked, the curves chart, or the overlay at a step. */
@@ -240,22 +268,23 @@ export async function compareFigure(store: Store, req: ExportReq): Promise<Buffe
   if (req.view === 'heatmap') return drawStack(compareHeatmapOptions(store, req, height), format, width, height);
   if (req.view === 'curves') return drawStack([compareCurvesOption(store, req)], format, width, height);
   const o = loadOverlay(store, req, chartView(req.view));
-  const step = req.step ?? o.steps[o.steps.length - 1];
-  return drawStack([overlayOption(o.at(step), o.tensor, o.settings)], format, width, height);
+  const position = (o.byTokens ? req.tokens : req.step) ?? o.lastPosition;
+  return drawStack([overlayOption(o.still(position), o.tensor, o.settings)], format, width, height);
 }
 
-/** GIF of a comparison's overlay over the union of the runs' steps. */
+/** GIF of a comparison's overlay: one frame per position of the shared timeline where a run has a frame (comparisonFrames). */
 export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): Promise<number> {
   const width = validSize('width', req.width ?? GIF_DEFAULT_SIZE.width);
   const height = validSize('height', req.height ?? GIF_DEFAULT_SIZE.height);
   const fps = req.fps ?? EXPORT_LIMITS.fps.default;
   const o = loadOverlay(store, req, chartView(req.view));
+  if (o.positions.length === 0) throw new AtlasError('not-found', `no ${req.view} frames of ${o.tensor} in ${o.byTokens ? 'tokens' : 'steps'} ${(o.byTokens ? req.tokenRange : req.steps)?.join('..')}`);
   const chart = new CanvasChart(width, height);
   try {
     const encoder = gifenc.GIFEncoder({ auto: false, initialCapacity: 1 << 16 });
     encoder.writeHeader();
-    for (let i = 0; i < o.steps.length; i++) {
-      const rgba = chart.render(overlayOption(o.at(o.steps[i]), o.tensor, o.settings));
+    for (let i = 0; i < o.positions.length; i++) {
+      const rgba = chart.render(overlayOption(o.frame(i), o.tensor, o.settings));
       const palette = gifenc.quantize(rgba, 256);
       encoder.writeFrame(gifenc.applyPalette(rgba, palette), width, height, { first: i === 0, palette, delay: Math.round(100 / fps) * 10, repeat: 0 });
       sink.write(encoder.bytesView());
@@ -264,7 +293,7 @@ export async function compareGif(store: Store, req: ExportReq, sink: ByteSink): 
     }
     encoder.finish();
     sink.write(encoder.bytesView());
-    return o.steps.length;
+    return o.positions.length;
   } finally {
     chart.dispose();
   }

@@ -48,11 +48,13 @@ test('issue 18: change points marked on heatmap columns, reachable by keyboard',
   const panel = page.locator(`[data-testid=heatmap-panel][data-component="${component}"][data-kind="${kind}"]`);
   // Panels are drawn as they come near the viewport: scroll down until this one is.
   await page.locator('[data-testid=heatmap-panel]').first().waitFor();
+  // A grid reload (the analysis's done event) mounts the panels again one by one: the scroll is
+  // retried with the search (the full suite met a panel detached between the two).
   await expect(async () => {
     if (!(await panel.count())) await page.mouse.wheel(0, 500);
     await expect(panel).toBeAttached({ timeout: 500 });
+    await panel.scrollIntoViewIfNeeded({ timeout: 1000 });
   }).toPass({ timeout: 30_000 });
-  await panel.scrollIntoViewIfNeeded();
   const chart = panel.locator('.chart');
   await expect(chart).toHaveAttribute('data-change-marks', String(marks.length));
   await expect(chart).toHaveAttribute('aria-label', /Change points at steps? .*\] and \[ jump between them/);

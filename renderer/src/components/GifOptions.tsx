@@ -1,25 +1,31 @@
 // The GIF options dialog of the Export menu (ExportMenu.tsx): frame rate, step range and size of
 // an animated export, with the resulting number of frames and play time shown live. The frame
-// count is the engine's own rule (main/export/gif.ts: one frame per checkpoint within the
-// inclusive step range that has a cached frame), counted from the run's checkpoints (getRun) and
-// the view's frame series (frames), so the dialog says what the file will hold. The last choices
+// count is the engine's own rule (gif-frame-index.ts: one frame per checkpoint within the
+// inclusive step range that has a cached frame; for a comparison, one per position of the shared
+// timeline, by step or tokens seen, by the exporter's function), counted from the runs'
+// checkpoints (getRun) and frame series (frames), so the dialog says what the file will hold. The last choices
 // are kept for the browser session (sessionStorage: fps and size for every view, the step range
 // per run). Keyboard: focus starts on the frame rate, Tab stays inside the dialog, Enter exports
 // from any field, Escape cancels; while the GIF renders the fields are locked (the request cannot
 // be aborted) and a failure is shown inline in the engine's words.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import { ANIMATION_VIEWS, EXPORT_LIMITS, FRAME_KIND_OF_VIEW, type AnimationView } from '../../../common/api';
+import { EXPORT_LIMITS } from '../../../common/api';
+import type { GifFrameIndex } from '../../../common/charts/compare-timeline';
 import { formatStep } from '../../../common/charts';
 import { errorMessage, useAppState } from '../context';
 import type { ExportRequest } from './export-types';
-import { cachedFrames } from '../frames-cache';
+import { loadGifFrameIndex } from './gif-frame-index';
+
+export { framesInRange } from './gif-frame-index';
 
 /** What the dialog adds to the view's request. */
 export interface GifChoice {
   fps: number;
   /** Inclusive step range; omitted when every checkpoint is wanted (the engine's default). */
   steps?: [number, number];
+  /** The same in tokens seen, for a comparison aligned by tokens (renderExport's tokenRange). */
+  tokenRange?: [number, number];
   width: number;
   height: number;
 }
@@ -58,7 +64,7 @@ interface Remembered {
   fps: number;
   /** A size key (see sizeKey) or 'screen'. */
   size: string;
-  /** Per run: the chosen [from, to] steps. */
+  /** Per run (or comparison; see rangeKey): the chosen [from, to] steps or tokens. */
   ranges: Record<string, [number, number]>;
 }
 
@@ -87,21 +93,6 @@ function remember(next: Remembered): void {
 
 const sizeKey = (s: { width: number; height: number }): string => `${s.width}x${s.height}`;
 
-// ------------------------------------------------------------------ checkpoints and frames
-
-interface FrameIndex {
-  /** Distinct numbered steps of the run's present checkpoints, ascending (the range choices). */
-  steps: number[];
-  /** Step of each checkpoint that has a frame (null: an unnumbered checkpoint). */
-  framed: Array<number | null>;
-}
-
-/** The engine's count: frames of checkpoints inside [a, b] (unnumbered ones only when no range is asked). */
-export function framesInRange(framed: ReadonlyArray<number | null>, range?: [number, number]): number {
-  if (!range) return framed.length;
-  return framed.filter((s) => s !== null && s >= range[0] && s <= range[1]).length;
-}
-
 interface Props {
   request: ExportRequest;
   what: string;
@@ -124,7 +115,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   const titleId = `${ids}-title`;
   const summaryId = `${ids}-summary`;
 
-  const [index, setIndex] = useState<FrameIndex | null>(null);
+  const [index, setIndex] = useState<GifFrameIndex | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
 
   // Sizes: the view's own export size (the default), its size on screen, then the presets.
@@ -150,25 +141,16 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   // Range as indices into index.steps; null until the checkpoints are known.
   const [range, setRange] = useState<[number, number] | null>(null);
 
+  // Ranges are remembered per run, and apart for a comparison aligned by tokens (its values are tokens).
+  const rangeKey = `${request.runId}${request.compare?.length ? `+${request.compare.join(',')}` : ''}${request.align === 'tokens' ? '|tokens' : ''}`;
   useEffect(() => {
     let live = true;
-    const kind = (ANIMATION_VIEWS as readonly string[]).includes(request.view) ? FRAME_KIND_OF_VIEW[request.view as AnimationView] : undefined;
-    if (!kind || !request.tensor) {
-      setLoadError(`${request.view} has no frame series to count`);
-      return;
-    }
-    // The view's own series when it has one (no second download of megabytes of frames).
-    const series = cachedFrames(request.runId, kind, request.tensor)?.catch(() => null) ?? Promise.resolve(null);
-    const framesOf = series.then((s) => s ?? client.api.frames({ runId: request.runId, kind, tensor: request.tensor! }));
-    Promise.all([client.api.getRun({ runId: request.runId }), framesOf]).then(
-      ([{ run }, series]) => {
+    loadGifFrameIndex(client, request).then(
+      (found) => {
         if (!live) return;
-        const checkpoints = (run.checkpoints ?? []) as Array<{ id: string; step: number | null; missing: boolean }>;
-        const stepOf = new Map(checkpoints.map((c) => [c.id, c.step]));
-        const steps = [...new Set(checkpoints.filter((c) => !c.missing && c.step !== null).map((c) => c.step!))].sort((a, b) => a - b);
-        const framed = series.checkpointIds.flatMap((id, i) => (series.frames[i] === null ? [] : [stepOf.get(id) ?? null]));
-        setIndex({ steps, framed });
-        const kept = recall()?.ranges[request.runId];
+        setIndex(found);
+        const steps = found.choices;
+        const kept = recall()?.ranges[rangeKey];
         const from = kept ? steps.indexOf(kept[0]) : -1;
         const to = kept ? steps.indexOf(kept[1]) : -1;
         setRange(from >= 0 && to >= from ? [from, to] : [0, Math.max(0, steps.length - 1)]);
@@ -178,7 +160,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
     return () => {
       live = false;
     };
-  }, [client, request.runId, request.view, request.tensor]);
+  }, [client, request.runId, request.view, request.tensor, rangeKey]);
 
   // Focus moves into the dialog, on its first field.
   useEffect(() => {
@@ -194,18 +176,19 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
   const fps = Number(fpsText);
   const fpsValid = fpsText.trim() !== '' && Number.isFinite(fps) && fps >= GIF_FPS_MIN && fps <= GIF_FPS_MAX;
   const rangeValid = range !== null && range[0] <= range[1];
-  const steps = index?.steps ?? [];
+  const steps = index?.choices ?? [];
+  const byTokens = index?.byTokens ?? false;
   const whole = range !== null && range[0] === 0 && range[1] === steps.length - 1;
   const stepRange: [number, number] | undefined = range && !whole && rangeValid ? [steps[range[0]], steps[range[1]]] : undefined;
-  const frames = index && rangeValid ? framesInRange(index.framed, stepRange) : null;
+  const frames = index && rangeValid ? index.count(stepRange) : null;
   const chosen = sizes.find((s) => s.key === size) ?? sizes[0];
   const canExport = !busy && fpsValid && rangeValid && frames !== null && frames > 0 && chosen !== undefined;
 
   const submit = () => {
     if (!canExport || !chosen || !range) return;
     const prior = recall();
-    remember({ fps, size: chosen.key, ranges: { ...(prior?.ranges ?? {}), [request.runId]: [steps[range[0]], steps[range[1]]] } });
-    onExport({ fps, width: chosen.width, height: chosen.height, ...(stepRange ? { steps: stepRange } : {}) });
+    remember({ fps, size: chosen.key, ranges: { ...(prior?.ranges ?? {}), [rangeKey]: [steps[range[0]], steps[range[1]]] } });
+    onExport({ fps, width: chosen.width, height: chosen.height, ...(stepRange ? (byTokens ? { tokenRange: stepRange } : { steps: stepRange }) : {}) });
   };
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
@@ -239,11 +222,11 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
     }
   };
 
-  const stepLabel = (s: number) => `step ${formatStep(s)}${formatStep(s) === String(s) ? '' : ` (${s})`}`;
+  const stepLabel = (s: number) => `${byTokens ? `${formatStep(s)} tokens` : `step ${formatStep(s)}`}${formatStep(s) === String(s) ? '' : ` (${s})`}`;
   let summary: string;
   if (loadError) summary = `Cannot count the frames: ${loadError}`;
   else if (!index || frames === null) summary = rangeValid || !index ? 'counting frames…' : 'The first step is after the last.';
-  else if (frames === 0) summary = 'No computed frames in this step range.';
+  else if (frames === 0) summary = `No computed frames in this ${byTokens ? 'tokens' : 'step'} range.`;
   else summary = `${gifSummary(frames, fpsValid ? fps : GIF_FPS_DEFAULT)}${chosen ? `, ${chosen.width} × ${chosen.height}` : ''}`;
 
   return createPortal(
@@ -285,11 +268,11 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
               />{' '}
               fps
             </span>
-            <label htmlFor={`${ids}-from`}>Steps</label>
+            <label htmlFor={`${ids}-from`}>{byTokens ? 'Tokens seen' : 'Steps'}</label>
             <span className="gif-field">
               <select
                 id={`${ids}-from`}
-                aria-label="From step"
+                aria-label={byTokens ? 'From tokens seen' : 'From step'}
                 value={range?.[0] ?? ''}
                 disabled={!index || steps.length === 0}
                 onChange={(e) => setRange((r) => [Number(e.target.value), r?.[1] ?? steps.length - 1])}
@@ -304,7 +287,7 @@ export function GifOptions({ request, what, busy, elapsed, error, onExport, onCa
               </select>
               <span aria-hidden="true">to</span>
               <select
-                aria-label="To step"
+                aria-label={byTokens ? 'To tokens seen' : 'To step'}
                 value={range?.[1] ?? ''}
                 disabled={!index || steps.length === 0}
                 onChange={(e) => setRange((r) => [r?.[0] ?? 0, Number(e.target.value)])}

@@ -154,7 +154,7 @@ export function Animations({ ctx }: { ctx: RunContext }) {
   const at = Math.min(index, Math.max(0, count - 1));
   const chartPanel = (kind: Exclude<PanelKind, 'embedding_correlation'>, m: TensorMeta, settings: PanelSettings) =>
     shared ? (
-      <CompareFramePanel runs={ctx.runs} kind={kind} meta={m} steps={shared.steps} xOf={shared.xOf} index={at} settings={settings} dataVersion={ctx.dataVersion} />
+      <CompareFramePanel runs={ctx.runs} kind={kind} meta={m} steps={shared.steps} xOf={shared.xOf} byTokens={shared.byTokens} index={at} settings={settings} dataVersion={ctx.dataVersion} />
     ) : (
       <FramePanel ctx={ctx} kind={kind} meta={m} index={at} checkpointIds={checkpointIds} settings={settings} />
     );

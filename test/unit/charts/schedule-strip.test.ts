@@ -3,7 +3,7 @@
 // step's axis position (step 0 at half the smallest positive x, as the heatmap does), keeps the
 // learning-rate values in order on the right axis, and marks the current checkpoint.
 import { describe, expect, it } from 'vitest';
-import { heatmapOption, scheduleStripOption, type HeatmapPanel } from '../../../common/charts';
+import { alignRunsOnX, heatmapOption, scheduleStripOption, type HeatmapPanel } from '../../../common/charts';
 
 const steps = [0, 1, 2, 4, 512, 1000];
 const panel: HeatmapPanel = {
@@ -33,5 +33,26 @@ describe('schedule strip', () => {
     // tokens: 0 sits at half the smallest positive count, as xPositions places heatmap columns.
     const t = scheduleStripOption([strip], { stepScale: 'log', checkpointX: [0, 2048, 4096], xName: 'tokens seen' }).series as Array<{ data: number[][] }>;
     expect(t[1].data[0][0]).toBeCloseTo(Math.log10(1024), 12);
+  });
+
+  it("runs side by side on tokens: each run's strip takes the heatmaps' shared range (alignRunsOnX)", () => {
+    // Run b saw twice the tokens per step of run a: on its own, each strip would end at its own last column.
+    const onTokens = (runId: string, perStep: number): HeatmapPanel => ({ ...panel, runId, x: { unit: 'tokens', values: steps.map((s) => s * perStep) } });
+    const a = onTokens('a', 2048);
+    const b = onTokens('b', 4096);
+    for (const scale of ['log', 'linear'] as const) {
+      const aligned = alignRunsOnX([a, b], scale);
+      const shared = aligned.get(a)!.x!.extent!;
+      expect(aligned.get(b)!.x!.extent).toEqual(shared);
+      const own = (p: HeatmapPanel) => scheduleStripOption([strip], { stepScale: scale, checkpointX: p.x!.values, xName: 'tokens seen' }).xAxis as { min: number; max: number };
+      expect(own(a).max).toBeLessThan(own(b).max);
+      for (const p of [a, b]) {
+        const x = scheduleStripOption([strip], { stepScale: scale, checkpointX: p.x!.values, xName: 'tokens seen', extent: shared }).xAxis as { min: number; max: number };
+        expect([x.min, x.max]).toEqual(shared);
+        // The same as the aligned heatmap's axis above it.
+        const heat = heatmapOption(aligned.get(p)!, { stepScale: scale, colour: { mode: 'sequential', log: false, min: 0, max: 1 } }).xAxis as { min: number; max: number };
+        expect([heat.min, heat.max]).toEqual(shared);
+      }
+    }
   });
 });

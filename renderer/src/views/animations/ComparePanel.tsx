@@ -11,6 +11,7 @@ import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat } from '../../components/ExportMenu';
 import { errorMessage, useAppState } from '../../context';
 import { loadFrames } from '../../frames-cache';
+import { framesOnTimeline } from '../../../../common/charts/compare-timeline';
 import { activationLabel, EXPORT_VIEW, GIF_SIZE, PANEL_LABEL, type PanelKind } from './panels';
 
 type ChartKind = Exclude<PanelKind, 'embedding_correlation'>;
@@ -44,20 +45,8 @@ function useRunsFrames(runs: readonly RunSummary[], kind: FrameKind, tensor: str
   return loaded;
 }
 
-/** For each timeline step, the index of the run's frame at it or at its latest computed step before it (-1: none). */
-export function framesOnTimeline(steps: readonly number[], frameSteps: readonly number[], present: readonly boolean[]): number[] {
-  const out: number[] = [];
-  let j = -1;
-  let best = -1;
-  for (const s of steps) {
-    while (j + 1 < frameSteps.length && frameSteps[j + 1] <= s) {
-      j++;
-      if (present[j]) best = j;
-    }
-    out.push(best);
-  }
-  return out;
-}
+/** The view's rule for a run's frame at a timeline position (the exporter's too): common/charts/compare-timeline.ts. */
+export { framesOnTimeline } from '../../../../common/charts/compare-timeline';
 
 /**
  * The on-screen option: the QQ overlay's quantiles (8 runs x 200 points) drawn in echarts' large
@@ -69,13 +58,15 @@ function onScreen(option: ChartOption): ChartOption {
   return { ...option, series: (option.series as Array<Record<string, unknown>>).map((s) => (s.type === 'scatter' ? { ...s, large: true, largeThreshold: 100 } : s)) };
 }
 
-export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, settings, dataVersion }: {
+export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = false, index, settings, dataVersion }: {
   runs: RunSummary[];
   kind: ChartKind;
   meta: TensorMeta;
   /** Timeline positions (steps or tokens seen) and each run's step -> position. */
   steps: number[];
   xOf: ReadonlyMap<string, (step: number) => number>;
+  /** The positions are tokens seen: subtitles name each run's tokens, exports align by tokens. */
+  byTokens?: boolean;
   index: number;
   settings: { yLog?: boolean; family?: QqFamily };
   dataVersion: number;
@@ -107,7 +98,9 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, setting
     parsed.perRun.map((r) => {
       const f = r.at[i] ?? -1;
       const s = r.series;
+      const step = f >= 0 && s ? (s.steps[f] ?? null) : null;
       return {
+        ...(byTokens ? { tokens: step === null ? null : (xOf.get(r.run.id)?.(step) ?? null) } : {}),
         runName: r.run.name,
         colour: styles.get(r.run.id)?.colour ?? '#000000',
         frame: f >= 0 ? r.frames[f] : null,
@@ -119,7 +112,7 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, setting
   const fullOption = useMemo<ChartOption | null>(
     () => (anyFrame ? onScreen(overlayOption(runsAt(index), meta.tensor, overlaySettings)) : null),
     // Rebuilt on new data or settings only; ticks update the series below.
-    [parsed, anyFrame, settings.yLog, settings.family, meta.tensor],
+    [parsed, anyFrame, settings.yLog, settings.family, meta.tensor, byTokens],
   );
   useEffect(() => {
     if (!fullOption) return;
@@ -131,23 +124,19 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, index, setting
     chart.current?.update({ title: [{ subtext: overlaySubtitle(runs) }], series: runs.map((r) => ({ data: flat(r.frame) })) });
   }, [index, fullOption]);
 
-  const shownStep = (k: number) => {
-    const r = parsed.perRun[k];
-    const f = r?.at[index] ?? -1;
-    return f >= 0 ? r.series?.steps[f] : undefined;
-  };
-  // Exports ask the engine by step: the first run's step shown (tokens are a view of steps).
-  const step = shownStep(0) ?? steps[index];
+  // Stills are asked at the timeline's position (a step, or tokens seen with align "tokens"): the
+  // engine picks every run's frame there by the same rule (common/charts/compare-timeline.ts).
+  const step = steps[index];
   const figure = kind === 'histogram' || kind === 'qq' || kind === 'spectrum';
   const formats: ExportFormat[] = figure && step !== undefined ? ['gif', 'png', 'svg'] : ['gif'];
   const title = `${panelLabel} of ${meta.tensor}, ${runs.length} runs`;
   return (
-    <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={steps[index] ?? ''}>
+    <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={steps[index] ?? ''} data-frame-label={anyFrame ? overlaySubtitle(runsAt(index)) : ''}>
       <div className="panelbar">
         <ExportMenu
           formats={formats}
-          request={anyFrame ? { runId: runs[0].id, compare: runs.slice(1).map((r) => r.id), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
-          extra={{ png: { step }, svg: { step } }}
+          request={anyFrame ? { runId: runs[0].id, compare: runs.slice(1).map((r) => r.id), ...(byTokens ? { align: 'tokens' as const } : {}), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
+          extra={byTokens ? { png: { tokens: step }, svg: { tokens: step } } : { png: { step }, svg: { step } }}
           what={title}
           testId={`export-${kind}`}
         />

@@ -20,11 +20,12 @@ import {
   qqUpdate,
   spectrumExtent,
   spectrumOption,
-  spectrumUpdate,
+  type SpectrumFrame,
   type ChartOption,
   type FrameLabel,
   type QqFamily,
 } from '../../../../common/charts';
+import { flatSpectrum } from '../../../../common/charts/flat-points';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat, type ExportRequest } from '../../components/ExportMenu';
 import { errorMessage, useAppState } from '../../context';
@@ -124,8 +125,14 @@ export function FramePanel({ ctx, kind, meta, index, checkpointIds, settings }: 
       chart.current?.update(kind === 'spectrum' || kind === 'qq' ? { ...missing, series: [{ data: [] }] } : missing);
       return;
     }
+    // A spectrum's up to thousands of [rank, value] pairs go as one flat typed array
+    // (common/charts/flat-points.ts): echarts takes it without cloning every pair.
     const update =
-      kind === 'qq' ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' }) : kind === 'spectrum' ? spectrumUpdate(f as never, label) : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
+      kind === 'qq'
+        ? qqUpdate(f as never, label, { family: settings.family ?? 'gaussian' })
+        : kind === 'spectrum'
+          ? { title: [{ subtext: frameSubtitle(label) }], series: [{ data: flatSpectrum(f as SpectrumFrame) }] }
+          : histogramUpdate(f as never, label, { yLog: settings.yLog ?? false });
     chart.current?.update(update);
   }, [frameIndex, fullOption]);
 

@@ -1,7 +1,10 @@
 // SVD directions of a comparison: the token tables of every shown run side by side (one column
-// per run, captioned with the run in its fixed colour) for the same block/component on one
-// shared timeline (the union of the runs' steps; each run at its step or its latest before), and
-// closeness to final as one average line per run in the run's colour. The CSV holds every table.
+// per run, captioned with the run in its fixed colour, its step and tokens seen) for the same
+// block/component on one shared timeline: the positions where a run has a frame, aligned by step
+// or, when the page's x axis is tokens seen, by tokens (the Animations timeline's alignment,
+// animations/timeline.ts; each run at its frame there or its latest before, by the rule of
+// common/charts/compare-timeline.ts), and closeness to final as one average line per run in the
+// run's colour. The CSV holds every table.
 import { useEffect, useMemo, useState } from 'react';
 import type { FrameSeries, RunSummary } from '../../../../common/api';
 import { SVD_FRAME_KIND, SVD_TENSOR } from '../../../../common/analyses/svd-directions';
@@ -12,7 +15,9 @@ import { Timeline } from '../../components/Timeline';
 import { errorMessage, useAppState } from '../../context';
 import { loadFrames } from '../../frames-cache';
 import { colourOfRun, type RunContext } from '../../run-context';
-import { framesOnTimeline } from '../animations/ComparePanel';
+import { comparisonFrames, positionLabel } from '../../../../common/charts/compare-timeline';
+import { useSharedTimeline } from '../animations/timeline';
+import { XAxisSelect } from '../x-axis';
 
 interface Loaded {
   run: RunSummary;
@@ -53,7 +58,14 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
     };
   }, [client, key, ctx.dataVersion]);
 
-  const steps = useMemo(() => [...new Set((loaded ?? []).flatMap((l) => (l.series ? l.series.steps.filter((_, i) => l.frames[i]) : [])))].sort((a, b) => a - b), [loaded]);
+  // The Animations timeline's alignment (step, or tokens when the page's axis is tokens and every
+  // run's are known); positions where some run has SVD directions.
+  const shared = useSharedTimeline(ctx);
+  const timeline = useMemo(
+    () => (loaded && shared ? comparisonFrames(shared, loaded.map((l) => ({ id: l.run.id, steps: l.series?.steps ?? [], present: l.frames.map((f) => f !== null) }))) : null),
+    [loaded, shared],
+  );
+  const steps = timeline?.positions ?? [];
   const groups = useMemo(() => {
     for (const l of loaded ?? []) {
       const last = [...l.frames].reverse().find((f) => f !== null);
@@ -61,26 +73,29 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
     }
     return [];
   }, [loaded]);
-  const at = useMemo(() => (loaded ?? []).map((l) => (l.series ? framesOnTimeline(steps, l.series.steps, l.frames.map((f) => f !== null)) : steps.map(() => -1))), [loaded, steps]);
   const closeness = useMemo(() => {
-    if (!loaded) return null;
-    const lines: CurveLine[] = loaded.flatMap((l, k) => (l.series && l.frames.some((f) => f) ? [{ runName: l.run.name, runIndex: k, block: null, tensor: `${l.run.id}:average`, label: 'average', steps: l.series.steps, values: closenessToFinal(l.frames).average, colour: colourOfRun(ctx, l.run.id), line: 'solid' as const }] : []));
-    return curvesOption({ title: `Closeness to final · ${loaded.map((l) => l.run.name).join(' vs ')}`, metric: { id: 'svd_closeness', label: 'token matches with final (average over blocks)', unit: 'tokens per direction' }, lines, loss: [], stepScale: ctx.stepScale, yLog: false });
-  }, [loaded, ctx.stepScale]);
+    if (!loaded || !shared) return null;
+    // On the timeline's axis: steps, or each run's tokens seen.
+    const x = (id: string) => shared.xOf.get(id) ?? ((s: number) => s);
+    const lines: CurveLine[] = loaded.flatMap((l, k) => (l.series && l.frames.some((f) => f) ? [{ runName: l.run.name, runIndex: k, block: null, tensor: `${l.run.id}:average`, label: 'average', steps: l.series.steps.map(x(l.run.id)), values: closenessToFinal(l.frames).average, colour: colourOfRun(ctx, l.run.id), line: 'solid' as const }] : []));
+    return curvesOption({ title: `Closeness to final · ${loaded.map((l) => l.run.name).join(' vs ')}`, metric: { id: 'svd_closeness', label: 'token matches with final (average over blocks)', unit: 'tokens per direction' }, lines, loss: [], stepScale: ctx.stepScale, yLog: false, xName: shared.byTokens ? 'tokens' : 'step' });
+  }, [loaded, shared, ctx.stepScale]);
 
-  if (!loaded) return <p className="muted">loading SVD directions of {ctx.runs.length} runs…</p>;
+  if (!loaded || !shared || !timeline) return <p className="muted">loading SVD directions of {ctx.runs.length} runs…</p>;
   if (groups.length === 0) return <p className="notice warn">No SVD directions of any shown run in the cache yet: run the “SVD directions” analysis of each run above.</p>;
   const chosen = groups.find((g) => g.label === group) ?? groups[0];
   const i = index === null ? steps.length - 1 : Math.min(index, steps.length - 1);
-  const label = `step ${formatStep(steps[i] ?? 0)}`;
+  const label = positionLabel(shared.byTokens, steps[i] ?? 0);
   const tables = loaded.map((l, k) => {
-    const f = at[k]?.[i] ?? -1;
+    const f = timeline.picks[k]?.[i] ?? -1;
     const frame = f >= 0 ? l.frames[f] : null;
-    return { l, k, rows: frame ? svdTableRows(frame, chosen) : [], step: f >= 0 ? l.series!.steps[f] : null };
+    const step = f >= 0 && l.series ? l.series.steps[f] : null;
+    const tokensOf = shared.tokensOf.get(l.run.id);
+    return { l, k, rows: frame ? svdTableRows(frame, chosen) : [], step, tokens: step !== null && tokensOf ? tokensOf(step) : null };
   });
   const csv = () => {
-    const lines = ['run,run_name,step,direction,singular_value,top_tokens_pos,top_tokens_neg'];
-    for (const t of tables) for (const d of t.rows) lines.push([t.l.run.id, t.l.run.name, t.step, d.index, d.singularValue, d.tokens.map((x) => JSON.stringify(x)).join(' '), d.negTokens.map((x) => JSON.stringify(x)).join(' ')].map(csvField).join(','));
+    const lines = ['run,run_name,step,tokens,direction,singular_value,top_tokens_pos,top_tokens_neg'];
+    for (const t of tables) for (const d of t.rows) lines.push([t.l.run.id, t.l.run.name, t.step, t.tokens, d.index, d.singularValue, d.tokens.map((x) => JSON.stringify(x)).join(' '), d.negTokens.map((x) => JSON.stringify(x)).join(' ')].map(csvField).join(','));
     return `${lines.join('\n')}\n`;
   };
   return (
@@ -97,18 +112,19 @@ export function CompareSvd({ ctx }: { ctx: RunContext }) {
         <ExportMenu
           formats={[]}
           request={null}
-          local={[{ format: 'csv', make: () => ({ filename: `svd-${chosen.label.replace(/[^A-Za-z0-9._-]+/g, '_')}-step${steps[i]}-${loaded.length}-runs.csv`, mime: 'text/csv', text: csv() }) }]}
+          local={[{ format: 'csv', make: () => ({ filename: `svd-${chosen.label.replace(/[^A-Za-z0-9._-]+/g, '_')}-${shared.byTokens ? 'tokens' : 'step'}${steps[i]}-${loaded.length}-runs.csv`, mime: 'text/csv', text: csv() }) }]}
           what={`the SVD token tables of ${chosen.label} at ${label} in ${loaded.length} runs`}
           testId="export-svd"
         />
+        <XAxisSelect ctx={ctx} available={shared.tokensOf.get(ctx.runId) != null} id="svd-x" />
       </div>
-      <Timeline count={steps.length} index={i} onIndex={setIndex} labels={steps.map((s) => `step ${formatStep(s)} (${loaded.length} runs)`)} />
+      <Timeline count={steps.length} index={i} onIndex={setIndex} labels={steps.map((s) => `${positionLabel(shared.byTokens, s)} (${loaded.length} runs)`)} />
       <div className="svdcompare" style={{ gridTemplateColumns: `repeat(${loaded.length}, minmax(0, 1fr))` }}>
-        {tables.map(({ l, rows, step }) => (
-          <div key={l.run.id} className="tablewrap" data-testid="svd-run-table" data-run-id={l.run.id}>
+        {tables.map(({ l, rows, step, tokens }) => (
+          <div key={l.run.id} className="tablewrap" data-testid="svd-run-table" data-run-id={l.run.id} data-step={step ?? ''} data-tokens={tokens ?? ''}>
             <table className="tokens" aria-label={`Top tokens per singular direction, ${l.run.name}, ${chosen.label}, ${label}`}>
               <caption>
-                <span className="swatch" style={{ background: colourOfRun(ctx, l.run.id) }} aria-hidden="true" /> <b>{l.run.name}</b> · {chosen.label} · {step === null ? 'not computed' : `step ${formatStep(step)}`}
+                <span className="swatch" style={{ background: colourOfRun(ctx, l.run.id) }} aria-hidden="true" /> <b>{l.run.name}</b> · {chosen.label} · {step === null ? 'not computed' : `step ${formatStep(step)}${tokens === null ? '' : ` · ${formatStep(tokens)} tokens`}`}
               </caption>
               <thead>
                 <tr>
