@@ -41,7 +41,7 @@ import { tridiagonalEigenvalues } from './eigen/ql';
 export { EigenError, type EigenOptions } from './eigen/common';
 export { tridiagonalEigenvalues } from './eigen/ql';
 
-const DEFAULT_BANDWIDTH = 32;
+const DEFAULT_BANDWIDTH = 16;
 
 /**
  * All eigenvalues of the symmetric matrix G (n x n, row-major; both triangles must hold the

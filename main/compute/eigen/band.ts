@@ -132,9 +132,19 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
       const vi = i * m;
       for (let j = 0; j < i; j++) {
         const vj = j * m;
-        let d = 0;
-        for (let r = i; r < m; r++) d += vt[vj + r] * vt[vi + r];
-        dots[j] = d;
+        let d0 = 0;
+        let d1 = 0;
+        let d2 = 0;
+        let d3 = 0;
+        let r = i;
+        for (; r + 3 < m; r += 4) {
+          d0 += vt[vj + r] * vt[vi + r];
+          d1 += vt[vj + r + 1] * vt[vi + r + 1];
+          d2 += vt[vj + r + 2] * vt[vi + r + 2];
+          d3 += vt[vj + r + 3] * vt[vi + r + 3];
+        }
+        for (; r < m; r++) d0 += vt[vj + r] * vt[vi + r];
+        dots[j] = d0 + d1 + (d2 + d3);
       }
       // T[0:i, i] = -tau T[0:i, 0:i] dots
       for (let j = 0; j < i; j++) {
