@@ -92,7 +92,7 @@ describe('spectra unit', () => {
       intraOpThreads: 1,
     } as unknown as UnitTask;
     const results = await spectraUnit(task, () => {});
-    const spectrum = (name: string) => results.arrays.find((a) => a.tensor === name)?.data.singular_values;
+    const spectrum = (name: string) => (results.arrays.find((a) => a.tensor === name)?.data as { singular_values: Float64Array } | undefined)?.singular_values;
     expect(spectrum('gpt_neox.embed_in.weight')).toEqual(await singularValues(embed, 300, 40, { intraOpThreads: 1 }));
     expect(spectrum('gpt_neox.layers.0.mlp.dense_4h_to_h.weight')).toEqual(await singularValues(down, 40, 120, { intraOpThreads: 1 }));
     expect(spectrum('embed_out.weight')).toBeUndefined();
