@@ -105,21 +105,23 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
       <div className="chips" aria-label="Runs shown">
         {shownIds.map((id, i) => (
           <span key={id} className="chip" data-testid="run-chip" data-run-id={id} data-colour={styles.get(id)?.colour}>
-            <span className="swatch" style={{ background: styles.get(id)?.colour }} aria-hidden="true" />
-            <select
-              className="chip-colour"
-              value={runs.find((r) => r.id === id)?.colourSlot ?? ''}
-              onChange={(e) => chooseColour(id, Number(e.target.value))}
-              aria-label={`Colour of ${nameOf(id)} (kept with the run in every view and export)`}
-              title="The run's colour in every view and export"
-              data-testid="run-colour"
-            >
-              {Array.from({ length: RUN_SLOTS }, (_, slot) => (
-                <option key={slot} value={slot}>
-                  {runStyleName(slot)}
-                </option>
-              ))}
-            </select>
+            <span className="chip-swatch">
+              <span className="swatch" style={{ background: styles.get(id)?.colour }} aria-hidden="true" />
+              <select
+                className="chip-colour"
+                value={runs.find((r) => r.id === id)?.colourSlot ?? ''}
+                onChange={(e) => chooseColour(id, Number(e.target.value))}
+                aria-label={`Colour of ${nameOf(id)} (kept with the run in every view and export)`}
+                title="The run's colour in every view and export"
+                data-testid="run-colour"
+              >
+                {Array.from({ length: RUN_SLOTS }, (_, slot) => (
+                  <option key={slot} value={slot}>
+                    {runStyleName(slot)}
+                  </option>
+                ))}
+              </select>
+            </span>
             {editing === id ? (
               <input
                 autoFocus
