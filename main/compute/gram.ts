@@ -10,8 +10,8 @@
  * lower blocks are mirrored in JS. The blocks accumulate in place across chunks: each Gemm's C
  * input and its preallocated output are the block's own buffer, so no chunk allocates
  * block-sized outputs (onnxruntime-node still returns a throw-away copy of each).
- * Peak memory measured (bench/spectra.mjs): 353 MB for a 2048 x 8192 float32 weight, 1248 MB for
- * 5120 x 20480, weight included.
+ * Peak memory measured (bench/spectra.mjs, with the earlier 8M-element chunks; 2M now): 353 MB for
+ * a 2048 x 8192 float32 weight, 1248 MB for 5120 x 20480, weight included.
  */
 import { singularValuesFromGramEigenvalues, symmetricEigenvalues, type EigenOptions } from './eigen';
 import { cachedSession, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode, type TinyValue } from './ort';
@@ -26,11 +26,18 @@ export class GramError extends Error {
 export interface GramOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   intraOpThreads?: number;
-  /** Largest chunk of W sent to onnxruntime at once, in elements (default 8M: 64 MB as float64). */
+  /** Largest chunk of W sent to onnxruntime at once, in elements (default 2M: 16 MB as float64). */
   chunkElements?: number;
 }
 
-const DEFAULT_CHUNK_ELEMENTS = 8 * 1024 * 1024;
+/**
+ * 2M elements: onnxruntime's per-chunk intermediates (the float64 cast, the transposed chunk, the
+ * row blocks; its memory arena is off) then stay under glibc's 32 MB mmap threshold and reuse
+ * heap memory instead of fresh pages. 8M-element chunks cost ~1.2 s of page faults (system CPU)
+ * per Pythia-160m-shaped checkpoint: the Gram products took 4.8 CPU s with 8M, 3.9-4.0 s with
+ * 2M or 1M (BENCHMARKS.md, "Measurements behind design choices").
+ */
+const DEFAULT_CHUNK_ELEMENTS = 2 * 1024 * 1024;
 /** Below this order one Gemm does the whole product (splitting buys nothing). */
 const MIN_ORDER_FOR_BLOCKS = 256;
 const BLOCKS = 4;
@@ -44,10 +51,18 @@ const BLOCKS = 4;
 function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
   const nodes: TinyNode[] = [];
   let c = 'C';
+  if (!wide && q > 1) {
+    // Tall chunk: transpose once (one pass over the chunk, before the cast: half the bytes for
+    // float32), then split rows (contiguous) and use the wide form; measured ~11% less CPU than
+    // splitting columns and multiplying with transA.
+    nodes.push({ opType: 'Transpose', inputs: [c], outputs: ['CT'], attributes: [{ name: 'perm', ints: [1, 0] }] });
+    c = 'CT';
+  }
   if (elemType === OnnxType.float32) {
-    nodes.push({ opType: 'Cast', inputs: ['C'], outputs: ['C64'], attributes: [{ name: 'to', int: OnnxType.float64 }] });
+    nodes.push({ opType: 'Cast', inputs: [c], outputs: ['C64'], attributes: [{ name: 'to', int: OnnxType.float64 }] });
     c = 'C64';
   }
+  const rowForm = wide || q > 1;
   const blocks: string[] = [];
   if (q === 1) {
     blocks.push(c);
@@ -58,7 +73,7 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
       inputs: [c],
       outputs: blocks,
       attributes: [
-        { name: 'axis', int: wide ? 0 : 1 },
+        { name: 'axis', int: 0 },
         { name: 'num_outputs', int: q },
       ],
     });
@@ -73,7 +88,7 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
         inputs: [blocks[i], blocks[j], `Acc_${i}_${j}`],
         outputs: [name],
         attributes: [
-          { name: wide ? 'transB' : 'transA', int: 1 },
+          { name: rowForm ? 'transB' : 'transA', int: 1 },
           { name: 'beta', float: 1 },
         ],
       });
@@ -82,7 +97,7 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
     }
   }
   return {
-    name: `gram.chunk-accumulate.${elemType === OnnxType.float32 ? 'f32' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
+    name: `gram.chunk-accumulate-v2.${elemType === OnnxType.float32 ? 'f32' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
     inputs: [{ name: 'C', elemType, dims: wide ? ['n', 'k'] : ['k', 'n'] }, ...accumulators],
     outputs,
     nodes,

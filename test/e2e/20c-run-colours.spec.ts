@@ -60,6 +60,14 @@ test('each run keeps its own colour: chips, Overview columns, Curves and the exp
   await expect.poll(() => decodeURIComponent(page.url())).toContain(`compare=${seed1.id},${seed2.id}`);
   const after = await chipColours(page);
   expect(after).toEqual({ [tiny.id]: before[tiny.id], [seed1.id]: before[seed1.id], [seed2.id]: before[seed2.id] });
+  // The user gives seed2 another colour from its chip: stored with the run, every other colour stays.
+  const free = [8, 7, 6, 5].find((slot) => !Object.values(after).includes(runStyles([{ id: 'x', colourSlot: slot }]).get('x')!.colour))!;
+  await page.locator(`[data-testid=run-chip][data-run-id="${seed2.id}"] [data-testid=run-colour]`).selectOption(String(free));
+  const chosen = runStyles([{ id: seed2.id, colourSlot: free }]).get(seed2.id)!.colour;
+  await expect(page.locator(`[data-testid=run-chip][data-run-id="${seed2.id}"]`)).toHaveAttribute('data-colour', chosen);
+  expect(((await apiOk('listRuns')) as { runs: Array<RunSummary & { colourSlot: number }> }).runs.find((r) => r.id === seed2.id)?.colourSlot).toBe(free);
+  expect(await chipColours(page)).toEqual({ ...after, [seed2.id]: chosen });
+  after[seed2.id] = chosen;
   await panelsInViewDrawn(page);
   await shot(page, 'compare-colours-overview');
 
@@ -110,4 +118,42 @@ test('Overview: a seed group as one column of its mean; the readout gives the mi
   await expect(readout).toContainText('over 3 seeds');
   await panelsInViewDrawn(page);
   await shot(page, 'compare-overview-band');
+});
+
+test('Animations: the embedding correlation of every compared run side by side on the one timeline; a scaled seed has the same r', async ({ page, srv, apiOk, analyse, shot }) => {
+  const { tiny, small, seed1 } = await runsOf(apiOk, analyse, srv.tmp);
+  for (const r of [tiny, small, seed1]) await analyse(r.id, ['embedding']);
+  await page.goto(`${srv.url}#/run/${encodeURIComponent(tiny.id)}/animations?compare=${small.id},${seed1.id}`);
+  const panels = page.locator('[data-testid=corr-compare][data-runs="3"] [data-testid=anim-embedding_correlation]');
+  await expect(panels).toHaveCount(3, { timeout: 30_000 });
+  expect(await panels.evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id')))).toEqual([tiny.id, small.id, seed1.id]);
+  for (let i = 0; i < 3; i++) await panels.nth(i).locator('canvas').waitFor({ timeout: 30_000 });
+  const series = await Promise.all([tiny, small, seed1].map((r) => apiOk('frames', { runId: r.id, kind: 'embedding_correlation', tensor: 'gpt_neox.embed_in.weight' }) as Promise<{ steps: number[]; frames: unknown[] }>));
+  const present = series.map((s) => s.steps.filter((_, i) => s.frames[i] !== null));
+  const union = [...new Set(present.flat())].sort((a, b) => a - b);
+  /** Each run's latest computed step at or before x. */
+  const expected = (x: number) => present.map((steps) => String(Math.max(...steps.filter((s) => s <= x))));
+  const slider = page.locator('[data-testid=timeline-slider]');
+  await slider.focus();
+  await page.keyboard.press('End');
+  await expect.poll(() => panels.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')))).toEqual(expected(union[union.length - 1]));
+  // One step back on the shared timeline: a run without a checkpoint there shows its latest before it.
+  await page.keyboard.press('ArrowLeft');
+  const x = union[union.length - 2];
+  await expect.poll(() => panels.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')))).toEqual(expected(x));
+  check(expected(x)[2] !== String(x), `the seed run has no checkpoint at ${x}: it shows ${expected(x)[2]}`);
+  await page.keyboard.press('End');
+  // Scaling every weight by 0.9 leaves Pearson r unchanged: the seed's cell equals the demo's (float16 rounding).
+  const readR = async (k: number) => {
+    await panels.nth(k).locator('[data-testid=corr-canvas]').focus();
+    await page.keyboard.press('ArrowRight');
+    return panels.nth(k).locator('[data-testid=corr-readout]').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+  };
+  const [a, b] = [await readR(0), await readR(2)];
+  check(a.tokenI === b.tokenI && a.tokenJ === b.tokenJ && Math.abs(Number(a.r) - Number(b.r)) < 5e-3, `same cell, same r: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  const colours = await panels.evaluateAll((els) => els.map((e) => getComputedStyle(e.querySelector('.swatch')!).backgroundColor));
+  const chips = await chipColours(page);
+  const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+  expect(colours).toEqual([tiny.id, small.id, seed1.id].map((id) => rgb(chips[id]!)));
+  await shot(page, 'compare-animations-embedding');
 });

@@ -10,6 +10,7 @@ import { Timeline } from '../components/Timeline';
 import { replaceRouteParams } from '../routes';
 import type { RunContext } from '../run-context';
 import { CorrelationPanel } from './animations/CorrelationPanel';
+import { CompareCorrelation } from './animations/CompareCorrelation';
 import { FramePanel, type PanelSettings } from './animations/FramePanel';
 import { CompareFramePanel } from './animations/ComparePanel';
 import { useSharedTimeline } from './animations/timeline';
@@ -168,7 +169,9 @@ export function Animations({ ctx }: { ctx: RunContext }) {
         {meta && shown.includes('spectrum') && (is2d ? chartPanel('spectrum', meta, {}) : <div className="panel missing">Spectrum: {meta.tensor} is not a matrix.</div>)}
         {meta && shown.includes('grad_histogram') && chartPanel('grad_histogram', meta, { yLog, xLinear })}
         {shown.includes('resid_histogram') && (residMeta ? chartPanel('resid_histogram', residMeta, { yLog, xLinear }) : <div className="panel missing">Residual stream: run the activations analysis first.</div>)}
-        {shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step !== null && shared.xOf.get(ctx.runId)!(c.step) === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
+        {shown.includes('embedding_correlation') && shared && embeds[0] ? (
+          <CompareCorrelation ctx={ctx} meta={embeds[0]} shared={shared} index={at} reorder={reorder} />
+        ) : shown.includes('embedding_correlation') && (embeds[0] ? <CorrelationPanel ctx={ctx} meta={embeds[0]} index={shared ? Math.max(0, checkpoints.findIndex((c) => c.step !== null && shared.xOf.get(ctx.runId)!(c.step) === shared.steps[at])) : at} checkpointIds={checkpointIds} reorder={reorder} /> : <div className="panel missing">No input embedding in this run.</div>)}
       </div>
       {showSchedule && <ScheduleStrip ctx={ctx} runId={ctx.runId} cursorStep={shared ? null : (checkpoints[at]?.step ?? null)} />}
     </div>

@@ -3,8 +3,8 @@
 // gaps (null there) as NaN; checked on random frames with zero bins, non-finite quantiles and
 // non-positive singular values, and on a histogram whose densities are known in closed form.
 import { describe, expect, it } from 'vitest';
-import { densityPoints } from '../../../common/charts/compare-frames';
-import { flatDensity, flatQq, flatSpectrum } from '../../../common/charts/flat-points';
+import { densityPoints, overlayUpdate, type OverlayKind, type OverlayRun } from '../../../common/charts/compare-frames';
+import { flatDensity, flatOverlayUpdate, flatQq, flatSpectrum } from '../../../common/charts/flat-points';
 import type { HistogramFrame, QqFrame, SpectrumFrame } from '../../../common/charts/frames';
 import { qqPoints } from '../../../common/charts/qq';
 import { spectrumPoints } from '../../../common/charts/spectrum';
@@ -49,6 +49,29 @@ describe('flat overlay series', () => {
 
       const spectrum: SpectrumFrame = { singular_values: Array.from({ length: Math.floor(r() * 300) }, () => (r() < 0.1 ? (r() < 0.5 ? 0 : -r()) : r() < 0.05 ? NaN : 10 * r())) };
       expect([...flatSpectrum(spectrum)]).toEqual(flatten(spectrumPoints(spectrum)));
+    }
+  });
+
+  it("a tick's option is overlayUpdate's: the same subtitle and, run by run, the same points flattened", () => {
+    const label = (runName: string, step: number) => ({ runName, tensor: 'w', component: 'mlp.in', block: 0, step, checkpointId: `step${step}`, unit: 'value' });
+    const frames: Record<OverlayKind, unknown[]> = {
+      histogram: [{ edges: [0, 1, 3], counts: [4, 0], underflow: 1, overflow: 0 }, { edges: [-1, 0, 1], counts: [1, 2], underflow: 0, overflow: 3 }],
+      qq: [{ probabilities: [0.25, 0.75], empirical: [-1, NaN], gaussian: [-0.6, 0.6], logistic: [-0.5, 0.5], student_t: [-0.7, 0.7] }, { probabilities: [0.5], empirical: [0.1], gaussian: [0], logistic: [0], student_t: [0] }],
+      spectrum: [{ singular_values: [3, 2, 0] }, { singular_values: [5, 1e-3] }],
+    };
+    for (const kind of ['histogram', 'qq', 'spectrum'] as const) {
+      const runs: Array<OverlayRun<unknown>> = [
+        { runName: 'tiny', colour: '#000', frame: frames[kind][0], label: label('tiny', 512) },
+        { runName: 'small', colour: '#111', frame: null, label: null },
+        { runName: 'seed1', colour: '#222', frame: frames[kind][1], label: label('seed1', 1000), tokens: 2_048_000 },
+      ];
+      for (const yLog of [false, true]) {
+        const settings = { kind, extent: {}, yLog, family: 'logistic' as const };
+        const want = overlayUpdate(runs, settings) as { title: unknown; series: Array<{ data: Array<Array<number | null>> }> };
+        const got = flatOverlayUpdate(runs, settings) as { title: unknown; series: Array<{ data: ArrayLike<number> }> };
+        expect(got.title).toEqual(want.title);
+        expect(got.series.map((x) => [...Array.from(x.data)])).toEqual(want.series.map((x) => flatten(x.data)));
+      }
     }
   });
 });

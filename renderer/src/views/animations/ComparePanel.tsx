@@ -5,8 +5,8 @@
 // subtitle names the step each run is at). Ticks send only the series data, as FramePanel does.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, RunSummary, TensorMeta } from '../../../../common/api';
-import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlaySubtitle, runStyles, type ChartOption, type HistogramFrame, type OverlayKind, type OverlayRun, type QqFamily, type QqFrame, type SpectrumFrame } from '../../../../common/charts';
-import { flatDensity, flatQq, flatSpectrum } from '../../../../common/charts/flat-points';
+import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlaySubtitle, runStyles, type ChartOption, type OverlayKind, type OverlayRun, type QqFamily } from '../../../../common/charts';
+import { flatOverlayUpdate } from '../../../../common/charts/flat-points';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat } from '../../components/ExportMenu';
 import { errorMessage, useAppState } from '../../context';
@@ -118,10 +118,7 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
     if (!fullOption) return;
     // overlayUpdate's points as flat typed arrays (common/charts/flat-points.ts): echarts neither
     // clones them point by point nor runs its per-item option pass, the bulk of a tick's script.
-    const runs = runsAt(index);
-    const family = settings.family ?? 'student_t';
-    const flat = (f: unknown) => (f === null ? [] : overlay === 'qq' ? flatQq(f as QqFrame, family) : overlay === 'spectrum' ? flatSpectrum(f as SpectrumFrame) : flatDensity(f as HistogramFrame, settings.yLog ?? false));
-    chart.current?.update({ title: [{ subtext: overlaySubtitle(runs) }], series: runs.map((r) => ({ data: flat(r.frame) })) });
+    chart.current?.update(flatOverlayUpdate(runsAt(index), overlaySettings));
   }, [index, fullOption]);
 
   // Stills are asked at the timeline's position (a step, or tokens seen with align "tokens"): the

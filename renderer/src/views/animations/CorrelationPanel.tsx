@@ -9,10 +9,15 @@ import { errorMessage } from '../../context';
 import type { RunContext } from '../../run-context';
 import { frameLabel, useFrames } from './FramePanel';
 import { GIF_SIZE } from './panels';
+import { frameAtPoint, type TimelinePoint } from './timeline-point';
 
-/** The correlation matrix painted as pixels, one putImageData per frame; hover reads r exactly. */
-export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: { ctx: RunContext; meta: TensorMeta; index: number; checkpointIds: string[]; reorder: boolean }) {
-  const { series, error } = useFrames(ctx, 'embedding_correlation', meta.tensor);
+/**
+ * The correlation matrix painted as pixels, one putImageData per frame; hover reads r exactly.
+ * The page's run at `checkpointIds[index]`, or in a comparison (CompareCorrelation.tsx) the run
+ * `run` at its latest frame at or before the shared timeline's position `at`.
+ */
+export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder, run, at }: { ctx: RunContext; meta: TensorMeta; index: number; checkpointIds: string[]; reorder: boolean; run?: { id: string; name: string; colour: string }; at?: TimelinePoint }) {
+  const { series, error } = useFrames(ctx, 'embedding_correlation', meta.tensor, run?.id);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<string | null>(null);
   const [cursor, setCursor] = useState<{ x: number; y: number } | null>(null);
@@ -57,7 +62,7 @@ export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: {
     };
   }, [parsed, order]);
 
-  const frameIndex = parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1;
+  const frameIndex = at ? (series && parsed ? frameAtPoint(series.steps, parsed.frames, at) : -1) : (parsed?.byCheckpoint.get(checkpointIds[index] ?? '') ?? -1);
   const frame = frameIndex >= 0 ? (parsed?.frames[frameIndex] ?? null) : null;
   const n = frame ? correlationSize(frame.matrix) : 0;
 
@@ -77,7 +82,7 @@ export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: {
     el.getContext('2d')!.putImageData(img, 0, 0);
   }, [frame, frameIndex, n, order]);
 
-  const label = series && frame ? frameLabel(ctx, meta, series, frameIndex, 'Pearson r') : null;
+  const label = series && frame ? { ...frameLabel(ctx, meta, series, frameIndex, 'Pearson r'), ...(run ? { runName: run.name } : {}) } : null;
   /** Token ids and r of the cell at display position (x column, y row), through the row order. */
   const cellAt = (x: number, y: number) => {
     const rx = order ? order[x] : x;
@@ -113,24 +118,29 @@ export function CorrelationPanel({ ctx, meta, index, checkpointIds, reorder }: {
   const cursorCell = frame && cursor && cursor.x < n && cursor.y < n ? cellAt(cursor.x, cursor.y) : null;
   const gradient = `linear-gradient(to top, ${BLUE_ORANGE.join(', ')})`;
   return (
-    <div className="panel anim corr" data-testid="anim-embedding_correlation">
+    <div className="panel anim corr" data-testid="anim-embedding_correlation" data-run-id={run?.id ?? ctx.runId} data-step={frame ? String(series?.steps[frameIndex] ?? '') : ''}>
       <div className="panelbar">
         <ExportMenu
           formats={frame && series ? ['gif', 'png', 'svg'] : ['gif']}
-          request={series && parsed?.frames.some((f) => f !== null) ? { runId: ctx.runId, view: 'correlation', tensor: meta.tensor, reorder, ...GIF_SIZE } : null}
+          request={series && parsed?.frames.some((f) => f !== null) ? { runId: run?.id ?? ctx.runId, view: 'correlation', tensor: meta.tensor, reorder, ...GIF_SIZE } : null}
           extra={{ png: { step: series?.steps[frameIndex] }, svg: { step: series?.steps[frameIndex] } }}
-          what={`embedding correlation of ${meta.tensor}`}
+          what={`embedding correlation of ${meta.tensor}${run ? ` in ${run.name}` : ''}`}
           testId="export-embedding_correlation"
         />
       </div>
       {error && <p className="notice warn">Embedding correlation: {error}</p>}
       {parsed?.error && <p className="notice error">{parsed.error}</p>}
       {!series && !error && <p className="muted">loading embedding correlation…</p>}
-      {series && !frame && <p className="notice warn">Embedding correlation: not computed at {checkpointIds[index]}: run the embedding analysis.</p>}
+      {series && !frame && <p className="notice warn">Embedding correlation{run ? ` of ${run.name}` : ''}: not computed at {at ? 'or before this point of the timeline' : checkpointIds[index]}: run the embedding analysis.</p>}
       {frame && label && (
         <>
           <div className="paneltitle">
             <b>
+              {run && (
+                <>
+                  <span className="swatch" style={{ background: run.colour }} aria-hidden="true" />{' '}
+                </>
+              )}
               Embedding row correlation · rows {frame.rows[0]}–{frame.rows[1] - 1}
               {order ? ' (clustered order)' : ''}
             </b>

@@ -33,7 +33,8 @@ import { loadFrames } from '../../frames-cache';
 import type { RunContext } from '../../run-context';
 import { activationLabel, EXPORT_VIEW, GIF_SIZE, PANEL_LABEL, type PanelKind } from './panels';
 
-export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string) {
+/** One run's frames of a kind and tensor: the page's run, or `runId` (a compared run's correlation panel). */
+export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string, runId: string = ctx.runId) {
   const { client } = useAppState();
   const [series, setSeries] = useState<FrameSeries | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -41,14 +42,14 @@ export function useFrames(ctx: RunContext, kind: FrameKind, tensor: string) {
     let live = true;
     setSeries(null);
     setError(null);
-    loadFrames(client, ctx.runId, kind, tensor, ctx.dataVersion).then(
+    loadFrames(client, runId, kind, tensor, ctx.dataVersion).then(
       (s) => live && setSeries(s),
       (e) => live && setError(errorMessage(e)),
     );
     return () => {
       live = false;
     };
-  }, [client, ctx.runId, kind, tensor, ctx.dataVersion]);
+  }, [client, runId, kind, tensor, ctx.dataVersion]);
   return { series, error };
 }
 
