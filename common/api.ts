@@ -260,6 +260,8 @@ export const ScalingResult = z.object({
   runs: z.array(z.object({
     runId: z.string(),
     name: z.string(),
+    /** The run's colour slot (RunSummary.colourSlot): its points are marked in its colour. */
+    colourSlot: z.number().int().optional(),
     params: z.number().nullable(),
     paramsMethod: z.string(),
     checkpointId: z.string().nullable(),

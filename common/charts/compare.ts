@@ -17,6 +17,8 @@ import type { MetricLike } from './types';
  */
 export const RUN_COLOURS = ['#332288', '#CC6677', '#117733', '#DDCC77', '#88CCEE', '#882255', '#44AA99', '#999933', '#AA4499'] as const;
 export const RUN_LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+/** The colours' names in Paul Tol's description of the scheme, for the colour picker. */
+export const RUN_COLOUR_NAMES = ['indigo', 'rose', 'green', 'sand', 'cyan', 'wine', 'teal', 'olive', 'purple'] as const;
 /** Distinct run styles (colour x line type): a run's colour slot is one of 0 .. RUN_SLOTS - 1. */
 export const RUN_SLOTS = RUN_COLOURS.length * RUN_LINE_TYPES.length;
 
@@ -29,6 +31,12 @@ export interface RunStyle {
 export function runColour(i: number): string {
   const n = RUN_COLOURS.length;
   return RUN_COLOURS[((i % n) + n) % n];
+}
+
+/** "rose, dashed": how the colour picker names slot i. */
+export function runStyleName(i: number): string {
+  const s = runStyle(i);
+  return `${RUN_COLOUR_NAMES[RUN_COLOURS.indexOf(s.colour as (typeof RUN_COLOURS)[number])]}, ${s.line}`;
 }
 
 /** Colour and line type of colour slot i: distinct for 27 slots (9 colours x 3 line types). */

@@ -2,11 +2,13 @@
 // per depth fraction or component, one point per run at the matched step or token count, the
 // log-log slope of each line in its legend entry (the exponent of "value ~ params^slope").
 // Used by the app (renderer/src/views/Scaling.tsx) and the exporter (main/export/scaling.ts), so
-// an exported figure is the picture on screen. Points are labelled with the run names; runs
-// without a size or a value are listed under the plot by the view, not drawn.
+// an exported figure is the picture on screen. Points are labelled with the run names, ringed and
+// labelled in each run's own colour (runStyles of the runs' colour slots); runs without a size or
+// a value are listed under the plot by the view, not drawn.
 import type { ScalingResult } from '../api';
 import { formatStep, formatTick, formatValue } from './format';
 import { orderedLineColour, OKABE_ITO } from './palette';
+import { runStyles } from './compare';
 import { escapeHtml, type ChartOption } from './types';
 import { titleStyle } from './title';
 
@@ -49,10 +51,15 @@ export function seriesName(s: ScalingResult['series'][number]): string {
 export function scalingOption(r: ScalingResult, options: { interactive?: boolean } = {}): ChartOption {
   const t = scalingTitle(r);
   const depth = r.lines === 'depth';
+  const runs = runStyles(r.runs.map((x) => ({ id: x.runId, colourSlot: x.colourSlot })));
   const series = r.series.map((s, si) => {
     const points = r.runs
       .filter((run) => run.params !== null && run.values[si] !== null && run.values[si] > 0)
-      .map((run) => ({ value: [run.params!, run.values[si]!], name: run.name, tensor: run.tensors[si], step: run.step, tokens: run.tokens }))
+      .map((run) => {
+        // Each run's point ringed, and labelled, in the run's own colour (as every view shows the run).
+        const colour = runs.get(run.runId)?.colour;
+        return { value: [run.params!, run.values[si]!], name: run.name, tensor: run.tensors[si], step: run.step, tokens: run.tokens, itemStyle: { borderColor: colour, borderWidth: 2.5 }, label: { color: colour } };
+      })
       .sort((a, b) => a.value[0] - b.value[0]);
     const colour = depth ? orderedLineColour(si, r.series.length) : OKABE_ITO[si % OKABE_ITO.length];
     return {

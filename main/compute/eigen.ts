@@ -5,10 +5,12 @@
  *   1. dense -> band of half-bandwidth b (successive band reduction, LAPACK dsytrd_sy2sb style):
  *      for each panel of b columns, a Householder QR of the part below the band (JS, O(m b^2)),
  *      then the two-sided trailing update Q^T A22 Q = A22 - X V^T - V X^T with
- *      X = A22 V T - 1/2 V (T^T V^T A22 V T), run as one onnxruntime graph of matrix products
- *      (all O(n^3) work lives there, none in JS matrix-vector products). The update runs in place
- *      in one n x n buffer: onnxruntime-node hands every output back in a fresh buffer, and a
- *      fresh (n-k)^2 buffer per panel cost more time and memory than the arithmetic;
+ *      X = A22 V T - 1/2 V (T^T V^T A22 V T), all matrix products on onnxruntime (all O(n^3)
+ *      work lives there, none in JS matrix-vector products). The updates of up to 8 panels are
+ *      kept as factors (dlatrd + dsyr2k style): each panel's graph returns only X and the next
+ *      block column, and every 8th panel rewrites the trailing matrix in place in the one n x n
+ *      buffer. onnxruntime-node hands back a fresh copy of every output, even an in-place one,
+ *      and an m x m copy per panel cost more in garbage collection than the arithmetic;
  *   2. band -> tridiagonal by Householder bulge chasing (Lang's algorithm, the three kernels of
  *      LAPACK dsb2st: eliminate a column, chase the bulge block by block), O(n^2 b) in JS on a
  *      column-major band store whose inner loops run over contiguous memory (unrolled: ~20%
@@ -19,9 +21,10 @@
  * slower than torch on 2048 x 2048, an Eigen-to-WASM package crashed, and a plain one-stage
  * Householder tridiagonalisation in JS spends O(n^3) memory-bound matrix-vector products in JS
  * (far slower than LAPACK at n = 2048: BENCHMARKS.md, "Measurements behind design choices"). The two-stage scheme puts the O(n^3) part in
- * onnxruntime matrix products and leaves JS O(n^2 b) work. (A variant that rewrites the trailing
- * matrix only every 8 panels, dlatrd-style, was measured slower: its extra thin products and JS
- * bookkeeping cost more than the rewrites it saved.)
+ * onnxruntime matrix products and leaves JS O(n^2 b) work. (Rewriting the trailing matrix only
+ * every 8 panels was first measured slower in a plain process; in the sweep's worker threads,
+ * where each m x m copy costs a share of a full mark-compact, it is faster: BENCHMARKS.md,
+ * "Measurements behind design choices".)
  *
  * Accuracy: backward stable (orthogonal transformations only), so each eigenvalue is within a
  * small multiple of eps * ||G||_2 of the exact one. For singular values from a Gram matrix this
@@ -41,7 +44,7 @@ import { tridiagonalEigenvalues } from './eigen/ql';
 export { EigenError, type EigenOptions } from './eigen/common';
 export { tridiagonalEigenvalues } from './eigen/ql';
 
-const DEFAULT_BANDWIDTH = 32;
+const DEFAULT_BANDWIDTH = 16;
 
 /**
  * All eigenvalues of the symmetric matrix G (n x n, row-major; both triangles must hold the

@@ -24,6 +24,7 @@ import { parameterCount } from '../architectures/params';
 import { withTokensPerStep } from '../layouts/tokens';
 import { buildScalarGrid, presentCheckpoints } from './grids';
 import type { Store } from './store';
+import { runColourSlot } from './run-colours';
 
 /** run_params key of the user's tokens per step (the engine's getRun reads it, setTokensPerStep writes it). */
 export const TOKENS_PER_STEP_KEY = 'tokens_per_step';
@@ -103,7 +104,7 @@ export function scalingSeries(store: Store, req: ScalingRequest): ScalingResult 
     // Matched checkpoint: the last one at or before `at`.
     let col = -1;
     for (let j = 0; j < cs.length; j++) if (at !== null && cs[j].at !== null && cs[j].at! <= at) col = j;
-    const base = { runId: run.id, name: run.name, params, paramsMethod: count?.method ?? `no closed form for family ${run.family}` };
+    const base = { runId: run.id, name: run.name, colourSlot: runColourSlot(store, run.id), params, paramsMethod: count?.method ?? `no closed form for family ${run.family}` };
     const empty = { values: series.map(() => null), tensors: series.map(() => null) };
     if (col < 0) return { ...base, checkpointId: null, step: null, tokens: null, ...empty, note: at === null ? 'no checkpoint with a step' : `no checkpoint at or before ${align} ${at}` };
     const ck = cs[col].c;

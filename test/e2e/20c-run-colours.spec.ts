@@ -60,6 +60,14 @@ test('each run keeps its own colour: chips, Overview columns, Curves and the exp
   await expect.poll(() => decodeURIComponent(page.url())).toContain(`compare=${seed1.id},${seed2.id}`);
   const after = await chipColours(page);
   expect(after).toEqual({ [tiny.id]: before[tiny.id], [seed1.id]: before[seed1.id], [seed2.id]: before[seed2.id] });
+  // The user gives seed2 another colour from its chip: stored with the run, every other colour stays.
+  const free = [8, 7, 6, 5].find((slot) => !Object.values(after).includes(runStyles([{ id: 'x', colourSlot: slot }]).get('x')!.colour))!;
+  await page.locator(`[data-testid=run-chip][data-run-id="${seed2.id}"] [data-testid=run-colour]`).selectOption(String(free));
+  const chosen = runStyles([{ id: seed2.id, colourSlot: free }]).get(seed2.id)!.colour;
+  await expect(page.locator(`[data-testid=run-chip][data-run-id="${seed2.id}"]`)).toHaveAttribute('data-colour', chosen);
+  expect(((await apiOk('listRuns')) as { runs: Array<RunSummary & { colourSlot: number }> }).runs.find((r) => r.id === seed2.id)?.colourSlot).toBe(free);
+  expect(await chipColours(page)).toEqual({ ...after, [seed2.id]: chosen });
+  after[seed2.id] = chosen;
   await panelsInViewDrawn(page);
   await shot(page, 'compare-colours-overview');
 

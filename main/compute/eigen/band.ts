@@ -1,166 +1,332 @@
-// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime.
-import { cachedSession, float64Tensor, OnnxType, type TinyGraph } from '../ort';
+// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred.
+import { cachedSession, float64Tensor, OnnxType, ort, type TinyGraph } from '../ort';
 import { EigenError, householder, type BandStore, type EigenOptions } from './common';
 
 /**
- * Graph of the two-sided block-reflector update. Inputs: A22 (m x m, the trailing matrix below and
- * right of the panel), Vt (b x m, reflectors as rows), T (b x b). Output: Y = Q^T A22 Q (m x m).
- * The caller passes A22's own buffer as the preallocated output (the update runs in place: Y
- * only depends on A22 through the last Gemm's C, which onnxruntime copies into Y first, and all
- * reads of A22 happen before that node), so the reduction needs one n x n buffer in all.
+ * Panels whose two-sided updates are kept as factors and written into the trailing matrix
+ * together (dsytrd's dlatrd + dsyr2k split, with onnxruntime doing the products). Why: onnxruntime-node
+ * hands back a fresh copy of every output, even of a preallocated in-place one, so an m x m
+ * rewrite per panel made ~3.7 GB of garbage per Pythia-160m-shaped checkpoint, which V8 freed
+ * by full mark-compacts (BENCHMARKS.md, "Weight sweep with fits and spectra"); deferring makes
+ * one rewrite per DEFER panels. The price is thin products with the pending factors.
  */
-const TRAILING_UPDATE_GRAPH: TinyGraph = {
-  name: 'eigen.sy2sb.trailing-update-inplace-v2.f64',
-  inputs: [
-    { name: 'A22', elemType: OnnxType.float64, dims: ['m', 'm'] },
-    { name: 'Vt', elemType: OnnxType.float64, dims: ['b', 'm'] },
-    { name: 'T', elemType: OnnxType.float64, dims: ['b', 'b'] },
+const DEFER = 8;
+
+const f64 = OnnxType.float64;
+const gemm = (inputs: string[], output: string, attrs: { transA?: 1; transB?: 1; alpha?: number; beta?: number } = {}) => ({
+  opType: 'Gemm',
+  inputs,
+  outputs: [output],
+  attributes: [
+    ...(attrs.transA ? [{ name: 'transA', int: 1 }] : []),
+    ...(attrs.transB ? [{ name: 'transB', int: 1 }] : []),
+    ...(attrs.alpha !== undefined ? [{ name: 'alpha', float: attrs.alpha }] : []),
+    ...(attrs.beta !== undefined ? [{ name: 'beta', float: attrs.beta }] : []),
   ],
-  outputs: [{ name: 'Y', elemType: OnnxType.float64, dims: ['m', 'm'] }],
+});
+
+/**
+ * X of the block reflector (V, T) on the true trailing matrix A22 = stale - P Q^T:
+ * AV = A22 V, W0 = AV T, X = W0 - 1/2 V (T^T V^T W0), so that Q^T A22 Q = A22 - X V^T - V X^T.
+ * `av0` names the product of the stale matrix with V.
+ */
+const xNodes = (av0: string) => [
+  gemm(['Q', 'Vt'], 'QtV', { transA: 1, transB: 1 }), // Q^T V (w x b)
+  gemm(['P', 'QtV', av0], 'AV', { alpha: -1, beta: 1 }), // A22 V (m x b)
+  { opType: 'MatMul', inputs: ['AV', 'T'], outputs: ['W0'] },
+  { opType: 'MatMul', inputs: ['Vt', 'W0'], outputs: ['M'] },
+  gemm(['T', 'M'], 'M2', { transA: 1 }),
+  gemm(['Vt', 'M2', 'W0'], 'X', { transA: 1, alpha: -0.5, beta: 1 }),
+];
+
+/**
+ * One deferred panel. Inputs: Ar (m x M: the stale matrix's rows below the panel, all M columns),
+ * Vp (b x M: V^T with zeros left of the panel's rows), Vt (b x m), T (b x b), P = [V's | X's] and
+ * Q = [X's | V's] of the pending panels (m x w, zero-padded), Qtop (b x w: Q's first b rows),
+ * Cs (m x b: the stale next block column), VtTop (b x b: Vt's first b columns), and the int64
+ * Slice bounds 0, b, axis 0. Outputs: X (m x b) and Cn (m x b), the true next block column after
+ * this panel's update: Cs - P Qtop^T - V Xtop^T - X Vtop^T.
+ */
+const PANEL_GRAPH: TinyGraph = {
+  name: 'eigen.sy2sb.deferred-panel.f64',
+  inputs: [
+    { name: 'Ar', elemType: f64, dims: ['m', 'M'] },
+    { name: 'Vp', elemType: f64, dims: ['b', 'M'] },
+    { name: 'Vt', elemType: f64, dims: ['b', 'm'] },
+    { name: 'T', elemType: f64, dims: ['b', 'b'] },
+    { name: 'P', elemType: f64, dims: ['m', 'w'] },
+    { name: 'Q', elemType: f64, dims: ['m', 'w'] },
+    { name: 'Qtop', elemType: f64, dims: ['b', 'w'] },
+    { name: 'Cs', elemType: f64, dims: ['m', 'b'] },
+    { name: 'VtTop', elemType: f64, dims: ['b', 'b'] },
+    { name: 'S0', elemType: OnnxType.int64, dims: [1] },
+    { name: 'S1', elemType: OnnxType.int64, dims: [1] },
+    { name: 'Ax', elemType: OnnxType.int64, dims: [1] },
+  ],
+  outputs: [
+    { name: 'X', elemType: f64, dims: ['m', 'b'] },
+    { name: 'Cn', elemType: f64, dims: ['m', 'b'] },
+  ],
   nodes: [
-    // AV = A22 V (m x b)
-    { opType: 'Gemm', inputs: ['A22', 'Vt'], outputs: ['AV'], attributes: [{ name: 'transB', int: 1 }] },
-    // W0 = A22 V T
-    { opType: 'MatMul', inputs: ['AV', 'T'], outputs: ['W0'] },
-    // M = V^T W0 (b x b); M2 = T^T M
-    { opType: 'MatMul', inputs: ['Vt', 'W0'], outputs: ['M'] },
-    { opType: 'Gemm', inputs: ['T', 'M'], outputs: ['M2'], attributes: [{ name: 'transA', int: 1 }] },
-    // X = W0 - 1/2 V M2
-    {
-      opType: 'Gemm',
-      inputs: ['Vt', 'M2', 'W0'],
-      outputs: ['X'],
-      attributes: [
-        { name: 'transA', int: 1 },
-        { name: 'alpha', float: -0.5 },
-        { name: 'beta', float: 1 },
-      ],
-    },
-    // Y = A22 - [X V] [V X]^T (row-major m x 2b operands: Gemm with transB ran ~25% faster
-    // than the transA form on onnxruntime's float64 Gemm)
-    { opType: 'Transpose', inputs: ['Vt'], outputs: ['V'], attributes: [{ name: 'perm', ints: [1, 0] }] },
-    { opType: 'Concat', inputs: ['X', 'V'], outputs: ['XV'], attributes: [{ name: 'axis', int: 1 }] },
-    { opType: 'Concat', inputs: ['V', 'X'], outputs: ['VX'], attributes: [{ name: 'axis', int: 1 }] },
-    {
-      opType: 'Gemm',
-      inputs: ['XV', 'VX', 'A22'],
-      outputs: ['Y'],
-      attributes: [
-        { name: 'transB', int: 1 },
-        { name: 'alpha', float: -1 },
-        { name: 'beta', float: 1 },
-      ],
-    },
+    gemm(['Ar', 'Vp'], 'AV0', { transB: 1 }),
+    ...xNodes('AV0'),
+    { opType: 'Slice', inputs: ['X', 'S0', 'S1', 'Ax'], outputs: ['Xtop'] },
+    gemm(['P', 'Qtop', 'Cs'], 'C1', { transB: 1, alpha: -1, beta: 1 }),
+    gemm(['Vt', 'Xtop', 'C1'], 'C2', { transA: 1, transB: 1, alpha: -1, beta: 1 }),
+    gemm(['X', 'VtTop', 'C2'], 'Cn', { alpha: -1, beta: 1 }),
   ],
 };
+
+/**
+ * The rewrite: Y = Q^T A22 Q - (pending updates) = A22 - [P | X | V] [Q | V | X]^T for the stale,
+ * compacted A22 (m x m). The caller passes A22's own buffer as the preallocated output (in place:
+ * Y depends on A22 only through the last Gemm's C, which onnxruntime copies into Y first, after
+ * every other read of A22), so the reduction needs one n x n buffer in all.
+ */
+const REWRITE_GRAPH: TinyGraph = {
+  name: 'eigen.sy2sb.deferred-rewrite-inplace.f64',
+  inputs: [
+    { name: 'A22', elemType: f64, dims: ['m', 'm'] },
+    { name: 'Vt', elemType: f64, dims: ['b', 'm'] },
+    { name: 'T', elemType: f64, dims: ['b', 'b'] },
+    { name: 'P', elemType: f64, dims: ['m', 'w'] },
+    { name: 'Q', elemType: f64, dims: ['m', 'w'] },
+  ],
+  outputs: [{ name: 'Y', elemType: f64, dims: ['m', 'm'] }],
+  nodes: [
+    gemm(['A22', 'Vt'], 'AV0', { transB: 1 }),
+    ...xNodes('AV0'),
+    { opType: 'Transpose', inputs: ['Vt'], outputs: ['V'], attributes: [{ name: 'perm', ints: [1, 0] }] },
+    // Row-major m x (w + 2b) operands: Gemm with transB ran ~25% faster than the transA form.
+    { opType: 'Concat', inputs: ['P', 'X', 'V'], outputs: ['L'], attributes: [{ name: 'axis', int: 1 }] },
+    { opType: 'Concat', inputs: ['Q', 'V', 'X'], outputs: ['R'], attributes: [{ name: 'axis', int: 1 }] },
+    gemm(['L', 'R', 'A22'], 'Y', { transB: 1, alpha: -1, beta: 1 }),
+  ],
+};
+
+const int64 = (x: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(x)]), [1]);
+
+/** Scratch of one panel's factorisation (sized for the first panel, the largest). */
+interface PanelWork {
+  panel: Float64Array; // column-major m x b
+  vt: Float64Array; // b x m row-major (reflectors as rows)
+  v: Float64Array;
+  tauAll: Float64Array;
+  T: Float64Array;
+  dots: Float64Array;
+}
+
+/**
+ * Householder QR of the m x b panel (dgeqr2) into work.vt, R into the band (rows k+b.., columns
+ * k..k+b-1), and T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft).
+ */
+function factorPanel(work: PanelWork, m: number, b: number, band: Float64Array, ld: number, k: number): void {
+  const { panel, vt, v, tauAll, T, dots } = work;
+  // Householder QR of the panel (dgeqr2); reflector c lives in rows c..m-1 of column c.
+  const reflectors = Math.min(m, b);
+  vt.fill(0, 0, b * m);
+  for (let c = 0; c < reflectors; c++) {
+    const colOff = c * m;
+    const len = m - c;
+    const tau = householder(panel, colOff + c, len, v);
+    tauAll[c] = tau;
+    const vrow = c * m;
+    for (let i = 0; i < len; i++) vt[vrow + c + i] = v[i];
+    if (tau === 0) continue;
+    for (let cc = c + 1; cc < b; cc++) {
+      const off = cc * m + c;
+      let dot0 = 0;
+      let dot1 = 0;
+      let i = 0;
+      for (; i + 1 < len; i += 2) {
+        dot0 += v[i] * panel[off + i];
+        dot1 += v[i + 1] * panel[off + i + 1];
+      }
+      if (i < len) dot0 += v[i] * panel[off + i];
+      const f = (dot0 + dot1) * tau;
+      i = 0;
+      for (; i + 3 < len; i += 4) {
+        panel[off + i] -= f * v[i];
+        panel[off + i + 1] -= f * v[i + 1];
+        panel[off + i + 2] -= f * v[i + 2];
+        panel[off + i + 3] -= f * v[i + 3];
+      }
+      for (; i < len; i++) panel[off + i] -= f * v[i];
+    }
+  }
+  for (let c = reflectors; c < b; c++) tauAll[c] = 0;
+  // R (upper triangle of the reduced panel) into the band: row k+b+i, column k+c, i <= c.
+  for (let c = 0; c < b; c++) {
+    const col = (k + c) * ld;
+    const last = Math.min(c, m - 1);
+    for (let i = 0; i <= last; i++) band[col + (b + i - c)] = panel[c * m + i];
+  }
+  // T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft, forward, columnwise).
+  T.fill(0);
+  for (let i = 0; i < b; i++) {
+    const tau = tauAll[i];
+    T[i * b + i] = tau;
+    if (tau === 0 || i === 0) continue;
+    // dots[j] = V[:, j]^T v_i for j < i (v_i is zero above row i).
+    const vi = i * m;
+    for (let j = 0; j < i; j++) {
+      const vj = j * m;
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      let r = i;
+      for (; r + 3 < m; r += 4) {
+        d0 += vt[vj + r] * vt[vi + r];
+        d1 += vt[vj + r + 1] * vt[vi + r + 1];
+        d2 += vt[vj + r + 2] * vt[vi + r + 2];
+        d3 += vt[vj + r + 3] * vt[vi + r + 3];
+      }
+      for (; r < m; r++) d0 += vt[vj + r] * vt[vi + r];
+      dots[j] = d0 + d1 + (d2 + d3);
+    }
+    // T[0:i, i] = -tau T[0:i, 0:i] dots
+    for (let j = 0; j < i; j++) {
+      let acc = 0;
+      for (let l = j; l < i; l++) acc += T[j * b + l] * dots[l];
+      T[j * b + i] = -tau * acc;
+    }
+  }
+}
 
 /**
  * Reduces symmetric S (n x n, row-major, both triangles) to a symmetric band of half-bandwidth b
  * with the same eigenvalues; S is used as the working buffer and destroyed. The band store has
  * room for 2b sub-diagonals (stage 2's bulges).
+ *
+ * S holds the "stale" trailing matrix of M x M (compact at its front) as of the last rewrite; the
+ * updates of up to DEFER panels since then are kept as factors P = [V_j | X_j], Q = [X_j | V_j]
+ * (rows in the stale matrix's frame, zero above each panel), so the true trailing matrix is
+ * stale - P Q^T. Each panel needs only its true block column (computed by the previous panel's
+ * graph) and X; the last panel before a rewrite, and the last panel of all, rewrite S instead.
  */
 export async function denseToBand(S: Float64Array, n: number, b: number, opts: EigenOptions): Promise<BandStore> {
   const ld = 2 * b + 1;
   const band = new Float64Array(n * ld);
-  let s = n;
-  let k = 0; // global index of S[0][0]
-  const session = s > b + 1 ? await cachedSession(TRAILING_UPDATE_GRAPH, { intraOpThreads: opts.intraOpThreads }) : null;
-  const panel = new Float64Array(Math.max(0, n - b) * b); // column-major m x b
-  const vt = new Float64Array(Math.max(0, n - b) * b); // b x m row-major (reflectors as rows)
-  const v = new Float64Array(n);
-  const tauAll = new Float64Array(b);
-  const T = new Float64Array(b * b);
-  const dots = new Float64Array(b);
-  while (s > b + 1) {
-    const m = s - b;
-    // Diagonal block S[0:b, 0:b] (lower part) goes to the band as it is.
-    for (let c = 0; c < b; c++) {
-      const col = (k + c) * ld;
-      for (let i = c; i < b; i++) band[col + (i - c)] = S[i * s + c];
-    }
-    // Panel S[b:s, 0:b] into column-major storage.
-    for (let i = 0; i < m; i++) {
-      const row = (b + i) * s;
-      for (let c = 0; c < b; c++) panel[c * m + i] = S[row + c];
-    }
-    // Householder QR of the panel (dgeqr2); reflector c lives in rows c..m-1 of column c.
-    const reflectors = Math.min(m, b);
-    vt.fill(0, 0, b * m);
-    for (let c = 0; c < reflectors; c++) {
-      const colOff = c * m;
-      const len = m - c;
-      const tau = householder(panel, colOff + c, len, v);
-      tauAll[c] = tau;
-      const vrow = c * m;
-      for (let i = 0; i < len; i++) vt[vrow + c + i] = v[i];
-      if (tau === 0) continue;
-      for (let cc = c + 1; cc < b; cc++) {
-        const off = cc * m + c;
-        let dot0 = 0;
-        let dot1 = 0;
-        let i = 0;
-        for (; i + 1 < len; i += 2) {
-          dot0 += v[i] * panel[off + i];
-          dot1 += v[i + 1] * panel[off + i + 1];
-        }
-        if (i < len) dot0 += v[i] * panel[off + i];
-        const f = (dot0 + dot1) * tau;
-        i = 0;
-        for (; i + 3 < len; i += 4) {
-          panel[off + i] -= f * v[i];
-          panel[off + i + 1] -= f * v[i + 1];
-          panel[off + i + 2] -= f * v[i + 2];
-          panel[off + i + 3] -= f * v[i + 3];
-        }
-        for (; i < len; i++) panel[off + i] -= f * v[i];
-      }
-    }
-    for (let c = reflectors; c < b; c++) tauAll[c] = 0;
-    // R (upper triangle of the reduced panel) into the band: row k+b+i, column k+c, i <= c.
-    for (let c = 0; c < b; c++) {
-      const col = (k + c) * ld;
-      const last = Math.min(c, m - 1);
-      for (let i = 0; i <= last; i++) band[col + (b + i - c)] = panel[c * m + i];
-    }
-    // T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft, forward, columnwise).
-    T.fill(0);
-    for (let i = 0; i < b; i++) {
-      const tau = tauAll[i];
-      T[i * b + i] = tau;
-      if (tau === 0 || i === 0) continue;
-      // dots[j] = V[:, j]^T v_i for j < i (v_i is zero above row i).
-      const vi = i * m;
-      for (let j = 0; j < i; j++) {
-        const vj = j * m;
-        let d = 0;
-        for (let r = i; r < m; r++) d += vt[vj + r] * vt[vi + r];
-        dots[j] = d;
-      }
-      // T[0:i, i] = -tau T[0:i, 0:i] dots
-      for (let j = 0; j < i; j++) {
-        let acc = 0;
-        for (let l = j; l < i; l++) acc += T[j * b + l] * dots[l];
-        T[j * b + i] = -tau * acc;
-      }
-    }
-    // Compact A22 = S[b:, b:] to the front of the buffer (rows move forward: memmove-safe).
-    for (let i = 0; i < m; i++) S.copyWithin(i * m, (b + i) * s + b, (b + i) * s + b + m);
-    const a22 = S.subarray(0, m * m);
-    const tRun = performance.now();
-    const result = await session!.run(
-      { A22: float64Tensor(a22, [m, m]), Vt: float64Tensor(vt.subarray(0, b * m), [b, m]), T: float64Tensor(T, [b, b]) },
-      { Y: float64Tensor(a22, [m, m]) },
-    );
-    if (opts.timings) opts.timings.bandOnnx = (opts.timings.bandOnnx ?? 0) + (performance.now() - tRun);
-    // onnxruntime-node also returns a copy of a preallocated output; the result is already in a22.
-    if (!result.Y || result.Y.dims[0] !== m) throw new EigenError(`trailing update returned no ${m} x ${m} output`);
-    s = m;
-    k += b;
+  const w = 2 * DEFER * b;
+  const cap = DEFER * b;
+  let M = n; // order of the stale matrix at the front of S
+  let k = 0; // global index of the stale matrix's [0][0]
+  let i = 0; // panels since the last rewrite
+  if (n <= b + 1) {
+    copyBlock(band, ld, S, n, 0);
+    return { band, ld };
   }
-  // The remaining s x s block (s <= b + 1) is already a band.
+  const sessionOpts = { intraOpThreads: opts.intraOpThreads };
+  const [panelSession, rewriteSession] = await Promise.all([cachedSession(PANEL_GRAPH, sessionOpts), cachedSession(REWRITE_GRAPH, sessionOpts)]);
+  const work: PanelWork = {
+    panel: new Float64Array((n - b) * b),
+    vt: new Float64Array((n - b) * b),
+    v: new Float64Array(n),
+    tauAll: new Float64Array(b),
+    T: new Float64Array(b * b),
+    dots: new Float64Array(b),
+  };
+  let cur = new Float64Array(n * b); // true block column of the current panel (s x b, row-major)
+  let next = new Float64Array(n * b);
+  const cs = new Float64Array(n * b);
+  const vp = new Float64Array(b * n);
+  const vtTop = new Float64Array(b * b);
+  const Pst = new Float64Array(n * w);
+  const Qst = new Float64Array(n * w);
+  const [s0, s1, ax] = [int64(0), int64(b), int64(0)];
+  const gather = (into: Float64Array, row0: number, rows: number, col0: number): void => {
+    for (let r = 0; r < rows; r++) {
+      const src = (row0 + r) * M + col0;
+      for (let c = 0; c < b; c++) into[r * b + c] = S[src + c];
+    }
+  };
+  gather(cur, 0, M, 0);
+  let onnxMs = 0;
+  for (;;) {
+    const s = M - i * b; // order of the true trailing matrix whose block column is `cur`
+    const m = s - b;
+    // Diagonal block (lower part) into the band, the panel below it into column-major storage.
+    for (let c = 0; c < b; c++) {
+      const col = (k + c) * ld;
+      for (let r = c; r < b; r++) band[col + (r - c)] = cur[r * b + c];
+    }
+    for (let r = 0; r < m; r++) for (let c = 0; c < b; c++) work.panel[c * m + r] = cur[(b + r) * b + c];
+    factorPanel(work, m, b, band, ld, k);
+    const { vt, T } = work;
+    const row0 = (i + 1) * b; // first row of A22 in the stale frame
+    const tRun = performance.now();
+    const vtT = float64Tensor(vt.subarray(0, b * m), [b, m]);
+    const P = float64Tensor(Pst.subarray(row0 * w, M * w), [m, w]);
+    const Q = float64Tensor(Qst.subarray(row0 * w, M * w), [m, w]);
+    if (m <= b + 1 || i + 1 === DEFER) {
+      // Rewrite: compact the stale A22 to the front (rows move forward: memmove-safe), apply
+      // every pending update and this panel's in place.
+      for (let r = 0; r < m; r++) S.copyWithin(r * m, (row0 + r) * M + row0, (row0 + r) * M + row0 + m);
+      const a22 = S.subarray(0, m * m);
+      const result = await rewriteSession.run({ A22: float64Tensor(a22, [m, m]), Vt: vtT, T: float64Tensor(T, [b, b]), P, Q }, { Y: float64Tensor(a22, [m, m]) });
+      onnxMs += performance.now() - tRun;
+      // onnxruntime-node also returns a copy of a preallocated output; the result is already in a22.
+      if (!result.Y || result.Y.dims[0] !== m) throw new EigenError(`trailing update returned no ${m} x ${m} output`);
+      k += b;
+      M = m;
+      i = 0;
+      if (M <= b + 1) break;
+      Pst.fill(0, 0, M * w);
+      Qst.fill(0, 0, M * w);
+      gather(cur, 0, M, 0);
+      continue;
+    }
+    vp.fill(0, 0, b * M);
+    for (let c = 0; c < b; c++) vp.set(vt.subarray(c * m, (c + 1) * m), c * M + row0);
+    for (let c = 0; c < b; c++) for (let r = 0; r < b; r++) vtTop[c * b + r] = vt[c * m + r];
+    gather(cs, row0, m, row0);
+    const result = await panelSession.run({
+      Ar: float64Tensor(S.subarray(row0 * M, M * M), [m, M]),
+      Vp: float64Tensor(vp.subarray(0, b * M), [b, M]),
+      Vt: vtT,
+      T: float64Tensor(T, [b, b]),
+      P,
+      Q,
+      Qtop: float64Tensor(Qst.subarray(row0 * w, (row0 + b) * w), [b, w]),
+      Cs: float64Tensor(cs.subarray(0, m * b), [m, b]),
+      VtTop: float64Tensor(vtTop, [b, b]),
+      S0: s0,
+      S1: s1,
+      Ax: ax,
+    });
+    onnxMs += performance.now() - tRun;
+    const X = result.X?.data as Float64Array | undefined;
+    const Cn = result.Cn?.data as Float64Array | undefined;
+    if (!X || !Cn || X.length !== m * b || Cn.length !== m * b) throw new EigenError(`deferred panel returned no ${m} x ${b} outputs`);
+    // This panel's V and X into the pending factors (slot i), rows row0.. of the frame.
+    const vSlot = i * b;
+    for (let r = 0; r < m; r++) {
+      const p = (row0 + r) * w;
+      for (let c = 0; c < b; c++) {
+        const vv = vt[c * m + r];
+        const xx = X[r * b + c];
+        Pst[p + vSlot + c] = vv;
+        Pst[p + cap + vSlot + c] = xx;
+        Qst[p + vSlot + c] = xx;
+        Qst[p + cap + vSlot + c] = vv;
+      }
+    }
+    next.set(Cn);
+    [cur, next] = [next, cur];
+    k += b;
+    i++;
+  }
+  if (opts.timings) opts.timings.bandOnnx = (opts.timings.bandOnnx ?? 0) + onnxMs;
+  // The remaining M x M block (M <= b + 1), rewritten in full, is already a band.
+  copyBlock(band, ld, S, M, k);
+  return { band, ld };
+}
+
+/** The lower part of the s x s block at S's front into the band at global index k. */
+function copyBlock(band: Float64Array, ld: number, S: Float64Array, s: number, k: number): void {
   for (let c = 0; c < s; c++) {
     const col = (k + c) * ld;
-    for (let i = c; i < s; i++) band[col + (i - c)] = S[i * s + c];
+    for (let r = c; r < s; r++) band[col + (r - c)] = S[r * s + c];
   }
-  return { band, ld };
 }

@@ -12,7 +12,7 @@ export class EigenError extends Error {
 export interface EigenOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   intraOpThreads?: number;
-  /** Half-bandwidth of stage 1 (default 32): larger means fewer onnxruntime calls, more JS work. */
+  /** Half-bandwidth of stage 1 (default 16): larger means fewer onnxruntime calls, more JS work in stage 2. */
   bandwidth?: number;
   /** Use G itself as the working buffer (destroying it) instead of a copy: saves n^2 doubles. */
   overwrite?: boolean;

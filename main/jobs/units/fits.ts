@@ -3,11 +3,11 @@
 // frame against each (main/metrics/fits.ts and qq.ts say how large tensors are sampled).
 import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
-import { moments } from '../../metrics/moments';
 import { fitDistributions } from '../../metrics/fits';
 import { qqFrame } from '../../metrics/qq';
 import { bestFitFamily } from '../../../common/analyses/fits';
 import { shortHash } from '../plan';
+import { takeMoments } from './kept-moments';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
@@ -19,7 +19,7 @@ export async function fitsUnit(task: UnitTask, progress: ProgressFn): Promise<Un
     await eachTensor(tensors, async ({ entry }) => {
       progress(entry.name);
       const x = await src!.read(entry.name, precisionOf(entry));
-      const m = moments(x);
+      const m = takeMoments(task.checkpoint, entry.name, x);
       const fits = m.count >= 8 && m.std !== null && m.std > 0 ? fitDistributions(x) : null;
       if (!fits) return;
       const put = (metric: string, value: number | null): void => {

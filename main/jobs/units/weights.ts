@@ -6,9 +6,9 @@
 // Non-finite elements are counted and reported per tensor; statistics cover the finite ones.
 import { largestTensorBytes } from '../cost';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
-import { moments } from '../../metrics/moments';
 import { DistanceAccumulator } from '../../metrics/distance';
 import { shortHash } from '../plan';
+import { keepMoments } from './kept-moments';
 import { analysedTensors, hasName, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
@@ -28,7 +28,7 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
       const put = (metric: string, value: number | null): void => {
         scalars.push({ metric, tensor: entry.name, value });
       };
-      const m = moments(x);
+      const m = keepMoments(task.checkpoint, entry.name, x);
       const nf = m.nonFinite.nan + m.nonFinite.posInf + m.nonFinite.negInf;
       if (nf > 0) warnings.push(`${entry.name}: ${m.nonFinite.nan} NaN, ${m.nonFinite.posInf} +Inf, ${m.nonFinite.negInf} -Inf (statistics use the ${m.count} finite values)`);
       put('frobenius_norm', m.frobeniusNorm);

@@ -3,12 +3,14 @@
 // checkpoints): a search over name, alias, size, data set and seed, filters by family, size,
 // data set and source, at most LIST_LIMIT matches listed (refine to see more), and the chosen runs
 // as chips in their fixed colours (each run's own colour slot, stored with the run, through
-// common/charts/compare.ts runStyles: the same colour in every view and export). Aliases are the user's short names for runs, kept in localStorage and
+// common/charts/compare.ts runStyles: the same colour in every view and export; each chip's
+// colour menu gives the run another slot, setRunColour). Aliases are the user's short names for runs, kept in localStorage and
 // searched like names. Seed groups: runs that differ only by their seed are drawn as one mean
 // line with a band (min-max or +-1 sd) where a view draws lines.
 import { useMemo, useState } from 'react';
 import type { RunSummary } from '../../../common/api';
-import { runStyles, type BandKind } from '../../../common/charts/compare';
+import { RUN_SLOTS, runStyleName, runStyles, type BandKind } from '../../../common/charts/compare';
+import { errorMessage, useAppState } from '../context';
 import { filterRuns, runFacets, type RunFilter } from '../../../common/run-facets';
 
 /** Matches listed at once; the search narrows the rest. */
@@ -49,6 +51,8 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
   const [filter, setFilter] = useState<RunFilter>({});
   const [aliases, setAliases] = useState<Record<string, string>>(loadAliases);
   const [editing, setEditing] = useState<string | null>(null);
+  const { client } = useAppState();
+  const [colourError, setColourError] = useState<string | null>(null);
   const others = useMemo(() => runs.filter((r) => r.id !== runId), [runs, runId]);
   const facets = useMemo(() => {
     const all = others.map((r) => runFacets(r));
@@ -67,6 +71,11 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
   const nameOf = (id: string) => {
     const r = runs.find((x) => x.id === id);
     return aliases[id] ? `${aliases[id]} (${r?.name ?? id})` : (r?.name ?? id);
+  };
+  // The user's colour for a run: stored with the run (setRunColour); the runs list refreshes on runs-changed.
+  const chooseColour = (id: string, slot: number) => {
+    setColourError(null);
+    client.api.setRunColour({ runId: id, colourSlot: slot }).catch((e) => setColourError(errorMessage(e)));
   };
   const toggle = (id: string, on: boolean) => setCompare(on ? [...compare.filter((x) => x !== id), id] : compare.filter((x) => x !== id));
   const setAlias = (id: string, alias: string) => {
@@ -96,7 +105,23 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
       <div className="chips" aria-label="Runs shown">
         {shownIds.map((id, i) => (
           <span key={id} className="chip" data-testid="run-chip" data-run-id={id} data-colour={styles.get(id)?.colour}>
-            <span className="swatch" style={{ background: styles.get(id)?.colour }} aria-hidden="true" />
+            <span className="chip-swatch">
+              <span className="swatch" style={{ background: styles.get(id)?.colour }} aria-hidden="true" />
+              <select
+                className="chip-colour"
+                value={runs.find((r) => r.id === id)?.colourSlot ?? ''}
+                onChange={(e) => chooseColour(id, Number(e.target.value))}
+                aria-label={`Colour of ${nameOf(id)} (kept with the run in every view and export)`}
+                title="The run's colour in every view and export"
+                data-testid="run-colour"
+              >
+                {Array.from({ length: RUN_SLOTS }, (_, slot) => (
+                  <option key={slot} value={slot}>
+                    {runStyleName(slot)}
+                  </option>
+                ))}
+              </select>
+            </span>
             {editing === id ? (
               <input
                 autoFocus
@@ -133,6 +158,11 @@ export function RunSelector({ runs, runId, compare, setCompare, band, setBand }:
           </select>
         </label>
       </div>
+      {colourError && (
+        <p className="notice error" role="alert">
+          Run colour not changed: {colourError}
+        </p>
+      )}
       <div className="runfilters">
         <input type="search" placeholder={`Search ${others.length} run${others.length === 1 ? '' : 's'}: name, alias, 70m, deduped, seed3…`} aria-label="Search runs" value={filter.text ?? ''} onChange={(e) => setFilter({ ...filter, text: e.target.value })} data-testid="run-search" />
         {facetSelect('family', 'family')}

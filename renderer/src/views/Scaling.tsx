@@ -9,7 +9,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ScalingRequest, ScalingResult } from '../../../common/api';
 import { METRIC_BY_ID } from '../../../common/catalogue';
-import { formatParams, formatStep, formatValue, scalingOption, scalingWhen } from '../../../common/charts';
+import { formatParams, formatStep, formatValue, runStyles, scalingOption, scalingWhen } from '../../../common/charts';
 import { Chart } from '../components/Chart';
 import { ExportMenu } from '../components/ExportMenu';
 import { MetricSelect } from '../components/MetricSelect';
@@ -68,6 +68,8 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
   }, [client, request, ctx.dataVersion]);
   const data = result.data;
   const option = useMemo(() => (data ? scalingOption(data, { interactive: true }) : null), [data]);
+  // The runs' own colours, as the chart rings their points (scalingOption computes the same).
+  const tableStyles = useMemo(() => runStyles((data?.runs ?? []).map((r) => ({ id: r.runId, colourSlot: r.colourSlot }))), [data]);
   const axis = data?.axis ?? [];
   const atIndex = data && data.at !== null ? Math.max(0, axis.findIndex((v) => v >= data.at!)) : axis.length - 1;
   const drawn = data?.runs.filter((r) => r.params !== null && r.values.some((v) => v !== null && v > 0)).length ?? 0;
@@ -156,7 +158,7 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
       {data && drawn === 0 && <p className="notice warn">Nothing to draw: no chosen run has both a parameter count and a positive value (see the table; run the {def?.analysis ?? ''} analysis on each run).</p>}
       {option && drawn > 0 && <Chart option={option} height={480} ariaLabel={`${data!.label} against parameters on log-log axes, ${data!.series.length} lines, ${drawn} runs, ${scalingWhen(data!)}`} testId="scaling-chart" dataAttributes={{ runs: String(drawn) }} />}
       {data && (
-        <table className="table" data-testid="scaling-table">
+        <table className="table" data-testid="scaling-table" data-colours={data.runs.map((r) => tableStyles.get(r.runId)?.colour).join(',')}>
           <caption>
             {data.label} ({data.unit}) {scalingWhen(data)}; parameters counted in closed form from each run's config.json (every trainable parameter, a tied head once; non-embedding leaves out embeddings and an untied head)
           </caption>
@@ -176,7 +178,9 @@ export function Scaling({ ctx }: { ctx: RunContext }) {
           <tbody>
             {data.runs.map((r) => (
               <tr key={r.runId}>
-                <th scope="row">{r.name}</th>
+                <th scope="row">
+                  <span className="swatch" style={{ background: tableStyles.get(r.runId)?.colour }} aria-hidden="true" /> {r.name}
+                </th>
                 <td title={r.paramsMethod}>{r.params === null ? '–' : `${formatParams(r.params)} (${r.params.toLocaleString('en')})`}</td>
                 <td>{r.checkpointId ? `${r.checkpointId}${r.tokens !== null ? ` · ${formatStep(r.tokens)} tokens` : ''}` : '–'}</td>
                 {r.values.map((v, i) => (

@@ -3,7 +3,7 @@
 // slot are still told apart, and a new run takes the least-used slot.
 import { describe, expect, it } from 'vitest';
 import { RUN_COLOUR_SLOTS } from '../../../common/api';
-import { RUN_SLOTS, nextColourSlot, runStyle, runStyles } from '../../../common/charts/compare';
+import { RUN_SLOTS, nextColourSlot, runStyle, runStyleName, runStyles } from '../../../common/charts/compare';
 
 const colours = (m: Map<string, { colour: string; line: string }>) => Object.fromEntries([...m].map(([id, s]) => [id, `${s.colour} ${s.line}`]));
 
@@ -54,7 +54,27 @@ describe('nextColourSlot', () => {
     // Values that are not slots are ignored.
     expect(nextColourSlot([-1, 27, 0.5, 0])).toBe(1);
   });
+  it('the colour picker names every slot differently', () => {
+    const names = Array.from({ length: RUN_SLOTS }, (_, i) => runStyleName(i));
+    expect(new Set(names).size).toBe(RUN_SLOTS);
+    expect([names[0], names[10], names[26]]).toEqual(['indigo, solid', 'rose, dashed', 'purple, dotted']);
+  });
   it('the API schema allows exactly the palette slots', () => {
     expect(RUN_COLOUR_SLOTS).toBe(RUN_SLOTS);
+  });
+});
+
+describe('the scaling view', () => {
+  it('rings and labels each run’s points in the run’s own colour (its slot, not its position)', async () => {
+    const { scalingOption } = await import('../../../common/charts/scaling');
+    const run = (runId: string, colourSlot: number, params: number) => ({ runId, name: runId, colourSlot, params, paramsMethod: 'closed form', checkpointId: 's', step: 1, tokens: null, values: [params / 1000], tensors: ['t'], note: null });
+    const result = {
+      metric: 'max_abs', label: 'max', unit: 'value', align: 'step', at: 1, reduce: 'at', lines: 'depth', component: 'resid', kind: null, params: 'total',
+      axis: [1], series: [{ id: 'depth0', label: 'depth 0', slope: null }],
+      runs: [run('big', 4, 4e6), run('small', 0, 4e4)],
+    } as const;
+    const o = scalingOption({ ...result, runs: [...result.runs], series: [...result.series], axis: [...result.axis] }) as { series: Array<{ data: Array<{ name: string; itemStyle: { borderColor: string }; label: { color: string } }> }> };
+    const byName = Object.fromEntries(o.series[0].data.map((p) => [p.name, [p.itemStyle.borderColor, p.label.color]]));
+    expect(byName).toEqual({ small: [runStyle(0).colour, runStyle(0).colour], big: [runStyle(4).colour, runStyle(4).colour] });
   });
 });

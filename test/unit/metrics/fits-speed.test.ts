@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { distinctOf, fitDistributions, fitSample, ksStatistic, medianAbsDeviation, normalCdf, quantileSorted, sortFloat32, studentTLogLikelihood } from '../../../main/metrics/fits';
 import { finiteCount, radixCensus, selectFloat32 } from '../../../main/metrics/radix-select';
-import { sortFloat32WithDistinct } from '../../../main/metrics/fit-sample';
+import { remainder, sortFloat32WithDistinct } from '../../../main/metrics/fit-sample';
 import { finiteQuantiles, qqProbabilities, sortedFinite } from '../../../main/metrics/qq';
 import * as before from './reference/fits-before';
 
@@ -92,6 +92,19 @@ describe('radix sort and distinct values', () => {
     mixed[7] = 0.0123456789;
     expect(sortFloat32WithDistinct(mixed).distinct).toBeUndefined();
     expect(sortFloat32WithDistinct(mixed).sorted).toEqual(Float64Array.from(mixed).sort());
+  });
+
+  it('the sample positions use an exact remainder: h - floor(h / w) w equals h % w on integers', () => {
+    const hs = [0, 1, 2, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32 - 2, 123456789, 4294967291];
+    const ws = [1, 2, 3, 38, 39, 4095, 65537, 2 ** 31 - 1, 2 ** 32 - 1, 1_000_003];
+    let seed = 3;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      hs.push(seed);
+      ws.push(1 + (seed % 100_000));
+    }
+    for (const h of hs) for (const w of ws.slice(0, 10)) expect(remainder(h, w)).toBe(h % w);
+    for (let i = 0; i < hs.length; i++) expect(remainder(hs[i], ws[i % ws.length])).toBe(hs[i] % ws[i % ws.length]);
   });
 
   it('distinctOf counts each value once with its multiplicity', () => {
@@ -219,7 +232,7 @@ describe('QQ order statistics by radix selection', () => {
     }
   });
 
-  it('two passes for float16/bfloat16 values, three otherwise: the same values as a full sort either way', () => {
+  it('one pass for float16/bfloat16 values, two otherwise: the same values as a full sort either way', () => {
     const half = toHalf(tSample(200_000, 0.02, 3, 12));
     const bf16 = Float32Array.from(tSample(200_000, 0.02, 4, 13), (v) => {
       const w = new Uint32Array(new Float32Array([v]).buffer);
@@ -228,7 +241,7 @@ describe('QQ order statistics by radix selection', () => {
     });
     bf16[5] = -0;
     bf16[6] = NaN;
-    // One value with low bits set among float16 values: the third pass is needed again.
+    // One value with low bits set among float16 values: the second pass is needed again.
     const mixed = half.slice();
     mixed[100] = 0.0123456789;
     for (const [a, lowZero] of [
