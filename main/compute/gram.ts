@@ -115,14 +115,72 @@ export async function gram(
   cols: number,
   opts: GramOptions = {},
 ): Promise<Float64Array> {
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
-    throw new GramError(`shape ${rows} x ${cols} is not a positive 2-D shape`);
-  }
+  checkShape(rows, cols);
   if (W.length !== rows * cols) throw new GramError(`weight has ${W.length} values, expected ${rows} x ${cols}`);
   const wide = rows <= cols;
   const n = wide ? rows : cols;
   const long = wide ? cols : rows;
   const isF32 = W instanceof Float32Array;
+  const chunkLen = gramChunkLength(rows, cols, opts);
+  // Wide weights need their column chunks gathered into a contiguous buffer (reused).
+  const scratch = wide && chunkLen < long ? (isF32 ? new Float32Array(n * chunkLen) : new Float64Array(n * chunkLen)) : null;
+  const G = await accumulateGram(n, wide, isF32, chunkLen, long, opts, async (k0, k) => {
+    if (!wide) return W.subarray(k0 * cols, (k0 + k) * cols);
+    if (scratch === null) return W;
+    const chunk = scratch.subarray(0, n * k);
+    for (let r = 0; r < n; r++) (chunk as Float64Array).set((W as Float64Array).subarray(r * cols + k0, r * cols + k0 + k), r * k);
+    return chunk;
+  });
+  return G as Float64Array;
+}
+
+/**
+ * Rows per chunk of a tall (rows > cols) weight, as gram() splits it: a caller that reads the
+ * weight in pieces of this many rows (gramOfRows) gets the same sums in the same order.
+ */
+export function gramChunkLength(rows: number, cols: number, opts: GramOptions = {}): number {
+  const n = Math.min(rows, cols);
+  const long = Math.max(rows, cols);
+  return Math.max(1, Math.min(long, Math.floor((opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS) / n)));
+}
+
+/**
+ * W^T W for a tall float32 weight (rows > cols) read chunk by chunk: `read(row0, k)` returns rows
+ * [row0, row0 + k) (k = gramChunkLength rows, fewer at the end; it may reuse one buffer), or null
+ * to stop (then the result is null). Identical to gram() on the whole weight, without holding it:
+ * the spectra of embeddings need one chunk in memory, not the tensor.
+ */
+export async function gramOfRows(
+  rows: number,
+  cols: number,
+  read: (row0: number, k: number) => Promise<Float32Array | null>,
+  opts: GramOptions = {},
+): Promise<Float64Array | null> {
+  checkShape(rows, cols);
+  if (rows <= cols) throw new GramError(`gramOfRows needs a tall weight, got ${rows} x ${cols}`);
+  return accumulateGram(cols, false, true, gramChunkLength(rows, cols, opts), rows, opts, async (k0, k) => {
+    const chunk = await read(k0, k);
+    if (chunk && chunk.length !== k * cols) throw new GramError(`rows ${k0}..${k0 + k}: got ${chunk.length} values, expected ${k * cols}`);
+    return chunk;
+  });
+}
+
+function checkShape(rows: number, cols: number): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+    throw new GramError(`shape ${rows} x ${cols} is not a positive 2-D shape`);
+  }
+}
+
+/** The chunk loop of gram() and gramOfRows(): `chunkAt(k0, k)` gives chunk k0..k0+k of the long dimension (null: stop). */
+async function accumulateGram(
+  n: number,
+  wide: boolean,
+  isF32: boolean,
+  chunkLen: number,
+  long: number,
+  opts: GramOptions,
+  chunkAt: (k0: number, k: number) => Promise<Float32Array | Float64Array | null>,
+): Promise<Float64Array | null> {
   const q = n >= MIN_ORDER_FOR_BLOCKS ? BLOCKS : 1;
   const session = await cachedSession(chunkGraph(isF32 ? OnnxType.float32 : OnnxType.float64, wide, q), {
     intraOpThreads: opts.intraOpThreads,
@@ -131,25 +189,13 @@ export async function gram(
   const blockStart = (i: number): number => i * blockSize;
   const blockLen = (i: number): number => Math.min(n, (i + 1) * blockSize) - i * blockSize;
 
-  const chunkLen = Math.max(1, Math.min(long, Math.floor((opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS) / n)));
   // Upper blocks, accumulated in place by onnxruntime (Gemm with C = the block, output = the block).
   const accumulators = new Map<string, Float64Array>();
   for (let i = 0; i < q; i++) for (let j = i; j < q; j++) accumulators.set(`${i}_${j}`, new Float64Array(blockLen(i) * blockLen(j)));
-  // Wide weights need their column chunks gathered into a contiguous buffer (reused).
-  const scratch = wide && chunkLen < long ? (isF32 ? new Float32Array(n * chunkLen) : new Float64Array(n * chunkLen)) : null;
   for (let k0 = 0; k0 < long; k0 += chunkLen) {
     const k = Math.min(chunkLen, long - k0);
-    let chunk: Float32Array | Float64Array;
-    if (!wide) {
-      chunk = W.subarray(k0 * cols, (k0 + k) * cols);
-    } else if (scratch === null) {
-      chunk = W;
-    } else {
-      chunk = scratch.subarray(0, n * k);
-      for (let r = 0; r < n; r++) {
-        (chunk as Float64Array).set((W as Float64Array).subarray(r * cols + k0, r * cols + k0 + k), r * k);
-      }
-    }
+    const chunk = await chunkAt(k0, k);
+    if (chunk === null) return null;
     const dims = wide ? [n, k] : [k, n];
     const feeds: Record<string, ReturnType<typeof float64Tensor>> = {
       C: isF32 ? float32Tensor(chunk as Float32Array, dims) : float64Tensor(chunk as Float64Array, dims),
@@ -157,7 +203,8 @@ export async function gram(
     const fetches: Record<string, ReturnType<typeof float64Tensor>> = {};
     for (let i = 0; i < q; i++) {
       for (let j = i; j < q; j++) {
-        const acc = accumulators.get(`${i}_${j}`)!;
+        const acc = accumulators.get(`${i}_${j}`);
+        if (!acc) throw new GramError(`accumulator ${i}_${j} missing`);
         feeds[`Acc_${i}_${j}`] = float64Tensor(acc, [blockLen(i), blockLen(j)]);
         fetches[`G_${i}_${j}`] = float64Tensor(acc, [blockLen(i), blockLen(j)]);
       }
@@ -169,7 +216,8 @@ export async function gram(
   const G = new Float64Array(n * n);
   for (let i = 0; i < q; i++) {
     for (let j = i; j < q; j++) {
-      const block = accumulators.get(`${i}_${j}`)!;
+      const block = accumulators.get(`${i}_${j}`);
+      if (!block) throw new GramError(`accumulator ${i}_${j} missing`);
       const r0 = blockStart(i);
       const c0 = blockStart(j);
       const nc = blockLen(j);
@@ -211,5 +259,18 @@ export async function singularValues(
   const n = Math.min(rows, cols);
   const G = await gram(W, rows, cols, opts);
   const eigs = await symmetricEigenvalues(G, n, { ...opts, overwrite: true });
+  return singularValuesFromGramEigenvalues(eigs);
+}
+
+/** singularValues of a tall weight read by rows (gramOfRows); null when `read` stopped. */
+export async function singularValuesOfRows(
+  rows: number,
+  cols: number,
+  read: (row0: number, k: number) => Promise<Float32Array | null>,
+  opts: GramOptions & EigenOptions = {},
+): Promise<Float64Array | null> {
+  const G = await gramOfRows(rows, cols, read, opts);
+  if (G === null) return null;
+  const eigs = await symmetricEigenvalues(G, cols, { ...opts, overwrite: true });
   return singularValuesFromGramEigenvalues(eigs);
 }

@@ -1,32 +1,36 @@
 // The `spectra` unit of one checkpoint: all singular values of every 2-D parameter (Gram matrix on
 // onnxruntime, eigenvalues by main/compute/eigen.ts), the spectral scalars and the power-law
 // alpha of the eigenvalue tail, and WeightWatcher's other per-layer numbers (metrics/weightwatcher.ts).
+// Tall contiguous matrices (embeddings, unembeddings, up-projections) are read chunk by chunk into
+// one reused buffer and their Gram accumulated as they come (compute/gram.ts gramOfRows): the unit
+// never holds them whole, so it does not take the large-tensor slot (./large-tensor.ts) nor wait
+// for it while another worker holds an embedding.
+import { DTYPE_BYTES } from '../../../common/domain';
+import type { TensorEntry, TensorSource } from '../../formats/types';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
 import { spectralScalars, powerLawAlpha, eigenvaluesFromSingularValues } from '../../metrics/spectrum';
 import { weightWatcherScalars } from '../../metrics/weightwatcher';
 import { shortHash } from '../plan';
-import { analysedTensors, withSources, eachTensor } from './common';
+import { analysedTensors, withSources } from './common';
+import { releaseLarge } from './large-tensor';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
 
 export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
-  // onnxruntime is loaded only by workers that compute spectra.
-  const { singularValues } = await import('../../compute/gram');
   return withSources([task.checkpoint.folder], async ([src]) => {
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     const matrices = analysedTensors(task, src!).filter(({ entry }) => entry.shape.length === 2 && entry.shape[0] >= 2 && entry.shape[1] >= 2);
-    await eachTensor(matrices, async ({ entry }) => {
+    const chunk = { buffer: null as Float32Array | null };
+    const measure = async (entry: TensorEntry): Promise<void> => {
       progress(entry.name);
-      const [rows, cols] = entry.shape as [number, number];
-      const w = await src!.read(entry.name, 'f32');
-      let finite = true;
-      for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i])) { finite = false; break; }
-      if (!finite) {
+      const s = streamable(entry)
+        ? await streamedSingularValues(src!, entry, chunk, task.intraOpThreads)
+        : await wholeSingularValues(src!, entry, task.intraOpThreads);
+      if (s === null) {
         warnings.push(`${entry.name}: non-finite values, spectrum skipped`);
         return;
       }
-      const s = await singularValues(w, rows, cols, { intraOpThreads: task.intraOpThreads });
       const sc = spectralScalars(s);
       scalars.push(
         { metric: 'spectral_norm', tensor: entry.name, value: sc.spectralNorm },
@@ -48,10 +52,58 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
         { metric: 'sigma', tensor: entry.name, value: ww.sigma },
       );
       arrays.push({ kind: 'spectrum', tensor: entry.name, data: { singular_values: s } });
-    });
+    };
+    for (const { entry } of matrices) {
+      // Streamed matrices are never whole in memory: give back the slot, take none (see the header).
+      releaseLarge(streamable(entry) ? 0 : entry.shape[0] * entry.shape[1]);
+      // Each tensor in its own async call (see ./common.ts eachTensor: a suspended loop would keep it reachable).
+      await measure(entry);
+    }
     // Registered here too, so exports of a run analysed for spectra alone can name its tensors.
     return { scalars, arrays, info: { warnings, provider: 'cpu' }, tensors: matrices.map((t) => ({ tensor: t.entry.name, role: t.role, shape: t.entry.shape })) };
   });
+}
+
+/** Tall and stored contiguously: readRange reads only a chunk's bytes. */
+function streamable(entry: TensorEntry): boolean {
+  const [rows, cols] = entry.shape;
+  return rows > cols && !entry.strides && entry.byteLength === rows * cols * DTYPE_BYTES[entry.dtype];
+}
+
+function allFinite(w: Float32Array): boolean {
+  for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i])) return false;
+  return true;
+}
+
+async function wholeSingularValues(src: TensorSource, entry: TensorEntry, intraOpThreads: number): Promise<Float64Array | null> {
+  // onnxruntime is loaded only by workers that compute spectra.
+  const { singularValues } = await import('../../compute/gram');
+  const [rows, cols] = entry.shape as [number, number];
+  const w = (await src.read(entry.name, 'f32')) as Float32Array;
+  if (!allFinite(w)) return null;
+  return singularValues(w, rows, cols, { intraOpThreads });
+}
+
+async function streamedSingularValues(
+  src: TensorSource,
+  entry: TensorEntry,
+  chunk: { buffer: Float32Array | null },
+  intraOpThreads: number,
+): Promise<Float64Array | null> {
+  const { singularValuesOfRows, gramChunkLength } = await import('../../compute/gram');
+  const [rows, cols] = entry.shape as [number, number];
+  const size = gramChunkLength(rows, cols) * cols;
+  if (!chunk.buffer || chunk.buffer.length < size) chunk.buffer = new Float32Array(size);
+  const buffer = chunk.buffer;
+  return singularValuesOfRows(
+    rows,
+    cols,
+    async (row0, k) => {
+      const w = (await src.readRange(entry.name, row0 * cols, k * cols, 'f32', buffer)) as Float32Array;
+      return allFinite(w) ? w : null;
+    },
+    { intraOpThreads },
+  );
 }
 
 export const descriptor: UnitDescriptor = {

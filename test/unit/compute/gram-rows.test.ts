@@ -1,0 +1,101 @@
+/**
+ * Gram matrices and spectra of tall weights read chunk by chunk (main/compute/gram.ts gramOfRows,
+ * used by the spectra unit for embeddings so it never holds them whole): the same sums in the same
+ * order as gram() on the whole weight (identical bits), a naive float64 product, a reader that stops;
+ * and the spectra unit (main/jobs/units/spectra.ts) on a real safetensors checkpoint, streamed
+ * tall matrices against the whole-tensor path, a non-finite one skipped with a warning.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gram, gramChunkLength, gramOfRows, singularValues } from '../../../main/compute/gram';
+import { writeSafetensors } from '../../../main/formats/safetensors-write';
+import { spectraUnit } from '../../../main/jobs/units/spectra';
+import type { UnitTask } from '../../../main/jobs/units/types';
+
+function lcgMatrix(rows: number, cols: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return new Float32Array(rows * cols).map(() => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 4294967296 - 0.5;
+  });
+}
+
+const rowsOf = (W: Float32Array, cols: number, seen?: number[]) => async (row0: number, k: number) => {
+  seen?.push(row0, k);
+  return W.slice(row0 * cols, (row0 + k) * cols); // a copy, as a reader into its own buffer gives
+};
+
+describe('gramOfRows', () => {
+  for (const [rows, cols] of [
+    [301, 258],
+    [97, 13],
+  ] as const) {
+    it(`equals gram() bit for bit and a naive float64 product (${rows} x ${cols}, chunked)`, async () => {
+      const W = lcgMatrix(rows, cols, rows + cols);
+      const opts = { chunkElements: 40 * cols, intraOpThreads: 1 };
+      const seen: number[] = [];
+      const streamed = await gramOfRows(rows, cols, rowsOf(W, cols, seen), opts);
+      const whole = await gram(W, rows, cols, opts);
+      expect(streamed).toEqual(whole);
+      // Chunks of gramChunkLength rows, in order, covering every row once.
+      const len = gramChunkLength(rows, cols, opts);
+      expect(len).toBe(40);
+      for (let i = 0; i < seen.length; i += 2) expect([seen[i], seen[i + 1]]).toEqual([(i / 2) * len, Math.min(len, rows - (i / 2) * len)]);
+      expect(seen[seen.length - 2] + seen[seen.length - 1]).toBe(rows);
+      let worst = 0;
+      for (let i = 0; i < cols; i++) {
+        for (let j = 0; j < cols; j++) {
+          let s = 0;
+          for (let r = 0; r < rows; r++) s += W[r * cols + i] * W[r * cols + j];
+          worst = Math.max(worst, Math.abs((streamed as Float64Array)[i * cols + j] - s));
+        }
+      }
+      expect(worst).toBeLessThan(1e-11);
+    });
+  }
+
+  it('returns null when the reader stops, and refuses wide weights', async () => {
+    const W = lcgMatrix(60, 5, 3);
+    const stopAt20 = async (row0: number, k: number) => (row0 >= 20 ? null : W.slice(row0 * 5, (row0 + k) * 5));
+    expect(await gramOfRows(60, 5, stopAt20, { chunkElements: 50 })).toBeNull();
+    await expect(gramOfRows(5, 60, rowsOf(W, 60))).rejects.toThrow(/tall weight/);
+  });
+});
+
+describe('spectra unit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atlas-spectra-rows-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('streams tall matrices with the same singular values as the whole-tensor path, and skips a non-finite one', async () => {
+    const folder = join(dir, 'step_0');
+    mkdirSync(folder);
+    const embed = lcgMatrix(300, 40, 1); // tall: streamed
+    const down = lcgMatrix(40, 120, 2); // wide: read whole
+    const out = lcgMatrix(300, 40, 3);
+    out[11111] = Number.NaN; // tall, non-finite (row 277)
+    writeSafetensors(join(folder, 'model.safetensors'), {
+      'gpt_neox.embed_in.weight': { dtype: 'F32', shape: [300, 40], data: embed },
+      'gpt_neox.layers.0.mlp.dense_4h_to_h.weight': { dtype: 'F32', shape: [40, 120], data: down },
+      'embed_out.weight': { dtype: 'F32', shape: [300, 40], data: out },
+    });
+    const checkpoint = { id: 'step0', label: 'step 0', step: 0, folder, weightFiles: ['model.safetensors'], format: 'safetensors' as const, dtype: 'F32' as const };
+    const task = {
+      unit: 'spectra',
+      run: { id: 'r', family: 'gpt_neox', config: null, tokenizerPath: null },
+      checkpoint,
+      init: checkpoint,
+      prev: null,
+      final: checkpoint,
+      provider: 'cpu',
+      intraOpThreads: 1,
+    } as unknown as UnitTask;
+    const results = await spectraUnit(task, () => {});
+    const spectrum = (name: string) => (results.arrays.find((a) => a.tensor === name)?.data as { singular_values: Float64Array } | undefined)?.singular_values;
+    expect(spectrum('gpt_neox.embed_in.weight')).toEqual(await singularValues(embed, 300, 40, { intraOpThreads: 1 }));
+    expect(spectrum('gpt_neox.layers.0.mlp.dense_4h_to_h.weight')).toEqual(await singularValues(down, 40, 120, { intraOpThreads: 1 }));
+    expect(spectrum('embed_out.weight')).toBeUndefined();
+    expect(results.info?.warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
+  });
+});
