@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { AtlasError, InitDistRequest, type AnalysisKind, type CheckpointSubset } from '../common/api';
+import { ANALYSIS_IDS } from '../common/analyses';
 import { SubsetError, parseEvery, parseStepsSpec } from '../common/subset';
 import { formatBytes, formatSeconds } from './jobs/estimate';
 import { Store, defaultDbPath } from './store/store';
@@ -29,7 +30,8 @@ import { figureCommand, gifCommand, type FigureCommandOptions, type GifCommandOp
 import { addTokenLossCommand } from './export/token-loss-command';
 
 const ALL_WEIGHT_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions'];
-const KNOWN_ANALYSES: AnalysisKind[] = ['weights', 'fits', 'spectra', 'embedding', 'svd-directions', 'activations', 'gradients', 'head-updates'];
+/** Every analysis the registry (common/analyses/index.ts) holds: a new descriptor is known here at once. */
+const KNOWN_ANALYSES: readonly AnalysisKind[] = ANALYSIS_IDS;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`checkpoint-atlas: ${escapeTerminal(message)}\n`);
