@@ -2,7 +2,7 @@
 // sweep's peak memory is bounded by the largest tensor (docs/ARCHITECTURE.md "How an analysis
 // runs", step 3). main/jobs/units/common.ts eachTensor and withSources call it around each tensor
 // and each unit; main/jobs/worker.ts hands it the manager's shared slot.
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 
@@ -17,9 +17,29 @@ let collect: (() => void) | null | undefined;
 export function releaseLarge(elements: number): void {
   // Our previous tensor was large: free it before another worker may load its own.
   dropLargeTensor();
-  if (elements < 1 << 22) return;
+  if (elements < 1 << 22) {
+    collectIfGarbageOver(GARBAGE_BYTES);
+    return;
+  }
   collectGarbage();
   enterLargeTensor(elements);
+}
+
+/**
+ * Typed arrays this worker holds, dead or alive, beyond which it collects before its next tensor.
+ * Each worker is its own V8 isolate, so another worker's collection before a large tensor frees
+ * nothing here: without this, the dead copies a worker leaves behind between tensors (onnxruntime-
+ * node returns a fresh copy of every output; the spectra unit's band reduction alone returns
+ * gigabytes per checkpoint) sat next to the other worker's large tensor until V8 got round to them
+ * (peaks of 582-819 MB in four runs of the 160m-shaped sweep of BENCHMARKS.md, against a 742 MB
+ * bound; 563-729 MB in five with 64 MB here, at the same CPU time; 580-768 MB with 256 MB;
+ * collecting after every tensor cost 18 CPU s more).
+ */
+export const GARBAGE_BYTES = 64 << 20;
+
+/** A full collection when this worker's typed arrays (external memory) exceed `bytes`. */
+export function collectIfGarbageOver(bytes: number): void {
+  if (getHeapStatistics().external_memory > bytes) collectGarbage();
 }
 
 /** A full garbage collection, when V8 allows it. */
