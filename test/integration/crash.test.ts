@@ -70,6 +70,27 @@ function killAfter(db: string, delayMs: number): Promise<Progress | null> {
   });
 }
 
+/**
+ * Run analyze to the end, timing it: `firstProgressMs` is when its first progress line came (the
+ * process has started and opened the cache), `durationMs` when it exited.
+ */
+function timedRun(db: string): Promise<{ last: Progress | null; firstProgressMs: number; durationMs: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let firstProgressMs = -1;
+    const child = spawn(process.execPath, analyzeArgs(db), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (firstProgressMs < 0 && out.includes('{')) firstProgressMs = Date.now() - t0;
+    });
+    child.on('exit', () => {
+      const lines = out.trim().split('\n').filter((l) => l.startsWith('{'));
+      resolve({ last: lines.length ? (JSON.parse(lines[lines.length - 1]) as Progress) : null, firstProgressMs, durationMs: Date.now() - t0 });
+    });
+  });
+}
+
 function runToEnd(db: string): Progress {
   const r = spawnSync(process.execPath, analyzeArgs(db), { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -93,10 +114,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.skipIf(!existsSync(CLI))('analyze under kill -9', () => {
   it(`survives ${KILLS} SIGKILLs with an intact cache and an identical export`, async () => {
     const reference = join(dir, 'reference.sqlite');
-    const t0 = Date.now();
-    const full = runToEnd(reference);
-    const duration = Date.now() - t0;
-    expect(full.state).toBe('done');
+    const full = await timedRun(reference);
+    expect(full.last?.state).toBe('done');
+    // Kills land while the process works (between its first progress line and its end), not
+    // mostly in start-up, where the cache may not exist yet, or after a quick run has ended:
+    // with start-up a large part of a small run's time, draws over the whole run interrupted
+    // 7 of 32 attempts in a clean-clone CI run.
+    const start = Math.max(50, full.firstProgressMs);
+    const working = Math.max(50, full.durationMs - start);
     const expected = exportCsv(reference, 'export-reference');
     const strip = (text: string): string => text.replaceAll(/^[0-9a-f]{16},/gm, '');
 
@@ -109,7 +134,7 @@ describe.skipIf(!existsSync(CLI))('analyze under kill -9', () => {
       attempts++;
       const before = unitsIn(db);
       // Anywhere from process start to the end of a whole run.
-      const last = await killAfter(db, 50 + Math.floor(random() * duration));
+      const last = await killAfter(db, start + Math.floor(random() * working));
       if (!existsSync(db)) continue;
       expect(integrity(db)).toBe('ok');
       if (last?.state === 'done') {
@@ -122,7 +147,7 @@ describe.skipIf(!existsSync(CLI))('analyze under kill -9', () => {
       // Every unit the killed process reported done was committed.
       if (last) expect(unitsIn(db)).toBeGreaterThanOrEqual(before + (last.done - last.skipped));
     }
-    expect(interrupted).toBe(KILLS);
+    expect(interrupted, `${interrupted} of ${attempts} attempts interrupted a working process`).toBe(KILLS);
 
     const stored = unitsIn(db);
     const final = runToEnd(db);
