@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { check, downloaded, expect, panelsInViewDrawn, test, type Grid, type RunSummary } from './fixtures';
 import { gifBlocks } from './gif-blocks';
-import { demoSteps, writeSeedRuns } from './seed-runs';
+import { openDemoAndSeedRuns } from './seed-runs';
 
 const FACTORS = [0.9, 1.1] as const;
 
@@ -21,17 +21,9 @@ let made: Runs | null = null;
 
 async function comparisonRuns(apiOk: (m: string, b?: object) => Promise<any>, analyse: (id: string, a: string[]) => Promise<void>, tmp: string, analyses: string[]): Promise<Runs> {
   if (!made) {
-    const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
-    const tiny = runs.find((r) => r.name === 'atlas-demo-tiny');
-    const small = runs.find((r) => r.name === 'atlas-demo-small');
-    test.skip(!tiny || !small, 'needs both bundled demo runs');
-    const all = demoSteps();
-    const steps = [0, 64, 512, 1000, 2000, all[all.length - 1]].filter((s) => all.includes(s));
-    const opened = await apiOk('openPaths', { paths: writeSeedRuns(join(tmp, 'seed-runs'), FACTORS, steps) });
-    const seed1 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed1');
-    const seed2 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed2');
-    check(seed1 && seed2, `both seed runs open: ${JSON.stringify(opened)}`);
-    made = { tiny: tiny!, small: small!, seed1, seed2 };
+    const { tiny, small, seeds } = await openDemoAndSeedRuns(apiOk, join(tmp, 'seed-runs'), FACTORS, (all) => [0, 64, 512, 1000, 2000, all[all.length - 1]]);
+    const [seed1, seed2] = seeds;
+    made = { tiny, small, seed1, seed2 };
   }
   for (const r of Object.values(made)) await analyse(r.id, analyses);
   return made;

@@ -12,7 +12,7 @@ import { SVD_FRAME_KIND, SVD_TENSOR } from '../../common/analyses/svd-directions
 import { formatStep } from '../../common/charts/format';
 import { check, downloaded, expect, test, type RunSummary } from './fixtures';
 import { gifBlocks } from './gif-blocks';
-import { demoSteps, writeSeedRuns } from './seed-runs';
+import { openDemoAndSeedRuns } from './seed-runs';
 
 const SEED_TOKENS_PER_STEP = 4096;
 
@@ -26,17 +26,10 @@ let made: { tiny: RunSummary; small: RunSummary; seed: RunSummary } | null = nul
 
 async function tokenRuns(apiOk: (m: string, b?: object) => Promise<any>, analyse: (id: string, a: string[]) => Promise<void>, tmp: string, analyses: string[]) {
   if (!made) {
-    const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
-    const tiny = runs.find((r) => r.name === 'atlas-demo-tiny');
-    const small = runs.find((r) => r.name === 'atlas-demo-small');
-    test.skip(!tiny || !small, 'needs both bundled demo runs');
-    const all = demoSteps();
-    const steps = [0, 64, 256, 512, 1000].filter((s) => all.includes(s));
-    const opened = await apiOk('openPaths', { paths: writeSeedRuns(join(tmp, 'tokens-runs'), [1.05], steps) });
-    const seed = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed1');
-    check(seed, `the step-folder run opened: ${JSON.stringify(opened)}`);
+    const { tiny, small, seeds } = await openDemoAndSeedRuns(apiOk, join(tmp, 'tokens-runs'), [1.05], () => [0, 64, 256, 512, 1000]);
+    const seed = seeds[0];
     await apiOk('setTokensPerStep', { runId: seed.id, tokensPerStep: SEED_TOKENS_PER_STEP });
-    made = { tiny: tiny!, small: small!, seed };
+    made = { tiny, small, seed };
   }
   for (const r of Object.values(made)) await analyse(r.id, analyses);
   return made;

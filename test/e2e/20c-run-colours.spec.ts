@@ -7,24 +7,16 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { runStyles } from '../../common/charts/compare';
 import { check, downloaded, expect, panelsInViewDrawn, test, type Grid, type RunSummary } from './fixtures';
-import { demoSteps, writeSeedRuns } from './seed-runs';
+import { openDemoAndSeedRuns } from './seed-runs';
 
 const FACTORS = [0.9, 1.1] as const;
 let made: { tiny: RunSummary; small: RunSummary; seed1: RunSummary; seed2: RunSummary } | null = null;
 
 async function runsOf(apiOk: (m: string, b?: object) => Promise<any>, analyse: (id: string, a: string[]) => Promise<void>, tmp: string) {
   if (!made) {
-    const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
-    const tiny = runs.find((r) => r.name === 'atlas-demo-tiny');
-    const small = runs.find((r) => r.name === 'atlas-demo-small');
-    test.skip(!tiny || !small, 'needs both bundled demo runs');
-    const all = demoSteps();
-    const steps = [0, 64, 512, all[all.length - 1]].filter((s) => all.includes(s));
-    const opened = await apiOk('openPaths', { paths: writeSeedRuns(join(tmp, 'colour-seed-runs'), FACTORS, steps) });
-    const seed1 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed1');
-    const seed2 = opened.runs.find((r: RunSummary) => r.name === 'atlas-demo-tiny-seed2');
-    check(seed1 && seed2, `both seed runs open: ${JSON.stringify(opened)}`);
-    made = { tiny: tiny!, small: small!, seed1, seed2 };
+    const { tiny, small, seeds } = await openDemoAndSeedRuns(apiOk, join(tmp, 'colour-seed-runs'), FACTORS, (all) => [0, 64, 512, all[all.length - 1]]);
+    const [seed1, seed2] = seeds;
+    made = { tiny, small, seed1, seed2 };
   }
   for (const r of Object.values(made)) await analyse(r.id, ['weights']);
   return made;

@@ -6,7 +6,7 @@
 // safetensors header is 8 bytes of length and JSON, and float16 rounding is a few lines.
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root } from './fixtures';
+import { check, root, test, type RunSummary } from './fixtures';
 
 export const DEMO_HUB = join(root, 'resources', 'demo', 'hub', 'models--atlas--atlas-demo-tiny');
 
@@ -86,4 +86,29 @@ export function writeSeedRuns(dir: string, factors: readonly number[], steps: re
     }
     return folder;
   });
+}
+
+type ApiOk = (method: string, body?: object) => Promise<any>;
+
+/**
+ * The comparison specs' runs: the two bundled demo runs and step-folder copies of the tiny demo
+ * scaled by `factors` (writeSeedRuns, opened in the library as atlas-demo-tiny-seed1, -seed2, ...)
+ * at the demo steps `pick` chooses. Skips the test when a demo run is missing.
+ */
+export async function openDemoAndSeedRuns(
+  apiOk: ApiOk,
+  dir: string,
+  factors: readonly number[],
+  pick: (demoSteps: readonly number[]) => number[],
+): Promise<{ tiny: RunSummary; small: RunSummary; seeds: RunSummary[] }> {
+  const { runs } = (await apiOk('listRuns')) as { runs: RunSummary[] };
+  const tiny = runs.find((r) => r.name === 'atlas-demo-tiny');
+  const small = runs.find((r) => r.name === 'atlas-demo-small');
+  test.skip(!tiny || !small, 'needs both bundled demo runs');
+  check(tiny && small, 'both bundled demo runs are listed');
+  const all = demoSteps();
+  const opened = (await apiOk('openPaths', { paths: writeSeedRuns(dir, factors, pick(all).filter((s) => all.includes(s))) })) as { runs: RunSummary[] };
+  const seeds = factors.map((_, i) => opened.runs.find((r) => r.name === `atlas-demo-tiny-seed${i + 1}`));
+  check(seeds.every((r) => r !== undefined), `every seed run opened: ${JSON.stringify(opened)}`);
+  return { tiny, small, seeds: seeds as RunSummary[] };
 }
