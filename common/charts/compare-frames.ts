@@ -8,8 +8,8 @@ import { blockLabel, formatStep, formatTick, formatValue } from './format';
 import type { HistogramFrame, QqFrame, SpectrumFrame } from './frames';
 import { qqExtent, qqOption, qqPoints, QQ_FAMILY_LABEL, type QqFamily } from './qq';
 import { spectrumExtent, spectrumOption, spectrumPoints } from './spectrum';
-import { escapeHtml, type ChartOption, type FrameLabel } from './types';
-import { titleStyle } from './title';
+import { escapeHtml, GIF_DEFAULT_SIZE, type ChartOption, type FrameLabel } from './types';
+import { SUBTITLE_FONT_SIZE, titleStyle } from './title';
 
 export type OverlayKind = 'histogram' | 'qq' | 'spectrum';
 
@@ -24,13 +24,50 @@ export interface OverlayRun<F> {
   tokens?: number | null;
 }
 
+/** One run's part of an overlay's subtitle: "tiny @ 2M tokens (step 1k)", "tiny @ step 512", "tiny: not computed". */
+export function overlayRunPart(r: OverlayRun<unknown>): string {
+  const label = r.label;
+  if (!r.frame || !label) return `${r.runName}: not computed`;
+  const at = label.step === null ? label.checkpointId : typeof r.tokens === 'number' ? `${formatStep(r.tokens)} tokens (step ${formatStep(label.step)})` : `step ${formatStep(label.step)}`;
+  return `${r.runName} @ ${at}`;
+}
+
+/** What every run of an overlay shares: "mlp.in · block 0 · value" (empty before any frame). */
+export function overlayCommonPart(runs: ReadonlyArray<OverlayRun<unknown>>): string {
+  const any = runs.find((r) => r.label)?.label;
+  return any ? `${any.component} · ${blockLabel(any.block)}${any.unit ? ` · ${any.unit}` : ''}` : '';
+}
+
 /** "tiny @ step 512 · small @ step 512 · mlp.in · block 0 · value": every run and its step (and tokens seen, when given). */
 export function overlaySubtitle(runs: ReadonlyArray<OverlayRun<unknown>>): string {
-  const any = runs.find((r) => r.label)?.label;
-  const at = (r: OverlayRun<unknown>, label: FrameLabel) =>
-    label.step === null ? label.checkpointId : typeof r.tokens === 'number' ? `${formatStep(r.tokens)} tokens (step ${formatStep(label.step)})` : `step ${formatStep(label.step)}`;
-  const parts = runs.map((r) => (r.frame && r.label ? `${r.runName} @ ${at(r, r.label)}` : `${r.runName}: not computed`));
-  return any ? `${parts.join(' · ')} · ${any.component} · ${blockLabel(any.block)}${any.unit ? ` · ${any.unit}` : ''}` : parts.join(' · ');
+  return [...runs.map(overlayRunPart), overlayCommonPart(runs)].filter(Boolean).join(' · ');
+}
+
+/**
+ * Width of a subtitle character, as a fraction of the font size: DejaVu Sans (Debian's default
+ * sans, drawn by Chromium and @napi-rs/canvas) averages ~0.55 em over these strings and its widest
+ * common glyphs (digits, capitals, "@") are 0.64-0.8 em; 0.64 keeps a packed line inside its width.
+ */
+const SUBTITLE_EM = 0.64;
+/** Height of one subtitle line (title.ts's line height at the subtitle size). */
+export const OVERLAY_LINE_HEIGHT = Math.round(SUBTITLE_FONT_SIZE * 1.3);
+
+/**
+ * The subtitle as lines that fit `width` pixels: its parts (each run's, then the shared one) packed
+ * greedily, never split inside a part (a part longer than a line gets a line of its own, and
+ * zrender breaks it: subtextStyle.overflow). With three runs or more on a timeline aligned by tokens
+ * one line of the panel's width cut the last runs off (issue 20's follow-up).
+ */
+export function overlaySubtitleLines(runs: ReadonlyArray<OverlayRun<unknown>>, width: number, withRuns = true): string[] {
+  const parts = [...(withRuns ? runs.map(overlayRunPart) : []), overlayCommonPart(runs)].filter(Boolean);
+  const max = Math.max(1, Math.floor(width / (SUBTITLE_FONT_SIZE * SUBTITLE_EM)));
+  const lines: string[] = [];
+  for (const p of parts) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 3 + p.length <= max) lines[lines.length - 1] = `${last} · ${p}`;
+    else lines.push(p);
+  }
+  return lines;
 }
 
 /** Step-line points [x, density] of a histogram (value axis: the bins' real edges); zeros dropped on a log axis. */
@@ -81,6 +118,22 @@ export interface OverlaySettings {
   xName?: string;
   /** Histograms: the title before the tensor ("Weight histogram"). */
   titlePrefix?: string;
+  /** Pixel width of the chart: the subtitle wraps to it (default: the GIF's, the narrowest export). */
+  width?: number;
+  /**
+   * false: the subtitle says only what the runs share and there is no legend: the view lists each
+   * run with its colour, step and tokens under the chart (renderer/src/views/animations/ComparePanel.tsx).
+   */
+  runsInSubtitle?: boolean;
+}
+
+/** The subtitle, legend and plot placement of an overlay (they move down as the subtitle wraps). */
+export function overlayLayout(runs: ReadonlyArray<OverlayRun<unknown>>, settings: OverlaySettings): { subtext: string; legendTop: number; gridTop: number } {
+  const withRuns = settings.runsInSubtitle !== false;
+  // The title's left offset (title.ts) and a margin on the right.
+  const lines = overlaySubtitleLines(runs, (settings.width ?? GIF_DEFAULT_SIZE.width) - 12, withRuns);
+  const extra = Math.max(0, lines.length - 1) * OVERLAY_LINE_HEIGHT;
+  return { subtext: lines.join('\n'), legendTop: 36 + extra, gridTop: (withRuns ? 62 : 48) + extra };
 }
 
 function seriesData(kind: OverlayKind, frame: unknown | null, settings: OverlaySettings): unknown[] {
@@ -92,14 +145,16 @@ function seriesData(kind: OverlayKind, frame: unknown | null, settings: OverlayS
 
 /** Per tick: every run's series data and the subtitle (series in run order). */
 export function overlayUpdate(runs: ReadonlyArray<OverlayRun<unknown>>, settings: OverlaySettings): ChartOption {
-  return { title: [{ subtext: overlaySubtitle(runs) }], series: runs.map((r) => ({ data: seriesData(settings.kind, r.frame, settings) })) };
+  const layout = overlayLayout(runs, settings);
+  return { title: [{ subtext: layout.subtext }], legend: { top: layout.legendTop }, grid: { top: layout.gridTop }, series: runs.map((r) => ({ data: seriesData(settings.kind, r.frame, settings) })) };
 }
 
 /** The full option of an overlay: axes fixed by `settings.extent`, one series per run, a legend of runs. */
 export function overlayOption(runs: ReadonlyArray<OverlayRun<unknown>>, tensor: string, settings: OverlaySettings): ChartOption {
   const update = overlayUpdate(runs, settings);
   const data = (update.series as Array<{ data: unknown[] }>).map((s) => s.data);
-  const legend = { type: 'scroll', top: 34, left: 'center', itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 10 }, data: runs.map((r) => r.runName) };
+  const layout = overlayLayout(runs, settings);
+  const legend = { show: settings.runsInSubtitle !== false, type: 'scroll', top: layout.legendTop, left: 'center', itemWidth: 14, itemHeight: 8, textStyle: { fontSize: 10 }, data: runs.map((r) => r.runName) };
   const unitLabel = runs.find((r) => r.label)?.label?.unit ?? '';
   const base = (() => {
     if (settings.kind === 'qq') {
@@ -111,8 +166,11 @@ export function overlayOption(runs: ReadonlyArray<OverlayRun<unknown>>, tensor: 
     }
     return null;
   })();
-  const title = [{ text: `${settings.kind === 'qq' ? `QQ vs ${QQ_FAMILY_LABEL[settings.family ?? 'student_t']}` : settings.kind === 'spectrum' ? 'Singular values' : (settings.titlePrefix ?? 'Histogram')} · ${tensor} · ${runs.length} runs`, ...titleStyle(), subtext: overlaySubtitle(runs) }];
-  const grid = { left: 64, right: 16, top: 62, bottom: 44 };
+  const style = titleStyle();
+  // A part longer than a line (a very long run name) is broken by zrender rather than cut off.
+  const subtextStyle = { ...(style.subtextStyle as object), width: (settings.width ?? GIF_DEFAULT_SIZE.width) - 12, overflow: 'break' };
+  const title = [{ text: `${settings.kind === 'qq' ? `QQ vs ${QQ_FAMILY_LABEL[settings.family ?? 'student_t']}` : settings.kind === 'spectrum' ? 'Singular values' : (settings.titlePrefix ?? 'Histogram')} · ${tensor} · ${runs.length} runs`, ...style, subtextStyle, subtext: layout.subtext }];
+  const grid = { left: 64, right: 16, top: layout.gridTop, bottom: 44 };
   if (base) {
     const yEqualsX = settings.kind === 'qq' ? [{ ...(base.series as object[])[1], name: 'y = x' }] : [];
     return {

@@ -4,7 +4,7 @@
 // array per point in setOption and no per-item option compatibility pass, which with 8 runs of
 // 1,024 singular values, 200 quantiles and 128 bins was most of a frame's script time and its
 // garbage (bench/compare-ui.mjs). A fresh array per tick: echarts keeps the one it is given.
-import { overlaySubtitle, type OverlayRun, type OverlaySettings } from './compare-frames';
+import { overlayLayout, type OverlayRun, type OverlaySettings } from './compare-frames';
 import type { HistogramFrame, QqFrame, SpectrumFrame } from './frames';
 import type { QqFamily } from './qq';
 import type { ChartOption } from './types';
@@ -17,7 +17,8 @@ export function flatOverlayUpdate(runs: ReadonlyArray<OverlayRun<unknown>>, sett
     if (settings.kind === 'spectrum') return flatSpectrum(f as SpectrumFrame);
     return flatDensity(f as HistogramFrame, settings.yLog ?? false);
   };
-  return { title: [{ subtext: overlaySubtitle(runs) }], series: runs.map((r) => ({ data: data(r.frame) })) };
+  const layout = overlayLayout(runs, settings);
+  return { title: [{ subtext: layout.subtext }], legend: { top: layout.legendTop }, grid: { top: layout.gridTop }, series: runs.map((r) => ({ data: data(r.frame) })) };
 }
 
 /** densityPoints(frame, yLog) flattened: bin left edges (and the last right edge) against density. */

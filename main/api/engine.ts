@@ -196,9 +196,11 @@ export class Engine implements AtlasApi {
   async setRunColour(req: Request<'setRunColour'>): Promise<Response<'setRunColour'>> {
     await this.init();
     if (!this.store.getRun(req.runId)) throw new AtlasError('not-found', `no run with id "${req.runId}"`);
-    setRunColourSlot(this.store, req.runId, req.colourSlot);
+    // Removed meanwhile by another process sharing the cache: nothing is stored, and the answer says so.
+    const run = setRunColourSlot(this.store, req.runId, req.colourSlot) ? this.store.getRun(req.runId) : null;
+    if (!run) throw new AtlasError('not-found', `no run with id "${req.runId}" (removed from the library)`);
     this.emit({ type: 'runs-changed' });
-    return { run: this.listed(this.store.getRun(req.runId)!) };
+    return { run: this.listed(run) };
   }
 
   async openPaths(req: Request<'openPaths'>): Promise<Response<'openPaths'>> {

@@ -246,9 +246,20 @@ async function accumulateGram(
 }
 
 /**
+ * Whether every entry of W was finite, read off its Gram matrix: G_ii = sum_k w_ik^2 is +Inf or
+ * NaN as soon as one w_ik is (float32 or float16 squares cannot overflow float64), and when the
+ * diagonal is finite so is every G_ij (|G_ij| <= sqrt(G_ii G_jj)). Replaces a scan over W.
+ */
+export function gramIsFinite(G: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (!Number.isFinite(G[i * n + i])) return false;
+  return true;
+}
+
+/**
  * Every singular value of W (descending, length min(rows, cols)): eigenvalues of the smaller Gram
  * matrix (symmetricEigenvalues), then s = sqrt(max(lambda, 0)). See eigen.ts for the accuracy of
- * the Gram route (abs error ~1e-8 s_max at worst, on the tiniest singular values).
+ * the Gram route (abs error ~1e-8 s_max at worst, on the tiniest singular values). A non-finite
+ * entry in W throws EigenError (singularValuesIfFinite returns null instead).
  */
 export async function singularValues(
   W: Float32Array | Float64Array,
@@ -258,11 +269,29 @@ export async function singularValues(
 ): Promise<Float64Array> {
   const n = Math.min(rows, cols);
   const G = await gram(W, rows, cols, opts);
-  const eigs = await symmetricEigenvalues(G, n, { ...opts, overwrite: true });
+  // A finite diagonal proves every entry finite (gramIsFinite); otherwise the full scan throws.
+  const eigs = await symmetricEigenvalues(G, n, { ...opts, overwrite: true, finiteChecked: gramIsFinite(G, n) });
   return singularValuesFromGramEigenvalues(eigs);
 }
 
-/** singularValues of a tall weight read by rows (gramOfRows); null when `read` stopped. */
+/**
+ * singularValues, or null when W holds a non-finite value (found on the Gram's diagonal:
+ * gramIsFinite, so the weight itself is never scanned).
+ */
+export async function singularValuesIfFinite(
+  W: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  opts: GramOptions & EigenOptions = {},
+): Promise<Float64Array | null> {
+  const n = Math.min(rows, cols);
+  const G = await gram(W, rows, cols, opts);
+  if (!gramIsFinite(G, n)) return null;
+  const eigs = await symmetricEigenvalues(G, n, { ...opts, overwrite: true, finiteChecked: true });
+  return singularValuesFromGramEigenvalues(eigs);
+}
+
+/** singularValues of a tall weight read by rows (gramOfRows); null when `read` stopped or a value is not finite. */
 export async function singularValuesOfRows(
   rows: number,
   cols: number,
@@ -270,7 +299,7 @@ export async function singularValuesOfRows(
   opts: GramOptions & EigenOptions = {},
 ): Promise<Float64Array | null> {
   const G = await gramOfRows(rows, cols, read, opts);
-  if (G === null) return null;
-  const eigs = await symmetricEigenvalues(G, cols, { ...opts, overwrite: true });
+  if (G === null || !gramIsFinite(G, cols)) return null;
+  const eigs = await symmetricEigenvalues(G, cols, { ...opts, overwrite: true, finiteChecked: true });
   return singularValuesFromGramEigenvalues(eigs);
 }

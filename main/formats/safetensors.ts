@@ -22,6 +22,7 @@
 import { DTYPE_BYTES, type DType } from '../../common/domain';
 import { MAX_ARRAY_ELEMENTS, decodeElements, decodeInto } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
+import { readEntryCodes } from './read-codes';
 import { StrictJsonError, parseStrictJson, type StrictJson } from './strict-json';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 
@@ -347,6 +348,12 @@ export async function openSafetensors(path: string, options: OpenOptions = {}): 
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, () => readEntry(file, entry, precision), into, bytes));
+    },
+    async readCodes(name, start, count, into) {
+      if (closed) throw new FormatError(path, `read of "${name}" after close`);
+      const entry = byName.get(name);
+      if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
+      return readEntryCodes(file, entry, start, count, into);
     },
     async close() {
       if (!closed) {

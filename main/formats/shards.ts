@@ -4,6 +4,7 @@
 // their files are closed; a shard's file is reopened on its first tensor read and kept until close.
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
+import { readEntryCodes } from './read-codes';
 import { readJsonRegular } from './regular-file';
 import { RangeScratch, readEntry, readEntryRange, readSafetensorsHeader } from './safetensors';
 import { DTYPE_BYTES } from '../../common/domain';
@@ -116,6 +117,10 @@ export async function openShardedCheckpoint(indexFile: string, options: { opener
       const { file, entry } = await fileOf(name);
       const whole = (): Promise<Float32Array | Float64Array> => (format === 'safetensors' ? readEntry(file, entry, precision) : readTorchEntry(file, entry, precision));
       return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, whole, into, bytes));
+    },
+    async readCodes(name, start, count, into) {
+      const { file, entry } = await fileOf(name);
+      return readEntryCodes(file, entry, start, count, into);
     },
     async close() {
       if (closed) return;

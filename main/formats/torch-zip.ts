@@ -6,6 +6,8 @@ import { DTYPE_BYTES, type DType } from '../../common/domain';
 import { MAX_ARRAY_ELEMENTS, checkedNumel, decodeElements } from './dtype-convert';
 import { openRandomAccess, type FileOpener, type RandomAccessFile } from './random-access';
 import { RangeScratch, readEntry, readEntryRange } from './safetensors';
+import { gatherStrided, MAX_EXPANDED_ELEMENTS } from './strided';
+import { readEntryCodes } from './read-codes';
 import { FormatError, type TensorEntry, type TensorSource } from './types';
 import { unpickleStateDictIsolated } from './unpickle-thread';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
@@ -118,26 +120,7 @@ export async function readTorchZipIndex(file: RandomAccessFile): Promise<TorchZi
   return { entries, centralDirectory: dir.centralDirectory };
 }
 
-/** Gather a strided view out of the decoded span (element 0 of `span` = the view's first element). */
-export function gatherStrided<T extends Float32Array | Float64Array>(span: T, shape: number[], strides: number[], out: T): T {
-  const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
-  let src = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = span[src];
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d]++;
-      src += strides[d];
-      if (index[d] < shape[d]) break;
-      src -= strides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
-}
-
-/** Largest expanded (zero-stride) view that is materialised: 2^26 elements (256 MB as f32). */
-export const MAX_EXPANDED_ELEMENTS = 2 ** 26;
+export { gatherStrided, MAX_EXPANDED_ELEMENTS } from './strided';
 /** Sum of the elements of all expanded views of one file (4 of the largest). */
 export const MAX_EXPANDED_TOTAL = 2 ** 28;
 
@@ -193,6 +176,12 @@ export async function openTorchZip(path: string, options: { opener?: FileOpener 
       const entry = byName.get(name);
       if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
       return scratch.with(count * DTYPE_BYTES[entry.dtype], (bytes) => readEntryRange(file, entry, start, count, precision, () => readTorchEntry(file, entry, precision), into, bytes));
+    },
+    async readCodes(name, start, count, into) {
+      if (closed) throw new FormatError(path, `read of "${name}" after close`);
+      const entry = byName.get(name);
+      if (!entry) throw new FormatError(path, `no tensor named "${name}"`);
+      return readEntryCodes(file, entry, start, count, into);
     },
     async close() {
       if (!closed) {

@@ -27,6 +27,14 @@ export interface TensorSource {
    * its start and a view of them is returned, so a streaming caller reuses one array.
    */
   readRange(name: string, start: number, count: number, precision?: 'f32' | 'f64', into?: Float32Array | Float64Array): Promise<Float32Array | Float64Array>;
+  /**
+   * Raw little-endian codes of elements [start, start + count) of a F16 or BF16 tensor, C order:
+   * no decoding (main/metrics/code-census.ts counts them). Contiguous tensors read exactly those
+   * bytes, into `into` when it is given and long enough (a view of its start is returned);
+   * non-contiguous torch views are gathered. Any other dtype is refused with a FormatError
+   * (callers fall back to read/readRange); main/formats/read-codes.ts hasCodes tells in advance.
+   */
+  readCodes(name: string, start: number, count: number, into?: Uint16Array): Promise<Uint16Array>;
   close(): Promise<void>;
 }
 

@@ -94,6 +94,48 @@ export class DistanceAccumulator {
     return this;
   }
 
+  /**
+   * add() of two tensors given as raw 16-bit codes (float16/bfloat16, main/metrics/code-census.ts)
+   * and each one's table of code values: the same sums, bit for bit, as add() of the decoded
+   * elements, without decoding them into arrays.
+   */
+  addCodes(a: Uint16Array, b: Uint16Array, valuesA: Float64Array, valuesB: Float64Array): this {
+    if (a.length !== b.length) {
+      throw new MetricInputError('distance.ts', `tensors differ in size: ${a.length} vs ${b.length}`);
+    }
+    for (let start = 0; start < a.length; start += CHUNK) {
+      const end = Math.min(a.length, start + CHUNK);
+      let sdd = 0;
+      let saa = 0;
+      let sbb = 0;
+      let sab = 0;
+      let count = 0;
+      for (let i = start; i < end; i++) {
+        const x = valuesA[a[i]];
+        const y = valuesB[b[i]];
+        const xFinite = x - x === 0;
+        const yFinite = y - y === 0;
+        if (xFinite && yFinite) {
+          const d = x - y;
+          sdd += d * d;
+          saa += x * x;
+          sbb += y * y;
+          sab += x * y;
+          count++;
+        } else {
+          if (!xFinite) census(x, this.nonFiniteA);
+          if (!yFinite) census(y, this.nonFiniteB);
+        }
+      }
+      this.count += count;
+      this.dd.add(sdd);
+      this.aa.add(saa);
+      this.bb.add(sbb);
+      this.ab.add(sab);
+    }
+    return this;
+  }
+
   result(): Distance {
     const dist = Math.sqrt(this.dd.value());
     const normA = Math.sqrt(this.aa.value());

@@ -78,8 +78,8 @@ export function histogramEdges(range: HistogramRange, bins: number): Float64Arra
   return edges;
 }
 
-/** Counts of `x` in the bins given by increasing `edges` (bins = edges.length - 1). */
-export function histogram(x: NumericArray, edges: Float64Array | readonly number[]): Histogram {
+/** Checks that `edges` are finite and increasing; returns the bin count. */
+function checkEdges(edges: Float64Array | readonly number[]): number {
   const bins = edges.length - 1;
   if (bins < 1) throw new MetricInputError('histogram.ts', 'need at least 2 edges');
   for (let i = 0; i < bins; i++) {
@@ -87,11 +87,33 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
       throw new MetricInputError('histogram.ts', `edges must be finite and increasing (edge ${i})`);
     }
   }
-  const lo = edges[0];
-  const hi = edges[bins];
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+  if (!Number.isFinite(edges[0]) || !Number.isFinite(edges[bins])) {
     throw new MetricInputError('histogram.ts', 'edges must be finite');
   }
+  return bins;
+}
+
+/** Bin of a value inside [edges[0], edges[last + 1]] (the lookup of the file header). */
+function binOf(v: number, edges: Float64Array | readonly number[], lo: number, norm: number, last: number): number {
+  // (v - lo) * norm >= 0 here, so truncation is floor.
+  let k = ((v - lo) * norm) | 0;
+  if (k > last) k = last;
+  // Rounding in the affine map can be off by one near an edge; non-uniform edges may need more.
+  if (v < edges[k]) {
+    do k--;
+    while (k > 0 && v < edges[k]);
+  } else if (k < last && v >= edges[k + 1]) {
+    do k++;
+    while (k < last && v >= edges[k + 1]);
+  }
+  return k;
+}
+
+/** Counts of `x` in the bins given by increasing `edges` (bins = edges.length - 1). */
+export function histogram(x: NumericArray, edges: Float64Array | readonly number[]): Histogram {
+  const bins = checkEdges(edges);
+  const lo = edges[0];
+  const hi = edges[bins];
   const norm = bins / (hi - lo);
   const counts = new Float64Array(bins);
   const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
@@ -102,24 +124,41 @@ export function histogram(x: NumericArray, edges: Float64Array | readonly number
   // less time than testing finiteness, underflow and overflow in turn for every element).
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    if (v >= lo && v <= hi) {
-      // (v - lo) * norm >= 0 here, so truncation is floor.
-      let k = ((v - lo) * norm) | 0;
-      if (k > last) k = last;
-      // Rounding in the affine map can be off by one near an edge; non-uniform edges may need more.
-      if (v < edges[k]) {
-        do k--;
-        while (k > 0 && v < edges[k]);
-      } else if (k < last && v >= edges[k + 1]) {
-        do k++;
-        while (k < last && v >= edges[k + 1]);
-      }
-      counts[k]++;
-    } else if (v !== v) nonFinite.nan++;
+    if (v >= lo && v <= hi) counts[binOf(v, edges, lo, norm, last)]++;
+    else if (v !== v) nonFinite.nan++;
     else if (v === Infinity) nonFinite.posInf++;
     else if (v === -Infinity) nonFinite.negInf++;
     else if (v < lo) underflow++;
     else overflow++;
+  }
+  return { counts: Array.from(counts), underflow, overflow, nonFinite };
+}
+
+/**
+ * histogram() of a multiset given as distinct values and their counts: weights[i] elements equal
+ * values[i] (a float16 tensor's code census, main/metrics/code-census.ts). The same counts as
+ * histogram() of the elements themselves: each value goes through the same bin rule.
+ */
+export function histogramOfCounts(values: Float64Array, weights: ArrayLike<number>, edges: Float64Array | readonly number[]): Histogram {
+  const bins = checkEdges(edges);
+  const lo = edges[0];
+  const hi = edges[bins];
+  const norm = bins / (hi - lo);
+  const counts = new Float64Array(bins);
+  const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+  let underflow = 0;
+  let overflow = 0;
+  const last = bins - 1;
+  for (let i = 0; i < values.length; i++) {
+    const c = weights[i];
+    if (c === 0) continue;
+    const v = values[i];
+    if (v >= lo && v <= hi) counts[binOf(v, edges, lo, norm, last)] += c;
+    else if (v !== v) nonFinite.nan += c;
+    else if (v === Infinity) nonFinite.posInf += c;
+    else if (v === -Infinity) nonFinite.negInf += c;
+    else if (v < lo) underflow += c;
+    else overflow += c;
   }
   return { counts: Array.from(counts), underflow, overflow, nonFinite };
 }

@@ -42,8 +42,8 @@ export function runColourSlot(store: Store, runId: string): number {
   return slot;
 }
 
-/** The user's choice of slot for a run. */
-export function setRunColourSlot(store: Store, runId: string, slot: number): void {
+/** The user's choice of slot for a run; false when the run is no longer in the library (nothing stored). */
+export function setRunColourSlot(store: Store, runId: string, slot: number): boolean {
   if (!validSlot(slot)) throw new RangeError(`a colour slot is a whole number 0..${RUN_SLOTS - 1}, not ${slot}`);
-  store.setParam(runId, KEY, slot);
+  return store.setParam(runId, KEY, slot);
 }

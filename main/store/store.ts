@@ -179,7 +179,9 @@ export class Store {
       arraysOfRunKind: db.prepare(`SELECT tensor, checkpoint_id, data FROM arrays WHERE run_id = ? AND kind = ? ORDER BY tensor, checkpoint_id`),
       arrayKindsOfRun: db.prepare(`SELECT DISTINCT kind, tensor FROM arrays WHERE run_id = ?`),
       getParam: db.prepare(`SELECT value FROM run_params WHERE run_id = ? AND key = ?`),
-      setParam: db.prepare(`INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?, ?, ?)`),
+      // Only for a run in the library: another process sharing the cache (the CLI, a second window)
+      // may have removed it since the caller looked, and a parameter row must not outlive its run.
+      setParam: db.prepare(`INSERT OR REPLACE INTO run_params (run_id, key, value) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)`),
       getCalibration: db.prepare(`SELECT value FROM calibration WHERE key = ?`),
       setCalibration: db.prepare(`INSERT OR REPLACE INTO calibration (key, value, updated_at) VALUES (?, ?, ?)`),
       addRecent: db.prepare(`INSERT OR REPLACE INTO recent_paths (path, opened_at) VALUES (?, ?)`),
@@ -411,8 +413,9 @@ export class Store {
     return row ? (JSON.parse(row.value) as T) : null;
   }
 
-  setParam(runId: string, key: string, value: unknown): void {
-    this.stmts.setParam.run(runId, key, JSON.stringify(value));
+  /** Store a run parameter; false (nothing written) when the run is not in the library. */
+  setParam(runId: string, key: string, value: unknown): boolean {
+    return this.stmts.setParam.run(runId, key, JSON.stringify(value), runId).changes > 0;
   }
 
   /** This machine's measured sweep rates (main/jobs/estimate.ts); null when never measured. */

@@ -118,3 +118,51 @@ describe('the engine and the exports', () => {
     }
   });
 });
+
+describe('a colour chosen for a run that another process removes meanwhile', () => {
+  // Two connections to one cache file, as the app and the CLI (or a second window) hold: the
+  // app has looked the run up, the other process removes it, then the app's write arrives.
+  it('stores nothing (no parameter row outlives its run) and says the run is gone', () => {
+    const db = join(dir, 'race.sqlite');
+    const app = new Store(db);
+    const cli = new Store(db);
+    try {
+      addRun(app, 'r', 'raced', 1);
+      expect(app.getRun('r')).not.toBeNull();
+      expect(cli.removeRun('r')?.id).toBe('r');
+      expect(setRunColourSlot(app, 'r', 4)).toBe(false);
+      // The slot the app would assign on a read is not stored either.
+      expect(runColourSlot(app, 'r')).toBeGreaterThanOrEqual(0);
+      expect(app.getParam('r', 'colour_slot')).toBeNull();
+      expect(cli.getParam('r', 'colour_slot')).toBeNull();
+      // Opened again later, the run takes a fresh slot, not the one chosen for the removed run.
+      addRun(cli, 'r', 'raced', 1);
+      expect(storedColourSlot(cli, 'r')).toBeNull();
+      expect(setRunColourSlot(cli, 'r', 6)).toBe(true);
+      expect(storedColourSlot(app, 'r')).toBe(6);
+    } finally {
+      app.close();
+      cli.close();
+    }
+  });
+
+  it('in one engine, setRunColour and removeRun issued together end with the run removed and no slot stored', async () => {
+    const store = new Store(join(dir, 'race-engine.sqlite'));
+    const engine = new Engine({ store, carrier: 'http', demoRoots: [], scanHubCache: false, defaultThreads: 0 });
+    try {
+      for (const order of ['colour-first', 'remove-first'] as const) {
+        addRun(store, 'e', 'engine-race', 1);
+        const colour = engine.setRunColour({ runId: 'e', colourSlot: 9 });
+        const remove = engine.removeRun({ runId: 'e' });
+        const [c, r] = order === 'colour-first' ? await Promise.allSettled([colour, remove]) : (await Promise.allSettled([remove, colour])).reverse();
+        expect(r.status, order).toBe('fulfilled');
+        if (c.status === 'rejected') expect(c.reason, order).toMatchObject({ code: 'not-found' });
+        expect(store.getRun('e'), order).toBeNull();
+        expect(store.getParam('e', 'colour_slot'), order).toBeNull();
+      }
+    } finally {
+      await engine.close();
+      store.close();
+    }
+  });
+});

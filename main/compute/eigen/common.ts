@@ -16,6 +16,11 @@ export interface EigenOptions {
   bandwidth?: number;
   /** Use G itself as the working buffer (destroying it) instead of a copy: saves n^2 doubles. */
   overwrite?: boolean;
+  /**
+   * The caller has established that every entry of G is finite (gram.ts gramIsFinite: a Gram
+   * matrix with a finite diagonal), so the O(n^2) scan is skipped.
+   */
+  finiteChecked?: boolean;
   /** When given, receives the milliseconds spent in each stage (band, of which bandOnnx in onnxruntime; tridiagonal; ql). */
   timings?: Record<string, number>;
 }

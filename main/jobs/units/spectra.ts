@@ -70,18 +70,12 @@ function streamable(entry: TensorEntry): boolean {
   return rows > cols && !entry.strides && entry.byteLength === rows * cols * DTYPE_BYTES[entry.dtype];
 }
 
-function allFinite(w: Float32Array): boolean {
-  for (let i = 0; i < w.length; i++) if (!Number.isFinite(w[i])) return false;
-  return true;
-}
-
 async function wholeSingularValues(src: TensorSource, entry: TensorEntry, intraOpThreads: number): Promise<Float64Array | null> {
   // onnxruntime is loaded only by workers that compute spectra.
-  const { singularValues } = await import('../../compute/gram');
+  const { singularValuesIfFinite } = await import('../../compute/gram');
   const [rows, cols] = entry.shape as [number, number];
-  const w = (await src.read(entry.name, 'f32')) as Float32Array;
-  if (!allFinite(w)) return null;
-  return singularValues(w, rows, cols, { intraOpThreads });
+  // Non-finite values show on the Gram's diagonal (null): the weight itself is not scanned.
+  return singularValuesIfFinite((await src.read(entry.name, 'f32')) as Float32Array, rows, cols, { intraOpThreads });
 }
 
 async function streamedSingularValues(
@@ -98,10 +92,7 @@ async function streamedSingularValues(
   return singularValuesOfRows(
     rows,
     cols,
-    async (row0, k) => {
-      const w = (await src.readRange(entry.name, row0 * cols, k * cols, 'f32', buffer)) as Float32Array;
-      return allFinite(w) ? w : null;
-    },
+    async (row0, k) => (await src.readRange(entry.name, row0 * cols, k * cols, 'f32', buffer)) as Float32Array,
     { intraOpThreads },
   );
 }

@@ -222,7 +222,7 @@ export function Overview({ ctx }: { ctx: RunContext }) {
             cell && (r * row.cells.length + i >= revealed || !nearView.has(r * row.cells.length + i)) ? (
               <PanelSlot key={`${row.key}|${i}`} slot={r * row.cells.length + i} height={panelHeight(cell.panel) + 10} observer={observer} />
             ) : cell ? (
-              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} group={groupRequests[i]} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} changesShown={showChanges} />
+              <HeatmapPanelView key={`${row.key}|${i}`} minus={columns[i]?.minus} group={groupRequests[i]} panel={aligned.get(onAxis(cell.panel)) ?? onAxis(cell.panel)} scale={cell.scale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} changes={changes.get(cell.panel.runId)} changesShown={showChanges} band={cell.band} />
             ) : (
               <div key={`${row.key}|${i}`} className="panel missing">
                 {row.key.replace('|', ' ')}: not in {columns[i]?.label}

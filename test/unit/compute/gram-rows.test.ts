@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gram, gramChunkLength, gramOfRows, singularValues } from '../../../main/compute/gram';
+import { gram, gramChunkLength, gramIsFinite, gramOfRows, singularValues, singularValuesIfFinite } from '../../../main/compute/gram';
 import { writeSafetensors } from '../../../main/formats/safetensors-write';
 import { spectraUnit } from '../../../main/jobs/units/spectra';
 import type { UnitTask } from '../../../main/jobs/units/types';
@@ -97,5 +97,35 @@ describe('spectra unit', () => {
     expect(spectrum('gpt_neox.layers.0.mlp.dense_4h_to_h.weight')).toEqual(await singularValues(down, 40, 120, { intraOpThreads: 1 }));
     expect(spectrum('embed_out.weight')).toBeUndefined();
     expect(results.info?.warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
+  });
+});
+
+describe('non-finite weights found on the Gram diagonal (gramIsFinite)', () => {
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    it(`a ${bad} anywhere in a wide, square or tall weight gives null, a finite one its singular values`, async () => {
+      for (const [rows, cols] of [
+        [7, 31],
+        [12, 12],
+        [45, 9],
+      ] as const) {
+        const W = lcgMatrix(rows, cols, rows * cols);
+        const good = await singularValuesIfFinite(W, rows, cols, { intraOpThreads: 1 });
+        expect(good).toEqual(await singularValues(W, rows, cols, { intraOpThreads: 1 }));
+        for (const at of [0, (rows * cols) >> 1, rows * cols - 1]) {
+          const V = W.slice();
+          V[at] = bad;
+          expect(await singularValuesIfFinite(V, rows, cols, { intraOpThreads: 1 })).toBeNull();
+          const n = Math.min(rows, cols);
+          expect(gramIsFinite(await gram(V, rows, cols, { intraOpThreads: 1 }), n)).toBe(false);
+          // The throwing entry point still refuses it, as before.
+          await expect(singularValues(V, rows, cols, { intraOpThreads: 1 })).rejects.toThrow(/matrix entry/);
+        }
+      }
+    });
+  }
+
+  it('float32 extremes square and sum to finite float64 (no false alarm)', async () => {
+    const W = new Float32Array(64 * 4).fill(3.4e38);
+    expect(gramIsFinite(await gram(W, 4, 64, { intraOpThreads: 1 }), 4)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
 // subtitle names the step each run is at). Ticks send only the series data, as FramePanel does.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { FrameKind, FrameSeries, RunSummary, TensorMeta } from '../../../../common/api';
-import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlaySubtitle, runStyles, type ChartOption, type OverlayKind, type OverlayRun, type QqFamily } from '../../../../common/charts';
+import { asHistogramFrame, asQqFrame, asSpectrumFrame, overlayExtent, overlayOption, overlayRunPart, overlaySubtitle, runStyles, type ChartOption, type OverlayKind, type OverlayRun, type QqFamily } from '../../../../common/charts';
 import { flatOverlayUpdate } from '../../../../common/charts/flat-points';
 import { Chart, type ChartHandle } from '../../components/Chart';
 import { ExportMenu, type ExportFormat } from '../../components/ExportMenu';
@@ -107,7 +107,10 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
         label: f >= 0 && s ? { runName: r.run.name, tensor: meta.tensor, component: meta.component, block: meta.block, step: s.steps[f] ?? null, checkpointId: s.checkpointIds[f] ?? '', unit } : null,
       };
     });
-  const overlaySettings = { kind: overlay, extent: parsed.extent, yLog: settings.yLog, family: settings.family, titlePrefix: panelLabel, xName: kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight' };
+  // On screen each run's colour, step and tokens are listed above the chart (RunLines, beside the
+  // Export menu), wrapping with the panel: in the canvas subtitle three runs by tokens ran past
+  // the panel's right edge. The chart's subtitle keeps what the runs share.
+  const overlaySettings = { kind: overlay, extent: parsed.extent, yLog: settings.yLog, family: settings.family, titlePrefix: panelLabel, xName: kind === 'grad_histogram' ? 'gradient' : kind === 'resid_histogram' ? 'activation' : 'weight', runsInSubtitle: false };
   const anyFrame = parsed.perRun.some((r) => r.frames.some((f) => f !== null));
   const fullOption = useMemo<ChartOption | null>(
     () => (anyFrame ? onScreen(overlayOption(runsAt(index), meta.tensor, overlaySettings)) : null),
@@ -130,6 +133,7 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
   return (
     <div className="panel anim" data-testid={`anim-${kind}`} data-runs={runs.length} data-step={steps[index] ?? ''} data-frame-label={anyFrame ? overlaySubtitle(runsAt(index)) : ''}>
       <div className="panelbar">
+        {fullOption && <RunLines runs={runsAt(index)} />}
         <ExportMenu
           formats={formats}
           request={anyFrame ? { runId: runs[0].id, compare: runs.slice(1).map((r) => r.id), ...(byTokens ? { align: 'tokens' as const } : {}), view: EXPORT_VIEW[kind], tensor: meta.tensor, ...GIF_SIZE, ...(kind === 'qq' ? { family: settings.family ?? 'gaussian' } : {}), ...(settings.yLog !== undefined && kind !== 'qq' && kind !== 'spectrum' ? { yLog: settings.yLog } : {}) } : null}
@@ -142,7 +146,21 @@ export function CompareFramePanel({ runs, kind, meta, steps, xOf, byTokens = fal
       {parsed.error && <p className="notice error">{parsed.error}</p>}
       {loaded.length === 0 && <p className="muted">loading {panelLabel.toLowerCase()} of {runs.length} runs…</p>}
       {loaded.length > 0 && !anyFrame && <p className="notice warn">{panelLabel} of {meta.tensor}: nothing computed yet in any shown run: run the matching analysis.</p>}
-      {fullOption && <Chart ref={chart} option={fullOption} height={320} ariaLabel={title} />}
+      {fullOption && <Chart ref={chart} option={fullOption} height={300} ariaLabel={title} />}
     </div>
+  );
+}
+
+/** The overlay's legend: each run in its colour with the step (and tokens) its frame is from. */
+function RunLines({ runs }: { runs: ReadonlyArray<OverlayRun<unknown>> }) {
+  return (
+    <ul className="overlay-runs" data-testid="overlay-runs" aria-label="Runs, each at the step its frame is from">
+      {runs.map((r, i) => (
+        <li key={i} data-testid="overlay-run">
+          <span className="swatch" style={{ background: r.colour }} aria-hidden="true" />
+          <span>{overlayRunPart(r)}</span>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -11,6 +11,8 @@ import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
 import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
 import { changePointsSwitch, nextChangeCell, paintChangeMarks } from './change-marks';
+import { BandKey, bandTip, paintBandCell } from './band-cells';
+import type { CellBand } from './layout';
 
 /** The cell named by the Overview's readout line. */
 export interface Readout {
@@ -68,7 +70,10 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
   group,
   changes,
   changesShown = changes !== undefined && changes !== null,
+  band: seedBand,
 }: {
+  /** A seed group's band (its bounds' panels): each cell drawn as max over mean over min (band-cells.ts). */
+  band?: CellBand;
   /** A seed group's mean panel (the panel's run is its first member): the export asks for the group. */
   group?: { compare: string[]; band: 'minmax' | 'std' };
   /** Whether the Overview shows change points (the Export menu's change-point switch starts so). */
@@ -138,6 +143,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       const y0 = Math.floor(rect.y + d[CELL.row] * band);
       const y1 = Math.ceil(rect.y + (d[CELL.row] + 1) * band);
       ctx.fillRect(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0));
+      if (seedBand) paintBandCell(ctx, seedBand, d, [x0, y0, x1, y1], scale, palette);
       if (d[CELL.flag] === CELL_FLAG.bound) {
         // the metric's bound (Student-t ν = 10^4): a dot, as heatmapOption's renderCell draws it
         ctx.fillStyle = BOUND_MARK;
@@ -164,7 +170,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     ctx.restore();
     paintChangeMarks(ctx, marks, px, rect, band);
     el.dataset.cells = String(data.length);
-  }, [data, scale, palette, panel, stepScale, xExtent[0], xExtent[1], marks]);
+  }, [data, scale, palette, panel, stepScale, xExtent[0], xExtent[1], marks, seedBand]);
 
   // After echarts has laid out the frame (the Chart child applies the option first).
   useEffect(() => paint(), [paint, frame]);
@@ -205,7 +211,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       el.hidden = true;
       return;
     }
-    el.innerHTML = tooltipText({ value: d });
+    el.innerHTML = tooltipText({ value: d }) + (seedBand ? bandTip(seedBand, d) : '');
     el.hidden = false;
     const host = box.current!;
     const left = Math.min(x + 14, host.clientWidth - el.offsetWidth - 4);
@@ -221,6 +227,15 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     return [rect.x + ((mid - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width, rect.y + ((d[CELL.row] + 0.5) / panel.rows.length) * rect.height];
   };
 
+  /** A cell's rectangle as paint() fills it. */
+  const cellRect = (d: number[]): [number, number, number, number] => {
+    const inst = chart.current?.instance();
+    const rect = inst ? gridRect(inst) : null;
+    if (!rect) return [0, 0, 0, 0];
+    const px = (x: number) => rect.x + ((x - xExtent[0]) / (xExtent[1] - xExtent[0])) * rect.width;
+    const h = rect.height / Math.max(1, panel.rows.length);
+    return [Math.floor(px(d[CELL.x0])), Math.floor(rect.y + d[CELL.row] * h), Math.ceil(px(d[CELL.x1])), Math.ceil(rect.y + (d[CELL.row] + 1) * h)];
+  };
   const readoutOf = (d: number[]): Readout => {
     const row = panel.rows[d[CELL.row]];
     return {
@@ -243,6 +258,8 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     const c = Math.max(0, Math.min(panel.steps.length - 1, col));
     setCursor({ row: r, col: c });
     const d = byCell.get(r * panel.steps.length + c) ?? null;
+    // The cursor cell's pixels (x0,y0,x1,y1 in the panel box) for tests that read what is drawn there.
+    if (canvas.current) canvas.current.dataset.cursorRect = d ? cellRect(d).join(',') : '';
     if (d) {
       const [x, y] = cellCentre(d);
       showTip(d, x, y);
@@ -271,7 +288,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
     return [e.clientX - r.left, e.clientY - r.top];
   };
   return (
-    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-minus={minus ?? ''} data-colour-mode={scale.mode} data-colour-min={scale.min} data-colour-max={scale.max} data-component={panel.component} data-kind={panel.kind}>
+    <div className="panel heatmap-panel" data-testid="heatmap-panel" data-run-id={panel.runId} data-minus={minus ?? ''} data-colour-mode={scale.mode} data-colour-min={scale.min} data-colour-max={scale.max} data-colour-log={String(scale.log)} data-component={panel.component} data-kind={panel.kind}>
       <div className="panel-export">
         <ExportMenu
           formats={['png', 'svg', 'csv']}
@@ -302,13 +319,14 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
           option={frame}
           height={height}
           tabIndex={0}
-          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.${marks.length ? ` ${changeSummary(marks)} ] and [ jump between them.` : ''}`}
+          ariaLabel={`${panel.metric.label} heatmap of ${panelTitle(panel)} in ${panel.runName}: ${plural(panel.rows.length, 'block')} by ${plural(panel.steps.length, 'checkpoint')}. Arrow keys move, Enter opens animations.${seedBand ? ` Each cell: ${seedBand.kind === 'std' ? 'mean + 1 sd' : 'max'} over mean over ${seedBand.kind === 'std' ? 'mean − 1 sd' : 'min'} of ${seedBand.seeds} seeds.` : ''}${marks.length ? ` ${changeSummary(marks)} ] and [ jump between them.` : ''}`}
           onKeyDown={onKeyDown}
           dataAttributes={{ 'change-marks': String(marks.length) }}
         />
         <canvas ref={canvas} className="heatmap-cells" aria-hidden="true" data-testid="heatmap-cells" />
         <div ref={tip} className="heatmap-tip" role="tooltip" data-testid="heatmap-tooltip" hidden />
       </div>
+      {seedBand && <BandKey band={seedBand} />}
     </div>
   );
 });

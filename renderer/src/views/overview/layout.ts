@@ -1,8 +1,8 @@
 // The Overview's grid of panels: one row per component (and kind), one column per shown run, or
 // in difference mode one column per compared run minus the page's run (A − B, on a diverging
 // colour scale symmetric about 0), or with a seed band chosen one column per seed group coloured
-// by the members' mean (common/charts/seed-bands.ts, the Curves' code path; the readout gives
-// the band). Colour scales: shared by all panels, per component (across the row) or per panel.
+// by the members' mean (common/charts/seed-bands.ts, the Curves' code path), its band drawn in
+// each cell (HeatmapPanel.tsx) and read in the readout. Colour scales: shared by all panels, per component (across the row) or per panel.
 import type { ScalarGrid } from '../../../../common/api';
 import { colourScaleFor, differencePanels, foldSeedGroups, panelsFromGrid, type BandKind, type ColourScale, type HeatmapPanel, type MetricLike, type SeedGroupGrids } from '../../../../common/charts';
 
@@ -28,9 +28,18 @@ export interface Column {
   group?: SeedGroupGrids;
 }
 
+/** A seed group's band in one panel: its bounds as panels of the same rows and columns as the mean's. */
+export interface CellBand {
+  kind: BandKind;
+  lower: HeatmapPanel;
+  upper: HeatmapPanel;
+  /** Members of the group. */
+  seeds: number;
+}
+
 export interface LayoutRow {
   key: string;
-  cells: Array<{ panel: HeatmapPanel; scale: ColourScale } | null>;
+  cells: Array<{ panel: HeatmapPanel; scale: ColourScale; band?: CellBand } | null>;
 }
 
 export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike, normalise: Normalise, difference: boolean, band: 'none' | BandKind = 'none'): { columns: Column[]; rows: LayoutRow[] } {
@@ -49,15 +58,37 @@ export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike,
       ? folded.map(({ run, group }) => (group ? panelsFromGrid(group.mean, group.name, metric) : panelsFromGrid(run.grid, run.runName, metric)))
       : grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
   const keyOf = (p: HeatmapPanel) => `${p.component}|${p.kind}`;
+  // A group's band drawn in its cells (HeatmapPanel.tsx): the bounds' panels, keyed as the mean's.
+  const bandsOf = (folded ?? []).map(({ group }) => {
+    if (!group) return new Map<string, CellBand>();
+    const lower = panelsFromGrid(group.lower, group.name, metric);
+    const upper = panelsFromGrid(group.upper, group.name, metric);
+    return new Map(lower.flatMap((lo) => {
+      const up = upper.find((u) => keyOf(u) === keyOf(lo));
+      return up ? [[keyOf(lo), { kind: group.band, lower: lo, upper: up, seeds: group.members.length }] as const] : [];
+    }));
+  });
   const keys: string[] = [];
   for (const panels of perColumn) for (const p of panels) if (!keys.includes(keyOf(p))) keys.push(keyOf(p));
   const mode = diff ? 'diverging' : 'auto';
-  const sharedScale = colourScaleFor(perColumn.flat(), { mode });
+  // The colour scales span the bands' bounds too: a band's max and min are drawn in colours of the bar.
+  const withBands = (panels: readonly HeatmapPanel[], column: number) => panels.flatMap((p) => {
+    const b = bandsOf[column]?.get(keyOf(p));
+    return b ? [p, b.lower, b.upper] : [p];
+  });
+  const sharedScale = colourScaleFor(perColumn.flatMap((panels, i) => withBands(panels, i)), { mode });
   const rows = keys.map((key) => {
     const cells = perColumn.map((panels) => panels.find((p) => keyOf(p) === key) ?? null);
-    const present = cells.filter((c): c is HeatmapPanel => c !== null);
+    const present = cells.flatMap((c, i) => (c ? withBands([c], i) : []));
     const componentScale = colourScaleFor(present, { mode });
-    return { key, cells: cells.map((p) => (p ? { panel: p, scale: normalise === 'shared' ? sharedScale : normalise === 'component' ? componentScale : colourScaleFor([p], { mode }) } : null)) };
+    return {
+      key,
+      cells: cells.map((p, i) => {
+        if (!p) return null;
+        const band = bandsOf[i]?.get(key);
+        return { panel: p, scale: normalise === 'shared' ? sharedScale : normalise === 'component' ? componentScale : colourScaleFor(withBands([p], i), { mode }), ...(band ? { band } : {}) };
+      }),
+    };
   });
   return { columns, rows };
 }
