@@ -23,19 +23,23 @@ export async function main(folder: string, gramFile: string, outFile: string, re
       const [rows, cols] = entry.shape as [number, number];
       let c0 = cpu();
       let G: Float64Array;
+      // As the unit reads them: float16 as raw codes (cast inside the Gram graph), others as float32.
+      const codes = entry.dtype === 'F16' && !process.env.SPECTRA_STAGES_F32;
       if (rows > cols) {
-        const buf = new Float32Array(gramChunkLength(rows, cols) * cols);
+        const buf = codes ? new Uint16Array(gramChunkLength(rows, cols) * cols) : new Float32Array(gramChunkLength(rows, cols) * cols);
         let readS = 0;
         G = (await gramOfRows(rows, cols, async (r0, k) => {
           const t = cpu();
-          const w = (await src.readRange(entry.name, r0 * cols, k * cols, 'f32', buf)) as Float32Array;
+          const w = codes
+            ? await src.readCodes(entry.name, r0 * cols, k * cols, buf as Uint16Array)
+            : ((await src.readRange(entry.name, r0 * cols, k * cols, 'f32', buf as Float32Array)) as Float32Array);
           readS += cpu() - t;
           return w;
-        }, { intraOpThreads: 1 }))!;
+        }, { intraOpThreads: 1, codes }))!;
         stages.read += readS;
         stages.gram += cpu() - c0 - readS;
       } else {
-        const w = (await src.read(entry.name, 'f32')) as Float32Array;
+        const w = codes ? await src.readCodes(entry.name, 0, rows * cols) : ((await src.read(entry.name, 'f32')) as Float32Array);
         stages.read += cpu() - c0;
         c0 = cpu();
         G = await gram(w, rows, cols, { intraOpThreads: 1 });

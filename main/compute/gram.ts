@@ -5,7 +5,10 @@
  *
  * Memory: the long dimension is processed in chunks (G = sum_k C_k C_k^T), each chunk converted to
  * float64 inside the graph (Cast), so a 5120 x 20480 float32 weight never exists as a whole
- * float64 copy. Work: the n rows are split into q blocks and only the q(q+1)/2 upper blocks are
+ * float64 copy. W may be float32, float64, or the raw codes of a float16 tensor (a Uint16Array,
+ * as TensorSource.readCodes reads them): those are handed to onnxruntime as they are and cast
+ * inside the graph, so the spectra unit neither decodes float16 in JS nor reads twice the bytes
+ * (the same values exactly: every float16 is a float32 and a float64). Work: the n rows are split into q blocks and only the q(q+1)/2 upper blocks are
  * multiplied (Gemm with a transposed operand), 5/8 of the flops of a full product for q = 4; the
  * lower blocks are mirrored in JS. The blocks accumulate in place across chunks: each Gemm's C
  * input and its preallocated output are the block's own buffer, so no chunk allocates
@@ -14,7 +17,10 @@
  * a 2048 x 8192 float32 weight, 1248 MB for 5120 x 20480, weight included.
  */
 import { singularValuesFromGramEigenvalues, symmetricEigenvalues, type EigenOptions } from './eigen';
-import { cachedSession, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode, type TinyValue } from './ort';
+import { cachedSession, float16CodesTensor, float32Tensor, float64Tensor, OnnxType, type TinyGraph, type TinyNode, type TinyValue } from './ort';
+
+/** A weight or chunk: float32, float64, or IEEE float16 codes (Uint16Array). */
+export type GramData = Float32Array | Float64Array | Uint16Array;
 
 export class GramError extends Error {
   constructor(message: string) {
@@ -48,17 +54,17 @@ const BLOCKS = 4;
  * blocks of rows/columns split q ways (ceil(n/q) each, the last one smaller). The caller passes
  * each accumulator's buffer as the preallocated output too, so blocks accumulate in place.
  */
-function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
+function chunkGraph(elemType: 1 | 10 | 11, wide: boolean, q: number): TinyGraph {
   const nodes: TinyNode[] = [];
   let c = 'C';
   if (!wide && q > 1) {
     // Tall chunk: transpose once (one pass over the chunk, before the cast: half the bytes for
-    // float32), then split rows (contiguous) and use the wide form; measured ~11% less CPU than
+    // float32, a quarter for float16), then split rows (contiguous) and use the wide form; measured ~11% less CPU than
     // splitting columns and multiplying with transA.
     nodes.push({ opType: 'Transpose', inputs: [c], outputs: ['CT'], attributes: [{ name: 'perm', ints: [1, 0] }] });
     c = 'CT';
   }
-  if (elemType === OnnxType.float32) {
+  if (elemType !== OnnxType.float64) {
     nodes.push({ opType: 'Cast', inputs: [c], outputs: ['C64'], attributes: [{ name: 'to', int: OnnxType.float64 }] });
     c = 'C64';
   }
@@ -97,7 +103,7 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
     }
   }
   return {
-    name: `gram.chunk-accumulate-v2.${elemType === OnnxType.float32 ? 'f32' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
+    name: `gram.chunk-accumulate-v2.${elemType === OnnxType.float32 ? 'f32' : elemType === OnnxType.float16 ? 'f16' : 'f64'}.${wide ? 'wide' : 'tall'}.q${q}`,
     inputs: [{ name: 'C', elemType, dims: wide ? ['n', 'k'] : ['k', 'n'] }, ...accumulators],
     outputs,
     nodes,
@@ -106,11 +112,11 @@ function chunkGraph(elemType: 1 | 11, wide: boolean, q: number): TinyGraph {
 }
 
 /**
- * G (n x n, row-major, float64, both triangles) for W (rows x cols, row-major float32 or
- * float64): W W^T if rows <= cols, else W^T W.
+ * G (n x n, row-major, float64, both triangles) for W (rows x cols, row-major float32, float64
+ * or float16 codes): W W^T if rows <= cols, else W^T W.
  */
 export async function gram(
-  W: Float32Array | Float64Array,
+  W: GramData,
   rows: number,
   cols: number,
   opts: GramOptions = {},
@@ -120,11 +126,10 @@ export async function gram(
   const wide = rows <= cols;
   const n = wide ? rows : cols;
   const long = wide ? cols : rows;
-  const isF32 = W instanceof Float32Array;
   const chunkLen = gramChunkLength(rows, cols, opts);
   // Wide weights need their column chunks gathered into a contiguous buffer (reused).
-  const scratch = wide && chunkLen < long ? (isF32 ? new Float32Array(n * chunkLen) : new Float64Array(n * chunkLen)) : null;
-  const G = await accumulateGram(n, wide, isF32, chunkLen, long, opts, async (k0, k) => {
+  const scratch = wide && chunkLen < long ? new (W.constructor as new (length: number) => GramData)(n * chunkLen) : null;
+  const G = await accumulateGram(n, wide, elemTypeOf(W), chunkLen, long, opts, async (k0, k) => {
     if (!wide) return W.subarray(k0 * cols, (k0 + k) * cols);
     if (scratch === null) return W;
     const chunk = scratch.subarray(0, n * k);
@@ -147,22 +152,31 @@ export function gramChunkLength(rows: number, cols: number, opts: GramOptions = 
 /**
  * W^T W for a tall float32 weight (rows > cols) read chunk by chunk: `read(row0, k)` returns rows
  * [row0, row0 + k) (k = gramChunkLength rows, fewer at the end; it may reuse one buffer), or null
- * to stop (then the result is null). Identical to gram() on the whole weight, without holding it:
+ * to stop (then the result is null). With `codes` the chunks are float16 codes (Uint16Array) instead. Identical to gram() on the whole weight, without holding it:
  * the spectra of embeddings need one chunk in memory, not the tensor.
  */
 export async function gramOfRows(
   rows: number,
   cols: number,
-  read: (row0: number, k: number) => Promise<Float32Array | null>,
-  opts: GramOptions = {},
+  read: (row0: number, k: number) => Promise<Float32Array | Uint16Array | null>,
+  opts: GramOptions & { codes?: boolean } = {},
 ): Promise<Float64Array | null> {
   checkShape(rows, cols);
   if (rows <= cols) throw new GramError(`gramOfRows needs a tall weight, got ${rows} x ${cols}`);
-  return accumulateGram(cols, false, true, gramChunkLength(rows, cols, opts), rows, opts, async (k0, k) => {
+  const elemType = opts.codes ? OnnxType.float16 : OnnxType.float32;
+  return accumulateGram(cols, false, elemType, gramChunkLength(rows, cols, opts), rows, opts, async (k0, k) => {
     const chunk = await read(k0, k);
+    if (chunk && elemTypeOf(chunk) !== elemType) throw new GramError(`rows ${k0}..${k0 + k}: got ${chunk.constructor.name}, expected ${opts.codes ? 'float16 codes' : 'float32'}`);
     if (chunk && chunk.length !== k * cols) throw new GramError(`rows ${k0}..${k0 + k}: got ${chunk.length} values, expected ${k * cols}`);
     return chunk;
   });
+}
+
+function elemTypeOf(W: GramData): 1 | 10 | 11 {
+  if (W instanceof Float32Array) return OnnxType.float32;
+  if (W instanceof Uint16Array) return OnnxType.float16;
+  if (W instanceof Float64Array) return OnnxType.float64;
+  throw new GramError(`weight is a ${(W as object).constructor.name}, expected Float32Array, Float64Array or Uint16Array (float16 codes)`);
 }
 
 function checkShape(rows: number, cols: number): void {
@@ -175,14 +189,14 @@ function checkShape(rows: number, cols: number): void {
 async function accumulateGram(
   n: number,
   wide: boolean,
-  isF32: boolean,
+  elemType: 1 | 10 | 11,
   chunkLen: number,
   long: number,
   opts: GramOptions,
-  chunkAt: (k0: number, k: number) => Promise<Float32Array | Float64Array | null>,
+  chunkAt: (k0: number, k: number) => Promise<GramData | null>,
 ): Promise<Float64Array | null> {
   const q = n >= MIN_ORDER_FOR_BLOCKS ? BLOCKS : 1;
-  const session = await cachedSession(chunkGraph(isF32 ? OnnxType.float32 : OnnxType.float64, wide, q), {
+  const session = await cachedSession(chunkGraph(elemType, wide, q), {
     intraOpThreads: opts.intraOpThreads,
   });
   const blockSize = Math.ceil(n / q);
@@ -198,7 +212,12 @@ async function accumulateGram(
     if (chunk === null) return null;
     const dims = wide ? [n, k] : [k, n];
     const feeds: Record<string, ReturnType<typeof float64Tensor>> = {
-      C: isF32 ? float32Tensor(chunk as Float32Array, dims) : float64Tensor(chunk as Float64Array, dims),
+      C:
+        elemType === OnnxType.float32
+          ? float32Tensor(chunk as Float32Array, dims)
+          : elemType === OnnxType.float16
+            ? float16CodesTensor(chunk as Uint16Array, dims)
+            : float64Tensor(chunk as Float64Array, dims),
     };
     const fetches: Record<string, ReturnType<typeof float64Tensor>> = {};
     for (let i = 0; i < q; i++) {
@@ -262,7 +281,7 @@ export function gramIsFinite(G: Float64Array, n: number): boolean {
  * entry in W throws EigenError (singularValuesIfFinite returns null instead).
  */
 export async function singularValues(
-  W: Float32Array | Float64Array,
+  W: GramData,
   rows: number,
   cols: number,
   opts: GramOptions & EigenOptions = {},
@@ -279,7 +298,7 @@ export async function singularValues(
  * gramIsFinite, so the weight itself is never scanned).
  */
 export async function singularValuesIfFinite(
-  W: Float32Array | Float64Array,
+  W: GramData,
   rows: number,
   cols: number,
   opts: GramOptions & EigenOptions = {},
@@ -295,8 +314,8 @@ export async function singularValuesIfFinite(
 export async function singularValuesOfRows(
   rows: number,
   cols: number,
-  read: (row0: number, k: number) => Promise<Float32Array | null>,
-  opts: GramOptions & EigenOptions = {},
+  read: (row0: number, k: number) => Promise<Float32Array | Uint16Array | null>,
+  opts: GramOptions & EigenOptions & { codes?: boolean } = {},
 ): Promise<Float64Array | null> {
   const G = await gramOfRows(rows, cols, read, opts);
   if (G === null || !gramIsFinite(G, cols)) return null;

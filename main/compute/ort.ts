@@ -16,7 +16,7 @@ export class OrtHelperError extends Error {
 }
 
 /** ONNX TensorProto.DataType codes used here. */
-export const OnnxType = { float32: 1, float64: 11, int64: 7 } as const;
+export const OnnxType = { float32: 1, float64: 11, int64: 7, float16: 10 } as const;
 export type OnnxElemType = (typeof OnnxType)[keyof typeof OnnxType];
 
 export interface TinyValue {
@@ -107,6 +107,11 @@ export function cachedSession(graph: TinyGraph, opts: SessionOptions = {}): Prom
 
 export function float64Tensor(data: Float64Array, dims: readonly number[]): ort.Tensor {
   return new ort.Tensor('float64', data, dims);
+}
+
+/** IEEE float16 codes (raw 16-bit patterns, as TensorSource.readCodes gives them) as a float16 tensor. */
+export function float16CodesTensor(data: Uint16Array, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('float16', data, dims);
 }
 
 export function float32Tensor(data: Float32Array, dims: readonly number[]): ort.Tensor {

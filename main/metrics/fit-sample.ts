@@ -17,6 +17,7 @@
 //   likelihood sum and KS scan runs over those. Each term is then count x f(value) instead of
 //   f(value) added count times; with no ties (counts all 1) every sum is the same bits as the
 //   element-by-element loop, with ties it differs by rounding only.
+import { censusNonFinite, codeValues, countCodes, finiteCodesByValue, type HalfDType } from './code-census';
 import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
 
 export const DEFAULT_MAX_FIT_SAMPLE = 1_000_000;
@@ -64,6 +65,28 @@ export function remainder(h: number, w: number): number {
   return h - Math.floor(h / w) * w;
 }
 
+/**
+ * The positions of the stratified sample of a tensor of n elements (ascending; every position
+ * when n <= maxSample). Stratum j is [floor(j n / m), floor((j + 1) n / m)): each end is the next
+ * stratum's start; its element is at an offset given by hash32(j).
+ */
+export function samplePositions(n: number, maxSample = DEFAULT_MAX_FIT_SAMPLE): Uint32Array {
+  const m = Math.min(n, maxSample);
+  const out = new Uint32Array(m);
+  if (n <= maxSample) {
+    for (let j = 0; j < m; j++) out[j] = j;
+    return out;
+  }
+  const hash = hashes(m);
+  let start = 0;
+  for (let j = 0; j < m; j++) {
+    const end = Math.floor(((j + 1) * n) / m);
+    out[j] = start + remainder(hash[j], end - start);
+    start = end;
+  }
+  return out;
+}
+
 /** Sorted Float64 sample of the finite elements (stratified hash subsample above maxSample). */
 export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): FitSample {
   const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
@@ -71,18 +94,10 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
   const sampled = n > maxSample;
   const m = sampled ? maxSample : n;
   const out = x instanceof Float32Array ? new Float32Array(m) : new Float64Array(m);
-  const hash = sampled ? hashes(m) : null;
+  const positions = sampled ? samplePositions(n, maxSample) : null;
   let k = 0;
-  // Stratum j is [floor(j n / m), floor((j + 1) n / m)): each end is the next stratum's start.
-  let start = 0;
   for (let j = 0; j < m; j++) {
-    let idx = j;
-    if (hash) {
-      const end = Math.floor(((j + 1) * n) / m);
-      idx = start + remainder(hash[j], end - start);
-      start = end;
-    }
-    const v = x[idx];
+    const v = x[positions ? positions[j] : j];
     if (v - v === 0) out[k++] = v;
     else if (v !== v) nonFinite.nan++;
     else if (v > 0) nonFinite.posInf++;
@@ -92,6 +107,53 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
   if (finite instanceof Float64Array) return { sorted: finite.sort(), sampled, nonFinite };
   const { sorted, distinct } = sortFloat32WithDistinct(finite);
   return distinct ? { sorted, sampled, nonFinite, distinct } : { sorted, sampled, nonFinite };
+}
+
+/**
+ * fitSample of a float16/bfloat16 tensor from the codes at its samplePositions (in position
+ * order): the same sorted sample and distinct values, from a census of the sampled codes in
+ * value order instead of a decode and a sort (main/metrics/code-census.ts).
+ */
+export function fitSampleOfCodes(codes: Uint16Array, dtype: HalfDType, sampled: boolean): FitSample {
+  const census = countCodes(codes);
+  const nonFinite = censusNonFinite(census, dtype);
+  const values = codeValues(dtype);
+  const order = finiteCodesByValue(dtype);
+  let n = 0;
+  let m = 0;
+  let last = NaN;
+  for (let k = 0; k < order.length; k++) {
+    const c = census[order[k]];
+    if (c === 0) continue;
+    n += c;
+    // Distinct values as distinctOf counts them: -0 and +0 (adjacent in the order) are one value.
+    const v = values[order[k]];
+    if (v !== last) m++;
+    last = v;
+  }
+  const sorted = new Float64Array(n);
+  const distinctValues = new Float64Array(m);
+  const counts = new Float64Array(m);
+  const before = new Float64Array(m + 1);
+  let d = -1;
+  let at = 0;
+  last = NaN;
+  for (let k = 0; k < order.length; k++) {
+    const c = census[order[k]];
+    if (c === 0) continue;
+    const v = values[order[k]];
+    if (v !== last) {
+      d++;
+      distinctValues[d] = v;
+      before[d] = at;
+    }
+    last = v;
+    counts[d] += c;
+    sorted.fill(v, at, at + c);
+    at += c;
+  }
+  before[m] = n;
+  return { sorted, sampled, nonFinite, distinct: { values: distinctValues, counts, before, n } };
 }
 
 /** Order-preserving unsigned key of float32 bits: negative values flipped whole, others' sign bit set. */

@@ -19,7 +19,7 @@
 // Student-t scales are kept >= SCALE_FLOOR (1e-6) x the sample std (degenerate point masses).
 import { STUDENT_T_NU_MAX } from '../../common/analyses/fits';
 import type { NonFiniteCounts, NumericArray } from './moments';
-import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, orderStatisticSample, quantileSorted, type Distinct } from './fit-sample';
+import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, orderStatisticSample, quantileSorted, type Distinct, type FitSample } from './fit-sample';
 import { maximise, type LikelihoodDerivatives } from './newton';
 import { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf } from './special';
 
@@ -303,7 +303,11 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
  * `maxSample`, see the file header). null when fewer than 2 distinct finite values exist.
  */
 export function fitDistributions(x: NumericArray, options: { maxSample?: number } = {}): DistributionFits | null {
-  const sample = fitSample(x, options.maxSample ?? DEFAULT_MAX_FIT_SAMPLE);
+  return fitDistributionsOfSample(fitSample(x, options.maxSample ?? DEFAULT_MAX_FIT_SAMPLE));
+}
+
+/** fitDistributions of a sample already drawn (fit-sample.ts fitSample or fitSampleOfCodes). */
+export function fitDistributionsOfSample(sample: FitSample): DistributionFits | null {
   const sorted = sample.sorted;
   if (sorted.length < 2 || sorted[0] === sorted[sorted.length - 1]) return null;
   const distinct = sample.distinct ?? distinctOf(sorted);

@@ -32,6 +32,7 @@
 import { MetricInputError, moments, type Moments, type NumericArray } from './moments';
 import { selectInPlace } from './select';
 import { radixCensus, selectFloat32 } from './radix-select';
+import { censusFiniteCount, censusOrderStatistics, type HalfDType } from './code-census';
 import {
   fitDistributions,
   normalCdf,
@@ -248,14 +249,38 @@ export function qq(
   const fits = options.fits === undefined ? fitDistributions(x) : options.fits;
   if (fits === null) return null;
   const m = options.moments ?? moments(x);
+  return qqOf(fits, m, (probabilities) => finiteQuantiles(x, options.probabilities ?? probabilities, 'blom'));
+}
+
+/**
+ * qq() of a float16/bfloat16 tensor from its code census (main/metrics/code-census.ts): the same
+ * order statistics, read off the cumulative counts. `m` is censusMoments of the same census.
+ */
+export function qqOfCensus(census: Uint32Array, dtype: HalfDType, fits: DistributionFits | null, m: Moments): QQData | null {
+  if (fits === null) return null;
+  return qqOf(fits, m, (probabilities) => {
+    const count = censusFiniteCount(census, dtype);
+    if (count === 0) throw new MetricInputError('qq.ts', 'quantile of an empty array');
+    const probs = [...probabilities(count)];
+    const wanted = new Set<number>();
+    for (const p of probs) for (const i of blomQuantilePositions(count, p)) wanted.add(i);
+    const ranks = [...wanted].sort((a, b) => a - b);
+    const values = censusOrderStatistics(census, dtype, ranks);
+    const at = new Map(ranks.map((r, k) => [r, values[k]]));
+    return { values: probs.map((p) => blomQuantileAt(count, p, (i) => at.get(i) as number)), probabilities: probs, approximate: false };
+  });
+}
+
+/** The QQ frame from fits, moments and the tensor's type-9 quantiles at qqProbabilities(count). */
+function qqOf(
+  fits: DistributionFits,
+  m: Moments,
+  quantiles: (probabilities: (count: number) => readonly number[]) => { values: number[]; probabilities: number[]; approximate: boolean },
+): QQData | null {
   if (m.count < 2 || m.std === null || m.std === 0 || m.mean === null) return null;
   const mean = m.mean;
   const std = m.std;
-  const { values: empirical, probabilities, approximate } = finiteQuantiles(
-    x,
-    options.probabilities ?? ((count) => qqProbabilities(count)),
-    'blom',
-  );
+  const { values: empirical, probabilities, approximate } = quantiles((count) => qqProbabilities(count));
   const standardise = (v: number): number => (v - mean) / std;
   const { gaussian, logistic, studentT } = fits;
   return {

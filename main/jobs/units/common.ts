@@ -54,9 +54,14 @@ export async function withSources<T>(folders: Array<string | null>, fn: (sources
  * two large tensors sit in memory (with the slot already handed on). A finished call leaves
  * nothing behind.
  */
-export async function eachTensor<T extends { entry: TensorEntry }>(items: readonly T[], measure: (item: T) => Promise<void>): Promise<void> {
+export async function eachTensor<T extends { entry: TensorEntry }>(
+  items: readonly T[],
+  measure: (item: T) => Promise<void>,
+  /** Elements `measure` holds at once (default: the whole tensor); a streaming unit says fewer. */
+  held: (entry: TensorEntry) => number = (e) => e.shape.reduce((a, b) => a * b, 1),
+): Promise<void> {
   for (const item of items) {
-    releaseLarge(item.entry.shape.reduce((a, b) => a * b, 1));
+    releaseLarge(held(item.entry));
     await measure(item);
   }
 }

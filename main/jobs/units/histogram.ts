@@ -1,8 +1,12 @@
 // The `histogram` unit of one checkpoint: every parameter tensor counted on the bins fixed for
 // it across the whole run (computed from every checkpoint's min/max, see main/jobs/run-params.ts).
+// Float16/bfloat16 tensors are counted from their code census (./codes.ts): the same counts.
 import { largestTensorBytes } from '../cost';
 import type { UnitResults, ArrayResult } from '../../store/store';
-import { histogram, histogramEdges } from '../../metrics/histogram';
+import { histogram, histogramEdges, type Histogram } from '../../metrics/histogram';
+import { CODES, censusHistogram, countCodes } from '../../metrics/code-census';
+import type { TensorEntry, TensorSource } from '../../formats/types';
+import { eachCodePiece, halfDType, heldElements, numelOf, pieceLength } from './codes';
 import { shortHash } from '../plan';
 import { analysedTensors, precisionOf, withSources, eachTensor } from './common';
 import type { ProgressFn, UnitDescriptor, UnitTask } from './types';
@@ -13,21 +17,38 @@ export async function histogramUnit(task: UnitTask, progress: ProgressFn): Promi
   const ranges = new Map(Object.entries(task.params?.histogramRanges ?? {}));
   return withSources([task.checkpoint.folder], async ([src]) => {
     const arrays: ArrayResult[] = [];
-    await eachTensor(analysedTensors(task, src!), async ({ entry }) => {
-      const range = ranges.get(entry.name);
-      if (!range) return;
-      progress(entry.name);
-      const x = await src!.read(entry.name, precisionOf(entry));
-      const h = histogram(x, histogramEdges(range, range.bins));
-      arrays.push({
-        kind: 'histogram',
-        tensor: entry.name,
-        // Edges are implied by (lo, hi, bins): uniform, numpy.linspace arithmetic.
-        data: { lo: range.lo, hi: range.hi, bins: range.bins, counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite },
-      });
-    });
+    await eachTensor(
+      analysedTensors(task, src!),
+      async ({ entry }) => {
+        const range = ranges.get(entry.name);
+        if (!range) return;
+        progress(entry.name);
+        const edges = histogramEdges(range, range.bins);
+        const h = halfDType(entry) ? await halfHistogram(src!, entry, edges) : histogram(await src!.read(entry.name, precisionOf(entry)), edges);
+        arrays.push({
+          kind: 'histogram',
+          tensor: entry.name,
+          // Edges are implied by (lo, hi, bins): uniform, numpy.linspace arithmetic.
+          data: { lo: range.lo, hi: range.hi, bins: range.bins, counts: h.counts, underflow: h.underflow, overflow: h.overflow, nonFinite: h.nonFinite },
+        });
+      },
+      (e) => (halfDType(e) ? heldElements(e) : numelOf(e)),
+    );
     return { scalars: [], arrays, info: {} };
   });
+}
+
+/**
+ * Float16/bfloat16 tensors: the counts from the census of their raw codes, streamed (no decoding;
+ * the same counts as binning the decoded elements: main/metrics/code-census.ts).
+ */
+async function halfHistogram(src: TensorSource, entry: TensorEntry, edges: Float64Array): Promise<Histogram> {
+  const census = new Uint32Array(CODES);
+  const numel = numelOf(entry);
+  await eachCodePiece((start, count, into) => src.readCodes(entry.name, start, count, into), numel, pieceLength([entry]), (codes) => {
+    countCodes(codes, census);
+  });
+  return censusHistogram(census, halfDType(entry)!, edges);
 }
 
 export const descriptor: UnitDescriptor = {

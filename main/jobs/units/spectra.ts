@@ -4,7 +4,9 @@
 // Tall contiguous matrices (embeddings, unembeddings, up-projections) are read chunk by chunk into
 // one reused buffer and their Gram accumulated as they come (compute/gram.ts gramOfRows): the unit
 // never holds them whole, so it does not take the large-tensor slot (./large-tensor.ts) nor wait
-// for it while another worker holds an embedding.
+// for it while another worker holds an embedding. Float16 weights are read as raw codes
+// (TensorSource.readCodes) and cast to float64 inside the Gram graph: no float16 decode in JS,
+// half the bytes of a float32 read, the same values.
 import { DTYPE_BYTES } from '../../../common/domain';
 import type { TensorEntry, TensorSource } from '../../formats/types';
 import type { UnitResults, ScalarResult, ArrayResult } from '../../store/store';
@@ -21,7 +23,7 @@ export async function spectraUnit(task: UnitTask, progress: ProgressFn): Promise
     const arrays: ArrayResult[] = [];
     const warnings: string[] = [];
     const matrices = analysedTensors(task, src!).filter(({ entry }) => entry.shape.length === 2 && entry.shape[0] >= 2 && entry.shape[1] >= 2);
-    const chunk = { buffer: null as Float32Array | null };
+    const chunk: ChunkBuffers = { f32: null, codes: null };
     const measure = async (entry: TensorEntry): Promise<void> => {
       progress(entry.name);
       const s = streamable(entry)
@@ -70,31 +72,44 @@ function streamable(entry: TensorEntry): boolean {
   return rows > cols && !entry.strides && entry.byteLength === rows * cols * DTYPE_BYTES[entry.dtype];
 }
 
+/** Float16 tensors go to onnxruntime as their raw codes (cast there); others as float32. */
+function asCodes(entry: TensorEntry): boolean {
+  return entry.dtype === 'F16';
+}
+
+interface ChunkBuffers {
+  f32: Float32Array | null;
+  codes: Uint16Array | null;
+}
+
 async function wholeSingularValues(src: TensorSource, entry: TensorEntry, intraOpThreads: number): Promise<Float64Array | null> {
   // onnxruntime is loaded only by workers that compute spectra.
   const { singularValuesIfFinite } = await import('../../compute/gram');
   const [rows, cols] = entry.shape as [number, number];
+  const w = asCodes(entry) ? await src.readCodes(entry.name, 0, rows * cols) : ((await src.read(entry.name, 'f32')) as Float32Array);
   // Non-finite values show on the Gram's diagonal (null): the weight itself is not scanned.
-  return singularValuesIfFinite((await src.read(entry.name, 'f32')) as Float32Array, rows, cols, { intraOpThreads });
+  return singularValuesIfFinite(w, rows, cols, { intraOpThreads });
 }
 
 async function streamedSingularValues(
   src: TensorSource,
   entry: TensorEntry,
-  chunk: { buffer: Float32Array | null },
+  chunk: ChunkBuffers,
   intraOpThreads: number,
 ): Promise<Float64Array | null> {
   const { singularValuesOfRows, gramChunkLength } = await import('../../compute/gram');
   const [rows, cols] = entry.shape as [number, number];
   const size = gramChunkLength(rows, cols) * cols;
-  if (!chunk.buffer || chunk.buffer.length < size) chunk.buffer = new Float32Array(size);
-  const buffer = chunk.buffer;
-  return singularValuesOfRows(
-    rows,
-    cols,
-    async (row0, k) => (await src.readRange(entry.name, row0 * cols, k * cols, 'f32', buffer)) as Float32Array,
-    { intraOpThreads },
-  );
+  if (asCodes(entry)) {
+    if (!chunk.codes || chunk.codes.length < size) chunk.codes = new Uint16Array(size);
+    const codes = chunk.codes;
+    return singularValuesOfRows(rows, cols, (row0, k) => src.readCodes(entry.name, row0 * cols, k * cols, codes), { intraOpThreads, codes: true });
+  }
+  if (!chunk.f32 || chunk.f32.length < size) chunk.f32 = new Float32Array(size);
+  const buffer = chunk.f32;
+  return singularValuesOfRows(rows, cols, async (row0, k) => (await src.readRange(entry.name, row0 * cols, k * cols, 'f32', buffer)) as Float32Array, {
+    intraOpThreads,
+  });
 }
 
 export const descriptor: UnitDescriptor = {

@@ -1,8 +1,13 @@
 // The fits unit reuses the moments the weights unit computed for the same checkpoint's tensors
 // (main/jobs/units/kept-moments.ts), and its results are the same as when it computes them itself.
-import { readdirSync } from 'node:fs';
+// Float32 and float64 tensors only: float16/bfloat16 ones are streamed as codes by both units
+// (test/unit/jobs/half-units.test.ts), so the demo checkpoint is read here as a float32 copy.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../../main/formats';
+import { writeSafetensors, type OutTensor } from '../../../main/formats/safetensors-write';
 import type { CheckpointInfo } from '../../../common/domain';
 import { weightsUnit } from '../../../main/jobs/units/weights';
 import { fitsUnit } from '../../../main/jobs/units/fits';
@@ -11,7 +16,20 @@ import { moments } from '../../../main/metrics/moments';
 import type { UnitTask } from '../../../main/jobs/units/types';
 
 const snapshots = join(__dirname, '../../../resources/demo/hub/models--atlas--atlas-demo-tiny/snapshots');
-const folder = join(snapshots, readdirSync(snapshots).sort()[0]);
+const demo = join(snapshots, readdirSync(snapshots).sort()[0]);
+const folder = mkdtempSync(join(tmpdir(), 'atlas-kept-'));
+
+beforeAll(async () => {
+  const src = await openCheckpoint(demo);
+  const tensors: Record<string, OutTensor> = {};
+  try {
+    for (const e of src.list()) tensors[e.name] = { dtype: 'F32', shape: e.shape, data: (await src.read(e.name, 'f32')) as Float32Array };
+  } finally {
+    await src.close();
+  }
+  writeSafetensors(join(folder, 'model.safetensors'), tensors);
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 function task(unit: 'weights' | 'fits', fingerprint: string): UnitTask {
   const checkpoint: CheckpointInfo = {
