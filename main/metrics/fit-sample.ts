@@ -67,10 +67,27 @@ export function remainder(h: number, w: number): number {
 
 /**
  * The positions of the stratified sample of a tensor of n elements (ascending; every position
- * when n <= maxSample). Stratum j is [floor(j n / m), floor((j + 1) n / m)): each end is the next
+ * when n <= maxSample); shared, not to be written to. Stratum j is [floor(j n / m), floor((j + 1) n / m)): each end is the next
  * stratum's start; its element is at an offset given by hash32(j).
  */
 export function samplePositions(n: number, maxSample = DEFAULT_MAX_FIT_SAMPLE): Uint32Array {
+  // The layers of a model repeat a few shapes: their positions are made once (read-only, shared).
+  const key = `${n}:${maxSample}`;
+  const kept = positionsKept.get(key);
+  if (kept) return kept;
+  const out = makePositions(n, maxSample);
+  if (out.length >= 4096) {
+    positionsKept.set(key, out);
+    if (positionsKept.size > MAX_POSITIONS_KEPT) positionsKept.delete(positionsKept.keys().next().value as string);
+  }
+  return out;
+}
+
+/** Position arrays kept by samplePositions (4 MB each at 10^6): the distinct large shapes of a model. */
+const MAX_POSITIONS_KEPT = 6;
+const positionsKept = new Map<string, Uint32Array>();
+
+function makePositions(n: number, maxSample: number): Uint32Array {
   const m = Math.min(n, maxSample);
   const out = new Uint32Array(m);
   if (n <= maxSample) {

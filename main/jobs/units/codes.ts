@@ -40,9 +40,29 @@ export async function eachCodePiece(
   piece: number,
   each: (codes: Uint16Array, start: number) => void | Promise<void>,
 ): Promise<void> {
-  const buffer = new Uint16Array(Math.max(1, piece));
-  for (let start = 0; start < numel; start += piece) {
-    const count = Math.min(piece, numel - start);
-    await each(await read(start, count, buffer), start);
+  const buffer = takeBuffer(piece);
+  try {
+    for (let start = 0; start < numel; start += piece) {
+      const count = Math.min(piece, numel - start);
+      await each(await read(start, count, buffer), start);
+    }
+  } finally {
+    giveBack(buffer);
   }
+}
+
+// Piece arrays handed from one tensor to the next (a fresh 2 MB array per tensor was garbage that
+// made the worker collect; main/jobs/units/large-tensor.ts collectIfGarbageOver).
+const spare: Uint16Array[] = [];
+
+/** A Uint16Array of at least `length` elements, reused when one is spare (give it back after). */
+export function takeBuffer(length: number): Uint16Array {
+  const k = spare.findIndex((b) => b.length >= length && b.length <= Math.max(CODE_PIECE, length));
+  if (k >= 0) return spare.splice(k, 1)[0];
+  return new Uint16Array(Math.max(1, length));
+}
+
+/** Returns a buffer from takeBuffer; at most a few piece-sized ones are kept. */
+export function giveBack(buffer: Uint16Array): void {
+  if (spare.length < 4 && buffer.length <= CODE_PIECE) spare.push(buffer);
 }

@@ -9,7 +9,7 @@ import { fitSampleOfCodes, samplePositions } from '../../metrics/fit-sample';
 import { CODES, censusMoments, countCodes } from '../../metrics/code-census';
 import type { Moments } from '../../metrics/moments';
 import type { TensorEntry, TensorSource } from '../../formats/types';
-import { eachCodePiece, halfDType, heldElements, numelOf, pieceLength } from './codes';
+import { eachCodePiece, giveBack, halfDType, heldElements, numelOf, pieceLength, takeBuffer } from './codes';
 import { qqFrame, qqOfCensus, type QQData } from '../../metrics/qq';
 import { bestFitFamily } from '../../../common/analyses/fits';
 import { shortHash } from '../plan';
@@ -76,17 +76,22 @@ async function halfFits(src: TensorSource, entry: TensorEntry): Promise<TensorFi
   const numel = numelOf(entry);
   const census = new Uint32Array(CODES);
   const positions = samplePositions(numel, DEFAULT_MAX_FIT_SAMPLE);
-  const sampleCodes = new Uint16Array(positions.length);
-  let j = 0;
-  await eachCodePiece((start, count, into) => src.readCodes(entry.name, start, count, into), numel, pieceLength([entry]), (codes, start) => {
-    countCodes(codes, census);
-    const end = start + codes.length;
-    for (; j < positions.length && positions[j] < end; j++) sampleCodes[j] = codes[positions[j] - start];
-  });
-  const m = censusMoments(census, dtype);
-  if (!fitGate(m)) return { fits: null, qq: null };
-  const fits = fitDistributionsOfSample(fitSampleOfCodes(sampleCodes, dtype, numel > DEFAULT_MAX_FIT_SAMPLE));
-  return { fits, qq: qqOfCensus(census, dtype, fits, m) };
+  const buffer = takeBuffer(positions.length);
+  try {
+    const sampleCodes = buffer.subarray(0, positions.length);
+    let j = 0;
+    await eachCodePiece((start, count, into) => src.readCodes(entry.name, start, count, into), numel, pieceLength([entry]), (codes, start) => {
+      countCodes(codes, census);
+      const end = start + codes.length;
+      for (; j < positions.length && positions[j] < end; j++) sampleCodes[j] = codes[positions[j] - start];
+    });
+    const m = censusMoments(census, dtype);
+    if (!fitGate(m)) return { fits: null, qq: null };
+    const fits = fitDistributionsOfSample(fitSampleOfCodes(sampleCodes, dtype, numel > DEFAULT_MAX_FIT_SAMPLE));
+    return { fits, qq: qqOfCensus(census, dtype, fits, m) };
+  } finally {
+    giveBack(buffer);
+  }
 }
 
 export const descriptor: UnitDescriptor = {

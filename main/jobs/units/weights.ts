@@ -10,7 +10,7 @@ import { DistanceAccumulator } from '../../metrics/distance';
 import { shortHash } from '../plan';
 import { keepMoments } from './kept-moments';
 import { analysedTensors, hasName, precisionOf, withSources, eachTensor } from './common';
-import { eachCodePiece, halfDType, heldElements, numelOf, pieceLength } from './codes';
+import { eachCodePiece, giveBack, halfDType, heldElements, numelOf, pieceLength, takeBuffer } from './codes';
 import { CODES, censusMoments, codeValues, countCodes } from '../../metrics/code-census';
 import type { Moments } from '../../metrics/moments';
 import type { TensorEntry, TensorSource } from '../../formats/types';
@@ -21,6 +21,7 @@ const COMPARE_CHUNK = 1 << 20;
 
 export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise<UnitResults> {
   const isInit = task.init.id === task.checkpoint.id;
+  const prevIsInit = !isInit && task.prev?.folder === task.init.folder && task.prev.fingerprint === task.init.fingerprint;
   return withSources([task.checkpoint.folder, isInit ? null : task.init.folder, task.prev?.folder ?? null], async ([src, initSrc, prevSrc]) => {
     const scalars: ScalarResult[] = [];
     const arrays: ArrayResult[] = [];
@@ -37,6 +38,8 @@ export async function weightsUnit(task: UnitTask, progress: ProgressFn): Promise
           const o = other ? hasName(other, entry.name) : undefined;
           return other && o && o.shape.join('x') === entry.shape.join('x') ? { src: other, entry: o, acc: new DistanceAccumulator() } : null;
         });
+        // The checkpoint after the init: its previous checkpoint is the init, compared once.
+        if (prevIsInit && refs[0]) refs[1] = refs[0];
         const m = halfDType(entry) ? await halfPass(src!, entry, refs) : await floatPass(task, src!, entry, refs);
         const nf = m.nonFinite.nan + m.nonFinite.posInf + m.nonFinite.negInf;
         if (nf > 0) warnings.push(`${entry.name}: ${m.nonFinite.nan} NaN, ${m.nonFinite.posInf} +Inf, ${m.nonFinite.negInf} -Inf (statistics use the ${m.count} finite values)`);
@@ -95,7 +98,7 @@ async function floatPass(task: UnitTask, src: TensorSource, entry: TensorEntry, 
   const x = await src.read(entry.name, precisionOf(entry));
   const m = keepMoments(task.checkpoint, entry.name, x);
   const piece = x instanceof Float64Array ? new Float64Array(Math.min(COMPARE_CHUNK, x.length)) : new Float32Array(Math.min(COMPARE_CHUNK, x.length));
-  for (const ref of refs) {
+  for (const ref of new Set(refs)) {
     if (!ref) continue;
     for (let start = 0; start < x.length; start += COMPARE_CHUNK) {
       const count = Math.min(COMPARE_CHUNK, x.length - start);
@@ -115,10 +118,10 @@ async function halfPass(src: TensorSource, entry: TensorEntry, refs: Array<Refer
   const dtype = halfDType(entry)!;
   const values = codeValues(dtype);
   const numel = numelOf(entry);
-  const live = refs.filter((r): r is Reference => r !== null);
+  const live = [...new Set(refs)].filter((r): r is Reference => r !== null);
   const piece = pieceLength([entry, ...live.map((r) => r.entry)]);
   const census = new Uint32Array(CODES);
-  const refCodes = live.map(() => new Uint16Array(Math.max(1, piece)));
+  const refCodes = live.map(() => takeBuffer(piece));
   let decoded: Float32Array | null = null;
   let refDecoded: Float32Array | null = null;
   await eachCodePiece((start, count, into) => src.readCodes(entry.name, start, count, into), numel, piece, async (codes, start) => {
@@ -137,6 +140,7 @@ async function halfPass(src: TensorSource, entry: TensorEntry, refs: Array<Refer
       ref.acc.add(mine, await ref.src.readRange(entry.name, start, codes.length, 'f32', refDecoded));
     }
   });
+  refCodes.forEach(giveBack);
   return censusMoments(census, dtype);
 }
 

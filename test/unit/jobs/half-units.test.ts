@@ -149,6 +149,21 @@ describe('weights, fits and histogram units on float16/bfloat16 codes', () => {
     expect(b.get(`${SPECS[0].name} nonfinite_count`)).toBe(3);
   });
 
+  it('weights of the checkpoint after the init (its previous one): compared once, the same results', async () => {
+    const second = (kind: 'half' | 'f32'): UnitTask => {
+      const t = task('weights', kind);
+      return { ...t, checkpoint: checkpoint(steps[1][kind], 100), prev: t.init };
+    };
+    const half = scalarsOf(await weightsUnit(second('half'), () => {}));
+    const f32 = scalarsOf(await weightsUnit(second('f32'), () => {}));
+    for (const s of SPECS) {
+      expect(half.get(`${s.name} dist_to_prev`)).toBe(half.get(`${s.name} dist_to_init`));
+      expect(half.get(`${s.name} dist_to_prev`)).toBe(f32.get(`${s.name} dist_to_prev`));
+      expect(half.get(`${s.name} update_per_step`)).toBe(f32.get(`${s.name} update_per_step`));
+      expect(half.get(`${s.name} cos_to_init`)).toBe(f32.get(`${s.name} cos_to_init`));
+    }
+  });
+
   it('histogram: the same counts', async () => {
     const ranges: Record<string, { lo: number; hi: number; bins: number }> = {};
     for (const [i, s] of SPECS.entries()) ranges[s.name] = { lo: -0.06 + i * 0.001, hi: 0.07, bins: 50 + i };
