@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import { watPlugin } from './tools/wat-plugin.mjs';
 
 // One build for all three processes. main/ holds several entries: the Electron app, the headless
 // CLI (plain Node) and the worker-thread entries (job pool, unpickler); native modules stay external.
 export default defineConfig({
   main: {
+    // Hand-written WebAssembly kernels (*.wat) are assembled into the bundle (tools/wat-plugin.ts).
+    plugins: [watPlugin()],
     build: {
       outDir: 'out/main',
       rollupOptions: {

@@ -14,12 +14,14 @@ const tmp = join(root, 'bench', '.tmp');
 mkdirSync(tmp, { recursive: true });
 const lib = join(tmp, 'spectra-stages-lib.mjs');
 const { build } = await import('rolldown');
+const { watPlugin } = await import('../tools/wat-plugin.mjs');
 await build({
   input: join(root, 'bench', 'spectra-stages.ts'),
   platform: 'node',
   external: [/^node:/, 'onnxruntime-node', /^[a-z@]/],
   output: { file: lib, format: 'esm' },
   logLevel: 'silent',
+  plugins: [watPlugin()],
 });
 const [folder, gramFile = join(tmp, 'spectra-stages.grams.f64'), out = join(tmp, 'spectra-stages.out.f64'), ref] = process.argv.slice(2);
 const { main } = await import(pathToFileURL(lib).href);

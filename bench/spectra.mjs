@@ -56,8 +56,10 @@ async function main() {
   }
   mkdirSync(tmp, { recursive: true });
   const { build } = await import('rolldown');
+  const { watPlugin } = await import('../tools/wat-plugin.mjs');
   await build({
     input: join(root, 'main', 'compute', 'gram.ts'),
+    plugins: [watPlugin()], // the eigensolver's WebAssembly kernels (*.wat)
     platform: 'node',
     external: [/^onnxruntime-node/, /^protobufjs/],
     output: { file: lib, format: 'esm' },

@@ -132,7 +132,8 @@ async function bundle() {
     `export { blockDirections, prepareUnembedding } from ${JSON.stringify(join(root, 'main', 'compute', 'directions'))};\n` +
       `export { gptNeoxHeadSlices } from ${JSON.stringify(join(root, 'main', 'architectures', 'gpt-neox'))};\n`,
   );
-  await build({ input: entry, platform: 'node', external: [/^onnxruntime-node/, /^protobufjs/], output: { file: lib, format: 'esm' }, logLevel: 'silent' });
+  const { watPlugin } = await import('../tools/wat-plugin.mjs');
+  await build({ input: entry, platform: 'node', plugins: [watPlugin()], external: [/^onnxruntime-node/, /^protobufjs/], output: { file: lib, format: 'esm' }, logLevel: 'silent' });
   const old = join(tmp, 'svd-directions-before.ts');
   const source = run('git', ['show', `${BEFORE_COMMIT}:main/metrics/svd-directions.ts`]).replace("from './moments'", `from ${JSON.stringify(join(root, 'main', 'metrics', 'moments'))}`);
   writeFileSync(old, source);

@@ -5,12 +5,14 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { watPlugin } from '../../tools/wat-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = resolve(process.argv[2] ?? join(root, '.gpu', 'b', 'pkg', 'check.mjs'));
 await build({
   configFile: false,
   logLevel: 'warn',
+  plugins: [watPlugin()], // the eigensolver's WebAssembly kernels (*.wat)
   ssr: { noExternal: true, external: ['onnxruntime-node'] },
   build: {
     ssr: join(root, 'bench', 'gpu', 'check.ts'),

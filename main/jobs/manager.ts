@@ -12,14 +12,17 @@ import { describeSubset, isWholeRun } from '../../common/subset';
 import type { Store, UnitResults } from '../store/store';
 import { workerScript } from '../paths';
 import { planUnits, shortHash, type PlannedUnit } from './plan';
-import { extentsFromStore, runParamsFor, type RunParams } from './run-params';
+import { extentsFromStore, RUN_PARAM_SOURCES, runParamsFor, type RunParams } from './run-params';
 import { assignShards, checkpointBytesOf, shardPlanRecord, type ShardSpec } from './shard';
 import { runShapes } from './estimate-run';
 import type { ShardExchange } from './shard-files';
-import { runUnit, unitDescriptor, unitPrecondition, type UnitTask, type WorkerMessage } from './units';
+import { runUnit, unitDescriptor, unitPrecondition, type UnitTask } from './units';
 import { SweepMeter } from './meter';
 import { updateCalibration } from './estimate';
 import type { Probe, RunShapes } from './cost';
+import { Timeline } from './timeline';
+import { runInWorker } from './worker-call';
+import { expectedSeconds, UnitQueue } from './schedule';
 
 export interface JobOptions {
   threads?: number;
@@ -54,8 +57,17 @@ interface Job {
   waitingOn?: number[];
 }
 
+/** A unit to compute, with its stamp's context and the run-wide parameters it needs. */
+interface Todo {
+  p: PlannedUnit;
+  ctx: string;
+  params: RunParams | null;
+}
+
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
+  /** Opt-in record of the pool's lanes (CHECKPOINT_ATLAS_TIMELINE; main/jobs/timeline.ts). */
+  private readonly timeline = new Timeline();
 
   constructor(
     private readonly store: Store,
@@ -181,13 +193,37 @@ export class JobManager {
     job.state.total = planned.length;
     this.publish(job);
 
-    // Phase by phase: units that need run-wide parameters wait for the others.
+    // Units that need run-wide parameters wait for the units those are derived from.
     const firstPhase = planned.filter((p) => !unitDescriptor(p.unit).needsRunParams);
     const secondPhase = planned.filter((p) => unitDescriptor(p.unit).needsRunParams);
     const timing = { startedAt: Date.now(), computed: 0 };
+    this.timeline.mark(-1, 'job-start');
     const meter = new SweepMeter();
     job.meter = meter;
-    for (const phase of [firstPhase, secondPhase]) {
+    const lanes = inline ? 0 : Math.max(1, threads);
+    const secondsOf = expectedSeconds(this.store, opts.estimate);
+    // What is not cached yet, with its stamp's context.
+    const pending = (phase: PlannedUnit[], params: RunParams | null): Todo[] => {
+      const todo: Todo[] = [];
+      for (const p of phase) {
+        const ctx = this.contextOf(p, params, opts);
+        const stamp = { fingerprint: p.checkpoint.fingerprint, version: unitDescriptor(p.unit).version, ctx };
+        if (this.store.isUnitDone({ runId: job.run.id, checkpointId: p.checkpoint.id, analysis: p.unit }, stamp)) {
+          job.state.skipped++;
+          job.state.done++;
+        } else todo.push({ p, ctx, params });
+      }
+      this.publish(job);
+      return todo;
+    };
+    if (!opts.shard) {
+      // One pool, longest units first (./schedule.ts); the histograms join once every statistics unit is stored.
+      const gate = secondPhase.length
+        ? { waitsFor: (t: Todo) => RUN_PARAM_SOURCES.includes(t.p.unit), then: () => pending(secondPhase, runParamsFor(this.store, job.run)) }
+        : null;
+      await this.runPool(job, new UnitQueue(pending(firstPhase, null), (t) => secondsOf(t.p.unit)), opts, lanes, timing, gate);
+    }
+    for (const phase of opts.shard ? [firstPhase, secondPhase] : []) {
       // A shard hands its statistics to the others once its first phase is complete.
       if (phase === secondPhase && opts.shard?.exchange && !job.cancelled && !job.fatal) {
         opts.shard.exchange.publish(job.run.id, planHash, extentsFromStore(this.store, job.run, ownWeights));
@@ -207,20 +243,12 @@ export class JobManager {
           break;
         }
         params = runParamsFor(this.store, job.run, got.extents);
-      } else if (phase === secondPhase) params = runParamsFor(this.store, job.run);
-      const todo: Array<{ p: PlannedUnit; ctx: string }> = [];
-      for (const p of phase) {
-        const ctx = this.contextOf(p, params, opts);
-        const stamp = { fingerprint: p.checkpoint.fingerprint, version: unitDescriptor(p.unit).version, ctx };
-        if (this.store.isUnitDone({ runId: job.run.id, checkpointId: p.checkpoint.id, analysis: p.unit }, stamp)) {
-          job.state.skipped++;
-          job.state.done++;
-        } else todo.push({ p, ctx });
       }
-      this.publish(job);
-      await this.runPool(job, todo, params, opts, inline ? 0 : Math.max(1, threads), timing);
+      await this.runPool(job, new UnitQueue(pending(phase, params), (t) => secondsOf(t.p.unit)), opts, lanes, timing, null);
     }
     meter.stop();
+    this.timeline.mark(-1, 'job-end');
+    this.timeline.flush();
     job.state.measured = {
       seconds: (Date.now() - timing.startedAt) / 1000,
       peakBytes: meter.peakBytes(),
@@ -266,14 +294,23 @@ export class JobManager {
 
   private async runPool(
     job: Job,
-    todo: Array<{ p: PlannedUnit; ctx: string }>,
-    params: RunParams | null,
+    queue: UnitQueue<Todo>,
     opts: JobOptions,
     threads: number,
     timing: { startedAt: number; computed: number },
+    gate: { waitsFor: (t: Todo) => boolean; then: () => Todo[] } | null,
   ): Promise<void> {
-    let next = 0;
-    const finishUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
+    // The units the gated ones wait for; when the last has ended, the gated units are queued.
+    let blocking = gate ? queue.waiting().filter(gate.waitsFor).length : 0;
+    let wake: () => void = () => {};
+    let changed = new Promise<void>((r) => (wake = r));
+    const ended = (item: Todo): void => {
+      if (gate && blocking > 0 && gate.waitsFor(item) && --blocking === 0 && !job.cancelled) queue.add(gate.then());
+      wake();
+      changed = new Promise<void>((r) => (wake = r));
+    };
+    if (gate && blocking === 0) queue.add(gate.then());
+    const finishUnit = (item: Todo, results: UnitResults): void => {
       job.meter?.end(item, true);
       if (job.cancelled) return;
       try {
@@ -285,7 +322,7 @@ export class JobManager {
         for (const w of job.workers) void w.terminate();
       }
     };
-    const storeUnit = (item: { p: PlannedUnit; ctx: string }, results: UnitResults): void => {
+    const storeUnit = (item: Todo, results: UnitResults): void => {
       this.store.writeUnit(
         { runId: job.run.id, checkpointId: item.p.checkpoint.id, analysis: item.p.unit },
         { fingerprint: item.p.checkpoint.fingerprint, version: unitDescriptor(item.p.unit).version, ctx: item.ctx },
@@ -320,46 +357,65 @@ export class JobManager {
     };
 
     if (threads === 0) {
-      for (const item of todo) {
-        if (job.cancelled) return;
+      for (let item = queue.take(0); item && !job.cancelled; item = queue.take(0)) {
         progress(item);
+        this.timeline.mark(0, 'begin', { unit: item.p.unit, checkpoint: item.p.checkpoint.label });
         try {
-          const results = await runUnit(this.taskFor(job, item.p, params, opts, 1), (tensor) => progress(item, tensor));
+          const results = await runUnit(this.taskFor(job, item.p, item.params, opts, 1), (tensor) => progress(item, tensor));
           finishUnit(item, results);
         } catch (err) {
           failUnit(item, (err as Error).message);
         }
+        this.timeline.mark(0, 'end', { unit: item.p.unit, checkpoint: item.p.checkpoint.label });
+        ended(item);
       }
       return;
     }
 
-    const lanes = Math.min(threads, todo.length);
+    // With gated units to come every lane is started; a lane with nothing ready waits for them.
+    const lanes = gate ? threads : Math.min(threads, queue.pending);
     // Shared by this pool's workers: one large tensor in memory at a time (units/large-tensor.ts).
     const largeTensorSlot = new SharedArrayBuffer(4);
     await Promise.all(
-      Array.from({ length: lanes }, async () => {
-        while (!job.cancelled && next < todo.length) {
+      Array.from({ length: lanes }, async (_, lane) => {
+        const nextItem = async (): Promise<Todo | null> => {
+          for (;;) {
+            if (job.cancelled) return null;
+            const item = queue.take(lane);
+            if (item || blocking === 0) return item;
+            await changed;
+          }
+        };
+        let item = await nextItem();
+        while (item) {
+          this.timeline.mark(lane, 'spawn');
           const worker = new Worker(workerScript(), { workerData: { largeTensorSlot } });
+          if (this.timeline.enabled) worker.once('online', () => this.timeline.mark(lane, 'online'));
           job.workers.add(worker);
           try {
-            while (!job.cancelled && next < todo.length) {
-              const item = todo[next++];
-              progress(item);
-              const outcome = await runInWorker(worker, this.taskFor(job, item.p, params, opts, threads), (tensor) => progress(item, tensor));
-              if (outcome.kind === 'done') finishUnit(item, outcome.results);
-              else if (outcome.kind === 'error') failUnit(item, outcome.message);
+            while (item) {
+              const current: Todo = item;
+              progress(current);
+              this.timeline.mark(lane, 'begin', { unit: current.p.unit, checkpoint: current.p.checkpoint.label });
+              const outcome = await runInWorker(worker, this.taskFor(job, current.p, current.params, opts, threads), (tensor) => progress(current, tensor));
+              this.timeline.mark(lane, 'end', { unit: current.p.unit, checkpoint: current.p.checkpoint.label });
+              if (outcome.kind === 'done') finishUnit(current, outcome.results);
+              else if (outcome.kind === 'error') failUnit(current, outcome.message);
               else {
                 // A dead worker cannot give the large-tensor slot back: free it for the others.
                 const slot = new Int32Array(largeTensorSlot);
                 if (Atomics.compareExchange(slot, 0, worker.threadId, 0) === worker.threadId) Atomics.notify(slot, 0);
                 // The worker died (cancel, out of memory, native crash): a fresh one takes the next unit.
-                if (!job.cancelled) failUnit(item, outcome.message);
-                break;
+                if (!job.cancelled) failUnit(current, outcome.message);
               }
+              ended(current);
+              item = await nextItem();
+              if (outcome.kind === 'exit') break;
             }
           } finally {
             job.workers.delete(worker);
             await worker.terminate();
+            this.timeline.mark(lane, 'terminated');
           }
         }
       }),
@@ -368,32 +424,3 @@ export class JobManager {
 }
 
 export { unitPrecondition };
-
-type Outcome = { kind: 'done'; results: UnitResults } | { kind: 'error'; message: string } | { kind: 'exit'; message: string };
-
-function runInWorker(worker: Worker, task: UnitTask, onTensor: (tensor: string) => void): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const cleanup = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    const onMessage = (msg: WorkerMessage): void => {
-      if (msg.type === 'progress') return onTensor(msg.tensor);
-      cleanup();
-      resolve(msg.type === 'done' ? { kind: 'done', results: msg.results } : { kind: 'error', message: msg.message });
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      resolve({ kind: 'exit', message: `worker failed: ${err.message}` });
-    };
-    const onExit = (code: number): void => {
-      cleanup();
-      resolve({ kind: 'exit', message: `worker exited with code ${code}` });
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.postMessage(task);
-  });
-}

@@ -4,10 +4,13 @@
 import type { RunInfo } from '../../common/domain';
 import type { Store } from '../store/store';
 import { histogramRangeForRun, type CheckpointExtent, type HistogramRange } from '../metrics/histogram';
-import { orderedCheckpoints, shortHash } from './plan';
+import { orderedCheckpoints, shortHash, type UnitName } from './plan';
 
 /** Bins per weight histogram: fine enough for the study's shapes, small enough to animate. */
 export const WEIGHT_HISTOGRAM_BINS = 100;
+
+/** The units whose stored results the run-wide parameters read (their min and max statistics). */
+export const RUN_PARAM_SOURCES: readonly UnitName[] = ['weights'];
 
 export interface RunParams {
   histogramRanges: Record<string, HistogramRange & { bins: number }>;
