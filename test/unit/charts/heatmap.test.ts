@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScalarGrid } from '../../../common/api';
 import { CELL, colourScaleFor, heatmapOption, panelsFromGrid } from '../../../common/charts/heatmap';
 import { columnSpans, stepPosition, stepTicks } from '../../../common/charts/step-axis';
+import { rangeTicks } from '../../../common/charts/format';
 
 const metric = { id: 'frobenius_norm', label: 'Frobenius norm', unit: '‖W‖F', logScale: true };
 
@@ -127,6 +128,22 @@ describe('heatmapOption', () => {
     expect(text).toContain('block 1');
     expect(text).toContain('step 100');
     expect(text).toContain('<b>4</b> ‖W‖F');
+  });
+});
+
+describe('colour bar ends', () => {
+  it('a narrow range is labelled with as many digits as tell its ends apart (a two-checkpoint run read "14.2" at both)', () => {
+    const narrow: ScalarGrid = { runId: 'r', metric: 'frobenius_norm', steps: [0, 8], checkpointIds: ['step0', 'step8'], tensors: [{ tensor: 'embed.w', component: 'embed', block: 'embed', kind: 'weight' }], values: [[14.19, 14.24]] };
+    const [panel] = panelsFromGrid(narrow, 'subset-run', metric);
+    const bar = heatmapOption(panel, { stepScale: 'log', colour: colourScaleFor([panel]) }).visualMap as { text: [string, string] };
+    // The scale is log colour (the metric asks for it): its ends are 10^max and 10^min, the values themselves.
+    expect(bar.text).toEqual(['14.24', '14.19']);
+    expect(rangeTicks(0.5, 8)).toEqual(['0.5', '8']);
+    expect(rangeTicks(1.00001, 1.00002)).toEqual(['1.00001', '1.00002']);
+    expect(rangeTicks(123456.7, 123456.9)).toEqual(['123456.7', '123456.9']);
+    expect(rangeTicks(2.0014e-3, 2.0019e-3)).toEqual(['2.001e-3', '2.002e-3']);
+    // Beyond 7 digits they may stay equal (a constant is padded by colourScaleFor, never this close).
+    expect(rangeTicks(1, 1 + 1e-12)).toEqual(['1', '1']);
   });
 });
 
