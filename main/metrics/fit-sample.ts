@@ -17,6 +17,9 @@
 //   likelihood sum and KS scan runs over those. Each term is then count x f(value) instead of
 //   f(value) added count times; with no ties (counts all 1) every sum is the same bits as the
 //   element-by-element loop, with ties it differs by rounding only.
+// - Float16/bfloat16 tensors streamed as raw codes (main/jobs/units/fits.ts) gather the codes at
+//   `samplePositions` and `fitSampleOfCodes` builds the same sorted sample and distinct values
+//   from a census of those codes (main/metrics/code-census.ts): no decode, no sort.
 import { censusNonFinite, codeValues, countCodes, finiteCodesByValue, type HalfDType } from './code-census';
 import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
 

@@ -69,9 +69,20 @@ describe('heatmapOption', () => {
     const x = option.xAxis as { min: number; max: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
     expect(x.min).toBeCloseTo(first[CELL.x0], 12);
     expect(x.max).toBeCloseTo(2.5, 12);
-    // Ticks at the decades inside the extent, labelled with the step they stand for.
-    expect(x.axisLabel.customValues).toEqual([0, 1, 2]);
-    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['1', '10', '100']);
+    // Ticks at the decades inside the extent, labelled with the step they stand for, and "0" under step 0.
+    expect(x.axisLabel.customValues).toEqual([Math.log10(0.5), 0, 1, 2]);
+    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['0', '1', '10', '100']);
+  });
+
+  it('step 0 next to step 64 (a run of few checkpoints): its wide column is labelled 0, not "0.1" and "1"', () => {
+    const g: ScalarGrid = { runId: 'r', metric: 'frobenius_norm', steps: [0, 64, 512, 2600], checkpointIds: ['a', 'b', 'c', 'd'], tensors: [{ tensor: 'embed.w', component: 'embed', block: 'embed', kind: 'weight' }], values: [[1, 2, 3, 4]] };
+    const [panel] = panelsFromGrid(g, 'atlas-demo-tiny-seed1', metric);
+    const x = heatmapOption(panel, { stepScale: 'log', colour: colourScaleFor([panel]) }).xAxis as { min: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
+    expect(x.min).toBeLessThan(-1); // the extent reaches past position -1 ("0.1") ...
+    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['0', '10', '100', '1k']); // ... no tick says so
+    // A tokens axis is left as it was.
+    const tokens = heatmapOption({ ...panel, x: { unit: 'tokens', values: [0, 131072, 1048576, 5324800] } }, { stepScale: 'log', colour: colourScaleFor([panel]) }).xAxis as { axisLabel: { customValues: number[]; formatter: (v: number) => string } };
+    expect(tokens.axisLabel.customValues.map(tokens.axisLabel.formatter)).not.toContain('0');
   });
 
   it('uses raw steps on a linear axis and skips null cells', () => {
