@@ -1,4 +1,5 @@
-// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred.
+// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred; the
+// panels' Householder QR in WebAssembly (./kernels.wat `factor`).
 import { cachedSession, float64Tensor, OnnxType, ort, type TinyGraph } from '../ort';
 import { EigenError, type BandStore, type EigenOptions } from './common';
 import { borrowKernels, releaseKernels, type EigenKernels } from './wasm';
