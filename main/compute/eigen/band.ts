@@ -1,7 +1,8 @@
-// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred.
+// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred; the
+// panels' Householder QR in WebAssembly (./kernels.wat `factor`).
 import { cachedSession, float64Tensor, OnnxType, ort, type TinyGraph } from '../ort';
 import { EigenError, type BandStore, type EigenOptions } from './common';
-import { eigenKernels } from './wasm';
+import { borrowKernels, releaseKernels, type EigenKernels } from './wasm';
 
 /**
  * Panels whose two-sided updates are kept as factors and written into the trailing matrix
@@ -119,6 +120,36 @@ const int64 = (x: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.f
  * graph) and X; the last panel before a rewrite, and the last panel of all, rewrite S instead.
  */
 export async function denseToBand(S: Float64Array, n: number, b: number, opts: EigenOptions): Promise<BandStore> {
+  if (n <= b + 1) {
+    const ld = 2 * b + 1;
+    const band = new Float64Array(n * ld);
+    copyBlock(band, ld, S, n, 0);
+    return { band, ld };
+  }
+  // The panel factorisation runs in WebAssembly (./kernels.wat `factor`) on an instance of its
+  // own (reductions awaiting onnxruntime may interleave): the panel's rows (`cur` below its
+  // diagonal block) go in; R, the reflectors V^T (b x m) and T are read from its memory (views:
+  // onnxruntime reads V^T and T in place).
+  const at = { cur: 0, panel: (n - b) * b, vt: 2 * (n - b) * b, v: 3 * (n - b) * b, tau: 3 * (n - b) * b + n, T: 3 * (n - b) * b + n + b };
+  const dotsAt = at.T + b * b;
+  const kernels = borrowKernels(dotsAt + b);
+  try {
+    return await reduce(kernels, S, n, b, opts, at, dotsAt);
+  } finally {
+    releaseKernels(kernels);
+  }
+}
+
+/** denseToBand's reduction, on a borrowed WebAssembly instance for the panels. */
+async function reduce(
+  kernels: EigenKernels,
+  S: Float64Array,
+  n: number,
+  b: number,
+  opts: EigenOptions,
+  at: { cur: number; panel: number; vt: number; v: number; tau: number; T: number },
+  dotsAt: number,
+): Promise<BandStore> {
   const ld = 2 * b + 1;
   const band = new Float64Array(n * ld);
   const w = 2 * DEFER * b;
@@ -126,18 +157,8 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
   let M = n; // order of the stale matrix at the front of S
   let k = 0; // global index of the stale matrix's [0][0]
   let i = 0; // panels since the last rewrite
-  if (n <= b + 1) {
-    copyBlock(band, ld, S, n, 0);
-    return { band, ld };
-  }
   const sessionOpts = { intraOpThreads: opts.intraOpThreads };
   const [panelSession, rewriteSession] = await Promise.all([cachedSession(PANEL_GRAPH, sessionOpts), cachedSession(REWRITE_GRAPH, sessionOpts)]);
-  // The panel factorisation runs in WebAssembly (./kernels.wat `factor`) on this instance's
-  // memory: the panel's rows (`cur` below its diagonal block) go in; R, the reflectors V^T (b x m)
-  // and T are read from it (views: onnxruntime reads V^T and T in place).
-  const at = { cur: 0, panel: (n - b) * b, vt: 2 * (n - b) * b, v: 3 * (n - b) * b, tau: 3 * (n - b) * b + n, T: 3 * (n - b) * b + n + b };
-  const dotsAt = at.T + b * b;
-  const kernels = eigenKernels(dotsAt + b);
   const mem = new Float64Array(kernels.memory.buffer, 0, dotsAt + b);
   const panelView = mem.subarray(at.panel, at.vt);
   const work = { vt: mem.subarray(at.vt, at.v), T: mem.subarray(at.T, dotsAt) };

@@ -24,6 +24,20 @@ export function eigenKernels(elements: number): EigenKernels {
   return kernels;
 }
 
+/** Instances handed back by their callers, for the next one (a reduction per Gram matrix). */
+const idle: EigenKernels[] = [];
+
+/** An idle instance, or a new one, with room for `elements` values; give it back with releaseKernels. */
+export function borrowKernels(elements: number): EigenKernels {
+  const kernels = idle.pop() ?? eigenKernels(0);
+  ensureElements(kernels, elements);
+  return kernels;
+}
+
+export function releaseKernels(kernels: EigenKernels): void {
+  if (idle.length < 4) idle.push(kernels);
+}
+
 /** Grows the instance's memory to hold `elements` float64 values (views made before are detached). */
 export function ensureElements(kernels: EigenKernels, elements: number): void {
   const bytes = elements * 8;

@@ -3,9 +3,11 @@
  * main/compute/eigen/band.ts) against the JavaScript it replaced (reference/factor-panel-before.ts):
  * the same reflectors, taus, T and R bit for bit on random panels (tall, short, m < b, odd and even
  * lengths, zero columns for the tau = 0 branch); and the reflectors' defining identity
- * (I - V T V^T)^T P = [R; 0] checked in plain float64 arithmetic.
+ * (I - V T V^T)^T P = [R; 0] checked in plain float64 arithmetic; and reductions that interleave
+ * (each awaits onnxruntime between panels) each on its own instance, as if run one by one.
  */
 import { describe, expect, it } from 'vitest';
+import { symmetricEigenvalues } from '../../../main/compute/eigen';
 import { eigenKernels } from '../../../main/compute/eigen/wasm';
 import { factorPanel } from './reference/factor-panel-before';
 
@@ -81,4 +83,21 @@ describe('panel factorisation in WebAssembly', () => {
       expect(worst).toBeLessThan(1e-13 * Math.max(scale, 1) * m);
     });
   }
+});
+
+describe('interleaved reductions', () => {
+  it('give the same eigenvalues together as one by one', async () => {
+    const grams = [90, 120, 75].map((n, k) => {
+      const rnd = lcg(k + 3);
+      const W = Float64Array.from({ length: n * n }, rnd);
+      const G = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let r = 0; r < n; r++) G[i * n + j] += W[r * n + i] * W[r * n + j];
+      return { G, n };
+    });
+    const opts = { bandwidth: 4, intraOpThreads: 1 };
+    const alone: Float64Array[] = [];
+    for (const { G, n } of grams) alone.push(await symmetricEigenvalues(G, n, opts));
+    const together = await Promise.all(grams.map(({ G, n }) => symmetricEigenvalues(G, n, opts)));
+    expect(together).toEqual(alone);
+  });
 });
