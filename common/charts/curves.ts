@@ -75,8 +75,23 @@ export function emaSmooth(values: ReadonlyArray<number | null>, weight: number):
 
 /** Legend text that puts what tells lines apart first: "block 3 · run" (the run is cut first). */
 function legendText(name: string, runs: readonly string[]): string {
-  for (const run of runs) if (name.startsWith(`${run} · `)) return runs.length === 1 ? name.slice(run.length + 3) : `${name.slice(run.length + 3)} · ${run}`;
+  const short = runs.length > 1 ? shortRunNames(runs) : null;
+  for (const run of runs) if (name.startsWith(`${run} · `)) return runs.length === 1 ? name.slice(run.length + 3) : `${name.slice(run.length + 3)} · ${short?.get(run) ?? run}`;
   return name;
+}
+
+/**
+ * The runs' names less the start they all share, cut at a separator ("atlas-demo-tiny",
+ * "atlas-demo-small" -> "tiny", "small"): the legend's 112 px cut "training loss ·
+ * atlas-demo-tiny" and "... atlas-demo-small" both to "training loss · atlas-de…". A name that
+ * would be left empty keeps the whole shared start.
+ */
+export function shortRunNames(runs: readonly string[]): Map<string, string> {
+  let prefix = runs[0] ?? '';
+  for (const r of runs) while (!r.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const cut = Math.max(...[...prefix].map((ch, i) => (/[-_/. ]/.test(ch) ? i + 1 : 0)), 0);
+  const keep = runs.every((r) => r.length > cut) ? cut : 0;
+  return new Map(runs.map((r) => [r, r.slice(keep)]));
 }
 
 /** Lines of one component (and kind) of a grid, one per tensor. */

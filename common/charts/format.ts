@@ -34,6 +34,27 @@ export function formatTick(v: number): string {
   return trimZeros(v.toPrecision(3));
 }
 
+/**
+ * The two ends of a colour bar or axis as tick labels that differ: formatTick's 3 significant
+ * digits, up to 4 more while the two read the same. A narrow range (a run of few checkpoints
+ * whose norm moved 14.19 -> 14.24) was labelled "14.2" at both ends.
+ */
+export function rangeTicks(lo: number, hi: number): [string, string] {
+  let a = formatTick(lo);
+  let b = formatTick(hi);
+  for (let extra = 1; a === b && lo !== hi && extra <= 4; extra++) {
+    const f = (v: number) => {
+      const abs = Math.abs(v);
+      if (v === 0) return '0';
+      if (abs >= 1e6 || abs < 1e-2) return v.toExponential(1 + extra).replace('e+', 'e');
+      return trimZeros(abs >= 100 ? v.toFixed(extra) : v.toPrecision(3 + extra));
+    };
+    a = f(lo);
+    b = f(hi);
+  }
+  return [a, b];
+}
+
 export function blockLabel(block: Block | null): string {
   if (block === null) return '–';
   return typeof block === 'number' ? `block ${block}` : block;

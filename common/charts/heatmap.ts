@@ -5,9 +5,9 @@
 import type { ScalarGrid, TensorMeta } from '../api';
 import { COMPONENT_ORDER } from '../catalogue';
 import type { Block } from '../domain';
-import { blockLabel, blockOrder, formatStep, formatTick, formatValue } from './format';
+import { blockLabel, blockOrder, formatStep, formatTick, formatValue, rangeTicks } from './format';
 import { BLUE_ORANGE, CIVIDIS, VIRIDIS, sampleScale, type SequentialScale } from './palette';
-import { axisName, columnSpans, stepAxis, stepPosition, xPositions, type AxisUnit, type StepScale } from './step-axis';
+import { axisName, columnSpans, stepAxis, stepPosition, xPositions, zeroStepTicks, type AxisUnit, type StepScale } from './step-axis';
 import { escapeHtml, type ChartOption, type MetricLike } from './types';
 import { titleStyle } from './title';
 import { parseInductionTensor } from '../analyses/probes';
@@ -307,7 +307,7 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
     },
     grid: { left: 52, right: showBar ? 64 : 10, top: 40, bottom: 34 + (legend.length ? LEGEND_LINE_HEIGHT : 0), show: true, backgroundColor: MISSING_FILL.notComputed, borderWidth: 0 },
     ...(legend.length ? { graphic: [legendGraphic(legend, stops)] } : {}),
-    xAxis: stepAxis(stepScale, extent, axisName(panel.x?.unit ?? 'step')),
+    xAxis: panel.x && panel.x.unit !== 'step' ? stepAxis(stepScale, extent, axisName(panel.x.unit)) : zeroStepTicks(stepAxis(stepScale, extent, 'step'), panel.steps, columnPositions(panel, stepScale), stepScale),
     yAxis: {
       type: 'category',
       inverse: true,
@@ -335,7 +335,8 @@ export function heatmapOption(panel: HeatmapPanel, settings: HeatmapSettings): C
       itemHeight: settings.colourBarHeight ?? 120,
       textStyle: { fontSize: 9 },
       inRange: { color: [...stops] },
-      text: [formatTick(colour.log ? 10 ** colour.max : colour.max), formatTick(colour.log ? 10 ** colour.min : colour.min)],
+      // The bar's ends, told apart however narrow the range (rangeTicks).
+      text: rangeTicks(colour.log ? 10 ** colour.min : colour.min, colour.log ? 10 ** colour.max : colour.max).reverse(),
       formatter: (v: number) => formatTick(colour.log ? 10 ** v : v),
     },
     tooltip: {

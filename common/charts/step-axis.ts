@@ -85,6 +85,26 @@ export function stepAxis(scale: StepScale, extent: [number, number], name = 'ste
   };
 }
 
+/**
+ * A log step axis under columns (positions) of steps with step 0 and few checkpoints: step 0's
+ * column is wide (its neighbour is step 64, say), and the decade ticks inside it read "0.1" and
+ * "1", steps that do not exist, under the init's cell. Those ticks give way to one "0" under the
+ * column. Other axes are returned as they are.
+ */
+export function zeroStepTicks(axis: Record<string, unknown>, steps: readonly number[], positions: readonly number[], scale: StepScale): Record<string, unknown> {
+  const i = steps.indexOf(0);
+  if (scale !== 'log' || i < 0 || steps.length < 2) return axis;
+  const zero = positions[i];
+  const zeroEnd = columnSpans(positions)[i]?.[1] ?? zero;
+  const label = axis.axisLabel as { customValues?: number[]; formatter: (v: number) => string };
+  const ticks = [zero, ...(label.customValues ?? []).filter((t) => t >= zeroEnd)];
+  return {
+    ...axis,
+    axisTick: { ...(axis.axisTick as object), customValues: ticks },
+    axisLabel: { ...label, customValues: ticks, formatter: (v: number) => (v === zero ? '0' : label.formatter(v)) },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Steps or tokens seen (DOMAIN.md: runs with different batch sizes compare by tokens): one choice
 // per run page (renderer/src/run-context.ts `xUnit`) that every step axis follows: Curves, the

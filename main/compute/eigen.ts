@@ -3,7 +3,8 @@
  * singular value of a weight), in three stages, all float64:
  *
  *   1. dense -> band of half-bandwidth b (successive band reduction, LAPACK dsytrd_sy2sb style):
- *      for each panel of b columns, a Householder QR of the part below the band (JS, O(m b^2)),
+ *      for each panel of b columns, a Householder QR of the part below the band (WebAssembly,
+ *      eigen/kernels.wat `factor`, O(m b^2)),
  *      then the two-sided trailing update Q^T A22 Q = A22 - X V^T - V X^T with
  *      X = A22 V T - 1/2 V (T^T V^T A22 V T), all matrix products on onnxruntime (all O(n^3)
  *      work lives there, none in JS matrix-vector products). The updates of up to 8 panels are
@@ -12,16 +13,16 @@
  *      buffer. onnxruntime-node hands back a fresh copy of every output, even an in-place one,
  *      and an m x m copy per panel cost more in garbage collection than the arithmetic;
  *   2. band -> tridiagonal by Householder bulge chasing (Lang's algorithm, the three kernels of
- *      LAPACK dsb2st: eliminate a column, chase the bulge block by block), O(n^2 b) in JS on a
- *      column-major band store whose inner loops run over contiguous memory (unrolled: ~20%
- *      less CPU than the plain loops in V8);
- *   3. eigenvalues of the tridiagonal by implicit QL with Wilkinson shifts (EISPACK tql1), O(n^2).
+ *      LAPACK dsb2st: eliminate a column, chase the bulge block by block), O(n^2 b) in
+ *      WebAssembly with f64x2 SIMD (eigen/kernels.wat `chase`) on a column-major band store whose
+ *      inner loops run over contiguous memory;
+ *   3. eigenvalues of the tridiagonal by root-free implicit QL (EISPACK tqlrat, as LAPACK dsterf), O(n^2).
  *
  * Why hand-written: onnxruntime has no eigensolver op; pure-JS libraries (ml-matrix) were 10x
  * slower than torch on 2048 x 2048, an Eigen-to-WASM package crashed, and a plain one-stage
  * Householder tridiagonalisation in JS spends O(n^3) memory-bound matrix-vector products in JS
  * (far slower than LAPACK at n = 2048: BENCHMARKS.md, "Measurements behind design choices"). The two-stage scheme puts the O(n^3) part in
- * onnxruntime matrix products and leaves JS O(n^2 b) work. (Rewriting the trailing matrix only
+ * onnxruntime matrix products and leaves O(n^2 b) work (WebAssembly). (Rewriting the trailing matrix only
  * every 8 panels was first measured slower in a plain process; in the sweep's worker threads,
  * where each m x m copy costs a share of a full mark-compact, it is faster: BENCHMARKS.md,
  * "Measurements behind design choices".)
@@ -34,7 +35,9 @@
  * 1e-5 * s_max tolerance the project uses.
  *
  * Parts: eigen/band.ts (stage 1), eigen/bulge.ts (stage 2), eigen/ql.ts (stage 3),
- * eigen/common.ts (errors, options, the Householder reflector, the band store).
+ * eigen/common.ts (errors, options, the Householder reflector, the band store), eigen/kernels.wat
+ * (the WebAssembly kernels of stages 1 and 2, bit-identical to the JavaScript they replaced; why
+ * WebAssembly: that file's header) and eigen/wasm.ts (their instances).
  */
 import { denseToBand } from './eigen/band';
 import { bandToTridiagonal } from './eigen/bulge';

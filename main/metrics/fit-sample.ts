@@ -17,6 +17,9 @@
 //   likelihood sum and KS scan runs over those. Each term is then count x f(value) instead of
 //   f(value) added count times; with no ties (counts all 1) every sum is the same bits as the
 //   element-by-element loop, with ties it differs by rounding only.
+// - Float16/bfloat16 tensors streamed as raw codes (main/jobs/units/fits.ts) gather the codes at
+//   `samplePositions` and `fitSampleOfCodes` builds the same sorted sample and distinct values
+//   from a census of those codes (main/metrics/code-census.ts): no decode, no sort.
 import { censusNonFinite, codeValues, countCodes, finiteCodesByValue, type HalfDType } from './code-census';
 import { MetricInputError, type NonFiniteCounts, type NumericArray } from './moments';
 
@@ -129,9 +132,10 @@ export function fitSample(x: NumericArray, maxSample = DEFAULT_MAX_FIT_SAMPLE): 
 /**
  * fitSample of a float16/bfloat16 tensor from the codes at its samplePositions (in position
  * order): the same sorted sample and distinct values, from a census of the sampled codes in
- * value order instead of a decode and a sort (main/metrics/code-census.ts).
+ * value order instead of a decode and a sort (main/metrics/code-census.ts). With `into` the
+ * sorted sample is a view of it (valid until the caller reuses it).
  */
-export function fitSampleOfCodes(codes: Uint16Array, dtype: HalfDType, sampled: boolean): FitSample {
+export function fitSampleOfCodes(codes: Uint16Array, dtype: HalfDType, sampled: boolean, into?: Float64Array): FitSample {
   const census = countCodes(codes);
   const nonFinite = censusNonFinite(census, dtype);
   const values = codeValues(dtype);
@@ -148,7 +152,8 @@ export function fitSampleOfCodes(codes: Uint16Array, dtype: HalfDType, sampled: 
     if (v !== last) m++;
     last = v;
   }
-  const sorted = new Float64Array(n);
+  // `into` (at least n long): the sorted sample is written to its start (a caller's reused array).
+  const sorted = into && into.length >= n ? into.subarray(0, n) : new Float64Array(n);
   const distinctValues = new Float64Array(m);
   const counts = new Float64Array(m);
   const before = new Float64Array(m + 1);

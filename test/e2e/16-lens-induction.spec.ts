@@ -2,6 +2,7 @@
 // heatmap per block (head x checkpoint), both read back through the keyboard readout against the
 // cached numbers; the per-token loss change table against the API; PNG export of a block's
 // induction panel.
+import { formatStep } from '../../common/charts/format';
 import { check, downloaded, expect, test, panelsInViewDrawn } from './fixtures';
 
 interface Grid {
@@ -46,6 +47,9 @@ test('Lens & induction: lens heatmap, induction heatmap per block, per-token los
   const hValue = Number(await readout.getAttribute('data-value'));
   const hi = induction.tensors.findIndex((x) => x.tensor === hTensor);
   check(induction.values[hi].at(-1) === hValue, `induction readout ${hTensor} = ${hValue} (cache)`);
+  // The readout says what it reads: run, metric, block, step and unit (the lens and induction panels share it).
+  await expect(readout).toContainText(`${demo.name} · Induction score · attn.head · block 0 (${hTensor}) · step ${formatStep(induction.steps.at(-1)!)} = `);
+  await expect(readout).toContainText('probability');
 
   await shot(page, 'lens-induction');
   // PNG of block 0's induction panel.

@@ -1,6 +1,8 @@
-// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred.
+// Stage 1 of main/compute/eigen.ts: dense -> band, trailing updates on onnxruntime, deferred; the
+// panels' Householder QR in WebAssembly (./kernels.wat `factor`).
 import { cachedSession, float64Tensor, OnnxType, ort, type TinyGraph } from '../ort';
-import { EigenError, householder, type BandStore, type EigenOptions } from './common';
+import { EigenError, type BandStore, type EigenOptions } from './common';
+import { borrowKernels, releaseKernels, type EigenKernels } from './wasm';
 
 /**
  * Panels whose two-sided updates are kept as factors and written into the trailing matrix
@@ -106,94 +108,6 @@ const REWRITE_GRAPH: TinyGraph = {
 
 const int64 = (x: number): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from([BigInt(x)]), [1]);
 
-/** Scratch of one panel's factorisation (sized for the first panel, the largest). */
-interface PanelWork {
-  panel: Float64Array; // column-major m x b
-  vt: Float64Array; // b x m row-major (reflectors as rows)
-  v: Float64Array;
-  tauAll: Float64Array;
-  T: Float64Array;
-  dots: Float64Array;
-}
-
-/**
- * Householder QR of the m x b panel (dgeqr2) into work.vt, R into the band (rows k+b.., columns
- * k..k+b-1), and T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft).
- */
-function factorPanel(work: PanelWork, m: number, b: number, band: Float64Array, ld: number, k: number): void {
-  const { panel, vt, v, tauAll, T, dots } = work;
-  // Householder QR of the panel (dgeqr2); reflector c lives in rows c..m-1 of column c.
-  const reflectors = Math.min(m, b);
-  vt.fill(0, 0, b * m);
-  for (let c = 0; c < reflectors; c++) {
-    const colOff = c * m;
-    const len = m - c;
-    const tau = householder(panel, colOff + c, len, v);
-    tauAll[c] = tau;
-    const vrow = c * m;
-    for (let i = 0; i < len; i++) vt[vrow + c + i] = v[i];
-    if (tau === 0) continue;
-    for (let cc = c + 1; cc < b; cc++) {
-      const off = cc * m + c;
-      let dot0 = 0;
-      let dot1 = 0;
-      let i = 0;
-      for (; i + 1 < len; i += 2) {
-        dot0 += v[i] * panel[off + i];
-        dot1 += v[i + 1] * panel[off + i + 1];
-      }
-      if (i < len) dot0 += v[i] * panel[off + i];
-      const f = (dot0 + dot1) * tau;
-      i = 0;
-      for (; i + 3 < len; i += 4) {
-        panel[off + i] -= f * v[i];
-        panel[off + i + 1] -= f * v[i + 1];
-        panel[off + i + 2] -= f * v[i + 2];
-        panel[off + i + 3] -= f * v[i + 3];
-      }
-      for (; i < len; i++) panel[off + i] -= f * v[i];
-    }
-  }
-  for (let c = reflectors; c < b; c++) tauAll[c] = 0;
-  // R (upper triangle of the reduced panel) into the band: row k+b+i, column k+c, i <= c.
-  for (let c = 0; c < b; c++) {
-    const col = (k + c) * ld;
-    const last = Math.min(c, m - 1);
-    for (let i = 0; i <= last; i++) band[col + (b + i - c)] = panel[c * m + i];
-  }
-  // T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft, forward, columnwise).
-  T.fill(0);
-  for (let i = 0; i < b; i++) {
-    const tau = tauAll[i];
-    T[i * b + i] = tau;
-    if (tau === 0 || i === 0) continue;
-    // dots[j] = V[:, j]^T v_i for j < i (v_i is zero above row i).
-    const vi = i * m;
-    for (let j = 0; j < i; j++) {
-      const vj = j * m;
-      let d0 = 0;
-      let d1 = 0;
-      let d2 = 0;
-      let d3 = 0;
-      let r = i;
-      for (; r + 3 < m; r += 4) {
-        d0 += vt[vj + r] * vt[vi + r];
-        d1 += vt[vj + r + 1] * vt[vi + r + 1];
-        d2 += vt[vj + r + 2] * vt[vi + r + 2];
-        d3 += vt[vj + r + 3] * vt[vi + r + 3];
-      }
-      for (; r < m; r++) d0 += vt[vj + r] * vt[vi + r];
-      dots[j] = d0 + d1 + (d2 + d3);
-    }
-    // T[0:i, i] = -tau T[0:i, 0:i] dots
-    for (let j = 0; j < i; j++) {
-      let acc = 0;
-      for (let l = j; l < i; l++) acc += T[j * b + l] * dots[l];
-      T[j * b + i] = -tau * acc;
-    }
-  }
-}
-
 /**
  * Reduces symmetric S (n x n, row-major, both triangles) to a symmetric band of half-bandwidth b
  * with the same eigenvalues; S is used as the working buffer and destroyed. The band store has
@@ -206,6 +120,36 @@ function factorPanel(work: PanelWork, m: number, b: number, band: Float64Array, 
  * graph) and X; the last panel before a rewrite, and the last panel of all, rewrite S instead.
  */
 export async function denseToBand(S: Float64Array, n: number, b: number, opts: EigenOptions): Promise<BandStore> {
+  if (n <= b + 1) {
+    const ld = 2 * b + 1;
+    const band = new Float64Array(n * ld);
+    copyBlock(band, ld, S, n, 0);
+    return { band, ld };
+  }
+  // The panel factorisation runs in WebAssembly (./kernels.wat `factor`) on an instance of its
+  // own (reductions awaiting onnxruntime may interleave): the panel's rows (`cur` below its
+  // diagonal block) go in; R, the reflectors V^T (b x m) and T are read from its memory (views:
+  // onnxruntime reads V^T and T in place).
+  const at = { cur: 0, panel: (n - b) * b, vt: 2 * (n - b) * b, v: 3 * (n - b) * b, tau: 3 * (n - b) * b + n, T: 3 * (n - b) * b + n + b };
+  const dotsAt = at.T + b * b;
+  const kernels = borrowKernels(dotsAt + b);
+  try {
+    return await reduce(kernels, S, n, b, opts, at, dotsAt);
+  } finally {
+    releaseKernels(kernels);
+  }
+}
+
+/** denseToBand's reduction, on a borrowed WebAssembly instance for the panels. */
+async function reduce(
+  kernels: EigenKernels,
+  S: Float64Array,
+  n: number,
+  b: number,
+  opts: EigenOptions,
+  at: { cur: number; panel: number; vt: number; v: number; tau: number; T: number },
+  dotsAt: number,
+): Promise<BandStore> {
   const ld = 2 * b + 1;
   const band = new Float64Array(n * ld);
   const w = 2 * DEFER * b;
@@ -213,20 +157,11 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
   let M = n; // order of the stale matrix at the front of S
   let k = 0; // global index of the stale matrix's [0][0]
   let i = 0; // panels since the last rewrite
-  if (n <= b + 1) {
-    copyBlock(band, ld, S, n, 0);
-    return { band, ld };
-  }
   const sessionOpts = { intraOpThreads: opts.intraOpThreads };
   const [panelSession, rewriteSession] = await Promise.all([cachedSession(PANEL_GRAPH, sessionOpts), cachedSession(REWRITE_GRAPH, sessionOpts)]);
-  const work: PanelWork = {
-    panel: new Float64Array((n - b) * b),
-    vt: new Float64Array((n - b) * b),
-    v: new Float64Array(n),
-    tauAll: new Float64Array(b),
-    T: new Float64Array(b * b),
-    dots: new Float64Array(b),
-  };
+  const mem = new Float64Array(kernels.memory.buffer, 0, dotsAt + b);
+  const panelView = mem.subarray(at.panel, at.vt);
+  const work = { vt: mem.subarray(at.vt, at.v), T: mem.subarray(at.T, dotsAt) };
   let cur = new Float64Array(n * b); // true block column of the current panel (s x b, row-major)
   let next = new Float64Array(n * b);
   const cs = new Float64Array(n * b);
@@ -251,8 +186,14 @@ export async function denseToBand(S: Float64Array, n: number, b: number, opts: E
       const col = (k + c) * ld;
       for (let r = c; r < b; r++) band[col + (r - c)] = cur[r * b + c];
     }
-    for (let r = 0; r < m; r++) for (let c = 0; c < b; c++) work.panel[c * m + r] = cur[(b + r) * b + c];
-    factorPanel(work, m, b, band, ld, k);
+    mem.set(cur.subarray(b * b, s * b), at.cur);
+    kernels.factor(m, b, at.cur, at.panel, at.vt, at.v, at.tau, at.T, dotsAt);
+    // R (upper triangle of the reduced panel) into the band: row k+b+i, column k+c, i <= c.
+    for (let c = 0; c < b; c++) {
+      const col = (k + c) * ld;
+      const last = Math.min(c, m - 1);
+      for (let r = 0; r <= last; r++) band[col + (b + r - c)] = panelView[c * m + r];
+    }
     const { vt, T } = work;
     const row0 = (i + 1) * b; // first row of A22 in the stale frame
     const tRun = performance.now();

@@ -28,7 +28,9 @@ export interface EigenOptions {
 /**
  * Householder reflector (LAPACK dlarfg) for x = a[off .. off+len-1]: on return a[off] = beta,
  * a[off+1 ..] = 0, v[0] = 1, v[1..len-1] = the reflector's tail; returns tau with
- * (I - tau v v^T) x = beta e1. tau = 0 when x is already a multiple of e1.
+ * (I - tau v v^T) x = beta e1. tau = 0 when x is already a multiple of e1. The JavaScript
+ * definition that eigen/kernels.wat's $householder follows operation for operation (the
+ * JavaScript stages kept in test/unit/compute/reference/ call it).
  */
 export function householder(a: Float64Array, off: number, len: number, v: Float64Array): number {
   const alpha = a[off];

@@ -65,6 +65,9 @@ async function floatFits(task: UnitTask, src: TensorSource, entry: TensorEntry):
   return { fits, qq: fits ? qqFrame(x, fits, m) : null };
 }
 
+/** The sorted fit sample's array, reused from tensor to tensor (8 MB; a fresh one per tensor was garbage). */
+let sortedSpare: Float64Array | null = null;
+
 /**
  * Float16/bfloat16 tensors (issue 16 item 6): one streamed pass over the raw codes counts them
  * (moments and the QQ frame's order statistics come from that census) and gathers the codes at
@@ -87,7 +90,9 @@ async function halfFits(src: TensorSource, entry: TensorEntry): Promise<TensorFi
     });
     const m = censusMoments(census, dtype);
     if (!fitGate(m)) return { fits: null, qq: null };
-    const fits = fitDistributionsOfSample(fitSampleOfCodes(sampleCodes, dtype, numel > DEFAULT_MAX_FIT_SAMPLE));
+    // The sorted sample lives only while the fits are computed: one array per worker, reused.
+    sortedSpare ??= new Float64Array(DEFAULT_MAX_FIT_SAMPLE);
+    const fits = fitDistributionsOfSample(fitSampleOfCodes(sampleCodes, dtype, numel > DEFAULT_MAX_FIT_SAMPLE, sortedSpare));
     return { fits, qq: qqOfCensus(census, dtype, fits, m) };
   } finally {
     giveBack(buffer);
@@ -101,5 +106,6 @@ export const descriptor: UnitDescriptor = {
   version: 4,
   context: () => shortHash({}),
   run: fitsUnit,
-  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 3e-8, memoryFactor: 4 } },
+  // Rate: the 160m sweep of float16 codes, ~9 CPU s for 3 x 162M parameters (BENCHMARKS.md issue 16 item 6).
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 1.9e-8, memoryFactor: 4 } },
 };

@@ -160,7 +160,8 @@ export const descriptor: UnitDescriptor = {
   run: weightsUnit,
   // Defaults (weights, histogram, fits): BENCHMARKS.md's weight sweep (50 s for 20 x 70.4M elements
   // at 2 threads) and the 160m sweep of issue 16 (34 s, 3 checkpoints); peak 382 MB (largest tensor 98 MB).
-  // Weights rate from the quiet-machine 160m sweep (11.4 unit-s for 3 x 162M parameters): the sweep's
-  // order (main/jobs/schedule.ts) runs longest first by these rates when the cache has no calibration.
-  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 2.4e-8, memoryFactor: 2.5 } },
+  // Weights rate from the 160m sweep of float16 codes (units/codes.ts: ~3.4 CPU s for 3 x 162M
+  // parameters, was 11.4 unit-s decoded; BENCHMARKS.md issue 16 item 6): the sweep's order
+  // (main/jobs/schedule.ts) runs longest first by these rates when the cache has no calibration.
+  cost: { work: (s) => s.params, memory: largestTensorBytes, calibration: { rate: 7e-9, memoryFactor: 2.5 } },
 };

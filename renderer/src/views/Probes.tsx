@@ -38,7 +38,11 @@ function useGrid(ctx: RunContext, metric: string): { grid: ScalarGrid | null; er
 export function Probes({ ctx }: { ctx: RunContext }) {
   const [lensMetric, setLensMetric] = useState<LensMetric>('lens_loss');
   const [palette] = useState<SequentialScale>('viridis');
-  const [readout, setReadout] = useState<Readout | null>(null);
+  // The readout names what it reads (run, metric, block, step, unit): the lens and the induction
+  // panels share it, so a bare "attn.0.head.0 · step 2.6k · 0.008" under "Logit lens" said neither.
+  const [readout, setReadout] = useState<(Readout & { metric: { label: string; unit: string } }) | null>(null);
+  const readLens = (r: Readout | null) => setReadout(r && { ...r, metric: metricLike(lensMetric) });
+  const readInduction = (r: Readout | null) => setReadout(r && { ...r, metric: metricLike('induction_score') });
   const lens = useGrid(ctx, lensMetric);
   const induction = useGrid(ctx, 'induction_score');
 
@@ -60,12 +64,12 @@ export function Probes({ ctx }: { ctx: RunContext }) {
           <span className="muted">each block's residual stream through the final norm and the unembedding, scored on the probe batch; embed = the embedding output, the last block = the model's loss</span>
         </div>
         <output className="readout" data-testid="probes-readout" data-tensor={readout?.tensor ?? ''} data-step={readout?.step ?? ''} data-value={readout?.value ?? ''}>
-          {readout ? `${readout.tensor} · step ${formatStep(readout.step)} · ${formatValue(readout.value)}` : ' '}
+          {readout ? `${readout.runName} · ${readout.metric.label} · ${readout.component.endsWith(readout.block) ? readout.component : `${readout.component} · ${readout.block}`} (${readout.tensor}) · step ${formatStep(readout.step)} = ${formatValue(readout.value)}${readout.metric.unit ? ` ${readout.metric.unit}` : ''}` : ' '}
         </output>
         {lens.error && <p className="notice error">{lens.error}</p>}
         {lensPanel ? (
           <div className="panels" data-testid="lens-panel">
-            <HeatmapPanelView panel={lensPanel} scale={colourScaleFor([lensPanel])} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
+            <HeatmapPanelView panel={lensPanel} scale={colourScaleFor([lensPanel])} stepScale={ctx.stepScale} palette={palette} onReadout={readLens} />
           </div>
         ) : (
           lens.grid && none
@@ -80,7 +84,7 @@ export function Probes({ ctx }: { ctx: RunContext }) {
         {headPanels.length > 0 ? (
           <div className="panels induction-grid" data-testid="induction-panels">
             {headPanels.map((p) => (
-              <HeatmapPanelView key={p.block} panel={p} scale={headScale} stepScale={ctx.stepScale} palette={palette} onReadout={setReadout} />
+              <HeatmapPanelView key={p.block} panel={p} scale={headScale} stepScale={ctx.stepScale} palette={palette} onReadout={readInduction} />
             ))}
           </div>
         ) : (

@@ -2,7 +2,7 @@
 // value is not positive; the loss strip is a second grid on the same step axis.
 import { describe, expect, it } from 'vitest';
 import type { ScalarGrid } from '../../../common/api';
-import { curvePoints, curvesOption, emaSmooth, linesFromGrid } from '../../../common/charts/curves';
+import { curvePoints, curvesOption, emaSmooth, linesFromGrid, shortRunNames } from '../../../common/charts/curves';
 
 const g: ScalarGrid = {
   runId: 'r',
@@ -112,6 +112,22 @@ describe('log y only over a decade or more', () => {
     // subtitle says which run is dashed.
     expect(legend2.data.map((n) => legend2.formatter(n))).toEqual(['block 0 · r1', 'block 0 · r2']);
     expect((two.title as { subtext: string }).subtext).toContain('solid: r1, dashed: r2');
+  });
+
+  it('legend of several runs: the start their names share is left out, so a cut keeps the run (training loss of tiny and small told apart)', () => {
+    const line = (runName: string, runIndex: number, block: number) => ({ runName, runIndex, block, tensor: `t${block}`, steps: [1, 2], values: [1, 2] });
+    const loss = (runName: string, runIndex: number) => ({ runName, runIndex, label: 'training loss', steps: [1, 2], values: [5, 4] });
+    const runs = ['atlas-demo-tiny (mean of 3 seeds)', 'atlas-demo-small', 'atlas-demo-tiny-seed1'];
+    const o = curvesOption({ title: 't', metric: { id: 'm', label: 'M', unit: '' }, lines: runs.map((r, i) => line(r, i, 0)), loss: runs.slice(0, 2).map(loss), stepScale: 'log', yLog: false });
+    const legend = o.legend as { data: string[]; formatter: (name: string) => string };
+    expect(legend.data.map((n) => legend.formatter(n))).toEqual(['block 0 · tiny (mean of 3 seeds)', 'block 0 · small', 'block 0 · tiny-seed1', 'training loss · tiny (mean of 3 seeds)', 'training loss · small']);
+    // What the legend's 112 px of 10 px text shows (~18 characters) still tells the two losses apart.
+    const shown = legend.data.slice(3).map((n) => legend.formatter(n).slice(0, 18));
+    expect(new Set(shown).size).toBe(2);
+    // Names sharing no start at a separator, or one that would be left empty, stay whole.
+    expect([...shortRunNames(['pythia-160m', 'pythia-410m']).values()]).toEqual(['160m', '410m']);
+    expect([...shortRunNames(['run-a', 'run-']).values()]).toEqual(['run-a', 'run-']);
+    expect([...shortRunNames(['alpha', 'beta']).values()]).toEqual(['alpha', 'beta']);
   });
 
   it('issue 15 #5: EMA smoothing equals a naive debiased EMA, raw line faint under the same name', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScalarGrid } from '../../../common/api';
 import { CELL, colourScaleFor, heatmapOption, panelsFromGrid } from '../../../common/charts/heatmap';
 import { columnSpans, stepPosition, stepTicks } from '../../../common/charts/step-axis';
+import { rangeTicks } from '../../../common/charts/format';
 
 const metric = { id: 'frobenius_norm', label: 'Frobenius norm', unit: '‖W‖F', logScale: true };
 
@@ -68,9 +69,20 @@ describe('heatmapOption', () => {
     const x = option.xAxis as { min: number; max: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
     expect(x.min).toBeCloseTo(first[CELL.x0], 12);
     expect(x.max).toBeCloseTo(2.5, 12);
-    // Ticks at the decades inside the extent, labelled with the step they stand for.
-    expect(x.axisLabel.customValues).toEqual([0, 1, 2]);
-    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['1', '10', '100']);
+    // Ticks at the decades inside the extent, labelled with the step they stand for, and "0" under step 0.
+    expect(x.axisLabel.customValues).toEqual([Math.log10(0.5), 0, 1, 2]);
+    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['0', '1', '10', '100']);
+  });
+
+  it('step 0 next to step 64 (a run of few checkpoints): its wide column is labelled 0, not "0.1" and "1"', () => {
+    const g: ScalarGrid = { runId: 'r', metric: 'frobenius_norm', steps: [0, 64, 512, 2600], checkpointIds: ['a', 'b', 'c', 'd'], tensors: [{ tensor: 'embed.w', component: 'embed', block: 'embed', kind: 'weight' }], values: [[1, 2, 3, 4]] };
+    const [panel] = panelsFromGrid(g, 'atlas-demo-tiny-seed1', metric);
+    const x = heatmapOption(panel, { stepScale: 'log', colour: colourScaleFor([panel]) }).xAxis as { min: number; axisLabel: { customValues: number[]; formatter: (v: number) => string } };
+    expect(x.min).toBeLessThan(-1); // the extent reaches past position -1 ("0.1") ...
+    expect(x.axisLabel.customValues.map(x.axisLabel.formatter)).toEqual(['0', '10', '100', '1k']); // ... no tick says so
+    // A tokens axis is left as it was.
+    const tokens = heatmapOption({ ...panel, x: { unit: 'tokens', values: [0, 131072, 1048576, 5324800] } }, { stepScale: 'log', colour: colourScaleFor([panel]) }).xAxis as { axisLabel: { customValues: number[]; formatter: (v: number) => string } };
+    expect(tokens.axisLabel.customValues.map(tokens.axisLabel.formatter)).not.toContain('0');
   });
 
   it('uses raw steps on a linear axis and skips null cells', () => {
@@ -127,6 +139,22 @@ describe('heatmapOption', () => {
     expect(text).toContain('block 1');
     expect(text).toContain('step 100');
     expect(text).toContain('<b>4</b> ‖W‖F');
+  });
+});
+
+describe('colour bar ends', () => {
+  it('a narrow range is labelled with as many digits as tell its ends apart (a two-checkpoint run read "14.2" at both)', () => {
+    const narrow: ScalarGrid = { runId: 'r', metric: 'frobenius_norm', steps: [0, 8], checkpointIds: ['step0', 'step8'], tensors: [{ tensor: 'embed.w', component: 'embed', block: 'embed', kind: 'weight' }], values: [[14.19, 14.24]] };
+    const [panel] = panelsFromGrid(narrow, 'subset-run', metric);
+    const bar = heatmapOption(panel, { stepScale: 'log', colour: colourScaleFor([panel]) }).visualMap as { text: [string, string] };
+    // The scale is log colour (the metric asks for it): its ends are 10^max and 10^min, the values themselves.
+    expect(bar.text).toEqual(['14.24', '14.19']);
+    expect(rangeTicks(0.5, 8)).toEqual(['0.5', '8']);
+    expect(rangeTicks(1.00001, 1.00002)).toEqual(['1.00001', '1.00002']);
+    expect(rangeTicks(123456.7, 123456.9)).toEqual(['123456.7', '123456.9']);
+    expect(rangeTicks(2.0014e-3, 2.0019e-3)).toEqual(['2.001e-3', '2.002e-3']);
+    // Beyond 7 digits they may stay equal (a constant is padded by colourScaleFor, never this close).
+    expect(rangeTicks(1, 1 + 1e-12)).toEqual(['1', '1']);
   });
 });
 

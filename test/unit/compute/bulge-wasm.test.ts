@@ -1,5 +1,5 @@
 /**
- * Stage 2 of the eigensolver in WebAssembly (main/compute/eigen/bulge.wat via bulge.ts) against
+ * Stage 2 of the eigensolver in WebAssembly (main/compute/eigen/kernels.wat `chase`, via bulge.ts) against
  * the JavaScript bulge chasing it replaced (reference/bulge-before.ts): the same tridiagonal bit
  * for bit on random symmetric bands of several orders and half-bandwidths (odd and even lengths,
  * the short last blocks, b = 1 and 2), bands with zero columns (tau = 0 branches), and the band

@@ -11,7 +11,7 @@ import { ExportMenu } from '../../components/ExportMenu';
 import type { EChartsInstance } from '../../echarts';
 import { changeSummary, panelChangeMarks, withHeatmapChangeMarks, type ChangeIndex } from '../../../../common/charts';
 import { changePointsSwitch, nextChangeCell, paintChangeMarks } from './change-marks';
-import { BandKey, bandTip, paintBandCell } from './band-cells';
+import { BandKey, bandTip, paintBandCell, paintBandRowLines } from './band-cells';
 import type { CellBand } from './layout';
 
 /** The cell named by the Overview's readout line. */
@@ -167,6 +167,7 @@ export const HeatmapPanelView = memo(function HeatmapPanelView({
       ctx.lineTo(x1, y0);
       ctx.stroke();
     }
+    if (seedBand) paintBandRowLines(ctx, rect, panel.rows.length, band);
     ctx.restore();
     paintChangeMarks(ctx, marks, px, rect, band);
     el.dataset.cells = String(data.length);

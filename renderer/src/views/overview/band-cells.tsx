@@ -42,6 +42,13 @@ export function paintBandCell(ctx: CanvasRenderingContext2D, band: CellBand, d: 
   fill(b.lower, Math.round(y1 - third), y1);
 }
 
+/** White lines between a band panel's rows: three strips a row would otherwise run into the next row's. */
+export function paintBandRowLines(ctx: CanvasRenderingContext2D, rect: { x: number; y: number; width: number }, rows: number, rowHeight: number): void {
+  if (rowHeight < 3) return;
+  ctx.fillStyle = '#ffffff';
+  for (let r = 1; r < rows; r++) ctx.fillRect(rect.x, Math.round(rect.y + r * rowHeight), rect.width, 1);
+}
+
 /** The tooltip's band line of a cell. */
 export function bandTip(band: CellBand, d: readonly number[]): string {
   const b = bandAt(band, d);

@@ -1,5 +1,5 @@
 // The JavaScript bulge chasing (stage 2 of main/compute/eigen.ts) as it was before the
-// WebAssembly kernels (main/compute/eigen/bulge.wat) replaced it, kept as the reference they must
+// WebAssembly kernel (main/compute/eigen/kernels.wat `chase`) replaced it, kept as the reference they must
 // match bit for bit (test/unit/compute/bulge-wasm.test.ts).
 import { EigenError, householder, type BandStore } from '../../../../main/compute/eigen/common';
 

@@ -1,15 +1,18 @@
-;; Stage 2 of main/compute/eigen.ts in WebAssembly with 128-bit SIMD: band -> tridiagonal by
-;; Householder bulge chasing (the three kernels of LAPACK dsb2st), the same arithmetic in the same
-;; order as the JavaScript it replaced, so the results are bit-identical to it (the column dots
-;; keep their even/odd partial sums in the two f64x2 lanes; hypot is JavaScript's Math.hypot,
-;; imported). Why WebAssembly: the kernels are short loops (<= b elements) over a band store, and
-;; V8's JIT spent ~1.7 CPU s per Pythia-160m-shaped checkpoint in them (BENCHMARKS.md,
-;; "Measurements behind design choices"); f64x2 halves the arithmetic instructions and removes the
-;; bounds checks. Why hand-written text: no library offers a band-to-tridiagonal kernel; the text
-;; is assembled at build time by the `wabt` npm package (tools/wat-plugin.mjs).
+;; The JavaScript-heavy kernels of main/compute/eigen.ts in WebAssembly with 128-bit SIMD, each
+;; doing the same arithmetic in the same order as the JavaScript it replaced, so the results are
+;; bit-identical to it (partial sums that the JavaScript kept per even/odd or per r mod 4 row are
+;; the f64x2 lanes here; hypot is JavaScript's Math.hypot, imported):
+;;   - `chase`: stage 2, band -> tridiagonal by Householder bulge chasing (the three kernels of
+;;     LAPACK dsb2st), for eigen/bulge.ts;
+;;   - `factor`: stage 1's panel factorisation, the Householder QR of an m x b panel (dgeqr2) and
+;;     the T of its block reflector (dlarft), for eigen/band.ts.
+;; Why WebAssembly: these are loops over short columns (<= b elements) or thin panels, and V8's JIT
+;; spent ~1.7 (bulge) and ~0.5-0.9 (panels) CPU s per Pythia-160m-shaped checkpoint in them
+;; (BENCHMARKS.md, "Measurements behind design choices"); f64x2 halves the arithmetic instructions
+;; and removes the bounds checks. Why hand-written text: no library offers these LAPACK kernels for
+;; JavaScript; the text is assembled at build time by the `wabt` npm package (tools/wat-plugin.mjs).
 ;;
-;; Memory (f64 elements, addresses are element indices * 8): the lower band store at element 0
-;; (A[i][c] at c * ld + (i - c)), then three scratch vectors of b elements at `v`, `v2`, `w`.
+;; Memory: f64 elements, addresses are element indices * 8; each caller says where its arrays are.
 (module
   (import "m" "hypot" (func $hypot (param f64 f64) (result f64)))
   (memory (export "memory") 1)
@@ -167,7 +170,8 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cnext))))
 
-  ;; The band (n x n, half-bandwidth b, store with ld >= 2b diagonals) to tridiagonal, in place:
+  ;; The band (n x n, half-bandwidth b, store with ld >= 2b diagonals) at element 0 to tridiagonal,
+;; in place (A[i][c] at c * ld + (i - c)):
   ;; afterwards A[i][i] is at i * ld and A[i+1][i] at i * ld + 1. v, v2, w: scratch of b elements.
   (func (export "chase") (param $n i32) (param $b i32) (param $ld i32) (param $v i32) (param $v2 i32) (param $w i32)
     (local $j i32) (local $st i32) (local $ed i32) (local $len i32) (local $nst i32) (local $ned i32) (local $len2 i32)
@@ -334,4 +338,179 @@
                 (br $chase)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $jnext))))
+
+  ;; Panel factorisation (eigen/band.ts factorPanel before it moved here). `cur`: the panel's m
+  ;; rows of b values, row-major (the block column below its diagonal block); `panel` (m x b,
+  ;; column-major) receives R in its upper triangle; `vt` (b x m, row-major) the reflectors as rows,
+  ;; `tau` the b taus, `T` (b x b row-major) the block reflector's T; `v`, `dots`: scratch.
+  (func (export "factor") (param $m i32) (param $b i32) (param $cur i32) (param $panel i32) (param $vt i32)
+    (param $v i32) (param $tauAll i32) (param $T i32) (param $dots i32)
+    (local $r i32) (local $c i32) (local $cc i32) (local $i i32) (local $j i32) (local $l i32) (local $len i32)
+    (local $colOff i32) (local $off i32) (local $vi i32) (local $vj i32) (local $reflectors i32) (local $p i32)
+    (local $tau f64) (local $f f64) (local $acc f64) (local $x f64)
+    (local $dv v128) (local $dv2 v128) (local $fv v128)
+    ;; Column-major copy of the panel.
+    (local.set $r (i32.const 0))
+    (block $rdone
+      (loop $rnext
+        (br_if $rdone (i32.ge_s (local.get $r) (local.get $m)))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cnext
+            (br_if $cdone (i32.ge_s (local.get $c) (local.get $b)))
+            (f64.store (i32.shl (i32.add (local.get $panel) (i32.add (i32.mul (local.get $c) (local.get $m)) (local.get $r))) (i32.const 3))
+              (f64.load (i32.shl (i32.add (local.get $cur) (i32.add (i32.mul (local.get $r) (local.get $b)) (local.get $c))) (i32.const 3))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cnext)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rnext)))
+    ;; vt = 0
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (i32.mul (local.get $b) (local.get $m))))
+        (f64.store (i32.shl (i32.add (local.get $vt) (local.get $i)) (i32.const 3)) (f64.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.set $reflectors (select (local.get $m) (local.get $b) (i32.lt_s (local.get $m) (local.get $b))))
+    ;; Householder QR (dgeqr2); reflector c lives in rows c..m-1 of column c.
+    (local.set $c (i32.const 0))
+    (block $cdone
+      (loop $cnext
+        (br_if $cdone (i32.ge_s (local.get $c) (local.get $reflectors)))
+        (local.set $colOff (i32.mul (local.get $c) (local.get $m)))
+        (local.set $len (i32.sub (local.get $m) (local.get $c)))
+        (local.set $tau (call $householder (i32.add (local.get $panel) (i32.add (local.get $colOff) (local.get $c))) (local.get $len) (local.get $v)))
+        (f64.store (i32.shl (i32.add (local.get $tauAll) (local.get $c)) (i32.const 3)) (local.get $tau))
+        (local.set $i (i32.const 0))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_s (local.get $i) (local.get $len)))
+            (f64.store (i32.shl (i32.add (local.get $vt) (i32.add (local.get $colOff) (i32.add (local.get $c) (local.get $i)))) (i32.const 3))
+              (f64.load (i32.shl (i32.add (local.get $v) (local.get $i)) (i32.const 3))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))
+        (if (f64.ne (local.get $tau) (f64.const 0))
+          (then
+            (local.set $cc (i32.add (local.get $c) (i32.const 1)))
+            (block $ccdone
+              (loop $ccnext
+                (br_if $ccdone (i32.ge_s (local.get $cc) (local.get $b)))
+                (local.set $off (i32.add (local.get $panel) (i32.add (i32.mul (local.get $cc) (local.get $m)) (local.get $c))))
+                ;; dot = v . column (even / odd lanes), f = dot * tau, column -= f v
+                (local.set $dv (v128.const f64x2 0 0))
+                (local.set $i (i32.const 0))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $len)))
+                    (local.set $dv (f64x2.add (local.get $dv)
+                      (f64x2.mul (v128.load (i32.shl (i32.add (local.get $v) (local.get $i)) (i32.const 3)))
+                        (v128.load (i32.shl (i32.add (local.get $off) (local.get $i)) (i32.const 3))))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                    (br $next)))
+                (if (i32.lt_s (local.get $i) (local.get $len))
+                  (then
+                    (local.set $dv (f64x2.replace_lane 0 (local.get $dv)
+                      (f64.add (f64x2.extract_lane 0 (local.get $dv))
+                        (f64.mul (f64.load (i32.shl (i32.add (local.get $v) (local.get $i)) (i32.const 3)))
+                          (f64.load (i32.shl (i32.add (local.get $off) (local.get $i)) (i32.const 3)))))))))
+                (local.set $f (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $dv)) (f64x2.extract_lane 1 (local.get $dv))) (local.get $tau)))
+                (local.set $fv (f64x2.splat (local.get $f)))
+                (local.set $i (i32.const 0))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $len)))
+                    (local.set $p (i32.shl (i32.add (local.get $off) (local.get $i)) (i32.const 3)))
+                    (v128.store (local.get $p) (f64x2.sub (v128.load (local.get $p))
+                      (f64x2.mul (local.get $fv) (v128.load (i32.shl (i32.add (local.get $v) (local.get $i)) (i32.const 3))))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                    (br $next)))
+                (if (i32.lt_s (local.get $i) (local.get $len))
+                  (then
+                    (local.set $p (i32.shl (i32.add (local.get $off) (local.get $i)) (i32.const 3)))
+                    (f64.store (local.get $p) (f64.sub (f64.load (local.get $p))
+                      (f64.mul (local.get $f) (f64.load (i32.shl (i32.add (local.get $v) (local.get $i)) (i32.const 3))))))))
+                (local.set $cc (i32.add (local.get $cc) (i32.const 1)))
+                (br $ccnext)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cnext)))
+    (local.set $c (local.get $reflectors))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $c) (local.get $b)))
+        (f64.store (i32.shl (i32.add (local.get $tauAll) (local.get $c)) (i32.const 3)) (f64.const 0))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $next)))
+    ;; T of the block reflector Q = H_0 ... H_{b-1} = I - V T V^T (dlarft, forward, columnwise).
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (i32.mul (local.get $b) (local.get $b))))
+        (f64.store (i32.shl (i32.add (local.get $T) (local.get $i)) (i32.const 3)) (f64.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.set $i (i32.const 0))
+    (block $idone
+      (loop $inext
+        (br_if $idone (i32.ge_s (local.get $i) (local.get $b)))
+        (local.set $tau (f64.load (i32.shl (i32.add (local.get $tauAll) (local.get $i)) (i32.const 3))))
+        (f64.store (i32.shl (i32.add (local.get $T) (i32.add (i32.mul (local.get $i) (local.get $b)) (local.get $i))) (i32.const 3)) (local.get $tau))
+        (if (i32.and (f64.ne (local.get $tau) (f64.const 0)) (i32.ne (local.get $i) (i32.const 0)))
+          (then
+            ;; dots[j] = V[:, j] . v_i over rows i.. (v_i is zero above row i), in four partial sums.
+            (local.set $vi (i32.add (local.get $vt) (i32.mul (local.get $i) (local.get $m))))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jnext
+                (br_if $jdone (i32.ge_s (local.get $j) (local.get $i)))
+                (local.set $vj (i32.add (local.get $vt) (i32.mul (local.get $j) (local.get $m))))
+                (local.set $dv (v128.const f64x2 0 0))
+                (local.set $dv2 (v128.const f64x2 0 0))
+                (local.set $r (local.get $i))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_s (i32.add (local.get $r) (i32.const 3)) (local.get $m)))
+                    (local.set $dv (f64x2.add (local.get $dv)
+                      (f64x2.mul (v128.load (i32.shl (i32.add (local.get $vj) (local.get $r)) (i32.const 3)))
+                        (v128.load (i32.shl (i32.add (local.get $vi) (local.get $r)) (i32.const 3))))))
+                    (local.set $dv2 (f64x2.add (local.get $dv2)
+                      (f64x2.mul (v128.load (i32.shl (i32.add (local.get $vj) (i32.add (local.get $r) (i32.const 2))) (i32.const 3)))
+                        (v128.load (i32.shl (i32.add (local.get $vi) (i32.add (local.get $r) (i32.const 2))) (i32.const 3))))))
+                    (local.set $r (i32.add (local.get $r) (i32.const 4)))
+                    (br $next)))
+                (local.set $x (f64x2.extract_lane 0 (local.get $dv)))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_s (local.get $r) (local.get $m)))
+                    (local.set $x (f64.add (local.get $x)
+                      (f64.mul (f64.load (i32.shl (i32.add (local.get $vj) (local.get $r)) (i32.const 3)))
+                        (f64.load (i32.shl (i32.add (local.get $vi) (local.get $r)) (i32.const 3))))))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $next)))
+                (f64.store (i32.shl (i32.add (local.get $dots) (local.get $j)) (i32.const 3))
+                  (f64.add (f64.add (local.get $x) (f64x2.extract_lane 1 (local.get $dv)))
+                    (f64.add (f64x2.extract_lane 0 (local.get $dv2)) (f64x2.extract_lane 1 (local.get $dv2)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jnext)))
+            ;; T[0:i, i] = -tau T[0:i, 0:i] dots
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jnext
+                (br_if $jdone (i32.ge_s (local.get $j) (local.get $i)))
+                (local.set $acc (f64.const 0))
+                (local.set $l (local.get $j))
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.ge_s (local.get $l) (local.get $i)))
+                    (local.set $acc (f64.add (local.get $acc)
+                      (f64.mul (f64.load (i32.shl (i32.add (local.get $T) (i32.add (i32.mul (local.get $j) (local.get $b)) (local.get $l))) (i32.const 3)))
+                        (f64.load (i32.shl (i32.add (local.get $dots) (local.get $l)) (i32.const 3))))))
+                    (local.set $l (i32.add (local.get $l) (i32.const 1)))
+                    (br $next)))
+                (f64.store (i32.shl (i32.add (local.get $T) (i32.add (i32.mul (local.get $j) (local.get $b)) (local.get $i))) (i32.const 3))
+                  (f64.mul (f64.neg (local.get $tau)) (local.get $acc)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jnext)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $inext))))
 )
