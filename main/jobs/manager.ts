@@ -397,7 +397,10 @@ export class JobManager {
               const current: Todo = item;
               progress(current);
               this.timeline.mark(lane, 'begin', { unit: current.p.unit, checkpoint: current.p.checkpoint.label });
-              const outcome = await runInWorker(worker, this.taskFor(job, current.p, current.params, opts, threads), (tensor) => progress(current, tensor));
+              const outcome = await runInWorker(worker, this.taskFor(job, current.p, current.params, opts, threads), (tensor) => {
+                this.timeline.mark(lane, 'tensor', { unit: current.p.unit, tensor });
+                progress(current, tensor);
+              });
               this.timeline.mark(lane, 'end', { unit: current.p.unit, checkpoint: current.p.checkpoint.label });
               if (outcome.kind === 'done') finishUnit(current, outcome.results);
               else if (outcome.kind === 'error') failUnit(current, outcome.message);

@@ -3,7 +3,8 @@
 // file, the job manager records when each worker lane starts a worker, when the worker is up,
 // when each unit starts and ends on which lane, and when the process exits; the file gets one JSON
 // object with the events (milliseconds since the process started) and a summary per lane (time
-// to the first unit, busy and idle seconds, tail after the lane's last unit). Off (no file named),
+// to the first unit, busy and idle seconds, tail after the lane's last unit) and the process's
+// resident memory every 25 ms (which units ran at its peak). Off (no file named),
 // every call is a no-op.
 import { writeFileSync } from 'node:fs';
 
@@ -11,9 +12,10 @@ export interface TimelineEvent {
   /** Milliseconds since the process started (performance.timeOrigin). */
   t: number;
   lane: number;
-  what: 'spawn' | 'online' | 'begin' | 'end' | 'terminated' | 'job-start' | 'job-end' | 'exit';
+  what: 'spawn' | 'online' | 'begin' | 'tensor' | 'end' | 'terminated' | 'job-start' | 'job-end' | 'exit';
   unit?: string;
   checkpoint?: string;
+  tensor?: string;
 }
 
 export interface LaneSummary {
@@ -69,6 +71,9 @@ export function summarise(events: readonly TimelineEvent[]): TimelineSummary {
 
 export class Timeline {
   private readonly events: TimelineEvent[] = [];
+  /** [ms since the process started, resident MB] every 25 ms while a job runs. */
+  private readonly rss: Array<[number, number]> = [];
+  private sampler: NodeJS.Timeout | null = null;
 
   constructor(private readonly file: string | null = process.env.CHECKPOINT_ATLAS_TIMELINE || null) {
     if (!this.file) return;
@@ -83,13 +88,20 @@ export class Timeline {
     return this.file !== null;
   }
 
-  mark(lane: number, what: TimelineEvent['what'], detail: { unit?: string; checkpoint?: string } = {}): void {
+  mark(lane: number, what: TimelineEvent['what'], detail: { unit?: string; checkpoint?: string; tensor?: string } = {}): void {
     if (!this.file) return;
     this.events.push({ t: Math.round(performance.now() * 10) / 10, lane, what, ...detail });
+    if (what === 'job-start' && !this.sampler) {
+      this.sampler = setInterval(() => this.rss.push([Math.round(performance.now()), Math.round(process.memoryUsage.rss() / 2 ** 20)]), 25);
+      this.sampler.unref();
+    } else if (what === 'job-end' && this.sampler) {
+      clearInterval(this.sampler);
+      this.sampler = null;
+    }
   }
 
   flush(): void {
     if (!this.file) return;
-    writeFileSync(this.file, JSON.stringify({ summary: summarise(this.events), events: this.events }, null, 1));
+    writeFileSync(this.file, JSON.stringify({ summary: summarise(this.events), events: this.events, rss: this.rss }));
   }
 }
