@@ -21,11 +21,11 @@ import { STUDENT_T_NU_MAX } from '../../common/analyses/fits';
 import type { NonFiniteCounts, NumericArray } from './moments';
 import { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, orderStatisticSample, quantileSorted, type Distinct, type FitSample } from './fit-sample';
 import { maximise, type LikelihoodDerivatives } from './newton';
-import { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf } from './special';
+import { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, studentTOf, logisticCdf, logisticLogPdf } from './special';
 
 export { DEFAULT_MAX_FIT_SAMPLE, distinctOf, fitSample, ksStatistic, medianAbsDeviation, quantileAt, quantilePositions, quantileSorted, sortFloat32, type Distinct, type FitSample } from './fit-sample';
 export type { LikelihoodDerivatives } from './newton';
-export { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, logisticCdf, logisticLogPdf };
+export { erf, erfc, normalCdf, normalPdf, lgamma, logBeta, digamma, trigamma, incompleteBeta, studentTCdf, studentTSurvival, studentTLogPdf, studentTOf, logisticCdf, logisticLogPdf };
 
 /** Above this many elements the iterative fits start on an order-statistic sample, then polish. */
 const WARM_START_ABOVE = 200_000;
@@ -309,7 +309,8 @@ export function fitStudentT(sorted: Float64Array, distinct: Distinct = distinctO
   const nuAtBound = theta[2] >= hi - 1e-12 || theta[2] <= lo + 1e-12;
   const nu = nuAtBound ? (theta[2] > 0 ? NU_MAX : NU_MIN) : Math.exp(theta[2]);
   const loglik = best.ll / n;
-  const ks = ksStatistic(distinct, (v) => studentTCdf((v - mu) / sigma, nu));
+  const cdf = studentTOf(nu).cdf;
+  const ks = ksStatistic(distinct, (v) => cdf((v - mu) / sigma));
   return { mu, sigma, nu, loglik, ks, nuAtBound };
 }
 

@@ -40,8 +40,7 @@ import {
   quantileAt,
   quantilePositions,
   quantileSorted,
-  studentTCdf,
-  studentTLogPdf,
+  studentTOf,
   type DistributionFits,
 } from './fits';
 
@@ -123,10 +122,12 @@ export function studentTQuantile(p: number, nu: number): number {
   const q = p < 0.5 ? p : 1 - p;
   const logQ = Math.log(q);
   // h(u) = log F(-e^u) - log q, decreasing in u.
-  const h = (u: number): number => Math.log(studentTCdf(-Math.exp(u), nu)) - logQ;
+  // log B(nu/2, 1/2) once for all the CDF calls (special.ts studentTOf: the same bits).
+  const { cdf, logPdf } = studentTOf(nu);
+  const h = (u: number): number => Math.log(cdf(-Math.exp(u))) - logQ;
   const dh = (u: number): number => {
     const t = -Math.exp(u);
-    return -Math.exp(studentTLogPdf(t, nu) + u) / studentTCdf(t, nu);
+    return -Math.exp(logPdf(t) + u) / cdf(t);
   };
   // Start from the normal quantile with the first Cornish-Fisher correction.
   const z = normalQuantile(q);
