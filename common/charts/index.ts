@@ -29,3 +29,4 @@ export * from './schedule-strip';
 export * from './shared-x';
 export * from './compare-timeline';
 export * from './seed-bands';
+export * from './seed-band-cells';

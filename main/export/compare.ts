@@ -32,7 +32,13 @@ import {
   asHistogramFrame,
   asQqFrame,
   asSpectrumFrame,
+  bandCellSeries,
+  bandKeyText,
+  cellBandOf,
+  groupCellBands,
+  type CellBand,
   type ChartOption,
+  type ColourScale,
   type HeatmapPanel,
   type OverlayKind,
   type OverlayRun,
@@ -169,14 +175,36 @@ export function compareHeatmapOptions(store: Store, req: ExportReq, height: numb
   // No component named (the Overview's toolbar): the first panel with several blocks, as figure.ts picks.
   const first = matching.find((p) => req.component || p.rows.length > 1) ?? matching[0];
   if (!first) throw new AtlasError('not-found', `no ${req.component ?? ''} panel of ${metric.id} in ${runs.map((r) => runLabel(r)).join(', ')}`);
-  const shown = columns.map((ps, k) => ({ panel: ps.find((p) => p.component === first.component && p.kind === first.kind), grid: columnGrids[k] })).filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null } => x.panel !== undefined);
-  const colour = colourScaleFor(shown.map((x) => x.panel), { mode: minus ? 'diverging' : 'auto' });
-  return shown.map(({ panel, grid }) => {
+  // A seed group's band, drawn in its mean panel's cells as the Overview draws it (seed-band-cells.ts).
+  const bands = columns.map((_, k) => {
+    const group = folded?.[k]?.group;
+    return group ? groupCellBands(group, metric) : undefined;
+  });
+  const shown = columns
+    .map((ps, k) => {
+      const panel = ps.find((p) => p.component === first.component && p.kind === first.kind);
+      return { panel, grid: columnGrids[k], band: panel ? cellBandOf(bands[k], panel) : undefined };
+    })
+    .filter((x): x is { panel: HeatmapPanel; grid: (typeof grids)[number] | null; band: CellBand | undefined } => x.panel !== undefined);
+  // One colour scale over the panels and the bands' bounds: a band's max and min have colours of the bar.
+  const colour = colourScaleFor(shown.flatMap((x) => (x.band ? [x.panel, x.band.lower, x.band.upper] : [x.panel])), { mode: minus ? 'diverging' : 'auto' });
+  return shown.map(({ panel, grid, band }) => {
     const plain = heatmapOption(panel, { stepScale: 'log', colour, palette: 'viridis', colourBarHeight: Math.max(24, height - 74 - 30) });
+    if (band) return withBandCells(plain, panel, band, colour);
     // Each run's own change points, as its single-run figure draws them (an A − B panel is no
     // run's trajectory: none).
     return grid ? heatmapWithChangeMarks(store, grid.run.info, grid.grid, panel, plain, 'log', req.changePoints !== false).option : plain;
   });
+}
+
+/** A group's mean panel with its band drawn in the cells and the key's words under its title. */
+function withBandCells(option: ChartOption, panel: HeatmapPanel, band: CellBand, colour: ColourScale): ChartOption {
+  const title = option.title as { subtext?: string };
+  return {
+    ...option,
+    title: { ...title, subtext: `${title.subtext ?? ''} · ${bandKeyText(band)}` },
+    series: [...(option.series as object[]), bandCellSeries(panel, band, 'log', colour, 'viridis')],
+  };
 }
 
 /** The curves chart of a comparison (the Curves view's run colours and seed bands). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { Store } from '../../main/store/store';
 import { compareCsv, compareFigure, compareHeatmapOptions } from '../../main/export/compare';
-import { CELL } from '../../common/charts';
+import { CELL, VIRIDIS, sampleScale } from '../../common/charts';
 import { syntheticRunInfo } from '../unit/export/synthetic';
 
 const TENSORS = ['gpt_neox.layers.0.mlp.dense_h_to_4h.weight', 'gpt_neox.layers.1.mlp.dense_h_to_4h.weight'];
@@ -65,5 +65,36 @@ describe('heatmap exports of a comparison with a seed band', () => {
       expect(Number(r[9])).toBeCloseTo(r[2] === 'mean' ? 1.5 * v : r[2] === 'min' ? v : 2 * v, 12);
     }
     expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['a', 'b', 'c', 'group:pythia-x']));
+  });
+  it("draws the band in the group's cells as the Overview does: max on top, min at the bottom, on a colour scale spanning them", async () => {
+    const options = compareHeatmapOptions(store, { ...base, format: 'svg' }, 300);
+    const vm = options[0].visualMap as { min: number; max: number; text: string[] };
+    // The bar's ends in the metric's units (its min and max are log10 of them on a log scale).
+    const [top, bottom] = vm.text.map(Number);
+    const log = Math.abs(10 ** vm.min - bottom) < 1e-9 * bottom && Math.abs(10 ** vm.max - top) < 1e-9 * top;
+    // The scale spans the bounds (v = 10 at the lowest), not only the means (15) and the other run.
+    expect(bottom).toBeLessThanOrEqual(10);
+    expect((options[0].title as { subtext: string }).subtext).toContain('each cell: top max · middle mean · bottom min (min–max over 2 seeds)');
+    expect((options[1].series as object[]).length).toBe(1);
+    const series = (options[0].series as Array<{ name: string; data: number[][]; renderItem?: (p: { dataIndex: number }, api: unknown) => { children: Array<{ shape: { y: number; height: number }; style: { fill: string } }> } }>).find((x) => x.name === 'min–max over 2 seeds');
+    expect(series).toBeDefined();
+    // Cells at the steps both seeds have (0, 10), every block: 2 x 2.
+    expect(series!.data.length).toBe(4);
+    const colourOf = (v: number) => {
+      const [r, g, b] = sampleScale(VIRIDIS, ((log ? Math.log10(v) : v) - vm.min) / (vm.max - vm.min));
+      return `rgb(${r},${g},${b})`;
+    };
+    // Columns left to right are steps 0 and 10 (the band is defined where both seeds have the step).
+    const steps = [0, 10];
+    const xs = [...new Set(series!.data.map((d) => d[0]))].sort((a, b) => a - b);
+    expect(xs.length).toBe(2);
+    series!.data.forEach((d, i) => {
+      const api = { value: (k: number) => d[k], coord: ([x, y]: number[]) => [x * 100, y * 30 + 15], size: () => [0, 30] };
+      const drawn = series!.renderItem!({ dataIndex: i }, api).children;
+      const v = value(d[2], steps[xs.indexOf(d[0])]);
+      expect(drawn[0].style.fill, `cell ${i} top`).toBe(colourOf(2 * v));
+      expect(drawn[1].style.fill, `cell ${i} bottom`).toBe(colourOf(v));
+      expect(drawn[0].shape.y).toBeLessThan(drawn[1].shape.y);
+    });
   });
 });

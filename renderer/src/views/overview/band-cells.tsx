@@ -4,23 +4,13 @@
 // colour scale spans the bounds: overview/layout.ts). Before, the band was only in the hover
 // readout. The key under the panel says what the strips are and over how many seeds; the tooltip
 // and the readout give the numbers.
-import { CELL, colourValue, heatmapColour, type ColourScale } from '../../../../common/charts';
+import { CELL, bandBounds, bandColour, bandKeyText, bandName, type CellBand, type ColourScale } from '../../../../common/charts';
 import { formatValue } from '../../../../common/charts/format';
 import type { SequentialScale } from '../../../../common/charts/palette';
-import type { CellBand } from './layout';
-
-/** "min–max" or "mean ± 1 sd". */
-export function bandName(band: CellBand): string {
-  return band.kind === 'std' ? 'mean ± 1 sd' : 'min–max';
-}
 
 /** The band's bounds at a cell of the mean panel (same rows and columns), or null where not defined. */
 export function bandAt(band: CellBand, d: readonly number[]): { lower: number; upper: number } | null {
-  const r = d[CELL.row];
-  const c = d[CELL.column];
-  const lower = band.lower.rows[r]?.values[c];
-  const upper = band.upper.rows[r]?.values[c];
-  return typeof lower === 'number' && typeof upper === 'number' && Number.isFinite(lower) && Number.isFinite(upper) ? { lower, upper } : null;
+  return bandBounds(band, d[CELL.row], d[CELL.column]);
 }
 
 /**
@@ -32,10 +22,9 @@ export function paintBandCell(ctx: CanvasRenderingContext2D, band: CellBand, d: 
   if (!b || y1 - y0 < 3) return;
   const third = (y1 - y0) / 3;
   const fill = (v: number, top: number, bottom: number) => {
-    const cv = colourValue(v, scale);
-    if (cv === null) return;
-    const [r, g, bl] = heatmapColour(cv, scale, palette);
-    ctx.fillStyle = `rgb(${r},${g},${bl})`;
+    const colour = bandColour(v, scale, palette);
+    if (colour === null) return;
+    ctx.fillStyle = colour;
     ctx.fillRect(x0, top, Math.max(1, x1 - x0), Math.max(1, bottom - top));
   };
   fill(b.upper, y0, Math.round(y0 + third));
@@ -57,7 +46,6 @@ export function bandTip(band: CellBand, d: readonly number[]): string {
 
 /** The key under a group's panel: a cell's three strips named, and over how many seeds. */
 export function BandKey({ band }: { band: CellBand }) {
-  const [top, bottom] = band.kind === 'std' ? ['mean + 1 sd', 'mean − 1 sd'] : ['max', 'min'];
   return (
     <p className="band-key" data-testid="band-key">
       <span className="band-key-cell" aria-hidden="true">
@@ -65,7 +53,7 @@ export function BandKey({ band }: { band: CellBand }) {
         <span />
         <span />
       </span>
-      each cell: top {top} · middle mean · bottom {bottom} ({bandName(band)} over {band.seeds} seeds)
+      {bandKeyText(band)}
     </p>
   );
 }

@@ -4,7 +4,9 @@
 // by the members' mean (common/charts/seed-bands.ts, the Curves' code path), its band drawn in
 // each cell (HeatmapPanel.tsx) and read in the readout. Colour scales: shared by all panels, per component (across the row) or per panel.
 import type { ScalarGrid } from '../../../../common/api';
-import { colourScaleFor, differencePanels, foldSeedGroups, panelsFromGrid, type BandKind, type ColourScale, type HeatmapPanel, type MetricLike, type SeedGroupGrids } from '../../../../common/charts';
+import { colourScaleFor, differencePanels, foldSeedGroups, groupCellBands, panelsFromGrid, type BandKind, type CellBand, type ColourScale, type HeatmapPanel, type MetricLike, type SeedGroupGrids } from '../../../../common/charts';
+
+export type { CellBand } from '../../../../common/charts';
 
 export type Normalise = 'shared' | 'component' | 'panel';
 
@@ -26,15 +28,6 @@ export interface Column {
   minus?: string;
   /** A seed group's column (its grids carry the first member's run id): mean, band bounds, members. */
   group?: SeedGroupGrids;
-}
-
-/** A seed group's band in one panel: its bounds as panels of the same rows and columns as the mean's. */
-export interface CellBand {
-  kind: BandKind;
-  lower: HeatmapPanel;
-  upper: HeatmapPanel;
-  /** Members of the group. */
-  seeds: number;
 }
 
 export interface LayoutRow {
@@ -59,15 +52,7 @@ export function overviewLayout(grids: readonly LoadedGrid[], metric: MetricLike,
       : grids.map((g) => (g.grid ? panelsFromGrid(g.grid, g.runName, metric) : []));
   const keyOf = (p: HeatmapPanel) => `${p.component}|${p.kind}`;
   // A group's band drawn in its cells (HeatmapPanel.tsx): the bounds' panels, keyed as the mean's.
-  const bandsOf = (folded ?? []).map(({ group }) => {
-    if (!group) return new Map<string, CellBand>();
-    const lower = panelsFromGrid(group.lower, group.name, metric);
-    const upper = panelsFromGrid(group.upper, group.name, metric);
-    return new Map(lower.flatMap((lo) => {
-      const up = upper.find((u) => keyOf(u) === keyOf(lo));
-      return up ? [[keyOf(lo), { kind: group.band, lower: lo, upper: up, seeds: group.members.length }] as const] : [];
-    }));
-  });
+  const bandsOf = (folded ?? []).map(({ group }) => (group ? groupCellBands(group, metric) : new Map<string, CellBand>()));
   const keys: string[] = [];
   for (const panels of perColumn) for (const p of panels) if (!keys.includes(keyOf(p))) keys.push(keyOf(p));
   const mode = diff ? 'diverging' : 'auto';
