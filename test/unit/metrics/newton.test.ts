@@ -66,4 +66,30 @@ describe('maximise', () => {
     expect(Math.abs(r.theta[1] - 8)).toBeLessThan(1e-4);
     expect(calls).toBeLessThan(20);
   });
+
+  it('stops on the Newton decrement: a step predicting no more than rounding ends the search', () => {
+    // f = n [(2 t0 - e^t0) + (0.5 t1 - e^t1) + c], maximum at t = (log 2, log 0.5): not quadratic,
+    // so Newton converges quadratically, not in one step. The gradient carries noise of 1e-9 n
+    // (a long sum's rounding), so steps near the optimum stay ~1e-9, above the 1e-10 step test.
+    // Before the decrement stop the search went on after the optimum was reached to rounding:
+    // three more flat steps, each a value and a derivative pass (17 passes here, now 12); now the step
+    // that predicts a gain <= 1e-13 n is the last, and its point gets no derivative pass.
+    const n = 1e6;
+    let passes = 0;
+    const f = (t: number[]): number => n * (2 * t[0] - Math.exp(t[0]) + 0.5 * t[1] - Math.exp(t[1]) + 3);
+    const evaluate = (t: number[], knownLl?: number): LikelihoodDerivatives => {
+      passes++;
+      const [e0, e1] = [Math.exp(t[0]), Math.exp(t[1])];
+      return { ll: knownLl ?? f(t), g: [n * (2 - e0) + 1e-9 * n * noise(t, 3), n * (0.5 - e1) + 1e-9 * n * noise(t, 5)], h: [[-n * e0, 0], [0, -n * e1]] };
+    };
+    const value = (t: number[]): number => {
+      passes++;
+      return f(t);
+    };
+    const r = maximise([0, 0], evaluate, (t) => t, () => [true, true], n, value);
+    expect(r.theta[0]).toBeCloseTo(Math.log(2), 8);
+    expect(r.theta[1]).toBeCloseTo(Math.log(0.5), 8);
+    expect(r.ll).toBe(f(r.theta));
+    expect(passes).toBeLessThanOrEqual(12);
+  });
 });
