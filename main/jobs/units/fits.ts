@@ -105,7 +105,8 @@ export const descriptor: UnitDescriptor = {
   // 4: float16/bfloat16 QQ standardisation by the code census's moments (equal up to rounding).
   // 5: Newton stops on its decrement (main/metrics/newton.ts): logistic and Student-t fits move
   //    within the sum's rounding (parameters ~1e-7 relative).
-  version: 5,
+  // 6: Student-t derivatives from moment sums (the same optimum to rounding).
+  version: 6,
   context: () => shortHash({}),
   run: fitsUnit,
   // Rate: the 160m sweep of float16 codes, ~9 CPU s for 3 x 162M parameters (BENCHMARKS.md issue 16 item 6).

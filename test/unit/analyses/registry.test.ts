@@ -37,8 +37,8 @@ describe('analysis registry', () => {
     expect(Object.fromEntries(Object.entries(UNITS).map(([n, d]) => [n, d.version]))).toEqual({
       // fits 3: best_fit_family and QQ frames at the plotting positions n supports (issue 15 #10)
       // weights 4, fits 4: float16/bfloat16 moments from the code census (issue 16 item 6)
-      // fits 5: Newton stops on its decrement (fits move within rounding)
-      weights: 4, histogram: 1, fits: 5, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 3, gradients: 1, 'head-spectra': 1, 'head-updates': 1,
+      // fits 5: Newton stops on its decrement; 6: Student-t derivatives from moment sums (both within rounding)
+      weights: 4, histogram: 1, fits: 6, spectra: 2, embedding: 1, 'svd-directions': 2, activations: 3, gradients: 1, 'head-spectra': 1, 'head-updates': 1,
     });
     const planned = planUnits(run(), ['weights']);
     const p = planned.find((x) => x.unit === 'weights' && x.checkpoint.id === 'c') as PlannedUnit;
