@@ -7,7 +7,12 @@
 // Longest first (list scheduling by expected seconds), with two rules:
 //  - chains: a unit that reuses what the previous unit of the same checkpoint left in the worker
 //    (the fits unit takes the weights unit's moments: main/jobs/units/kept-moments.ts) runs right
-//    after it on the same lane; the pair is ordered by its summed seconds.
+//    after it on the same lane; the pair is ordered by its summed seconds. A checkpoint stored in
+//    16-bit floats keeps nothing between them (its units count codes: main/jobs/units/codes.ts),
+//    so there the follower is queued on its own (any free lane takes it) and the unit before it
+//    keeps the pair's rank: the weights units, which gate the histograms, go first, and the
+//    histograms can fill the lanes' ends instead of waiting behind the last weights + fits pair
+//    (BENCHMARKS.md, "Measurements behind design choices").
 //  - dependencies: units that need run-wide parameters (the histograms' bins, from every
 //    checkpoint's statistics: main/jobs/run-params.ts) are added once those are known, and a
 //    lane with nothing ready waits for them instead of ending.
@@ -21,8 +26,11 @@ import type { UnitName } from './plan';
 export const CHAINED_AFTER: Readonly<Partial<Record<UnitName, UnitName>>> = { fits: 'weights' };
 
 export interface Schedulable {
-  p: { unit: UnitName; checkpoint: { id: string } };
+  p: { unit: UnitName; checkpoint: { id: string; dtype?: string | null } };
 }
+
+/** Dtypes whose units keep nothing for the next unit of their checkpoint (they count codes). */
+const UNCHAINED_DTYPES: ReadonlySet<string> = new Set(['F16', 'BF16']);
 
 interface Chain<T> {
   items: T[];
@@ -53,19 +61,23 @@ export class UnitQueue<T extends Schedulable> {
     for (const it of items) byKey.set(`${it.p.unit}\u0000${it.p.checkpoint.id}`, it);
     const chains: Chain<T>[] = [];
     const followers = Object.entries(CHAINED_AFTER) as Array<[UnitName, UnitName]>;
+    const follower = (cur: T): T | undefined => {
+      const f = followers.find(([, after]) => after === cur.p.unit);
+      return f ? byKey.get(`${f[0]}\u0000${cur.p.checkpoint.id}`) : undefined;
+    };
     for (const it of items) {
+      const chained = !UNCHAINED_DTYPES.has(it.p.checkpoint.dtype ?? '');
       // A follower whose predecessor is queued with it joins that chain below.
       const pred = CHAINED_AFTER[it.p.unit];
-      if (pred && byKey.has(`${pred}\u0000${it.p.checkpoint.id}`)) continue;
+      if (chained && pred && byKey.has(`${pred}\u0000${it.p.checkpoint.id}`)) continue;
       const members = [it];
-      for (let cur = it; ; ) {
-        const f = followers.find(([, after]) => after === cur.p.unit);
-        const next = f ? byKey.get(`${f[0]}\u0000${cur.p.checkpoint.id}`) : undefined;
-        if (!next) break;
-        members.push(next);
-        cur = next;
+      let seconds = this.seconds(it);
+      for (let cur = it, next = follower(cur); next; cur = next, next = follower(cur)) {
+        seconds += this.seconds(next);
+        if (chained) members.push(next);
       }
-      chains.push({ items: members, seconds: members.reduce((a, m) => a + this.seconds(m), 0), order: this.added++ });
+      // Unchained: the follower is its own entry (above); this unit keeps the pair's rank.
+      chains.push({ items: members, seconds, order: this.added++ });
     }
     this.chains = [...this.chains, ...chains].sort((a, b) => b.seconds - a.seconds || a.order - b.order);
   }

@@ -7,9 +7,9 @@ import { summarise, type TimelineEvent } from '../../../main/jobs/timeline';
 import type { UnitName } from '../../../main/jobs/plan';
 
 interface Item {
-  p: { unit: UnitName; checkpoint: { id: string } };
+  p: { unit: UnitName; checkpoint: { id: string; dtype?: string } };
 }
-const item = (unit: UnitName, id: string): Item => ({ p: { unit, checkpoint: { id } } });
+const item = (unit: UnitName, id: string, dtype?: string): Item => ({ p: { unit, checkpoint: { id, ...(dtype ? { dtype } : {}) } } });
 const name = (it: Item | null): string => (it ? `${it.p.unit}@${it.p.checkpoint.id}` : 'none');
 
 // Seconds per unit like the 160m-shaped sweep's (BENCHMARKS.md): spectra longest, histograms shortest.
@@ -17,7 +17,7 @@ const SECONDS: Partial<Record<UnitName, number>> = { weights: 4, fits: 6, spectr
 const plan = (units: UnitName[], ids: string[]): Item[] => units.flatMap((u) => ids.map((id) => item(u, id)));
 
 /** List scheduling on `lanes` lanes: each free lane takes the queue's next unit; returns the makespan and each lane's units. */
-function simulate(queue: UnitQueue<Item>, lanes: number, gated: Item[] = []): { makespan: number; byLane: string[][] } {
+function simulate(queue: UnitQueue<Item>, lanes: number, gated: Item[] = [], seconds: Partial<Record<UnitName, number>> = SECONDS): { makespan: number; byLane: string[][] } {
   const free = Array.from({ length: lanes }, () => 0);
   const byLane: string[][] = Array.from({ length: lanes }, () => []);
   let weightsLeft = queue.waiting().filter((i) => i.p.unit === 'weights').length;
@@ -27,7 +27,7 @@ function simulate(queue: UnitQueue<Item>, lanes: number, gated: Item[] = []): { 
     const it = queue.take(lane);
     if (!it) break;
     const start = it.p.unit === 'histogram' ? Math.max(free[lane], weightsDone) : free[lane];
-    free[lane] = start + (SECONDS[it.p.unit] ?? 0);
+    free[lane] = start + (seconds[it.p.unit] ?? 0);
     byLane[lane].push(name(it));
     if (it.p.unit === 'weights') {
       weightsDone = Math.max(weightsDone, free[lane]);
@@ -91,6 +91,36 @@ describe('the sweep unit queue', () => {
     const barrier = Math.max(...free);
     expect(barrier).toBe(36);
     expect(barrier + 2 * (SECONDS.histogram ?? 0)).toBe(40);
+  });
+});
+
+describe('the sweep unit queue on 16-bit checkpoints (nothing kept between weights and fits)', () => {
+  // Seconds in the ratios of the float16 160m-shaped sweep after the code census (BENCHMARKS.md).
+  const S16: Partial<Record<UnitName, number>> = { spectra: 10, weights: 2, fits: 3, histogram: 1 };
+  const plan16 = (dtype?: string): Item[] => (['weights', 'fits', 'spectra'] as UnitName[]).flatMap((u) => ['a', 'b', 'c'].map((id) => item(u, id, dtype)));
+  const hist16 = (dtype?: string): Item[] => ['a', 'b', 'c'].map((id) => item('histogram', id, dtype));
+
+  it('hands out every weights unit (ranked as its pair) before the fits units, which any lane may take', () => {
+    const q = new UnitQueue(plan16('F16'), (i) => S16[i.p.unit] ?? 0);
+    expect([0, 1, 0, 1, 1, 1, 1, 0, 1].map((lane) => name(q.take(lane)))).toEqual([
+      'spectra@a', 'spectra@b', 'spectra@c', 'weights@a', 'weights@b', 'weights@c', 'fits@a', 'fits@b', 'fits@c',
+    ]);
+  });
+
+  it('on 2 lanes, 3 checkpoints: 24 s, against 25 s when each fits unit waits on its weights unit\'s lane', () => {
+    // By hand, float16: lane 0 S a 0-10, S c 10-20, F c 20-23, H b 23-24; lane 1 S b 0-10, W a 10-12,
+    // W b 12-14, W c 14-16 (the histograms are ready from 16), F a 16-19, F b 19-22, H a 22-23, H c 23-24.
+    const half = simulate(new UnitQueue(plan16('F16'), (i) => S16[i.p.unit] ?? 0), 2, hist16('F16'), S16);
+    expect(half.byLane).toEqual([
+      ['spectra@a', 'spectra@c', 'fits@c', 'histogram@b'],
+      ['spectra@b', 'weights@a', 'weights@b', 'weights@c', 'fits@a', 'fits@b', 'histogram@a', 'histogram@c'],
+    ]);
+    expect(half.makespan).toBe(24);
+    // Float32 (chained): lane 0 S a 0-10, S c 10-20, W c 20-22, F c 22-25; lane 1 S b 0-10, W a, F a
+    // 10-15, W b, F b 15-20, then the histograms wait for W c: 22-23, 23-24, 24-25.
+    const chained = simulate(new UnitQueue(plan16('F32'), (i) => S16[i.p.unit] ?? 0), 2, hist16('F32'), S16);
+    expect(chained.byLane[0]).toEqual(['spectra@a', 'spectra@c', 'weights@c', 'fits@c']);
+    expect(chained.makespan).toBe(25);
   });
 });
 
