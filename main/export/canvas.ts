@@ -1,9 +1,22 @@
 // The echarts canvas renderer on @napi-rs/canvas (no display, no browser) for sparse views, echarts'
 // server-side SVG for figures, and the look every exported chart shares with the app (its panel,
 // ink and line colours; a font that exists headless). Used by gif.ts, figure.ts and raster.ts.
+import { createRequire } from 'node:module';
 import { createCanvas } from '@napi-rs/canvas';
-import * as echarts from 'echarts';
+import type * as EChartsModule from 'echarts';
 import type { ChartOption } from '../../common/charts';
+
+let echartsModule: typeof EChartsModule | null = null;
+
+/**
+ * echarts, loaded on first use through its CommonJS entry (the package's one-file dist/echarts.js,
+ * same version and code as its ES modules): importing its ~700 ES modules when the process starts
+ * cost every CLI command ~0.4 s, a sweep included, though most commands never draw
+ * (BENCHMARKS.md, "Measurements behind design choices").
+ */
+function echarts(): typeof EChartsModule {
+  return (echartsModule ??= createRequire(import.meta.url)('echarts') as typeof EChartsModule);
+}
 
 /** The app's white panel, ink and muted text colours (renderer/src/styles.css --panel, --ink, --muted, --line). */
 export const PANEL_BACKGROUND = '#ffffff';
@@ -35,16 +48,16 @@ export class CanvasChart {
   ) {
     if (!platformSet) {
       // echarts measures text on a canvas it creates itself: give it one (there is no document).
-      echarts.setPlatformAPI({ createCanvas: () => createCanvas(32, 32) as unknown as HTMLCanvasElement });
+      echarts().setPlatformAPI({ createCanvas: () => createCanvas(32, 32) as unknown as HTMLCanvasElement });
       platformSet = true;
     }
     this.canvas = createCanvas(width, height);
-    this.chart = echarts.init(this.canvas as unknown as HTMLCanvasElement, null, { width, height, devicePixelRatio: 1, renderer: 'canvas' });
+    this.chart = echarts().init(this.canvas as unknown as HTMLCanvasElement, null, { width, height, devicePixelRatio: 1, renderer: 'canvas' });
   }
 
   /** Draw an option and return its RGBA pixels (width * height * 4). */
   render(option: ChartOption): Uint8ClampedArray {
-    this.chart.setOption(withExportLook(option) as echarts.EChartsOption, { notMerge: true, lazyUpdate: false });
+    this.chart.setOption(withExportLook(option) as EChartsModule.EChartsOption, { notMerge: true, lazyUpdate: false });
     // echarts paints on its own schedule; force the pending frame now.
     (this.chart as unknown as { getZr(): { flush(): void } }).getZr().flush();
     const ctx = this.canvas.getContext('2d');
@@ -74,9 +87,9 @@ export function forSvg(option: ChartOption): ChartOption {
 
 /** echarts server-side SVG of an option (the figure exporter's vector output). */
 export function renderSvg(option: ChartOption, width: number, height: number): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption(withExportLook(forSvg(option)) as echarts.EChartsOption);
+    chart.setOption(withExportLook(forSvg(option)) as EChartsModule.EChartsOption);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
