@@ -12,18 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gram, gramOfRows, singularValues } from '../../../main/compute/gram';
-import { spectraUnit } from '../../../main/jobs/units/spectra';
-import type { UnitTask } from '../../../main/jobs/units/types';
+import { runSpectraUnit } from './spectra-task';
+import { decodeHalfCode, halfSafetensors } from '../readers/half-codes';
 
-/** IEEE binary16 code -> value, from the definition (sign, 5-bit exponent, 10-bit fraction). */
-function half(code: number): number {
-  const sign = code & 0x8000 ? -1 : 1;
-  const exp = (code >> 10) & 0x1f;
-  const frac = code & 0x3ff;
-  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** Pseudo-random finite float16 codes (LCG) with every exponent, subnormals and signed zeros. */
 function randomCodes(count: number, seed: number): Uint16Array {
@@ -41,7 +32,7 @@ function randomCodes(count: number, seed: number): Uint16Array {
   return out;
 }
 
-const decoded = (codes: Uint16Array) => Float32Array.from(codes, half);
+const decoded = (codes: Uint16Array) => Float32Array.from(codes, (c) => decodeHalfCode(c, 'F16'));
 
 describe('gram of float16 codes', () => {
   for (const [rows, cols, chunkElements] of [
@@ -71,23 +62,6 @@ describe('gram of float16 codes', () => {
   });
 });
 
-/** A safetensors file of 16-bit float tensors given by their codes. */
-function halfSafetensors(tensors: Record<string, { dtype: 'F16' | 'BF16'; shape: number[]; codes: Uint16Array }>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + 2 * t.codes.length] };
-    offset += 2 * t.codes.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const out = Buffer.alloc(8 + json.length + offset);
-  out.writeBigUInt64LE(BigInt(json.length), 0);
-  out.write(json, 8, 'latin1');
-  let at = 8 + json.length;
-  for (const t of Object.values(tensors)) for (const c of t.codes) at = out.writeUInt16LE(c, at);
-  return out;
-}
 
 describe('spectra unit on float16 and bfloat16 weights', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atlas-spectra-codes-'));
@@ -111,24 +85,12 @@ describe('spectra unit on float16 and bfloat16 weights', () => {
         'embed_out.weight': { dtype: 'F16', shape: [300, 40], codes: out },
       }),
     );
-    const checkpoint = { id: 'step0', label: 'step 0', step: 0, folder, weightFiles: ['model.safetensors'], format: 'safetensors' as const, dtype: 'F16' as const };
-    const task = {
-      unit: 'spectra',
-      run: { id: 'r', family: 'gpt_neox', config: null, tokenizerPath: null },
-      checkpoint,
-      init: checkpoint,
-      prev: null,
-      final: checkpoint,
-      provider: 'cpu',
-      intraOpThreads: 1,
-    } as unknown as UnitTask;
-    const results = await spectraUnit(task, () => {});
-    const spectrum = (name: string) => (results.arrays.find((a) => a.tensor === name)?.data as { singular_values: Float64Array } | undefined)?.singular_values;
+    const { spectrum, warnings } = await runSpectraUnit(folder, 'F16');
     expect(spectrum('gpt_neox.embed_in.weight')).toEqual(await singularValues(decoded(embed), 300, 40, { intraOpThreads: 1 }));
     expect(spectrum('gpt_neox.layers.0.mlp.dense_4h_to_h.weight')).toEqual(await singularValues(decoded(down), 40, 120, { intraOpThreads: 1 }));
     const bfloat = Float32Array.from(bf, (c) => new Float32Array(new Uint32Array([c << 16]).buffer)[0]);
     expect(spectrum('gpt_neox.layers.0.mlp.dense_h_to_4h.weight')).toEqual(await singularValues(bfloat, 30, 50, { intraOpThreads: 1 }));
     expect(spectrum('embed_out.weight')).toBeUndefined();
-    expect(results.info?.warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
+    expect(warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
   });
 });

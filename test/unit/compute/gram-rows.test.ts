@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gram, gramChunkLength, gramIsFinite, gramOfRows, singularValues, singularValuesIfFinite } from '../../../main/compute/gram';
 import { writeSafetensors } from '../../../main/formats/safetensors-write';
-import { spectraUnit } from '../../../main/jobs/units/spectra';
-import type { UnitTask } from '../../../main/jobs/units/types';
+import { runSpectraUnit } from './spectra-task';
 
 function lcgMatrix(rows: number, cols: number, seed: number): Float32Array {
   let state = seed >>> 0;
@@ -80,23 +79,11 @@ describe('spectra unit', () => {
       'gpt_neox.layers.0.mlp.dense_4h_to_h.weight': { dtype: 'F32', shape: [40, 120], data: down },
       'embed_out.weight': { dtype: 'F32', shape: [300, 40], data: out },
     });
-    const checkpoint = { id: 'step0', label: 'step 0', step: 0, folder, weightFiles: ['model.safetensors'], format: 'safetensors' as const, dtype: 'F32' as const };
-    const task = {
-      unit: 'spectra',
-      run: { id: 'r', family: 'gpt_neox', config: null, tokenizerPath: null },
-      checkpoint,
-      init: checkpoint,
-      prev: null,
-      final: checkpoint,
-      provider: 'cpu',
-      intraOpThreads: 1,
-    } as unknown as UnitTask;
-    const results = await spectraUnit(task, () => {});
-    const spectrum = (name: string) => (results.arrays.find((a) => a.tensor === name)?.data as { singular_values: Float64Array } | undefined)?.singular_values;
+    const { spectrum, warnings } = await runSpectraUnit(folder, 'F32');
     expect(spectrum('gpt_neox.embed_in.weight')).toEqual(await singularValues(embed, 300, 40, { intraOpThreads: 1 }));
     expect(spectrum('gpt_neox.layers.0.mlp.dense_4h_to_h.weight')).toEqual(await singularValues(down, 40, 120, { intraOpThreads: 1 }));
     expect(spectrum('embed_out.weight')).toBeUndefined();
-    expect(results.info?.warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
+    expect(warnings).toEqual(['embed_out.weight: non-finite values, spectrum skipped']);
   });
 });
 

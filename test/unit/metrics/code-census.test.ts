@@ -18,20 +18,8 @@ import {
 import { histogram, histogramEdges } from '../../../main/metrics/histogram';
 import { DistanceAccumulator } from '../../../main/metrics/distance';
 import { moments } from '../../../main/metrics/moments';
+import { decodeHalfCode } from '../readers/half-codes';
 
-/** Independent decoder: IEEE binary16 or bfloat16 bits -> number. */
-function decode(code: number, dtype: HalfDType): number {
-  if (dtype === 'BF16') {
-    const view = new DataView(new ArrayBuffer(4));
-    view.setUint32(0, code * 65536);
-    return view.getFloat32(0);
-  }
-  const sign = code >= 0x8000 ? -1 : 1;
-  const e = Math.floor(code / 1024) % 32;
-  const f = code % 1024;
-  if (e === 31) return f ? NaN : sign * Infinity;
-  return e === 0 ? sign * f * Math.pow(2, -24) : sign * (1024 + f) * Math.pow(2, e - 25);
-}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -61,7 +49,7 @@ function codes(dtype: HalfDType, n: number, seed: number, specials = true): Uint
 }
 
 function decodeAll(c: Uint16Array, dtype: HalfDType): Float32Array {
-  return Float32Array.from(c, (x) => decode(x, dtype));
+  return Float32Array.from(c, (x) => decodeHalfCode(x, dtype));
 }
 
 /** Exact central moments of finite values that are multiples of 2^-scale (BigInt sums). */
@@ -89,12 +77,12 @@ describe('code census', () => {
   for (const dtype of ['F16', 'BF16'] as const) {
     it(`value table and value order match an independent decoder (${dtype})`, () => {
       const values = codeValues(dtype);
-      for (let c = 0; c < CODES; c++) expect(Object.is(values[c], decode(c, dtype)) || (Number.isNaN(values[c]) && Number.isNaN(decode(c, dtype)))).toBe(true);
+      for (let c = 0; c < CODES; c++) expect(Object.is(values[c], decodeHalfCode(c, dtype)) || (Number.isNaN(values[c]) && Number.isNaN(decodeHalfCode(c, dtype)))).toBe(true);
       const order = finiteCodesByValue(dtype);
-      const finite = Array.from({ length: CODES }, (_, c) => c).filter((c) => Number.isFinite(decode(c, dtype)));
+      const finite = Array.from({ length: CODES }, (_, c) => c).filter((c) => Number.isFinite(decodeHalfCode(c, dtype)));
       expect(order.length).toBe(finite.length);
       // The order an ascending sort of the decoded values gives (-0 before +0).
-      const sorted = Float64Array.from(finite, (c) => decode(c, dtype)).sort();
+      const sorted = Float64Array.from(finite, (c) => decodeHalfCode(c, dtype)).sort();
       for (let k = 0; k < order.length; k++) expect(Object.is(values[order[k]], sorted[k])).toBe(true);
     });
 

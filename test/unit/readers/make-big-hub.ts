@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TinyTensor {
-  dtype: 'F32' | 'F16';
+  dtype: 'F32' | 'F16' | 'BF16';
   shape: number[];
   /** Raw little-endian bytes. */
   data: Uint8Array;

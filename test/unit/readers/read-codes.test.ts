@@ -10,39 +10,11 @@ import { join } from 'node:path';
 import { openCheckpoint } from '../../../main/formats';
 import { projectRoot } from '../../../main/paths';
 
+import { decodeHalfCode, halfSafetensors, type HalfCodesDType } from './half-codes';
+
 const FIXTURES = join(projectRoot(), 'test', 'fixtures', 'readers');
 
-/** Independent decoder: IEEE binary16 or bfloat16 bits -> number. */
-function decode(code: number, dtype: string): number {
-  if (dtype === 'BF16') {
-    const view = new DataView(new ArrayBuffer(4));
-    view.setUint32(0, code * 65536);
-    return view.getFloat32(0);
-  }
-  const sign = code >= 0x8000 ? -1 : 1;
-  const e = Math.floor(code / 1024) % 32;
-  const f = code % 1024;
-  if (e === 31) return f ? NaN : sign * Infinity;
-  return e === 0 ? sign * f * Math.pow(2, -24) : sign * (1024 + f) * Math.pow(2, e - 25);
-}
 
-/** A safetensors file of 16-bit float tensors given by their codes (header as the reference writes it). */
-function halfSafetensors(tensors: Record<string, { dtype: 'F16' | 'BF16'; shape: number[]; codes: Uint16Array }>): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + 2 * t.codes.length] };
-    offset += 2 * t.codes.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const out = Buffer.alloc(8 + json.length + offset);
-  out.writeBigUInt64LE(BigInt(json.length), 0);
-  out.write(json, 8, 'latin1');
-  let at = 8 + json.length;
-  for (const t of Object.values(tensors)) for (const c of t.codes) at = out.writeUInt16LE(c, at);
-  return out;
-}
 
 describe('TensorSource.readCodes', () => {
   it('shards delegate to the shard that holds the tensor', async () => {
@@ -61,7 +33,7 @@ describe('TensorSource.readCodes', () => {
           const codes = await src.readCodes(name, 0, 32768);
           expect(Array.from(codes)).toEqual(Array.from(t.codes));
           const whole = await src.read(name, 'f64');
-          expect(Array.from(codes, (c) => decode(c, t.dtype))).toEqual(Array.from(whole));
+          expect(Array.from(codes, (c) => decodeHalfCode(c, t.dtype))).toEqual(Array.from(whole));
           expect(Array.from(await src.readCodes(name, 1000, 3000, new Uint16Array(4096)))).toEqual(Array.from(t.codes.subarray(1000, 4000)));
         }
       } finally {
@@ -87,7 +59,7 @@ describe('TensorSource.readCodes', () => {
           const whole = await src.read(e.name, 'f64');
           const codes = await src.readCodes(e.name, 0, n);
           expect(codes).toBeInstanceOf(Uint16Array);
-          expect(Array.from(codes, (c) => decode(c, e.dtype))).toEqual(Array.from(whole));
+          expect(Array.from(codes, (c) => decodeHalfCode(c, e.dtype as HalfCodesDType))).toEqual(Array.from(whole));
           // Ranges, fresh and into a reused array (written at its start, a view of it returned).
           const into = new Uint16Array(n + 5).fill(0xffff);
           for (const [start, count] of [[Math.floor(n / 3), Math.ceil(n / 3)], [n - 1, 1], [n, 0]] as const) {
